@@ -1,0 +1,37 @@
+// Opaque page tokens for keyset pagination.
+//
+// A token is web-safe base64 (no padding) of a small versioned payload: the
+// position after which the next page starts (an integer row key) and a
+// fingerprint of the query (resource kind and filters), so that a token is
+// only accepted by the query that produced it. Tokens are not signed: a
+// forged token can only select a different starting point of the same
+// query, never other data.
+#ifndef RECURRENT_PERSISTENCE_PAGE_TOKEN_H_
+#define RECURRENT_PERSISTENCE_PAGE_TOKEN_H_
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace recurrent::persistence {
+
+// A stable (across processes and releases) 64-bit fingerprint of a query:
+// its kind (e.g. "customers") and its filter values in a fixed order.
+uint64_t QueryFingerprint(absl::string_view kind,
+                          std::initializer_list<absl::string_view> parts);
+
+// Returns the token for the page after `last_key`.
+std::string EncodePageToken(int64_t last_key, uint64_t fingerprint);
+
+// Returns the last key of the previous page encoded in `token`.
+// kInvalidArgument ("page_token ...") if the token is malformed or was made
+// by a query with a different fingerprint.
+absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
+                                        uint64_t fingerprint);
+
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_PAGE_TOKEN_H_

@@ -1,0 +1,400 @@
+#include "persistence/sqlite_customers.h"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/status_macros.h"
+#include "persistence/ids.h"
+#include "persistence/page_token.h"
+#include "persistence/sqlite_data_sources.h"
+#include "persistence/sqlite_status.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+absl::Status CustomerNotFound(absl::string_view uuid) {
+  return absl::NotFoundError(absl::StrCat("customer ", uuid, " not found"));
+}
+
+// Columns of a customers row (alias c), in the order ReadCustomerRow expects.
+constexpr absl::string_view kCustomerColumns =
+    "c.id, c.uuid, c.name, c.email, c.company, c.country, c.state, c.city,"
+    " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
+    " c.created_at, c.updated_at";
+
+// A customer row without its external ids and tags, and its key.
+struct CustomerRow {
+  int64_t key;
+  Customer customer;
+};
+
+CustomerRow ReadCustomerRow(const Statement& stmt) {
+  CustomerRow row;
+  row.key = stmt.ColumnInt64(0);
+  Customer& c = row.customer;
+  c.uuid = stmt.ColumnText(1);
+  c.name = stmt.ColumnText(2);
+  c.email = stmt.ColumnText(3);
+  c.company = stmt.ColumnText(4);
+  c.country = stmt.ColumnText(5);
+  c.state = stmt.ColumnText(6);
+  c.city = stmt.ColumnText(7);
+  c.zip = stmt.ColumnText(8);
+  c.lead_created_at = stmt.ColumnOptionalTime(9);
+  c.free_trial_started_at = stmt.ColumnOptionalTime(10);
+  c.status = static_cast<CustomerStatus>(stmt.ColumnInt64(11));
+  c.created_at = stmt.ColumnTime(12);
+  c.updated_at = stmt.ColumnTime(13);
+  return row;
+}
+
+// Fills external ids (primary first) and tags of `rows` with one query
+// each. The keys are passed as one JSON array parameter (json_each), so the
+// statements are prepared once whatever the number of rows.
+absl::Status LoadExternalIdsAndTags(Connection& db,
+                                    std::vector<CustomerRow>& rows) {
+  if (rows.empty()) return absl::OkStatus();
+  std::unordered_map<int64_t, Customer*> by_key;
+  by_key.reserve(rows.size());
+  std::string keys = "[";
+  for (CustomerRow& row : rows) {
+    if (keys.size() > 1) keys.push_back(',');
+    absl::StrAppend(&keys, row.key);
+    by_key[row.key] = &row.customer;
+  }
+  keys.push_back(']');
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("SELECT e.customer_id, d.uuid, e.external_id"
+                   " FROM customer_external_ids e"
+                   " JOIN data_sources d ON d.id = e.data_source_id"
+                   " WHERE e.customer_id IN (SELECT value FROM json_each(?))"
+                   " ORDER BY e.customer_id, e.position"));
+    stmt.BindText(1, keys);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      Customer& customer = *by_key.at(stmt.ColumnInt64(0));
+      customer.external_ids.push_back(
+          ExternalId{stmt.ColumnText(1), stmt.ColumnText(2)});
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("SELECT customer_id, tag FROM customer_tags"
+                   " WHERE customer_id IN (SELECT value FROM json_each(?))"
+                   " ORDER BY customer_id, tag"));
+    stmt.BindText(1, keys);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      by_key.at(stmt.ColumnInt64(0))->tags.push_back(stmt.ColumnText(1));
+    }
+  }
+  for (CustomerRow& row : rows) {
+    Customer& customer = row.customer;
+    if (!customer.external_ids.empty()) {
+      customer.data_source_uuid =
+          customer.external_ids.front().data_source_uuid;
+      customer.external_id = customer.external_ids.front().external_id;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Customer> LoadOne(Statement& stmt, Connection& db,
+                                 absl::string_view name_for_error) {
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) return CustomerNotFound(name_for_error);
+  std::vector<CustomerRow> rows;
+  rows.push_back(ReadCustomerRow(stmt));
+  stmt.Reset();
+  RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
+  return std::move(rows.front().customer);
+}
+
+absl::Status TouchCustomer(Connection& db, int64_t key, absl::Time now) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("UPDATE customers SET updated_at = ? WHERE id = ?"));
+  stmt.BindTime(1, now);
+  stmt.BindInt64(2, key);
+  return stmt.Run();
+}
+
+// The SQL of a ListCustomers query for the filters that are set. It is
+// assembled only from constant fragments (at most 16 variants, each cached
+// as a prepared statement); values are always bound. Parameters:
+// ?1 last key, ?2 source uuid, ?3 external id, ?4 email, ?5 status, ?6 limit.
+std::string CustomerPageSql(const CustomerFilter& filter) {
+  std::string sql = absl::StrCat("SELECT ", kCustomerColumns,
+                                 " FROM customers c WHERE c.id > ?1");
+  constexpr absl::string_view kSourceKey =
+      "(SELECT id FROM data_sources WHERE uuid = ?2)";
+  if (!filter.data_source_uuid.empty() && !filter.external_id.empty()) {
+    absl::StrAppend(&sql,
+                    " AND c.id IN (SELECT customer_id FROM"
+                    " customer_external_ids WHERE data_source_id = ",
+                    kSourceKey, " AND external_id = ?3)");
+  } else if (!filter.data_source_uuid.empty()) {
+    absl::StrAppend(&sql,
+                    " AND c.id IN (SELECT customer_id FROM"
+                    " customer_external_ids WHERE data_source_id = ",
+                    kSourceKey, ")");
+  } else if (!filter.external_id.empty()) {
+    absl::StrAppend(&sql,
+                    " AND c.id IN (SELECT customer_id FROM"
+                    " customer_external_ids WHERE external_id = ?3)");
+  }
+  if (!filter.email.empty()) absl::StrAppend(&sql, " AND c.email = ?4");
+  if (filter.status.has_value()) absl::StrAppend(&sql, " AND c.status = ?5");
+  absl::StrAppend(&sql, " ORDER BY c.id LIMIT ?6");
+  return sql;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
+                                        absl::string_view uuid) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("SELECT id FROM customers WHERE uuid = ?"));
+  stmt.BindText(1, uuid);
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) return CustomerNotFound(uuid);
+  return stmt.ColumnInt64(0);
+}
+
+absl::StatusOr<Customer> InsertCustomer(Connection& db,
+                                        const Customer& customer,
+                                        absl::Time now) {
+  ASSIGN_OR_RETURN(const int64_t source_key,
+                   FindDataSourceKey(db, customer.data_source_uuid));
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO customers (uuid, name, email, company, country,"
+                   " state, city, zip, lead_created_at, free_trial_started_at,"
+                   " status, created_at, updated_at)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    stmt.BindText(1, NewId(kCustomerIdPrefix));
+    stmt.BindText(2, customer.name);
+    stmt.BindText(3, customer.email);
+    stmt.BindText(4, customer.company);
+    stmt.BindText(5, customer.country);
+    stmt.BindText(6, customer.state);
+    stmt.BindText(7, customer.city);
+    stmt.BindText(8, customer.zip);
+    stmt.BindOptionalTime(9, customer.lead_created_at);
+    stmt.BindOptionalTime(10, customer.free_trial_started_at);
+    stmt.BindInt64(11, static_cast<int64_t>(CustomerStatus::kLead));
+    stmt.BindTime(12, now);
+    stmt.BindTime(13, now);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  const int64_t key = db.LastInsertRowId();
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO customer_external_ids (data_source_id,"
+                   " external_id, customer_id, position) VALUES (?, ?, ?, 0)"));
+    stmt.BindInt64(1, source_key);
+    stmt.BindText(2, customer.external_id);
+    stmt.BindInt64(3, key);
+    if (absl::Status status = stmt.Run(); !status.ok()) {
+      if (IsUniqueViolation(status)) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "a customer with external id '", customer.external_id,
+            "' already exists in data source ", customer.data_source_uuid));
+      }
+      return status;
+    }
+  }
+  return LoadCustomer(db, key);
+}
+
+absl::StatusOr<Customer> LoadCustomer(Connection& db, int64_t key) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kCustomerColumns, " FROM customers c WHERE c.id = ?"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindInt64(1, key);
+  return LoadOne(stmt, db, absl::StrCat("#", key));
+}
+
+absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kCustomerColumns, " FROM customers c WHERE c.uuid = ?"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindText(1, uuid);
+  return LoadOne(stmt, db, uuid);
+}
+
+absl::Status StoreCustomerFields(Connection& db, int64_t key,
+                                 const Customer& customer, absl::Time now) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("UPDATE customers SET name = ?, email = ?, company = ?,"
+                 " country = ?, state = ?, city = ?, zip = ?,"
+                 " lead_created_at = ?, free_trial_started_at = ?,"
+                 " updated_at = ? WHERE id = ?"));
+  stmt.BindText(1, customer.name);
+  stmt.BindText(2, customer.email);
+  stmt.BindText(3, customer.company);
+  stmt.BindText(4, customer.country);
+  stmt.BindText(5, customer.state);
+  stmt.BindText(6, customer.city);
+  stmt.BindText(7, customer.zip);
+  stmt.BindOptionalTime(8, customer.lead_created_at);
+  stmt.BindOptionalTime(9, customer.free_trial_started_at);
+  stmt.BindTime(10, now);
+  stmt.BindInt64(11, key);
+  return stmt.Run();
+}
+
+absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
+  // External ids, tags (and later tables) go by ON DELETE CASCADE.
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("DELETE FROM customers WHERE uuid = ?"));
+  stmt.BindText(1, uuid);
+  RETURN_IF_ERROR(stmt.Run());
+  if (db.Changes() == 0) return CustomerNotFound(uuid);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
+                                                const CustomerFilter& filter,
+                                                const PageRequest& page) {
+  const std::string status =
+      filter.status.has_value() ? absl::StrCat(static_cast<int>(*filter.status))
+                                : std::string();
+  const uint64_t fingerprint = QueryFingerprint(
+      "customers",
+      {filter.data_source_uuid, filter.external_id, filter.email, status});
+  int64_t after = 0;
+  if (!page.page_token.empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+  }
+  std::vector<CustomerRow> rows;
+  bool more = false;
+  {
+    ASSIGN_OR_RETURN(Statement stmt, db.Prepare(CustomerPageSql(filter)));
+    stmt.BindInt64(1, after);
+    stmt.BindText(2, filter.data_source_uuid);
+    stmt.BindText(3, filter.external_id);
+    stmt.BindText(4, filter.email);
+    stmt.BindInt64(5, filter.status.has_value()
+                          ? static_cast<int64_t>(*filter.status)
+                          : 0);
+    // One extra row tells whether there is a next page.
+    stmt.BindInt64(6, int64_t{page.page_size} + 1);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      if (static_cast<int>(rows.size()) == page.page_size) {
+        more = true;
+        break;
+      }
+      rows.push_back(ReadCustomerRow(stmt));
+    }
+  }
+  RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
+  Page<Customer> result;
+  if (more)
+    result.next_page_token = EncodePageToken(rows.back().key, fingerprint);
+  result.items.reserve(rows.size());
+  for (CustomerRow& row : rows) result.items.push_back(std::move(row.customer));
+  return result;
+}
+
+absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
+                               absl::Time now) {
+  {
+    // Append from's external ids after into's, keeping their order.
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("UPDATE customer_external_ids SET customer_id = ?2,"
+                   " position = position + (SELECT COALESCE(MAX(position), -1)"
+                   " + 1 FROM customer_external_ids WHERE customer_id = ?2)"
+                   " WHERE customer_id = ?1"));
+    stmt.BindInt64(1, from);
+    stmt.BindInt64(2, into);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare(
+            "INSERT OR IGNORE INTO customer_tags (customer_id, tag)"
+            " SELECT ?2, tag FROM customer_tags WHERE customer_id = ?1"));
+    stmt.BindInt64(1, from);
+    stmt.BindInt64(2, into);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  // Later tables owned by customers (invoices, subscriptions, ...) move here:
+  // UPDATE <table> SET customer_id = ?into WHERE customer_id = ?from.
+  {
+    // Earliest set lead and trial dates of the two. SQLite's two-argument
+    // MIN() is NULL if either is NULL, hence the COALESCE.
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare(
+            "UPDATE customers SET"
+            " lead_created_at = COALESCE(MIN(lead_created_at, f.lead),"
+            "   lead_created_at, f.lead),"
+            " free_trial_started_at = COALESCE(MIN(free_trial_started_at,"
+            "   f.trial), free_trial_started_at, f.trial),"
+            " updated_at = ?3"
+            " FROM (SELECT lead_created_at AS lead,"
+            "   free_trial_started_at AS trial"
+            "   FROM customers WHERE id = ?1) AS f"
+            " WHERE customers.id = ?2"));
+    stmt.BindInt64(1, from);
+    stmt.BindInt64(2, into);
+    stmt.BindTime(3, now);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("DELETE FROM customers WHERE id = ?"));
+  stmt.BindInt64(1, from);
+  return stmt.Run();
+}
+
+absl::Status AddTags(Connection& db, int64_t key,
+                     const std::vector<std::string>& tags, absl::Time now) {
+  {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     db.Prepare("INSERT OR IGNORE INTO customer_tags"
+                                " (customer_id, tag) VALUES (?, ?)"));
+    stmt.BindInt64(1, key);
+    for (const std::string& tag : tags) {
+      stmt.BindText(2, tag);
+      RETURN_IF_ERROR(stmt.Run());
+      stmt.Reset();
+    }
+  }
+  return TouchCustomer(db, key, now);
+}
+
+absl::Status RemoveTags(Connection& db, int64_t key,
+                        const std::vector<std::string>& tags, absl::Time now) {
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare(
+            "DELETE FROM customer_tags WHERE customer_id = ? AND tag = ?"));
+    stmt.BindInt64(1, key);
+    for (const std::string& tag : tags) {
+      stmt.BindText(2, tag);
+      RETURN_IF_ERROR(stmt.Run());
+      stmt.Reset();
+    }
+  }
+  return TouchCustomer(db, key, now);
+}
+
+}  // namespace recurrent::persistence::sqlite

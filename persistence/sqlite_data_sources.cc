@@ -1,0 +1,234 @@
+#include "persistence/sqlite_data_sources.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/ids.h"
+#include "persistence/page_token.h"
+#include "persistence/sqlite_status.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+absl::Status DataSourceNotFound(absl::string_view uuid) {
+  return absl::NotFoundError(absl::StrCat("data source ", uuid, " not found"));
+}
+
+// Columns of a settings_versions row joined with its source, in the order
+// ReadSettings expects.
+constexpr absl::string_view kSettingsColumns =
+    "d.uuid, s.version, s.past_due_mode, s.auto_churn_after_days, "
+    "s.applied_at, s.saved_at, s.customers_reprocessed, "
+    "s.auto_churns_reversed, s.auto_churns_applied, "
+    "s.customers_status_changed";
+
+SourceSettings ReadSettings(const Statement& stmt, int first) {
+  SourceSettings settings;
+  settings.data_source_uuid = stmt.ColumnText(first);
+  settings.version = stmt.ColumnInt64(first + 1);
+  settings.past_due_handling.mode =
+      static_cast<PastDueMode>(stmt.ColumnInt64(first + 2));
+  settings.past_due_handling.auto_churn_after_days =
+      static_cast<int>(stmt.ColumnInt64(first + 3));
+  settings.applied_at = stmt.ColumnTime(first + 4);
+  settings.saved_at = stmt.ColumnTime(first + 5);
+  settings.impact.customers_reprocessed = stmt.ColumnInt64(first + 6);
+  settings.impact.auto_churns_reversed = stmt.ColumnInt64(first + 7);
+  settings.impact.auto_churns_applied = stmt.ColumnInt64(first + 8);
+  settings.impact.customers_status_changed = stmt.ColumnInt64(first + 9);
+  return settings;
+}
+
+// A data source row followed by its current settings.
+const std::string& DataSourceSelect() {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT d.id, d.name, d.system, d.created_at, ", kSettingsColumns,
+      " FROM data_sources d JOIN settings_versions s"
+      " ON s.data_source_id = d.id AND s.version = (SELECT MAX(version)"
+      " FROM settings_versions WHERE data_source_id = d.id)"));
+  return *kSql;
+}
+
+DataSource ReadDataSource(const Statement& stmt) {
+  DataSource source;
+  source.name = stmt.ColumnText(1);
+  source.system = stmt.ColumnText(2);
+  source.created_at = stmt.ColumnTime(3);
+  source.settings = ReadSettings(stmt, 4);
+  source.uuid = source.settings.data_source_uuid;
+  return source;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
+                                          absl::string_view uuid) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("SELECT id FROM data_sources WHERE uuid = ?"));
+  stmt.BindText(1, uuid);
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) return DataSourceNotFound(uuid);
+  return stmt.ColumnInt64(0);
+}
+
+absl::StatusOr<DataSource> InsertDataSource(Connection& db,
+                                            absl::string_view name,
+                                            absl::string_view system,
+                                            absl::Time now) {
+  const std::string uuid = NewId(kDataSourceIdPrefix);
+  {
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT INTO data_sources (uuid, name, system, "
+                                "created_at) VALUES (?, ?, ?, ?)"));
+    insert.BindText(1, uuid);
+    insert.BindText(2, name);
+    insert.BindText(3, system);
+    insert.BindTime(4, now);
+    if (absl::Status status = insert.Run(); !status.ok()) {
+      if (IsUniqueViolation(status)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("data source named '", name, "' already exists"));
+      }
+      return status;
+    }
+  }
+  SourceSettings settings;
+  settings.data_source_uuid = uuid;
+  settings.version = 1;
+  settings.applied_at = now;
+  settings.saved_at = now;
+  RETURN_IF_ERROR(InsertSettingsVersion(db, settings));
+
+  DataSource source;
+  source.uuid = uuid;
+  source.name = std::string(name);
+  source.system = std::string(system);
+  source.created_at = now;
+  source.settings = std::move(settings);
+  return source;
+}
+
+absl::StatusOr<DataSource> LoadDataSource(Connection& db,
+                                          absl::string_view uuid) {
+  static const std::string* const kSql =
+      new std::string(absl::StrCat(DataSourceSelect(), " WHERE d.uuid = ?"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindText(1, uuid);
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) return DataSourceNotFound(uuid);
+  return ReadDataSource(stmt);
+}
+
+absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
+                                                    const PageRequest& page) {
+  const uint64_t fingerprint = QueryFingerprint("data_sources", {});
+  int64_t after = 0;
+  if (!page.page_token.empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+  }
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      DataSourceSelect(), " WHERE d.id > ? ORDER BY d.id LIMIT ?"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindInt64(1, after);
+  // One extra row tells whether there is a next page.
+  stmt.BindInt64(2, int64_t{page.page_size} + 1);
+  Page<DataSource> result;
+  int64_t last_key = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<int>(result.items.size()) == page.page_size) {
+      result.next_page_token = EncodePageToken(last_key, fingerprint);
+      break;
+    }
+    last_key = stmt.ColumnInt64(0);
+    result.items.push_back(ReadDataSource(stmt));
+  }
+  return result;
+}
+
+absl::Status DeleteDataSourceRows(Connection& db, absl::string_view uuid) {
+  ASSIGN_OR_RETURN(const int64_t key, FindDataSourceKey(db, uuid));
+  {
+    // Customers whose every external id is in this source go with it (and
+    // everything they own, by cascade).
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("DELETE FROM customers WHERE id IN (SELECT customer_id"
+                   " FROM customer_external_ids WHERE data_source_id = ?1)"
+                   " AND NOT EXISTS (SELECT 1 FROM customer_external_ids e"
+                   " WHERE e.customer_id = customers.id"
+                   " AND e.data_source_id <> ?1)"));
+    stmt.BindInt64(1, key);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  // Cascades to settings_versions and the remaining customers' external ids
+  // in this source (their next external id becomes primary).
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("DELETE FROM data_sources WHERE id = ?"));
+  stmt.BindInt64(1, key);
+  return stmt.Run();
+}
+
+absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
+                                                   absl::string_view uuid) {
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kSettingsColumns,
+                   " FROM data_sources d JOIN settings_versions s"
+                   " ON s.data_source_id = d.id WHERE d.uuid = ?"
+                   " ORDER BY s.version DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindText(1, uuid);
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) return DataSourceNotFound(uuid);
+  return ReadSettings(stmt, 0);
+}
+
+absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
+    Connection& db, absl::string_view uuid) {
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kSettingsColumns,
+                   " FROM data_sources d JOIN settings_versions s"
+                   " ON s.data_source_id = d.id WHERE d.uuid = ?"
+                   " ORDER BY s.version"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindText(1, uuid);
+  std::vector<SourceSettings> history;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    history.push_back(ReadSettings(stmt, 0));
+  }
+  // Every source has version 1, so no rows means no source.
+  if (history.empty()) return DataSourceNotFound(uuid);
+  return history;
+}
+
+absl::Status InsertSettingsVersion(Connection& db,
+                                   const SourceSettings& settings) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("INSERT INTO settings_versions (data_source_id, version,"
+                 " past_due_mode, auto_churn_after_days, applied_at, saved_at,"
+                 " customers_reprocessed, auto_churns_reversed,"
+                 " auto_churns_applied, customers_status_changed)"
+                 " SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+                 " FROM data_sources WHERE uuid = ?1"));
+  stmt.BindText(1, settings.data_source_uuid);
+  stmt.BindInt64(2, settings.version);
+  stmt.BindInt64(3, static_cast<int64_t>(settings.past_due_handling.mode));
+  stmt.BindInt64(4, settings.past_due_handling.auto_churn_after_days);
+  stmt.BindTime(5, settings.applied_at);
+  stmt.BindTime(6, settings.saved_at);
+  stmt.BindInt64(7, settings.impact.customers_reprocessed);
+  stmt.BindInt64(8, settings.impact.auto_churns_reversed);
+  stmt.BindInt64(9, settings.impact.auto_churns_applied);
+  stmt.BindInt64(10, settings.impact.customers_status_changed);
+  RETURN_IF_ERROR(stmt.Run());
+  if (db.Changes() != 1) return DataSourceNotFound(settings.data_source_uuid);
+  return absl::OkStatus();
+}
+
+}  // namespace recurrent::persistence::sqlite

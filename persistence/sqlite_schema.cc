@@ -1,0 +1,125 @@
+#include "persistence/sqlite_schema.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/sqlite_transaction.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "data sources, settings versions, customers, external ids, tags",
+     R"sql(
+CREATE TABLE data_sources (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order
+  uuid        TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL UNIQUE,
+  system      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+
+-- One row per saved version; the current one has the highest version.
+CREATE TABLE settings_versions (
+  data_source_id            INTEGER NOT NULL
+                            REFERENCES data_sources(id) ON DELETE CASCADE,
+  version                   INTEGER NOT NULL,
+  past_due_mode             INTEGER NOT NULL,  -- PastDueMode
+  auto_churn_after_days     INTEGER NOT NULL,
+  applied_at                INTEGER NOT NULL,
+  saved_at                  INTEGER NOT NULL,
+  customers_reprocessed     INTEGER NOT NULL DEFAULT 0,
+  auto_churns_reversed      INTEGER NOT NULL DEFAULT 0,
+  auto_churns_applied       INTEGER NOT NULL DEFAULT 0,
+  customers_status_changed  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (data_source_id, version)
+) WITHOUT ROWID;
+
+-- A customer's primary source and external id are its external id with the
+-- lowest position (customer_external_ids).
+CREATE TABLE customers (
+  id                     INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order
+  uuid                   TEXT NOT NULL UNIQUE,
+  name                   TEXT NOT NULL DEFAULT '',
+  email                  TEXT NOT NULL DEFAULT '',
+  company                TEXT NOT NULL DEFAULT '',
+  country                TEXT NOT NULL DEFAULT '',
+  state                  TEXT NOT NULL DEFAULT '',
+  city                   TEXT NOT NULL DEFAULT '',
+  zip                    TEXT NOT NULL DEFAULT '',
+  lead_created_at        INTEGER,
+  free_trial_started_at  INTEGER,
+  status                 INTEGER NOT NULL,  -- CustomerStatus
+  -- When the status may next change with no new data (e.g. a past-due
+  -- customer being auto-churned); NULL if never. For the re-evaluator.
+  next_transition_at     INTEGER,
+  created_at             INTEGER NOT NULL,
+  updated_at             INTEGER NOT NULL
+);
+CREATE INDEX customers_by_email ON customers (email, id);
+CREATE INDEX customers_by_status ON customers (status, id);
+CREATE INDEX customers_by_next_transition ON customers (next_transition_at)
+  WHERE next_transition_at IS NOT NULL;
+
+-- Every (source, external id) of every customer; unique across primary and
+-- merged ids. Merges move rows to the surviving customer, appending them
+-- (higher positions).
+CREATE TABLE customer_external_ids (
+  data_source_id  INTEGER NOT NULL
+                  REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id     TEXT NOT NULL,
+  customer_id     INTEGER NOT NULL
+                  REFERENCES customers(id) ON DELETE CASCADE,
+  position        INTEGER NOT NULL,
+  PRIMARY KEY (data_source_id, external_id)
+) WITHOUT ROWID;
+CREATE INDEX customer_external_ids_by_customer
+  ON customer_external_ids (customer_id, position);
+CREATE INDEX customer_external_ids_by_source_customer
+  ON customer_external_ids (data_source_id, customer_id);
+CREATE INDEX customer_external_ids_by_external_id
+  ON customer_external_ids (external_id);
+
+CREATE TABLE customer_tags (
+  customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  tag          TEXT NOT NULL,
+  PRIMARY KEY (customer_id, tag)
+) WITHOUT ROWID;
+)sql"},
+    // Append new migrations here: {2, "...", R"sql(...)sql"},
+};
+
+}  // namespace
+
+absl::Span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+absl::Status ApplyMigrations(Connection& connection) {
+  for (const Migration& migration : Migrations()) {
+    Transaction txn(connection);
+    RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
+    // Read inside the write transaction: another process may have migrated.
+    ASSIGN_OR_RETURN(const int64_t current,
+                     connection.QueryInt64("PRAGMA user_version"));
+    if (current > LatestSchemaVersion()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("database schema version ", current,
+                       " is newer than this build supports (",
+                       LatestSchemaVersion(), "); upgrade recurrentd"));
+    }
+    if (current >= migration.version) continue;
+    if (current != migration.version - 1) {
+      return absl::InternalError(
+          absl::StrCat("schema migrations are not contiguous at version ",
+                       migration.version));
+    }
+    RETURN_IF_ERROR(connection.Execute(migration.sql));
+    // PRAGMA takes no parameters; the version is a compile-time constant.
+    RETURN_IF_ERROR(connection.Execute(
+        absl::StrCat("PRAGMA user_version = ", migration.version).c_str()));
+    RETURN_IF_ERROR(txn.Commit());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recurrent::persistence::sqlite

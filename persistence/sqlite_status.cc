@@ -1,0 +1,54 @@
+#include "persistence/sqlite_status.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+// Payload marking unique-constraint errors, so that call sites need not
+// match message text.
+constexpr absl::string_view kUniqueViolationPayload =
+    "recurrent.persistence/unique_violation";
+
+}  // namespace
+
+absl::Status SqliteErrorToStatus(sqlite3* db, int rc,
+                                 absl::string_view operation) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError("database is busy; retry later");
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError("database or disk is full");
+    case SQLITE_READONLY:
+      return absl::FailedPreconditionError("database is read-only");
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+          rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        absl::Status status = absl::AlreadyExistsError("already exists");
+        status.SetPayload(kUniqueViolationPayload, absl::Cord("1"));
+        return status;
+      }
+      break;
+    default:
+      break;
+  }
+  std::fprintf(stderr, "recurrent/persistence: sqlite %s failed: %s (%d): %s\n",
+               std::string(operation).c_str(), sqlite3_errstr(rc), rc,
+               db != nullptr ? sqlite3_errmsg(db) : "");
+  return absl::InternalError(
+      absl::StrCat("internal storage error (", sqlite3_errstr(rc), ")"));
+}
+
+bool IsUniqueViolation(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAlreadyExists &&
+         status.GetPayload(kUniqueViolationPayload).has_value();
+}
+
+}  // namespace recurrent::persistence::sqlite

@@ -1,0 +1,304 @@
+#include "persistence/sqlite_storage.h"
+
+#include <filesystem>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_customers.h"
+#include "persistence/sqlite_data_sources.h"
+#include "persistence/sqlite_schema.h"
+#include "persistence/sqlite_transaction.h"
+
+namespace recurrent::persistence {
+
+using sqlite::Connection;
+using sqlite::Transaction;
+
+namespace {
+
+// Creates the folder of `path` if missing; errors name the path.
+absl::Status PreparePath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path file(path);
+  if (fs::is_directory(file, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database path ", path, " is a directory"));
+  }
+  const fs::path parent = file.parent_path();
+  if (!parent.empty() && !fs::exists(parent, error)) {
+    fs::create_directories(parent, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create database folder ", parent.string(), ": ",
+                       error.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Makes an Open() error name the path: errors of the first statements on a
+// fresh connection (e.g. "file is not a database") carry no path.
+absl::Status WithPath(const absl::Status& status, const std::string& path) {
+  if (status.ok()) return status;
+  const absl::StatusCode code = status.code() == absl::StatusCode::kUnavailable
+                                    ? absl::StatusCode::kUnavailable
+                                    : absl::StatusCode::kFailedPrecondition;
+  return absl::Status(
+      code, absl::StrCat("cannot use database ", path, ": ", status.message()));
+}
+
+absl::Status ConfigureWriter(Connection& writer,
+                             SqliteStorage::Synchronous synchronous) {
+  {
+    // The first statement reads the file header: a file that is not a
+    // database fails here.
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     writer.Prepare("PRAGMA journal_mode = WAL"));
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row || stmt.ColumnText(0) != "wal") {
+      return absl::FailedPreconditionError("cannot switch to WAL mode");
+    }
+  }
+  RETURN_IF_ERROR(writer.Execute("PRAGMA foreign_keys = ON"));
+  // FULL: each commit is fsynced (WAL included) before it is acknowledged,
+  // so acknowledged writes survive a crash or power loss.
+  RETURN_IF_ERROR(
+      writer.Execute(synchronous == SqliteStorage::Synchronous::kFull
+                         ? "PRAGMA synchronous = FULL"
+                         : "PRAGMA synchronous = NORMAL"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+class SqliteStorage::ReaderLease {
+ public:
+  explicit ReaderLease(SqliteStorage& storage) : storage_(storage) {
+    absl::MutexLock lock(&storage_.readers_mu_);
+    storage_.readers_mu_.Await(absl::Condition(
+        +[](std::vector<Connection*>* idle) { return !idle->empty(); },
+        &storage_.idle_readers_));
+    connection_ = storage_.idle_readers_.back();
+    storage_.idle_readers_.pop_back();
+  }
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+  ~ReaderLease() {
+    absl::MutexLock lock(&storage_.readers_mu_);
+    storage_.idle_readers_.push_back(connection_);
+  }
+
+  Connection& connection() const { return *connection_; }
+
+ private:
+  SqliteStorage& storage_;
+  Connection* connection_;
+};
+
+absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
+    const Options& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("database path is empty");
+  }
+  if (options.reader_pool_size < 1) {
+    return absl::InvalidArgumentError("reader_pool_size must be at least 1");
+  }
+  RETURN_IF_ERROR(PreparePath(options.path));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> writer,
+      Connection::Open(options.path, Connection::Mode::kReadWriteCreate,
+                       options.busy_timeout));
+  RETURN_IF_ERROR(
+      WithPath(ConfigureWriter(*writer, options.synchronous), options.path));
+  RETURN_IF_ERROR(WithPath(sqlite::ApplyMigrations(*writer), options.path));
+
+  std::vector<std::unique_ptr<Connection>> readers;
+  for (int i = 0; i < options.reader_pool_size; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
+                     Connection::Open(options.path, Connection::Mode::kReadOnly,
+                                      options.busy_timeout));
+    readers.push_back(std::move(reader));
+  }
+  return std::unique_ptr<SqliteStorage>(
+      new SqliteStorage(std::move(writer), std::move(readers)));
+}
+
+SqliteStorage::SqliteStorage(std::unique_ptr<Connection> writer,
+                             std::vector<std::unique_ptr<Connection>> readers)
+    : writer_(std::move(writer)), readers_(std::move(readers)) {
+  for (const std::unique_ptr<Connection>& reader : readers_) {
+    idle_readers_.push_back(reader.get());
+  }
+}
+
+SqliteStorage::~SqliteStorage() {
+  // Readers close first, so the writer's close checkpoints the WAL.
+  readers_.clear();
+}
+
+template <typename Fn>
+auto SqliteStorage::Read(Fn&& fn) {
+  ReaderLease lease(*this);
+  Transaction txn(lease.connection());
+  using Result = std::invoke_result_t<Fn&, Connection&>;
+  if (absl::Status status = txn.Begin(Transaction::Kind::kDeferred);
+      !status.ok()) {
+    return Result(status);
+  }
+  // A read transaction only pins the snapshot; it ends with the guard.
+  return Result(fn(lease.connection()));
+}
+
+template <typename Fn>
+auto SqliteStorage::Write(Fn&& fn) {
+  using Result = std::invoke_result_t<Fn&, Connection&>;
+  absl::MutexLock lock(&writer_mu_);
+  Transaction txn(*writer_);
+  if (absl::Status status = txn.Begin(Transaction::Kind::kImmediate);
+      !status.ok()) {
+    return Result(status);
+  }
+  Result result = fn(*writer_);
+  if (!result.ok()) return result;  // the guard rolls back
+  if (absl::Status status = txn.Commit(); !status.ok()) return Result(status);
+  return result;
+}
+
+// ---- Data sources and settings ----------------------------------------------
+
+absl::StatusOr<DataSource> SqliteStorage::CreateDataSource(
+    absl::string_view name, absl::string_view system, absl::Time now) {
+  return Write([&](Connection& db) {
+    return sqlite::InsertDataSource(db, name, system, now);
+  });
+}
+
+absl::StatusOr<DataSource> SqliteStorage::GetDataSource(
+    absl::string_view uuid) {
+  return Read([&](Connection& db) { return sqlite::LoadDataSource(db, uuid); });
+}
+
+absl::StatusOr<Page<DataSource>> SqliteStorage::ListDataSources(
+    const PageRequest& page) {
+  return Read(
+      [&](Connection& db) { return sqlite::LoadDataSourcePage(db, page); });
+}
+
+absl::Status SqliteStorage::DeleteDataSource(absl::string_view uuid) {
+  return Write(
+      [&](Connection& db) { return sqlite::DeleteDataSourceRows(db, uuid); });
+}
+
+absl::StatusOr<SourceSettings> SqliteStorage::GetSettings(
+    absl::string_view data_source_uuid) {
+  return Read([&](Connection& db) {
+    return sqlite::LoadCurrentSettings(db, data_source_uuid);
+  });
+}
+
+absl::StatusOr<SourceSettings> SqliteStorage::UpdateSettings(
+    absl::string_view data_source_uuid, const SettingsDecision& decide,
+    absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<SourceSettings> {
+    ASSIGN_OR_RETURN(SourceSettings current,
+                     sqlite::LoadCurrentSettings(db, data_source_uuid));
+    ASSIGN_OR_RETURN(std::optional<NewSettings> decision, decide(current));
+    if (!decision.has_value()) return current;
+    SourceSettings next;
+    next.data_source_uuid = current.data_source_uuid;
+    next.past_due_handling = decision->past_due_handling;
+    next.version = current.version + 1;
+    next.applied_at = decision->applied_at;
+    next.saved_at = now;
+    next.impact = decision->impact;
+    RETURN_IF_ERROR(sqlite::InsertSettingsVersion(db, next));
+    return next;
+  });
+}
+
+absl::StatusOr<std::vector<SourceSettings>> SqliteStorage::ListSettingsHistory(
+    absl::string_view data_source_uuid) {
+  return Read([&](Connection& db) {
+    return sqlite::LoadSettingsHistory(db, data_source_uuid);
+  });
+}
+
+// ---- Customers
+// ----------------------------------------------------------------
+
+absl::StatusOr<Customer> SqliteStorage::CreateCustomer(const Customer& customer,
+                                                       absl::Time now) {
+  return Write([&](Connection& db) {
+    return sqlite::InsertCustomer(db, customer, now);
+  });
+}
+
+absl::StatusOr<Customer> SqliteStorage::GetCustomer(absl::string_view uuid) {
+  return Read([&](Connection& db) { return sqlite::LoadCustomer(db, uuid); });
+}
+
+absl::StatusOr<Customer> SqliteStorage::UpdateCustomer(
+    absl::string_view uuid, const CustomerMutation& mutate, absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
+    ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
+    ASSIGN_OR_RETURN(Customer customer, sqlite::LoadCustomer(db, key));
+    RETURN_IF_ERROR(mutate(customer));
+    RETURN_IF_ERROR(sqlite::StoreCustomerFields(db, key, customer, now));
+    return sqlite::LoadCustomer(db, key);
+  });
+}
+
+absl::Status SqliteStorage::DeleteCustomer(absl::string_view uuid) {
+  return Write(
+      [&](Connection& db) { return sqlite::DeleteCustomerRow(db, uuid); });
+}
+
+absl::StatusOr<Page<Customer>> SqliteStorage::ListCustomers(
+    const CustomerFilter& filter, const PageRequest& page) {
+  return Read([&](Connection& db) {
+    return sqlite::LoadCustomerPage(db, filter, page);
+  });
+}
+
+absl::StatusOr<Customer> SqliteStorage::MergeCustomers(
+    absl::string_view from_uuid, absl::string_view into_uuid, absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
+    ASSIGN_OR_RETURN(const int64_t from,
+                     sqlite::FindCustomerKey(db, from_uuid));
+    ASSIGN_OR_RETURN(const int64_t into,
+                     sqlite::FindCustomerKey(db, into_uuid));
+    if (from == into) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
+    }
+    RETURN_IF_ERROR(sqlite::MergeCustomerRows(db, from, into, now));
+    return sqlite::LoadCustomer(db, into);
+  });
+}
+
+absl::StatusOr<Customer> SqliteStorage::AddCustomerTags(
+    absl::string_view uuid, const std::vector<std::string>& tags,
+    absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
+    ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
+    RETURN_IF_ERROR(sqlite::AddTags(db, key, tags, now));
+    return sqlite::LoadCustomer(db, key);
+  });
+}
+
+absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
+    absl::string_view uuid, const std::vector<std::string>& tags,
+    absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
+    ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
+    RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
+    return sqlite::LoadCustomer(db, key);
+  });
+}
+
+}  // namespace recurrent::persistence

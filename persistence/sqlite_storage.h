@@ -1,0 +1,130 @@
+// SqliteStorage: the embedded Storage backend, one SQLite database file.
+//
+//   SqliteStorage::Options options;
+//   options.path = "./data/recurrent.db";
+//   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStorage> storage,
+//                    SqliteStorage::Open(options));
+//
+// The database runs in WAL mode with foreign keys on. Writes go through one
+// writer connection (serialized by a mutex, each in a BEGIN IMMEDIATE
+// transaction); reads use a pool of read-only connections, each read in one
+// transaction so it sees a consistent snapshot. Open() creates the file and
+// its folder if missing and brings the schema to the latest version
+// (persistence/sqlite_schema.h).
+//
+// Thread-safe. The callbacks of UpdateSettings and UpdateCustomer run while
+// the write lock is held: they must not call back into the storage.
+#ifndef RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
+#define RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "persistence/storage.h"
+
+namespace recurrent::persistence {
+
+namespace sqlite {
+class Connection;
+}  // namespace sqlite
+
+class SqliteStorage final : public Storage {
+ public:
+  // PRAGMA synchronous of the writer connection.
+  enum class Synchronous {
+    kNormal,  // faster; a power loss may drop the last commits (WAL mode)
+    kFull,    // every commit is fsynced before it is acknowledged
+  };
+
+  struct Options {
+    // The database file. Its folder is created if missing.
+    std::string path;
+    // Read-only connections; concurrent reads beyond this wait for one.
+    int reader_pool_size = 4;
+    // How long a statement waits for a lock held by another connection (or
+    // process) before failing with kUnavailable.
+    absl::Duration busy_timeout = absl::Seconds(5);
+    // kFull so that an acknowledged write survives a crash or power loss.
+    Synchronous synchronous = Synchronous::kFull;
+  };
+
+  // Opens (creating if needed) and migrates the database at options.path.
+  // Errors name the path and are meant for the operator, not API callers:
+  //   kInvalidArgument    empty path or reader_pool_size < 1
+  //   kFailedPrecondition the path is a directory, cannot be created or
+  //                       opened (e.g. permission denied), is not a SQLite
+  //                       database, or has a schema newer than this build
+  //   kUnavailable        the database is locked by another process
+  static absl::StatusOr<std::unique_ptr<SqliteStorage>> Open(
+      const Options& options);
+
+  SqliteStorage(const SqliteStorage&) = delete;
+  SqliteStorage& operator=(const SqliteStorage&) = delete;
+  ~SqliteStorage() override;
+
+  // Storage:
+  absl::StatusOr<DataSource> CreateDataSource(absl::string_view name,
+                                              absl::string_view system,
+                                              absl::Time now) override;
+  absl::StatusOr<DataSource> GetDataSource(absl::string_view uuid) override;
+  absl::StatusOr<Page<DataSource>> ListDataSources(
+      const PageRequest& page) override;
+  absl::Status DeleteDataSource(absl::string_view uuid) override;
+  absl::StatusOr<SourceSettings> GetSettings(
+      absl::string_view data_source_uuid) override;
+  absl::StatusOr<SourceSettings> UpdateSettings(
+      absl::string_view data_source_uuid, const SettingsDecision& decide,
+      absl::Time now) override;
+  absl::StatusOr<std::vector<SourceSettings>> ListSettingsHistory(
+      absl::string_view data_source_uuid) override;
+  absl::StatusOr<Customer> CreateCustomer(const Customer& customer,
+                                          absl::Time now) override;
+  absl::StatusOr<Customer> GetCustomer(absl::string_view uuid) override;
+  absl::StatusOr<Customer> UpdateCustomer(absl::string_view uuid,
+                                          const CustomerMutation& mutate,
+                                          absl::Time now) override;
+  absl::Status DeleteCustomer(absl::string_view uuid) override;
+  absl::StatusOr<Page<Customer>> ListCustomers(
+      const CustomerFilter& filter, const PageRequest& page) override;
+  absl::StatusOr<Customer> MergeCustomers(absl::string_view from_uuid,
+                                          absl::string_view into_uuid,
+                                          absl::Time now) override;
+  absl::StatusOr<Customer> AddCustomerTags(absl::string_view uuid,
+                                           const std::vector<std::string>& tags,
+                                           absl::Time now) override;
+  absl::StatusOr<Customer> RemoveCustomerTags(
+      absl::string_view uuid, const std::vector<std::string>& tags,
+      absl::Time now) override;
+
+ private:
+  // A reader connection checked out of the pool; returns it on destruction.
+  class ReaderLease;
+
+  SqliteStorage(std::unique_ptr<sqlite::Connection> writer,
+                std::vector<std::unique_ptr<sqlite::Connection>> readers);
+
+  // Runs fn(connection) in a read transaction on a pooled reader.
+  template <typename Fn>
+  auto Read(Fn&& fn);
+  // Runs fn(connection) in a BEGIN IMMEDIATE transaction on the writer and
+  // commits if it succeeds; otherwise rolls back and returns its error.
+  template <typename Fn>
+  auto Write(Fn&& fn);
+
+  absl::Mutex writer_mu_;
+  const std::unique_ptr<sqlite::Connection> writer_ ABSL_GUARDED_BY(writer_mu_);
+
+  absl::Mutex readers_mu_;
+  // Every reader, owned; `idle_readers_` lists those not checked out.
+  std::vector<std::unique_ptr<sqlite::Connection>> readers_;
+  std::vector<sqlite::Connection*> idle_readers_ ABSL_GUARDED_BY(readers_mu_);
+};
+
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
