@@ -1,0 +1,42 @@
+// Conversions between API messages (recurrent.v1) and storage records.
+#ifndef RECURRENT_SERVICE_CONVERT_H_
+#define RECURRENT_SERVICE_CONVERT_H_
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "persistence/storage.h"
+#include "recurrent/v1/customer.pb.h"
+#include "recurrent/v1/source_settings.pb.h"
+
+namespace recurrent {
+
+// Timestamps. TimeFromProto fails with InvalidField(field, …) for a value
+// outside 0001-01-01..9999-12-31 or with nanos outside 0..999,999,999.
+absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& ts,
+                                         absl::string_view field);
+google::protobuf::Timestamp TimeToProto(absl::Time t);
+
+// Settings.
+v1::PastDueMode PastDueModeToProto(persistence::PastDueMode mode);
+void SettingsToProto(const persistence::SourceSettings& settings,
+                     v1::SourceSettings* out);
+void ImpactToProto(const persistence::SettingsImpact& impact,
+                   v1::SettingsImpact* out);
+
+// Data sources.
+void DataSourceToProto(const persistence::DataSource& source,
+                       v1::DataSource* out);
+
+// Customers.
+v1::CustomerStatus CustomerStatusToProto(persistence::CustomerStatus status);
+std::optional<persistence::CustomerStatus> CustomerStatusFromProto(
+    v1::CustomerStatus status);
+void CustomerToProto(const persistence::Customer& customer, v1::Customer* out);
+
+}  // namespace recurrent
+
+#endif  // RECURRENT_SERVICE_CONVERT_H_

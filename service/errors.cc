@@ -1,0 +1,47 @@
+#include "service/errors.h"
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+
+namespace recurrent {
+namespace {
+
+constexpr absl::string_view kFieldPayloadUrl =
+    "type.googleapis.com/recurrent.v1.FieldViolation";
+
+}  // namespace
+
+absl::Status InvalidField(absl::string_view field, absl::string_view problem) {
+  absl::Status status =
+      absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+  status.SetPayload(kFieldPayloadUrl, absl::Cord(field));
+  return status;
+}
+
+std::optional<std::string> FieldOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kFieldPayloadUrl);
+  if (!payload.has_value()) return std::nullopt;
+  return std::string(*payload);
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+      std::fprintf(stderr, "recurrentd: internal error: %s\n",
+                   status.ToString().c_str());
+      return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                          "internal error; see the server log");
+    default:
+      // absl and gRPC share the canonical code numbering.
+      return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                          std::string(status.message()));
+  }
+}
+
+}  // namespace recurrent

@@ -1,0 +1,91 @@
+// Request parsing: the one place where each request type is validated.
+//
+// Each Parse* function checks a request completely and either returns the
+// typed values the handler needs or an INVALID_ARGUMENT status naming the
+// offending field (see InvalidField in service/errors.h). A handler calls its
+// Parse* function before touching storage, so a rejected request changes
+// nothing.
+#ifndef RECURRENT_SERVICE_REQUESTS_H_
+#define RECURRENT_SERVICE_REQUESTS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "persistence/storage.h"
+#include "recurrent/v1/customer.pb.h"
+#include "recurrent/v1/source_settings.pb.h"
+
+namespace recurrent {
+
+// Resource id prefixes.
+inline constexpr absl::string_view kDataSourcePrefix = "ds_";
+inline constexpr absl::string_view kCustomerPrefix = "cus_";
+
+// The derived tag of rule R8; users cannot set it.
+inline constexpr absl::string_view kAutoChurnedTag =
+    "auto-churned-delinquent-subscription";
+
+// Page sizes: 0 means the default; larger than the maximum is clamped.
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+// Checks that `value` is a non-empty id with `prefix`.
+absl::Status CheckId(absl::string_view value, absl::string_view prefix,
+                     absl::string_view field);
+
+// Resolves `page_size` (default, clamp) and carries the token along.
+absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
+                                                   absl::string_view token);
+
+// ---- SourceSettingsService ----
+
+struct NewDataSource {
+  std::string name;
+  std::string system;
+};
+absl::StatusOr<NewDataSource> ParseCreateDataSource(
+    const v1::CreateDataSourceRequest& request);
+
+struct SettingsChange {
+  persistence::PastDueHandling past_due_handling;
+  std::optional<absl::Time> effective_at;  // unset: now
+  bool dry_run = false;
+};
+// `now` bounds `effective_at` (never in the future).
+absl::StatusOr<SettingsChange> ParseUpdateSettings(
+    const v1::UpdateSettingsRequest& request, absl::Time now);
+
+// ---- CustomerService ----
+
+// A new customer; lead_created_at defaults to free_trial_started_at.
+absl::StatusOr<persistence::Customer> ParseCreateCustomer(
+    const v1::CreateCustomerRequest& request);
+
+// The writable fields of a customer named by an update mask, with their new
+// values (in `values`).
+struct CustomerUpdate {
+  std::string uuid;
+  std::vector<std::string> paths;  // writable field names, validated
+  persistence::Customer values;
+};
+absl::StatusOr<CustomerUpdate> ParseUpdateCustomer(
+    const v1::UpdateCustomerRequest& request);
+// Applies `update` to `customer` (including the lead/trial default).
+void ApplyCustomerUpdate(const CustomerUpdate& update,
+                         persistence::Customer& customer);
+
+absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
+    const v1::ListCustomersRequest& request);
+
+// Validates a tag list for Add/RemoveCustomerTags; returns the trimmed tags.
+absl::StatusOr<std::vector<std::string>> ParseTags(
+    const google::protobuf::RepeatedPtrField<std::string>& tags);
+
+}  // namespace recurrent
+
+#endif  // RECURRENT_SERVICE_REQUESTS_H_

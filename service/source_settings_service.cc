@@ -1,0 +1,128 @@
+#include "service/source_settings_service.h"
+
+#include <optional>
+
+#include "engine/status_macros.h"
+#include "service/convert.h"
+#include "service/requests.h"
+
+namespace recurrent {
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::CreateDataSource(
+    grpc::CallbackServerContext* context,
+    const v1::CreateDataSourceRequest* request, v1::DataSource* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    ASSIGN_OR_RETURN(NewDataSource source, ParseCreateDataSource(*request));
+    ASSIGN_OR_RETURN(persistence::DataSource created,
+                     env_.storage->CreateDataSource(source.name, source.system,
+                                                    env_.clock->Now()));
+    DataSourceToProto(created, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetDataSource(
+    grpc::CallbackServerContext* context,
+    const v1::GetDataSourceRequest* request, v1::DataSource* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
+    ASSIGN_OR_RETURN(persistence::DataSource source,
+                     env_.storage->GetDataSource(request->uuid()));
+    DataSourceToProto(source, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListDataSources(
+    grpc::CallbackServerContext* context,
+    const v1::ListDataSourcesRequest* request,
+    v1::ListDataSourcesResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    ASSIGN_OR_RETURN(persistence::PageRequest page_request,
+                     ParsePage(request->page_size(), request->page_token()));
+    ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> page,
+                     env_.storage->ListDataSources(page_request));
+    for (const persistence::DataSource& source : page.items) {
+      DataSourceToProto(source, response->add_data_sources());
+    }
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::DeleteDataSource(
+    grpc::CallbackServerContext* context,
+    const v1::DeleteDataSourceRequest* request,
+    google::protobuf::Empty* response) {
+  return Dispatch(context, *env_.executor, [this, request] {
+    RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
+    return env_.storage->DeleteDataSource(request->uuid());
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetSettings(
+    grpc::CallbackServerContext* context,
+    const v1::GetSettingsRequest* request, v1::SourceSettings* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
+                            "data_source_uuid"));
+    ASSIGN_OR_RETURN(persistence::SourceSettings settings,
+                     env_.storage->GetSettings(request->data_source_uuid()));
+    SettingsToProto(settings, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
+    grpc::CallbackServerContext* context,
+    const v1::UpdateSettingsRequest* request,
+    v1::UpdateSettingsResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    const absl::Time now = env_.clock->Now();
+    ASSIGN_OR_RETURN(SettingsChange change, ParseUpdateSettings(*request, now));
+    // Until reprocessing lands (issue 5) no stored status depends on the
+    // settings, so the exact impact of any change is zero.
+    const persistence::SettingsImpact impact;
+    bool applied = false;
+    auto decide = [&](const persistence::SourceSettings& current)
+        -> absl::StatusOr<std::optional<persistence::Storage::NewSettings>> {
+      const bool same_settings =
+          current.past_due_handling == change.past_due_handling;
+      if (change.dry_run || (same_settings && !change.effective_at)) {
+        return std::nullopt;  // a preview, or saving what is already in force
+      }
+      applied = true;
+      return persistence::Storage::NewSettings{
+          change.past_due_handling, change.effective_at.value_or(now), impact};
+    };
+    ASSIGN_OR_RETURN(
+        persistence::SourceSettings settings,
+        env_.storage->UpdateSettings(request->data_source_uuid(), decide, now));
+    SettingsToProto(settings, response->mutable_settings());
+    ImpactToProto(impact, response->mutable_impact());
+    response->set_applied(applied);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListSettingsHistory(
+    grpc::CallbackServerContext* context,
+    const v1::ListSettingsHistoryRequest* request,
+    v1::ListSettingsHistoryResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
+                            "data_source_uuid"));
+    ASSIGN_OR_RETURN(
+        std::vector<persistence::SourceSettings> versions,
+        env_.storage->ListSettingsHistory(request->data_source_uuid()));
+    for (const persistence::SourceSettings& version : versions) {
+      v1::SettingsVersion* out = response->add_versions();
+      SettingsToProto(version, out->mutable_settings());
+      *out->mutable_saved_at() = TimeToProto(version.saved_at);
+      ImpactToProto(version.impact, out->mutable_impact());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace recurrent

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The terminal experience with no proto files: a reflection-based client (buf
+# curl, standing in for grpcurl, which is not packaged here) lists the
+# services and calls them with JSON.
+#   reflection_test.sh PATH_TO_RECURRENTD PATH_TO_BUF
+RECURRENTD=$1
+BUF=$2
+source "$(dirname "$0")/lib.sh"
+[ -x "$BUF" ] || fail "buf not found at $BUF (run scripts/install-deps --tools)"
+
+start_server reflection --db="$WORK/recurrent.db"
+ADDR="http://127.0.0.1:$PORT"
+call() {  # call Service/Method JSON
+  "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$2" "$ADDR/recurrent.v1.$1"
+}
+json() {  # json FIELD < JSON
+  python3 -c 'import json,sys; v=json.load(sys.stdin); print(eval("v"+sys.argv[1]))' "$1"
+}
+
+services=$("$BUF" curl --protocol grpc --http2-prior-knowledge --list-services "$ADDR")
+for s in recurrent.v1.CustomerService recurrent.v1.InvoiceService \
+         recurrent.v1.SourceSettingsService grpc.health.v1.Health; do
+  check "list shows $s" grep -qx "$s" <<<"$services"
+done
+methods=$("$BUF" curl --protocol grpc --http2-prior-knowledge --list-methods "$ADDR")
+check "methods include UpdateSettings" \
+  grep -qx "recurrent.v1.SourceSettingsService/UpdateSettings" <<<"$methods"
+
+source_json=$(call SourceSettingsService/CreateDataSource '{"name": "Stripe", "system": "stripe"}')
+ds=$(json '["uuid"]' <<<"$source_json")
+check "CreateDataSource returns a ds_ id" grep -q '^ds_' <<<"$ds"
+check "new source keeps past-due subscriptions" \
+  test "$(json '["settings"]["pastDueHandling"]["mode"]' <<<"$source_json")" = PAST_DUE_MODE_KEEP
+
+customer_json=$(call CustomerService/CreateCustomer \
+  "{\"customer\": {\"dataSourceUuid\": \"$ds\", \"externalId\": \"cus_001\", \"name\": \"Ada\", \"country\": \"GB\"}}")
+cus=$(json '["uuid"]' <<<"$customer_json")
+check "CreateCustomer returns a cus_ id" grep -q '^cus_' <<<"$cus"
+check "a new customer is a lead" \
+  test "$(json '["status"]' <<<"$customer_json")" = CUSTOMER_STATUS_LEAD
+
+list_json=$(call CustomerService/ListCustomers "{\"dataSourceUuid\": \"$ds\", \"status\": \"CUSTOMER_STATUS_LEAD\"}")
+check "ListCustomers finds the customer" \
+  test "$(json '["customers"][0]["uuid"]' <<<"$list_json")" = "$cus"
+
+rc=0
+err=$(call CustomerService/CreateCustomer "{\"customer\": {\"dataSourceUuid\": \"$ds\", \"externalId\": \"cus_001\"}}" 2>&1) || rc=$?
+check "a duplicate customer fails" test "$rc" -ne 0
+check "the error is ALREADY_EXISTS" grep -q "already_exists" <<<"$err"
+
+settings_json=$(call SourceSettingsService/UpdateSettings \
+  "{\"dataSourceUuid\": \"$ds\", \"pastDueHandling\": {\"mode\": \"PAST_DUE_MODE_AUTO_CHURN\", \"autoChurnAfterDays\": 14}}")
+check "UpdateSettings bumps the version" \
+  test "$(json '["settings"]["version"]' <<<"$settings_json")" = 2
+echo "reflection_test: all checks passed"

@@ -1,0 +1,106 @@
+// The server as a whole: health service, deadlines and not-yet-implemented
+// RPCs.
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "service/server.h"
+#include "tests/service/test_server.h"
+
+namespace recurrent {
+namespace {
+
+using ::recurrent::testing::TestServer;
+
+grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                         const std::string& service,
+                         grpc::health::v1::HealthCheckResponse* response) {
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  return grpc::health::v1::Health::NewStub(channel)->Check(&context, request,
+                                                           response);
+}
+
+TEST(ServerTest, HealthServiceReportsServing) {
+  TestServer server;
+  for (const std::string service :
+       {"", "recurrent.v1.CustomerService", "recurrent.v1.InvoiceService",
+        "recurrent.v1.SourceSettingsService"}) {
+    SCOPED_TRACE(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = CheckHealth(server.channel(), service, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_EQ(CheckHealth(server.channel(), "no.such.Service", &response)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(ServerTest, LaterIssuesRpcsAreUnimplemented) {
+  TestServer server;
+  {
+    grpc::ClientContext context;
+    v1::ImportInvoicesResponse response;
+    EXPECT_EQ(server.invoice_stub()
+                  ->ImportInvoices(&context, v1::ImportInvoicesRequest(),
+                                   &response)
+                  .error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListSubscriptionsResponse response;
+    EXPECT_EQ(server.customer_stub()
+                  ->ListSubscriptions(&context, v1::ListSubscriptionsRequest(),
+                                      &response)
+                  .error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+}
+
+TEST(ServerTest, BusyPortIsAnError) {
+  // Binding only: no call reaches the (absent) storage.
+  persistence::Storage* no_storage = nullptr;
+  FakeClock clock(absl::UnixEpoch());
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  auto a = Server::Start(options, no_storage, &clock);
+  ASSERT_TRUE(a.ok()) << a.status();
+  options.listen_address = "127.0.0.1:" + std::to_string((*a)->port());
+  auto b = Server::Start(options, no_storage, &clock);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(b.status().message()),
+              ::testing::HasSubstr(options.listen_address));
+}
+
+TEST(ServerTest, ExpiredDeadlineFailsWithoutWork) {
+  TestServer server;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() -
+                       std::chrono::seconds(1));
+  v1::CreateDataSourceRequest request;
+  request.set_name("too late");
+  v1::DataSource source;
+  EXPECT_EQ(server.settings_stub()
+                ->CreateDataSource(&context, request, &source)
+                .error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  grpc::ClientContext list_context;
+  v1::ListDataSourcesResponse list;
+  ASSERT_TRUE(server.settings_stub()
+                  ->ListDataSources(&list_context,
+                                    v1::ListDataSourcesRequest(), &list)
+                  .ok());
+  EXPECT_EQ(list.data_sources_size(), 0);
+}
+
+}  // namespace
+}  // namespace recurrent

@@ -1,0 +1,50 @@
+#include "tests/service/test_server.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace recurrent::testing {
+
+TestServer::TestServer() : clock_(TestEpoch()) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "recurrent-test-XXXXXX")
+          .string();
+  char* made = mkdtemp(pattern.data());
+  if (made == nullptr) std::abort();
+  dir_ = made;
+  db_path_ = dir_ / "recurrent.db";
+
+  persistence::SqliteStorage::Options storage_options;
+  storage_options.path = db_path_.string();
+  auto storage = persistence::SqliteStorage::Open(storage_options);
+  if (!storage.ok()) {
+    ADD_FAILURE() << storage.status();
+    std::abort();
+  }
+  storage_ = std::move(*storage);
+
+  ServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  server_options.worker_threads = 4;
+  auto server = Server::Start(server_options, storage_.get(), &clock_);
+  if (!server.ok()) {
+    ADD_FAILURE() << server.status();
+    std::abort();
+  }
+  server_ = std::move(*server);
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                 grpc::InsecureChannelCredentials());
+}
+
+TestServer::~TestServer() {
+  channel_.reset();
+  server_.reset();
+  storage_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+}  // namespace recurrent::testing

@@ -1,0 +1,54 @@
+// TestServer: a real Recurrent server on an ephemeral port over a fresh
+// SQLite database in a temporary folder, with a FakeClock, for service tests.
+#ifndef RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
+#define RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "persistence/sqlite_storage.h"
+#include "recurrent/v1/customer.grpc.pb.h"
+#include "recurrent/v1/invoice.grpc.pb.h"
+#include "recurrent/v1/source_settings.grpc.pb.h"
+#include "service/clock.h"
+#include "service/server.h"
+
+namespace recurrent::testing {
+
+// 2025-01-01T00:00:00Z, the fake "now" every test starts at.
+inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1735689600); }
+
+class TestServer {
+ public:
+  TestServer();
+  ~TestServer();
+
+  FakeClock& clock() { return clock_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  const std::filesystem::path& db_path() const { return db_path_; }
+
+  std::unique_ptr<v1::SourceSettingsService::Stub> settings_stub() {
+    return v1::SourceSettingsService::NewStub(channel_);
+  }
+  std::unique_ptr<v1::CustomerService::Stub> customer_stub() {
+    return v1::CustomerService::NewStub(channel_);
+  }
+  std::unique_ptr<v1::InvoiceService::Stub> invoice_stub() {
+    return v1::InvoiceService::NewStub(channel_);
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path db_path_;
+  FakeClock clock_;
+  std::unique_ptr<persistence::SqliteStorage> storage_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace recurrent::testing
+
+#endif  // RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
