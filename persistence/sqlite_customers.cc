@@ -133,28 +133,40 @@ absl::Status TouchCustomer(Connection& db, int64_t key, absl::Time now) {
 // as a prepared statement); values are always bound. Parameters:
 // ?1 last key, ?2 source uuid, ?3 external id, ?4 email, ?5 status, ?6 limit.
 std::string CustomerPageSql(const CustomerFilter& filter) {
-  std::string sql = absl::StrCat("SELECT ", kCustomerColumns,
-                                 " FROM customers c WHERE c.id > ?1");
   constexpr absl::string_view kSourceKey =
       "(SELECT id FROM data_sources WHERE uuid = ?2)";
-  if (!filter.data_source_uuid.empty() && !filter.external_id.empty()) {
-    absl::StrAppend(&sql,
-                    " AND c.id IN (SELECT customer_id FROM"
-                    " customer_external_ids WHERE data_source_id = ",
-                    kSourceKey, " AND external_id = ?3)");
-  } else if (!filter.data_source_uuid.empty()) {
-    absl::StrAppend(&sql,
-                    " AND c.id IN (SELECT customer_id FROM"
-                    " customer_external_ids WHERE data_source_id = ",
-                    kSourceKey, ")");
-  } else if (!filter.external_id.empty()) {
-    absl::StrAppend(&sql,
-                    " AND c.id IN (SELECT customer_id FROM"
-                    " customer_external_ids WHERE external_id = ?3)");
+  std::string sql;
+  if (!filter.data_source_uuid.empty() && filter.external_id.empty()) {
+    // Walk the source's (data_source_id, customer_id) index from the
+    // cursor, in key order, so a page reads about page_size entries. GROUP BY
+    // folds customers with several external ids in the source.
+    sql = absl::StrCat("SELECT ", kCustomerColumns,
+                       " FROM customer_external_ids e"
+                       " JOIN customers c ON c.id = e.customer_id"
+                       " WHERE e.data_source_id = ",
+                       kSourceKey, " AND e.customer_id > ?1");
+  } else {
+    sql = absl::StrCat("SELECT ", kCustomerColumns,
+                       " FROM customers c WHERE c.id > ?1");
+    if (!filter.external_id.empty()) {
+      // At most one row per source: a short list of keys.
+      absl::StrAppend(&sql,
+                      " AND c.id IN (SELECT customer_id FROM"
+                      " customer_external_ids WHERE external_id = ?3",
+                      filter.data_source_uuid.empty()
+                          ? ""
+                          : absl::StrCat(" AND data_source_id = ", kSourceKey),
+                      ")");
+    }
   }
   if (!filter.email.empty()) absl::StrAppend(&sql, " AND c.email = ?4");
   if (filter.status.has_value()) absl::StrAppend(&sql, " AND c.status = ?5");
-  absl::StrAppend(&sql, " ORDER BY c.id LIMIT ?6");
+  if (!filter.data_source_uuid.empty() && filter.external_id.empty()) {
+    absl::StrAppend(&sql, " GROUP BY e.customer_id ORDER BY e.customer_id");
+  } else {
+    absl::StrAppend(&sql, " ORDER BY c.id");
+  }
+  absl::StrAppend(&sql, " LIMIT ?6");
   return sql;
 }
 

@@ -523,6 +523,9 @@ TEST_P(StorageConformanceTest, MergeChainsAppendInOrder) {
               ElementsAre(ExternalId{a.uuid, "1"}, ExternalId{a.uuid, "2"},
                           ExternalId{a.uuid, "3"}, ExternalId{a.uuid, "4"}));
   EXPECT_THAT(ListUuids({}), ElementsAre(c1.uuid));
+  // Four external ids in the source, still one customer.
+  EXPECT_THAT(ListUuids(BySource(a.uuid), 1), ElementsAre(c1.uuid));
+  EXPECT_THAT(ListUuids(ByExternalId("", "3")), ElementsAre(c1.uuid));
 }
 
 TEST_P(StorageConformanceTest, MergeRejectsMissingOrSameCustomers) {

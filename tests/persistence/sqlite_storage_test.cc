@@ -215,6 +215,13 @@ TEST_F(SqliteStorageTest, RejectsAnUnwritableFolder) {
   std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
 }
 
+TEST_F(SqliteStorageTest, RejectsAFileThatCannotBeCreated) {
+  // /proc refuses new files, even to root.
+  const std::string path = "/proc/recurrent-persistence-test.db";
+  EXPECT_THAT(Open(path),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(path)));
+}
+
 TEST_F(SqliteStorageTest, RejectsBadOptions) {
   EXPECT_THAT(Open(""), StatusIs(absl::StatusCode::kInvalidArgument));
   SqliteStorage::Options options;

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct StorageBackend {
       const std::string& dir)>
       open;
 };
+
+// Test names and failure messages show the backend's name.
+inline void PrintTo(const StorageBackend& backend, std::ostream* os) {
+  *os << backend.name;
+}
 
 std::string StorageBackendName(
     const ::testing::TestParamInfo<StorageBackend>& info);
