@@ -11,7 +11,8 @@
 //   kAlreadyExists     a uniqueness rule would be broken
 //   kInvalidArgument   a malformed page token
 //   kFailedPrecondition a request that conflicts with the stored state
-//   kUnavailable       the database is busy or out of space; retry later
+//   kUnavailable       the database is busy (locked); retry later
+//   kResourceExhausted the database or disk is full
 //   kInternal          anything else (the message never contains SQL)
 // Messages name the resource (e.g. "customer cus_123 not found") and are safe
 // to show to API callers.
@@ -173,7 +174,8 @@ class Storage {
   // `decide` returns a new version's content, saves it as version current+1
   // with `saved_at = now`. `decide` returns std::nullopt to save nothing, or
   // an error to abort (returned as is). Returns the settings in force after
-  // the call. kNotFound if there is no such source.
+  // the call. kNotFound if there is no such source. `decide` runs inside the
+  // write transaction: it must not call this Storage (it would deadlock).
   struct NewSettings {
     PastDueHandling past_due_handling;
     absl::Time applied_at;
@@ -201,7 +203,8 @@ class Storage {
   // (name, email, company, country, state, city, zip, lead_created_at,
   // free_trial_started_at; changes to other fields are ignored), stores it
   // with updated_at = now and returns it. An error from `mutate` aborts and
-  // is returned as is. kNotFound if there is no such customer.
+  // is returned as is. kNotFound if there is no such customer. Like
+  // `decide` above, `mutate` must not call this Storage.
   using CustomerMutation = std::function<absl::Status(Customer& customer)>;
   virtual absl::StatusOr<Customer> UpdateCustomer(
       absl::string_view uuid, const CustomerMutation& mutate,
