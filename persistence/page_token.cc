@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 
 namespace recurrent::persistence {
 namespace {
@@ -85,6 +86,14 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
   if (last_key < 0)
     return absl::InvalidArgumentError("page_token is malformed");
   return last_key;
+}
+
+absl::Status ValidatePageSize(const PageRequest& page) {
+  if (page.page_size < 1 || page.page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must be in 1..", kMaxPageSize));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace recurrent::persistence

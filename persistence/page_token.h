@@ -1,4 +1,4 @@
-// Opaque page tokens for keyset pagination.
+// Opaque page tokens for keyset pagination, and page size validation.
 //
 // A token is web-safe base64 (no padding) of a small versioned payload: the
 // position after which the next page starts (an integer row key) and a
@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "persistence/storage.h"
 
 namespace recurrent::persistence {
 
@@ -31,6 +32,11 @@ std::string EncodePageToken(int64_t last_key, uint64_t fingerprint);
 // by a query with a different fingerprint.
 absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
                                         uint64_t fingerprint);
+
+// kInvalidArgument unless page.page_size is in 1..kMaxPageSize (the
+// service applies defaults and clamps before calling Storage).
+inline constexpr int kMaxPageSize = 1000;
+absl::Status ValidatePageSize(const PageRequest& page);
 
 }  // namespace recurrent::persistence
 

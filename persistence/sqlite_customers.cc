@@ -281,6 +281,7 @@ absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
 absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
                                                 const CustomerFilter& filter,
                                                 const PageRequest& page) {
+  RETURN_IF_ERROR(ValidatePageSize(page));
   const std::string status =
       filter.status.has_value() ? absl::StrCat(static_cast<int>(*filter.status))
                                 : std::string();

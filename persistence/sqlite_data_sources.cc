@@ -123,6 +123,7 @@ absl::StatusOr<DataSource> LoadDataSource(Connection& db,
 
 absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
                                                     const PageRequest& page) {
+  RETURN_IF_ERROR(ValidatePageSize(page));
   const uint64_t fingerprint = QueryFingerprint("data_sources", {});
   int64_t after = 0;
   if (!page.page_token.empty()) {

@@ -95,18 +95,23 @@ absl::Span<const Migration> Migrations() { return kMigrations; }
 int LatestSchemaVersion() { return Migrations().back().version; }
 
 absl::Status ApplyMigrations(Connection& connection) {
+  const auto too_new = [](int64_t version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", version,
+                     " is newer than this build supports (",
+                     LatestSchemaVersion(), "); upgrade recurrentd"));
+  };
+  ASSIGN_OR_RETURN(const int64_t initial,
+                   connection.QueryInt64("PRAGMA user_version"));
+  if (initial > LatestSchemaVersion()) return too_new(initial);
   for (const Migration& migration : Migrations()) {
+    if (migration.version <= initial) continue;
     Transaction txn(connection);
     RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
-    // Read inside the write transaction: another process may have migrated.
+    // Read again under the write lock: another process may have migrated.
     ASSIGN_OR_RETURN(const int64_t current,
                      connection.QueryInt64("PRAGMA user_version"));
-    if (current > LatestSchemaVersion()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("database schema version ", current,
-                       " is newer than this build supports (",
-                       LatestSchemaVersion(), "); upgrade recurrentd"));
-    }
+    if (current > LatestSchemaVersion()) return too_new(current);
     if (current >= migration.version) continue;
     if (current != migration.version - 1) {
       return absl::InternalError(

@@ -140,6 +140,21 @@ TEST_P(StorageConformanceTest, ListDataSourcesRejectsBadTokens) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
 }
 
+TEST_P(StorageConformanceTest, PageSizeOutOfRangeIsInvalid) {
+  PageRequest request;
+  for (int size : {0, -1, 1001}) {
+    request.page_size = size;
+    EXPECT_THAT(
+        storage_->ListDataSources(request),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+    EXPECT_THAT(
+        storage_->ListCustomers({}, request),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  }
+  request.page_size = 1000;
+  EXPECT_OK(storage_->ListCustomers({}, request));
+}
+
 TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
   const DataSource source = NewSource("s");
   const absl::Time applied = now_ - absl::Hours(24);
