@@ -1,0 +1,110 @@
+// R2: amount due, paid amount and open invoices.
+#include "engine/invoice.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/engine/test_util.h"
+
+namespace recurrent::engine {
+namespace {
+
+using testing::Day;
+using testing::FailedPayment;
+using testing::Payment;
+using testing::Refund;
+using testing::SubscriptionItem;
+
+struct PaidAtCase {
+  std::string name;
+  std::vector<int64_t> line_item_cents;
+  std::vector<Transaction> transactions;
+  absl::Time expected_fully_paid_at;
+};
+
+Invoice MakeInvoice(const PaidAtCase& c) {
+  Invoice invoice;
+  invoice.data_source_uuid = "ds";
+  invoice.external_id = "INV";
+  for (int64_t cents : c.line_item_cents) {
+    invoice.line_items.push_back(
+        SubscriptionItem("s", Day(2025, 1, 1), Day(2025, 2, 1), cents));
+  }
+  invoice.transactions = c.transactions;
+  return invoice;
+}
+
+TEST(R2OpenInvoicesTest, FullyPaidAtTable) {
+  const absl::Time d1 = Day(2025, 2, 1);
+  const absl::Time d2 = Day(2025, 2, 10);
+  const absl::Time d3 = Day(2025, 2, 20);
+  const std::vector<PaidAtCase> cases = {
+      {"no payment", {4900}, {}, absl::InfiniteFuture()},
+      {"full payment", {4900}, {Payment(d1, 4900)}, d1},
+      {"payment without amount pays all", {4900, 100}, {Payment(d2)}, d2},
+      {"partial payments add up",
+       {4900},
+       {Payment(d3, 900), Payment(d1, 2000), Payment(d2, 2000)},
+       d3},
+      {"partial payment only",
+       {4900},
+       {Payment(d1, 4899)},
+       absl::InfiniteFuture()},
+      {"overpayment", {4900}, {Payment(d2, 9999)}, d2},
+      {"failed payment changes nothing",
+       {4900},
+       {FailedPayment(d1)},
+       absl::InfiniteFuture()},
+      {"refund changes nothing",
+       {4900},
+       {Payment(d1, 4900), Refund(d2, 4900)},
+       d1},
+      {"refund does not pay", {4900}, {Refund(d1)}, absl::InfiniteFuture()},
+      {"amount due is the sum of all line items",
+       {4900, -900},
+       {Payment(d1, 4000)},
+       d1},
+      {"zero amount due is never open", {0}, {}, absl::InfinitePast()},
+      {"negative amount due is never open",
+       {100, -500},
+       {},
+       absl::InfinitePast()},
+      {"no line items is never open", {}, {}, absl::InfinitePast()},
+  };
+  for (const PaidAtCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(FullyPaidAt(MakeInvoice(c)), c.expected_fully_paid_at);
+  }
+}
+
+TEST(R2OpenInvoicesTest, AmountDueSumsAllLineItemTypes) {
+  Invoice invoice;
+  invoice.line_items.push_back(
+      SubscriptionItem("s", Day(2025, 1, 1), Day(2025, 2, 1), 4900));
+  LineItem one_time;
+  one_time.type = LineItemType::kOneTime;
+  one_time.amount_in_cents = 1000;
+  invoice.line_items.push_back(one_time);
+  LineItem trial;
+  trial.type = LineItemType::kTrial;
+  trial.amount_in_cents = 1;
+  invoice.line_items.push_back(trial);
+  EXPECT_EQ(AmountDue(invoice), 5901);
+}
+
+TEST(R2OpenInvoicesTest, OpenWhilePaidIsLessThanDue) {
+  Invoice invoice;
+  invoice.line_items.push_back(
+      SubscriptionItem("s", Day(2025, 1, 1), Day(2025, 2, 1), 4900));
+  invoice.transactions = {Payment(Day(2025, 2, 1), 2000),
+                          Payment(Day(2025, 2, 5), 2900)};
+  EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 1, 1)));
+  EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 2, 5) - absl::Seconds(1)));
+  EXPECT_FALSE(IsOpenAt(invoice, Day(2025, 2, 5)));
+}
+
+}  // namespace
+}  // namespace recurrent::engine
