@@ -41,6 +41,20 @@ inline void PrintTo(const StorageBackend& backend, std::ostream* os) {
 std::string StorageBackendName(
     const ::testing::TestParamInfo<StorageBackend>& info);
 
+// Filters by source, and by (source, external id).
+inline CustomerFilter BySource(const std::string& uuid) {
+  CustomerFilter filter;
+  filter.data_source_uuid = uuid;
+  return filter;
+}
+inline CustomerFilter ByExternalId(const std::string& source_uuid,
+                                   const std::string& external_id) {
+  CustomerFilter filter;
+  filter.data_source_uuid = source_uuid;
+  filter.external_id = external_id;
+  return filter;
+}
+
 // Makes a fresh, empty temporary folder; returns its path.
 std::string MakeTempDir();
 
