@@ -74,8 +74,9 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<persistence::SqliteStorage>> storage =
       persistence::SqliteStorage::Open(storage_options);
   if (!storage.ok()) {
-    return Fail(absl::StrCat("cannot open database ", storage_options.path,
-                             ": ", storage.status().message()));
+    // The message names the path already.
+    return Fail(absl::StrCat("cannot open database: ",
+                             storage.status().message()));
   }
 
   RealClock clock;
