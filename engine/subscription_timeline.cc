@@ -63,6 +63,7 @@ class SubscriptionTimeline::Builder {
     timeline.auto_churn_after_days_ = input_.settings.auto_churn_after_days;
     BuildSegments(&timeline);
     timeline.auto_churns_ = std::move(churns_);
+    timeline.same_day_renewals_ = std::move(renewals_);
     timeline.periods_ = std::move(periods_);
     return timeline;
   }
@@ -314,6 +315,7 @@ class SubscriptionTimeline::Builder {
       absl::Time reactivation;
       switch (decision.kind) {
         case DecisionKind::kSettle:
+          renewals_.push_back(decision.at);
           phase_start = settle = decision.at;
           if (pending_renewal.has_value() && *pending_renewal <= settle) {
             pending_renewal.reset();
@@ -328,6 +330,7 @@ class SubscriptionTimeline::Builder {
         case DecisionKind::kNone:
           if (horizon == absl::InfiniteFuture()) return;
           if (horizon < cancel_at) {  // a same-day renewal found earlier
+            renewals_.push_back(horizon);
             phase_start = settle = horizon;
             pending_renewal.reset();
             continue;
@@ -481,6 +484,7 @@ class SubscriptionTimeline::Builder {
   std::optional<absl::Time> started_at_;
   std::vector<Piece> pieces_;
   std::vector<absl::Time> churns_;
+  std::vector<absl::Time> renewals_;  // same-day renewals (R6 e)
 };
 
 SubscriptionTimeline SubscriptionTimeline::Build(

@@ -73,6 +73,12 @@ class SubscriptionTimeline {
   // The instants of all auto-churns (R6), ascending.
   const std::vector<absl::Time>& auto_churns() const { return auto_churns_; }
 
+  // The instants of all same-day renewals (R6 e): period starts at which an
+  // auto-churn was dropped and older signals were settled; ascending.
+  const std::vector<absl::Time>& same_day_renewals() const {
+    return same_day_renewals_;
+  }
+
   // Returns the status at `t`.
   SubscriptionStatus StatusAt(absl::Time t) const;
 
@@ -113,6 +119,7 @@ class SubscriptionTimeline {
   std::vector<Segment> segments_;  // segments_[0].from == InfinitePast()
   std::vector<SubscriptionEvent> events_;
   std::vector<absl::Time> auto_churns_;
+  std::vector<absl::Time> same_day_renewals_;
   std::vector<ServicePeriod> periods_;  // sorted, unique (start, end)
   std::vector<OwnedInvoice> invoices_;  // those named by segments
 };

@@ -402,5 +402,40 @@ TEST(R6AutoChurnTest, ExceptionE_SameDayRenewalIntoNewPastDueHasNoEvent) {
                           Ev(EventType::kReactivated, Day(2025, 4, 1))));
 }
 
+// R6 (a) and (e) together are not monotone in payments: an unpaid invoice
+// can reach a renewal day and be settled there (no churn), while paying it
+// early ends that stretch sooner, so a later unpaid invoice starts a stretch
+// of its own that churns. Documented in docs/semantics.md (R6, note).
+TEST(R6AutoChurnTest,
+     ExceptionE_PayingEarlyCanLeadToAChurnTheRenewalWouldSettle) {
+  CustomerFacts unpaid;
+  unpaid.invoices = MonthlyInvoices(kSub, absl::CivilDay(2025, 1, 15), 3);
+  unpaid.invoices.push_back(SubInvoice("INV-A", kSub, Day(2025, 1, 15),
+                                       Day(2025, 2, 15), Day(2025, 2, 1),
+                                       std::nullopt));
+  unpaid.invoices.push_back(SubInvoice("INV-Z", kSub, Day(2025, 1, 15),
+                                       Day(2025, 2, 15), Day(2025, 2, 7),
+                                       std::nullopt));
+  CustomerFacts paid = unpaid;
+  paid.invoices[3].transactions = {Payment(Day(2025, 2, 5))};
+
+  // Unpaid: C = Feb 15 is the day the next period starts: no churn, and
+  // INV-A and INV-Z are settled by that renewal.
+  const CustomerTimeline before = MustBuild(unpaid, AutoChurn(14));
+  EXPECT_THAT(SubAt(before, Day(2025, 4, 1)).events,
+              ElementsAre(Ev(EventType::kStarted, Day(2025, 1, 15)),
+                          Ev(EventType::kPastDue, Day(2025, 2, 1)),
+                          Ev(EventType::kRecovered, Day(2025, 2, 15))));
+  // INV-A paid on Feb 5: INV-Z alone is a stretch from Feb 7; C = Feb 21.
+  const CustomerTimeline after = MustBuild(paid, AutoChurn(14));
+  EXPECT_THAT(SubAt(after, Day(2025, 4, 1)).events,
+              ElementsAre(Ev(EventType::kStarted, Day(2025, 1, 15)),
+                          Ev(EventType::kPastDue, Day(2025, 2, 1)),
+                          Ev(EventType::kRecovered, Day(2025, 2, 5)),
+                          Ev(EventType::kPastDue, Day(2025, 2, 7)),
+                          Ev(EventType::kAutoChurned, Day(2025, 2, 21)),
+                          Ev(EventType::kReactivated, Day(2025, 3, 15))));
+}
+
 }  // namespace
 }  // namespace recurrent::engine

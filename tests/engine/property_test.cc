@@ -1,6 +1,7 @@
 // Seeded property tests over random histories (R1-R9).
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <set>
@@ -26,7 +27,12 @@ using testing::kSource;
 using testing::MustBuild;
 using testing::Payment;
 
-constexpr int kSeeds = 300;
+// The number of random histories per property; RECURRENT_PROPERTY_SEEDS
+// overrides it for longer runs. Seeds are 0..n-1, so failures reproduce.
+int Seeds() {
+  const char* env = std::getenv("RECURRENT_PROPERTY_SEEDS");
+  return env != nullptr ? std::atoi(env) : 300;
+}
 constexpr int kAutoChurnDays[] = {1, 3, 7, 14, 30, 90};
 
 class Random {
@@ -202,6 +208,50 @@ CustomerEvaluation WithoutInstantAndNext(CustomerEvaluation e) {
   return e;
 }
 
+std::string Fmt(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", t, absl::UTCTimeZone());
+}
+
+// A dump of facts and events, printed when a property fails.
+std::string DescribeForDebug(const CustomerFacts& facts,
+                             const SettingsMap& settings,
+                             const CustomerTimeline& a,
+                             const CustomerTimeline& b) {
+  std::string out = "\nsettings:";
+  for (const auto& [source, s] : settings) {
+    absl::StrAppend(&out, " ", source, "=",
+                    s.mode == PastDueMode::kKeep ? "KEEP" : "AUTO",
+                    s.auto_churn_after_days, "@", Fmt(s.applied_at));
+  }
+  for (const Invoice& invoice : facts.invoices) {
+    absl::StrAppend(&out, "\n", invoice.data_source_uuid, " ",
+                    invoice.external_id,
+                    " due=", invoice.due_date ? Fmt(*invoice.due_date) : "-",
+                    " fully_paid=", Fmt(FullyPaidAt(invoice)));
+    for (const LineItem& item : invoice.line_items) {
+      absl::StrAppend(
+          &out, " [", static_cast<int>(item.type), " ",
+          item.subscription_external_id, " ", Fmt(item.service_period_start),
+          " .. ", Fmt(item.service_period_end), " ", item.amount_in_cents, "]");
+    }
+  }
+  for (const Cancellation& c : facts.cancellations) {
+    absl::StrAppend(&out, "\ncancel ", c.data_source_uuid, " ",
+                    c.subscription_external_id, " ", Fmt(c.cancelled_at));
+  }
+  for (const CustomerTimeline* t : {&a, &b}) {
+    absl::StrAppend(&out, "\n--- timeline");
+    for (const CustomerTimeline::Subscription& s : t->subscriptions()) {
+      absl::StrAppend(&out, "\n ", s.subscription_external_id, ":");
+      for (const SubscriptionEvent& e : s.timeline.events()) {
+        absl::StrAppend(&out, " ", EventTypeName(e.type), "@",
+                        Fmt(e.occurred_at));
+      }
+    }
+  }
+  return out;
+}
+
 int CountAutoChurns(const CustomerTimeline& timeline, size_t sub) {
   int n = 0;
   for (const SubscriptionEvent& e :
@@ -292,7 +342,7 @@ SubscriptionStatus NaiveKeepStatus(const CustomerFacts& facts,
 }
 
 TEST(PropertyTest, R1ToR9PureFunctionOfTheFactsInAnyOrder) {
-  for (int seed = 0; seed < kSeeds; ++seed) {
+  for (int seed = 0; seed < Seeds(); ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     Random r(seed);
     const SettingsMap settings = RandomSettings(r);
@@ -321,7 +371,7 @@ TEST(PropertyTest, R1ToR9PureFunctionOfTheFactsInAnyOrder) {
 }
 
 TEST(PropertyTest, R6KeepNeverProducesAutoChurned) {
-  for (int seed = 0; seed < kSeeds; ++seed) {
+  for (int seed = 0; seed < Seeds(); ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     Random r(seed);
     const SettingsMap auto_settings = RandomSettings(r);
@@ -344,7 +394,7 @@ TEST(PropertyTest, R6KeepNeverProducesAutoChurned) {
 }
 
 TEST(PropertyTest, R1ToR5KeepMatchesANaiveReading) {
-  for (int seed = 0; seed < kSeeds; ++seed) {
+  for (int seed = 0; seed < Seeds(); ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     Random r(seed);
     const SettingsMap auto_settings = RandomSettings(r);
@@ -363,7 +413,7 @@ TEST(PropertyTest, R1ToR5KeepMatchesANaiveReading) {
 
 TEST(PropertyTest, R6SettingsAToBToAGivesAsResult) {
   int differing = 0;
-  for (int seed = 0; seed < kSeeds; ++seed) {
+  for (int seed = 0; seed < Seeds(); ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     Random r(seed);
     const SettingsMap a = RandomSettings(r);
@@ -381,12 +431,14 @@ TEST(PropertyTest, R6SettingsAToBToAGivesAsResult) {
     differing += differs;
   }
   // The property is not vacuous: B usually gives other results.
-  EXPECT_GT(differing, kSeeds / 4);
+  EXPECT_GT(differing, Seeds() / 4);
 }
 
-TEST(PropertyTest, R6AddingAPaymentNeverAddsAChurn) {
+TEST(PropertyTest, R6AddingAPaymentNeverAddsAChurnWithoutSameDayRenewals) {
   int removed = 0;
-  for (int seed = 0; seed < kSeeds; ++seed) {
+  int with_renewals = 0;
+  int violations_with_renewals = 0;
+  for (int seed = 0; seed < Seeds(); ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     Random r(seed);
     const SettingsMap settings = RandomSettings(r);
@@ -410,16 +462,27 @@ TEST(PropertyTest, R6AddingAPaymentNeverAddsAChurn) {
     for (size_t s = 0; s < before.subscriptions().size(); ++s) {
       const int n_before = CountAutoChurns(before, s);
       const int n_after = CountAutoChurns(after, s);
+      if (!before.subscriptions()[s].timeline.same_day_renewals().empty() ||
+          !after.subscriptions()[s].timeline.same_day_renewals().empty()) {
+        ++with_renewals;
+        if (n_after > n_before) ++violations_with_renewals;
+        continue;
+      }
       EXPECT_LE(n_after, n_before)
-          << before.subscriptions()[s].subscription_external_id;
+          << before.subscriptions()[s].subscription_external_id
+          << DescribeForDebug(paid, settings, before, after);
       removed += n_after < n_before;
     }
   }
   EXPECT_GT(removed, 0);  // payments do remove churns in these histories
+  // Same-day renewals (R6 e) can make a payment lead to a churn; see
+  // R6AutoChurnTest.ExceptionE_PayingEarlyCanLeadToAChurnTheRenewalWouldSettle.
+  // They are checked for not being the norm.
+  EXPECT_LT(violations_with_renewals * 50, with_renewals + 1);
 }
 
 TEST(PropertyTest, NextTransitionAtIsExactAndStatusFieldsAreConsistent) {
-  for (int seed = 0; seed < kSeeds; ++seed) {
+  for (int seed = 0; seed < Seeds(); ++seed) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     Random r(seed);
     const SettingsMap settings = RandomSettings(r);
