@@ -31,6 +31,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "engine/facts.h"
+#include "engine/evaluation.h"
+#include "engine/settings.h"
 
 namespace recurrent::persistence {
 
@@ -112,6 +115,8 @@ struct Customer {
   std::optional<absl::Time> free_trial_started_at;
   CustomerStatus status = CustomerStatus::kLead;
   std::vector<std::string> tags;  // user tags, sorted, unique
+  // Derived tags (R8) of the stored evaluation, sorted. Output of reads.
+  std::vector<std::string> derived_tags;
   absl::Time created_at;
   absl::Time updated_at;
 };
@@ -125,6 +130,90 @@ struct CustomerFilter {
   std::string external_id;
   std::string email;  // exact match
   std::optional<CustomerStatus> status;
+};
+
+// ---- Invoices, subscriptions and events (issue 4) --------------------------
+
+struct LineItem {
+  std::string uuid;  // "li_…"; assigned on import
+  std::string external_id;  // unique per data source
+  engine::LineItemType type = engine::LineItemType::kSubscription;
+  std::string subscription_external_id;
+  std::string plan_external_id;
+  absl::Time service_period_start;
+  absl::Time service_period_end;
+  int64_t amount_in_cents = 0;
+  int32_t quantity = 0;
+  int64_t discount_amount_in_cents = 0;
+  int64_t tax_amount_in_cents = 0;
+  bool prorated = false;
+  std::string description;
+};
+
+struct Transaction {
+  std::string uuid;  // "tr_…"; assigned on import
+  std::string external_id;  // unique per data source
+  engine::TransactionType type = engine::TransactionType::kPayment;
+  engine::TransactionResult result = engine::TransactionResult::kSuccessful;
+  absl::Time date;
+  std::optional<int64_t> amount_in_cents;
+};
+
+struct Invoice {
+  std::string uuid;  // "inv_…"; assigned on import
+  std::string external_id;  // unique per data source
+  std::string customer_uuid;
+  // On import, empty means the customer's only source (see ImportInvoices).
+  std::string data_source_uuid;
+  absl::Time date;
+  std::optional<absl::Time> due_date;
+  std::string currency;
+  std::vector<LineItem> line_items;      // in import order
+  std::vector<Transaction> transactions;  // in date order, then import order
+};
+
+// Filters of ListInvoices; empty fields do not filter.
+struct InvoiceFilter {
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  std::string external_id;
+};
+
+// A subscription's identity. Subscriptions are created by the first imported
+// SUBSCRIPTION or TRIAL line item that names them (R1).
+struct SubscriptionRef {
+  std::string uuid;  // "sub_…"
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  std::string external_id;
+};
+
+// Everything needed to evaluate one customer with the engine at any instant:
+// its facts, the current settings of every source it has facts in, and the
+// identity of each subscription (to present the engine's results).
+struct CustomerSnapshot {
+  Customer customer;
+  engine::CustomerFacts facts;
+  engine::SettingsMap settings;
+  std::vector<SubscriptionRef> subscriptions;
+};
+
+// A stored subscription event (R9). Stored events are every event of the
+// customer's timeline as computed from the facts known at the last write,
+// including projected future ones; reads filter by occurred_at <= as_of.
+struct SubscriptionEvent {
+  std::string uuid;  // "evt_…"; stable while the event stays the same
+  engine::EventType type = engine::EventType::kStarted;
+  SubscriptionRef subscription;
+  absl::Time occurred_at;
+};
+
+// Filters of ListSubscriptionEvents; at least one of customer_uuid and
+// data_source_uuid is set.
+struct EventFilter {
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  absl::Time as_of = absl::InfiniteFuture();  // occurred_at <= as_of
 };
 
 // ---- Paging ----------------------------------------------------------------
@@ -228,6 +317,68 @@ class Storage {
   virtual absl::StatusOr<Customer> RemoveCustomerTags(
       absl::string_view uuid, const std::vector<std::string>& tags,
       absl::Time now) = 0;
+  // ---- Invoices (issue 4) ----
+  //
+  // Every write below that touches a customer recomputes, in the same
+  // transaction, that customer's evaluation with the engine at `now` and
+  // stores it: subscription rows, every event of the timeline, customer
+  // status, derived tags and next_transition_at.
+
+  // Imports `invoices` for the customer, all or nothing. For each invoice:
+  // an empty data_source_uuid means the customer's only source
+  // (kInvalidArgument "invoices[i].data_source_uuid: …" if it spans several);
+  // the source must be one of the customer's (kInvalidArgument). An invoice
+  // whose (source, external_id) is stored already is a no-op if its content
+  // is identical (same customer, fields, line items and transactions, uuids
+  // aside) and kAlreadyExists naming the invoice otherwise; line item and
+  // transaction external ids are unique per source likewise (kAlreadyExists
+  // naming them). A subscription_external_id that belongs to another customer
+  // of the same source is kFailedPrecondition. Returns the invoices as stored
+  // (with uuids), in request order. kNotFound if the customer is absent.
+  virtual absl::StatusOr<std::vector<Invoice>> ImportInvoices(
+      absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
+      absl::Time now) = 0;
+  // kNotFound if absent.
+  virtual absl::StatusOr<Invoice> GetInvoice(absl::string_view uuid) = 0;
+  // In import order.
+  virtual absl::StatusOr<Page<Invoice>> ListInvoices(
+      const InvoiceFilter& filter, const PageRequest& page) = 0;
+  // Deletes the invoice (its line items and transactions) and recomputes
+  // its customer. Subscriptions left with no line item are deleted.
+  virtual absl::Status DeleteInvoice(absl::string_view uuid,
+                                     absl::Time now) = 0;
+  // Adds a transaction to an invoice and recomputes its customer. An
+  // identical transaction with the same external id is a no-op returning the
+  // stored one; a different one is kAlreadyExists. kNotFound if the invoice
+  // is absent.
+  virtual absl::StatusOr<Transaction> AddTransaction(
+      absl::string_view invoice_uuid, const Transaction& transaction,
+      absl::Time now) = 0;
+
+  // ---- Subscriptions and events (issue 4) ----
+
+  // kNotFound if absent.
+  virtual absl::StatusOr<SubscriptionRef> GetSubscription(
+      absl::string_view uuid) = 0;
+  // Records an explicit cancellation at `cancelled_at` and recomputes the
+  // customer. kNotFound if the subscription is absent.
+  virtual absl::Status CancelSubscription(absl::string_view subscription_uuid,
+                                          absl::Time cancelled_at,
+                                          absl::Time now) = 0;
+  // The customer with its facts. kNotFound if absent.
+  virtual absl::StatusOr<CustomerSnapshot> GetCustomerSnapshot(
+      absl::string_view customer_uuid) = 0;
+  // Stored events matching `filter`, ordered by (occurred_at, then a stable
+  // tie-break). kNotFound if a named customer or source is absent.
+  virtual absl::StatusOr<Page<SubscriptionEvent>> ListSubscriptionEvents(
+      const EventFilter& filter, const PageRequest& page) = 0;
+
+  // Recomputes (at `now`) up to `limit` customers whose stored
+  // next_transition_at is at or before `now`, oldest first, in one write
+  // transaction, and returns how many it recomputed. Used by the background
+  // re-evaluator; an index makes finding them cheap.
+  virtual absl::StatusOr<int> RecomputeDueCustomers(absl::Time now,
+                                                    int limit) = 0;
 };
 
 }  // namespace recurrent::persistence
