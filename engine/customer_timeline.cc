@@ -27,6 +27,9 @@ struct Group {
 // linear scan (starting at the last hit) beats hashing until there are many.
 class GroupIndex {
  public:
+  // `reserve`: capacity to reserve for each subscription's periods.
+  explicit GroupIndex(size_t reserve) : reserve_(reserve) {}
+
   // Returns the group of (source, id), or nullptr if there is none and
   // `create` is false.
   Group* Find(absl::string_view source, absl::string_view id, bool create) {
@@ -44,6 +47,8 @@ class GroupIndex {
     if (!create) return nullptr;
     last_ = groups_.size();
     groups_.push_back(Group{source, id, {}, static_cast<size_t>(-1)});
+    groups_.back().input.periods.reserve(reserve_);
+    groups_.back().input.invoices.reserve(reserve_);
     if (groups_.size() > kLinearLimit) {
       if (map_.empty()) {
         for (size_t i = 0; i < groups_.size(); ++i) {
@@ -68,6 +73,7 @@ class GroupIndex {
            group.data_source_uuid == source;
   }
 
+  size_t reserve_;
   std::vector<Group> groups_;
   size_t last_ = 0;
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>, size_t>
@@ -79,7 +85,8 @@ class GroupIndex {
 absl::StatusOr<CustomerTimeline> CustomerTimeline::Build(
     const CustomerFacts& facts, const SettingsMap& settings) {
   RETURN_IF_ERROR(ValidateFacts(facts));
-  GroupIndex index;
+  // Most customers have a few subscriptions, each on most invoices.
+  GroupIndex index(std::min<size_t>(facts.invoices.size(), 64));
   for (size_t i = 0; i < facts.invoices.size(); ++i) {
     const Invoice& invoice = facts.invoices[i];
     bool computed = false;

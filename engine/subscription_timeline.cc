@@ -88,10 +88,13 @@ class SubscriptionTimeline::Builder {
   // Sorts and deduplicates the periods and finds started_at (R1).
   void PreparePeriods() {
     periods_ = input_.periods;
-    std::sort(periods_.begin(), periods_.end(),
-              [](const ServicePeriod& a, const ServicePeriod& b) {
-                return std::tie(a.start, a.end) < std::tie(b.start, b.end);
-              });
+    auto by_start = [](const ServicePeriod& a, const ServicePeriod& b) {
+      return std::tie(a.start, a.end) < std::tie(b.start, b.end);
+    };
+    // Facts usually arrive in order; checking is cheaper than sorting.
+    if (!std::is_sorted(periods_.begin(), periods_.end(), by_start)) {
+      std::sort(periods_.begin(), periods_.end(), by_start);
+    }
     size_t kept = 0;
     for (size_t i = 0; i < periods_.size(); ++i) {
       if (kept > 0 && periods_[kept - 1].start == periods_[i].start &&
@@ -122,14 +125,15 @@ class SubscriptionTimeline::Builder {
                                 static_cast<int32_t>(i)});
     }
     // An end e is covered iff some period with start <= e ends after e.
-    std::vector<absl::Time> ends;
-    ends.reserve(periods_.size());
-    for (const ServicePeriod& period : periods_) ends.push_back(period.end);
-    std::sort(ends.begin(), ends.end());
-    ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+    ends_.reserve(periods_.size());
+    for (const ServicePeriod& period : periods_) ends_.push_back(period.end);
+    if (!std::is_sorted(ends_.begin(), ends_.end())) {
+      std::sort(ends_.begin(), ends_.end());
+    }
+    ends_.erase(std::unique(ends_.begin(), ends_.end()), ends_.end());
     size_t next = 0;
     absl::Time max_end = absl::InfinitePast();
-    for (absl::Time end : ends) {
+    for (absl::Time end : ends_) {
       while (next < periods_.size() && periods_[next].start <= end) {
         max_end = std::max(max_end, periods_[next].end);
         ++next;
@@ -362,17 +366,6 @@ class SubscriptionTimeline::Builder {
            x.amount_due_in_cents == y.amount_due_in_cents;
   }
 
-  // Returns the index in periods_ of the period containing t with the latest
-  // start, or -1.
-  int32_t CurrentPeriod(absl::Time t) const {
-    auto it = std::upper_bound(
-        periods_.begin(), periods_.end(), t,
-        [](absl::Time x, const ServicePeriod& p) { return x < p.start; });
-    auto k = static_cast<int32_t>(it - periods_.begin()) - 1;
-    while (k >= 0 && periods_[k].end <= t) --k;
-    return k;
-  }
-
   // Turns pieces_ into the final segments and events (R5, R9).
   void BuildSegments(SubscriptionTimeline* out) {
     // Status segments: consecutive pieces of one status form one unbroken
@@ -408,16 +401,26 @@ class SubscriptionTimeline::Builder {
     period_at.reserve(2 * periods_.size() + 1);
     period_at.emplace_back(absl::InfinitePast(), -1);
     {
-      std::vector<absl::Time> points;
-      points.reserve(2 * periods_.size());
-      for (const ServicePeriod& p : periods_) {
-        points.push_back(p.start);
-        points.push_back(p.end);
-      }
-      std::sort(points.begin(), points.end());
-      points.erase(std::unique(points.begin(), points.end()), points.end());
-      for (absl::Time point : points) {
-        const int32_t current = CurrentPeriod(point);
+      // Every start and end, ascending: merge the two sorted lists.
+      size_t i = 0;
+      size_t j = 0;
+      size_t latest = 0;  // periods_[..latest) start at or before the point
+      while (i < starts_.size() || j < ends_.size()) {
+        absl::Time point;
+        if (j == ends_.size() ||
+            (i < starts_.size() && starts_[i] <= ends_[j])) {
+          point = starts_[i];
+        } else {
+          point = ends_[j];
+        }
+        while (i < starts_.size() && starts_[i] == point) ++i;
+        while (j < ends_.size() && ends_[j] == point) ++j;
+        while (latest < periods_.size() && periods_[latest].start <= point) {
+          ++latest;
+        }
+        // The containing period with the latest start (then latest end).
+        auto current = static_cast<int32_t>(latest) - 1;
+        while (current >= 0 && periods_[current].end <= point) --current;
         if (current != period_at.back().second) {
           period_at.emplace_back(point, current);
         }
@@ -479,6 +482,7 @@ class SubscriptionTimeline::Builder {
   const SubscriptionInput& input_;
   std::vector<ServicePeriod> periods_;  // sorted by (start, end), unique
   std::vector<absl::Time> starts_;      // sorted, unique
+  std::vector<absl::Time> ends_;        // sorted, unique
   std::vector<Signal> signals_;         // sorted by begin
   std::vector<absl::Time> cancellations_;
   std::optional<absl::Time> started_at_;
