@@ -112,6 +112,8 @@ class SubscriptionTimeline {
   };
   class Builder;
 
+  SubscriptionTimeline() = default;  // Build() is the only way in
+
   const Segment& SegmentAt(absl::Time t) const;
 
   std::optional<absl::Time> started_at_;
