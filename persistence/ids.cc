@@ -5,11 +5,31 @@
 #include "absl/random/random.h"
 #include "absl/random/uniform_int_distribution.h"
 #include "absl/strings/match.h"
+#include "persistence/fnv1a.h"
 
 namespace recurrent::persistence {
 namespace {
 
 constexpr absl::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
+
+// Appends 10 characters (50 bits) of `bits`.
+void AppendChars(uint64_t bits, std::string& id) {
+  for (int i = 0; i < kIdRandomChars / 2; ++i) {
+    id.push_back(kAlphabet[bits & 31]);
+    bits >>= 5;
+  }
+}
+
+// The splitmix64 finalizer: spreads every input bit over the output, which
+// FNV-1a alone does poorly for the high bits.
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
 
 }  // namespace
 
@@ -20,11 +40,20 @@ std::string NewId(absl::string_view prefix) {
   id.reserve(prefix.size() + kIdRandomChars);
   // 20 characters x 5 bits = 100 bits, drawn as two 50-bit numbers.
   for (int half = 0; half < 2; ++half) {
-    uint64_t bits = absl::Uniform<uint64_t>(gen);
-    for (int i = 0; i < kIdRandomChars / 2; ++i) {
-      id.push_back(kAlphabet[bits & 31]);
-      bits >>= 5;
-    }
+    AppendChars(absl::Uniform<uint64_t>(gen), id);
+  }
+  return id;
+}
+
+std::string DerivedId(absl::string_view prefix, absl::string_view key) {
+  std::string id(prefix);
+  id.reserve(prefix.size() + kIdRandomChars);
+  // Two hashes with different bases, 50 bits of each.
+  for (const uint64_t basis :
+       {uint64_t{Fnv1a::kDefaultBasis}, uint64_t{0x84222325cbf29ce4ULL}}) {
+    Fnv1a fnv(basis);
+    fnv.Add(key);
+    AppendChars(Mix(fnv.hash()), id);
   }
   return id;
 }

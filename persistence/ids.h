@@ -30,6 +30,13 @@ inline constexpr int kIdRandomChars = 20;
 // "abcdefghijklmnopqrstuvwxyz234567". Thread-safe.
 std::string NewId(absl::string_view prefix);
 
+// Returns `prefix` followed by kIdRandomChars characters of the same
+// alphabet derived deterministically from `key` (a stable 100-bit hash):
+// the same key always gives the same ID, in every process and release. For
+// rows whose identity is a function of their content (e.g. events of a
+// recomputed timeline). Thread-safe.
+std::string DerivedId(absl::string_view prefix, absl::string_view key);
+
 // True if `id` looks like an ID made by NewId(prefix). Cheap syntactic check
 // only (the ID may not exist).
 bool HasIdShape(absl::string_view id, absl::string_view prefix);

@@ -5,37 +5,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "persistence/fnv1a.h"
 
 namespace recurrent::persistence {
 namespace {
 
 constexpr char kTokenVersion = 1;
 constexpr size_t kPayloadSize = 1 + 8 + 8;  // version, last key, fingerprint
-
-// FNV-1a: simple, stable and good enough to tell queries apart.
-class Fnv1a {
- public:
-  void Add(absl::string_view bytes) {
-    for (unsigned char c : bytes) {
-      hash_ ^= c;
-      hash_ *= 0x100000001b3ULL;
-    }
-  }
-  void AddLengthPrefixed(absl::string_view bytes) {
-    AddUint64(bytes.size());
-    Add(bytes);
-  }
-  void AddUint64(uint64_t value) {
-    for (int i = 0; i < 8; ++i) {
-      const char byte = static_cast<char>(value >> (8 * i));
-      Add(absl::string_view(&byte, 1));
-    }
-  }
-  uint64_t hash() const { return hash_; }
-
- private:
-  uint64_t hash_ = 0xcbf29ce484222325ULL;
-};
+// Tokens of queries ordered by two keys.
+constexpr char kPairTokenVersion = 2;
+constexpr size_t kPairPayloadSize =
+    1 + 8 + 8 + 8;  // version, keys, fingerprint
 
 void PutUint64(uint64_t value, std::string& out) {
   for (int i = 7; i >= 0; --i)
@@ -86,6 +66,32 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
   if (last_key < 0)
     return absl::InvalidArgumentError("page_token is malformed");
   return last_key;
+}
+
+std::string EncodePageToken(const PageKey& last, uint64_t fingerprint) {
+  std::string payload;
+  payload.reserve(kPairPayloadSize);
+  payload.push_back(kPairTokenVersion);
+  PutUint64(static_cast<uint64_t>(last.first), payload);
+  PutUint64(static_cast<uint64_t>(last.second), payload);
+  PutUint64(fingerprint, payload);
+  return absl::WebSafeBase64Escape(payload);
+}
+
+absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
+                                            uint64_t fingerprint) {
+  std::string payload;
+  if (!absl::WebSafeBase64Unescape(token, &payload) ||
+      payload.size() != kPairPayloadSize || payload[0] != kPairTokenVersion) {
+    return absl::InvalidArgumentError("page_token is malformed");
+  }
+  absl::string_view view(payload);
+  if (GetUint64(view.substr(17, 8)) != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token does not belong to this query (filters changed?)");
+  }
+  return PageKey{static_cast<int64_t>(GetUint64(view.substr(1, 8))),
+                 static_cast<int64_t>(GetUint64(view.substr(9, 8)))};
 }
 
 absl::Status ValidatePageSize(const PageRequest& page) {

@@ -1,7 +1,8 @@
 // Opaque page tokens for keyset pagination, and page size validation.
 //
 // A token is web-safe base64 (no padding) of a small versioned payload: the
-// position after which the next page starts (an integer row key) and a
+// position after which the next page starts (an integer row key, or a pair
+// of keys) and a
 // fingerprint of the query (resource kind and filters), so that a token is
 // only accepted by the query that produced it. Tokens are not signed: a
 // forged token can only select a different starting point of the same
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,6 +34,13 @@ std::string EncodePageToken(int64_t last_key, uint64_t fingerprint);
 // by a query with a different fingerprint.
 absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
                                         uint64_t fingerprint);
+
+// The same for queries ordered by two keys (e.g. (occurred_at, id)); the
+// keys may be negative.
+using PageKey = std::pair<int64_t, int64_t>;
+std::string EncodePageToken(const PageKey& last, uint64_t fingerprint);
+absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
+                                            uint64_t fingerprint);
 
 // kInvalidArgument unless page.page_size is in 1..kMaxPageSize (the
 // service applies defaults and clamps before calling Storage).

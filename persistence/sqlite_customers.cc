@@ -7,9 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "engine/status_macros.h"
 #include "persistence/ids.h"
 #include "persistence/page_token.h"
+#include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_status.h"
 
@@ -24,7 +26,11 @@ absl::Status CustomerNotFound(absl::string_view uuid) {
 constexpr absl::string_view kCustomerColumns =
     "c.id, c.uuid, c.name, c.email, c.company, c.country, c.state, c.city,"
     " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
-    " c.created_at, c.updated_at";
+    " c.created_at, c.updated_at, c.derived_tags";
+
+std::vector<std::string> SplitDerivedTags(absl::string_view text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
 
 // A customer row without its external ids and tags, and its key.
 struct CustomerRow {
@@ -32,7 +38,7 @@ struct CustomerRow {
   Customer customer;
 };
 
-CustomerRow ReadCustomerRow(const Statement& stmt) {
+absl::StatusOr<CustomerRow> ReadCustomerRow(const Statement& stmt) {
   CustomerRow row;
   row.key = stmt.ColumnInt64(0);
   Customer& c = row.customer;
@@ -46,9 +52,10 @@ CustomerRow ReadCustomerRow(const Statement& stmt) {
   c.zip = stmt.ColumnText(8);
   c.lead_created_at = stmt.ColumnOptionalTime(9);
   c.free_trial_started_at = stmt.ColumnOptionalTime(10);
-  c.status = static_cast<CustomerStatus>(stmt.ColumnInt64(11));
+  ASSIGN_OR_RETURN(c.status, CustomerStatusFromCode(stmt.ColumnInt64(11)));
   c.created_at = stmt.ColumnTime(12);
   c.updated_at = stmt.ColumnTime(13);
+  c.derived_tags = SplitDerivedTags(stmt.ColumnText(14));
   return row;
 }
 
@@ -60,13 +67,13 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
   if (rows.empty()) return absl::OkStatus();
   std::unordered_map<int64_t, Customer*> by_key;
   by_key.reserve(rows.size());
-  std::string keys = "[";
+  std::vector<int64_t> key_list;
+  key_list.reserve(rows.size());
   for (CustomerRow& row : rows) {
-    if (keys.size() > 1) keys.push_back(',');
-    absl::StrAppend(&keys, row.key);
+    key_list.push_back(row.key);
     by_key[row.key] = &row.customer;
   }
-  keys.push_back(']');
+  const std::string keys = KeysAsJson(key_list);
   {
     ASSIGN_OR_RETURN(
         Statement stmt,
@@ -113,7 +120,8 @@ absl::StatusOr<Customer> LoadOne(Statement& stmt, Connection& db,
   ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return CustomerNotFound(name_for_error);
   std::vector<CustomerRow> rows;
-  rows.push_back(ReadCustomerRow(stmt));
+  ASSIGN_OR_RETURN(CustomerRow row, ReadCustomerRow(stmt));
+  rows.push_back(std::move(row));
   stmt.Reset();
   RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
   return std::move(rows.front().customer);
@@ -204,7 +212,7 @@ absl::StatusOr<Customer> InsertCustomer(Connection& db,
     stmt.BindText(8, customer.zip);
     stmt.BindOptionalTime(9, customer.lead_created_at);
     stmt.BindOptionalTime(10, customer.free_trial_started_at);
-    stmt.BindInt64(11, static_cast<int64_t>(CustomerStatus::kLead));
+    stmt.BindInt64(11, CustomerStatusCode(CustomerStatus::kLead));
     stmt.BindTime(12, now);
     stmt.BindTime(13, now);
     RETURN_IF_ERROR(stmt.Run());
@@ -268,6 +276,21 @@ absl::Status StoreCustomerFields(Connection& db, int64_t key,
   return stmt.Run();
 }
 
+absl::Status StoreCustomerEvaluation(
+    Connection& db, int64_t key, CustomerStatus status,
+    const std::vector<std::string>& derived_tags,
+    std::optional<absl::Time> next_transition_at) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("UPDATE customers SET status = ?, derived_tags = ?,"
+                 " next_transition_at = ? WHERE id = ?"));
+  stmt.BindInt64(1, CustomerStatusCode(status));
+  stmt.BindText(2, absl::StrJoin(derived_tags, "\n"));
+  stmt.BindOptionalTime(3, next_transition_at);
+  stmt.BindInt64(4, key);
+  return stmt.Run();
+}
+
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
   // External ids, tags (and later tables) go by ON DELETE CASCADE.
   ASSIGN_OR_RETURN(Statement stmt,
@@ -283,8 +306,9 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
                                                 const PageRequest& page) {
   RETURN_IF_ERROR(ValidatePageSize(page));
   const std::string status =
-      filter.status.has_value() ? absl::StrCat(static_cast<int>(*filter.status))
-                                : std::string();
+      filter.status.has_value()
+          ? absl::StrCat(CustomerStatusCode(*filter.status))
+          : std::string();
   const uint64_t fingerprint = QueryFingerprint(
       "customers",
       {filter.data_source_uuid, filter.external_id, filter.email, status});
@@ -300,9 +324,8 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
     stmt.BindText(2, filter.data_source_uuid);
     stmt.BindText(3, filter.external_id);
     stmt.BindText(4, filter.email);
-    stmt.BindInt64(5, filter.status.has_value()
-                          ? static_cast<int64_t>(*filter.status)
-                          : 0);
+    stmt.BindInt64(
+        5, filter.status.has_value() ? CustomerStatusCode(*filter.status) : 0);
     // One extra row tells whether there is a next page.
     stmt.BindInt64(6, int64_t{page.page_size} + 1);
     while (true) {
@@ -312,7 +335,8 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
         more = true;
         break;
       }
-      rows.push_back(ReadCustomerRow(stmt));
+      ASSIGN_OR_RETURN(CustomerRow customer, ReadCustomerRow(stmt));
+      rows.push_back(std::move(customer));
     }
   }
   RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
@@ -348,8 +372,17 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
     stmt.BindInt64(2, into);
     RETURN_IF_ERROR(stmt.Run());
   }
-  // Later tables owned by customers (invoices, subscriptions, ...) move here:
-  // UPDATE <table> SET customer_id = ?into WHERE customer_id = ?from.
+  // Facts and stored evaluations; the caller recomputes `into`.
+  for (const char* sql :
+       {"UPDATE invoices SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE subscriptions SET customer_id = ?2 WHERE customer_id = ?1",
+        "UPDATE subscription_events SET customer_id = ?2"
+        " WHERE customer_id = ?1"}) {
+    ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    stmt.BindInt64(1, from);
+    stmt.BindInt64(2, into);
+    RETURN_IF_ERROR(stmt.Run());
+  }
   {
     // Earliest set lead and trial dates of the two. SQLite's two-argument
     // MIN() is NULL if either is NULL, hence the COALESCE.

@@ -8,6 +8,7 @@
 #define RECURRENT_PERSISTENCE_SQLITE_CUSTOMERS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid);
 absl::Status StoreCustomerFields(Connection& db, int64_t key,
                                  const Customer& customer, absl::Time now);
 
+// Stores the customer-level part of an evaluation (status, derived tags,
+// next_transition_at); updated_at is left alone (it tracks edits).
+absl::Status StoreCustomerEvaluation(
+    Connection& db, int64_t key, CustomerStatus status,
+    const std::vector<std::string>& derived_tags,
+    std::optional<absl::Time> next_transition_at);
+
 // Deletes the customer and everything it owns. kNotFound if absent.
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid);
 
@@ -44,8 +52,10 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
                                                 const CustomerFilter& filter,
                                                 const PageRequest& page);
 
-// Moves everything of customer `from` to `into` and deletes `from` (see
-// Storage::MergeCustomers). Both must exist and differ.
+// Moves everything of customer `from` to `into` (external ids, tags,
+// invoices, subscriptions and their events) and deletes `from` (see
+// Storage::MergeCustomers). Both must exist and differ. The caller then
+// recomputes `into`.
 absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
                                absl::Time now);
 

@@ -7,6 +7,7 @@
 #include "engine/status_macros.h"
 #include "persistence/ids.h"
 #include "persistence/page_token.h"
+#include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {
@@ -24,12 +25,12 @@ constexpr absl::string_view kSettingsColumns =
     "s.auto_churns_reversed, s.auto_churns_applied, "
     "s.customers_status_changed";
 
-SourceSettings ReadSettings(const Statement& stmt, int first) {
+absl::StatusOr<SourceSettings> ReadSettings(const Statement& stmt, int first) {
   SourceSettings settings;
   settings.data_source_uuid = stmt.ColumnText(first);
   settings.version = stmt.ColumnInt64(first + 1);
-  settings.past_due_handling.mode =
-      static_cast<PastDueMode>(stmt.ColumnInt64(first + 2));
+  ASSIGN_OR_RETURN(settings.past_due_handling.mode,
+                   PastDueModeFromCode(stmt.ColumnInt64(first + 2)));
   settings.past_due_handling.auto_churn_after_days =
       static_cast<int>(stmt.ColumnInt64(first + 3));
   settings.applied_at = stmt.ColumnTime(first + 4);
@@ -51,12 +52,12 @@ const std::string& DataSourceSelect() {
   return *kSql;
 }
 
-DataSource ReadDataSource(const Statement& stmt) {
+absl::StatusOr<DataSource> ReadDataSource(const Statement& stmt) {
   DataSource source;
   source.name = stmt.ColumnText(1);
   source.system = stmt.ColumnText(2);
   source.created_at = stmt.ColumnTime(3);
-  source.settings = ReadSettings(stmt, 4);
+  ASSIGN_OR_RETURN(source.settings, ReadSettings(stmt, 4));
   source.uuid = source.settings.data_source_uuid;
   return source;
 }
@@ -145,13 +146,31 @@ absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
       break;
     }
     last_key = stmt.ColumnInt64(0);
-    result.items.push_back(ReadDataSource(stmt));
+    ASSIGN_OR_RETURN(DataSource source, ReadDataSource(stmt));
+    result.items.push_back(std::move(source));
   }
   return result;
 }
 
-absl::Status DeleteDataSourceRows(Connection& db, absl::string_view uuid) {
+absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
+    Connection& db, absl::string_view uuid) {
   ASSIGN_OR_RETURN(const int64_t key, FindDataSourceKey(db, uuid));
+  std::vector<int64_t> survivors;
+  {
+    // Customers in this source and another keep living without its facts.
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("SELECT DISTINCT customer_id FROM customer_external_ids"
+                   " WHERE data_source_id = ?1 AND customer_id IN"
+                   " (SELECT customer_id FROM customer_external_ids"
+                   " WHERE data_source_id <> ?1) ORDER BY customer_id"));
+    stmt.BindInt64(1, key);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      survivors.push_back(stmt.ColumnInt64(0));
+    }
+  }
   {
     // Customers whose every external id is in this source go with it (and
     // everything they own, by cascade).
@@ -165,12 +184,15 @@ absl::Status DeleteDataSourceRows(Connection& db, absl::string_view uuid) {
     stmt.BindInt64(1, key);
     RETURN_IF_ERROR(stmt.Run());
   }
-  // Cascades to settings_versions and the remaining customers' external ids
-  // in this source (their next external id becomes primary).
+  // Cascades to settings_versions, the remaining customers' external ids in
+  // this source (their next external id becomes primary), and the source's
+  // invoices (line items, transactions) and subscriptions (cancellations,
+  // events).
   ASSIGN_OR_RETURN(Statement stmt,
                    db.Prepare("DELETE FROM data_sources WHERE id = ?"));
   stmt.BindInt64(1, key);
-  return stmt.Run();
+  RETURN_IF_ERROR(stmt.Run());
+  return survivors;
 }
 
 absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
@@ -200,7 +222,8 @@ absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
   while (true) {
     ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
-    history.push_back(ReadSettings(stmt, 0));
+    ASSIGN_OR_RETURN(SourceSettings settings, ReadSettings(stmt, 0));
+    history.push_back(std::move(settings));
   }
   // Every source has version 1, so no rows means no source.
   if (history.empty()) return DataSourceNotFound(uuid);
@@ -219,7 +242,7 @@ absl::Status InsertSettingsVersion(Connection& db,
                  " FROM data_sources WHERE uuid = ?1"));
   stmt.BindText(1, settings.data_source_uuid);
   stmt.BindInt64(2, settings.version);
-  stmt.BindInt64(3, static_cast<int64_t>(settings.past_due_handling.mode));
+  stmt.BindInt64(3, PastDueModeCode(settings.past_due_handling.mode));
   stmt.BindInt64(4, settings.past_due_handling.auto_churn_after_days);
   stmt.BindTime(5, settings.applied_at);
   stmt.BindTime(6, settings.saved_at);

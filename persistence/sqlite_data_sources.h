@@ -34,8 +34,10 @@ absl::StatusOr<DataSource> LoadDataSource(Connection& db,
 absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
                                                     const PageRequest& page);
 
-// Deletes the source as DeleteDataSource documents.
-absl::Status DeleteDataSourceRows(Connection& db, absl::string_view uuid);
+// Deletes the source as DeleteDataSource documents and returns the keys of
+// the surviving customers that had an external id in it (to recompute).
+absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
+    Connection& db, absl::string_view uuid);
 
 absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
                                                    absl::string_view uuid);

@@ -85,7 +85,122 @@ CREATE TABLE customer_tags (
   PRIMARY KEY (customer_id, tag)
 ) WITHOUT ROWID;
 )sql"},
-    // Append new migrations here: {2, "...", R"sql(...)sql"},
+    {2,
+     "invoices, line items, transactions, subscriptions, cancellations,"
+     " events; customers' derived tags",
+     R"sql(
+-- Derived tags (R8) of the stored evaluation, sorted, one per line.
+ALTER TABLE customers ADD COLUMN derived_tags TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE invoices (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- import order
+  uuid            TEXT NOT NULL UNIQUE,
+  customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  data_source_id  INTEGER NOT NULL
+                  REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id     TEXT NOT NULL,
+  date            INTEGER NOT NULL,
+  due_date        INTEGER,
+  currency        TEXT NOT NULL,
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX invoices_by_customer ON invoices (customer_id, id);
+CREATE INDEX invoices_by_source ON invoices (data_source_id, id);
+
+-- data_source_id repeats the invoice's, for per-source uniqueness.
+CREATE TABLE line_items (
+  id                        INTEGER PRIMARY KEY AUTOINCREMENT,
+  uuid                      TEXT NOT NULL UNIQUE,
+  invoice_id                INTEGER NOT NULL
+                            REFERENCES invoices(id) ON DELETE CASCADE,
+  data_source_id            INTEGER NOT NULL
+                            REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id               TEXT NOT NULL,
+  position                  INTEGER NOT NULL,  -- import order in the invoice
+  type                      INTEGER NOT NULL,  -- LineItemTypeCode
+  subscription_external_id  TEXT NOT NULL,
+  plan_external_id          TEXT NOT NULL,
+  service_period_start      INTEGER NOT NULL,
+  service_period_end        INTEGER NOT NULL,
+  amount_in_cents           INTEGER NOT NULL,
+  quantity                  INTEGER NOT NULL,
+  discount_amount_in_cents  INTEGER NOT NULL,
+  tax_amount_in_cents       INTEGER NOT NULL,
+  prorated                  INTEGER NOT NULL,
+  description               TEXT NOT NULL,
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX line_items_by_invoice ON line_items (invoice_id, position);
+CREATE INDEX line_items_by_subscription
+  ON line_items (data_source_id, subscription_external_id);
+
+CREATE TABLE transactions (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,  -- import order
+  uuid             TEXT NOT NULL UNIQUE,
+  invoice_id       INTEGER NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+  data_source_id   INTEGER NOT NULL
+                   REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id      TEXT NOT NULL,
+  type             INTEGER NOT NULL,  -- TransactionTypeCode
+  result           INTEGER NOT NULL,  -- TransactionResultCode
+  date             INTEGER NOT NULL,
+  amount_in_cents  INTEGER,           -- NULL: the whole amount due
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX transactions_by_invoice ON transactions (invoice_id, date, id);
+
+-- One row per (source, subscription_external_id) of SUBSCRIPTION or TRIAL
+-- line items, with its evaluation at the last recompute.
+CREATE TABLE subscriptions (
+  id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+  uuid                  TEXT NOT NULL UNIQUE,
+  customer_id           INTEGER NOT NULL
+                        REFERENCES customers(id) ON DELETE CASCADE,
+  data_source_id        INTEGER NOT NULL
+                        REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id           TEXT NOT NULL,
+  status                INTEGER NOT NULL DEFAULT 1,  -- SubscriptionStatusCode
+  started_at            INTEGER,
+  past_due_since        INTEGER,
+  cancelled_at          INTEGER,
+  auto_churned          INTEGER NOT NULL DEFAULT 0,
+  status_reason         TEXT NOT NULL DEFAULT '',
+  current_period_start  INTEGER,
+  current_period_end    INTEGER,
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX subscriptions_by_customer ON subscriptions (customer_id, id);
+
+-- Explicit cancellations (R4); one per instant.
+CREATE TABLE cancellations (
+  subscription_id  INTEGER NOT NULL
+                   REFERENCES subscriptions(id) ON DELETE CASCADE,
+  cancelled_at     INTEGER NOT NULL,
+  recorded_at      INTEGER NOT NULL,
+  PRIMARY KEY (subscription_id, cancelled_at)
+) WITHOUT ROWID;
+
+-- Every event of each customer's timeline at the last recompute, future
+-- ones included; customer_id and data_source_id repeat the subscription's
+-- for the listing indexes.
+CREATE TABLE subscription_events (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,  -- tie-break
+  uuid             TEXT NOT NULL UNIQUE,
+  subscription_id  INTEGER NOT NULL
+                   REFERENCES subscriptions(id) ON DELETE CASCADE,
+  customer_id      INTEGER NOT NULL,
+  data_source_id   INTEGER NOT NULL,
+  type             INTEGER NOT NULL,  -- EventTypeCode
+  occurred_at      INTEGER NOT NULL
+);
+CREATE INDEX subscription_events_by_customer
+  ON subscription_events (customer_id, occurred_at, id);
+CREATE INDEX subscription_events_by_source
+  ON subscription_events (data_source_id, occurred_at, id);
+CREATE INDEX subscription_events_by_subscription
+  ON subscription_events (subscription_id);
+)sql"},
+    // Append new migrations here: {3, "...", R"sql(...)sql"},
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {
@@ -109,6 +111,10 @@ absl::Time Statement::ColumnTime(int column) const {
 std::optional<absl::Time> Statement::ColumnOptionalTime(int column) const {
   if (ColumnIsNull(column)) return std::nullopt;
   return ColumnTime(column);
+}
+
+std::string KeysAsJson(const std::vector<int64_t>& keys) {
+  return absl::StrCat("[", absl::StrJoin(keys, ","), "]");
 }
 
 }  // namespace recurrent::persistence::sqlite

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -73,6 +74,11 @@ class Statement {
   StatementPtr owned_;
   int bind_error_ = 0;  // SQLITE_OK if every binding succeeded
 };
+
+// Returns `keys` as a JSON array (e.g. "[1,2,3]"), to bind as one parameter
+// of `... IN (SELECT value FROM json_each(?))`: one prepared statement
+// whatever the number of keys.
+std::string KeysAsJson(const std::vector<int64_t>& keys);
 
 }  // namespace recurrent::persistence::sqlite
 

@@ -10,13 +10,16 @@
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
+#include "persistence/sqlite_events.h"
+#include "persistence/sqlite_invoices.h"
+#include "persistence/sqlite_recompute.h"
 #include "persistence/sqlite_schema.h"
+#include "persistence/sqlite_subscriptions.h"
 #include "persistence/sqlite_transaction.h"
 
 namespace recurrent::persistence {
 
 using sqlite::Connection;
-using sqlite::Transaction;
 
 namespace {
 
@@ -144,9 +147,9 @@ SqliteStorage::~SqliteStorage() {
 template <typename Fn>
 auto SqliteStorage::Read(Fn&& fn) {
   ReaderLease lease(*this);
-  Transaction txn(lease.connection());
+  sqlite::Transaction txn(lease.connection());
   using Result = std::invoke_result_t<Fn&, Connection&>;
-  if (absl::Status status = txn.Begin(Transaction::Kind::kDeferred);
+  if (absl::Status status = txn.Begin(sqlite::Transaction::Kind::kDeferred);
       !status.ok()) {
     return Result(status);
   }
@@ -158,8 +161,8 @@ template <typename Fn>
 auto SqliteStorage::Write(Fn&& fn) {
   using Result = std::invoke_result_t<Fn&, Connection&>;
   absl::MutexLock lock(&writer_mu_);
-  Transaction txn(*writer_);
-  if (absl::Status status = txn.Begin(Transaction::Kind::kImmediate);
+  sqlite::Transaction txn(*writer_);
+  if (absl::Status status = txn.Begin(sqlite::Transaction::Kind::kImmediate);
       !status.ok()) {
     return Result(status);
   }
@@ -189,9 +192,16 @@ absl::StatusOr<Page<DataSource>> SqliteStorage::ListDataSources(
       [&](Connection& db) { return sqlite::LoadDataSourcePage(db, page); });
 }
 
-absl::Status SqliteStorage::DeleteDataSource(absl::string_view uuid) {
-  return Write(
-      [&](Connection& db) { return sqlite::DeleteDataSourceRows(db, uuid); });
+absl::Status SqliteStorage::DeleteDataSource(absl::string_view uuid,
+                                             absl::Time now) {
+  return Write([&](Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(const std::vector<int64_t> survivors,
+                     sqlite::DeleteDataSourceRows(db, uuid));
+    for (const int64_t customer : survivors) {
+      RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, customer, now));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<SourceSettings> SqliteStorage::GetSettings(
@@ -228,8 +238,7 @@ absl::StatusOr<std::vector<SourceSettings>> SqliteStorage::ListSettingsHistory(
   });
 }
 
-// ---- Customers
-// ----------------------------------------------------------------
+// ---- Customers ----------------------------------------------------------
 
 absl::StatusOr<Customer> SqliteStorage::CreateCustomer(const Customer& customer,
                                                        absl::Time now) {
@@ -277,6 +286,7 @@ absl::StatusOr<Customer> SqliteStorage::MergeCustomers(
           absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
     }
     RETURN_IF_ERROR(sqlite::MergeCustomerRows(db, from, into, now));
+    RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, into, now));
     return sqlite::LoadCustomer(db, into);
   });
 }
@@ -299,6 +309,106 @@ absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
     RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
     return sqlite::LoadCustomer(db, key);
   });
+}
+
+// ---- Invoices -----------------------------------------------------------
+
+absl::StatusOr<std::vector<Invoice>> SqliteStorage::ImportInvoices(
+    absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
+    absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<std::vector<Invoice>> {
+    ASSIGN_OR_RETURN(const int64_t key,
+                     sqlite::FindCustomerKey(db, customer_uuid));
+    ASSIGN_OR_RETURN(
+        std::vector<Invoice> stored,
+        sqlite::ImportInvoiceRows(db, key, customer_uuid, invoices));
+    RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, key, now));
+    return stored;
+  });
+}
+
+absl::StatusOr<Invoice> SqliteStorage::GetInvoice(absl::string_view uuid) {
+  return Read([&](Connection& db) { return sqlite::LoadInvoice(db, uuid); });
+}
+
+absl::StatusOr<Page<Invoice>> SqliteStorage::ListInvoices(
+    const InvoiceFilter& filter, const PageRequest& page) {
+  return Read([&](Connection& db) {
+    return sqlite::LoadInvoicePage(db, filter, page);
+  });
+}
+
+absl::Status SqliteStorage::DeleteInvoice(absl::string_view uuid,
+                                          absl::Time now) {
+  return Write([&](Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(const int64_t customer,
+                     sqlite::DeleteInvoiceRows(db, uuid));
+    return sqlite::RecomputeCustomer(db, customer, now);
+  });
+}
+
+absl::StatusOr<Transaction> SqliteStorage::AddTransaction(
+    absl::string_view invoice_uuid, const Transaction& transaction,
+    absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<Transaction> {
+    ASSIGN_OR_RETURN(sqlite::StoredTransaction stored,
+                     sqlite::InsertTransaction(db, invoice_uuid, transaction));
+    RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, stored.customer_key, now));
+    return std::move(stored.transaction);
+  });
+}
+
+// ---- Subscriptions and events ---------------------------------------------
+
+absl::StatusOr<SubscriptionRef> SqliteStorage::GetSubscription(
+    absl::string_view uuid) {
+  return Read([&](Connection& db) -> absl::StatusOr<SubscriptionRef> {
+    ASSIGN_OR_RETURN(sqlite::SubscriptionRow row,
+                     sqlite::FindSubscription(db, uuid));
+    return std::move(row.ref);
+  });
+}
+
+absl::Status SqliteStorage::CancelSubscription(
+    absl::string_view subscription_uuid, absl::Time cancelled_at,
+    absl::Time now) {
+  return Write([&](Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(const sqlite::SubscriptionRow row,
+                     sqlite::FindSubscription(db, subscription_uuid));
+    RETURN_IF_ERROR(sqlite::InsertCancellation(db, row.key, cancelled_at, now));
+    return sqlite::RecomputeCustomer(db, row.customer_key, now);
+  });
+}
+
+absl::StatusOr<CustomerSnapshot> SqliteStorage::GetCustomerSnapshot(
+    absl::string_view customer_uuid) {
+  return Read([&](Connection& db) -> absl::StatusOr<CustomerSnapshot> {
+    ASSIGN_OR_RETURN(const int64_t key,
+                     sqlite::FindCustomerKey(db, customer_uuid));
+    CustomerSnapshot snapshot;
+    ASSIGN_OR_RETURN(snapshot.customer, sqlite::LoadCustomer(db, key));
+    ASSIGN_OR_RETURN(sqlite::CustomerFactsRows loaded,
+                     sqlite::LoadCustomerFacts(db, key));
+    snapshot.facts = std::move(loaded.facts);
+    snapshot.settings = std::move(loaded.settings);
+    snapshot.subscriptions.reserve(loaded.subscriptions.size());
+    for (sqlite::SubscriptionRow& row : loaded.subscriptions) {
+      snapshot.subscriptions.push_back(std::move(row.ref));
+    }
+    return snapshot;
+  });
+}
+
+absl::StatusOr<Page<SubscriptionEvent>> SqliteStorage::ListSubscriptionEvents(
+    const EventFilter& filter, const PageRequest& page) {
+  return Read(
+      [&](Connection& db) { return sqlite::LoadEventPage(db, filter, page); });
+}
+
+absl::StatusOr<int> SqliteStorage::RecomputeDueCustomers(absl::Time now,
+                                                         int limit) {
+  return Write(
+      [&](Connection& db) { return sqlite::RecomputeDue(db, now, limit); });
 }
 
 }  // namespace recurrent::persistence

@@ -74,7 +74,8 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<DataSource> GetDataSource(absl::string_view uuid) override;
   absl::StatusOr<Page<DataSource>> ListDataSources(
       const PageRequest& page) override;
-  absl::Status DeleteDataSource(absl::string_view uuid) override;
+  absl::Status DeleteDataSource(absl::string_view uuid,
+                                absl::Time now) override;
   absl::StatusOr<SourceSettings> GetSettings(
       absl::string_view data_source_uuid) override;
   absl::StatusOr<SourceSettings> UpdateSettings(
@@ -100,6 +101,26 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<Customer> RemoveCustomerTags(
       absl::string_view uuid, const std::vector<std::string>& tags,
       absl::Time now) override;
+  absl::StatusOr<std::vector<Invoice>> ImportInvoices(
+      absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
+      absl::Time now) override;
+  absl::StatusOr<Invoice> GetInvoice(absl::string_view uuid) override;
+  absl::StatusOr<Page<Invoice>> ListInvoices(const InvoiceFilter& filter,
+                                             const PageRequest& page) override;
+  absl::Status DeleteInvoice(absl::string_view uuid, absl::Time now) override;
+  absl::StatusOr<Transaction> AddTransaction(absl::string_view invoice_uuid,
+                                             const Transaction& transaction,
+                                             absl::Time now) override;
+  absl::StatusOr<SubscriptionRef> GetSubscription(
+      absl::string_view uuid) override;
+  absl::Status CancelSubscription(absl::string_view subscription_uuid,
+                                  absl::Time cancelled_at,
+                                  absl::Time now) override;
+  absl::StatusOr<CustomerSnapshot> GetCustomerSnapshot(
+      absl::string_view customer_uuid) override;
+  absl::StatusOr<Page<SubscriptionEvent>> ListSubscriptionEvents(
+      const EventFilter& filter, const PageRequest& page) override;
+  absl::StatusOr<int> RecomputeDueCustomers(absl::Time now, int limit) override;
 
  private:
   // A reader connection checked out of the pool; returns it on destruction.

@@ -31,15 +31,19 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/facts.h"
 #include "engine/evaluation.h"
+#include "engine/facts.h"
 #include "engine/settings.h"
 
 namespace recurrent::persistence {
 
 // ---- Data sources and settings --------------------------------------------
 
-enum class PastDueMode { kKeep = 1, kAutoChurn = 2 };
+// The engine's enums, under the names this interface has always used. The
+// SQLite backend stores them as stable integer codes (sqlite_codes.h), never
+// as their C++ values.
+using PastDueMode = engine::PastDueMode;
+using CustomerStatus = engine::CustomerStatus;
 
 struct PastDueHandling {
   PastDueMode mode = PastDueMode::kKeep;
@@ -78,13 +82,6 @@ struct DataSource {
 };
 
 // ---- Customers -------------------------------------------------------------
-
-enum class CustomerStatus {
-  kLead = 1,
-  kActive = 2,
-  kPastDue = 3,
-  kCancelled = 4
-};
 
 struct ExternalId {
   std::string data_source_uuid;
@@ -135,7 +132,7 @@ struct CustomerFilter {
 // ---- Invoices, subscriptions and events (issue 4) --------------------------
 
 struct LineItem {
-  std::string uuid;  // "li_…"; assigned on import
+  std::string uuid;         // "li_…"; assigned on import
   std::string external_id;  // unique per data source
   engine::LineItemType type = engine::LineItemType::kSubscription;
   std::string subscription_external_id;
@@ -151,7 +148,7 @@ struct LineItem {
 };
 
 struct Transaction {
-  std::string uuid;  // "tr_…"; assigned on import
+  std::string uuid;         // "tr_…"; assigned on import
   std::string external_id;  // unique per data source
   engine::TransactionType type = engine::TransactionType::kPayment;
   engine::TransactionResult result = engine::TransactionResult::kSuccessful;
@@ -160,7 +157,7 @@ struct Transaction {
 };
 
 struct Invoice {
-  std::string uuid;  // "inv_…"; assigned on import
+  std::string uuid;         // "inv_…"; assigned on import
   std::string external_id;  // unique per data source
   std::string customer_uuid;
   // On import, empty means the customer's only source (see ImportInvoices).
@@ -168,7 +165,7 @@ struct Invoice {
   absl::Time date;
   std::optional<absl::Time> due_date;
   std::string currency;
-  std::vector<LineItem> line_items;      // in import order
+  std::vector<LineItem> line_items;       // in import order
   std::vector<Transaction> transactions;  // in date order, then import order
 };
 
@@ -252,9 +249,11 @@ class Storage {
   // Deletes the source, its settings history, and its customers' external
   // ids in it. A customer left with no external id is deleted with
   // everything it owns; a merged customer whose primary source is deleted
-  // keeps its next external id as primary. kNotFound if there is no such
-  // source.
-  virtual absl::Status DeleteDataSource(absl::string_view uuid) = 0;
+  // keeps its next external id as primary, loses the invoices and
+  // subscriptions of the deleted source, and is recomputed at `now`.
+  // kNotFound if there is no such source.
+  virtual absl::Status DeleteDataSource(absl::string_view uuid,
+                                        absl::Time now) = 0;
 
   // The current settings. kNotFound if there is no such source.
   virtual absl::StatusOr<SourceSettings> GetSettings(

@@ -65,7 +65,7 @@ TEST_P(StorageConformanceTest, GetUnknownDataSourceIsNotFound) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(storage_->ListSettingsHistory("ds_nope"),
               StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(storage_->DeleteDataSource("ds_nope"),
+  EXPECT_THAT(storage_->DeleteDataSource("ds_nope", Tick()),
               StatusIs(absl::StatusCode::kNotFound));
 }
 
@@ -277,14 +277,14 @@ TEST_P(StorageConformanceTest, DeleteDataSourceRemovesItAndItsSettings) {
         return Storage::NewSettings{{PastDueMode::kAutoChurn, 10}, now_, {}};
       },
       Tick()));
-  ASSERT_OK(storage_->DeleteDataSource(source.uuid));
+  ASSERT_OK(storage_->DeleteDataSource(source.uuid, Tick()));
   EXPECT_THAT(storage_->GetDataSource(source.uuid),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(storage_->GetSettings(source.uuid),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(storage_->ListSettingsHistory(source.uuid),
               StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(storage_->DeleteDataSource(source.uuid),
+  EXPECT_THAT(storage_->DeleteDataSource(source.uuid, Tick()),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_OK(storage_->GetDataSource(other.uuid));
   // The name is free again.

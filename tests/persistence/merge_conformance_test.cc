@@ -159,7 +159,7 @@ TEST_P(StorageConformanceTest, DeleteDataSourceCascadesToItsCustomers) {
       storage_->MergeCustomers(secondary.uuid, primary_kept.uuid, Tick()));
   ASSERT_OK(storage_->AddCustomerTags(primary_doomed.uuid, {"stay"}, Tick()));
 
-  ASSERT_OK(storage_->DeleteDataSource(doomed.uuid));
+  ASSERT_OK(storage_->DeleteDataSource(doomed.uuid, Tick()));
 
   EXPECT_THAT(storage_->GetCustomer(only_doomed.uuid),
               StatusIs(absl::StatusCode::kNotFound));

@@ -255,7 +255,7 @@ TEST_F(SqliteStorageTest, ForeignKeysAreEnforced) {
   customer.data_source_uuid = source.uuid;
   customer.external_id = "x";
   ASSERT_OK(storage->CreateCustomer(customer, absl::Now()));
-  ASSERT_OK(storage->DeleteDataSource(source.uuid));
+  ASSERT_OK(storage->DeleteDataSource(source.uuid, absl::Now()));
   storage.reset();
   RawDb raw(path_);
   // Cascades ran: no orphans anywhere.

@@ -1,0 +1,53 @@
+// Stable integer codes of the enums the SQLite backend stores.
+//
+// Columns never hold a C++ enum's underlying value: each enum maps to codes
+// fixed here forever (a released code is never reused or renumbered), so
+// that reordering an enum cannot change the meaning of stored rows. Reading
+// a code this build does not know is kInternal (a newer or corrupt
+// database).
+#ifndef RECURRENT_PERSISTENCE_SQLITE_CODES_H_
+#define RECURRENT_PERSISTENCE_SQLITE_CODES_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "engine/evaluation.h"
+#include "engine/facts.h"
+#include "engine/settings.h"
+
+namespace recurrent::persistence::sqlite {
+
+// KEEP = 1, AUTO_CHURN = 2.
+int64_t PastDueModeCode(engine::PastDueMode mode);
+absl::StatusOr<engine::PastDueMode> PastDueModeFromCode(int64_t code);
+
+// LEAD = 1, ACTIVE = 2, PAST_DUE = 3, CANCELLED = 4.
+int64_t CustomerStatusCode(engine::CustomerStatus status);
+absl::StatusOr<engine::CustomerStatus> CustomerStatusFromCode(int64_t code);
+
+// NOT_STARTED = 1, ACTIVE = 2, PAST_DUE = 3, CANCELLED = 4.
+int64_t SubscriptionStatusCode(engine::SubscriptionStatus status);
+absl::StatusOr<engine::SubscriptionStatus> SubscriptionStatusFromCode(
+    int64_t code);
+
+// STARTED = 1, PAST_DUE = 2, RECOVERED = 3, CANCELLED = 4, AUTO_CHURNED = 5,
+// REACTIVATED = 6.
+int64_t EventTypeCode(engine::EventType type);
+absl::StatusOr<engine::EventType> EventTypeFromCode(int64_t code);
+
+// SUBSCRIPTION = 1, ONE_TIME = 2, TRIAL = 3.
+int64_t LineItemTypeCode(engine::LineItemType type);
+absl::StatusOr<engine::LineItemType> LineItemTypeFromCode(int64_t code);
+
+// PAYMENT = 1, REFUND = 2.
+int64_t TransactionTypeCode(engine::TransactionType type);
+absl::StatusOr<engine::TransactionType> TransactionTypeFromCode(int64_t code);
+
+// SUCCESSFUL = 1, FAILED = 2.
+int64_t TransactionResultCode(engine::TransactionResult result);
+absl::StatusOr<engine::TransactionResult> TransactionResultFromCode(
+    int64_t code);
+
+}  // namespace recurrent::persistence::sqlite
+
+#endif  // RECURRENT_PERSISTENCE_SQLITE_CODES_H_

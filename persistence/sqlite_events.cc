@@ -1,0 +1,185 @@
+#include "persistence/sqlite_events.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/ids.h"
+#include "persistence/page_token.h"
+#include "persistence/sqlite_codes.h"
+#include "persistence/sqlite_customers.h"
+#include "persistence/sqlite_data_sources.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+// One event to store.
+struct EventRow {
+  const SubscriptionRow* subscription;
+  engine::EventType type;
+  absl::Time occurred_at;
+};
+
+std::string EventUuid(absl::string_view subscription_uuid,
+                      engine::EventType type, absl::Time occurred_at,
+                      int ordinal) {
+  return DerivedId(
+      kEventIdPrefix,
+      absl::StrCat(subscription_uuid, "/", EventTypeCode(type), "/",
+                   absl::ToUnixMicros(occurred_at), "/", ordinal));
+}
+
+}  // namespace
+
+absl::Status SyncCustomerEvents(
+    Connection& db, int64_t customer_key,
+    const std::vector<SubscriptionEvents>& timelines) {
+  // The wanted events by uuid.
+  absl::flat_hash_map<std::string, EventRow> wanted;
+  for (const SubscriptionEvents& timeline : timelines) {
+    for (const engine::SubscriptionEvent& event : *timeline.events) {
+      for (int ordinal = 0;; ++ordinal) {
+        auto [it, inserted] = wanted.try_emplace(
+            EventUuid(timeline.subscription->ref.uuid, event.type,
+                      event.occurred_at, ordinal),
+            EventRow{timeline.subscription, event.type, event.occurred_at});
+        if (inserted) break;
+      }
+    }
+  }
+  // Delete the stored events that are no longer wanted; what remains is
+  // already stored.
+  std::vector<int64_t> gone;
+  absl::flat_hash_set<std::string> kept;
+  {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     db.Prepare("SELECT id, uuid FROM subscription_events"
+                                " WHERE customer_id = ?"));
+    stmt.BindInt64(1, customer_key);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      std::string uuid = stmt.ColumnText(1);
+      if (wanted.contains(uuid)) {
+        kept.insert(std::move(uuid));
+      } else {
+        gone.push_back(stmt.ColumnInt64(0));
+      }
+    }
+  }
+  if (!gone.empty()) {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("DELETE FROM subscription_events"
+                   " WHERE id IN (SELECT value FROM json_each(?))"));
+    stmt.BindText(1, KeysAsJson(gone));
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  // Insert the new ones in time order, so that ids (the tie-break) follow
+  // time where they can.
+  std::vector<std::pair<const std::string*, const EventRow*>> added;
+  for (const auto& [uuid, event] : wanted) {
+    if (!kept.contains(uuid)) added.emplace_back(&uuid, &event);
+  }
+  std::sort(added.begin(), added.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.second->occurred_at, *a.first) <
+           std::make_pair(b.second->occurred_at, *b.first);
+  });
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
+                 " customer_id, data_source_id, type, occurred_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)"));
+  for (const auto& [uuid, event] : added) {
+    stmt.BindText(1, *uuid);
+    stmt.BindInt64(2, event->subscription->key);
+    stmt.BindInt64(3, customer_key);
+    stmt.BindInt64(4, event->subscription->source_key);
+    stmt.BindInt64(5, EventTypeCode(event->type));
+    stmt.BindTime(6, event->occurred_at);
+    RETURN_IF_ERROR(stmt.Run());
+    stmt.Reset();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
+                                                      const EventFilter& filter,
+                                                      const PageRequest& page) {
+  RETURN_IF_ERROR(ValidatePageSize(page));
+  if (filter.customer_uuid.empty() && filter.data_source_uuid.empty()) {
+    return absl::InvalidArgumentError(
+        "events need a customer or a data source filter");
+  }
+  // as_of is not part of the query's identity: a caller that defaults it to
+  // "now" may page on as time passes.
+  const uint64_t fingerprint = QueryFingerprint(
+      "subscription_events", {filter.customer_uuid, filter.data_source_uuid});
+  // The first page starts before any event: ids are positive.
+  PageKey after{std::numeric_limits<int64_t>::min(), 0};
+  if (!page.page_token.empty()) {
+    ASSIGN_OR_RETURN(after, DecodePairPageToken(page.page_token, fingerprint));
+  }
+  int64_t customer_key = 0;
+  int64_t source_key = 0;
+  if (!filter.customer_uuid.empty()) {
+    ASSIGN_OR_RETURN(customer_key, FindCustomerKey(db, filter.customer_uuid));
+  }
+  if (!filter.data_source_uuid.empty()) {
+    ASSIGN_OR_RETURN(source_key,
+                     FindDataSourceKey(db, filter.data_source_uuid));
+  }
+  // Walks the customer's (or else the source's) (occurred_at, id) index from
+  // the cursor. ?1 customer, ?2 source, ?3 as_of, ?4/?5 cursor, ?6 limit.
+  std::string sql =
+      "SELECT e.id, e.uuid, e.type, e.occurred_at, s.uuid, c.uuid, d.uuid,"
+      " s.external_id FROM subscription_events e"
+      " JOIN subscriptions s ON s.id = e.subscription_id"
+      " JOIN customers c ON c.id = e.customer_id"
+      " JOIN data_sources d ON d.id = e.data_source_id WHERE ";
+  if (customer_key != 0) {
+    absl::StrAppend(&sql, "e.customer_id = ?1");
+    if (source_key != 0) absl::StrAppend(&sql, " AND +e.data_source_id = ?2");
+  } else {
+    absl::StrAppend(&sql, "e.data_source_id = ?2");
+  }
+  absl::StrAppend(
+      &sql,
+      " AND e.occurred_at <= ?3 AND (e.occurred_at, e.id) > (?4, ?5)"
+      " ORDER BY e.occurred_at, e.id LIMIT ?6");
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+  stmt.BindInt64(1, customer_key);
+  stmt.BindInt64(2, source_key);
+  stmt.BindTime(3, filter.as_of);
+  stmt.BindInt64(4, after.first);
+  stmt.BindInt64(5, after.second);
+  stmt.BindInt64(6, int64_t{page.page_size} + 1);
+  Page<SubscriptionEvent> result;
+  PageKey last;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<int>(result.items.size()) == page.page_size) {
+      result.next_page_token = EncodePageToken(last, fingerprint);
+      break;
+    }
+    SubscriptionEvent event;
+    event.uuid = stmt.ColumnText(1);
+    ASSIGN_OR_RETURN(event.type, EventTypeFromCode(stmt.ColumnInt64(2)));
+    event.occurred_at = stmt.ColumnTime(3);
+    event.subscription.uuid = stmt.ColumnText(4);
+    event.subscription.customer_uuid = stmt.ColumnText(5);
+    event.subscription.data_source_uuid = stmt.ColumnText(6);
+    event.subscription.external_id = stmt.ColumnText(7);
+    last = PageKey{stmt.ColumnInt64(3), stmt.ColumnInt64(0)};
+    result.items.push_back(std::move(event));
+  }
+  return result;
+}
+
+}  // namespace recurrent::persistence::sqlite

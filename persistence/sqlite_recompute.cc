@@ -1,0 +1,167 @@
+#include "persistence/sqlite_recompute.h"
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "engine/customer_timeline.h"
+#include "engine/evaluation.h"
+#include "engine/status_macros.h"
+#include "persistence/sqlite_codes.h"
+#include "persistence/sqlite_customers.h"
+#include "persistence/sqlite_events.h"
+#include "persistence/sqlite_invoices.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+using SubscriptionKey = std::pair<std::string, std::string>;  // source, id
+
+engine::Invoice ToEngine(Invoice invoice) {
+  engine::Invoice out;
+  out.data_source_uuid = std::move(invoice.data_source_uuid);
+  out.external_id = std::move(invoice.external_id);
+  out.currency = std::move(invoice.currency);
+  out.due_date = invoice.due_date;
+  out.line_items.reserve(invoice.line_items.size());
+  for (LineItem& item : invoice.line_items) {
+    out.line_items.push_back(
+        engine::LineItem{item.type, std::move(item.subscription_external_id),
+                         item.service_period_start, item.service_period_end,
+                         item.amount_in_cents});
+  }
+  out.transactions.reserve(invoice.transactions.size());
+  for (const Transaction& transaction : invoice.transactions) {
+    out.transactions.push_back(
+        engine::Transaction{transaction.type, transaction.result,
+                            transaction.date, transaction.amount_in_cents});
+  }
+  return out;
+}
+
+absl::StatusOr<engine::SettingsMap> LoadSettings(Connection& db,
+                                                 int64_t customer_key) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("SELECT d.uuid, s.past_due_mode, s.auto_churn_after_days,"
+                 " s.applied_at FROM data_sources d"
+                 " JOIN settings_versions s ON s.data_source_id = d.id"
+                 " AND s.version = (SELECT MAX(version) FROM settings_versions"
+                 " WHERE data_source_id = d.id)"
+                 " WHERE d.id IN (SELECT data_source_id"
+                 " FROM customer_external_ids WHERE customer_id = ?1"
+                 " UNION SELECT data_source_id FROM invoices"
+                 " WHERE customer_id = ?1)"));
+  stmt.BindInt64(1, customer_key);
+  engine::SettingsMap settings;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    engine::SourceSettings& source = settings[stmt.ColumnText(0)];
+    ASSIGN_OR_RETURN(source.mode, PastDueModeFromCode(stmt.ColumnInt64(1)));
+    source.auto_churn_after_days = static_cast<int>(stmt.ColumnInt64(2));
+    source.applied_at = stmt.ColumnTime(3);
+  }
+  return settings;
+}
+
+}  // namespace
+
+absl::StatusOr<CustomerFactsRows> LoadCustomerFacts(Connection& db,
+                                                    int64_t customer_key) {
+  CustomerFactsRows loaded;
+  ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                   LoadCustomerInvoices(db, customer_key));
+  loaded.facts.invoices.reserve(invoices.size());
+  for (Invoice& invoice : invoices) {
+    loaded.facts.invoices.push_back(ToEngine(std::move(invoice)));
+  }
+  ASSIGN_OR_RETURN(loaded.facts.cancellations,
+                   LoadCustomerCancellations(db, customer_key));
+  ASSIGN_OR_RETURN(loaded.settings, LoadSettings(db, customer_key));
+  ASSIGN_OR_RETURN(loaded.subscriptions,
+                   LoadCustomerSubscriptions(db, customer_key));
+  return loaded;
+}
+
+absl::Status RecomputeCustomer(Connection& db, int64_t customer_key,
+                               absl::Time now) {
+  ASSIGN_OR_RETURN(const CustomerFactsRows loaded,
+                   LoadCustomerFacts(db, customer_key));
+  ASSIGN_OR_RETURN(
+      const engine::CustomerTimeline timeline,
+      engine::CustomerTimeline::Build(loaded.facts, loaded.settings));
+  const engine::CustomerEvaluation evaluation = timeline.EvaluateAt(now);
+
+  absl::flat_hash_map<SubscriptionKey, const engine::SubscriptionEvaluation*>
+      evaluated;
+  for (const engine::SubscriptionEvaluation& e : evaluation.subscriptions) {
+    evaluated[{e.data_source_uuid, e.subscription_external_id}] = &e;
+  }
+  absl::flat_hash_map<SubscriptionKey, const SubscriptionRow*> rows;
+  for (const SubscriptionRow& row : loaded.subscriptions) {
+    const SubscriptionKey key{row.ref.data_source_uuid, row.ref.external_id};
+    rows[key] = &row;
+    auto it = evaluated.find(key);
+    RETURN_IF_ERROR(StoreSubscriptionEvaluation(
+        db, row.key, it == evaluated.end() ? nullptr : it->second));
+  }
+
+  std::vector<SubscriptionEvents> events;
+  events.reserve(timeline.subscriptions().size());
+  for (const engine::CustomerTimeline::Subscription& subscription :
+       timeline.subscriptions()) {
+    auto it = rows.find(SubscriptionKey{subscription.data_source_uuid,
+                                        subscription.subscription_external_id});
+    if (it == rows.end()) {
+      return absl::InternalError(absl::StrCat(
+          "subscription '", subscription.subscription_external_id,
+          "' of data source ", subscription.data_source_uuid, " has no row"));
+    }
+    events.push_back(
+        SubscriptionEvents{it->second, &subscription.timeline.events()});
+  }
+  RETURN_IF_ERROR(SyncCustomerEvents(db, customer_key, events));
+  return StoreCustomerEvaluation(db, customer_key, evaluation.status,
+                                 evaluation.derived_tags,
+                                 evaluation.next_transition_at);
+}
+
+absl::StatusOr<int> RecomputeDue(Connection& db, absl::Time now, int limit) {
+  std::vector<int64_t> due;
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("SELECT id FROM customers WHERE next_transition_at <= ?"
+                   " ORDER BY next_transition_at LIMIT ?"));
+    stmt.BindTime(1, now);
+    stmt.BindInt64(2, limit);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      due.push_back(stmt.ColumnInt64(0));
+    }
+  }
+  for (const int64_t key : due) {
+    const absl::Status status = RecomputeCustomer(db, key, now);
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
+      std::fprintf(stderr,
+                   "recurrent/persistence: cannot re-evaluate customer #%lld:"
+                   " %s\n",
+                   static_cast<long long>(key),
+                   std::string(status.message()).c_str());
+      ASSIGN_OR_RETURN(Statement stmt,
+                       db.Prepare("UPDATE customers SET next_transition_at ="
+                                  " NULL WHERE id = ?"));
+      stmt.BindInt64(1, key);
+      RETURN_IF_ERROR(stmt.Run());
+      continue;
+    }
+    RETURN_IF_ERROR(status);
+  }
+  return static_cast<int>(due.size());
+}
+
+}  // namespace recurrent::persistence::sqlite
