@@ -59,23 +59,6 @@ Customer StorageConformanceTest::NewCustomer(const std::string& source_uuid,
   return created.ok() ? *std::move(created) : Customer{};
 }
 
-std::vector<Customer> StorageConformanceTest::ListAll(
-    const CustomerFilter& filter, int page_size) {
-  std::vector<Customer> all;
-  PageRequest page;
-  page.page_size = page_size;
-  for (int pages = 0; pages < 10'000; ++pages) {
-    absl::StatusOr<Page<Customer>> result =
-        storage_->ListCustomers(filter, page);
-    EXPECT_OK(result);
-    if (!result.ok()) break;
-    for (Customer& customer : result->items) all.push_back(std::move(customer));
-    if (result->next_page_token.empty()) break;
-    page.page_token = result->next_page_token;
-  }
-  return all;
-}
-
 std::vector<std::string> StorageConformanceTest::ListUuids(
     const CustomerFilter& filter, int page_size) {
   std::vector<std::string> uuids;
@@ -83,6 +66,48 @@ std::vector<std::string> StorageConformanceTest::ListUuids(
     uuids.push_back(customer.uuid);
   }
   return uuids;
+}
+
+namespace {
+
+// Every item of a paged listing; `list(page)` returns one page.
+template <typename T, typename List>
+std::vector<T> ListPages(int page_size, const List& list) {
+  std::vector<T> all;
+  PageRequest page;
+  page.page_size = page_size;
+  for (int pages = 0; pages < 10'000; ++pages) {
+    absl::StatusOr<Page<T>> result = list(page);
+    EXPECT_OK(result);
+    if (!result.ok()) break;
+    for (T& item : result->items) all.push_back(std::move(item));
+    if (result->next_page_token.empty()) break;
+    page.page_token = result->next_page_token;
+  }
+  return all;
+}
+
+}  // namespace
+
+std::vector<Invoice> StorageConformanceTest::ListAllInvoices(
+    const InvoiceFilter& filter, int page_size) {
+  return ListPages<Invoice>(page_size, [&](const PageRequest& page) {
+    return storage_->ListInvoices(filter, page);
+  });
+}
+
+std::vector<SubscriptionEvent> StorageConformanceTest::ListAllEvents(
+    const EventFilter& filter, int page_size) {
+  return ListPages<SubscriptionEvent>(page_size, [&](const PageRequest& page) {
+    return storage_->ListSubscriptionEvents(filter, page);
+  });
+}
+
+std::vector<Customer> StorageConformanceTest::ListAll(
+    const CustomerFilter& filter, int page_size) {
+  return ListPages<Customer>(page_size, [&](const PageRequest& page) {
+    return storage_->ListCustomers(filter, page);
+  });
 }
 
 absl::Time StorageConformanceTest::Tick() {

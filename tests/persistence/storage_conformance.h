@@ -80,6 +80,12 @@ class StorageConformanceTest : public ::testing::TestWithParam<StorageBackend> {
   std::vector<std::string> ListUuids(const CustomerFilter& filter,
                                      int page_size = 1000);
 
+  // Every invoice / event matching `filter`, paging with `page_size`.
+  std::vector<Invoice> ListAllInvoices(const InvoiceFilter& filter,
+                                       int page_size = 1000);
+  std::vector<SubscriptionEvent> ListAllEvents(const EventFilter& filter,
+                                               int page_size = 1000);
+
   // A distinct instant per call, increasing.
   absl::Time Tick();
 
