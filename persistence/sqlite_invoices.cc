@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -182,8 +183,8 @@ absl::Time ToMicros(absl::Time t) {
   return absl::FromUnixMicros(absl::ToUnixMicros(t));
 }
 
-// The transactions of `invoice` as they are stored and read back: in date
-// order, then request order, times truncated to microseconds.
+// Makes `invoice` what storing and reading it back gives: times truncated to
+// microseconds, transactions in date order, then request order.
 void Normalize(Invoice& invoice) {
   invoice.date = ToMicros(invoice.date);
   if (invoice.due_date.has_value()) {
@@ -220,9 +221,24 @@ bool SameTransaction(const Transaction& a, const Transaction& b) {
          a.amount_in_cents == b.amount_in_cents;
 }
 
+// Transactions as a set: ordered by (date, external id).
+std::vector<Transaction> SortedTransactions(const Invoice& invoice) {
+  std::vector<Transaction> sorted = invoice.transactions;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Transaction& a, const Transaction& b) {
+              return std::tie(a.date, a.external_id) <
+                     std::tie(b.date, b.external_id);
+            });
+  return sorted;
+}
+
 // Whether `stored` and the normalized `wanted` have the same content, uuids
-// aside.
+// aside; transactions are compared as a set.
 bool SameInvoice(const Invoice& stored, const Invoice& wanted) {
+  const std::vector<Transaction> stored_transactions =
+      SortedTransactions(stored);
+  const std::vector<Transaction> wanted_transactions =
+      SortedTransactions(wanted);
   return stored.customer_uuid == wanted.customer_uuid &&
          stored.data_source_uuid == wanted.data_source_uuid &&
          stored.external_id == wanted.external_id &&
@@ -231,8 +247,8 @@ bool SameInvoice(const Invoice& stored, const Invoice& wanted) {
          std::equal(stored.line_items.begin(), stored.line_items.end(),
                     wanted.line_items.begin(), wanted.line_items.end(),
                     SameLineItem) &&
-         std::equal(stored.transactions.begin(), stored.transactions.end(),
-                    wanted.transactions.begin(), wanted.transactions.end(),
+         std::equal(stored_transactions.begin(), stored_transactions.end(),
+                    wanted_transactions.begin(), wanted_transactions.end(),
                     SameTransaction);
 }
 

@@ -12,6 +12,9 @@
 // its folder if missing and brings the schema to the latest version
 // (persistence/sqlite_schema.h).
 //
+// Every write that changes a customer's facts recomputes its stored
+// evaluation in the same transaction (persistence/sqlite_recompute.h).
+//
 // Thread-safe. The callbacks of UpdateSettings and UpdateCustomer run while
 // the write lock is held: they must not call back into the storage.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_

@@ -321,7 +321,10 @@ class Storage {
   // Every write below that touches a customer recomputes, in the same
   // transaction, that customer's evaluation with the engine at `now` and
   // stores it: subscription rows, every event of the timeline, customer
-  // status, derived tags and next_transition_at.
+  // status, derived tags and next_transition_at (updated_at is left alone:
+  // it tracks edits of the customer's own fields). Times are stored with
+  // microsecond precision. kInvalidArgument if the engine rejects the facts
+  // (the service validates them first).
 
   // Imports `invoices` for the customer, all or nothing. For each invoice:
   // an empty data_source_uuid means the customer's only source
@@ -339,7 +342,8 @@ class Storage {
       absl::Time now) = 0;
   // kNotFound if absent.
   virtual absl::StatusOr<Invoice> GetInvoice(absl::string_view uuid) = 0;
-  // In import order.
+  // In import order. A filter naming an absent customer or source matches
+  // nothing.
   virtual absl::StatusOr<Page<Invoice>> ListInvoices(
       const InvoiceFilter& filter, const PageRequest& page) = 0;
   // Deletes the invoice (its line items and transactions) and recomputes
@@ -360,7 +364,8 @@ class Storage {
   virtual absl::StatusOr<SubscriptionRef> GetSubscription(
       absl::string_view uuid) = 0;
   // Records an explicit cancellation at `cancelled_at` and recomputes the
-  // customer. kNotFound if the subscription is absent.
+  // customer; recording the same instant again is a no-op. kNotFound if the
+  // subscription is absent.
   virtual absl::Status CancelSubscription(absl::string_view subscription_uuid,
                                           absl::Time cancelled_at,
                                           absl::Time now) = 0;
@@ -368,7 +373,9 @@ class Storage {
   virtual absl::StatusOr<CustomerSnapshot> GetCustomerSnapshot(
       absl::string_view customer_uuid) = 0;
   // Stored events matching `filter`, ordered by (occurred_at, then a stable
-  // tie-break). kNotFound if a named customer or source is absent.
+  // tie-break). kNotFound if a named customer or source is absent;
+  // kInvalidArgument if neither is named. `as_of` may change between pages
+  // of one listing (it is not part of the page token's query).
   virtual absl::StatusOr<Page<SubscriptionEvent>> ListSubscriptionEvents(
       const EventFilter& filter, const PageRequest& page) = 0;
 

@@ -131,12 +131,17 @@ TEST_P(StorageConformanceTest, GetInvoiceOfAnUnknownUuidIsNotFound) {
 TEST_P(StorageConformanceTest, ReimportingAnIdenticalInvoiceIsANoOp) {
   const DataSource source = NewSource("s");
   const Customer customer = NewCustomer(source.uuid, "c-1");
+  Invoice invoice = FullInvoice();
+  invoice.transactions.push_back(Payment("TR-5", Day(2025, 1, 25), 1));
+  invoice.transactions.push_back(Payment("TR-4", Day(2025, 1, 25), 2));
   ASSERT_OK_AND_ASSIGN(
       std::vector<Invoice> first,
-      storage_->ImportInvoices(customer.uuid, {FullInvoice()}, Tick()));
-  // The same invoice, its transactions in another order, the source named.
-  Invoice again = FullInvoice();
+      storage_->ImportInvoices(customer.uuid, {invoice}, Tick()));
+  // The same invoice with its transactions in another order (same-day ones
+  // included) and its source named.
+  Invoice again = invoice;
   std::swap(again.transactions[0], again.transactions[1]);
+  std::swap(again.transactions[2], again.transactions[3]);
   again.data_source_uuid = source.uuid;
   ASSERT_OK_AND_ASSIGN(
       std::vector<Invoice> second,
