@@ -1,6 +1,9 @@
 #include "service/convert.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "service/errors.h"
 
@@ -127,9 +130,159 @@ void CustomerToProto(const persistence::Customer& customer, v1::Customer* out) {
         TimeToProto(*customer.free_trial_started_at);
   }
   out->set_status(CustomerStatusToProto(customer.status));
-  for (const std::string& tag : customer.tags) out->add_tags(tag);
+  std::vector<std::string> tags = customer.tags;
+  tags.insert(tags.end(), customer.derived_tags.begin(),
+              customer.derived_tags.end());
+  std::sort(tags.begin(), tags.end());
+  for (std::string& tag : tags) out->add_tags(std::move(tag));
   *out->mutable_created_at() = TimeToProto(customer.created_at);
   *out->mutable_updated_at() = TimeToProto(customer.updated_at);
+}
+
+void EvaluatedCustomerToProto(const persistence::Customer& customer,
+                              const engine::CustomerEvaluation& evaluation,
+                              v1::Customer* out) {
+  persistence::Customer evaluated = customer;
+  evaluated.status = evaluation.status;
+  evaluated.derived_tags = evaluation.derived_tags;
+  CustomerToProto(evaluated, out);
+}
+
+v1::SubscriptionStatus SubscriptionStatusToProto(
+    engine::SubscriptionStatus status) {
+  switch (status) {
+    case engine::SubscriptionStatus::kActive:
+      return v1::SUBSCRIPTION_STATUS_ACTIVE;
+    case engine::SubscriptionStatus::kPastDue:
+      return v1::SUBSCRIPTION_STATUS_PAST_DUE;
+    case engine::SubscriptionStatus::kCancelled:
+      return v1::SUBSCRIPTION_STATUS_CANCELLED;
+    case engine::SubscriptionStatus::kNotStarted:
+      break;
+  }
+  return v1::SUBSCRIPTION_STATUS_UNSPECIFIED;
+}
+
+v1::SubscriptionEventType EventTypeToProto(engine::EventType type) {
+  switch (type) {
+    case engine::EventType::kStarted:
+      return v1::SUBSCRIPTION_EVENT_TYPE_STARTED;
+    case engine::EventType::kPastDue:
+      return v1::SUBSCRIPTION_EVENT_TYPE_PAST_DUE;
+    case engine::EventType::kRecovered:
+      return v1::SUBSCRIPTION_EVENT_TYPE_RECOVERED;
+    case engine::EventType::kCancelled:
+      return v1::SUBSCRIPTION_EVENT_TYPE_CANCELLED;
+    case engine::EventType::kAutoChurned:
+      return v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED;
+    case engine::EventType::kReactivated:
+      return v1::SUBSCRIPTION_EVENT_TYPE_REACTIVATED;
+  }
+  return v1::SUBSCRIPTION_EVENT_TYPE_UNSPECIFIED;
+}
+
+void SubscriptionToProto(const persistence::SubscriptionRef& ref,
+                         const engine::SubscriptionEvaluation& evaluation,
+                         v1::Subscription* out) {
+  out->set_uuid(ref.uuid);
+  out->set_external_id(ref.external_id);
+  out->set_customer_uuid(ref.customer_uuid);
+  out->set_data_source_uuid(ref.data_source_uuid);
+  out->set_status(SubscriptionStatusToProto(evaluation.status));
+  if (evaluation.started_at) {
+    *out->mutable_started_at() = TimeToProto(*evaluation.started_at);
+  }
+  if (evaluation.past_due_since) {
+    *out->mutable_past_due_since() = TimeToProto(*evaluation.past_due_since);
+  }
+  if (evaluation.cancelled_at) {
+    *out->mutable_cancelled_at() = TimeToProto(*evaluation.cancelled_at);
+  }
+  out->set_auto_churned(evaluation.auto_churned);
+  out->set_status_reason(evaluation.status_reason);
+  if (evaluation.current_period_start) {
+    *out->mutable_current_period_start() =
+        TimeToProto(*evaluation.current_period_start);
+  }
+  if (evaluation.current_period_end) {
+    *out->mutable_current_period_end() =
+        TimeToProto(*evaluation.current_period_end);
+  }
+}
+
+void EventToProto(const persistence::SubscriptionEvent& event,
+                  v1::SubscriptionEvent* out) {
+  out->set_uuid(event.uuid);
+  out->set_type(EventTypeToProto(event.type));
+  out->set_subscription_uuid(event.subscription.uuid);
+  out->set_subscription_external_id(event.subscription.external_id);
+  out->set_customer_uuid(event.subscription.customer_uuid);
+  out->set_data_source_uuid(event.subscription.data_source_uuid);
+  *out->mutable_occurred_at() = TimeToProto(event.occurred_at);
+}
+
+void TransactionToProto(const persistence::Transaction& transaction,
+                        v1::Transaction* out) {
+  out->set_uuid(transaction.uuid);
+  out->set_external_id(transaction.external_id);
+  out->set_type(transaction.type == engine::TransactionType::kPayment
+                    ? v1::TRANSACTION_TYPE_PAYMENT
+                    : v1::TRANSACTION_TYPE_REFUND);
+  out->set_result(transaction.result == engine::TransactionResult::kSuccessful
+                      ? v1::TRANSACTION_RESULT_SUCCESSFUL
+                      : v1::TRANSACTION_RESULT_FAILED);
+  *out->mutable_date() = TimeToProto(transaction.date);
+  if (transaction.amount_in_cents) {
+    out->set_amount_in_cents(*transaction.amount_in_cents);
+  }
+}
+
+namespace {
+
+v1::LineItemType LineItemTypeToProto(engine::LineItemType type) {
+  switch (type) {
+    case engine::LineItemType::kSubscription:
+      return v1::LINE_ITEM_TYPE_SUBSCRIPTION;
+    case engine::LineItemType::kOneTime:
+      return v1::LINE_ITEM_TYPE_ONE_TIME;
+    case engine::LineItemType::kTrial:
+      return v1::LINE_ITEM_TYPE_TRIAL;
+  }
+  return v1::LINE_ITEM_TYPE_UNSPECIFIED;
+}
+
+}  // namespace
+
+void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out) {
+  out->set_uuid(invoice.uuid);
+  out->set_external_id(invoice.external_id);
+  out->set_customer_uuid(invoice.customer_uuid);
+  out->set_data_source_uuid(invoice.data_source_uuid);
+  *out->mutable_date() = TimeToProto(invoice.date);
+  if (invoice.due_date) *out->mutable_due_date() = TimeToProto(*invoice.due_date);
+  out->set_currency(invoice.currency);
+  for (const persistence::LineItem& item : invoice.line_items) {
+    v1::LineItem* li = out->add_line_items();
+    li->set_uuid(item.uuid);
+    li->set_external_id(item.external_id);
+    li->set_type(LineItemTypeToProto(item.type));
+    li->set_subscription_external_id(item.subscription_external_id);
+    li->set_plan_external_id(item.plan_external_id);
+    if (item.service_period_end > item.service_period_start) {
+      *li->mutable_service_period_start() =
+          TimeToProto(item.service_period_start);
+      *li->mutable_service_period_end() = TimeToProto(item.service_period_end);
+    }
+    li->set_amount_in_cents(item.amount_in_cents);
+    li->set_quantity(item.quantity);
+    li->set_discount_amount_in_cents(item.discount_amount_in_cents);
+    li->set_tax_amount_in_cents(item.tax_amount_in_cents);
+    li->set_prorated(item.prorated);
+    li->set_description(item.description);
+  }
+  for (const persistence::Transaction& transaction : invoice.transactions) {
+    TransactionToProto(transaction, out->add_transactions());
+  }
 }
 
 }  // namespace recurrent

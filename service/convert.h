@@ -9,7 +9,9 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "persistence/storage.h"
+#include "engine/evaluation.h"
 #include "recurrent/v1/customer.pb.h"
+#include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
 
 namespace recurrent {
@@ -35,7 +37,28 @@ void DataSourceToProto(const persistence::DataSource& source,
 v1::CustomerStatus CustomerStatusToProto(persistence::CustomerStatus status);
 std::optional<persistence::CustomerStatus> CustomerStatusFromProto(
     v1::CustomerStatus status);
+// Tags are the user tags followed by the derived ones, sorted together.
 void CustomerToProto(const persistence::Customer& customer, v1::Customer* out);
+// `customer` as evaluated by the engine: its status and derived tags replace
+// the stored ones.
+void EvaluatedCustomerToProto(const persistence::Customer& customer,
+                              const engine::CustomerEvaluation& evaluation,
+                              v1::Customer* out);
+
+// Subscriptions and events.
+v1::SubscriptionStatus SubscriptionStatusToProto(
+    engine::SubscriptionStatus status);
+v1::SubscriptionEventType EventTypeToProto(engine::EventType type);
+void SubscriptionToProto(const persistence::SubscriptionRef& ref,
+                         const engine::SubscriptionEvaluation& evaluation,
+                         v1::Subscription* out);
+void EventToProto(const persistence::SubscriptionEvent& event,
+                  v1::SubscriptionEvent* out);
+
+// Invoices.
+void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out);
+void TransactionToProto(const persistence::Transaction& transaction,
+                        v1::Transaction* out);
 
 }  // namespace recurrent
 

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "engine/evaluator.h"
 #include "engine/status_macros.h"
 #include "service/convert.h"
 #include "service/requests.h"
@@ -26,14 +28,17 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
     const v1::GetCustomerRequest* request, v1::Customer* response) {
   return Dispatch(context, *env_.executor, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
-    if (request->has_as_of()) {
-      RETURN_IF_ERROR(TimeFromProto(request->as_of(), "as_of"));
-    }
-    // Until invoices land (issue 4) no customer has a subscription, so every
-    // customer is a LEAD at every instant and the stored status is exact.
-    ASSIGN_OR_RETURN(persistence::Customer customer,
-                     env_.storage->GetCustomer(request->uuid()));
-    CustomerToProto(customer, response);
+    ASSIGN_OR_RETURN(absl::Time as_of, ParseAsOf(request->has_as_of(),
+                                                 request->as_of(),
+                                                 env_.clock->Now()));
+    // Evaluated from the facts, so exact at any instant (the stored status,
+    // used by ListCustomers, may lag by one re-evaluation interval).
+    ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
+                     env_.storage->GetCustomerSnapshot(request->uuid()));
+    ASSIGN_OR_RETURN(
+        engine::CustomerEvaluation evaluation,
+        engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
+    EvaluatedCustomerToProto(snapshot.customer, evaluation, response);
     return absl::OkStatus();
   });
 }
@@ -137,6 +142,111 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RemoveCustomerTags(
                      env_.storage->RemoveCustomerTags(request->customer_uuid(),
                                                       tags, env_.clock->Now()));
     CustomerToProto(customer, response);
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Adds to `out` every subscription of `snapshot` that has started by the
+// evaluated instant (R1: before that a subscription does not count).
+void AddSubscriptions(const persistence::CustomerSnapshot& snapshot,
+                      const engine::CustomerEvaluation& evaluation,
+                      google::protobuf::RepeatedPtrField<v1::Subscription>* out,
+                      absl::string_view only_uuid = "") {
+  for (const engine::SubscriptionEvaluation& sub : evaluation.subscriptions) {
+    if (sub.status == engine::SubscriptionStatus::kNotStarted) continue;
+    for (const persistence::SubscriptionRef& ref : snapshot.subscriptions) {
+      if (ref.data_source_uuid != sub.data_source_uuid ||
+          ref.external_id != sub.subscription_external_id) {
+        continue;
+      }
+      if (only_uuid.empty() || ref.uuid == only_uuid) {
+        SubscriptionToProto(ref, sub, out->Add());
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
+    grpc::CallbackServerContext* context,
+    const v1::ListSubscriptionsRequest* request,
+    v1::ListSubscriptionsResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    RETURN_IF_ERROR(
+        CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
+    ASSIGN_OR_RETURN(absl::Time as_of, ParseAsOf(request->has_as_of(),
+                                                 request->as_of(),
+                                                 env_.clock->Now()));
+    ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
+                     env_.storage->GetCustomerSnapshot(request->customer_uuid()));
+    ASSIGN_OR_RETURN(
+        engine::CustomerEvaluation evaluation,
+        engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
+    AddSubscriptions(snapshot, evaluation, response->mutable_subscriptions());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
+    grpc::CallbackServerContext* context,
+    const v1::CancelSubscriptionRequest* request, v1::Subscription* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    const absl::Time now = env_.clock->Now();
+    ASSIGN_OR_RETURN(Cancellation cancellation,
+                     ParseCancelSubscription(*request, now));
+    ASSIGN_OR_RETURN(persistence::SubscriptionRef ref,
+                     env_.storage->GetSubscription(
+                         cancellation.subscription_uuid));
+    {
+      // A subscription that has not started does not count (R1), so it
+      // cannot be cancelled yet.
+      ASSIGN_OR_RETURN(persistence::CustomerSnapshot before,
+                       env_.storage->GetCustomerSnapshot(ref.customer_uuid));
+      ASSIGN_OR_RETURN(engine::CustomerEvaluation at_cancellation,
+                       engine::Evaluate(before.facts, before.settings,
+                                        cancellation.cancelled_at));
+      google::protobuf::RepeatedPtrField<v1::Subscription> started;
+      AddSubscriptions(before, at_cancellation, &started, ref.uuid);
+      if (started.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "subscription ", ref.uuid, " has not started by cancelled_at"));
+      }
+    }
+    RETURN_IF_ERROR(env_.storage->CancelSubscription(
+        cancellation.subscription_uuid, cancellation.cancelled_at, now));
+    ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
+                     env_.storage->GetCustomerSnapshot(ref.customer_uuid));
+    ASSIGN_OR_RETURN(engine::CustomerEvaluation evaluation,
+                     engine::Evaluate(snapshot.facts, snapshot.settings, now));
+    google::protobuf::RepeatedPtrField<v1::Subscription> subscriptions;
+    AddSubscriptions(snapshot, evaluation, &subscriptions, ref.uuid);
+    if (subscriptions.empty()) {
+      return absl::InternalError(absl::StrCat(
+          "subscription ", ref.uuid, " vanished after its cancellation"));
+    }
+    *response = std::move(subscriptions[0]);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptionEvents(
+    grpc::CallbackServerContext* context,
+    const v1::ListSubscriptionEventsRequest* request,
+    v1::ListSubscriptionEventsResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    ASSIGN_OR_RETURN(EventQuery query,
+                     ParseListSubscriptionEvents(*request, env_.clock->Now()));
+    ASSIGN_OR_RETURN(
+        persistence::Page<persistence::SubscriptionEvent> page,
+        env_.storage->ListSubscriptionEvents(query.filter, query.page));
+    for (const persistence::SubscriptionEvent& event : page.items) {
+      EventToProto(event, response->add_events());
+    }
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }

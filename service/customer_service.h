@@ -43,8 +43,18 @@ class CustomerServiceImpl final : public v1::CustomerService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RemoveCustomerTagsRequest* request,
       v1::Customer* response) override;
-  // ListSubscriptions, CancelSubscription and ListSubscriptionEvents keep
-  // the generated UNIMPLEMENTED until subscriptions land (issue 4).
+  grpc::ServerUnaryReactor* ListSubscriptions(
+      grpc::CallbackServerContext* context,
+      const v1::ListSubscriptionsRequest* request,
+      v1::ListSubscriptionsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelSubscription(
+      grpc::CallbackServerContext* context,
+      const v1::CancelSubscriptionRequest* request,
+      v1::Subscription* response) override;
+  grpc::ServerUnaryReactor* ListSubscriptionEvents(
+      grpc::CallbackServerContext* context,
+      const v1::ListSubscriptionEventsRequest* request,
+      v1::ListSubscriptionEventsResponse* response) override;
 
  private:
   const ServiceEnv env_;

@@ -32,6 +32,8 @@ ABSL_FLAG(int32_t, worker_threads, 8,
           "Threads running request handlers (and database calls).");
 ABSL_FLAG(int32_t, reader_connections, 8,
           "SQLite read connections in the pool.");
+ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
+          "How often stored statuses are brought up to date as time passes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long in-flight calls may run after SIGINT/SIGTERM.");
 
@@ -55,6 +57,9 @@ int Run(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_worker_threads) < 1) {
     return Fail("--worker_threads must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_reevaluate_interval) <= absl::ZeroDuration()) {
+    return Fail("--reevaluate_interval must be positive");
   }
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
@@ -83,6 +88,7 @@ int Run(int argc, char** argv) {
   ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(server_options, storage->get(), &clock);
   if (!server.ok()) return Fail(std::string(server.status().message()));

@@ -10,13 +10,12 @@
 #include "engine/status_macros.h"
 #include "service/convert.h"
 #include "service/errors.h"
+#include "service/field_checks.h"
 #include "service/iso_codes.h"
 
 namespace recurrent {
 namespace {
 
-constexpr size_t kMaxNameLength = 255;
-constexpr size_t kMaxIdLength = 255;
 constexpr int kMaxTagsPerCall = 100;
 
 // Customer fields that UpdateCustomer may change, in proto field order.
@@ -33,23 +32,6 @@ template <typename Range>
 bool In(const Range& range, absl::string_view value) {
   return std::find(std::begin(range), std::end(range), value) !=
          std::end(range);
-}
-
-absl::Status CheckLength(absl::string_view value, size_t max,
-                         absl::string_view field) {
-  if (value.size() > max) {
-    return InvalidField(field, absl::StrCat("must be at most ", max,
-                                            " bytes long"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckRequired(absl::string_view value, size_t max,
-                           absl::string_view field) {
-  if (absl::StripAsciiWhitespace(value).empty()) {
-    return InvalidField(field, "required");
-  }
-  return CheckLength(value, max, field);
 }
 
 absl::Status CheckEmail(absl::string_view email, absl::string_view field) {
@@ -342,6 +324,54 @@ absl::StatusOr<std::vector<std::string>> ParseTags(
     out.emplace_back(tag);
   }
   return out;
+}
+
+absl::StatusOr<absl::Time> ParseAsOf(bool has_as_of,
+                                     const google::protobuf::Timestamp& as_of,
+                                     absl::Time now) {
+  if (!has_as_of) return now;
+  return TimeFromProto(as_of, "as_of");
+}
+
+absl::StatusOr<Cancellation> ParseCancelSubscription(
+    const v1::CancelSubscriptionRequest& request, absl::Time now) {
+  RETURN_IF_ERROR(CheckId(request.subscription_uuid(), kSubscriptionPrefix,
+                          "subscription_uuid"));
+  Cancellation cancellation;
+  cancellation.subscription_uuid = request.subscription_uuid();
+  cancellation.cancelled_at = now;
+  if (request.has_cancelled_at()) {
+    ASSIGN_OR_RETURN(cancellation.cancelled_at,
+                     TimeFromProto(request.cancelled_at(), "cancelled_at"));
+    if (cancellation.cancelled_at > now) {
+      return InvalidField("cancelled_at", "must not be in the future");
+    }
+  }
+  return cancellation;
+}
+
+absl::StatusOr<EventQuery> ParseListSubscriptionEvents(
+    const v1::ListSubscriptionEventsRequest& request, absl::Time now) {
+  EventQuery query;
+  if (request.customer_uuid().empty() && request.data_source_uuid().empty()) {
+    return InvalidField("customer_uuid",
+                        "customer_uuid or data_source_uuid is required");
+  }
+  if (!request.customer_uuid().empty()) {
+    RETURN_IF_ERROR(
+        CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"));
+  }
+  if (!request.data_source_uuid().empty()) {
+    RETURN_IF_ERROR(CheckId(request.data_source_uuid(), kDataSourcePrefix,
+                            "data_source_uuid"));
+  }
+  query.filter.customer_uuid = request.customer_uuid();
+  query.filter.data_source_uuid = request.data_source_uuid();
+  ASSIGN_OR_RETURN(query.filter.as_of,
+                   ParseAsOf(request.has_as_of(), request.as_of(), now));
+  ASSIGN_OR_RETURN(query.page,
+                   ParsePage(request.page_size(), request.page_token()));
+  return query;
 }
 
 }  // namespace recurrent

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "persistence/storage.h"
 #include "recurrent/v1/customer.pb.h"
+#include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
 
 namespace recurrent {
@@ -25,6 +26,8 @@ namespace recurrent {
 // Resource id prefixes.
 inline constexpr absl::string_view kDataSourcePrefix = "ds_";
 inline constexpr absl::string_view kCustomerPrefix = "cus_";
+inline constexpr absl::string_view kInvoicePrefix = "inv_";
+inline constexpr absl::string_view kSubscriptionPrefix = "sub_";
 
 // The derived tag of rule R8; users cannot set it.
 inline constexpr absl::string_view kAutoChurnedTag =
@@ -85,6 +88,45 @@ absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
 // Validates a tag list for Add/RemoveCustomerTags; returns the trimmed tags.
 absl::StatusOr<std::vector<std::string>> ParseTags(
     const google::protobuf::RepeatedPtrField<std::string>& tags);
+
+// The instant a read answers for: `as_of` if set, else `now`. Any valid
+// timestamp is accepted (a future one projects the known facts forward).
+absl::StatusOr<absl::Time> ParseAsOf(bool has_as_of,
+                                     const google::protobuf::Timestamp& as_of,
+                                     absl::Time now);
+
+struct Cancellation {
+  std::string subscription_uuid;
+  absl::Time cancelled_at;
+};
+// cancelled_at defaults to `now` and must not be after it.
+absl::StatusOr<Cancellation> ParseCancelSubscription(
+    const v1::CancelSubscriptionRequest& request, absl::Time now);
+
+struct EventQuery {
+  persistence::EventFilter filter;
+  persistence::PageRequest page;
+};
+absl::StatusOr<EventQuery> ParseListSubscriptionEvents(
+    const v1::ListSubscriptionEventsRequest& request, absl::Time now);
+
+// ---- InvoiceService ----
+
+// At most this many invoices per ImportInvoices call.
+inline constexpr int kMaxInvoicesPerImport = 1000;
+
+// Checks every invoice of the batch (ids, ISO 4217 currency, dates, service
+// periods, line item types, quantities, transactions, duplicate external ids
+// within the batch) and converts it; field paths read like
+// "invoices[2].line_items[0].service_period_end".
+absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
+    const v1::ImportInvoicesRequest& request);
+
+absl::StatusOr<persistence::Transaction> ParseAddTransaction(
+    const v1::AddTransactionRequest& request);
+
+absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
+    const v1::ListInvoicesRequest& request);
 
 }  // namespace recurrent
 

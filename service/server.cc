@@ -41,7 +41,10 @@ Server::Server(const ServerOptions& options, persistence::Storage* storage,
     : executor_(Executor::Options{options.worker_threads,
                                   options.max_queued_calls}),
       source_settings_service_(MakeEnv(storage, clock, &executor_)),
-      customer_service_(MakeEnv(storage, clock, &executor_)) {}
+      customer_service_(MakeEnv(storage, clock, &executor_)),
+      invoice_service_(MakeEnv(storage, clock, &executor_)),
+      reevaluator_(storage, clock,
+                   Reevaluator::Options{options.reevaluate_interval}) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, persistence::Storage* storage,
@@ -73,6 +76,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                      ": the address is invalid or already in use"));
   }
   server->port_ = selected_port;
+  if (options.reevaluate_interval > absl::ZeroDuration()) {
+    server->reevaluator_.Start();
+  }
   SetServing(*server->server_, true);
   return server;
 }
@@ -86,6 +92,7 @@ void Server::Shutdown(absl::Duration grace) {
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   executor_.Shutdown();
+  reevaluator_.Stop();
 }
 
 }  // namespace recurrent

@@ -14,10 +14,11 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/storage.h"
-#include "recurrent/v1/invoice.grpc.pb.h"
 #include "service/clock.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
+#include "service/invoice_service.h"
+#include "service/reevaluator.h"
 #include "service/source_settings_service.h"
 
 namespace recurrent {
@@ -31,6 +32,9 @@ struct ServerOptions {
   size_t max_queued_calls = 4096;
   // Largest request or response message.
   int max_message_bytes = 16 << 20;
+  // How often stored statuses are brought up to date (Reevaluator); zero
+  // turns the background re-evaluation off (tests drive it by hand).
+  absl::Duration reevaluate_interval = absl::Seconds(1);
 };
 
 // Thread-safe.
@@ -52,8 +56,12 @@ class Server {
   // The bound port.
   int port() const { return port_; }
 
+  // The background re-evaluator (also usable by hand in tests).
+  Reevaluator& reevaluator() { return reevaluator_; }
+
   // Reports NOT_SERVING, stops accepting calls, lets in-flight calls finish
-  // for up to `grace` (cancelling the rest), then stops the workers.
+  // for up to `grace` (cancelling the rest), then stops the workers and the
+  // re-evaluator.
   // Idempotent.
   void Shutdown(absl::Duration grace);
 
@@ -66,8 +74,8 @@ class Server {
   Executor executor_;
   SourceSettingsServiceImpl source_settings_service_;
   CustomerServiceImpl customer_service_;
-  // InvoiceService keeps the generated UNIMPLEMENTED until issue 4.
-  v1::InvoiceService::CallbackService invoice_service_;
+  InvoiceServiceImpl invoice_service_;
+  Reevaluator reevaluator_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

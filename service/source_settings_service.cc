@@ -56,7 +56,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::DeleteDataSource(
     google::protobuf::Empty* response) {
   return Dispatch(context, *env_.executor, [this, request] {
     RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
-    return env_.storage->DeleteDataSource(request->uuid());
+    return env_.storage->DeleteDataSource(request->uuid(), env_.clock->Now());
   });
 }
 

@@ -44,26 +44,16 @@ TEST(ServerTest, HealthServiceReportsServing) {
             grpc::StatusCode::NOT_FOUND);
 }
 
-TEST(ServerTest, LaterIssuesRpcsAreUnimplemented) {
+TEST(ServerTest, ReprocessIsUnimplementedUntilItsIssue) {
   TestServer server;
-  {
-    grpc::ClientContext context;
-    v1::ImportInvoicesResponse response;
-    EXPECT_EQ(server.invoice_stub()
-                  ->ImportInvoices(&context, v1::ImportInvoicesRequest(),
-                                   &response)
-                  .error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
-  }
-  {
-    grpc::ClientContext context;
-    v1::ListSubscriptionsResponse response;
-    EXPECT_EQ(server.customer_stub()
-                  ->ListSubscriptions(&context, v1::ListSubscriptionsRequest(),
+  grpc::ClientContext context;
+  v1::ReprocessDataSourceResponse response;
+  EXPECT_EQ(server.settings_stub()
+                ->ReprocessDataSource(&context,
+                                      v1::ReprocessDataSourceRequest(),
                                       &response)
-                  .error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
-  }
+                .error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST(ServerTest, BusyPortIsAnError) {

@@ -17,6 +17,10 @@ TestServer::TestServer() : clock_(TestEpoch()) {
   dir_ = made;
   db_path_ = dir_ / "recurrent.db";
 
+  Start();
+}
+
+void TestServer::Start() {
   persistence::SqliteStorage::Options storage_options;
   storage_options.path = db_path_.string();
   auto storage = persistence::SqliteStorage::Open(storage_options);
@@ -29,6 +33,8 @@ TestServer::TestServer() : clock_(TestEpoch()) {
   ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.worker_threads = 4;
+  // Tests move the fake clock and run the re-evaluator by hand.
+  server_options.reevaluate_interval = absl::ZeroDuration();
   auto server = Server::Start(server_options, storage_.get(), &clock_);
   if (!server.ok()) {
     ADD_FAILURE() << server.status();
@@ -37,6 +43,14 @@ TestServer::TestServer() : clock_(TestEpoch()) {
   server_ = std::move(*server);
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                  grpc::InsecureChannelCredentials());
+}
+
+
+void TestServer::Restart() {
+  channel_.reset();
+  server_.reset();
+  storage_.reset();
+  Start();
 }
 
 TestServer::~TestServer() {

@@ -29,6 +29,11 @@ class TestServer {
   FakeClock& clock() { return clock_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   const std::filesystem::path& db_path() const { return db_path_; }
+  Server& server() { return *server_; }
+
+  // Stops the server, closes the database, then opens it again and serves
+  // on a new port (channel() and stubs made after this use it).
+  void Restart();
 
   std::unique_ptr<v1::SourceSettingsService::Stub> settings_stub() {
     return v1::SourceSettingsService::NewStub(channel_);
@@ -41,6 +46,8 @@ class TestServer {
   }
 
  private:
+  void Start();
+
   std::filesystem::path dir_;
   std::filesystem::path db_path_;
   FakeClock clock_;

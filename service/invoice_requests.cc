@@ -1,0 +1,269 @@
+// Parsing of InvoiceService requests (declared in service/requests.h).
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "service/convert.h"
+#include "service/errors.h"
+#include "service/field_checks.h"
+#include "service/iso_codes.h"
+#include "service/requests.h"
+
+namespace recurrent {
+namespace {
+
+constexpr int kMaxLineItemsPerInvoice = 1000;
+constexpr int kMaxTransactionsPerInvoice = 1000;
+
+// Remembers the first field path that used each key, to name duplicates.
+class DuplicateChecker {
+ public:
+  absl::Status Check(const std::string& key, absl::string_view field,
+                     absl::string_view what) {
+    auto [it, inserted] = first_.try_emplace(key, std::string(field));
+    if (inserted) return absl::OkStatus();
+    return InvalidField(field, absl::StrCat("duplicates the ", what, " at ",
+                                            it->second, " in this request"));
+  }
+
+ private:
+  absl::flat_hash_map<std::string, std::string> first_;
+};
+
+absl::StatusOr<persistence::Transaction> ParseTransaction(
+    const v1::Transaction& in, const std::string& path) {
+  persistence::Transaction out;
+  RETURN_IF_ERROR(CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+  out.external_id = in.external_id();
+  switch (in.type()) {
+    case v1::TRANSACTION_TYPE_PAYMENT:
+      out.type = engine::TransactionType::kPayment;
+      break;
+    case v1::TRANSACTION_TYPE_REFUND:
+      out.type = engine::TransactionType::kRefund;
+      break;
+    default:
+      return InvalidField(path + ".type",
+                          "must be TRANSACTION_TYPE_PAYMENT or "
+                          "TRANSACTION_TYPE_REFUND");
+  }
+  switch (in.result()) {
+    case v1::TRANSACTION_RESULT_SUCCESSFUL:
+      out.result = engine::TransactionResult::kSuccessful;
+      break;
+    case v1::TRANSACTION_RESULT_FAILED:
+      out.result = engine::TransactionResult::kFailed;
+      break;
+    default:
+      return InvalidField(path + ".result",
+                          "must be TRANSACTION_RESULT_SUCCESSFUL or "
+                          "TRANSACTION_RESULT_FAILED");
+  }
+  ASSIGN_OR_RETURN(out.date,
+                   RequiredTime(in.has_date(), in.date(), path + ".date"));
+  if (in.has_amount_in_cents()) {
+    if (in.amount_in_cents() < 0) {
+      return InvalidField(path + ".amount_in_cents", "must not be negative");
+    }
+    out.amount_in_cents = in.amount_in_cents();
+  }
+  return out;
+}
+
+absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
+                                                    const std::string& path) {
+  persistence::LineItem out;
+  RETURN_IF_ERROR(CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+  out.external_id = in.external_id();
+  switch (in.type()) {
+    case v1::LINE_ITEM_TYPE_SUBSCRIPTION:
+      out.type = engine::LineItemType::kSubscription;
+      break;
+    case v1::LINE_ITEM_TYPE_ONE_TIME:
+      out.type = engine::LineItemType::kOneTime;
+      break;
+    case v1::LINE_ITEM_TYPE_TRIAL:
+      out.type = engine::LineItemType::kTrial;
+      break;
+    default:
+      return InvalidField(path + ".type",
+                          "must be LINE_ITEM_TYPE_SUBSCRIPTION, "
+                          "LINE_ITEM_TYPE_ONE_TIME or LINE_ITEM_TYPE_TRIAL");
+  }
+  const bool recurring = out.type != engine::LineItemType::kOneTime;
+  if (recurring) {
+    RETURN_IF_ERROR(CheckRequired(in.subscription_external_id(), kMaxIdLength,
+                                  path + ".subscription_external_id"));
+  } else if (in.subscription_external_id().size() > kMaxIdLength) {
+    return InvalidField(path + ".subscription_external_id", "too long");
+  }
+  out.subscription_external_id = in.subscription_external_id();
+  if (in.plan_external_id().size() > kMaxIdLength) {
+    return InvalidField(path + ".plan_external_id", "too long");
+  }
+  out.plan_external_id = in.plan_external_id();
+  // A SUBSCRIPTION line item needs its service period; other types may carry
+  // one, and then it must be well formed too.
+  if (out.type == engine::LineItemType::kSubscription ||
+      in.has_service_period_start() || in.has_service_period_end()) {
+    ASSIGN_OR_RETURN(out.service_period_start,
+                     RequiredTime(in.has_service_period_start(),
+                                  in.service_period_start(),
+                                  path + ".service_period_start"));
+    ASSIGN_OR_RETURN(out.service_period_end,
+                     RequiredTime(in.has_service_period_end(),
+                                  in.service_period_end(),
+                                  path + ".service_period_end"));
+    if (out.service_period_end <= out.service_period_start) {
+      return InvalidField(path + ".service_period_end",
+                          "must be after service_period_start");
+    }
+  }
+  if (in.quantity() < 0) {
+    return InvalidField(path + ".quantity", "must not be negative");
+  }
+  if (in.discount_amount_in_cents() < 0) {
+    return InvalidField(path + ".discount_amount_in_cents",
+                        "must not be negative");
+  }
+  if (in.tax_amount_in_cents() < 0) {
+    return InvalidField(path + ".tax_amount_in_cents", "must not be negative");
+  }
+  if (in.description().size() > kMaxTextLength) {
+    return InvalidField(path + ".description", "too long");
+  }
+  out.amount_in_cents = in.amount_in_cents();
+  out.quantity = in.quantity();
+  out.discount_amount_in_cents = in.discount_amount_in_cents();
+  out.tax_amount_in_cents = in.tax_amount_in_cents();
+  out.prorated = in.prorated();
+  out.description = in.description();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
+    const v1::ImportInvoicesRequest& request) {
+  RETURN_IF_ERROR(
+      CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"));
+  if (request.invoices().empty()) {
+    return InvalidField("invoices", "at least one invoice is required");
+  }
+  if (request.invoices_size() > kMaxInvoicesPerImport) {
+    return InvalidField("invoices",
+                        absl::StrCat("at most ", kMaxInvoicesPerImport,
+                                     " invoices per call, got ",
+                                     request.invoices_size()));
+  }
+  // External ids are unique per data source; "" stands for the customer's
+  // own source here, which the storage resolves.
+  DuplicateChecker invoice_ids, line_item_ids, transaction_ids;
+  std::vector<persistence::Invoice> invoices;
+  invoices.reserve(request.invoices_size());
+  for (int i = 0; i < request.invoices_size(); ++i) {
+    const v1::Invoice& in = request.invoices(i);
+    const std::string path = absl::StrCat("invoices[", i, "]");
+    persistence::Invoice out;
+    out.customer_uuid = request.customer_uuid();
+    if (!in.customer_uuid().empty() &&
+        in.customer_uuid() != request.customer_uuid()) {
+      return InvalidField(path + ".customer_uuid",
+                          "must be empty or equal to the request's "
+                          "customer_uuid");
+    }
+    RETURN_IF_ERROR(CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+    out.external_id = in.external_id();
+    if (!in.data_source_uuid().empty()) {
+      RETURN_IF_ERROR(CheckId(in.data_source_uuid(), kDataSourcePrefix,
+                              path + ".data_source_uuid"));
+    }
+    out.data_source_uuid = in.data_source_uuid();
+    const std::string source_key = out.data_source_uuid + '\n';
+    RETURN_IF_ERROR(invoice_ids.Check(source_key + out.external_id,
+                                      path + ".external_id", "invoice"));
+    ASSIGN_OR_RETURN(out.date,
+                     RequiredTime(in.has_date(), in.date(), path + ".date"));
+    if (in.has_due_date()) {
+      ASSIGN_OR_RETURN(absl::Time due_date,
+                       TimeFromProto(in.due_date(), path + ".due_date"));
+      if (due_date < out.date) {
+        return InvalidField(path + ".due_date",
+                            "must not be before the invoice date");
+      }
+      out.due_date = due_date;
+    }
+    if (!IsIsoCurrencyCode(in.currency())) {
+      return InvalidField(
+          path + ".currency",
+          absl::StrCat("must be an ISO 4217 code such as \"EUR\", got \"",
+                       in.currency().substr(0, 16), "\""));
+    }
+    out.currency = in.currency();
+    if (in.line_items().empty()) {
+      return InvalidField(path + ".line_items",
+                          "at least one line item is required");
+    }
+    if (in.line_items_size() > kMaxLineItemsPerInvoice ||
+        in.transactions_size() > kMaxTransactionsPerInvoice) {
+      return InvalidField(path, absl::StrCat("at most ",
+                                             kMaxLineItemsPerInvoice,
+                                             " line items and transactions"));
+    }
+    for (int j = 0; j < in.line_items_size(); ++j) {
+      const std::string item_path = absl::StrCat(path, ".line_items[", j, "]");
+      ASSIGN_OR_RETURN(persistence::LineItem item,
+                       ParseLineItem(in.line_items(j), item_path));
+      RETURN_IF_ERROR(line_item_ids.Check(source_key + item.external_id,
+                                          item_path + ".external_id",
+                                          "line item"));
+      out.line_items.push_back(std::move(item));
+    }
+    for (int k = 0; k < in.transactions_size(); ++k) {
+      const std::string tx_path = absl::StrCat(path, ".transactions[", k, "]");
+      ASSIGN_OR_RETURN(persistence::Transaction tx,
+                       ParseTransaction(in.transactions(k), tx_path));
+      RETURN_IF_ERROR(transaction_ids.Check(source_key + tx.external_id,
+                                            tx_path + ".external_id",
+                                            "transaction"));
+      out.transactions.push_back(std::move(tx));
+    }
+    invoices.push_back(std::move(out));
+  }
+  return invoices;
+}
+
+absl::StatusOr<persistence::Transaction> ParseAddTransaction(
+    const v1::AddTransactionRequest& request) {
+  RETURN_IF_ERROR(
+      CheckId(request.invoice_uuid(), kInvoicePrefix, "invoice_uuid"));
+  if (!request.has_transaction()) {
+    return InvalidField("transaction", "required");
+  }
+  return ParseTransaction(request.transaction(), "transaction");
+}
+
+absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
+    const v1::ListInvoicesRequest& request) {
+  persistence::InvoiceFilter filter;
+  if (!request.customer_uuid().empty()) {
+    RETURN_IF_ERROR(
+        CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"));
+  }
+  if (!request.data_source_uuid().empty()) {
+    RETURN_IF_ERROR(CheckId(request.data_source_uuid(), kDataSourcePrefix,
+                            "data_source_uuid"));
+  }
+  if (request.external_id().size() > kMaxIdLength) {
+    return InvalidField("external_id", "too long");
+  }
+  filter.customer_uuid = request.customer_uuid();
+  filter.data_source_uuid = request.data_source_uuid();
+  filter.external_id = request.external_id();
+  return filter;
+}
+
+}  // namespace recurrent

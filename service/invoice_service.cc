@@ -1,0 +1,85 @@
+#include "service/invoice_service.h"
+
+#include <vector>
+
+#include "engine/status_macros.h"
+#include "service/convert.h"
+#include "service/requests.h"
+
+namespace recurrent {
+
+grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
+    grpc::CallbackServerContext* context,
+    const v1::ImportInvoicesRequest* request,
+    v1::ImportInvoicesResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    ASSIGN_OR_RETURN(std::vector<persistence::Invoice> invoices,
+                     ParseImportInvoices(*request));
+    ASSIGN_OR_RETURN(
+        std::vector<persistence::Invoice> stored,
+        env_.storage->ImportInvoices(request->customer_uuid(), invoices,
+                                     env_.clock->Now()));
+    for (const persistence::Invoice& invoice : stored) {
+      InvoiceToProto(invoice, response->add_invoices());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InvoiceServiceImpl::GetInvoice(
+    grpc::CallbackServerContext* context, const v1::GetInvoiceRequest* request,
+    v1::Invoice* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
+    ASSIGN_OR_RETURN(persistence::Invoice invoice,
+                     env_.storage->GetInvoice(request->uuid()));
+    InvoiceToProto(invoice, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InvoiceServiceImpl::ListInvoices(
+    grpc::CallbackServerContext* context,
+    const v1::ListInvoicesRequest* request,
+    v1::ListInvoicesResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    ASSIGN_OR_RETURN(persistence::InvoiceFilter filter,
+                     ParseInvoiceFilter(*request));
+    ASSIGN_OR_RETURN(persistence::PageRequest page_request,
+                     ParsePage(request->page_size(), request->page_token()));
+    ASSIGN_OR_RETURN(persistence::Page<persistence::Invoice> page,
+                     env_.storage->ListInvoices(filter, page_request));
+    for (const persistence::Invoice& invoice : page.items) {
+      InvoiceToProto(invoice, response->add_invoices());
+    }
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* InvoiceServiceImpl::DeleteInvoice(
+    grpc::CallbackServerContext* context,
+    const v1::DeleteInvoiceRequest* request,
+    google::protobuf::Empty* response) {
+  return Dispatch(context, *env_.executor, [this, request] {
+    RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
+    return env_.storage->DeleteInvoice(request->uuid(), env_.clock->Now());
+  });
+}
+
+grpc::ServerUnaryReactor* InvoiceServiceImpl::AddTransaction(
+    grpc::CallbackServerContext* context,
+    const v1::AddTransactionRequest* request, v1::Transaction* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    ASSIGN_OR_RETURN(persistence::Transaction transaction,
+                     ParseAddTransaction(*request));
+    ASSIGN_OR_RETURN(persistence::Transaction stored,
+                     env_.storage->AddTransaction(request->invoice_uuid(),
+                                                  transaction,
+                                                  env_.clock->Now()));
+    TransactionToProto(stored, response);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace recurrent

@@ -1,0 +1,59 @@
+#include "service/reevaluator.h"
+
+#include <cstdio>
+
+namespace recurrent {
+
+Reevaluator::Reevaluator(persistence::Storage* storage, const Clock* clock,
+                         const Options& options)
+    : storage_(storage), clock_(clock), options_(options) {}
+
+Reevaluator::~Reevaluator() { Stop(); }
+
+absl::StatusOr<int> Reevaluator::RunOnce() {
+  const absl::Time now = clock_->Now();
+  int total = 0;
+  while (true) {
+    absl::StatusOr<int> done =
+        storage_->RecomputeDueCustomers(now, options_.batch_size);
+    if (!done.ok()) return done.status();
+    total += *done;
+    if (*done < options_.batch_size) return total;
+  }
+}
+
+void Reevaluator::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Reevaluator::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Reevaluator::Loop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      // Sleeps for one interval, waking early on Stop().
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                               options_.interval)) {
+        return;
+      }
+    }
+    absl::StatusOr<int> done = RunOnce();
+    if (!done.ok()) {
+      // Transient (busy, disk full): the due customers stay due and the next
+      // round retries them.
+      std::fprintf(stderr, "recurrentd: re-evaluation failed: %s\n",
+                   done.status().ToString().c_str());
+    }
+  }
+}
+
+}  // namespace recurrent
