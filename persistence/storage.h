@@ -55,11 +55,14 @@ struct PastDueHandling {
   }
 };
 
-// What a settings change did.
+// What a settings change (or a reprocess) did. An auto-churn is an
+// AUTO_CHURNED event (subscription, instant) at or before `now`; "reversed"
+// ones are present before and gone after, "applied" ones are new.
 struct SettingsImpact {
   int64_t customers_reprocessed = 0;
   int64_t auto_churns_reversed = 0;
   int64_t auto_churns_applied = 0;
+  // Customers whose status at `now` differs after from before.
   int64_t customers_status_changed = 0;
 };
 
@@ -258,23 +261,43 @@ class Storage {
   // The current settings. kNotFound if there is no such source.
   virtual absl::StatusOr<SourceSettings> GetSettings(
       absl::string_view data_source_uuid) = 0;
-  // Atomically reads the current settings, passes them to `decide`, and if
-  // `decide` returns a new version's content, saves it as version current+1
-  // with `saved_at = now`. `decide` returns std::nullopt to save nothing, or
-  // an error to abort (returned as is). Returns the settings in force after
-  // the call. kNotFound if there is no such source. `decide` runs inside the
-  // write transaction: it must not call this Storage (it would deadlock).
+  // Save and reprocess (issue 5). Atomically reads the current settings and
+  // passes them to `decide`, which returns the new version's content,
+  // std::nullopt to change nothing, or an error to abort (returned as is;
+  // `decide` must not call this Storage).
+  //
+  // With a new version: saves it as version current+1 (saved_at = now) and
+  // recomputes, at `now` and under the new settings, every customer that has
+  // a subscription in the source (merged customers included), all in one
+  // transaction: readers see the old or the new state, never a mix, and a
+  // failure or crash part-way leaves the old settings and statuses intact.
+  // The version records the impact. Writes to the source wait for it; reads
+  // are served throughout.
+  //
+  // With `dry_run`, computes the same impact and changes nothing (it does not
+  // block writers). With std::nullopt, changes nothing and reports a zero
+  // impact. kNotFound if there is no such source.
   struct NewSettings {
     PastDueHandling past_due_handling;
     absl::Time applied_at;
-    SettingsImpact impact;
   };
   using SettingsDecision =
       std::function<absl::StatusOr<std::optional<NewSettings>>(
           const SourceSettings& current)>;
-  virtual absl::StatusOr<SourceSettings> UpdateSettings(
+  struct SettingsUpdate {
+    SourceSettings settings;  // in force after the call
+    SettingsImpact impact;    // exact; also for a dry run
+    bool applied = false;     // a new version was saved
+  };
+  virtual absl::StatusOr<SettingsUpdate> UpdateSettings(
       absl::string_view data_source_uuid, const SettingsDecision& decide,
-      absl::Time now) = 0;
+      bool dry_run, absl::Time now) = 0;
+  // Recomputes every customer that has a subscription in the source under its
+  // current settings at `now` (for an operator after an upgrade), atomically
+  // as above, and returns the impact; saves no new version. kNotFound if
+  // there is no such source.
+  virtual absl::StatusOr<SettingsImpact> ReprocessDataSource(
+      absl::string_view data_source_uuid, absl::Time now) = 0;
   // Every version, oldest first. kNotFound if there is no such source.
   virtual absl::StatusOr<std::vector<SourceSettings>> ListSettingsHistory(
       absl::string_view data_source_uuid) = 0;
