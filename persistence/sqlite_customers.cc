@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/status_macros.h"
 #include "persistence/ids.h"
@@ -273,21 +272,6 @@ absl::Status StoreCustomerFields(Connection& db, int64_t key,
   stmt.BindOptionalTime(9, customer.free_trial_started_at);
   stmt.BindTime(10, now);
   stmt.BindInt64(11, key);
-  return stmt.Run();
-}
-
-absl::Status StoreCustomerEvaluation(
-    Connection& db, int64_t key, CustomerStatus status,
-    const std::vector<std::string>& derived_tags,
-    std::optional<absl::Time> next_transition_at) {
-  ASSIGN_OR_RETURN(
-      Statement stmt,
-      db.Prepare("UPDATE customers SET status = ?, derived_tags = ?,"
-                 " next_transition_at = ? WHERE id = ?"));
-  stmt.BindInt64(1, CustomerStatusCode(status));
-  stmt.BindText(2, absl::StrJoin(derived_tags, "\n"));
-  stmt.BindOptionalTime(3, next_transition_at);
-  stmt.BindInt64(4, key);
   return stmt.Run();
 }
 

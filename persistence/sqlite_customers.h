@@ -8,7 +8,6 @@
 #define RECURRENT_PERSISTENCE_SQLITE_CUSTOMERS_H_
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,13 +36,6 @@ absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid);
 // updated_at = now.
 absl::Status StoreCustomerFields(Connection& db, int64_t key,
                                  const Customer& customer, absl::Time now);
-
-// Stores the customer-level part of an evaluation (status, derived tags,
-// next_transition_at); updated_at is left alone (it tracks edits).
-absl::Status StoreCustomerEvaluation(
-    Connection& db, int64_t key, CustomerStatus status,
-    const std::vector<std::string>& derived_tags,
-    std::optional<absl::Time> next_transition_at);
 
 // Deletes the customer and everything it owns. kNotFound if absent.
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid);

@@ -230,6 +230,26 @@ absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
   return history;
 }
 
+absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db) {
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("SELECT d.uuid, s.past_due_mode, s.auto_churn_after_days,"
+                 " s.applied_at FROM data_sources d"
+                 " JOIN settings_versions s ON s.data_source_id = d.id"
+                 " AND s.version = (SELECT MAX(version) FROM settings_versions"
+                 " WHERE data_source_id = d.id)"));
+  engine::SettingsMap settings;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    engine::SourceSettings& source = settings[stmt.ColumnText(0)];
+    ASSIGN_OR_RETURN(source.mode, PastDueModeFromCode(stmt.ColumnInt64(1)));
+    source.auto_churn_after_days = static_cast<int>(stmt.ColumnInt64(2));
+    source.applied_at = stmt.ColumnTime(3);
+  }
+  return settings;
+}
+
 absl::Status InsertSettingsVersion(Connection& db,
                                    const SourceSettings& settings) {
   ASSIGN_OR_RETURN(

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "engine/settings.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/storage.h"
 
@@ -44,6 +45,9 @@ absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
 
 absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
     Connection& db, absl::string_view uuid);
+
+// The current settings of every source, as the engine takes them.
+absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db);
 
 // Inserts `settings` (its version included) for the source `uuid`.
 absl::Status InsertSettingsVersion(Connection& db,

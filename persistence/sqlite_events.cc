@@ -5,8 +5,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 #include "persistence/ids.h"
@@ -16,15 +14,6 @@
 #include "persistence/sqlite_data_sources.h"
 
 namespace recurrent::persistence::sqlite {
-namespace {
-
-// One event to store.
-struct EventRow {
-  const SubscriptionRow* subscription;
-  engine::EventType type;
-  absl::Time occurred_at;
-};
-
 std::string EventUuid(absl::string_view subscription_uuid,
                       engine::EventType type, absl::Time occurred_at,
                       int ordinal) {
@@ -34,78 +23,25 @@ std::string EventUuid(absl::string_view subscription_uuid,
                    absl::ToUnixMicros(occurred_at), "/", ordinal));
 }
 
-}  // namespace
-
-absl::Status SyncCustomerEvents(
-    Connection& db, int64_t customer_key,
-    const std::vector<SubscriptionEvents>& timelines) {
-  // The wanted events by uuid.
-  absl::flat_hash_map<std::string, EventRow> wanted;
-  for (const SubscriptionEvents& timeline : timelines) {
-    for (const engine::SubscriptionEvent& event : *timeline.events) {
-      for (int ordinal = 0;; ++ordinal) {
-        auto [it, inserted] = wanted.try_emplace(
-            EventUuid(timeline.subscription->ref.uuid, event.type,
-                      event.occurred_at, ordinal),
-            EventRow{timeline.subscription, event.type, event.occurred_at});
-        if (inserted) break;
-      }
-    }
-  }
-  // Delete the stored events that are no longer wanted; what remains is
-  // already stored.
-  std::vector<int64_t> gone;
-  absl::flat_hash_set<std::string> kept;
-  {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db.Prepare("SELECT id, uuid FROM subscription_events"
-                                " WHERE customer_id = ?"));
-    stmt.BindInt64(1, customer_key);
-    while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
-      if (!row) break;
-      std::string uuid = stmt.ColumnText(1);
-      if (wanted.contains(uuid)) {
-        kept.insert(std::move(uuid));
-      } else {
-        gone.push_back(stmt.ColumnInt64(0));
-      }
-    }
-  }
-  if (!gone.empty()) {
-    ASSIGN_OR_RETURN(
-        Statement stmt,
-        db.Prepare("DELETE FROM subscription_events"
-                   " WHERE id IN (SELECT value FROM json_each(?))"));
-    stmt.BindText(1, KeysAsJson(gone));
-    RETURN_IF_ERROR(stmt.Run());
-  }
-  // Insert the new ones in time order, so that ids (the tie-break) follow
-  // time where they can.
-  std::vector<std::pair<const std::string*, const EventRow*>> added;
-  for (const auto& [uuid, event] : wanted) {
-    if (!kept.contains(uuid)) added.emplace_back(&uuid, &event);
-  }
-  std::sort(added.begin(), added.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.second->occurred_at, *a.first) <
-           std::make_pair(b.second->occurred_at, *b.first);
-  });
+absl::StatusOr<std::vector<StoredEvent>> LoadCustomerStoredEvents(
+    Connection& db, int64_t customer_key) {
   ASSIGN_OR_RETURN(
       Statement stmt,
-      db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
-                 " customer_id, data_source_id, type, occurred_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?)"));
-  for (const auto& [uuid, event] : added) {
-    stmt.BindText(1, *uuid);
-    stmt.BindInt64(2, event->subscription->key);
-    stmt.BindInt64(3, customer_key);
-    stmt.BindInt64(4, event->subscription->source_key);
-    stmt.BindInt64(5, EventTypeCode(event->type));
-    stmt.BindTime(6, event->occurred_at);
-    RETURN_IF_ERROR(stmt.Run());
-    stmt.Reset();
+      db.Prepare("SELECT id, subscription_id, type, occurred_at"
+                 " FROM subscription_events WHERE customer_id = ?"));
+  stmt.BindInt64(1, customer_key);
+  std::vector<StoredEvent> events;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    StoredEvent event;
+    event.id = stmt.ColumnInt64(0);
+    event.subscription_key = stmt.ColumnInt64(1);
+    ASSIGN_OR_RETURN(event.type, EventTypeFromCode(stmt.ColumnInt64(2)));
+    event.occurred_at = stmt.ColumnTime(3);
+    events.push_back(event);
   }
-  return absl::OkStatus();
+  return events;
 }
 
 absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,

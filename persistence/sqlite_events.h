@@ -7,10 +7,13 @@
 #define RECURRENT_PERSISTENCE_SQLITE_EVENTS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "engine/evaluation.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_subscriptions.h"
@@ -18,20 +21,25 @@
 
 namespace recurrent::persistence::sqlite {
 
-// The events of one subscription's whole timeline, in time order.
-struct SubscriptionEvents {
-  const SubscriptionRow* subscription;
-  const std::vector<engine::SubscriptionEvent>* events;
+// One stored event, as the recompute diff needs it (no uuid: it is derived
+// from the other fields, see EventUuid).
+struct StoredEvent {
+  int64_t id = 0;
+  int64_t subscription_key = 0;
+  engine::EventType type = engine::EventType::kStarted;
+  absl::Time occurred_at;
 };
 
-// Makes the stored events of customer `customer_key` exactly `timelines`
-// (which must cover every subscription of the customer that has events).
-// An event's uuid is derived from (subscription uuid, type, occurred_at,
-// ordinal among identical events), so an event that stays the same keeps its
-// uuid and row; only the difference is written.
-absl::Status SyncCustomerEvents(
-    Connection& db, int64_t customer_key,
-    const std::vector<SubscriptionEvents>& timelines);
+// The uuid of an event: derived from (subscription uuid, type, occurred_at,
+// ordinal among identical events of the subscription), so an event that
+// stays the same across recomputes keeps its uuid.
+std::string EventUuid(absl::string_view subscription_uuid,
+                      engine::EventType type, absl::Time occurred_at,
+                      int ordinal);
+
+// Every stored event of customer `customer_key`, in no particular order.
+absl::StatusOr<std::vector<StoredEvent>> LoadCustomerStoredEvents(
+    Connection& db, int64_t customer_key);
 
 // Stored events matching `filter`, by (occurred_at, id). kNotFound if a
 // named customer or source is absent.

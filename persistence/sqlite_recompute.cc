@@ -4,20 +4,14 @@
 #include <string>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "engine/customer_timeline.h"
-#include "engine/evaluation.h"
 #include "engine/status_macros.h"
 #include "persistence/sqlite_codes.h"
-#include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_events.h"
 #include "persistence/sqlite_invoices.h"
 
 namespace recurrent::persistence::sqlite {
 namespace {
-
-using SubscriptionKey = std::pair<std::string, std::string>;  // source, id
 
 engine::Invoice ToEngine(Invoice invoice) {
   engine::Invoice out;
@@ -86,47 +80,51 @@ absl::StatusOr<CustomerFactsRows> LoadCustomerFacts(Connection& db,
   return loaded;
 }
 
+absl::StatusOr<StoredCustomer> LoadStoredCustomer(Connection& db,
+                                                  int64_t customer_key) {
+  StoredCustomer stored;
+  stored.key = customer_key;
+  {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     db.Prepare("SELECT uuid, status, derived_tags,"
+                                " next_transition_at FROM customers"
+                                " WHERE id = ?"));
+    stmt.BindInt64(1, customer_key);
+    ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found) {
+      return absl::InternalError(
+          absl::StrCat("customer #", customer_key, " not found"));
+    }
+    stored.uuid = stmt.ColumnText(0);
+    ASSIGN_OR_RETURN(stored.status,
+                     CustomerStatusFromCode(stmt.ColumnInt64(1)));
+    stored.derived_tags = stmt.ColumnText(2);
+    stored.next_transition_at = stmt.ColumnOptionalTime(3);
+  }
+  ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                   LoadCustomerInvoices(db, customer_key));
+  stored.facts.invoices.reserve(invoices.size());
+  for (Invoice& invoice : invoices) {
+    stored.facts.invoices.push_back(ToEngine(std::move(invoice)));
+  }
+  ASSIGN_OR_RETURN(stored.facts.cancellations,
+                   LoadCustomerCancellations(db, customer_key));
+  ASSIGN_OR_RETURN(stored.subscriptions,
+                   LoadStoredSubscriptions(db, customer_key));
+  ASSIGN_OR_RETURN(stored.events, LoadCustomerStoredEvents(db, customer_key));
+  return stored;
+}
+
 absl::Status RecomputeCustomer(Connection& db, int64_t customer_key,
                                absl::Time now) {
-  ASSIGN_OR_RETURN(const CustomerFactsRows loaded,
-                   LoadCustomerFacts(db, customer_key));
-  ASSIGN_OR_RETURN(
-      const engine::CustomerTimeline timeline,
-      engine::CustomerTimeline::Build(loaded.facts, loaded.settings));
-  const engine::CustomerEvaluation evaluation = timeline.EvaluateAt(now);
-
-  absl::flat_hash_map<SubscriptionKey, const engine::SubscriptionEvaluation*>
-      evaluated;
-  for (const engine::SubscriptionEvaluation& e : evaluation.subscriptions) {
-    evaluated[{e.data_source_uuid, e.subscription_external_id}] = &e;
-  }
-  absl::flat_hash_map<SubscriptionKey, const SubscriptionRow*> rows;
-  for (const SubscriptionRow& row : loaded.subscriptions) {
-    const SubscriptionKey key{row.ref.data_source_uuid, row.ref.external_id};
-    rows[key] = &row;
-    auto it = evaluated.find(key);
-    RETURN_IF_ERROR(StoreSubscriptionEvaluation(
-        db, row.key, it == evaluated.end() ? nullptr : it->second));
-  }
-
-  std::vector<SubscriptionEvents> events;
-  events.reserve(timeline.subscriptions().size());
-  for (const engine::CustomerTimeline::Subscription& subscription :
-       timeline.subscriptions()) {
-    auto it = rows.find(SubscriptionKey{subscription.data_source_uuid,
-                                        subscription.subscription_external_id});
-    if (it == rows.end()) {
-      return absl::InternalError(absl::StrCat(
-          "subscription '", subscription.subscription_external_id,
-          "' of data source ", subscription.data_source_uuid, " has no row"));
-    }
-    events.push_back(
-        SubscriptionEvents{it->second, &subscription.timeline.events()});
-  }
-  RETURN_IF_ERROR(SyncCustomerEvents(db, customer_key, events));
-  return StoreCustomerEvaluation(db, customer_key, evaluation.status,
-                                 evaluation.derived_tags,
-                                 evaluation.next_transition_at);
+  ASSIGN_OR_RETURN(const StoredCustomer stored,
+                   LoadStoredCustomer(db, customer_key));
+  ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                   LoadSettings(db, customer_key));
+  ASSIGN_OR_RETURN(const CustomerUpdate update,
+                   PlanRecompute(stored, settings, now));
+  ASSIGN_OR_RETURN(EvaluationWriter writer, EvaluationWriter::Create(db));
+  return writer.Apply(update);
 }
 
 absl::StatusOr<int> RecomputeDue(Connection& db, absl::Time now, int limit) {

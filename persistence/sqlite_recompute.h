@@ -19,6 +19,7 @@
 #include "engine/facts.h"
 #include "engine/settings.h"
 #include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_evaluation_diff.h"
 #include "persistence/sqlite_subscriptions.h"
 
 namespace recurrent::persistence::sqlite {
@@ -37,10 +38,17 @@ struct CustomerFactsRows {
 absl::StatusOr<CustomerFactsRows> LoadCustomerFacts(Connection& db,
                                                     int64_t customer_key);
 
-// Evaluates customer `customer_key` at `now` with the engine and stores the
-// result: each subscription's evaluation, every event of the timeline (only
-// the difference is written), the customer's status, derived tags and
-// next_transition_at. kInvalidArgument if the engine rejects the facts.
+// Loads customer `customer_key`'s facts and stored evaluation in a bounded
+// number of queries (the single-customer counterpart of the source scan in
+// sqlite_source_scan.h).
+absl::StatusOr<StoredCustomer> LoadStoredCustomer(Connection& db,
+                                                  int64_t customer_key);
+
+// Evaluates customer `customer_key` at `now` with the engine under its
+// sources' current settings and stores the result, writing only what differs
+// (sqlite_evaluation_diff.h): each subscription's evaluation, every event of
+// the timeline, the customer's status, derived tags and next_transition_at.
+// kInvalidArgument if the engine rejects the facts.
 absl::Status RecomputeCustomer(Connection& db, int64_t customer_key,
                                absl::Time now);
 

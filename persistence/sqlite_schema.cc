@@ -200,7 +200,14 @@ CREATE INDEX subscription_events_by_source
 CREATE INDEX subscription_events_by_subscription
   ON subscription_events (subscription_id);
 )sql"},
-    // Append new migrations here: {3, "...", R"sql(...)sql"},
+    {3, "index of the customers with a subscription in a source (reprocess)",
+     R"sql(
+-- Reprocessing a source walks its customers in key order
+-- (persistence/sqlite_source_scan.h).
+CREATE INDEX subscriptions_by_source_customer
+  ON subscriptions (data_source_id, customer_id);
+)sql"},
+    // Append new migrations here: {4, "...", R"sql(...)sql"},
 };
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "persistence/sqlite_storage.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -10,9 +13,11 @@
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
+#include "persistence/sqlite_evaluation_diff.h"
 #include "persistence/sqlite_events.h"
 #include "persistence/sqlite_invoices.h"
 #include "persistence/sqlite_recompute.h"
+#include "persistence/sqlite_reprocess.h"
 #include "persistence/sqlite_schema.h"
 #include "persistence/sqlite_subscriptions.h"
 #include "persistence/sqlite_transaction.h"
@@ -77,6 +82,30 @@ absl::Status ConfigureWriter(Connection& writer,
   return absl::OkStatus();
 }
 
+// The engine's view of a settings version.
+engine::SourceSettings ToEngine(const SourceSettings& settings) {
+  engine::SourceSettings out;
+  out.mode = settings.past_due_handling.mode;
+  out.auto_churn_after_days = settings.past_due_handling.auto_churn_after_days;
+  out.applied_at = settings.applied_at;
+  return out;
+}
+
+// Version current+1 with `decision`'s content, as it will be stored (times
+// in microseconds).
+SourceSettings NextVersion(const SourceSettings& current,
+                           const Storage::NewSettings& decision,
+                           absl::Time now) {
+  SourceSettings next;
+  next.data_source_uuid = current.data_source_uuid;
+  next.past_due_handling = decision.past_due_handling;
+  next.version = current.version + 1;
+  next.applied_at =
+      absl::FromUnixMicros(absl::ToUnixMicros(decision.applied_at));
+  next.saved_at = now;
+  return next;
+}
+
 }  // namespace
 
 class SqliteStorage::ReaderLease {
@@ -119,6 +148,14 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
   RETURN_IF_ERROR(
       WithPath(ConfigureWriter(*writer, options.synchronous), options.path));
   RETURN_IF_ERROR(WithPath(sqlite::ApplyMigrations(*writer), options.path));
+  if (options.max_page_count > 0) {
+    // PRAGMA takes no parameters; the value is a number.
+    RETURN_IF_ERROR(
+        WithPath(writer->Execute(absl::StrCat("PRAGMA max_page_count = ",
+                                              options.max_page_count)
+                                     .c_str()),
+                 options.path));
+  }
 
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_pool_size; ++i) {
@@ -128,12 +165,15 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
     readers.push_back(std::move(reader));
   }
   return std::unique_ptr<SqliteStorage>(
-      new SqliteStorage(std::move(writer), std::move(readers)));
+      new SqliteStorage(options, std::move(writer), std::move(readers)));
 }
 
-SqliteStorage::SqliteStorage(std::unique_ptr<Connection> writer,
+SqliteStorage::SqliteStorage(const Options& options,
+                             std::unique_ptr<Connection> writer,
                              std::vector<std::unique_ptr<Connection>> readers)
-    : writer_(std::move(writer)), readers_(std::move(readers)) {
+    : options_(options),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {
   for (const std::unique_ptr<Connection>& reader : readers_) {
     idle_readers_.push_back(reader.get());
   }
@@ -142,6 +182,21 @@ SqliteStorage::SqliteStorage(std::unique_ptr<Connection> writer,
 SqliteStorage::~SqliteStorage() {
   // Readers close first, so the writer's close checkpoints the WAL.
   readers_.clear();
+}
+
+absl::StatusOr<std::unique_ptr<Connection>>
+SqliteStorage::OpenScanConnection() {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
+                   Connection::Open(options_.path, Connection::Mode::kReadOnly,
+                                    options_.busy_timeout));
+  // A larger page cache for the scans' index-then-row lookups (32 MiB).
+  RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -32768"));
+  return db;
+}
+
+int SqliteStorage::ReprocessThreads() const {
+  if (options_.reprocess_threads > 0) return options_.reprocess_threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 template <typename Fn>
@@ -211,24 +266,86 @@ absl::StatusOr<SourceSettings> SqliteStorage::GetSettings(
   });
 }
 
-absl::StatusOr<SourceSettings> SqliteStorage::UpdateSettings(
-    absl::string_view data_source_uuid, const SettingsDecision& decide,
+absl::StatusOr<sqlite::ReprocessResult> SqliteStorage::RunReprocess(
+    Connection& scan_db, sqlite::EvaluationWriter* writer,
+    absl::string_view data_source_uuid, const SourceSettings* next,
     absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<SourceSettings> {
-    ASSIGN_OR_RETURN(SourceSettings current,
+  sqlite::ReprocessRequest request;
+  ASSIGN_OR_RETURN(request.source_key,
+                   sqlite::FindDataSourceKey(scan_db, data_source_uuid));
+  ASSIGN_OR_RETURN(request.settings, sqlite::LoadAllCurrentSettings(scan_db));
+  if (next != nullptr) {
+    request.settings_before = request.settings;
+    request.settings[std::string(data_source_uuid)] = ToEngine(*next);
+  }
+  request.now = now;
+  request.threads = ReprocessThreads();
+  request.chunk_customers = options_.reprocess_chunk_customers;
+  return sqlite::ReprocessSource(scan_db, writer, request);
+}
+
+absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
+    absl::string_view data_source_uuid, const SettingsDecision& decide,
+    bool dry_run, absl::Time now) {
+  if (dry_run) {
+    // A consistent snapshot on a connection of its own: no write lock, and
+    // the reader pool stays free.
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> scan_db, OpenScanConnection());
+    sqlite::Transaction txn(*scan_db);
+    RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+    SettingsUpdate update;
+    ASSIGN_OR_RETURN(update.settings,
+                     sqlite::LoadCurrentSettings(*scan_db, data_source_uuid));
+    ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
+                     decide(update.settings));
+    if (!decision.has_value()) return update;
+    const SourceSettings next = NextVersion(update.settings, *decision, now);
+    ASSIGN_OR_RETURN(
+        const sqlite::ReprocessResult result,
+        RunReprocess(*scan_db, nullptr, data_source_uuid, &next, now));
+    update.impact = result.impact;
+    return update;
+  }
+  return Write([&](Connection& db) -> absl::StatusOr<SettingsUpdate> {
+    SettingsUpdate update;
+    ASSIGN_OR_RETURN(update.settings,
                      sqlite::LoadCurrentSettings(db, data_source_uuid));
-    ASSIGN_OR_RETURN(std::optional<NewSettings> decision, decide(current));
-    if (!decision.has_value()) return current;
-    SourceSettings next;
-    next.data_source_uuid = current.data_source_uuid;
-    next.past_due_handling = decision->past_due_handling;
-    next.version = current.version + 1;
-    next.applied_at = decision->applied_at;
-    next.saved_at = now;
-    next.impact = decision->impact;
+    ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
+                     decide(update.settings));
+    if (!decision.has_value()) return update;
+    SourceSettings next = NextVersion(update.settings, *decision, now);
+    ASSIGN_OR_RETURN(update.impact,
+                     Reprocess(db, data_source_uuid, &next, now));
+    next.impact = update.impact;
     RETURN_IF_ERROR(sqlite::InsertSettingsVersion(db, next));
-    return next;
+    update.settings = std::move(next);
+    update.applied = true;
+    return update;
   });
+}
+
+absl::StatusOr<SettingsImpact> SqliteStorage::ReprocessDataSource(
+    absl::string_view data_source_uuid, absl::Time now) {
+  return Write([&](Connection& db) -> absl::StatusOr<SettingsImpact> {
+    RETURN_IF_ERROR(sqlite::FindDataSourceKey(db, data_source_uuid).status());
+    return Reprocess(db, data_source_uuid, nullptr, now);
+  });
+}
+
+absl::StatusOr<SettingsImpact> SqliteStorage::Reprocess(
+    Connection& db, absl::string_view data_source_uuid,
+    const SourceSettings* next, absl::Time now) {
+  // Started after the write lock was taken, the scan's snapshot is the
+  // state this transaction starts from; it does not see its own writes.
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> scan_db, OpenScanConnection());
+  sqlite::Transaction txn(*scan_db);
+  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  ASSIGN_OR_RETURN(sqlite::EvaluationWriter writer,
+                   sqlite::EvaluationWriter::Create(db));
+  ASSIGN_OR_RETURN(
+      const sqlite::ReprocessResult result,
+      RunReprocess(*scan_db, &writer, data_source_uuid, next, now));
+  return result.impact;
 }
 
 absl::StatusOr<std::vector<SourceSettings>> SqliteStorage::ListSettingsHistory(

@@ -14,12 +14,18 @@
 //
 // Every write that changes a customer's facts recomputes its stored
 // evaluation in the same transaction (persistence/sqlite_recompute.h).
+// UpdateSettings and ReprocessDataSource recompute a whole source in one
+// write transaction (persistence/sqlite_reprocess.h): a dedicated read-only
+// connection scans the source's snapshot while evaluator threads run the
+// engine and the writer applies only what changed; the reader pool keeps
+// serving reads. A dry run uses the dedicated connection only.
 //
 // Thread-safe. The callbacks of UpdateSettings and UpdateCustomer run while
 // the write lock is held: they must not call back into the storage.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
 #define RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +40,8 @@ namespace recurrent::persistence {
 
 namespace sqlite {
 class Connection;
+class EvaluationWriter;
+struct ReprocessResult;
 }  // namespace sqlite
 
 class SqliteStorage final : public Storage {
@@ -54,6 +62,16 @@ class SqliteStorage final : public Storage {
     absl::Duration busy_timeout = absl::Seconds(5);
     // kFull so that an acknowledged write survives a crash or power loss.
     Synchronous synchronous = Synchronous::kFull;
+    // Threads that evaluate customers while a source is reprocessed; 0 means
+    // one per hardware thread.
+    int reprocess_threads = 0;
+    // Customers per unit of work of a reprocess. Bounds its memory: at most
+    // reprocess_threads + 2 chunks are held at once.
+    int reprocess_chunk_customers = 1024;
+    // If positive, caps the database at this many pages (PRAGMA
+    // max_page_count on the writer); writes beyond fail with
+    // kResourceExhausted as on a full disk.
+    int64_t max_page_count = 0;
   };
 
   // Opens (creating if needed) and migrates the database at options.path.
@@ -81,9 +99,11 @@ class SqliteStorage final : public Storage {
                                 absl::Time now) override;
   absl::StatusOr<SourceSettings> GetSettings(
       absl::string_view data_source_uuid) override;
-  absl::StatusOr<SourceSettings> UpdateSettings(
+  absl::StatusOr<SettingsUpdate> UpdateSettings(
       absl::string_view data_source_uuid, const SettingsDecision& decide,
-      absl::Time now) override;
+      bool dry_run, absl::Time now) override;
+  absl::StatusOr<SettingsImpact> ReprocessDataSource(
+      absl::string_view data_source_uuid, absl::Time now) override;
   absl::StatusOr<std::vector<SourceSettings>> ListSettingsHistory(
       absl::string_view data_source_uuid) override;
   absl::StatusOr<Customer> CreateCustomer(const Customer& customer,
@@ -129,8 +149,28 @@ class SqliteStorage final : public Storage {
   // A reader connection checked out of the pool; returns it on destruction.
   class ReaderLease;
 
-  SqliteStorage(std::unique_ptr<sqlite::Connection> writer,
+  SqliteStorage(const Options& options,
+                std::unique_ptr<sqlite::Connection> writer,
                 std::vector<std::unique_ptr<sqlite::Connection>> readers);
+
+  // A new read-only connection for scanning a whole source.
+  absl::StatusOr<std::unique_ptr<sqlite::Connection>> OpenScanConnection();
+  // The evaluating threads of a reprocess.
+  int ReprocessThreads() const;
+  // Recomputes the source `data_source_uuid` at `now`, scanning on
+  // `scan_db` (in a read transaction) and writing with `writer` (or nothing
+  // if null), under its current settings or, if `next` is set, under `next`
+  // (then "before" is the current settings' evaluation).
+  absl::StatusOr<sqlite::ReprocessResult> RunReprocess(
+      sqlite::Connection& scan_db, sqlite::EvaluationWriter* writer,
+      absl::string_view data_source_uuid, const SourceSettings* next,
+      absl::Time now);
+  // RunReprocess inside the write transaction on `db` (the writer), with a
+  // scan connection of its own.
+  absl::StatusOr<SettingsImpact> Reprocess(sqlite::Connection& db,
+                                           absl::string_view data_source_uuid,
+                                           const SourceSettings* next,
+                                           absl::Time now);
 
   // Runs fn(connection) in a read transaction on a pooled reader.
   template <typename Fn>
@@ -139,6 +179,8 @@ class SqliteStorage final : public Storage {
   // commits if it succeeds; otherwise rolls back and returns its error.
   template <typename Fn>
   auto Write(Fn&& fn);
+
+  const Options options_;
 
   absl::Mutex writer_mu_;
   const std::unique_ptr<sqlite::Connection> writer_ ABSL_GUARDED_BY(writer_mu_);

@@ -1,5 +1,6 @@
 #include "persistence/sqlite_subscriptions.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -140,29 +141,79 @@ absl::StatusOr<std::vector<engine::Cancellation>> LoadCustomerCancellations(
   return cancellations;
 }
 
-absl::Status StoreSubscriptionEvaluation(
-    Connection& db, int64_t key,
-    const engine::SubscriptionEvaluation* evaluation) {
-  static const engine::SubscriptionEvaluation* const kNotStarted =
-      new engine::SubscriptionEvaluation();
-  const engine::SubscriptionEvaluation& e =
-      evaluation != nullptr ? *evaluation : *kNotStarted;
-  ASSIGN_OR_RETURN(
-      Statement stmt,
-      db.Prepare("UPDATE subscriptions SET status = ?, started_at = ?,"
-                 " past_due_since = ?, cancelled_at = ?, auto_churned = ?,"
-                 " status_reason = ?, current_period_start = ?,"
-                 " current_period_end = ? WHERE id = ?"));
-  stmt.BindInt64(1, SubscriptionStatusCode(e.status));
-  stmt.BindOptionalTime(2, e.started_at);
-  stmt.BindOptionalTime(3, e.past_due_since);
-  stmt.BindOptionalTime(4, e.cancelled_at);
-  stmt.BindInt64(5, e.auto_churned ? 1 : 0);
-  stmt.BindText(6, e.status_reason);
-  stmt.BindOptionalTime(7, e.current_period_start);
-  stmt.BindOptionalTime(8, e.current_period_end);
-  stmt.BindInt64(9, key);
-  return stmt.Run();
+const absl::string_view kStoredSubscriptionColumns =
+    "s.id, s.customer_id, s.data_source_id, s.uuid, c.uuid, d.uuid,"
+    " s.external_id, s.status, s.started_at, s.past_due_since,"
+    " s.cancelled_at, s.auto_churned, s.status_reason,"
+    " s.current_period_start, s.current_period_end";
+
+absl::StatusOr<StoredSubscription> ReadStoredSubscription(const Statement& stmt,
+                                                          int first_column) {
+  const int f = first_column;
+  StoredSubscription stored;
+  SubscriptionRow& row = stored.row;
+  row.key = stmt.ColumnInt64(f);
+  row.customer_key = stmt.ColumnInt64(f + 1);
+  row.source_key = stmt.ColumnInt64(f + 2);
+  row.ref.uuid = stmt.ColumnText(f + 3);
+  row.ref.customer_uuid = stmt.ColumnText(f + 4);
+  row.ref.data_source_uuid = stmt.ColumnText(f + 5);
+  row.ref.external_id = stmt.ColumnText(f + 6);
+  engine::SubscriptionEvaluation& e = stored.evaluation;
+  ASSIGN_OR_RETURN(e.status,
+                   SubscriptionStatusFromCode(stmt.ColumnInt64(f + 7)));
+  e.started_at = stmt.ColumnOptionalTime(f + 8);
+  e.past_due_since = stmt.ColumnOptionalTime(f + 9);
+  e.cancelled_at = stmt.ColumnOptionalTime(f + 10);
+  e.auto_churned = stmt.ColumnInt64(f + 11) != 0;
+  e.status_reason = stmt.ColumnText(f + 12);
+  e.current_period_start = stmt.ColumnOptionalTime(f + 13);
+  e.current_period_end = stmt.ColumnOptionalTime(f + 14);
+  return stored;
+}
+
+absl::StatusOr<std::vector<StoredSubscription>> LoadStoredSubscriptions(
+    Connection& db, int64_t customer_key) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kStoredSubscriptionColumns,
+      " FROM subscriptions s JOIN customers c ON c.id = s.customer_id"
+      " JOIN data_sources d ON d.id = s.data_source_id"
+      " WHERE s.customer_id = ? ORDER BY s.id"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindInt64(1, customer_key);
+  std::vector<StoredSubscription> rows;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(StoredSubscription stored,
+                     ReadStoredSubscription(stmt, 0));
+    rows.push_back(std::move(stored));
+  }
+  return rows;
+}
+
+namespace {
+
+// Times are stored in microseconds: compare what would be stored.
+bool SameMicros(const std::optional<absl::Time>& a,
+                const std::optional<absl::Time>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a.has_value() || absl::ToUnixMicros(*a) == absl::ToUnixMicros(*b);
+}
+
+}  // namespace
+
+bool SameStoredEvaluation(const engine::SubscriptionEvaluation& stored,
+                          const engine::SubscriptionEvaluation& evaluated) {
+  return stored.status == evaluated.status &&
+         SameMicros(stored.started_at, evaluated.started_at) &&
+         SameMicros(stored.past_due_since, evaluated.past_due_since) &&
+         SameMicros(stored.cancelled_at, evaluated.cancelled_at) &&
+         stored.auto_churned == evaluated.auto_churned &&
+         stored.status_reason == evaluated.status_reason &&
+         SameMicros(stored.current_period_start,
+                    evaluated.current_period_start) &&
+         SameMicros(stored.current_period_end, evaluated.current_period_end);
 }
 
 }  // namespace recurrent::persistence::sqlite

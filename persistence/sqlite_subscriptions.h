@@ -59,11 +59,30 @@ absl::Status InsertCancellation(Connection& db, int64_t subscription_key,
 absl::StatusOr<std::vector<engine::Cancellation>> LoadCustomerCancellations(
     Connection& db, int64_t customer_key);
 
-// Stores `evaluation` (status, dates, reason, current period) as the stored
-// evaluation of subscription `key`; nullptr stores "not started".
-absl::Status StoreSubscriptionEvaluation(
-    Connection& db, int64_t key,
-    const engine::SubscriptionEvaluation* evaluation);
+// A subscription row with its stored evaluation (the columns written at the
+// last recompute; `events`, `data_source_uuid` and `subscription_external_id`
+// of `evaluation` are left empty).
+struct StoredSubscription {
+  SubscriptionRow row;
+  engine::SubscriptionEvaluation evaluation;
+};
+
+// The columns ReadStoredSubscription() expects, for a query over
+// `subscriptions s JOIN customers c ON c.id = s.customer_id JOIN
+// data_sources d ON d.id = s.data_source_id`.
+extern const absl::string_view kStoredSubscriptionColumns;
+absl::StatusOr<StoredSubscription> ReadStoredSubscription(const Statement& stmt,
+                                                          int first_column);
+
+// Every subscription of the customer with its stored evaluation, in creation
+// order.
+absl::StatusOr<std::vector<StoredSubscription>> LoadStoredSubscriptions(
+    Connection& db, int64_t customer_key);
+
+// Whether the stored evaluation `stored` already holds `evaluated` (events
+// and identity aside).
+bool SameStoredEvaluation(const engine::SubscriptionEvaluation& stored,
+                          const engine::SubscriptionEvaluation& evaluated);
 
 }  // namespace recurrent::persistence::sqlite
 

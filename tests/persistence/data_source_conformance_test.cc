@@ -163,10 +163,8 @@ TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
   Storage::NewSettings next;
   next.past_due_handling = {PastDueMode::kAutoChurn, 30};
   next.applied_at = applied;
-  next.impact.customers_reprocessed = 5;
-  next.impact.auto_churns_applied = 2;
   ASSERT_OK_AND_ASSIGN(
-      SourceSettings updated,
+      Storage::SettingsUpdate update,
       storage_->UpdateSettings(
           source.uuid,
           [&](const SourceSettings& current)
@@ -174,7 +172,9 @@ TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
             seen = current;
             return next;
           },
-          saved));
+          /*dry_run=*/false, saved));
+  EXPECT_TRUE(update.applied);
+  const SourceSettings& updated = update.settings;
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->version, 1);
   EXPECT_EQ(updated.version, 2);
@@ -183,8 +183,9 @@ TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
             (PastDueHandling{PastDueMode::kAutoChurn, 30}));
   EXPECT_EQ(updated.applied_at, applied);
   EXPECT_EQ(updated.saved_at, saved);
-  EXPECT_EQ(updated.impact.customers_reprocessed, 5);
-  EXPECT_EQ(updated.impact.auto_churns_applied, 2);
+  // No customers: nothing to reprocess.
+  EXPECT_EQ(updated.impact.customers_reprocessed, 0);
+  EXPECT_EQ(update.impact.customers_reprocessed, 0);
 
   ASSERT_OK_AND_ASSIGN(SourceSettings current,
                        storage_->GetSettings(source.uuid));
@@ -196,7 +197,6 @@ TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
 
   // A third version; the history lists all, oldest first.
   next.past_due_handling = {PastDueMode::kKeep, 0};
-  next.impact = {};
   ASSERT_OK(storage_->UpdateSettings(
       source.uuid,
       [&](const SourceSettings& current)
@@ -204,7 +204,7 @@ TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
         EXPECT_EQ(current.version, 2);
         return next;
       },
-      Tick()));
+      /*dry_run=*/false, Tick()));
   ASSERT_OK_AND_ASSIGN(std::vector<SourceSettings> history,
                        storage_->ListSettingsHistory(source.uuid));
   ASSERT_THAT(history, SizeIs(3));
@@ -212,24 +212,28 @@ TEST_P(StorageConformanceTest, UpdateSettingsSavesANewVersion) {
   EXPECT_EQ(history[0].past_due_handling.mode, PastDueMode::kKeep);
   EXPECT_EQ(history[0].applied_at, source.created_at);
   EXPECT_EQ(history[1].version, 2);
-  EXPECT_EQ(history[1].impact.customers_reprocessed, 5);
+  EXPECT_EQ(history[1].impact.customers_reprocessed, 0);
   EXPECT_EQ(history[2].version, 3);
   EXPECT_EQ(history[2].past_due_handling.mode, PastDueMode::kKeep);
 }
 
 TEST_P(StorageConformanceTest, UpdateSettingsNulloptSavesNothing) {
   const DataSource source = NewSource("s");
-  ASSERT_OK_AND_ASSIGN(
-      SourceSettings result,
-      storage_->UpdateSettings(
-          source.uuid,
-          [](const SourceSettings&)
-              -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-            return std::nullopt;
-          },
-          Tick()));
-  EXPECT_EQ(result.version, 1);
-  EXPECT_EQ(result.saved_at, source.created_at);
+  for (const bool dry_run : {false, true}) {
+    ASSERT_OK_AND_ASSIGN(
+        Storage::SettingsUpdate result,
+        storage_->UpdateSettings(
+            source.uuid,
+            [](const SourceSettings&)
+                -> absl::StatusOr<std::optional<Storage::NewSettings>> {
+              return std::nullopt;
+            },
+            dry_run, Tick()));
+    EXPECT_FALSE(result.applied);
+    EXPECT_EQ(result.settings.version, 1);
+    EXPECT_EQ(result.settings.saved_at, source.created_at);
+    EXPECT_EQ(result.impact.customers_reprocessed, 0);
+  }
   ASSERT_OK_AND_ASSIGN(std::vector<SourceSettings> history,
                        storage_->ListSettingsHistory(source.uuid));
   EXPECT_THAT(history, SizeIs(1));
@@ -244,7 +248,7 @@ TEST_P(StorageConformanceTest, UpdateSettingsErrorAbortsWithNothingChanged) {
                     return absl::InvalidArgumentError(
                         "past_due_handling.auto_churn_after_days out of range");
                   },
-                  Tick()),
+                  /*dry_run=*/false, Tick()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        ::testing::Eq("past_due_handling.auto_churn_after_days "
                                      "out of range")));
@@ -262,7 +266,7 @@ TEST_P(StorageConformanceTest, UpdateSettingsOfUnknownSourceIsNotFound) {
                     called = true;
                     return std::nullopt;
                   },
-                  Tick()),
+                  /*dry_run=*/false, Tick()),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_FALSE(called);
 }
@@ -274,9 +278,9 @@ TEST_P(StorageConformanceTest, DeleteDataSourceRemovesItAndItsSettings) {
       source.uuid,
       [&](const SourceSettings&)
           -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-        return Storage::NewSettings{{PastDueMode::kAutoChurn, 10}, now_, {}};
+        return Storage::NewSettings{{PastDueMode::kAutoChurn, 10}, now_};
       },
-      Tick()));
+      /*dry_run=*/false, Tick()));
   ASSERT_OK(storage_->DeleteDataSource(source.uuid, Tick()));
   EXPECT_THAT(storage_->GetDataSource(source.uuid),
               StatusIs(absl::StatusCode::kNotFound));
@@ -297,9 +301,9 @@ TEST_P(StorageConformanceTest, DataSurvivesReopen) {
       source.uuid,
       [&](const SourceSettings&)
           -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-        return Storage::NewSettings{{PastDueMode::kAutoChurn, 7}, now_, {}};
+        return Storage::NewSettings{{PastDueMode::kAutoChurn, 7}, now_};
       },
-      Tick()));
+      /*dry_run=*/false, Tick()));
   const Customer customer = NewCustomer(source.uuid, "ext-1", "a@example.com");
   ASSERT_OK(storage_->AddCustomerTags(customer.uuid, {"vip"}, Tick()));
 

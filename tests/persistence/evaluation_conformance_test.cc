@@ -181,7 +181,7 @@ TEST_P(StorageConformanceTest, AutoChurnSetsTheDerivedTag) {
         next.applied_at = Day(2024, 1, 1);
         return next;
       },
-      Tick()));
+      /*dry_run=*/false, Tick()));
   const Customer customer = NewCustomer(source.uuid, "c-1");
   ASSERT_OK(storage_->ImportInvoices(
       customer.uuid,

@@ -362,7 +362,7 @@ TEST_F(SqliteStorageTest, StoresEnumsAsStableCodes) {
         next.applied_at = absl::FromUnixSeconds(0);
         return next;
       },
-      absl::Now()));
+      /*dry_run=*/false, absl::Now()));
   Customer customer;
   customer.data_source_uuid = source.uuid;
   customer.external_id = "x";

@@ -1,0 +1,237 @@
+#include "persistence/sqlite_source_scan.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/sqlite_codes.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+// The customers of the source: those with a subscription in it
+// (subscriptions_by_source_customer). Each scan walks them in key order and
+// seeks into its table's per-customer index.
+constexpr absl::string_view kSourceCustomers =
+    "(SELECT customer_id FROM subscriptions WHERE data_source_id = ?1)";
+
+enum CursorIndex {
+  kCustomers,
+  kInvoices,
+  kTransactions,
+  kSubscriptions,
+  kCancellations,
+  kEvents,
+};
+
+}  // namespace
+
+std::vector<std::string> SourceScanner::ScanQueries() {
+  return {
+      absl::StrCat("SELECT c.id, c.uuid, c.status, c.derived_tags,"
+                   " c.next_transition_at FROM customers c WHERE c.id IN ",
+                   kSourceCustomers, " ORDER BY c.id"),
+      // Invoices with their line items (an invoice without line items
+      // still counts: one row with NULLs).
+      absl::StrCat("SELECT i.customer_id, i.id, i.data_source_id,"
+                   " i.external_id, i.due_date, i.currency, li.type,"
+                   " li.subscription_external_id, li.service_period_start,"
+                   " li.service_period_end, li.amount_in_cents"
+                   " FROM invoices i LEFT JOIN line_items li"
+                   " ON li.invoice_id = i.id WHERE i.customer_id IN ",
+                   kSourceCustomers,
+                   " ORDER BY i.customer_id, i.id, li.position"),
+      absl::StrCat("SELECT i.customer_id, t.invoice_id, t.type, t.result,"
+                   " t.date, t.amount_in_cents FROM invoices i"
+                   " JOIN transactions t ON t.invoice_id = i.id"
+                   " WHERE i.customer_id IN ",
+                   kSourceCustomers,
+                   " ORDER BY i.customer_id, i.id, t.date, t.id"),
+      absl::StrCat("SELECT s.customer_id, ", kStoredSubscriptionColumns,
+                   " FROM subscriptions s"
+                   " JOIN customers c ON c.id = s.customer_id"
+                   " JOIN data_sources d ON d.id = s.data_source_id"
+                   " WHERE s.customer_id IN ",
+                   kSourceCustomers, " ORDER BY s.customer_id, s.id"),
+      absl::StrCat("SELECT s.customer_id, s.data_source_id, s.external_id,"
+                   " x.cancelled_at FROM subscriptions s"
+                   " JOIN cancellations x ON x.subscription_id = s.id"
+                   " WHERE s.customer_id IN ",
+                   kSourceCustomers,
+                   " ORDER BY s.customer_id, s.id, x.cancelled_at"),
+      absl::StrCat("SELECT customer_id, id, subscription_id, type,"
+                   " occurred_at FROM subscription_events"
+                   " WHERE customer_id IN ",
+                   kSourceCustomers, " ORDER BY customer_id"),
+  };
+}
+
+absl::StatusOr<SourceScanner> SourceScanner::Start(Connection& db,
+                                                   int64_t source_key) {
+  absl::flat_hash_map<int64_t, std::string> source_uuids;
+  {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     db.Prepare("SELECT id, uuid FROM data_sources"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      source_uuids[stmt.ColumnInt64(0)] = stmt.ColumnText(1);
+    }
+  }
+  static const std::vector<std::string>* const kQueries =
+      new std::vector<std::string>(ScanQueries());
+  std::vector<Cursor> cursors;
+  cursors.reserve(kQueries->size());
+  for (const std::string& sql : *kQueries) {
+    ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    stmt.BindInt64(1, source_key);
+    cursors.emplace_back(std::move(stmt));
+  }
+  SourceScanner scanner(std::move(source_uuids), std::move(cursors));
+  for (Cursor& cursor : scanner.cursors_) {
+    RETURN_IF_ERROR(cursor.Advance(scanner.rows_scanned_));
+  }
+  return scanner;
+}
+
+absl::Status SourceScanner::Cursor::Advance(int64_t& rows_scanned) {
+  ASSIGN_OR_RETURN(has_row_, stmt_.Step());
+  if (has_row_) ++rows_scanned;
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::SkipTo(Cursor& cursor, int64_t key) {
+  while (cursor.customer() < key) {
+    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  return absl::OkStatus();
+}
+
+const std::string& SourceScanner::SourceUuid(int64_t source_key) const {
+  static const std::string* const kUnknown = new std::string();
+  auto it = source_uuids_.find(source_key);
+  return it == source_uuids_.end() ? *kUnknown : it->second;
+}
+
+absl::StatusOr<bool> SourceScanner::Next(StoredCustomer& customer) {
+  Cursor& customers = cursors_[kCustomers];
+  const int64_t key = customers.customer();
+  if (key == std::numeric_limits<int64_t>::max()) return false;
+  customer = StoredCustomer();
+  customer.key = key;
+  const Statement& row = customers.row();
+  customer.uuid = row.ColumnText(1);
+  ASSIGN_OR_RETURN(customer.status, CustomerStatusFromCode(row.ColumnInt64(2)));
+  customer.derived_tags = row.ColumnText(3);
+  customer.next_transition_at = row.ColumnOptionalTime(4);
+  RETURN_IF_ERROR(customers.Advance(rows_scanned_));
+
+  std::vector<int64_t> invoice_keys;
+  RETURN_IF_ERROR(ReadInvoices(key, customer, invoice_keys));
+  RETURN_IF_ERROR(ReadTransactions(key, customer, invoice_keys));
+  RETURN_IF_ERROR(ReadSubscriptions(key, customer));
+  RETURN_IF_ERROR(ReadCancellations(key, customer));
+  RETURN_IF_ERROR(ReadEvents(key, customer));
+  return true;
+}
+
+absl::Status SourceScanner::ReadInvoices(int64_t key, StoredCustomer& customer,
+                                         std::vector<int64_t>& invoice_keys) {
+  Cursor& cursor = cursors_[kInvoices];
+  RETURN_IF_ERROR(SkipTo(cursor, key));
+  std::vector<engine::Invoice>& invoices = customer.facts.invoices;
+  while (cursor.customer() == key) {
+    const Statement& row = cursor.row();
+    const int64_t invoice_key = row.ColumnInt64(1);
+    if (invoice_keys.empty() || invoice_keys.back() != invoice_key) {
+      invoice_keys.push_back(invoice_key);
+      engine::Invoice& invoice = invoices.emplace_back();
+      invoice.data_source_uuid = SourceUuid(row.ColumnInt64(2));
+      invoice.external_id = row.ColumnText(3);
+      invoice.due_date = row.ColumnOptionalTime(4);
+      invoice.currency = row.ColumnText(5);
+    }
+    if (!row.ColumnIsNull(6)) {
+      engine::LineItem& item = invoices.back().line_items.emplace_back();
+      ASSIGN_OR_RETURN(item.type, LineItemTypeFromCode(row.ColumnInt64(6)));
+      item.subscription_external_id = row.ColumnText(7);
+      item.service_period_start = row.ColumnTime(8);
+      item.service_period_end = row.ColumnTime(9);
+      item.amount_in_cents = row.ColumnInt64(10);
+    }
+    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::ReadTransactions(
+    int64_t key, StoredCustomer& customer,
+    const std::vector<int64_t>& invoice_keys) {
+  Cursor& cursor = cursors_[kTransactions];
+  RETURN_IF_ERROR(SkipTo(cursor, key));
+  // Both scans are ordered by invoice key within the customer.
+  size_t i = 0;
+  while (cursor.customer() == key) {
+    const Statement& row = cursor.row();
+    const int64_t invoice_key = row.ColumnInt64(1);
+    while (i < invoice_keys.size() && invoice_keys[i] < invoice_key) ++i;
+    if (i == invoice_keys.size() || invoice_keys[i] != invoice_key) {
+      return absl::InternalError(
+          absl::StrCat("transaction of unknown invoice #", invoice_key));
+    }
+    engine::Transaction& transaction =
+        customer.facts.invoices[i].transactions.emplace_back();
+    ASSIGN_OR_RETURN(transaction.type,
+                     TransactionTypeFromCode(row.ColumnInt64(2)));
+    ASSIGN_OR_RETURN(transaction.result,
+                     TransactionResultFromCode(row.ColumnInt64(3)));
+    transaction.date = row.ColumnTime(4);
+    if (!row.ColumnIsNull(5)) transaction.amount_in_cents = row.ColumnInt64(5);
+    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::ReadSubscriptions(int64_t key,
+                                              StoredCustomer& customer) {
+  Cursor& cursor = cursors_[kSubscriptions];
+  RETURN_IF_ERROR(SkipTo(cursor, key));
+  while (cursor.customer() == key) {
+    ASSIGN_OR_RETURN(StoredSubscription subscription,
+                     ReadStoredSubscription(cursor.row(), 1));
+    customer.subscriptions.push_back(std::move(subscription));
+    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::ReadCancellations(int64_t key,
+                                              StoredCustomer& customer) {
+  Cursor& cursor = cursors_[kCancellations];
+  RETURN_IF_ERROR(SkipTo(cursor, key));
+  while (cursor.customer() == key) {
+    const Statement& row = cursor.row();
+    customer.facts.cancellations.push_back(engine::Cancellation{
+        SourceUuid(row.ColumnInt64(1)), row.ColumnText(2), row.ColumnTime(3)});
+    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::ReadEvents(int64_t key, StoredCustomer& customer) {
+  Cursor& cursor = cursors_[kEvents];
+  RETURN_IF_ERROR(SkipTo(cursor, key));
+  while (cursor.customer() == key) {
+    const Statement& row = cursor.row();
+    StoredEvent& event = customer.events.emplace_back();
+    event.id = row.ColumnInt64(1);
+    event.subscription_key = row.ColumnInt64(2);
+    ASSIGN_OR_RETURN(event.type, EventTypeFromCode(row.ColumnInt64(3)));
+    event.occurred_at = row.ColumnTime(4);
+    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recurrent::persistence::sqlite
