@@ -58,6 +58,17 @@ struct PastDueHandling {
 // What a settings change (or a reprocess) did. An auto-churn is an
 // AUTO_CHURNED event (subscription, instant) at or before `now`; "reversed"
 // ones are present before and gone after, "applied" ones are new.
+//
+// "After" is the engine's evaluation at `now` of the stored facts under the
+// settings in force after the call (what is stored). "Before" is:
+//  - for UpdateSettings (and its dry run): the evaluation at `now` of the
+//    same facts under the settings in force before the call. It does not
+//    depend on when the stored statuses were last recomputed, so a preview
+//    counts only what the settings change does; it equals
+//    engine::Evaluate(snapshot.facts, snapshot.settings, now) per customer.
+//  - for ReprocessDataSource: the stored state, i.e. the stored AUTO_CHURNED
+//    events at or before `now` and the stored customer status. A reprocess
+//    changes nothing but stale stored results, so that is what it counts.
 struct SettingsImpact {
   int64_t customers_reprocessed = 0;
   int64_t auto_churns_reversed = 0;
