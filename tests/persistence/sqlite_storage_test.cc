@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "persistence/sqlite_schema.h"
 #include "persistence/sqlite_status.h"
+#include "tests/persistence/raw_db.h"
 #include "tests/persistence/storage_conformance.h"
 #include "tests/testing/status_matchers.h"
 
@@ -25,6 +26,7 @@ namespace recurrent::persistence {
 namespace {
 
 using ::recurrent::persistence::testing::MakeTempDir;
+using ::recurrent::persistence::testing::RawDb;
 using ::recurrent::persistence::testing::StorageBackend;
 using ::recurrent::persistence::testing::StorageBackendName;
 using ::recurrent::persistence::testing::StorageConformanceTest;
@@ -47,59 +49,6 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StorageConformanceTest,
                          ::testing::Values(StorageBackend{"Sqlite",
                                                           &OpenSqliteIn}),
                          StorageBackendName);
-
-// A raw SQLite connection for inspecting or tampering with a database file.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-
-  void Exec(const std::string& sql) {
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error),
-              SQLITE_OK)
-        << sql << ": " << (error ? error : "");
-    sqlite3_free(error);
-  }
-  std::vector<std::string> Column(const std::string& sql) {
-    std::vector<std::string> values;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr),
-              SQLITE_OK)
-        << sql;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(stmt, 0);
-      values.push_back(text ? reinterpret_cast<const char*>(text) : "NULL");
-    }
-    sqlite3_finalize(stmt);
-    return values;
-  }
-  // The details of EXPLAIN QUERY PLAN `sql`, joined.
-  std::string QueryPlan(const std::string& sql) {
-    std::string text;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1,
-                                 &stmt, nullptr),
-              SQLITE_OK)
-        << sql;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      absl::StrAppend(
-          &text, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)),
-          "; ");
-    }
-    sqlite3_finalize(stmt);
-    return text;
-  }
-  std::string Value(const std::string& sql) {
-    std::vector<std::string> values = Column(sql);
-    return values.empty() ? "<none>" : values.front();
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 class SqliteStorageTest : public ::testing::Test {
  protected:
