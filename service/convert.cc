@@ -259,7 +259,8 @@ void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out) {
   out->set_customer_uuid(invoice.customer_uuid);
   out->set_data_source_uuid(invoice.data_source_uuid);
   *out->mutable_date() = TimeToProto(invoice.date);
-  if (invoice.due_date) *out->mutable_due_date() = TimeToProto(*invoice.due_date);
+  if (invoice.due_date)
+    *out->mutable_due_date() = TimeToProto(*invoice.due_date);
   out->set_currency(invoice.currency);
   for (const persistence::LineItem& item : invoice.line_items) {
     v1::LineItem* li = out->add_line_items();

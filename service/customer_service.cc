@@ -24,13 +24,13 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
-    grpc::CallbackServerContext* context,
-    const v1::GetCustomerRequest* request, v1::Customer* response) {
+    grpc::CallbackServerContext* context, const v1::GetCustomerRequest* request,
+    v1::Customer* response) {
   return Dispatch(context, *env_.executor, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
-    ASSIGN_OR_RETURN(absl::Time as_of, ParseAsOf(request->has_as_of(),
-                                                 request->as_of(),
-                                                 env_.clock->Now()));
+    ASSIGN_OR_RETURN(
+        absl::Time as_of,
+        ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
     // Evaluated from the facts, so exact at any instant (the stored status,
     // used by ListCustomers, may lag by one re-evaluation interval).
     ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
@@ -48,15 +48,14 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
     const v1::UpdateCustomerRequest* request, v1::Customer* response) {
   return Dispatch(context, *env_.executor, [this, request, response] {
     ASSIGN_OR_RETURN(CustomerUpdate update, ParseUpdateCustomer(*request));
-    ASSIGN_OR_RETURN(
-        persistence::Customer updated,
-        env_.storage->UpdateCustomer(
-            update.uuid,
-            [&update](persistence::Customer& customer) {
-              ApplyCustomerUpdate(update, customer);
-              return absl::OkStatus();
-            },
-            env_.clock->Now()));
+    ASSIGN_OR_RETURN(persistence::Customer updated,
+                     env_.storage->UpdateCustomer(
+                         update.uuid,
+                         [&update](persistence::Customer& customer) {
+                           ApplyCustomerUpdate(update, customer);
+                           return absl::OkStatus();
+                         },
+                         env_.clock->Now()));
     CustomerToProto(updated, response);
     return absl::OkStatus();
   });
@@ -178,11 +177,12 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
   return Dispatch(context, *env_.executor, [this, request, response] {
     RETURN_IF_ERROR(
         CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
-    ASSIGN_OR_RETURN(absl::Time as_of, ParseAsOf(request->has_as_of(),
-                                                 request->as_of(),
-                                                 env_.clock->Now()));
-    ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
-                     env_.storage->GetCustomerSnapshot(request->customer_uuid()));
+    ASSIGN_OR_RETURN(
+        absl::Time as_of,
+        ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
+    ASSIGN_OR_RETURN(
+        persistence::CustomerSnapshot snapshot,
+        env_.storage->GetCustomerSnapshot(request->customer_uuid()));
     ASSIGN_OR_RETURN(
         engine::CustomerEvaluation evaluation,
         engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
@@ -198,9 +198,9 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
     const absl::Time now = env_.clock->Now();
     ASSIGN_OR_RETURN(Cancellation cancellation,
                      ParseCancelSubscription(*request, now));
-    ASSIGN_OR_RETURN(persistence::SubscriptionRef ref,
-                     env_.storage->GetSubscription(
-                         cancellation.subscription_uuid));
+    ASSIGN_OR_RETURN(
+        persistence::SubscriptionRef ref,
+        env_.storage->GetSubscription(cancellation.subscription_uuid));
     {
       // A subscription that has not started does not count (R1), so it
       // cannot be cancelled yet.

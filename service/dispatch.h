@@ -32,8 +32,8 @@ template <typename Work>
 grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* context,
                                    Executor& executor, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status scheduled = executor.Schedule(
-      [context, reactor, work = std::move(work)]() mutable {
+  absl::Status scheduled =
+      executor.Schedule([context, reactor, work = std::move(work)]() mutable {
         if (context->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
                                        "call cancelled before it started"));

@@ -36,7 +36,8 @@ class DuplicateChecker {
 absl::StatusOr<persistence::Transaction> ParseTransaction(
     const v1::Transaction& in, const std::string& path) {
   persistence::Transaction out;
-  RETURN_IF_ERROR(CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+  RETURN_IF_ERROR(
+      CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
   out.external_id = in.external_id();
   switch (in.type()) {
     case v1::TRANSACTION_TYPE_PAYMENT:
@@ -76,7 +77,8 @@ absl::StatusOr<persistence::Transaction> ParseTransaction(
 absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
                                                     const std::string& path) {
   persistence::LineItem out;
-  RETURN_IF_ERROR(CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+  RETURN_IF_ERROR(
+      CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
   out.external_id = in.external_id();
   switch (in.type()) {
     case v1::LINE_ITEM_TYPE_SUBSCRIPTION:
@@ -109,14 +111,14 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
   // one, and then it must be well formed too.
   if (out.type == engine::LineItemType::kSubscription ||
       in.has_service_period_start() || in.has_service_period_end()) {
-    ASSIGN_OR_RETURN(out.service_period_start,
-                     RequiredTime(in.has_service_period_start(),
-                                  in.service_period_start(),
-                                  path + ".service_period_start"));
-    ASSIGN_OR_RETURN(out.service_period_end,
-                     RequiredTime(in.has_service_period_end(),
-                                  in.service_period_end(),
-                                  path + ".service_period_end"));
+    ASSIGN_OR_RETURN(
+        out.service_period_start,
+        RequiredTime(in.has_service_period_start(), in.service_period_start(),
+                     path + ".service_period_start"));
+    ASSIGN_OR_RETURN(
+        out.service_period_end,
+        RequiredTime(in.has_service_period_end(), in.service_period_end(),
+                     path + ".service_period_end"));
     if (out.service_period_end <= out.service_period_start) {
       return InvalidField(path + ".service_period_end",
                           "must be after service_period_start");
@@ -154,10 +156,10 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
     return InvalidField("invoices", "at least one invoice is required");
   }
   if (request.invoices_size() > kMaxInvoicesPerImport) {
-    return InvalidField("invoices",
-                        absl::StrCat("at most ", kMaxInvoicesPerImport,
-                                     " invoices per call, got ",
-                                     request.invoices_size()));
+    return InvalidField(
+        "invoices",
+        absl::StrCat("at most ", kMaxInvoicesPerImport,
+                     " invoices per call, got ", request.invoices_size()));
   }
   // External ids are unique per data source; "" stands for the customer's
   // own source here, which the storage resolves.
@@ -175,7 +177,8 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
                           "must be empty or equal to the request's "
                           "customer_uuid");
     }
-    RETURN_IF_ERROR(CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+    RETURN_IF_ERROR(
+        CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
     out.external_id = in.external_id();
     if (!in.data_source_uuid().empty()) {
       RETURN_IF_ERROR(CheckId(in.data_source_uuid(), kDataSourcePrefix,
@@ -209,9 +212,9 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
     }
     if (in.line_items_size() > kMaxLineItemsPerInvoice ||
         in.transactions_size() > kMaxTransactionsPerInvoice) {
-      return InvalidField(path, absl::StrCat("at most ",
-                                             kMaxLineItemsPerInvoice,
-                                             " line items and transactions"));
+      return InvalidField(path,
+                          absl::StrCat("at most ", kMaxLineItemsPerInvoice,
+                                       " line items and transactions"));
     }
     for (int j = 0; j < in.line_items_size(); ++j) {
       const std::string item_path = absl::StrCat(path, ".line_items[", j, "]");
@@ -249,14 +252,10 @@ absl::StatusOr<persistence::Transaction> ParseAddTransaction(
 absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
     const v1::ListInvoicesRequest& request) {
   persistence::InvoiceFilter filter;
-  if (!request.customer_uuid().empty()) {
-    RETURN_IF_ERROR(
-        CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"));
-  }
-  if (!request.data_source_uuid().empty()) {
-    RETURN_IF_ERROR(CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                            "data_source_uuid"));
-  }
+  RETURN_IF_ERROR(CheckOptionalId(request.customer_uuid(), kCustomerPrefix,
+                                  "customer_uuid"));
+  RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(), kDataSourcePrefix,
+                                  "data_source_uuid"));
   if (request.external_id().size() > kMaxIdLength) {
     return InvalidField("external_id", "too long");
   }

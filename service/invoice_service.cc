@@ -15,10 +15,9 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
   return Dispatch(context, *env_.executor, [this, request, response] {
     ASSIGN_OR_RETURN(std::vector<persistence::Invoice> invoices,
                      ParseImportInvoices(*request));
-    ASSIGN_OR_RETURN(
-        std::vector<persistence::Invoice> stored,
-        env_.storage->ImportInvoices(request->customer_uuid(), invoices,
-                                     env_.clock->Now()));
+    ASSIGN_OR_RETURN(std::vector<persistence::Invoice> stored,
+                     env_.storage->ImportInvoices(request->customer_uuid(),
+                                                  invoices, env_.clock->Now()));
     for (const persistence::Invoice& invoice : stored) {
       InvoiceToProto(invoice, response->add_invoices());
     }
@@ -73,10 +72,10 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::AddTransaction(
   return Dispatch(context, *env_.executor, [this, request, response] {
     ASSIGN_OR_RETURN(persistence::Transaction transaction,
                      ParseAddTransaction(*request));
-    ASSIGN_OR_RETURN(persistence::Transaction stored,
-                     env_.storage->AddTransaction(request->invoice_uuid(),
-                                                  transaction,
-                                                  env_.clock->Now()));
+    ASSIGN_OR_RETURN(
+        persistence::Transaction stored,
+        env_.storage->AddTransaction(request->invoice_uuid(), transaction,
+                                     env_.clock->Now()));
     TransactionToProto(stored, response);
     return absl::OkStatus();
   });

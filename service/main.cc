@@ -80,8 +80,8 @@ int Run(int argc, char** argv) {
       persistence::SqliteStorage::Open(storage_options);
   if (!storage.ok()) {
     // The message names the path already.
-    return Fail(absl::StrCat("cannot open database: ",
-                             storage.status().message()));
+    return Fail(
+        absl::StrCat("cannot open database: ", storage.status().message()));
   }
 
   RealClock clock;

@@ -20,13 +20,13 @@ constexpr int kMaxTagsPerCall = 100;
 
 // Customer fields that UpdateCustomer may change, in proto field order.
 constexpr absl::string_view kWritableCustomerFields[] = {
-    "name", "email",          "company",        "country",
-    "state", "city",          "zip",            "lead_created_at",
-    "free_trial_started_at"};
+    "name",    "email",           "company",
+    "country", "state",           "city",
+    "zip",     "lead_created_at", "free_trial_started_at"};
 // Customer fields that exist but are not writable.
 constexpr absl::string_view kReadOnlyCustomerFields[] = {
-    "uuid",   "data_source_uuid", "external_id", "external_ids",
-    "status", "tags",             "created_at",  "updated_at"};
+    "uuid", "data_source_uuid", "external_id", "external_ids", "status",
+    "tags", "created_at",       "updated_at"};
 
 template <typename Range>
 bool In(const Range& range, absl::string_view value) {
@@ -54,8 +54,8 @@ absl::Status CheckCountry(absl::string_view country, absl::string_view field) {
                           country.substr(0, 16), "\""));
 }
 
-std::optional<absl::Time> OptionalTime(
-    bool present, const google::protobuf::Timestamp& ts) {
+std::optional<absl::Time> OptionalTime(bool present,
+                                       const google::protobuf::Timestamp& ts) {
   if (!present) return std::nullopt;
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
@@ -132,18 +132,23 @@ absl::Status CheckId(absl::string_view value, absl::string_view prefix,
                      absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
   if (!absl::StartsWith(value, prefix) || value.size() > kMaxIdLength) {
-    return InvalidField(field, absl::StrCat("must be an id starting with \"",
-                                            prefix, "\""));
+    return InvalidField(
+        field, absl::StrCat("must be an id starting with \"", prefix, "\""));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,
+                             absl::string_view field) {
+  return value.empty() ? absl::OkStatus() : CheckId(value, prefix, field);
 }
 
 absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
                                                    absl::string_view token) {
   if (page_size < 0) return InvalidField("page_size", "must not be negative");
   persistence::PageRequest page;
-  page.page_size = page_size == 0 ? kDefaultPageSize
-                                  : std::min(page_size, kMaxPageSize);
+  page.page_size =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
   page.page_token = std::string(token);
   return page;
 }
@@ -180,11 +185,10 @@ absl::StatusOr<SettingsChange> ParseUpdateSettings(
       break;
     case v1::PAST_DUE_MODE_AUTO_CHURN:
       if (days < 1 || days > 90) {
-        return InvalidField(
-            "past_due_handling.auto_churn_after_days",
-            absl::StrCat("must be between 1 and 90 with "
-                         "PAST_DUE_MODE_AUTO_CHURN, got ",
-                         days));
+        return InvalidField("past_due_handling.auto_churn_after_days",
+                            absl::StrCat("must be between 1 and 90 with "
+                                         "PAST_DUE_MODE_AUTO_CHURN, got ",
+                                         days));
       }
       change.past_due_handling = {persistence::PastDueMode::kAutoChurn, days};
       break;
@@ -239,9 +243,8 @@ absl::StatusOr<CustomerUpdate> ParseUpdateCustomer(
   } else {
     for (const std::string& path : request.update_mask().paths()) {
       if (In(kReadOnlyCustomerFields, path)) {
-        return InvalidField("update_mask",
-                            absl::StrCat("field \"", path,
-                                         "\" is not writable"));
+        return InvalidField("update_mask", absl::StrCat("field \"", path,
+                                                        "\" is not writable"));
       }
       if (!In(kWritableCustomerFields, path)) {
         return InvalidField(
@@ -257,8 +260,8 @@ absl::StatusOr<CustomerUpdate> ParseUpdateCustomer(
     return InvalidField("update_mask", "names no field to update");
   }
   for (const std::string& path : update.paths) {
-    RETURN_IF_ERROR(ParseCustomerField(customer, path, "customer.",
-                                       update.values));
+    RETURN_IF_ERROR(
+        ParseCustomerField(customer, path, "customer.", update.values));
   }
   return update;
 }
@@ -285,10 +288,8 @@ void ApplyCustomerUpdate(const CustomerUpdate& update,
 absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
     const v1::ListCustomersRequest& request) {
   persistence::CustomerFilter filter;
-  if (!request.data_source_uuid().empty()) {
-    RETURN_IF_ERROR(CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                            "data_source_uuid"));
-  }
+  RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(), kDataSourcePrefix,
+                                  "data_source_uuid"));
   RETURN_IF_ERROR(
       CheckLength(request.external_id(), kMaxIdLength, "external_id"));
   RETURN_IF_ERROR(CheckLength(request.email(), kMaxNameLength, "email"));
@@ -308,8 +309,8 @@ absl::StatusOr<std::vector<std::string>> ParseTags(
     const google::protobuf::RepeatedPtrField<std::string>& tags) {
   if (tags.empty()) return InvalidField("tags", "at least one tag is required");
   if (tags.size() > kMaxTagsPerCall) {
-    return InvalidField("tags", absl::StrCat("at most ", kMaxTagsPerCall,
-                                             " tags per call"));
+    return InvalidField(
+        "tags", absl::StrCat("at most ", kMaxTagsPerCall, " tags per call"));
   }
   std::vector<std::string> out;
   out.reserve(tags.size());
@@ -357,14 +358,10 @@ absl::StatusOr<EventQuery> ParseListSubscriptionEvents(
     return InvalidField("customer_uuid",
                         "customer_uuid or data_source_uuid is required");
   }
-  if (!request.customer_uuid().empty()) {
-    RETURN_IF_ERROR(
-        CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"));
-  }
-  if (!request.data_source_uuid().empty()) {
-    RETURN_IF_ERROR(CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                            "data_source_uuid"));
-  }
+  RETURN_IF_ERROR(CheckOptionalId(request.customer_uuid(), kCustomerPrefix,
+                                  "customer_uuid"));
+  RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(), kDataSourcePrefix,
+                                  "data_source_uuid"));
   query.filter.customer_uuid = request.customer_uuid();
   query.filter.data_source_uuid = request.data_source_uuid();
   ASSIGN_OR_RETURN(query.filter.as_of,

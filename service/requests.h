@@ -41,6 +41,10 @@ inline constexpr int kMaxPageSize = 1000;
 absl::Status CheckId(absl::string_view value, absl::string_view prefix,
                      absl::string_view field);
 
+// Like CheckId, but an empty value is fine (an unset filter).
+absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,
+                             absl::string_view field);
+
 // Resolves `page_size` (default, clamp) and carries the token along.
 absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
                                                    absl::string_view token);

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
 namespace recurrent {
@@ -38,8 +38,8 @@ void SetServing(grpc::Server& server, bool serving) {
 
 Server::Server(const ServerOptions& options, persistence::Storage* storage,
                const Clock* clock)
-    : executor_(Executor::Options{options.worker_threads,
-                                  options.max_queued_calls}),
+    : executor_(
+          Executor::Options{options.worker_threads, options.max_queued_calls}),
       source_settings_service_(MakeEnv(storage, clock, &executor_)),
       customer_service_(MakeEnv(storage, clock, &executor_)),
       invoice_service_(MakeEnv(storage, clock, &executor_)),

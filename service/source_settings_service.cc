@@ -61,8 +61,8 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::DeleteDataSource(
 }
 
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetSettings(
-    grpc::CallbackServerContext* context,
-    const v1::GetSettingsRequest* request, v1::SourceSettings* response) {
+    grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
+    v1::SourceSettings* response) {
   return Dispatch(context, *env_.executor, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
                             "data_source_uuid"));
@@ -80,27 +80,23 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
   return Dispatch(context, *env_.executor, [this, request, response] {
     const absl::Time now = env_.clock->Now();
     ASSIGN_OR_RETURN(SettingsChange change, ParseUpdateSettings(*request, now));
-    // Until reprocessing lands (issue 5) no stored status depends on the
-    // settings, so the exact impact of any change is zero.
-    const persistence::SettingsImpact impact;
-    bool applied = false;
     auto decide = [&](const persistence::SourceSettings& current)
         -> absl::StatusOr<std::optional<persistence::Storage::NewSettings>> {
-      const bool same_settings =
-          current.past_due_handling == change.past_due_handling;
-      if (change.dry_run || (same_settings && !change.effective_at)) {
-        return std::nullopt;  // a preview, or saving what is already in force
+      // Saving what is already in force without a new effective_at changes
+      // nothing (a dry run of it previews exactly that).
+      if (current.past_due_handling == change.past_due_handling &&
+          !change.effective_at) {
+        return std::nullopt;
       }
-      applied = true;
       return persistence::Storage::NewSettings{
-          change.past_due_handling, change.effective_at.value_or(now), impact};
+          change.past_due_handling, change.effective_at.value_or(now)};
     };
-    ASSIGN_OR_RETURN(
-        persistence::SourceSettings settings,
-        env_.storage->UpdateSettings(request->data_source_uuid(), decide, now));
-    SettingsToProto(settings, response->mutable_settings());
-    ImpactToProto(impact, response->mutable_impact());
-    response->set_applied(applied);
+    ASSIGN_OR_RETURN(persistence::Storage::SettingsUpdate update,
+                     env_.storage->UpdateSettings(request->data_source_uuid(),
+                                                  decide, change.dry_run, now));
+    SettingsToProto(update.settings, response->mutable_settings());
+    ImpactToProto(update.impact, response->mutable_impact());
+    response->set_applied(update.applied);
     return absl::OkStatus();
   });
 }
@@ -121,6 +117,21 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListSettingsHistory(
       *out->mutable_saved_at() = TimeToProto(version.saved_at);
       ImpactToProto(version.impact, out->mutable_impact());
     }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
+    grpc::CallbackServerContext* context,
+    const v1::ReprocessDataSourceRequest* request,
+    v1::ReprocessDataSourceResponse* response) {
+  return Dispatch(context, *env_.executor, [this, request, response] {
+    RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
+                            "data_source_uuid"));
+    ASSIGN_OR_RETURN(persistence::SettingsImpact impact,
+                     env_.storage->ReprocessDataSource(
+                         request->data_source_uuid(), env_.clock->Now()));
+    ImpactToProto(impact, response->mutable_impact());
     return absl::OkStatus();
   });
 }

@@ -41,8 +41,10 @@ class SourceSettingsServiceImpl final
       grpc::CallbackServerContext* context,
       const v1::ListSettingsHistoryRequest* request,
       v1::ListSettingsHistoryResponse* response) override;
-  // ReprocessDataSource keeps the generated UNIMPLEMENTED until
-  // reprocessing lands (issue 5).
+  grpc::ServerUnaryReactor* ReprocessDataSource(
+      grpc::CallbackServerContext* context,
+      const v1::ReprocessDataSourceRequest* request,
+      v1::ReprocessDataSourceResponse* response) override;
 
  private:
   const ServiceEnv env_;

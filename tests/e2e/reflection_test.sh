@@ -52,4 +52,30 @@ settings_json=$(call SourceSettingsService/UpdateSettings \
   "{\"dataSourceUuid\": \"$ds\", \"pastDueHandling\": {\"mode\": \"PAST_DUE_MODE_AUTO_CHURN\", \"autoChurnAfterDays\": 14}}")
 check "UpdateSettings bumps the version" \
   test "$(json '["settings"]["version"]' <<<"$settings_json")" = 2
+# The docs/api.md walkthrough: import an unpaid invoice, read statuses at an
+# instant, pay it late, read again.
+import_json=$(call InvoiceService/ImportInvoices "{\"customerUuid\": \"$cus\", \"invoices\": [{
+    \"externalId\": \"INV-2025-02\", \"date\": \"2025-02-01T00:00:00Z\",
+    \"dueDate\": \"2025-02-01T00:00:00Z\", \"currency\": \"EUR\",
+    \"lineItems\": [{\"externalId\": \"LI-2025-02\", \"type\": \"LINE_ITEM_TYPE_SUBSCRIPTION\",
+      \"subscriptionExternalId\": \"sub_001\", \"planExternalId\": \"pro-monthly\",
+      \"servicePeriodStart\": \"2025-02-01T00:00:00Z\",
+      \"servicePeriodEnd\": \"2025-03-01T00:00:00Z\",
+      \"amountInCents\": \"4900\", \"quantity\": 1}]}]}")
+inv=$(json '["invoices"][0]["uuid"]' <<<"$import_json")
+check "ImportInvoices returns an inv_ id" grep -q '^inv_' <<<"$inv"
+subs_json=$(call CustomerService/ListSubscriptions "{\"customerUuid\": \"$cus\", \"asOf\": \"2025-02-10T00:00:00Z\"}")
+check "past due on Feb 10" \
+  test "$(json '["subscriptions"][0]["status"]' <<<"$subs_json")" = SUBSCRIPTION_STATUS_PAST_DUE
+check "the reason names the invoice" grep -q "INV-2025-02" <<<"$(json '["subscriptions"][0]["statusReason"]' <<<"$subs_json")"
+call InvoiceService/AddTransaction "{\"invoiceUuid\": \"$inv\", \"transaction\": {
+    \"externalId\": \"TR-1\", \"type\": \"TRANSACTION_TYPE_PAYMENT\",
+    \"result\": \"TRANSACTION_RESULT_SUCCESSFUL\", \"date\": \"2025-02-20T00:00:00Z\"}}" >/dev/null
+events_json=$(call CustomerService/ListSubscriptionEvents "{\"customerUuid\": \"$cus\", \"asOf\": \"2025-02-25T00:00:00Z\"}")
+types=$(python3 -c 'import json,sys; print(" ".join(e["type"] for e in json.load(sys.stdin)["events"]))' <<<"$events_json")
+check "events: started past due, recovered by the late payment" \
+  test "$types" = "SUBSCRIPTION_EVENT_TYPE_STARTED SUBSCRIPTION_EVENT_TYPE_RECOVERED"
+customer_now=$(call CustomerService/GetCustomer "{\"uuid\": \"$cus\", \"asOf\": \"2025-02-25T00:00:00Z\"}")
+check "the customer is active after paying" \
+  test "$(json '["status"]' <<<"$customer_now")" = CUSTOMER_STATUS_ACTIVE
 echo "reflection_test: all checks passed"

@@ -11,8 +11,7 @@ namespace recurrent::testing {
 absl::Time T(const std::string& text) {
   absl::Time t;
   std::string error;
-  const std::string full =
-      text.size() == 10 ? text + "T00:00:00" : text;
+  const std::string full = text.size() == 10 ? text + "T00:00:00" : text;
   if (!absl::ParseTime("%Y-%m-%dT%H:%M:%S", full, absl::UTCTimeZone(), &t,
                        &error)) {
     ADD_FAILURE() << "bad time " << text << ": " << error;
@@ -95,7 +94,8 @@ std::vector<InvoiceSpec> ApiTest::Monthly(const std::string& subscription,
   for (int i = 0; i < months; ++i) {
     const absl::CivilMonth month = absl::CivilMonth(day) + i;
     InvoiceSpec spec;
-    spec.external_id = absl::StrCat(subscription, "-", absl::FormatCivilTime(month));
+    spec.external_id =
+        absl::StrCat(subscription, "-", absl::FormatCivilTime(month));
     spec.subscription = subscription;
     spec.start = absl::FromCivil(absl::CivilDay(month), absl::UTCTimeZone());
     spec.end = absl::FromCivil(absl::CivilDay(month + 1), absl::UTCTimeZone());

@@ -88,8 +88,7 @@ class ApiTest : public ::testing::Test {
       server_.settings_stub();
   std::unique_ptr<v1::CustomerService::Stub> customers_ =
       server_.customer_stub();
-  std::unique_ptr<v1::InvoiceService::Stub> invoices_ =
-      server_.invoice_stub();
+  std::unique_ptr<v1::InvoiceService::Stub> invoices_ = server_.invoice_stub();
 };
 
 }  // namespace recurrent::testing

@@ -240,18 +240,42 @@ TEST_F(CustomerServiceTest, UpdateErrorsChangeNothing) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"status not writable", {"status"}, "", created.uuid(),
-       grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
-      {"source not writable", {"email", "data_source_uuid"}, "",
-       created.uuid(), grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
-      {"uuid not writable", {"uuid"}, "", created.uuid(),
-       grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
-      {"unknown field", {"favourite_colour"}, "", created.uuid(),
-       grpc::StatusCode::INVALID_ARGUMENT, "favourite_colour"},
-      {"bad value", {"email", "country"}, "ZZ", created.uuid(),
-       grpc::StatusCode::INVALID_ARGUMENT, "customer.country"},
-      {"missing customer", {"email"}, "", "cus_missing",
-       grpc::StatusCode::NOT_FOUND, "cus_missing"},
+      {"status not writable",
+       {"status"},
+       "",
+       created.uuid(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "update_mask"},
+      {"source not writable",
+       {"email", "data_source_uuid"},
+       "",
+       created.uuid(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "update_mask"},
+      {"uuid not writable",
+       {"uuid"},
+       "",
+       created.uuid(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "update_mask"},
+      {"unknown field",
+       {"favourite_colour"},
+       "",
+       created.uuid(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "favourite_colour"},
+      {"bad value",
+       {"email", "country"},
+       "ZZ",
+       created.uuid(),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "customer.country"},
+      {"missing customer",
+       {"email"},
+       "",
+       "cus_missing",
+       grpc::StatusCode::NOT_FOUND,
+       "cus_missing"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -373,8 +397,7 @@ TEST_F(CustomerServiceTest, ListRejectsForeignPageToken) {
   v1::ListCustomersRequest other_query;
   other_query.set_email("a@example.com");
   other_query.set_page_token(response.next_page_token());
-  grpc::Status status =
-      stub_->ListCustomers(&context2, other_query, &response);
+  grpc::Status status = stub_->ListCustomers(&context2, other_query, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
 }

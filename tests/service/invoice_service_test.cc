@@ -33,8 +33,13 @@ TEST_F(InvoiceServiceTest, ImportReturnsAndStoresEveryField) {
   v1::ImportInvoicesRequest request;
   request.set_customer_uuid(customer_);
   v1::Invoice* invoice = request.add_invoices();
-  *invoice = MakeInvoice({"INV-1", "sub-1", T("2025-01-01"), T("2025-02-01"),
-                          4900, T("2025-01-08"), {Payment{T("2025-01-05"), 900}}});
+  *invoice = MakeInvoice({"INV-1",
+                          "sub-1",
+                          T("2025-01-01"),
+                          T("2025-02-01"),
+                          4900,
+                          T("2025-01-08"),
+                          {Payment{T("2025-01-05"), 900}}});
   v1::LineItem* item = invoice->mutable_line_items(0);
   item->set_quantity(3);
   item->set_discount_amount_in_cents(100);
@@ -109,7 +114,8 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
       {"cus_missing", [](auto& r) { r.set_customer_uuid("cus_missing"); },
        grpc::StatusCode::NOT_FOUND},
       {"invoices", [](auto& r) { r.clear_invoices(); }},
-      {"invoices", [](auto& r) {
+      {"invoices",
+       [](auto& r) {
          for (int i = 0; i < 1001; ++i) *r.add_invoices() = r.invoices(0);
        }},
       {"invoices[1].external_id",
@@ -122,7 +128,8 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
        [](auto& r) { r.mutable_invoices(1)->set_currency("EURO"); }},
       {"invoices[1].currency",
        [](auto& r) { r.mutable_invoices(1)->set_currency(""); }},
-      {"invoices[1].date", [](auto& r) { r.mutable_invoices(1)->clear_date(); }},
+      {"invoices[1].date",
+       [](auto& r) { r.mutable_invoices(1)->clear_date(); }},
       {"invoices[1].due_date",
        [](auto& r) {
          *r.mutable_invoices(1)->mutable_due_date() =
@@ -160,7 +167,9 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
        }},
       {"invoices[1].line_items[0].service_period_start",
        [](auto& r) {
-         r.mutable_invoices(1)->mutable_line_items(0)->clear_service_period_start();
+         r.mutable_invoices(1)
+             ->mutable_line_items(0)
+             ->clear_service_period_start();
        }},
       {"invoices[1].line_items[0].quantity",
        [](auto& r) {

@@ -1,5 +1,7 @@
 // The server as a whole: health service, deadlines and not-yet-implemented
 // RPCs.
+#include "service/server.h"
+
 #include <memory>
 #include <string>
 
@@ -8,7 +10,6 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "service/server.h"
 #include "tests/service/test_server.h"
 
 namespace recurrent {
@@ -39,21 +40,9 @@ TEST(ServerTest, HealthServiceReportsServing) {
               grpc::health::v1::HealthCheckResponse::SERVING);
   }
   grpc::health::v1::HealthCheckResponse response;
-  EXPECT_EQ(CheckHealth(server.channel(), "no.such.Service", &response)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
-}
-
-TEST(ServerTest, ReprocessIsUnimplementedUntilItsIssue) {
-  TestServer server;
-  grpc::ClientContext context;
-  v1::ReprocessDataSourceResponse response;
-  EXPECT_EQ(server.settings_stub()
-                ->ReprocessDataSource(&context,
-                                      v1::ReprocessDataSourceRequest(),
-                                      &response)
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(
+      CheckHealth(server.channel(), "no.such.Service", &response).error_code(),
+      grpc::StatusCode::NOT_FOUND);
 }
 
 TEST(ServerTest, BusyPortIsAnError) {
@@ -85,10 +74,10 @@ TEST(ServerTest, ExpiredDeadlineFailsWithoutWork) {
             grpc::StatusCode::DEADLINE_EXCEEDED);
   grpc::ClientContext list_context;
   v1::ListDataSourcesResponse list;
-  ASSERT_TRUE(server.settings_stub()
-                  ->ListDataSources(&list_context,
-                                    v1::ListDataSourcesRequest(), &list)
-                  .ok());
+  ASSERT_TRUE(
+      server.settings_stub()
+          ->ListDataSources(&list_context, v1::ListDataSourcesRequest(), &list)
+          .ok());
   EXPECT_EQ(list.data_sources_size(), 0);
 }
 

@@ -311,8 +311,8 @@ TEST_F(SourceSettingsServiceTest, UpdateSettingsValidation) {
   {
     v1::UpdateSettingsRequest missing;
     missing.set_data_source_uuid(source.uuid());
-    cases.push_back({"no handling", missing,
-                     grpc::StatusCode::INVALID_ARGUMENT, "past_due_handling"});
+    cases.push_back({"no handling", missing, grpc::StatusCode::INVALID_ARGUMENT,
+                     "past_due_handling"});
   }
   {
     v1::UpdateSettingsRequest future = AutoChurn(source.uuid(), 14);
@@ -361,7 +361,9 @@ TEST_F(SourceSettingsServiceTest, ListSettingsHistory) {
   EXPECT_EQ(history.versions(0).settings().version(), 1);
   EXPECT_EQ(history.versions(0).settings().past_due_handling().mode(),
             v1::PAST_DUE_MODE_KEEP);
-  EXPECT_EQ(history.versions(1).settings().past_due_handling()
+  EXPECT_EQ(history.versions(1)
+                .settings()
+                .past_due_handling()
                 .auto_churn_after_days(),
             7);
   EXPECT_EQ(history.versions(2).settings().version(), 3);

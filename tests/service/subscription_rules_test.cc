@@ -42,10 +42,11 @@ TEST_F(SubscriptionRulesTest, R1_TrialNeverStartsAndTheFirstPaidPeriodDoes) {
   MoveToLater();
   InvoiceSpec trial{"trial", "sub-1", T("2025-01-01"), T("2025-01-15"), 0};
   trial.line_item_type = "TRIAL";
-  InvoiceSpec paid{"paid", "sub-1", T("2025-01-15"), T("2025-02-15"), 4900,
-                   T("2025-01-15"), {Payment{T("2025-01-15")}}};
-  InvoiceSpec one_time{"setup", "sub-x", T("2025-01-15"), T("2025-01-16"),
-                       10000, T("2025-01-15")};
+  InvoiceSpec paid{
+      "paid", "sub-1",         T("2025-01-15"),           T("2025-02-15"),
+      4900,   T("2025-01-15"), {Payment{T("2025-01-15")}}};
+  InvoiceSpec one_time{"setup",         "sub-x", T("2025-01-15"),
+                       T("2025-01-16"), 10000,   T("2025-01-15")};
   one_time.line_item_type = "ONE_TIME";
   MustImport(customer, {trial, paid, one_time});
 
@@ -175,13 +176,12 @@ TEST_F(SubscriptionRulesTest, R6_WorkedExampleUnrelatedPaymentReactivates) {
             absl::ToUnixSeconds(T("2025-02-15")));
   EXPECT_EQ(StatusAt(customer, T("2025-03-01")),
             v1::SUBSCRIPTION_STATUS_ACTIVE);
-  EXPECT_THAT(EventStrings(customer),
-              ElementsAre("STARTED@2025-01-01T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "AUTO_CHURNED@2025-02-15T00:00:00",
-                          "REACTIVATED@2025-03-01T00:00:00",
-                          "PAST_DUE@2025-05-01T00:00:00",
-                          "AUTO_CHURNED@2025-05-15T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(customer),
+      ElementsAre(
+          "STARTED@2025-01-01T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+          "AUTO_CHURNED@2025-02-15T00:00:00", "REACTIVATED@2025-03-01T00:00:00",
+          "PAST_DUE@2025-05-01T00:00:00", "AUTO_CHURNED@2025-05-15T00:00:00"));
   // R8: the tag stays after the reactivation.
   EXPECT_THAT(GetCustomer(customer, T("2025-03-10")).tags(), Contains(kTag));
 }
@@ -198,10 +198,10 @@ TEST_F(SubscriptionRulesTest, R6a_PaymentAfterTheChurnRemovesIt) {
             v1::SUBSCRIPTION_STATUS_PAST_DUE);
   EXPECT_EQ(StatusAt(customer, T("2025-03-03")),
             v1::SUBSCRIPTION_STATUS_ACTIVE);
-  EXPECT_THAT(EventStrings(customer, T("2025-04-30")),
-              ElementsAre("STARTED@2025-01-01T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "RECOVERED@2025-03-03T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(customer, T("2025-04-30")),
+      ElementsAre("STARTED@2025-01-01T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+                  "RECOVERED@2025-03-03T00:00:00"));
   EXPECT_THAT(GetCustomer(customer, T("2025-04-30")).tags(),
               Not(Contains(kTag)));
 }
@@ -213,8 +213,8 @@ TEST_F(SubscriptionRulesTest, R6_BoundariesForOneAndNinetyDays) {
   const std::string c90 = CreateCustomer(ninety, "c90");
   MoveToLater();
   MustImport(c1, Year2025(3, {2}));
-  InvoiceSpec yearly{"y", "sub-y", T("2025-01-01"), T("2026-01-01"), 50000,
-                     T("2025-01-01")};
+  InvoiceSpec yearly{"y",   "sub-y",        T("2025-01-01"), T("2026-01-01"),
+                     50000, T("2025-01-01")};
   MustImport(c90, {yearly});
 
   EXPECT_EQ(StatusAt(c1, T("2025-02-01T23:59:59")),
@@ -236,23 +236,32 @@ TEST_F(SubscriptionRulesTest, R6b_SettingsAreNotRetroactiveForResolvedCases) {
   const std::string c_after = CreateCustomer(after, "c1");
   MoveToLater();
   SetAutoChurn(after, 14);  // applied_at = 2026-01-01
-  std::vector<InvoiceSpec> specs = {
-      {"jan", "sub-1", T("2025-01-01"), T("2025-02-01"), 4900, T("2025-01-01"),
-       {Payment{T("2025-01-01")}}},
-      {"mar", "sub-1", T("2025-03-10"), T("2025-12-31"), 4900, T("2025-03-10"),
-       {Payment{T("2025-03-10")}}}};
+  std::vector<InvoiceSpec> specs = {{"jan",
+                                     "sub-1",
+                                     T("2025-01-01"),
+                                     T("2025-02-01"),
+                                     4900,
+                                     T("2025-01-01"),
+                                     {Payment{T("2025-01-01")}}},
+                                    {"mar",
+                                     "sub-1",
+                                     T("2025-03-10"),
+                                     T("2025-12-31"),
+                                     4900,
+                                     T("2025-03-10"),
+                                     {Payment{T("2025-03-10")}}}};
   MustImport(c_before, specs);
   MustImport(c_after, specs);
 
-  EXPECT_THAT(EventStrings(c_before, T("2025-12-30")),
-              ElementsAre("STARTED@2025-01-01T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "AUTO_CHURNED@2025-02-15T00:00:00",
-                          "REACTIVATED@2025-03-10T00:00:00"));
-  EXPECT_THAT(EventStrings(c_after, T("2025-12-30")),
-              ElementsAre("STARTED@2025-01-01T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "RECOVERED@2025-03-10T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(c_before, T("2025-12-30")),
+      ElementsAre("STARTED@2025-01-01T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+                  "AUTO_CHURNED@2025-02-15T00:00:00",
+                  "REACTIVATED@2025-03-10T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(c_after, T("2025-12-30")),
+      ElementsAre("STARTED@2025-01-01T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+                  "RECOVERED@2025-03-10T00:00:00"));
 }
 
 TEST_F(SubscriptionRulesTest, R6c_AnEarlierExplicitCancellationStands) {
@@ -266,10 +275,10 @@ TEST_F(SubscriptionRulesTest, R6c_AnEarlierExplicitCancellationStands) {
   EXPECT_EQ(at.status(), v1::SUBSCRIPTION_STATUS_CANCELLED);
   EXPECT_FALSE(at.auto_churned());
   EXPECT_EQ(at.cancelled_at().seconds(), absl::ToUnixSeconds(T("2025-02-10")));
-  EXPECT_THAT(EventStrings(customer, T("2025-02-28")),
-              ElementsAre("STARTED@2025-01-01T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "CANCELLED@2025-02-10T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(customer, T("2025-02-28")),
+      ElementsAre("STARTED@2025-01-01T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+                  "CANCELLED@2025-02-10T00:00:00"));
 }
 
 TEST_F(SubscriptionRulesTest, R6d_AChurnReplacesALaterExplicitCancellation) {
@@ -283,11 +292,11 @@ TEST_F(SubscriptionRulesTest, R6d_AChurnReplacesALaterExplicitCancellation) {
   EXPECT_EQ(at.status(), v1::SUBSCRIPTION_STATUS_CANCELLED);
   EXPECT_TRUE(at.auto_churned());
   EXPECT_EQ(at.cancelled_at().seconds(), absl::ToUnixSeconds(T("2025-02-15")));
-  EXPECT_THAT(EventStrings(customer, T("2025-03-31")),
-              ElementsAre("STARTED@2025-01-01T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "AUTO_CHURNED@2025-02-15T00:00:00",
-                          "REACTIVATED@2025-03-01T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(customer, T("2025-03-31")),
+      ElementsAre("STARTED@2025-01-01T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+                  "AUTO_CHURNED@2025-02-15T00:00:00",
+                  "REACTIVATED@2025-03-01T00:00:00"));
 }
 
 // Periods run from the 15th; the January invoice falls due on Feb 1 and is
@@ -295,9 +304,13 @@ TEST_F(SubscriptionRulesTest, R6d_AChurnReplacesALaterExplicitCancellation) {
 std::vector<InvoiceSpec> MidMonth(absl::Time second_period_start) {
   return {{"jan", "sub-1", T("2025-01-15"), second_period_start, 4900,
            T("2025-02-01")},
-          {"feb", "sub-1", second_period_start,
-           second_period_start + absl::Hours(24 * 28), 4900,
-           second_period_start, {Payment{second_period_start}}}};
+          {"feb",
+           "sub-1",
+           second_period_start,
+           second_period_start + absl::Hours(24 * 28),
+           4900,
+           second_period_start,
+           {Payment{second_period_start}}}};
 }
 
 TEST_F(SubscriptionRulesTest, R6e_SameDayRenewalMeansNoChurn) {
@@ -309,10 +322,10 @@ TEST_F(SubscriptionRulesTest, R6e_SameDayRenewalMeansNoChurn) {
             v1::SUBSCRIPTION_STATUS_PAST_DUE);
   EXPECT_EQ(StatusAt(customer, T("2025-02-15T09:00:00")),
             v1::SUBSCRIPTION_STATUS_ACTIVE);
-  EXPECT_THAT(EventStrings(customer, T("2025-03-01")),
-              ElementsAre("STARTED@2025-01-15T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "RECOVERED@2025-02-15T09:00:00"));
+  EXPECT_THAT(
+      EventStrings(customer, T("2025-03-01")),
+      ElementsAre("STARTED@2025-01-15T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+                  "RECOVERED@2025-02-15T09:00:00"));
 }
 
 TEST_F(SubscriptionRulesTest, R6e_NextDayRenewalChurnsAndChurnsAgain) {
@@ -322,13 +335,12 @@ TEST_F(SubscriptionRulesTest, R6e_NextDayRenewalChurnsAndChurnsAgain) {
   MustImport(customer, MidMonth(T("2025-02-16")));
   // Churned at Feb 15, reactivated Feb 16; the missing renewal after
   // Mar 16 churns it a second time 14 days later.
-  EXPECT_THAT(EventStrings(customer),
-              ElementsAre("STARTED@2025-01-15T00:00:00",
-                          "PAST_DUE@2025-02-01T00:00:00",
-                          "AUTO_CHURNED@2025-02-15T00:00:00",
-                          "REACTIVATED@2025-02-16T00:00:00",
-                          "PAST_DUE@2025-03-16T00:00:00",
-                          "AUTO_CHURNED@2025-03-30T00:00:00"));
+  EXPECT_THAT(
+      EventStrings(customer),
+      ElementsAre(
+          "STARTED@2025-01-15T00:00:00", "PAST_DUE@2025-02-01T00:00:00",
+          "AUTO_CHURNED@2025-02-15T00:00:00", "REACTIVATED@2025-02-16T00:00:00",
+          "PAST_DUE@2025-03-16T00:00:00", "AUTO_CHURNED@2025-03-30T00:00:00"));
 }
 
 TEST_F(SubscriptionRulesTest, R7_MergedCustomerAcrossSourcesWithOwnSettings) {
@@ -382,7 +394,8 @@ TEST_F(SubscriptionRulesTest, R8_TagFollowsChurnsAndUserTagsAreSeparate) {
   }
   v1::ImportInvoicesResponse imported;
   ASSERT_TRUE(Import(customer, Year2025(4, {2}), &imported).ok());
-  EXPECT_THAT(GetCustomer(customer, T("2025-02-01")).tags(), ElementsAre("vip"));
+  EXPECT_THAT(GetCustomer(customer, T("2025-02-01")).tags(),
+              ElementsAre("vip"));
   EXPECT_THAT(GetCustomer(customer, T("2025-02-15")).tags(),
               ElementsAre(kTag, "vip"));
   // Paying the invoice removes every churn, and so the tag.
@@ -409,8 +422,8 @@ TEST_F(SubscriptionRulesTest, R9_EventsUpToAsOfInTimeOrder) {
     EXPECT_EQ(event.subscription_external_id(), "sub-1");
   }
   // Event ids are stable across an unrelated write.
-  InvoiceSpec other{"other", "sub-2", T("2025-06-01"), T("2025-07-01"), 100,
-                    std::nullopt};
+  InvoiceSpec other{"other",         "sub-2", T("2025-06-01"),
+                    T("2025-07-01"), 100,     std::nullopt};
   MustImport(customer, {other});
   const std::vector<v1::SubscriptionEvent> again =
       Events(customer, T("2025-02-15"));

@@ -45,7 +45,6 @@ void TestServer::Start() {
                                  grpc::InsecureChannelCredentials());
 }
 
-
 void TestServer::Restart() {
   channel_.reset();
   server_.reset();
