@@ -5,6 +5,9 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace recurrent {
 namespace {
@@ -38,10 +41,26 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                           "internal error; see the server log");
     default:
-      // absl and gRPC share the canonical code numbering.
-      return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                          std::string(status.message()));
+      break;
   }
+  // absl and gRPC share the canonical code numbering.
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::string message(status.message());
+  std::optional<std::string> field = FieldOf(status);
+  if (!field.has_value()) return grpc::Status(code, message);
+
+  google::rpc::BadRequest bad_request;
+  google::rpc::BadRequest::FieldViolation* violation =
+      bad_request.add_field_violations();
+  violation->set_field(*field);
+  absl::string_view description = message;
+  absl::ConsumePrefix(&description, absl::StrCat(*field, ": "));
+  violation->set_description(std::string(description));
+  google::rpc::Status details;
+  details.set_code(status.raw_code());
+  details.set_message(message);
+  details.add_details()->PackFrom(bad_request);
+  return grpc::Status(code, message, details.SerializeAsString());
 }
 
 }  // namespace recurrent

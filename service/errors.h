@@ -25,7 +25,10 @@ absl::Status InvalidField(absl::string_view field, absl::string_view problem);
 // The field path attached by InvalidField, if any.
 std::optional<std::string> FieldOf(const absl::Status& status);
 
-// Converts `status` for a gRPC caller (see the file comment).
+// Converts `status` for a gRPC caller (see the file comment). A status made
+// by InvalidField also carries a google.rpc.Status with a
+// google.rpc.BadRequest field violation in its details, so every client can
+// show which field is wrong.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace recurrent

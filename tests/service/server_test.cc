@@ -7,6 +7,8 @@
 
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -79,6 +81,44 @@ TEST(ServerTest, ExpiredDeadlineFailsWithoutWork) {
           ->ListDataSources(&list_context, v1::ListDataSourcesRequest(), &list)
           .ok());
   EXPECT_EQ(list.data_sources_size(), 0);
+}
+
+TEST(ServerTest, InvalidArgumentCarriesABadRequestFieldViolation) {
+  TestServer server;
+  grpc::ClientContext context;
+  v1::UpdateSettingsRequest request;
+  request.set_data_source_uuid("ds_x");
+  request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_AUTO_CHURN);
+  request.mutable_past_due_handling()->set_auto_churn_after_days(120);
+  v1::UpdateSettingsResponse response;
+  grpc::Status status =
+      server.settings_stub()->UpdateSettings(&context, request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), 3);
+  EXPECT_EQ(details.message(), status.error_message());
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(),
+            "past_due_handling.auto_churn_after_days");
+  EXPECT_THAT(bad_request.field_violations(0).description(),
+              ::testing::StartsWith("must be between 1 and 90"));
+}
+
+TEST(ServerTest, OtherErrorsCarryNoDetails) {
+  TestServer server;
+  grpc::ClientContext context;
+  v1::GetDataSourceRequest request;
+  request.set_uuid("ds_missing");
+  v1::DataSource source;
+  grpc::Status status =
+      server.settings_stub()->GetDataSource(&context, request, &source);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(status.error_details().empty());
 }
 
 }  // namespace
