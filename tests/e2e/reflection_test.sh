@@ -48,11 +48,26 @@ err=$(call CustomerService/CreateCustomer "{\"customer\": {\"dataSourceUuid\": \
 check "a duplicate customer fails" test "$rc" -ne 0
 check "the error is ALREADY_EXISTS" grep -q "already_exists" <<<"$err"
 
+health=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d '{"service": ""}' "$ADDR/grpc.health.v1.Health/Check")
+check "health check says SERVING" grep -q SERVING <<<"$health"
+
+preview=$(call SourceSettingsService/UpdateSettings \
+  "{\"dataSourceUuid\": \"$ds\", \"dryRun\": true, \"pastDueHandling\": {\"mode\": \"PAST_DUE_MODE_AUTO_CHURN\", \"autoChurnAfterDays\": 14}}")
+check "a dry run applies nothing" \
+  test "$(json '.get("applied", False)' <<<"$preview")" = False
+rc=0
+err=$(call SourceSettingsService/UpdateSettings \
+  "{\"dataSourceUuid\": \"$ds\", \"pastDueHandling\": {\"mode\": \"PAST_DUE_MODE_AUTO_CHURN\", \"autoChurnAfterDays\": 120}}" 2>&1) || rc=$?
+check "120 days is refused" test "$rc" -ne 0
+check "the error names the field and carries a BadRequest" \
+  bash -c 'grep -q "past_due_handling.auto_churn_after_days" <<<"$1" && grep -q "google.rpc.BadRequest" <<<"$1"' _ "$err"
 settings_json=$(call SourceSettingsService/UpdateSettings \
   "{\"dataSourceUuid\": \"$ds\", \"pastDueHandling\": {\"mode\": \"PAST_DUE_MODE_AUTO_CHURN\", \"autoChurnAfterDays\": 14}}")
 check "UpdateSettings bumps the version" \
   test "$(json '["settings"]["version"]' <<<"$settings_json")" = 2
-# The docs/api.md walkthrough: import an unpaid invoice, read statuses at an
+history=$(call SourceSettingsService/ListSettingsHistory "{\"dataSourceUuid\": \"$ds\"}")
+check "the history has both versions" test "$(json '["versions"].__len__()' <<<"$history")" = 2
+# The docs/grpcurl.md walkthrough: import an unpaid invoice, read statuses at an
 # instant, pay it late, read again.
 import_json=$(call InvoiceService/ImportInvoices "{\"customerUuid\": \"$cus\", \"invoices\": [{
     \"externalId\": \"INV-2025-02\", \"date\": \"2025-02-01T00:00:00Z\",
