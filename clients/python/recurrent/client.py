@@ -1,0 +1,319 @@
+"""RecurrentClient: every recurrent.v1 RPC as a Python method."""
+
+import grpc
+from google.protobuf import field_mask_pb2
+
+from recurrent.convert import Record, enum_number, to_timestamp
+from recurrent.errors import from_rpc_error
+from recurrent.invoices import invoice_proto, transaction_proto
+from recurrent.v1 import (customer_pb2, customer_pb2_grpc, invoice_pb2,
+                          invoice_pb2_grpc, source_settings_pb2,
+                          source_settings_pb2_grpc)
+
+__all__ = ["RecurrentClient"]
+
+_CUSTOMER_FIELDS = ("name", "email", "company", "country", "state", "city",
+                    "zip", "lead_created_at", "free_trial_started_at")
+_TIME_FIELDS = ("lead_created_at", "free_trial_started_at")
+
+
+class RecurrentClient:
+    """A client of a Recurrent server.
+
+        with RecurrentClient("127.0.0.1:50051") as client:
+            source = client.create_data_source("Stripe", system="stripe")
+            for customer in client.list_customers(data_source_uuid=source.uuid):
+                print(customer.external_id, customer.status)
+
+    Methods return ``Record`` views of the response messages (datetimes,
+    short enum names; ``.proto`` for the message itself) and raise a
+    ``RecurrentError`` subclass (InvalidArgument, NotFound, AlreadyExists,
+    FailedPrecondition, …) when the server refuses a call. ``list_*``
+    methods of paged lists return iterators that fetch further pages as
+    they go; the first page is fetched (and any error raised) by the call
+    itself. Times given as arguments are aware datetimes, dates (midnight
+    UTC) or ISO 8601 strings.
+
+    Args:
+      address: "host:port" of the server (plaintext).
+      timeout: seconds each call may take (DEADLINE_EXCEEDED after).
+      channel: an existing grpc.Channel to use instead of ``address`` (for
+        TLS or custom options); it is closed by close() all the same.
+    """
+
+    def __init__(self, address="127.0.0.1:50051", timeout=10.0, channel=None):
+        self.address = address
+        self.timeout = timeout
+        self._channel = channel if channel is not None else grpc.insecure_channel(address)
+        self._sources = source_settings_pb2_grpc.SourceSettingsServiceStub(self._channel)
+        self._customers = customer_pb2_grpc.CustomerServiceStub(self._channel)
+        self._invoices = invoice_pb2_grpc.InvoiceServiceStub(self._channel)
+
+    def close(self):
+        """Closes the channel."""
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _call(self, method, request):
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    def _record(self, method, request):
+        return Record(self._call(method, request))
+
+    def _pages(self, method, request, field):
+        response = self._call(method, request)  # errors surface at the call
+
+        def iterate(response):
+            while True:
+                for item in getattr(response, field):
+                    yield Record(item)
+                if not response.next_page_token:
+                    return
+                request.page_token = response.next_page_token
+                response = self._call(method, request)
+        return iterate(response)
+
+    @staticmethod
+    def _set_time(message, field, value):
+        if value is not None:
+            getattr(message, field).CopyFrom(to_timestamp(value))
+
+    # -- SourceSettingsService ----------------------------------------------
+
+    def create_data_source(self, name, system=None):
+        """Creates a data source (mode KEEP, settings version 1). ``system``
+        defaults to "custom". AlreadyExists if the name is taken."""
+        return self._record(self._sources.CreateDataSource,
+                            source_settings_pb2.CreateDataSourceRequest(
+                                name=name, system=system or ""))
+
+    def get_data_source(self, uuid):
+        """The data source with its current settings; NotFound if unknown."""
+        return self._record(self._sources.GetDataSource,
+                            source_settings_pb2.GetDataSourceRequest(uuid=uuid))
+
+    def list_data_sources(self, page_size=None):
+        """Iterates over every data source, in creation order."""
+        return self._pages(self._sources.ListDataSources,
+                           source_settings_pb2.ListDataSourcesRequest(page_size=page_size or 0),
+                           "data_sources")
+
+    def delete_data_source(self, uuid):
+        """Deletes a data source and everything that belongs only to it."""
+        self._call(self._sources.DeleteDataSource,
+                   source_settings_pb2.DeleteDataSourceRequest(uuid=uuid))
+
+    def get_settings(self, data_source_uuid):
+        """The current SourceSettings of a data source."""
+        return self._record(self._sources.GetSettings,
+                            source_settings_pb2.GetSettingsRequest(
+                                data_source_uuid=data_source_uuid))
+
+    def update_settings(self, data_source_uuid, *, auto_churn_after_days=None,
+                        keep=False, dry_run=False, effective_at=None):
+        """Changes a source's past-due handling and reprocesses its customers.
+
+        Give exactly one of ``auto_churn_after_days=N`` (AUTO_CHURN after N
+        days past due, 1..90) or ``keep=True`` (KEEP: past due until
+        cancelled explicitly). With ``dry_run=True`` nothing changes and the
+        result previews the impact. ``effective_at`` (default now, never in
+        the future) becomes the settings' ``applied_at``.
+
+        Returns the UpdateSettingsResponse: ``.settings``, ``.impact``
+        (customers_reprocessed, auto_churns_reversed, auto_churns_applied,
+        customers_status_changed) and ``.applied`` (False for a dry run or
+        when the settings were already in force).
+        """
+        if keep == (auto_churn_after_days is not None):
+            raise ValueError("give exactly one of auto_churn_after_days=N or keep=True")
+        if keep:
+            handling = source_settings_pb2.PastDueHandling(
+                mode=source_settings_pb2.PAST_DUE_MODE_KEEP)
+        else:
+            handling = source_settings_pb2.PastDueHandling(
+                mode=source_settings_pb2.PAST_DUE_MODE_AUTO_CHURN,
+                auto_churn_after_days=auto_churn_after_days)
+        request = source_settings_pb2.UpdateSettingsRequest(
+            data_source_uuid=data_source_uuid, past_due_handling=handling,
+            dry_run=dry_run)
+        self._set_time(request, "effective_at", effective_at)
+        return self._record(self._sources.UpdateSettings, request)
+
+    def list_settings_history(self, data_source_uuid):
+        """Every settings version of a source, oldest first (a list of
+        SettingsVersion: settings, saved_at, impact)."""
+        response = self._call(self._sources.ListSettingsHistory,
+                              source_settings_pb2.ListSettingsHistoryRequest(
+                                  data_source_uuid=data_source_uuid))
+        return [Record(v) for v in response.versions]
+
+    def reprocess_data_source(self, data_source_uuid):
+        """Recomputes every customer of a source; returns the SettingsImpact."""
+        response = self._call(self._sources.ReprocessDataSource,
+                              source_settings_pb2.ReprocessDataSourceRequest(
+                                  data_source_uuid=data_source_uuid))
+        return Record(response.impact)
+
+    # -- CustomerService ----------------------------------------------------
+
+    def create_customer(self, data_source_uuid, external_id, *, name=None,
+                        email=None, company=None, country=None, state=None,
+                        city=None, zip=None, lead_created_at=None,
+                        free_trial_started_at=None):
+        """Creates a customer of a data source. ``external_id`` is unique in
+        the source (AlreadyExists); ``country`` is ISO 3166-1 alpha-2."""
+        customer = customer_pb2.Customer(
+            data_source_uuid=data_source_uuid, external_id=external_id,
+            name=name or "", email=email or "", company=company or "",
+            country=country or "", state=state or "", city=city or "",
+            zip=zip or "")
+        self._set_time(customer, "lead_created_at", lead_created_at)
+        self._set_time(customer, "free_trial_started_at", free_trial_started_at)
+        return self._record(self._customers.CreateCustomer,
+                            customer_pb2.CreateCustomerRequest(customer=customer))
+
+    def get_customer(self, uuid, as_of=None):
+        """A customer with its status and tags at ``as_of`` (default now; may
+        be in the future)."""
+        request = customer_pb2.GetCustomerRequest(uuid=uuid)
+        self._set_time(request, "as_of", as_of)
+        return self._record(self._customers.GetCustomer, request)
+
+    def update_customer(self, uuid, **fields):
+        """Updates exactly the given fields, e.g.
+        ``update_customer(uuid, email="ada@example.com", city="London")``;
+        None or "" clears a field. Writable: name, email, company, country,
+        state, city, zip, lead_created_at, free_trial_started_at."""
+        unknown = sorted(set(fields) - set(_CUSTOMER_FIELDS))
+        if unknown:
+            raise TypeError("update_customer: not writable: %s" % ", ".join(unknown))
+        customer = customer_pb2.Customer(uuid=uuid)
+        for name, value in fields.items():
+            if name in _TIME_FIELDS:
+                self._set_time(customer, name, value)
+            else:
+                setattr(customer, name, value or "")
+        request = customer_pb2.UpdateCustomerRequest(
+            customer=customer, update_mask=field_mask_pb2.FieldMask(paths=list(fields)))
+        return self._record(self._customers.UpdateCustomer, request)
+
+    def delete_customer(self, uuid):
+        """Deletes a customer with its invoices and subscriptions."""
+        self._call(self._customers.DeleteCustomer,
+                   customer_pb2.DeleteCustomerRequest(uuid=uuid))
+
+    def list_customers(self, *, data_source_uuid=None, external_id=None,
+                       email=None, status=None, page_size=None):
+        """Iterates over the customers matching every given filter, in a
+        stable order, following pages. ``status`` is "LEAD", "ACTIVE",
+        "PAST_DUE" or "CANCELLED" (the stored, current status)."""
+        request = customer_pb2.ListCustomersRequest(
+            data_source_uuid=data_source_uuid or "", external_id=external_id or "",
+            email=email or "",
+            status=enum_number(customer_pb2.CustomerStatus.DESCRIPTOR, status),
+            page_size=page_size or 0)
+        return self._pages(self._customers.ListCustomers, request, "customers")
+
+    def merge_customers(self, from_uuid, into_uuid):
+        """Moves everything of ``from_uuid`` into ``into_uuid`` (then deleted);
+        returns the merged customer."""
+        return self._record(self._customers.MergeCustomers,
+                            customer_pb2.MergeCustomersRequest(
+                                from_customer_uuid=from_uuid,
+                                into_customer_uuid=into_uuid))
+
+    def add_customer_tags(self, customer_uuid, tags):
+        """Adds user tags (a string or an iterable); returns the customer."""
+        return self._record(self._customers.AddCustomerTags,
+                            customer_pb2.AddCustomerTagsRequest(
+                                customer_uuid=customer_uuid, tags=_strings(tags)))
+
+    def remove_customer_tags(self, customer_uuid, tags):
+        """Removes user tags (a string or an iterable); returns the customer."""
+        return self._record(self._customers.RemoveCustomerTags,
+                            customer_pb2.RemoveCustomerTagsRequest(
+                                customer_uuid=customer_uuid, tags=_strings(tags)))
+
+    def list_subscriptions(self, customer_uuid, as_of=None):
+        """A customer's started subscriptions with their status, reason,
+        periods and past-due/cancellation times at ``as_of`` (default now;
+        may be in the future). Returns a list."""
+        request = customer_pb2.ListSubscriptionsRequest(customer_uuid=customer_uuid)
+        self._set_time(request, "as_of", as_of)
+        response = self._call(self._customers.ListSubscriptions, request)
+        return [Record(s) for s in response.subscriptions]
+
+    def cancel_subscription(self, subscription_uuid, cancelled_at=None):
+        """Cancels a subscription explicitly at ``cancelled_at`` (default
+        now, never in the future); returns it. FailedPrecondition if it has
+        not started by then."""
+        request = customer_pb2.CancelSubscriptionRequest(subscription_uuid=subscription_uuid)
+        self._set_time(request, "cancelled_at", cancelled_at)
+        return self._record(self._customers.CancelSubscription, request)
+
+    def list_subscription_events(self, customer_uuid=None, *, data_source_uuid=None,
+                                 as_of=None, page_size=None):
+        """Iterates over the subscription events of a customer and/or a data
+        source that occurred up to ``as_of`` (default now), in time order.
+        Each event has ``type`` ("STARTED", "PAST_DUE", "RECOVERED",
+        "CANCELLED", "AUTO_CHURNED", "REACTIVATED") and ``occurred_at``."""
+        request = customer_pb2.ListSubscriptionEventsRequest(
+            customer_uuid=customer_uuid or "", data_source_uuid=data_source_uuid or "",
+            page_size=page_size or 0)
+        self._set_time(request, "as_of", as_of)
+        return self._pages(self._customers.ListSubscriptionEvents, request, "events")
+
+    # -- InvoiceService -----------------------------------------------------
+
+    def import_invoices(self, customer_uuid, invoices):
+        """Imports 1 to 1,000 invoices of one customer, all or nothing.
+
+        ``invoices`` is an iterable of ``recurrent.Invoice``, dicts with the
+        same keys, or invoice_pb2.Invoice messages. Re-sending an identical
+        invoice is a no-op. Returns the stored invoices (a list)."""
+        request = invoice_pb2.ImportInvoicesRequest(
+            customer_uuid=customer_uuid, invoices=[invoice_proto(i) for i in invoices])
+        response = self._call(self._invoices.ImportInvoices, request)
+        return [Record(i) for i in response.invoices]
+
+    def get_invoice(self, uuid):
+        """One invoice with its line items and transactions."""
+        return self._record(self._invoices.GetInvoice,
+                            invoice_pb2.GetInvoiceRequest(uuid=uuid))
+
+    def list_invoices(self, *, customer_uuid=None, data_source_uuid=None,
+                      external_id=None, page_size=None):
+        """Iterates over the invoices matching every given filter, in import
+        order, following pages."""
+        request = invoice_pb2.ListInvoicesRequest(
+            customer_uuid=customer_uuid or "", data_source_uuid=data_source_uuid or "",
+            external_id=external_id or "", page_size=page_size or 0)
+        return self._pages(self._invoices.ListInvoices, request, "invoices")
+
+    def delete_invoice(self, uuid):
+        """Deletes an invoice (subscriptions left with no line item go)."""
+        self._call(self._invoices.DeleteInvoice, invoice_pb2.DeleteInvoiceRequest(uuid=uuid))
+
+    def add_transaction(self, invoice_uuid, transaction):
+        """Records a payment or refund for an invoice: a
+        ``recurrent.Transaction``, a dict or a Transaction message. Returns
+        the stored transaction."""
+        return self._record(self._invoices.AddTransaction,
+                            invoice_pb2.AddTransactionRequest(
+                                invoice_uuid=invoice_uuid,
+                                transaction=transaction_proto(transaction)))
+
+
+def _strings(values):
+    return [values] if isinstance(values, str) else list(values)
