@@ -1,0 +1,321 @@
+"""Tests of the recurrent Python client.
+
+The live tests need a running recurrentd at $RECURRENT_ADDR (host:port) and
+fail without one; tests/e2e/python_client_test.sh starts one and runs
+
+    RECURRENT_ADDR=127.0.0.1:PORT /usr/bin/python3 -m unittest discover -s clients/python/tests -v
+
+The offline tests (conversions, error decoding) need no server.
+"""
+
+import datetime as dt
+import itertools
+import os
+import sys
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import grpc  # noqa: E402
+
+import recurrent  # noqa: E402
+from recurrent import Invoice, LineItem, Transaction  # noqa: E402
+from recurrent.convert import enum_number  # noqa: E402
+from recurrent.errors import bad_request_violations, from_rpc_error  # noqa: E402
+from recurrent.v1 import customer_pb2, invoice_pb2  # noqa: E402
+
+UTC = dt.timezone.utc
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def monthly_invoice(month, paid=True, key="k", year=2024):
+    """A EUR 49.00 monthly invoice of subscription "sub-KEY", due on issue;
+    external ids include KEY (they are unique per data source)."""
+    start = dt.date(year, month, 1)
+    end = dt.date(year + month // 12, month % 12 + 1, 1)
+    ids = "%s-%d-%02d" % (key, year, month)
+    return Invoice(
+        external_id="INV-" + ids, date=start, due_date=start, currency="EUR",
+        line_items=[LineItem("LI-" + ids, 4900, "sub-" + key, start, end)],
+        transactions=[Transaction("TR-" + ids, start)] if paid else [])
+
+
+# -- offline ------------------------------------------------------------------
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number, payload):
+    if isinstance(payload, int):
+        return _varint(number << 3) + _varint(payload)
+    payload = payload.encode() if isinstance(payload, str) else payload
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+class FakeRpcError(grpc.RpcError):
+    def __init__(self, code, details, trailing=()):
+        self._code, self._details, self._trailing = code, details, trailing
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return self._details
+
+    def trailing_metadata(self):
+        return self._trailing
+
+
+class OfflineTest(unittest.TestCase):
+    def test_datetime_round_trip_keeps_the_instant_in_utc(self):
+        berlin = dt.timezone(dt.timedelta(hours=2))
+        value = dt.datetime(2025, 3, 1, 10, 30, 5, 123456, tzinfo=berlin)
+        ts = recurrent.to_timestamp(value)
+        self.assertEqual(ts.ToJsonString(), "2025-03-01T08:30:05.123456Z")
+        back = recurrent.to_datetime(ts)
+        self.assertEqual(back, value)
+        self.assertEqual(back.utcoffset(), dt.timedelta(0))
+        self.assertEqual(recurrent.to_datetime(recurrent.to_timestamp(
+            dt.datetime(1960, 5, 6, 7, 8, 9, 1, tzinfo=UTC))),
+            dt.datetime(1960, 5, 6, 7, 8, 9, 1, tzinfo=UTC))
+
+    def test_dates_and_strings_are_utc_and_naive_datetimes_are_refused(self):
+        self.assertEqual(recurrent.to_timestamp(dt.date(2025, 2, 1)).ToJsonString(),
+                         "2025-02-01T00:00:00Z")
+        self.assertEqual(recurrent.to_timestamp("2025-02-01T12:00:00Z").ToJsonString(),
+                         "2025-02-01T12:00:00Z")
+        with self.assertRaises(ValueError):
+            recurrent.to_timestamp(dt.datetime(2025, 2, 1))
+        with self.assertRaises(ValueError):
+            recurrent.to_timestamp("2025-02-01T12:00:00")
+        with self.assertRaises(TypeError):
+            recurrent.to_timestamp(1738368000)
+
+    def test_enum_names(self):
+        status = customer_pb2.CustomerStatus.DESCRIPTOR
+        for name in ("PAST_DUE", "past-due", "CUSTOMER_STATUS_PAST_DUE", 3):
+            self.assertEqual(enum_number(status, name), customer_pb2.CUSTOMER_STATUS_PAST_DUE)
+        with self.assertRaisesRegex(ValueError, "LEAD, ACTIVE, PAST_DUE, CANCELLED"):
+            enum_number(status, "overdue")
+        record = recurrent.Record(customer_pb2.Subscription(
+            status=customer_pb2.SUBSCRIPTION_STATUS_CANCELLED))
+        self.assertEqual(record.status, "CANCELLED")
+        self.assertIsNone(record.cancelled_at)
+
+    def test_invoices_from_dataclasses_dicts_and_messages_agree(self):
+        invoice = monthly_invoice(2)
+        as_dict = {
+            "external_id": "INV-k-2024-02", "date": dt.date(2024, 2, 1),
+            "due_date": "2024-02-01T00:00:00Z", "currency": "EUR",
+            "line_items": [{"external_id": "LI-k-2024-02", "amount_in_cents": 4900,
+                            "subscription_external_id": "sub-k",
+                            "service_period_start": dt.date(2024, 2, 1),
+                            "service_period_end": dt.datetime(2024, 3, 1, tzinfo=UTC)}],
+            "transactions": [{"external_id": "TR-k-2024-02", "date": dt.date(2024, 2, 1)}]}
+        proto = invoice.to_proto()
+        self.assertEqual(recurrent.invoices.invoice_proto(as_dict), proto)
+        self.assertIs(recurrent.invoices.invoice_proto(proto), proto)
+        self.assertEqual(proto.line_items[0].type, invoice_pb2.LINE_ITEM_TYPE_SUBSCRIPTION)
+        self.assertEqual(proto.transactions[0].type, invoice_pb2.TRANSACTION_TYPE_PAYMENT)
+        self.assertFalse(proto.transactions[0].HasField("amount_in_cents"))
+        with self.assertRaises(TypeError):
+            recurrent.invoices.invoice_proto(["INV-1"])
+
+    def test_errors_by_code_with_field_from_the_message(self):
+        error = from_rpc_error(FakeRpcError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "invoices[2].line_items[0].service_period_end: must be after service_period_start"))
+        self.assertIsInstance(error, recurrent.InvalidArgument)
+        self.assertIsInstance(error, recurrent.RecurrentError)
+        self.assertEqual(error.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(error.field, "invoices[2].line_items[0].service_period_end")
+        self.assertEqual(error.violations, [])
+        for code, cls in [(grpc.StatusCode.NOT_FOUND, recurrent.NotFound),
+                          (grpc.StatusCode.ALREADY_EXISTS, recurrent.AlreadyExists),
+                          (grpc.StatusCode.FAILED_PRECONDITION, recurrent.FailedPrecondition),
+                          (grpc.StatusCode.UNAVAILABLE, recurrent.Unavailable),
+                          (grpc.StatusCode.DATA_LOSS, recurrent.RecurrentError)]:
+            error = from_rpc_error(FakeRpcError(code, "customer cus_x not found"))
+            self.assertIs(type(error), cls)
+            self.assertIsNone(error.field)
+            self.assertEqual(str(error), "%s: customer cus_x not found" % code.name)
+
+    def test_errors_read_bad_request_details(self):
+        violation = _field(1, "customer.country") + _field(2, "must be an ISO code")
+        bad_request = _field(1, violation)
+        any_detail = _field(1, "type.googleapis.com/google.rpc.BadRequest") + _field(2, bad_request)
+        other = _field(1, "type.googleapis.com/google.rpc.DebugInfo") + _field(2, b"\x0a\x01x")
+        status = _field(1, 3) + _field(2, "customer.country: must be an ISO code") + \
+            _field(3, other) + _field(3, any_detail)
+        self.assertEqual(bad_request_violations(status),
+                         [("customer.country", "must be an ISO code")])
+        self.assertEqual(bad_request_violations(b"\xff\xff"), [])
+        error = from_rpc_error(FakeRpcError(
+            grpc.StatusCode.INVALID_ARGUMENT, "bad request",
+            (("grpc-status-details-bin", status),)))
+        self.assertEqual(error.field, "customer.country")
+
+    def test_update_settings_needs_exactly_one_mode(self):
+        with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
+            with self.assertRaises(ValueError):
+                client.update_settings("ds_x")
+            with self.assertRaises(ValueError):
+                client.update_settings("ds_x", keep=True, auto_churn_after_days=3)
+            with self.assertRaises(TypeError):
+                client.update_customer("cus_x", uuid="cus_y")
+
+
+# -- against a live server ---------------------------------------------------
+
+class LiveTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        address = os.environ.get("RECURRENT_ADDR")
+        if not address:
+            raise RuntimeError("set RECURRENT_ADDR=host:port of a running recurrentd")
+        cls.client = recurrent.RecurrentClient(address, timeout=30)
+        cls.source = cls.client.create_data_source(unique("python-test"), system="stripe")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+
+    def new_customer(self, **fields):
+        return self.client.create_customer(self.source.uuid, unique("cus"), **fields)
+
+    def test_invalid_argument_names_the_field(self):
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            self.new_customer(country="Germany")
+        error = caught.exception
+        self.assertEqual(error.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(error.field, "customer.country")
+        self.assertTrue(error.message.startswith("customer.country: "), error.message)
+
+        customer = self.new_customer()
+        bad = monthly_invoice(1, key="invalid")
+        bad.line_items[0].service_period_end = dt.date(2023, 12, 1)
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            self.client.import_invoices(customer.uuid, [monthly_invoice(2, key="invalid"), bad])
+        self.assertEqual(caught.exception.field, "invoices[1].line_items[0].service_period_end")
+        self.assertEqual(list(self.client.list_invoices(customer_uuid=customer.uuid)), [])
+
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            self.client.update_settings(self.source.uuid, auto_churn_after_days=91)
+        self.assertEqual(caught.exception.field, "past_due_handling.auto_churn_after_days")
+
+    def test_not_found_already_exists_failed_precondition(self):
+        with self.assertRaises(recurrent.NotFound) as caught:
+            self.client.get_customer("cus_doesnotexist")
+        self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
+        with self.assertRaises(recurrent.AlreadyExists):
+            self.client.create_data_source(self.source.name)
+        customer = self.new_customer()
+        self.client.import_invoices(customer.uuid, [monthly_invoice(1, key="precondition")])
+        sub = self.client.list_subscriptions(customer.uuid)[0]
+        with self.assertRaises(recurrent.FailedPrecondition):
+            self.client.cancel_subscription(sub.uuid, cancelled_at=dt.date(2023, 6, 1))
+
+    def test_paged_lists_follow_every_page(self):
+        source = self.client.create_data_source(unique("paging"))
+        created = [self.client.create_customer(source.uuid, "c%d" % i).uuid for i in range(7)]
+        calls = []
+        real_call = self.client._call
+        self.client._call = lambda method, request: calls.append(1) or real_call(method, request)
+        try:
+            listed = [c.uuid for c in self.client.list_customers(
+                data_source_uuid=source.uuid, page_size=2)]
+            self.assertEqual(listed, created)
+            self.assertEqual(len(calls), 4)
+            del calls[:]
+            first = list(itertools.islice(self.client.list_customers(
+                data_source_uuid=source.uuid, page_size=2), 3))
+            self.assertEqual([c.uuid for c in first], created[:3])
+            self.assertEqual(len(calls), 2)  # stops early
+        finally:
+            del self.client._call
+        # The first page is fetched by the call: errors are not deferred.
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            self.client.list_customers(data_source_uuid="cus_wrongkind")
+        self.assertEqual(caught.exception.field, "data_source_uuid")
+
+        customer = self.client.get_customer(created[0])
+        self.client.import_invoices(customer.uuid, [monthly_invoice(m, paid=m != 2, key="paging")
+                                                    for m in (1, 2, 3)])
+        events = list(self.client.list_subscription_events(customer.uuid, page_size=1))
+        self.assertEqual([(e.type, e.occurred_at) for e in events],
+                         [("STARTED", dt.datetime(2024, 1, 1, tzinfo=UTC)),
+                          ("PAST_DUE", dt.datetime(2024, 2, 1, tzinfo=UTC))])
+        by_source = list(self.client.list_subscription_events(data_source_uuid=source.uuid))
+        self.assertEqual([e.uuid for e in by_source], [e.uuid for e in events])
+
+    def test_datetimes_round_trip(self):
+        paris = dt.timezone(dt.timedelta(hours=1))
+        lead = dt.datetime(2024, 11, 30, 23, 59, 58, 250000, tzinfo=paris)
+        customer = self.new_customer(name="Grace", lead_created_at=lead)
+        for read in (customer, self.client.get_customer(customer.uuid)):
+            self.assertEqual(read.lead_created_at, lead)
+            self.assertEqual(read.lead_created_at.tzinfo, UTC)
+            self.assertEqual(read.lead_created_at.isoformat(), "2024-11-30T22:59:58.250000+00:00")
+            self.assertIsNone(read.free_trial_started_at)
+            self.assertIsInstance(read.created_at, dt.datetime)
+        updated = self.client.update_customer(customer.uuid, email="grace@example.com",
+                                              lead_created_at=dt.date(2024, 1, 2))
+        self.assertEqual(updated.lead_created_at, dt.datetime(2024, 1, 2, tzinfo=UTC))
+        self.assertEqual((updated.email, updated.name), ("grace@example.com", "Grace"))
+
+        [invoice] = self.client.import_invoices(customer.uuid, [monthly_invoice(1, paid=False, key="times")])
+        self.assertEqual(invoice.due_date, dt.datetime(2024, 1, 1, tzinfo=UTC))
+        [sub] = self.client.list_subscriptions(customer.uuid, as_of=dt.date(2024, 1, 20))
+        self.assertEqual((sub.status, sub.past_due_since), ("PAST_DUE", invoice.due_date))
+        self.assertIsNone(sub.cancelled_at)
+        self.assertEqual(sub.current_period_end, dt.datetime(2024, 2, 1, tzinfo=UTC))
+
+        paid_at = dt.datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
+        transaction = self.client.add_transaction(
+            invoice.uuid, {"external_id": "TR-late", "date": paid_at, "amount_in_cents": 4900})
+        self.assertEqual((transaction.date, transaction.amount_in_cents), (paid_at, 4900))
+        [sub] = self.client.list_subscriptions(customer.uuid, as_of=dt.date(2024, 1, 20))
+        self.assertEqual(sub.status, "ACTIVE")
+        cancelled = self.client.cancel_subscription(sub.uuid, cancelled_at=dt.date(2024, 1, 25))
+        self.assertEqual(cancelled.cancelled_at, dt.datetime(2024, 1, 25, tzinfo=UTC))
+        self.assertEqual(self.client.get_customer(customer.uuid, as_of=dt.date(2024, 1, 24)).status,
+                         "ACTIVE")
+        self.assertEqual(self.client.get_customer(customer.uuid).status, "CANCELLED")
+
+    def test_settings_dry_run_and_history(self):
+        source = self.client.create_data_source(unique("settings"))
+        preview = self.client.update_settings(source.uuid, auto_churn_after_days=7, dry_run=True)
+        self.assertFalse(preview.applied)
+        self.assertEqual(self.client.get_settings(source.uuid).version, 1)
+        effective = dt.datetime(2024, 5, 1, tzinfo=UTC)
+        result = self.client.update_settings(source.uuid, auto_churn_after_days=7,
+                                             effective_at=effective)
+        self.assertTrue(result.applied)
+        self.assertEqual(result.settings.applied_at, effective)
+        self.assertEqual(result.settings.past_due_handling.mode, "AUTO_CHURN")
+        back = self.client.update_settings(source.uuid, keep=True)
+        self.assertEqual(back.settings.past_due_handling.to_dict(),
+                         {"mode": "KEEP", "auto_churn_after_days": 0})
+        history = self.client.list_settings_history(source.uuid)
+        self.assertEqual([v.settings.version for v in history], [1, 2, 3])
+        self.assertEqual(self.client.get_data_source(source.uuid).settings.version, 3)
+
+    def test_tags(self):
+        customer = self.new_customer()
+        tagged = self.client.add_customer_tags(customer.uuid, ["vip", "beta"])
+        self.assertEqual(sorted(tagged.tags), ["beta", "vip"])
+        self.assertEqual(sorted(self.client.get_customer(customer.uuid).tags), ["beta", "vip"])
+        self.assertEqual(self.client.remove_customer_tags(customer.uuid, "beta").tags, ["vip"])
+
+
+if __name__ == "__main__":
+    unittest.main()
