@@ -309,6 +309,33 @@ class LiveTest(unittest.TestCase):
         self.assertEqual([v.settings.version for v in history], [1, 2, 3])
         self.assertEqual(self.client.get_data_source(source.uuid).settings.version, 3)
 
+    def test_every_other_call(self):
+        source = self.client.create_data_source(unique("calls"))
+        self.assertIn(source.uuid, [s.uuid for s in self.client.list_data_sources(page_size=1)])
+        ada = self.client.create_customer(source.uuid, "ada", email="ada@example.com")
+        grace = self.client.create_customer(source.uuid, "grace")
+        [invoice] = self.client.import_invoices(ada.uuid, [monthly_invoice(1, key="calls")])
+        self.assertEqual(self.client.get_invoice(invoice.uuid), invoice)
+        self.assertEqual([i.uuid for i in self.client.list_invoices(
+            data_source_uuid=source.uuid, external_id="INV-calls-2024-01")], [invoice.uuid])
+        self.assertEqual([c.uuid for c in self.client.list_customers(email="ada@example.com",
+                                                                     data_source_uuid=source.uuid)],
+                         [ada.uuid])
+        self.assertEqual([c.uuid for c in self.client.list_customers(
+            data_source_uuid=source.uuid, status="lead")], [grace.uuid])
+        merged = self.client.merge_customers(ada.uuid, grace.uuid)
+        self.assertEqual(sorted(e.external_id for e in merged.external_ids), ["ada", "grace"])
+        with self.assertRaises(recurrent.NotFound):
+            self.client.get_customer(ada.uuid)
+        impact = self.client.reprocess_data_source(source.uuid)
+        self.assertEqual(impact.customers_reprocessed, 1)
+        self.client.delete_invoice(invoice.uuid)
+        self.assertEqual(self.client.list_subscriptions(grace.uuid), [])
+        self.client.delete_customer(grace.uuid)
+        self.client.delete_data_source(source.uuid)
+        with self.assertRaises(recurrent.NotFound):
+            self.client.get_data_source(source.uuid)
+
     def test_tags(self):
         customer = self.new_customer()
         tagged = self.client.add_customer_tags(customer.uuid, ["vip", "beta"])
