@@ -1,0 +1,174 @@
+// The shape of a recurrentctl subcommand, the session a command runs in, and
+// the exit codes. Commands are plain data plus a run function; main.cc
+// dispatches "recurrentctl GROUP VERB ARGS..." to them.
+#ifndef RECURRENT_CLIENTS_CLI_COMMAND_H_
+#define RECURRENT_CLIENTS_CLI_COMMAND_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "clients/cli/args.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/grpcpp.h"
+#include "recurrent/v1/customer.grpc.pb.h"
+#include "recurrent/v1/invoice.grpc.pb.h"
+#include "recurrent/v1/source_settings.grpc.pb.h"
+
+namespace recurrent::cli {
+
+// Exit codes, documented in `recurrentctl --help` and clients/cli/README.md.
+inline constexpr int kExitOk = 0;
+// A local failure: a file that cannot be read or is not valid JSON.
+inline constexpr int kExitLocalError = 1;
+// Bad command, flag or argument; nothing was sent.
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInvalidArgument = 3;  // also OUT_OF_RANGE
+inline constexpr int kExitNotFound = 4;
+inline constexpr int kExitAlreadyExists = 5;
+inline constexpr int kExitFailedPrecondition = 6;
+// Worth retrying: UNAVAILABLE (server down or database busy),
+// DEADLINE_EXCEEDED (--timeout), RESOURCE_EXHAUSTED, ABORTED.
+inline constexpr int kExitUnavailable = 7;
+// Any other gRPC error (INTERNAL, UNIMPLEMENTED, UNKNOWN, ...).
+inline constexpr int kExitOtherError = 8;
+
+// The exit code for a failed call with `code`.
+int ExitCodeFor(grpc::StatusCode code);
+
+enum class OutputFormat { kTable, kJson };
+
+// Options shared by every command (--addr, --timeout, --output).
+struct GlobalOptions {
+  std::string addr = "127.0.0.1:50051";
+  absl::Duration timeout = absl::Seconds(30);
+  OutputFormat output = OutputFormat::kTable;
+};
+
+// What one command invocation works with: the stubs, the options, and the
+// helpers that print results and errors. Not thread-safe.
+class Session {
+ public:
+  // `command_path` is "customers list", used in hints.
+  Session(GlobalOptions options, std::string command_path);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  v1::SourceSettingsService::Stub& sources() { return *sources_; }
+  v1::CustomerService::Stub& customers() { return *customers_; }
+  v1::InvoiceService::Stub& invoices() { return *invoices_; }
+
+  bool json() const { return options_.output == OutputFormat::kJson; }
+
+  // Runs one RPC: `call(context)` with the --timeout deadline. Returns 0 on
+  // success; otherwise prints the error line and returns its exit code.
+  template <typename Call>
+  int Rpc(Call&& call) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         absl::ToChronoMilliseconds(options_.timeout));
+    grpc::Status status = call(&context);
+    return status.ok() ? kExitOk : RpcFailed(status);
+  }
+
+  // Prints "recurrentctl: CODE: message" and returns the exit code.
+  int RpcFailed(const grpc::Status& status);
+  // Prints "recurrentctl: message (see 'recurrentctl CMD --help')" and
+  // returns kExitUsage.
+  int UsageError(const absl::Status& status);
+  // Prints "recurrentctl: message" and returns kExitLocalError.
+  int LocalError(const absl::Status& status);
+
+  // Prints `message` in the protobuf JSON mapping (indented, every field
+  // present, lowerCamelCase names) to stdout.
+  void PrintJson(const google::protobuf::Message& message);
+
+ private:
+  GlobalOptions options_;
+  std::string command_path_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::SourceSettingsService::Stub> sources_;
+  std::unique_ptr<v1::CustomerService::Stub> customers_;
+  std::unique_ptr<v1::InvoiceService::Stub> invoices_;
+};
+
+// One subcommand: "recurrentctl GROUP VERB ARGS... FLAGS".
+struct Command {
+  std::string group;    // "customers"
+  std::string verb;     // "list"; empty for a group's only command ("events")
+  std::string args;     // positional synopsis, e.g. "CUSTOMER_UUID TAG..."
+  std::string summary;  // one line, imperative: "List customers."
+  std::string description;  // optional, more lines
+  std::vector<FlagSpec> flags;
+  size_t min_args = 0;
+  size_t max_args = 0;  // kUnlimited for "TAG..."
+  std::vector<std::string> examples;
+  int (*run)(Session& session, const ParsedArgs& args) = nullptr;
+
+  static constexpr size_t kUnlimited = std::numeric_limits<size_t>::max();
+  // "customers list", or "events".
+  std::string Path() const { return verb.empty() ? group : group + " " + verb; }
+};
+
+// The commands of each resource, in help order.
+std::vector<Command> SourceCommands();        // sources, settings
+std::vector<Command> CustomerCommands();      // customers
+std::vector<Command> InvoiceCommands();       // invoices
+std::vector<Command> SubscriptionCommands();  // subscriptions, events
+
+// --limit and --page-size, shared by every list command.
+inline std::vector<FlagSpec> PagingFlags() {
+  return {{"limit", "N",
+           "Stop after N items (default: all; pages are "
+           "followed automatically)."},
+          {"page-size", "N", "Items per request (default: the server's, 50)."}};
+}
+
+struct Paging {
+  int limit = 0;  // 0: no limit
+  int page_size = 0;
+};
+
+// Reads --limit and --page-size (each must be positive when given).
+absl::StatusOr<Paging> ParsePaging(const ParsedArgs& args);
+
+// Calls `fetch(context, request, &page)` page after page, appending the
+// items `items(page)` to `items(*all)` until the last page or `limit` items.
+// Returns 0, or the exit code of the failed call.
+template <typename Request, typename Response, typename Fetch, typename Items>
+int FetchAllPages(Session& session, const Paging& paging, Request request,
+                  Fetch fetch, Items items, Response* all) {
+  if (paging.page_size > 0) {
+    request.set_page_size(paging.page_size);
+  } else if (paging.limit > 0) {
+    request.set_page_size(std::min(paging.limit, 1000));
+  }
+  auto full = [&] {
+    return paging.limit > 0 && items(all)->size() >= paging.limit;
+  };
+  while (!full()) {
+    Response page;
+    int rc = session.Rpc([&](grpc::ClientContext* context) {
+      return fetch(context, request, &page);
+    });
+    if (rc != kExitOk) return rc;
+    for (auto& item : *items(&page)) {
+      if (full()) break;
+      *items(all)->Add() = std::move(item);
+    }
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+  }
+  return kExitOk;
+}
+
+}  // namespace recurrent::cli
+
+#endif  // RECURRENT_CLIENTS_CLI_COMMAND_H_

@@ -1,0 +1,172 @@
+// recurrentctl subscriptions ... and events: the subscription part of
+// CustomerService.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "clients/cli/command.h"
+#include "clients/cli/table.h"
+#include "clients/cli/values.h"
+
+namespace recurrent::cli {
+namespace {
+
+void PrintSubscriptions(Session& session,
+                        const v1::ListSubscriptionsResponse& list) {
+  if (session.json()) return session.PrintJson(list);
+  Table table({"UUID", "EXTERNAL ID", "STATUS", "STARTED", "CURRENT PERIOD",
+               "PAST DUE SINCE", "CANCELLED AT", "REASON"});
+  for (const v1::Subscription& sub : list.subscriptions()) {
+    std::string status = SubscriptionStatusName(sub.status());
+    if (sub.auto_churned()) absl::StrAppend(&status, " (auto-churned)");
+    std::string period;
+    if (sub.has_current_period_start() || sub.has_current_period_end()) {
+      period = absl::StrCat(FormatTime(sub.current_period_start()), "..",
+                            FormatTime(sub.current_period_end()));
+    }
+    table.AddRow({sub.uuid(), sub.external_id(), status,
+                  FormatTime(sub.started_at()), period,
+                  FormatTime(sub.past_due_since()),
+                  FormatTime(sub.cancelled_at()), sub.status_reason()});
+  }
+  table.Print(stdout);
+}
+
+int SubscriptionsList(Session& session, const ParsedArgs& args) {
+  v1::ListSubscriptionsRequest request;
+  request.set_customer_uuid(args.positional()[0]);
+  if (args.Has("as-of")) {
+    auto as_of = ParseTimeFlag("as-of", args.Get("as-of"));
+    if (!as_of.ok()) return session.UsageError(as_of.status());
+    *request.mutable_as_of() = *as_of;
+  }
+  v1::ListSubscriptionsResponse response;
+  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+        return session.customers().ListSubscriptions(context, request,
+                                                     &response);
+      })) {
+    return rc;
+  }
+  PrintSubscriptions(session, response);
+  return kExitOk;
+}
+
+int SubscriptionsCancel(Session& session, const ParsedArgs& args) {
+  v1::CancelSubscriptionRequest request;
+  request.set_subscription_uuid(args.positional()[0]);
+  if (args.Has("at")) {
+    auto at = ParseTimeFlag("at", args.Get("at"));
+    if (!at.ok()) return session.UsageError(at.status());
+    *request.mutable_cancelled_at() = *at;
+  }
+  v1::ListSubscriptionsResponse list;
+  v1::Subscription* subscription = list.add_subscriptions();
+  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+        return session.customers().CancelSubscription(context, request,
+                                                      subscription);
+      })) {
+    return rc;
+  }
+  if (session.json()) {
+    session.PrintJson(*subscription);
+  } else {
+    PrintSubscriptions(session, list);
+  }
+  return kExitOk;
+}
+
+int Events(Session& session, const ParsedArgs& args) {
+  absl::StatusOr<Paging> paging = ParsePaging(args);
+  if (!paging.ok()) return session.UsageError(paging.status());
+  v1::ListSubscriptionEventsRequest request;
+  if (!args.positional().empty()) {
+    request.set_customer_uuid(args.positional()[0]);
+  }
+  request.set_data_source_uuid(args.Get("source"));
+  if (request.customer_uuid().empty() && request.data_source_uuid().empty()) {
+    return session.UsageError(absl::InvalidArgumentError(
+        "give a CUSTOMER_UUID, --source=DATA_SOURCE_UUID, or both"));
+  }
+  if (args.Has("as-of")) {
+    auto as_of = ParseTimeFlag("as-of", args.Get("as-of"));
+    if (!as_of.ok()) return session.UsageError(as_of.status());
+    *request.mutable_as_of() = *as_of;
+  }
+  v1::ListSubscriptionEventsResponse all;
+  if (int rc = FetchAllPages(
+          session, *paging, request,
+          [&](grpc::ClientContext* context,
+              const v1::ListSubscriptionEventsRequest& page_request,
+              v1::ListSubscriptionEventsResponse* page) {
+            return session.customers().ListSubscriptionEvents(
+                context, page_request, page);
+          },
+          [](v1::ListSubscriptionEventsResponse* response) {
+            return response->mutable_events();
+          },
+          &all)) {
+    return rc;
+  }
+  if (session.json()) {
+    session.PrintJson(all);
+    return kExitOk;
+  }
+  Table table({"OCCURRED AT", "TYPE", "SUBSCRIPTION", "EXTERNAL ID", "CUSTOMER",
+               "UUID"});
+  for (const v1::SubscriptionEvent& event : all.events()) {
+    table.AddRow({FormatTime(event.occurred_at()), EventTypeName(event.type()),
+                  event.subscription_uuid(), event.subscription_external_id(),
+                  event.customer_uuid(), event.uuid()});
+  }
+  table.Print(stdout);
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Command> SubscriptionCommands() {
+  std::vector<Command> commands;
+  commands.push_back(
+      {"subscriptions",
+       "list",
+       "CUSTOMER_UUID",
+       "List a customer's subscriptions with their status now or at --as-of.",
+       "Statuses are evaluated from the stored facts at the instant asked, "
+       "which may be in\nthe future (projecting the known facts).",
+       {{"as-of", "DATE", "Evaluate at DATE (default now)."}},
+       1,
+       1,
+       {"recurrentctl subscriptions list cus_… --as-of=2025-03-01"},
+       SubscriptionsList});
+  commands.push_back(
+      {"subscriptions",
+       "cancel",
+       "SUBSCRIPTION_UUID",
+       "Cancel a subscription explicitly.",
+       "FAILED_PRECONDITION if the subscription has not started by then.",
+       {{"at", "DATE", "When it is cancelled (default now; never future)."}},
+       1,
+       1,
+       {"recurrentctl subscriptions cancel sub_… --at=2025-03-01"},
+       SubscriptionsCancel});
+  std::vector<FlagSpec> event_flags = {
+      {"source", "DATA_SOURCE_UUID", "Only events of this data source."},
+      {"as-of", "DATE", "Only events up to DATE (default now)."}};
+  for (FlagSpec& flag : PagingFlags()) event_flags.push_back(flag);
+  commands.push_back(
+      {"events",
+       "",
+       "[CUSTOMER_UUID]",
+       "List subscription events in time order.",
+       "Events of a customer, of a data source (--source), or both "
+       "combined.",
+       event_flags,
+       0,
+       1,
+       {"recurrentctl events cus_… --as-of=2025-06-01",
+        "recurrentctl events --source=ds_… --limit=20"},
+       Events});
+  return commands;
+}
+
+}  // namespace recurrent::cli

@@ -1,0 +1,153 @@
+#include "clients/cli/values.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace recurrent::cli {
+namespace {
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  google::protobuf::Timestamp proto;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  proto.set_seconds(seconds);
+  proto.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return proto;
+}
+
+// Lower case with '-' for '_', the enum's prefix removed.
+std::string FriendlyEnum(const std::string& proto_name,
+                         absl::string_view prefix) {
+  absl::string_view name = proto_name;
+  if (!absl::ConsumePrefix(&name, prefix) || name == "UNSPECIFIED") return "";
+  return absl::StrReplaceAll(absl::AsciiStrToLower(name), {{"_", "-"}});
+}
+
+}  // namespace
+
+absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(
+    absl::string_view flag, absl::string_view value) {
+  if (value == "now") return ToProto(absl::Now());
+  absl::CivilDay day;
+  if (value.size() == 10 && absl::ParseCivilTime(value, &day)) {
+    return ToProto(absl::FromCivil(day, absl::UTCTimeZone()));
+  }
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
+    return ToProto(time);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag,
+                   " must be a date (2025-03-01) or an RFC 3339 time "
+                   "(2025-03-01T10:30:00Z), got \"",
+                   value, "\""));
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& time) {
+  if (time.seconds() == 0 && time.nanos() == 0) return "";
+  absl::Time t =
+      absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+  absl::TimeZone utc = absl::UTCTimeZone();
+  if (time.nanos() == 0 && time.seconds() % 86400 == 0) {
+    return absl::FormatTime("%Y-%m-%d", t, utc);
+  }
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, utc);
+}
+
+absl::StatusOr<v1::CustomerStatus> ParseCustomerStatus(
+    absl::string_view flag, absl::string_view value) {
+  std::string name =
+      absl::StrReplaceAll(absl::AsciiStrToLower(value), {{"_", "-"}});
+  absl::string_view view = name;
+  absl::ConsumePrefix(&view, "customer-status-");
+  if (view == "lead") return v1::CUSTOMER_STATUS_LEAD;
+  if (view == "active") return v1::CUSTOMER_STATUS_ACTIVE;
+  if (view == "past-due" || view == "pastdue") {
+    return v1::CUSTOMER_STATUS_PAST_DUE;
+  }
+  if (view == "cancelled" || view == "canceled") {
+    return v1::CUSTOMER_STATUS_CANCELLED;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag,
+                   " must be lead, active, past-due or cancelled, "
+                   "got \"",
+                   value, "\""));
+}
+
+std::string CustomerStatusName(v1::CustomerStatus status) {
+  return FriendlyEnum(v1::CustomerStatus_Name(status), "CUSTOMER_STATUS_");
+}
+
+std::string SubscriptionStatusName(v1::SubscriptionStatus status) {
+  return FriendlyEnum(v1::SubscriptionStatus_Name(status),
+                      "SUBSCRIPTION_STATUS_");
+}
+
+std::string EventTypeName(v1::SubscriptionEventType type) {
+  return FriendlyEnum(v1::SubscriptionEventType_Name(type),
+                      "SUBSCRIPTION_EVENT_TYPE_");
+}
+
+std::string TransactionTypeName(v1::TransactionType type) {
+  return FriendlyEnum(v1::TransactionType_Name(type), "TRANSACTION_TYPE_");
+}
+
+std::string TransactionResultName(v1::TransactionResult result) {
+  return FriendlyEnum(v1::TransactionResult_Name(result),
+                      "TRANSACTION_RESULT_");
+}
+
+std::string HandlingName(const v1::PastDueHandling& handling) {
+  switch (handling.mode()) {
+    case v1::PAST_DUE_MODE_KEEP:
+      return "keep";
+    case v1::PAST_DUE_MODE_AUTO_CHURN:
+      return absl::StrCat(
+          "auto-churn after ", handling.auto_churn_after_days(),
+          handling.auto_churn_after_days() == 1 ? " day" : " days");
+    default:
+      return "";
+  }
+}
+
+std::string FormatMoney(int64_t cents, absl::string_view currency) {
+  const char* sign = cents < 0 ? "-" : "";
+  const uint64_t magnitude = cents < 0 ? 0 - static_cast<uint64_t>(cents)
+                                       : static_cast<uint64_t>(cents);
+  std::string amount =
+      absl::StrFormat("%s%d.%02d", sign, magnitude / 100, magnitude % 100);
+  return currency.empty() ? amount : absl::StrCat(amount, " ", currency);
+}
+
+int64_t InvoiceAmountDue(const v1::Invoice& invoice) {
+  int64_t due = 0;
+  for (const v1::LineItem& item : invoice.line_items()) {
+    due += item.amount_in_cents();
+  }
+  return due;
+}
+
+int64_t InvoiceAmountPaid(const v1::Invoice& invoice) {
+  const int64_t due = InvoiceAmountDue(invoice);
+  int64_t paid = 0;
+  for (const v1::Transaction& transaction : invoice.transactions()) {
+    if (transaction.type() != v1::TRANSACTION_TYPE_PAYMENT ||
+        transaction.result() != v1::TRANSACTION_RESULT_SUCCESSFUL) {
+      continue;
+    }
+    paid += transaction.has_amount_in_cents() ? transaction.amount_in_cents()
+                                              : std::max<int64_t>(due, 0);
+  }
+  return paid;
+}
+
+}  // namespace recurrent::cli

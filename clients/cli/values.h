@@ -1,0 +1,54 @@
+// Conversions between recurrentctl's flag values and table cells and the
+// API's types: times, enums with friendly names, money.
+#ifndef RECURRENT_CLIENTS_CLI_VALUES_H_
+#define RECURRENT_CLIENTS_CLI_VALUES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "recurrent/v1/customer.pb.h"
+#include "recurrent/v1/invoice.pb.h"
+#include "recurrent/v1/source_settings.pb.h"
+
+namespace recurrent::cli {
+
+// Parses a date ("2025-03-01", midnight UTC), an RFC 3339 time
+// ("2025-03-01T10:30:00Z", "2025-03-01T10:30:00+02:00") or "now".
+// INVALID_ARGUMENT naming `flag` otherwise.
+absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(
+    absl::string_view flag, absl::string_view value);
+
+// "2025-03-01" for midnight UTC, "2025-03-01T10:30:00Z" otherwise, "" when
+// unset (zero).
+std::string FormatTime(const google::protobuf::Timestamp& time);
+
+// Accepts "past-due", "past_due", "PAST_DUE", "CUSTOMER_STATUS_PAST_DUE"
+// (any case) and likewise for lead, active, cancelled.
+absl::StatusOr<v1::CustomerStatus> ParseCustomerStatus(absl::string_view flag,
+                                                       absl::string_view value);
+
+// Friendly lower-case names: "past-due", "auto-churned", "subscription".
+// An unknown or unspecified value prints as "" (a "-" cell).
+std::string CustomerStatusName(v1::CustomerStatus status);
+std::string SubscriptionStatusName(v1::SubscriptionStatus status);
+std::string EventTypeName(v1::SubscriptionEventType type);
+std::string TransactionTypeName(v1::TransactionType type);
+std::string TransactionResultName(v1::TransactionResult result);
+
+// "keep" or "auto-churn after 14 days".
+std::string HandlingName(const v1::PastDueHandling& handling);
+
+// "49.00 EUR", "-5.10 USD".
+std::string FormatMoney(int64_t cents, absl::string_view currency);
+
+// An invoice's amount due (sum of its line items) and the amount paid by its
+// successful payments (a payment without an amount pays the amount due).
+int64_t InvoiceAmountDue(const v1::Invoice& invoice);
+int64_t InvoiceAmountPaid(const v1::Invoice& invoice);
+
+}  // namespace recurrent::cli
+
+#endif  // RECURRENT_CLIENTS_CLI_VALUES_H_
