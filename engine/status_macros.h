@@ -31,13 +31,13 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& status_or) {
 #define RECURRENT_CONCAT_INNER_(a, b) a##b
 #define RECURRENT_CONCAT_(a, b) RECURRENT_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                                         \
-  do {                                                                \
-    if (const absl::Status recurrent_status_ =                        \
-            ::recurrent::internal::AsStatus((expr));                  \
-        !recurrent_status_.ok()) {                                    \
-      return recurrent_status_;                                       \
-    }                                                                 \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    if (const absl::Status recurrent_status_ =       \
+            ::recurrent::internal::AsStatus((expr)); \
+        !recurrent_status_.ok()) {                   \
+      return recurrent_status_;                      \
+    }                                                \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

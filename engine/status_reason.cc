@@ -29,6 +29,19 @@ std::string FormatAmount(int64_t cents, absl::string_view currency) {
   return absl::StrCat(currency, " ", amount);
 }
 
+namespace {
+
+// "." or "; it auto-churns on … setting." to end a past-due sentence.
+std::string PastDueEnding(const StatusReason& reason) {
+  if (reason.auto_churns_at == absl::InfiniteFuture()) return ".";
+  return absl::StrFormat(
+      "; it auto-churns on %s under this source's %d-day "
+      "setting.",
+      FormatInstant(reason.auto_churns_at), reason.auto_churn_after_days);
+}
+
+}  // namespace
+
 std::string FormatStatusReason(const StatusReason& reason) {
   switch (reason.kind) {
     case ReasonKind::kNotStarted:
@@ -45,11 +58,12 @@ std::string FormatStatusReason(const StatusReason& reason) {
           "Past due since ", FormatInstant(reason.since), ": invoice ",
           reason.invoice_external_id, " (",
           FormatAmount(reason.amount_due_in_cents, reason.currency),
-          ") is not paid in full.");
+          ") is not paid in full", PastDueEnding(reason));
     case ReasonKind::kNotRenewed:
       return absl::StrCat("Past due since ", FormatInstant(reason.since),
                           ": the service period that ended ",
-                          FormatInstant(reason.detail), " was not renewed.");
+                          FormatInstant(reason.detail), " was not renewed",
+                          PastDueEnding(reason));
     case ReasonKind::kCancelled:
       return absl::StrCat("Cancelled on ", FormatInstant(reason.since),
                           " by an explicit cancellation.");

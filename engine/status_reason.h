@@ -35,13 +35,19 @@ struct StatusReason {
   absl::string_view invoice_external_id;
   absl::string_view currency;
   int64_t amount_due_in_cents = 0;
-  // kAutoChurned: the source setting X.
+  // kAutoChurned: the source setting X. kInvoiceUnpaid, kNotRenewed: the
+  // setting X when the stretch is bound to auto-churn.
   int auto_churn_after_days = 0;
+  // kInvoiceUnpaid, kNotRenewed: when the current past-due stretch
+  // auto-churns if no new facts arrive; InfiniteFuture if it does not.
+  absl::Time auto_churns_at = absl::InfiniteFuture();
 };
 
 // Returns the sentence for `reason`, for example
 //   "Past due since 2025-02-01: invoice INV-7 (EUR 49.00) is not paid in
 //   full."
+//   "Past due since 2025-02-01: invoice INV-7 (EUR 49.00) is not paid in
+//   full; it auto-churns on 2025-02-15 under this source's 14-day setting."
 //   "Automatically cancelled on 2025-02-15 after 14 days past due (source
 //   setting)."
 std::string FormatStatusReason(const StatusReason& reason);

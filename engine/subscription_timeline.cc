@@ -530,6 +530,18 @@ void SubscriptionTimeline::EvaluateAt(absl::Time t,
   reason.since = seg.since;
   reason.detail = seg.detail;
   reason.auto_churn_after_days = auto_churn_after_days_;
+  if (seg.status == SubscriptionStatus::kPastDue) {
+    // The stretch ends in an auto-churn if the first segment after it that
+    // is not past due is one.
+    for (const Segment* next = &seg + 1;
+         next != segments_.data() + segments_.size(); ++next) {
+      if (next->status == SubscriptionStatus::kPastDue) continue;
+      if (next->reason == ReasonKind::kAutoChurned) {
+        reason.auto_churns_at = next->from;
+      }
+      break;
+    }
+  }
   if (seg.invoice >= 0) {
     const OwnedInvoice& invoice = invoices_[seg.invoice];
     reason.invoice_external_id = invoice.external_id;

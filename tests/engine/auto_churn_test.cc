@@ -386,10 +386,12 @@ TEST(R6AutoChurnTest, ExceptionE_SameDayRenewalIntoNewPastDueHasNoEvent) {
   const SubscriptionEvaluation s = SubAt(timeline, Day(2025, 3, 1));
   EXPECT_EQ(s.status, kPastDue);
   EXPECT_EQ(s.past_due_since, Day(2025, 2, 1));  // unbroken (R5)
+  // The churn clock restarted at the renewal: Mar 1 + 28 days, which the
+  // reason announces.
   EXPECT_EQ(s.status_reason,
             "Past due since 2025-02-01: invoice INV-3 (EUR 49.00) is not "
-            "paid in full.");
-  // The churn clock restarted at the renewal: Mar 1 + 28 days.
+            "paid in full; it auto-churns on 2025-03-29 under this source's "
+            "28-day setting.");
   const SubscriptionEvaluation churned = SubAt(timeline, Day(2025, 3, 29));
   EXPECT_EQ(churned.status, kCancelled);
   EXPECT_EQ(churned.status_reason,

@@ -50,6 +50,12 @@ TEST(StatusReasonTest, EveryKind) {
   EXPECT_EQ(FormatStatusReason(r),
             "Past due since 2025-02-01: invoice INV-7 (EUR 49.00) is not paid "
             "in full.");
+  r.auto_churns_at = Day(2025, 2, 15);
+  r.auto_churn_after_days = 14;
+  EXPECT_EQ(FormatStatusReason(r),
+            "Past due since 2025-02-01: invoice INV-7 (EUR 49.00) is not paid "
+            "in full; it auto-churns on 2025-02-15 under this source's 14-day "
+            "setting.");
 
   r = StatusReason{};
   r.kind = ReasonKind::kNotRenewed;
@@ -58,6 +64,12 @@ TEST(StatusReasonTest, EveryKind) {
   EXPECT_EQ(FormatStatusReason(r),
             "Past due since 2025-01-20: the service period that ended "
             "2025-02-01 was not renewed.");
+  r.auto_churns_at = Day(2025, 2, 15);
+  r.auto_churn_after_days = 14;
+  EXPECT_EQ(FormatStatusReason(r),
+            "Past due since 2025-01-20: the service period that ended "
+            "2025-02-01 was not renewed; it auto-churns on 2025-02-15 under "
+            "this source's 14-day setting.");
 
   r = StatusReason{};
   r.kind = ReasonKind::kCancelled;

@@ -167,13 +167,21 @@ TEST_F(SubscriptionRulesTest, R6_WorkedExampleUnrelatedPaymentReactivates) {
   MoveToLater();
   MustImport(customer, Year2025(4, {2}));
 
-  EXPECT_EQ(StatusAt(customer, T("2025-02-14T23:59:59")),
-            v1::SUBSCRIPTION_STATUS_PAST_DUE);
+  const v1::Subscription past_due =
+      Subscription(customer, T("2025-02-14T23:59:59"));
+  EXPECT_EQ(past_due.status(), v1::SUBSCRIPTION_STATUS_PAST_DUE);
+  EXPECT_EQ(past_due.status_reason(),
+            "Past due since 2025-02-01: invoice sub-1-2025-02 (EUR 49.00) is "
+            "not paid in full; it auto-churns on 2025-02-15 under this "
+            "source's 14-day setting.");
   const v1::Subscription churned = Subscription(customer, T("2025-02-15"));
   EXPECT_EQ(churned.status(), v1::SUBSCRIPTION_STATUS_CANCELLED);
   EXPECT_TRUE(churned.auto_churned());
   EXPECT_EQ(churned.cancelled_at().seconds(),
             absl::ToUnixSeconds(T("2025-02-15")));
+  EXPECT_EQ(churned.status_reason(),
+            "Automatically cancelled on 2025-02-15 after 14 days past due "
+            "(source setting).");
   EXPECT_EQ(StatusAt(customer, T("2025-03-01")),
             v1::SUBSCRIPTION_STATUS_ACTIVE);
   EXPECT_THAT(
