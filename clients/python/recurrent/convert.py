@@ -107,6 +107,8 @@ class Record:
         return self._proto
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # e.g. _proto before __init__ (copy, pickle)
+            raise AttributeError(name)
         field = self._proto.DESCRIPTOR.fields_by_name.get(name)
         if field is None:
             raise AttributeError("%s has no field %r" % (self._proto.DESCRIPTOR.name, name))
@@ -122,6 +124,12 @@ class Record:
         return isinstance(other, Record) and self._proto == other._proto
 
     __hash__ = None
+
+    def __getstate__(self):
+        return self._proto
+
+    def __setstate__(self, proto):
+        object.__setattr__(self, "_proto", proto)
 
     def to_dict(self):
         """Every field (set or not) as plain Python values, nested."""
