@@ -72,7 +72,7 @@ int InvoicesImport(Session& session, const ParsedArgs& args) {
         path == "-" ? "stdin" : path,
         ": not invoices in the protobuf JSON mapping ({\"invoices\": [...]} "
         "or [...]): ",
-        parsed.ToString())));
+        std::string(parsed.message()))));
   }
   const std::string& customer = args.positional()[0];
   if (!request.customer_uuid().empty() && request.customer_uuid() != customer) {

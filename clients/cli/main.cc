@@ -241,8 +241,7 @@ int Run(const std::vector<std::string>& argv) {
       std::fputs(RootHelp(commands).c_str(), stdout);
       return kExitOk;
     }
-    std::fputs(RootHelp(commands).c_str(), stderr);
-    return Usage("missing command", "");
+    return Usage("missing command, e.g. \"customers list\"", "");
   }
   const Group* group = FindGroup(rest[0]);
   if (group == nullptr) {
@@ -261,7 +260,6 @@ int Run(const std::vector<std::string>& argv) {
       std::fputs(GroupHelp(*group, commands).c_str(), stdout);
       return kExitOk;
     }
-    std::fputs(GroupHelp(*group, commands).c_str(), stderr);
     return Usage(absl::StrCat("missing subcommand for \"", group->name, "\""),
                  group->name);
   } else {

@@ -59,7 +59,7 @@ std::string FormatTime(const google::protobuf::Timestamp& time) {
   if (time.nanos() == 0 && time.seconds() % 86400 == 0) {
     return absl::FormatTime("%Y-%m-%d", t, utc);
   }
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, utc);
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, utc);
 }
 
 absl::StatusOr<v1::CustomerStatus> ParseCustomerStatus(

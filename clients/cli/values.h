@@ -21,7 +21,8 @@ namespace recurrent::cli {
 absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(
     absl::string_view flag, absl::string_view value);
 
-// "2025-03-01" for midnight UTC, "2025-03-01T10:30:00Z" otherwise, "" when
+// "2025-03-01" for midnight UTC, "2025-03-01T10:30:00Z" otherwise (whole
+// seconds: tables are for people; --output=json is exact), "" when
 // unset (zero).
 std::string FormatTime(const google::protobuf::Timestamp& time);
 
