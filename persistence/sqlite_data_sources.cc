@@ -238,6 +238,10 @@ absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db) {
                  " JOIN settings_versions s ON s.data_source_id = d.id"
                  " AND s.version = (SELECT MAX(version) FROM settings_versions"
                  " WHERE data_source_id = d.id)"));
+  return ReadSettingsMap(stmt);
+}
+
+absl::StatusOr<engine::SettingsMap> ReadSettingsMap(Statement& stmt) {
   engine::SettingsMap settings;
   while (true) {
     ASSIGN_OR_RETURN(const bool row, stmt.Step());

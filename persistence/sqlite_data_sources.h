@@ -49,6 +49,10 @@ absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
 // The current settings of every source, as the engine takes them.
 absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db);
 
+// Reads every row of `stmt`, whose columns are (data source uuid,
+// past_due_mode code, auto_churn_after_days, applied_at), into a SettingsMap.
+absl::StatusOr<engine::SettingsMap> ReadSettingsMap(Statement& stmt);
+
 // Inserts `settings` (its version included) for the source `uuid`.
 absl::Status InsertSettingsVersion(Connection& db,
                                    const SourceSettings& settings);

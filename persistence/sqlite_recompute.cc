@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 #include "persistence/sqlite_codes.h"
+#include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_events.h"
 #include "persistence/sqlite_invoices.h"
 
@@ -49,16 +50,7 @@ absl::StatusOr<engine::SettingsMap> LoadSettings(Connection& db,
                  " UNION SELECT data_source_id FROM invoices"
                  " WHERE customer_id = ?1)"));
   stmt.BindInt64(1, customer_key);
-  engine::SettingsMap settings;
-  while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
-    if (!row) break;
-    engine::SourceSettings& source = settings[stmt.ColumnText(0)];
-    ASSIGN_OR_RETURN(source.mode, PastDueModeFromCode(stmt.ColumnInt64(1)));
-    source.auto_churn_after_days = static_cast<int>(stmt.ColumnInt64(2));
-    source.applied_at = stmt.ColumnTime(3);
-  }
-  return settings;
+  return ReadSettingsMap(stmt);
 }
 
 }  // namespace
