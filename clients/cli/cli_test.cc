@@ -1,0 +1,256 @@
+// Unit tests of recurrentctl's parts that need no server: the flag parser,
+// value conversions, tables and exit codes. tests/e2e/recurrentctl_test.sh
+// runs the whole client against a live server.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "clients/cli/args.h"
+#include "clients/cli/command.h"
+#include "clients/cli/table.h"
+#include "clients/cli/values.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace recurrent::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const std::vector<FlagSpec> kSpecs = {{"status", "STATUS", "Status."},
+                                      {"dry-run", "", "Dry run."},
+                                      {"output", "FORMAT", "Output."},
+                                      {"help", "", "Help."}};
+
+TEST(ParseArgsTest, ReadsBothValueFormsBooleansAndPositionals) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(
+      {"cus_1", "--status=past-due", "--output", "json", "--dry-run", "vip"},
+      kSpecs);
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->Get("status"), "past-due");
+  EXPECT_EQ(args->Get("output"), "json");
+  EXPECT_TRUE(args->GetBool("dry-run"));
+  EXPECT_FALSE(args->GetBool("help"));
+  EXPECT_FALSE(args->Has("help"));
+  EXPECT_THAT(args->positional(), ElementsAre("cus_1", "vip"));
+}
+
+TEST(ParseArgsTest, EmptyValueIsGiven) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs({"--status="}, kSpecs);
+  ASSERT_TRUE(args.ok());
+  EXPECT_TRUE(args->Has("status"));
+  EXPECT_EQ(args->Get("status", "fallback"), "");
+  EXPECT_EQ(args->Get("output", "table"), "table");
+}
+
+TEST(ParseArgsTest, BooleanTakesTrueOrFalseOnly) {
+  EXPECT_FALSE(ParseArgs({"--dry-run=false"}, kSpecs)->GetBool("dry-run"));
+  EXPECT_TRUE(ParseArgs({"--dry-run=yes"}, kSpecs)->GetBool("dry-run"));
+  absl::StatusOr<ParsedArgs> bad = ParseArgs({"--dry-run=maybe"}, kSpecs);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("--dry-run"));
+}
+
+TEST(ParseArgsTest, UnknownFlagAndMissingValueAreErrors) {
+  absl::StatusOr<ParsedArgs> unknown = ParseArgs({"--bogus=1"}, kSpecs);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "unknown flag --bogus");
+  absl::StatusOr<ParsedArgs> missing = ParseArgs({"--status"}, kSpecs);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("--status=STATUS"));
+  EXPECT_FALSE(ParseArgs({"-x"}, kSpecs).ok());
+}
+
+TEST(ParseArgsTest, ShortFormsDashAndDoubleDash) {
+  absl::StatusOr<ParsedArgs> args =
+      ParseArgs({"-h", "-ojson", "-", "--", "--status=x"}, kSpecs);
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->GetBool("help"));
+  EXPECT_EQ(args->Get("output"), "json");
+  EXPECT_FALSE(args->Has("status"));
+  EXPECT_THAT(args->positional(), ElementsAre("-", "--status=x"));
+  EXPECT_EQ(ParseArgs({"-o", "json"}, kSpecs)->Get("output"), "json");
+}
+
+TEST(ParseArgsTest, StopsAtTheFirstPositionalWhenAsked) {
+  size_t consumed = 0;
+  absl::StatusOr<ParsedArgs> args =
+      ParseArgs({"--output", "json", "customers", "list", "--status=x"}, kSpecs,
+                /*stop_at_positional=*/true, &consumed);
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(consumed, 2u);
+  EXPECT_EQ(args->Get("output"), "json");
+  EXPECT_TRUE(args->positional().empty());
+}
+
+TEST(ParseIntFlagTest, NamesTheFlag) {
+  EXPECT_EQ(*ParseIntFlag("limit", "12"), 12);
+  EXPECT_EQ(*ParseInt64Flag("amount-cents", "-500"), -500);
+  absl::StatusOr<int> bad = ParseIntFlag("limit", "ten");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("--limit"));
+}
+
+TEST(TimeTest, ParsesDatesAndRfc3339) {
+  absl::StatusOr<google::protobuf::Timestamp> day =
+      ParseTimeFlag("as-of", "2025-03-01");
+  ASSERT_TRUE(day.ok());
+  EXPECT_EQ(day->seconds(), 1740787200);  // 2025-03-01T00:00:00Z
+  auto offset = ParseTimeFlag("as-of", "2025-03-01T02:00:00+02:00");
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(offset->seconds(), 1740787200);
+  auto fraction = ParseTimeFlag("as-of", "2025-03-01T00:00:00.25Z");
+  ASSERT_TRUE(fraction.ok());
+  EXPECT_EQ(fraction->nanos(), 250000000);
+  EXPECT_TRUE(ParseTimeFlag("at", "now").ok());
+}
+
+TEST(TimeTest, RejectsOtherFormatsNamingTheFlag) {
+  for (const char* bad :
+       {"yesterday", "2025-3-1", "2025-03-01 10:00", "2025-02-30", ""}) {
+    absl::StatusOr<google::protobuf::Timestamp> time =
+        ParseTimeFlag("as-of", bad);
+    ASSERT_FALSE(time.ok()) << bad;
+    EXPECT_THAT(time.status().message(), HasSubstr("--as-of")) << bad;
+  }
+}
+
+TEST(TimeTest, FormatsMidnightAsADate) {
+  google::protobuf::Timestamp time;
+  EXPECT_EQ(FormatTime(time), "");
+  time.set_seconds(1740787200);
+  EXPECT_EQ(FormatTime(time), "2025-03-01");
+  time.set_seconds(1740787200 + 3600 + 61);
+  time.set_nanos(5);
+  EXPECT_EQ(FormatTime(time), "2025-03-01T01:01:01Z");
+}
+
+TEST(EnumTest, CustomerStatusAcceptsFriendlyAndProtoNames) {
+  for (const char* name : {"past-due", "past_due", "PAST_DUE",
+                           "CUSTOMER_STATUS_PAST_DUE", "Past-Due"}) {
+    absl::StatusOr<v1::CustomerStatus> status =
+        ParseCustomerStatus("status", name);
+    ASSERT_TRUE(status.ok()) << name;
+    EXPECT_EQ(*status, v1::CUSTOMER_STATUS_PAST_DUE) << name;
+  }
+  EXPECT_EQ(*ParseCustomerStatus("status", "lead"), v1::CUSTOMER_STATUS_LEAD);
+  EXPECT_EQ(*ParseCustomerStatus("status", "active"),
+            v1::CUSTOMER_STATUS_ACTIVE);
+  EXPECT_EQ(*ParseCustomerStatus("status", "canceled"),
+            v1::CUSTOMER_STATUS_CANCELLED);
+  EXPECT_FALSE(ParseCustomerStatus("status", "unspecified").ok());
+  EXPECT_FALSE(ParseCustomerStatus("status", "sleeping").ok());
+}
+
+TEST(EnumTest, FriendlyNames) {
+  EXPECT_EQ(CustomerStatusName(v1::CUSTOMER_STATUS_PAST_DUE), "past-due");
+  EXPECT_EQ(CustomerStatusName(v1::CUSTOMER_STATUS_UNSPECIFIED), "");
+  EXPECT_EQ(SubscriptionStatusName(v1::SUBSCRIPTION_STATUS_CANCELLED),
+            "cancelled");
+  EXPECT_EQ(EventTypeName(v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED),
+            "auto-churned");
+  EXPECT_EQ(TransactionTypeName(v1::TRANSACTION_TYPE_REFUND), "refund");
+  v1::PastDueHandling handling;
+  handling.set_mode(v1::PAST_DUE_MODE_AUTO_CHURN);
+  handling.set_auto_churn_after_days(1);
+  EXPECT_EQ(HandlingName(handling), "auto-churn after 1 day");
+  handling.set_auto_churn_after_days(14);
+  EXPECT_EQ(HandlingName(handling), "auto-churn after 14 days");
+  handling.set_mode(v1::PAST_DUE_MODE_KEEP);
+  EXPECT_EQ(HandlingName(handling), "keep");
+}
+
+TEST(MoneyTest, FormatsCents) {
+  EXPECT_EQ(FormatMoney(4900, "EUR"), "49.00 EUR");
+  EXPECT_EQ(FormatMoney(5, "USD"), "0.05 USD");
+  EXPECT_EQ(FormatMoney(-510, "USD"), "-5.10 USD");
+  EXPECT_EQ(FormatMoney(123456, ""), "1234.56");
+}
+
+TEST(MoneyTest, InvoiceAmounts) {
+  v1::Invoice invoice;
+  invoice.add_line_items()->set_amount_in_cents(4900);
+  invoice.add_line_items()->set_amount_in_cents(100);
+  EXPECT_EQ(InvoiceAmountDue(invoice), 5000);
+  EXPECT_EQ(InvoiceAmountPaid(invoice), 0);
+  v1::Transaction* partial = invoice.add_transactions();
+  partial->set_type(v1::TRANSACTION_TYPE_PAYMENT);
+  partial->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);
+  partial->set_amount_in_cents(1000);
+  v1::Transaction* failed = invoice.add_transactions();
+  failed->set_type(v1::TRANSACTION_TYPE_PAYMENT);
+  failed->set_result(v1::TRANSACTION_RESULT_FAILED);
+  v1::Transaction* refund = invoice.add_transactions();
+  refund->set_type(v1::TRANSACTION_TYPE_REFUND);
+  refund->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);
+  refund->set_amount_in_cents(1000);
+  EXPECT_EQ(InvoiceAmountPaid(invoice), 1000);
+  v1::Transaction* full = invoice.add_transactions();
+  full->set_type(v1::TRANSACTION_TYPE_PAYMENT);
+  full->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);  // no amount: all due
+  EXPECT_EQ(InvoiceAmountPaid(invoice), 6000);
+}
+
+std::string Printed(const Table& table) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  table.Print(out);
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  return text;
+}
+
+TEST(TableTest, AlignsColumnsAndMarksEmptyCells) {
+  Table table({"UUID", "NAME", "TAGS"});
+  table.AddRow({"cus_1", "Ada Lovelace", ""});
+  table.AddRow({"cus_22", "Bö", "vip"});
+  EXPECT_EQ(table.rows(), 2u);
+  EXPECT_EQ(Printed(table),
+            "UUID     NAME           TAGS\n"
+            "cus_1    Ada Lovelace   -\n"
+            "cus_22   Bö             vip\n");
+}
+
+TEST(TableTest, HeadersOnlyWhenEmpty) {
+  Table table({"UUID", "NAME"});
+  EXPECT_EQ(Printed(table), "UUID   NAME\n");
+}
+
+TEST(ExitCodeTest, OneCodePerClass) {
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::OK), 0);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::INVALID_ARGUMENT), 3);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::OUT_OF_RANGE), 3);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::NOT_FOUND), 4);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::ALREADY_EXISTS), 5);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::FAILED_PRECONDITION), 6);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNAVAILABLE), 7);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::DEADLINE_EXCEEDED), 7);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::RESOURCE_EXHAUSTED), 7);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::INTERNAL), 8);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNIMPLEMENTED), 8);
+}
+
+TEST(CommandsTest, EveryCommandHasHelpAndAnExample) {
+  std::vector<Command> all;
+  for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,
+                     SubscriptionCommands}) {
+    for (Command& command : list()) all.push_back(std::move(command));
+  }
+  EXPECT_EQ(all.size(), 24u);  // every RPC of recurrent.v1
+  for (const Command& command : all) {
+    EXPECT_FALSE(command.summary.empty()) << command.Path();
+    EXPECT_FALSE(command.examples.empty()) << command.Path();
+    EXPECT_NE(command.run, nullptr) << command.Path();
+    EXPECT_LE(command.min_args, command.max_args) << command.Path();
+    for (const std::string& example : command.examples) {
+      EXPECT_THAT(example, HasSubstr(command.Path())) << command.Path();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace recurrent::cli
