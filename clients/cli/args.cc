@@ -1,7 +1,5 @@
 #include "clients/cli/args.h"
 
-#include <limits>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"

@@ -6,6 +6,7 @@
 // the global --addr, --timeout, --output, --help), checks the positional
 // arguments, and runs it. Exit codes are documented in RootHelp() and
 // clients/cli/README.md.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
