@@ -22,6 +22,7 @@ inline constexpr absl::string_view kLineItemIdPrefix = "li_";
 inline constexpr absl::string_view kTransactionIdPrefix = "tr_";
 inline constexpr absl::string_view kSubscriptionIdPrefix = "sub_";
 inline constexpr absl::string_view kEventIdPrefix = "evt_";
+inline constexpr absl::string_view kApiKeyIdPrefix = "key_";
 
 // Number of random characters after the prefix.
 inline constexpr int kIdRandomChars = 20;

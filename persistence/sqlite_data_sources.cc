@@ -23,7 +23,7 @@ constexpr absl::string_view kSettingsColumns =
     "d.uuid, s.version, s.past_due_mode, s.auto_churn_after_days, "
     "s.applied_at, s.saved_at, s.customers_reprocessed, "
     "s.auto_churns_reversed, s.auto_churns_applied, "
-    "s.customers_status_changed";
+    "s.customers_status_changed, s.saved_by";
 
 absl::StatusOr<SourceSettings> ReadSettings(const Statement& stmt, int first) {
   SourceSettings settings;
@@ -39,6 +39,7 @@ absl::StatusOr<SourceSettings> ReadSettings(const Statement& stmt, int first) {
   settings.impact.auto_churns_reversed = stmt.ColumnInt64(first + 7);
   settings.impact.auto_churns_applied = stmt.ColumnInt64(first + 8);
   settings.impact.customers_status_changed = stmt.ColumnInt64(first + 9);
+  settings.saved_by = stmt.ColumnText(first + 10);
   return settings;
 }
 
@@ -261,8 +262,8 @@ absl::Status InsertSettingsVersion(Connection& db,
       db.Prepare("INSERT INTO settings_versions (data_source_id, version,"
                  " past_due_mode, auto_churn_after_days, applied_at, saved_at,"
                  " customers_reprocessed, auto_churns_reversed,"
-                 " auto_churns_applied, customers_status_changed)"
-                 " SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+                 " auto_churns_applied, customers_status_changed, saved_by)"
+                 " SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
                  " FROM data_sources WHERE uuid = ?1"));
   stmt.BindText(1, settings.data_source_uuid);
   stmt.BindInt64(2, settings.version);
@@ -274,6 +275,7 @@ absl::Status InsertSettingsVersion(Connection& db,
   stmt.BindInt64(8, settings.impact.auto_churns_reversed);
   stmt.BindInt64(9, settings.impact.auto_churns_applied);
   stmt.BindInt64(10, settings.impact.customers_status_changed);
+  stmt.BindText(11, settings.saved_by);
   RETURN_IF_ERROR(stmt.Run());
   if (db.Changes() != 1) return DataSourceNotFound(settings.data_source_uuid);
   return absl::OkStatus();

@@ -207,7 +207,35 @@ CREATE INDEX subscription_events_by_subscription
 CREATE INDEX subscriptions_by_source_customer
   ON subscriptions (data_source_id, customer_id);
 )sql"},
-    // Append new migrations here: {4, "...", R"sql(...)sql"},
+    {4, "API keys, who saved each settings version, audit log",
+     R"sql(
+-- API keys (persistence/api_key_store.h). The key itself is never stored:
+-- only its SHA-256, in lowercase hex.
+CREATE TABLE api_keys (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order
+  uuid           TEXT NOT NULL UNIQUE,
+  name           TEXT NOT NULL UNIQUE,
+  role           INTEGER NOT NULL,  -- 1 reader, 2 writer, 3 admin
+  secret_sha256  TEXT NOT NULL UNIQUE,
+  created_at     INTEGER NOT NULL,
+  revoked_at     INTEGER
+);
+
+-- The name of the API key that saved the version ('' if none).
+ALTER TABLE settings_versions ADD COLUMN saved_by TEXT NOT NULL DEFAULT '';
+
+-- Settings changes, reprocesses, deletes, merges and key management, with
+-- the key that made them. Append-only.
+CREATE TABLE audit_log (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  at        INTEGER NOT NULL,
+  key_uuid  TEXT NOT NULL,  -- '' when the server ran without keys
+  key_name  TEXT NOT NULL,
+  action    TEXT NOT NULL,  -- the RPC, e.g. "CustomerService.DeleteCustomer"
+  target    TEXT NOT NULL   -- the ids acted on, e.g. "cus_…" or "cus_… -> cus_…"
+);
+)sql"},
+    // Append new migrations here: {5, "...", R"sql(...)sql"},
 };
 
 }  // namespace

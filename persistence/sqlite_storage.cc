@@ -107,6 +107,7 @@ SourceSettings NextVersion(const SourceSettings& current,
   next.applied_at =
       absl::FromUnixMicros(absl::ToUnixMicros(decision.applied_at));
   next.saved_at = now;
+  next.saved_by = decision.saved_by;
   return next;
 }
 

@@ -85,6 +85,9 @@ struct SourceSettings {
   absl::Time applied_at;  // in force from this instant
   absl::Time saved_at;    // when this version was written
   SettingsImpact impact;  // what saving it did (zero for version 1)
+  // Who saved it: the API key name of the caller (NewSettings::saved_by);
+  // empty for version 1 and for changes made without authentication.
+  std::string saved_by;
 };
 
 struct DataSource {
@@ -291,6 +294,8 @@ class Storage {
   struct NewSettings {
     PastDueHandling past_due_handling;
     absl::Time applied_at;
+    // Recorded as the version's saved_by (an API key name; may be empty).
+    std::string saved_by;
   };
   using SettingsDecision =
       std::function<absl::StatusOr<std::optional<NewSettings>>(

@@ -286,4 +286,40 @@ void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out) {
   }
 }
 
+v1::ApiKeyRole ApiKeyRoleToProto(persistence::ApiKeyRole role) {
+  switch (role) {
+    case persistence::ApiKeyRole::kReader:
+      return v1::API_KEY_ROLE_READER;
+    case persistence::ApiKeyRole::kWriter:
+      return v1::API_KEY_ROLE_WRITER;
+    case persistence::ApiKeyRole::kAdmin:
+      return v1::API_KEY_ROLE_ADMIN;
+  }
+  return v1::API_KEY_ROLE_UNSPECIFIED;
+}
+
+std::optional<persistence::ApiKeyRole> ApiKeyRoleFromProto(
+    v1::ApiKeyRole role) {
+  switch (role) {
+    case v1::API_KEY_ROLE_READER:
+      return persistence::ApiKeyRole::kReader;
+    case v1::API_KEY_ROLE_WRITER:
+      return persistence::ApiKeyRole::kWriter;
+    case v1::API_KEY_ROLE_ADMIN:
+      return persistence::ApiKeyRole::kAdmin;
+    default:
+      return std::nullopt;
+  }
+}
+
+void ApiKeyToProto(const persistence::ApiKey& key, v1::ApiKey* out) {
+  out->set_uuid(key.uuid);
+  out->set_name(key.name);
+  out->set_role(ApiKeyRoleToProto(key.role));
+  *out->mutable_created_at() = TimeToProto(key.created_at);
+  if (key.revoked_at.has_value()) {
+    *out->mutable_revoked_at() = TimeToProto(*key.revoked_at);
+  }
+}
+
 }  // namespace recurrent

@@ -9,7 +9,9 @@
 #include "absl/time/time.h"
 #include "engine/evaluation.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "persistence/api_key_store.h"
 #include "persistence/storage.h"
+#include "recurrent/v1/api_key.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
@@ -28,6 +30,11 @@ void SettingsToProto(const persistence::SourceSettings& settings,
                      v1::SourceSettings* out);
 void ImpactToProto(const persistence::SettingsImpact& impact,
                    v1::SettingsImpact* out);
+
+// API keys (never their secrets or hashes).
+v1::ApiKeyRole ApiKeyRoleToProto(persistence::ApiKeyRole role);
+std::optional<persistence::ApiKeyRole> ApiKeyRoleFromProto(v1::ApiKeyRole role);
+void ApiKeyToProto(const persistence::ApiKey& key, v1::ApiKey* out);
 
 // Data sources.
 void DataSourceToProto(const persistence::DataSource& source,

@@ -13,7 +13,7 @@ namespace recurrent {
 grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
     grpc::CallbackServerContext* context,
     const v1::CreateCustomerRequest* request, v1::Customer* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     ASSIGN_OR_RETURN(persistence::Customer customer,
                      ParseCreateCustomer(*request));
     ASSIGN_OR_RETURN(persistence::Customer created,
@@ -26,7 +26,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
 grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
     grpc::CallbackServerContext* context, const v1::GetCustomerRequest* request,
     v1::Customer* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
     ASSIGN_OR_RETURN(
         absl::Time as_of,
@@ -46,7 +46,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
 grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
     grpc::CallbackServerContext* context,
     const v1::UpdateCustomerRequest* request, v1::Customer* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     ASSIGN_OR_RETURN(CustomerUpdate update, ParseUpdateCustomer(*request));
     ASSIGN_OR_RETURN(persistence::Customer updated,
                      env_.storage->UpdateCustomer(
@@ -65,17 +65,21 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::DeleteCustomer(
     grpc::CallbackServerContext* context,
     const v1::DeleteCustomerRequest* request,
     google::protobuf::Empty* response) {
-  return Dispatch(context, *env_.executor, [this, request] {
-    RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
-    return env_.storage->DeleteCustomer(request->uuid());
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin, [this, request](const Caller& caller) {
+        RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
+        RETURN_IF_ERROR(env_.storage->DeleteCustomer(request->uuid()));
+        env_.access->Audit(caller, "CustomerService.DeleteCustomer",
+                           request->uuid(), env_.clock->Now());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
     grpc::CallbackServerContext* context,
     const v1::ListCustomersRequest* request,
     v1::ListCustomersResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     ASSIGN_OR_RETURN(persistence::CustomerFilter filter,
                      ParseCustomerFilter(*request));
     ASSIGN_OR_RETURN(persistence::PageRequest page_request,
@@ -97,28 +101,35 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
 grpc::ServerUnaryReactor* CustomerServiceImpl::MergeCustomers(
     grpc::CallbackServerContext* context,
     const v1::MergeCustomersRequest* request, v1::Customer* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
-    RETURN_IF_ERROR(CheckId(request->from_customer_uuid(), kCustomerPrefix,
-                            "from_customer_uuid"));
-    RETURN_IF_ERROR(CheckId(request->into_customer_uuid(), kCustomerPrefix,
-                            "into_customer_uuid"));
-    if (request->from_customer_uuid() == request->into_customer_uuid()) {
-      return InvalidField("into_customer_uuid",
-                          "must differ from from_customer_uuid");
-    }
-    ASSIGN_OR_RETURN(persistence::Customer merged,
-                     env_.storage->MergeCustomers(request->from_customer_uuid(),
-                                                  request->into_customer_uuid(),
-                                                  env_.clock->Now()));
-    CustomerToProto(merged, response);
-    return absl::OkStatus();
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin,
+      [this, request, response](const Caller& caller) {
+        RETURN_IF_ERROR(CheckId(request->from_customer_uuid(), kCustomerPrefix,
+                                "from_customer_uuid"));
+        RETURN_IF_ERROR(CheckId(request->into_customer_uuid(), kCustomerPrefix,
+                                "into_customer_uuid"));
+        if (request->from_customer_uuid() == request->into_customer_uuid()) {
+          return InvalidField("into_customer_uuid",
+                              "must differ from from_customer_uuid");
+        }
+        const absl::Time now = env_.clock->Now();
+        ASSIGN_OR_RETURN(
+            persistence::Customer merged,
+            env_.storage->MergeCustomers(request->from_customer_uuid(),
+                                         request->into_customer_uuid(), now));
+        env_.access->Audit(caller, "CustomerService.MergeCustomers",
+                           absl::StrCat(request->from_customer_uuid(), " -> ",
+                                        request->into_customer_uuid()),
+                           now);
+        CustomerToProto(merged, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::AddCustomerTags(
     grpc::CallbackServerContext* context,
     const v1::AddCustomerTagsRequest* request, v1::Customer* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     RETURN_IF_ERROR(
         CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
     ASSIGN_OR_RETURN(std::vector<std::string> tags, ParseTags(request->tags()));
@@ -133,7 +144,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::AddCustomerTags(
 grpc::ServerUnaryReactor* CustomerServiceImpl::RemoveCustomerTags(
     grpc::CallbackServerContext* context,
     const v1::RemoveCustomerTagsRequest* request, v1::Customer* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     RETURN_IF_ERROR(
         CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
     ASSIGN_OR_RETURN(std::vector<std::string> tags, ParseTags(request->tags()));
@@ -174,7 +185,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
     grpc::CallbackServerContext* context,
     const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RETURN_IF_ERROR(
         CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
     ASSIGN_OR_RETURN(
@@ -194,7 +205,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
 grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
     grpc::CallbackServerContext* context,
     const v1::CancelSubscriptionRequest* request, v1::Subscription* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     const absl::Time now = env_.clock->Now();
     ASSIGN_OR_RETURN(Cancellation cancellation,
                      ParseCancelSubscription(*request, now));
@@ -237,7 +248,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptionEvents(
     grpc::CallbackServerContext* context,
     const v1::ListSubscriptionEventsRequest* request,
     v1::ListSubscriptionEventsResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     ASSIGN_OR_RETURN(EventQuery query,
                      ParseListSubscriptionEvents(*request, env_.clock->Now()));
     ASSIGN_OR_RETURN(

@@ -1,18 +1,24 @@
 // Dispatch: how every unary RPC handler runs.
 //
-// A handler returns immediately from gRPC's callback thread; its work runs on
-// our bounded Executor and finishes the call from there, with its
-// absl::Status converted by ToGrpcStatus (service/errors.h). A call whose
-// client has already gone (cancelled, or past its deadline) by the time a
-// thread picks it up is finished without doing the work.
+// A handler names the role its RPC needs; Dispatch checks the caller's API
+// key for it (AccessControl, service/access_control.h) on gRPC's callback
+// thread, before anything else happens, and finishes a refused call there.
+// An allowed call returns immediately; its work runs on our bounded
+// Executor and finishes the call from there, with its absl::Status
+// converted by ToGrpcStatus (service/errors.h). A call whose client has
+// already gone (cancelled, or past its deadline) by the time a thread picks
+// it up is finished without doing the work.
 #ifndef RECURRENT_SERVICE_DISPATCH_H_
 #define RECURRENT_SERVICE_DISPATCH_H_
 
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/storage.h"
+#include "service/access_control.h"
 #include "service/clock.h"
 #include "service/errors.h"
 #include "service/executor.h"
@@ -24,22 +30,36 @@ struct ServiceEnv {
   persistence::Storage* storage = nullptr;
   const Clock* clock = nullptr;
   Executor* executor = nullptr;
+  AccessControl* access = nullptr;
 };
 
-// Runs `work` (callable as `absl::Status()`) on `executor` and finishes the
-// call with its result.
+// Checks that the caller has `required`, then runs `work` on env.executor
+// and finishes the call with its result. `work` is callable as
+// `absl::Status()` or, when it needs to know who calls (to record it),
+// `absl::Status(const Caller&)`.
 template <typename Work>
 grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* context,
-                                   Executor& executor, Work work) {
+                                   const ServiceEnv& env, Role required,
+                                   Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller = env.access->Authorize(*context, required);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::Status scheduled =
-      executor.Schedule([context, reactor, work = std::move(work)]() mutable {
+      env.executor->Schedule([context, reactor, caller = *std::move(caller),
+                              work = std::move(work)]() mutable {
         if (context->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
                                        "call cancelled before it started"));
           return;
         }
-        reactor->Finish(ToGrpcStatus(work()));
+        if constexpr (std::is_invocable_v<Work&, const Caller&>) {
+          reactor->Finish(ToGrpcStatus(work(std::as_const(caller))));
+        } else {
+          reactor->Finish(ToGrpcStatus(work()));
+        }
       });
   if (!scheduled.ok()) reactor->Finish(ToGrpcStatus(scheduled));
   return reactor;

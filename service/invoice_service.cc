@@ -12,7 +12,7 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
     grpc::CallbackServerContext* context,
     const v1::ImportInvoicesRequest* request,
     v1::ImportInvoicesResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     ASSIGN_OR_RETURN(std::vector<persistence::Invoice> invoices,
                      ParseImportInvoices(*request));
     ASSIGN_OR_RETURN(std::vector<persistence::Invoice> stored,
@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
 grpc::ServerUnaryReactor* InvoiceServiceImpl::GetInvoice(
     grpc::CallbackServerContext* context, const v1::GetInvoiceRequest* request,
     v1::Invoice* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
     ASSIGN_OR_RETURN(persistence::Invoice invoice,
                      env_.storage->GetInvoice(request->uuid()));
@@ -41,7 +41,7 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ListInvoices(
     grpc::CallbackServerContext* context,
     const v1::ListInvoicesRequest* request,
     v1::ListInvoicesResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     ASSIGN_OR_RETURN(persistence::InvoiceFilter filter,
                      ParseInvoiceFilter(*request));
     ASSIGN_OR_RETURN(persistence::PageRequest page_request,
@@ -60,16 +60,21 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::DeleteInvoice(
     grpc::CallbackServerContext* context,
     const v1::DeleteInvoiceRequest* request,
     google::protobuf::Empty* response) {
-  return Dispatch(context, *env_.executor, [this, request] {
-    RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
-    return env_.storage->DeleteInvoice(request->uuid(), env_.clock->Now());
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin, [this, request](const Caller& caller) {
+        RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
+        const absl::Time now = env_.clock->Now();
+        RETURN_IF_ERROR(env_.storage->DeleteInvoice(request->uuid(), now));
+        env_.access->Audit(caller, "InvoiceService.DeleteInvoice",
+                           request->uuid(), now);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* InvoiceServiceImpl::AddTransaction(
     grpc::CallbackServerContext* context,
     const v1::AddTransactionRequest* request, v1::Transaction* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     ASSIGN_OR_RETURN(persistence::Transaction transaction,
                      ParseAddTransaction(*request));
     ASSIGN_OR_RETURN(

@@ -2,15 +2,23 @@
 //
 //   recurrentd --listen=127.0.0.1:50051 --db=./data/recurrent.db
 //
-// Wires flags, storage, clock and services together; logs one line when it
-// is ready; on SIGINT or SIGTERM it finishes in-flight calls, closes the
-// database and exits 0. It exits 1 with a one-line message on a bad flag, an
-// unusable database or an address it cannot listen on.
+// Wires flags, storage, keys, clock and services together; logs one line
+// when it is ready; on SIGINT or SIGTERM it finishes in-flight calls, closes
+// the database and exits 0. It exits 1 with a one-line message on a bad
+// flag, an unusable database or TLS file, an address it cannot listen on, or
+// a non-loopback address while no API key exists (without
+// --allow_unauthenticated).
+//
+//   recurrentd --db=./data/recurrent.db --create_api_key=ops:admin
+//
+// creates an API key, prints it on stdout and exits without serving (how the
+// first key of a server that is not on loopback is made).
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +27,14 @@
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "persistence/sqlite_api_key_store.h"
 #include "persistence/sqlite_storage.h"
+#include "service/access_control.h"
 #include "service/clock.h"
 #include "service/server.h"
+#include "service/tls_files.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on, host:port (port 0 picks a free one).");
@@ -36,6 +48,19 @@ ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
           "How often stored statuses are brought up to date as time passes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long in-flight calls may run after SIGINT/SIGTERM.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM server certificate (chain): serve TLS instead of plaintext. "
+          "Needs --tls_key.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate(s): require client certificates signed by one "
+          "of them (mutual TLS). Needs --tls_cert.");
+ABSL_FLAG(bool, allow_unauthenticated, false,
+          "While no API key exists, serve without authentication even on an "
+          "address that is not loopback.");
+ABSL_FLAG(std::string, create_api_key, "",
+          "NAME:ROLE (ROLE reader, writer or admin): create an API key in "
+          "--db, print it once on stdout, and exit without serving.");
 
 namespace recurrent {
 namespace {
@@ -43,6 +68,46 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "recurrentd: %s\n", message.c_str());
   return 1;
+}
+
+// --create_api_key=NAME:ROLE: creates the key and prints it.
+int CreateApiKey(const std::string& spec,
+                 persistence::SqliteApiKeyStore& keys) {
+  std::vector<std::string> parts = absl::StrSplit(spec, ':');
+  std::optional<Role> role;
+  if (parts.size() == 2) {
+    for (Role r : {Role::kReader, Role::kWriter, Role::kAdmin}) {
+      if (parts[1] == RoleName(r)) role = r;
+    }
+  }
+  if (!role.has_value() || parts[0].empty()) {
+    return Fail(
+        absl::StrCat("--create_api_key must be NAME:ROLE with ROLE "
+                     "reader, writer or admin, got \"",
+                     spec, "\""));
+  }
+  absl::StatusOr<std::unique_ptr<AccessControl>> access =
+      AccessControl::Create(&keys);
+  if (!access.ok()) return Fail(std::string(access.status().message()));
+  RealClock clock;
+  absl::StatusOr<CreatedKey> created =
+      (*access)->CreateKey(parts[0], *role, clock.Now());
+  if (!created.ok()) {
+    return Fail(
+        absl::StrCat("cannot create API key: ", created.status().message()));
+  }
+  (*access)->Audit(Caller{}, "recurrentd --create_api_key",
+                   absl::StrCat(created->key.uuid, " \"", created->key.name,
+                                "\" ", RoleName(created->key.role)),
+                   clock.Now());
+  std::printf("%s\n", created->secret.c_str());
+  std::fprintf(stderr,
+               "recurrentd: created API key %s \"%s\" (%s); it is printed "
+               "once above and cannot be shown again. A running server "
+               "sees it after a restart.\n",
+               created->key.uuid.c_str(), created->key.name.c_str(),
+               std::string(RoleName(created->key.role)).c_str());
+  return 0;
 }
 
 int Run(int argc, char** argv) {
@@ -64,6 +129,22 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
   }
+  const std::string tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string tls_key = absl::GetFlag(FLAGS_tls_key);
+  const std::string tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  if (tls_cert.empty() != tls_key.empty()) {
+    return Fail("--tls_cert and --tls_key go together");
+  }
+  if (!tls_client_ca.empty() && tls_cert.empty()) {
+    return Fail("--tls_client_ca needs --tls_cert and --tls_key");
+  }
+  std::optional<TlsOptions> tls;
+  if (!tls_cert.empty()) {
+    absl::StatusOr<TlsOptions> loaded =
+        LoadTlsFiles(tls_cert, tls_key, tls_client_ca);
+    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+    tls = *std::move(loaded);
+  }
 
   // Signals are taken synchronously by this thread (sigwait below); every
   // thread started from here on inherits the blocked mask.
@@ -83,19 +164,35 @@ int Run(int argc, char** argv) {
     return Fail(
         absl::StrCat("cannot open database: ", storage.status().message()));
   }
+  absl::StatusOr<std::unique_ptr<persistence::SqliteApiKeyStore>> keys =
+      persistence::SqliteApiKeyStore::Open(storage_options.path);
+  if (!keys.ok()) {
+    return Fail(
+        absl::StrCat("cannot open database: ", keys.status().message()));
+  }
+  if (const std::string spec = absl::GetFlag(FLAGS_create_api_key);
+      !spec.empty()) {
+    return CreateApiKey(spec, **keys);
+  }
 
   RealClock clock;
   ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
+  server_options.tls = tls;
+  server_options.allow_unauthenticated =
+      absl::GetFlag(FLAGS_allow_unauthenticated);
   absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(server_options, storage->get(), &clock);
+      Server::Start(server_options, storage->get(), &clock, keys->get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
-  std::printf("recurrentd: serving on port %d (listen %s, db %s)\n",
+  std::printf("recurrentd: serving on port %d (listen %s, db %s%s)\n",
               (*server)->port(), server_options.listen_address.c_str(),
-              storage_options.path.c_str());
+              storage_options.path.c_str(),
+              !tls.has_value()         ? ""
+              : tls->client_ca.empty() ? ", TLS"
+                                       : ", mutual TLS");
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -105,6 +202,7 @@ int Run(int argc, char** argv) {
   std::fflush(stdout);
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   server->reset();
+  keys->reset();
   storage->reset();  // closes the database
   std::printf("recurrentd: stopped\n");
   return 0;

@@ -16,7 +16,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "persistence/api_key_store.h"
 #include "persistence/storage.h"
+#include "recurrent/v1/api_key.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
@@ -28,6 +30,7 @@ inline constexpr absl::string_view kDataSourcePrefix = "ds_";
 inline constexpr absl::string_view kCustomerPrefix = "cus_";
 inline constexpr absl::string_view kInvoicePrefix = "inv_";
 inline constexpr absl::string_view kSubscriptionPrefix = "sub_";
+inline constexpr absl::string_view kApiKeyPrefix = "key_";
 
 // The derived tag of rule R8; users cannot set it.
 inline constexpr absl::string_view kAutoChurnedTag =
@@ -131,6 +134,17 @@ absl::StatusOr<persistence::Transaction> ParseAddTransaction(
 
 absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
     const v1::ListInvoicesRequest& request);
+
+// ---- ApiKeyService (service/api_key_requests.cc) ----
+
+struct NewApiKey {
+  std::string name;
+  persistence::ApiKeyRole role = persistence::ApiKeyRole::kReader;
+};
+// `name`: 1..100 characters of letters, digits, '-', '_', '.', '@';
+// `role`: specified.
+absl::StatusOr<NewApiKey> ParseCreateApiKey(
+    const v1::CreateApiKeyRequest& request);
 
 }  // namespace recurrent
 

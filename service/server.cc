@@ -1,8 +1,17 @@
 #include "service/server.h"
 
-#include <chrono>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -14,15 +23,62 @@ constexpr const char* kServiceNames[] = {
     "recurrent.v1.SourceSettingsService",
     "recurrent.v1.CustomerService",
     "recurrent.v1.InvoiceService",
+    "recurrent.v1.ApiKeyService",
 };
 
 ServiceEnv MakeEnv(persistence::Storage* storage, const Clock* clock,
-                   Executor* executor) {
+                   Executor* executor, AccessControl* access) {
   ServiceEnv env;
   env.storage = storage;
   env.clock = clock;
   env.executor = executor;
+  env.access = access;
   return env;
+}
+
+std::shared_ptr<grpc::ServerCredentials> Credentials(
+    const std::optional<TlsOptions>& tls) {
+  if (!tls.has_value()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      tls->client_ca.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls->client_ca;
+  ssl.pem_key_cert_pairs.push_back({tls->private_key, tls->cert_chain});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Refuses to serve without authentication off loopback (see Start), and an
+// address that is not host:port.
+absl::Status CheckAuthenticationPolicy(const ServerOptions& options,
+                                       const AccessControl& access) {
+  if (!HostOf(options.listen_address).has_value()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address,
+                     ": the address is invalid (expected host:port)"));
+  }
+  if (access.HasKeys()) return absl::OkStatus();
+  if (IsLoopbackAddress(options.listen_address)) {
+    std::fprintf(stderr,
+                 "recurrentd: warning: no API key exists, so every call is "
+                 "allowed without one (only on a loopback address); create "
+                 "one with 'recurrentctl keys create --name=NAME "
+                 "--role=admin'\n");
+    return absl::OkStatus();
+  }
+  if (!options.allow_unauthenticated) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve on ", options.listen_address,
+        " without authentication: no API key exists; create one with "
+        "'recurrentd --db=... --create_api_key=NAME:admin' or pass "
+        "--allow_unauthenticated"));
+  }
+  std::fprintf(stderr,
+               "recurrentd: warning: no API key exists and "
+               "--allow_unauthenticated is set: anyone who can reach %s may "
+               "call every method\n",
+               options.listen_address.c_str());
+  return absl::OkStatus();
 }
 
 void SetServing(grpc::Server& server, bool serving) {
@@ -36,30 +92,77 @@ void SetServing(grpc::Server& server, bool serving) {
 
 }  // namespace
 
+std::optional<absl::string_view> HostOf(absl::string_view listen_address) {
+  absl::string_view host;
+  absl::string_view port;
+  if (absl::StartsWith(listen_address, "[")) {
+    const size_t end = listen_address.find("]:");
+    if (end == absl::string_view::npos) return std::nullopt;
+    host = listen_address.substr(1, end - 1);
+    port = listen_address.substr(end + 2);
+  } else {
+    const size_t colon = listen_address.rfind(':');
+    if (colon == absl::string_view::npos) return std::nullopt;
+    host = listen_address.substr(0, colon);
+    port = listen_address.substr(colon + 1);
+  }
+  int number = 0;
+  if (host.empty() || !absl::SimpleAtoi(port, &number) || number < 0 ||
+      number > 65535) {
+    return std::nullopt;
+  }
+  return host;
+}
+
+bool IsLoopbackAddress(absl::string_view listen_address) {
+  std::optional<absl::string_view> host = HostOf(listen_address);
+  if (!host.has_value()) return false;
+  if (*host == "localhost") return true;
+  const std::string text(*host);
+  in_addr v4;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    // ::ffff:127.x.y.z
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 Server::Server(const ServerOptions& options, persistence::Storage* storage,
-               const Clock* clock)
-    : executor_(
+               const Clock* clock, std::unique_ptr<AccessControl> access)
+    : access_(std::move(access)),
+      executor_(
           Executor::Options{options.worker_threads, options.max_queued_calls}),
-      source_settings_service_(MakeEnv(storage, clock, &executor_)),
-      customer_service_(MakeEnv(storage, clock, &executor_)),
-      invoice_service_(MakeEnv(storage, clock, &executor_)),
+      source_settings_service_(
+          MakeEnv(storage, clock, &executor_, access_.get())),
+      customer_service_(MakeEnv(storage, clock, &executor_, access_.get())),
+      invoice_service_(MakeEnv(storage, clock, &executor_, access_.get())),
+      api_key_service_(MakeEnv(storage, clock, &executor_, access_.get())),
       reevaluator_(storage, clock,
                    Reevaluator::Options{options.reevaluate_interval}) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, persistence::Storage* storage,
-    const Clock* clock) {
+    const Clock* clock, persistence::ApiKeyStore* keys) {
+  ASSIGN_OR_RETURN(std::unique_ptr<AccessControl> access,
+                   AccessControl::Create(keys));
+  RETURN_IF_ERROR(CheckAuthenticationPolicy(options, *access));
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health proto's descriptor into the generated pool so that
   // reflection can describe grpc.health.v1.Health (see health.proto).
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<Server> server(new Server(options, storage, clock));
+  std::unique_ptr<Server> server(
+      new Server(options, storage, clock, std::move(access)));
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(options.listen_address, Credentials(options.tls),
+                           &selected_port);
   // gRPC sets SO_REUSEPORT by default, which would let a second server bind a
   // busy port silently; a busy port must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -68,12 +171,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->source_settings_service_);
   builder.RegisterService(&server->customer_service_);
   builder.RegisterService(&server->invoice_service_);
+  builder.RegisterService(&server->api_key_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || selected_port == 0) {
     server->shut_down_ = true;
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen_address,
-                     ": the address is invalid or already in use"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen_address,
+        options.tls.has_value()
+            ? ": the address is invalid or already in use, or the TLS "
+              "certificate, key or client CA is unusable"
+            : ": the address is invalid or already in use"));
   }
   server->port_ = selected_port;
   if (options.reevaluate_interval > absl::ZeroDuration()) {

@@ -1,5 +1,7 @@
-// Server: the gRPC server of Recurrent, with its three services, server
-// reflection and the standard health service.
+// Server: the gRPC server of Recurrent, with its four services, server
+// reflection and the standard health service, over plaintext or TLS, with
+// API keys checked on every call of our services (service/access_control.h;
+// health and reflection need no key).
 //
 // Used by the recurrentd binary and by tests, which start it on an ephemeral
 // port ("127.0.0.1:0").
@@ -8,12 +10,17 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "persistence/api_key_store.h"
 #include "persistence/storage.h"
+#include "service/access_control.h"
+#include "service/api_key_service.h"
 #include "service/clock.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
@@ -22,6 +29,15 @@
 #include "service/source_settings_service.h"
 
 namespace recurrent {
+
+// PEM contents (not paths) of the server's TLS material.
+struct TlsOptions {
+  std::string cert_chain;  // the server certificate (and intermediates)
+  std::string private_key;
+  // If set, clients must present a certificate signed by one of these CAs
+  // (mutual TLS).
+  std::string client_ca;
+};
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port()).
@@ -35,17 +51,35 @@ struct ServerOptions {
   // How often stored statuses are brought up to date (Reevaluator); zero
   // turns the background re-evaluation off (tests drive it by hand).
   absl::Duration reevaluate_interval = absl::Seconds(1);
+  // TLS instead of plaintext when set.
+  std::optional<TlsOptions> tls;
+  // While no API key exists, serve without authentication even on an
+  // address that is not loopback (otherwise Start refuses).
+  bool allow_unauthenticated = false;
 };
+
+// The host of `listen_address` ("host:port" or "[v6]:port"), or nullopt if
+// it is not of that form.
+std::optional<absl::string_view> HostOf(absl::string_view listen_address);
+
+// True if `listen_address` ("host:port") names a loopback host: 127.0.0.0/8,
+// ::1 or "localhost".
+bool IsLoopbackAddress(absl::string_view listen_address);
 
 // Thread-safe.
 class Server {
  public:
-  // Starts serving. `storage` and `clock` are not owned and must outlive the
-  // server. Fails with kUnavailable if the address cannot be bound (in use or
-  // invalid).
+  // Starts serving. `storage`, `clock` and `keys` are not owned and must
+  // outlive the server; without `keys` no API key exists or can be created.
+  // While no key exists (AccessControl::HasKeys) every call is allowed: on a
+  // loopback address a warning is logged; on any other address Start fails
+  // with kFailedPrecondition unless options.allow_unauthenticated. Fails
+  // with kUnavailable if the address cannot be bound (in use or invalid) or
+  // the TLS material is unusable, and with what the key store returns if the
+  // keys cannot be loaded.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options, persistence::Storage* storage,
-      const Clock* clock);
+      const Clock* clock, persistence::ApiKeyStore* keys = nullptr);
 
   // Shuts down with a short grace period if Shutdown was not called.
   ~Server();
@@ -59,6 +93,9 @@ class Server {
   // The background re-evaluator (also usable by hand in tests).
   Reevaluator& reevaluator() { return reevaluator_; }
 
+  // The API keys in force.
+  AccessControl& access() { return *access_; }
+
   // Reports NOT_SERVING, stops accepting calls, lets in-flight calls finish
   // for up to `grace` (cancelling the rest), then stops the workers and the
   // re-evaluator.
@@ -67,14 +104,17 @@ class Server {
 
  private:
   Server(const ServerOptions& options, persistence::Storage* storage,
-         const Clock* clock);
+         const Clock* clock, std::unique_ptr<AccessControl> access);
 
   // Declaration order is destruction order in reverse: the gRPC server goes
-  // first, then the services, then the executor their calls run on.
+  // first, then the services, then the executor their calls run on and the
+  // access control they check.
+  const std::unique_ptr<AccessControl> access_;
   Executor executor_;
   SourceSettingsServiceImpl source_settings_service_;
   CustomerServiceImpl customer_service_;
   InvoiceServiceImpl invoice_service_;
+  ApiKeyServiceImpl api_key_service_;
   Reevaluator reevaluator_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 #include "service/convert.h"
 #include "service/requests.h"
@@ -11,20 +12,25 @@ namespace recurrent {
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::CreateDataSource(
     grpc::CallbackServerContext* context,
     const v1::CreateDataSourceRequest* request, v1::DataSource* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
-    ASSIGN_OR_RETURN(NewDataSource source, ParseCreateDataSource(*request));
-    ASSIGN_OR_RETURN(persistence::DataSource created,
-                     env_.storage->CreateDataSource(source.name, source.system,
-                                                    env_.clock->Now()));
-    DataSourceToProto(created, response);
-    return absl::OkStatus();
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin,
+      [this, request, response](const Caller& caller) {
+        ASSIGN_OR_RETURN(NewDataSource source, ParseCreateDataSource(*request));
+        const absl::Time now = env_.clock->Now();
+        ASSIGN_OR_RETURN(
+            persistence::DataSource created,
+            env_.storage->CreateDataSource(source.name, source.system, now));
+        env_.access->Audit(caller, "SourceSettingsService.CreateDataSource",
+                           created.uuid, now);
+        DataSourceToProto(created, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetDataSource(
     grpc::CallbackServerContext* context,
     const v1::GetDataSourceRequest* request, v1::DataSource* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
     ASSIGN_OR_RETURN(persistence::DataSource source,
                      env_.storage->GetDataSource(request->uuid()));
@@ -37,7 +43,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListDataSources(
     grpc::CallbackServerContext* context,
     const v1::ListDataSourcesRequest* request,
     v1::ListDataSourcesResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     ASSIGN_OR_RETURN(persistence::PageRequest page_request,
                      ParsePage(request->page_size(), request->page_token()));
     ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> page,
@@ -54,16 +60,21 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::DeleteDataSource(
     grpc::CallbackServerContext* context,
     const v1::DeleteDataSourceRequest* request,
     google::protobuf::Empty* response) {
-  return Dispatch(context, *env_.executor, [this, request] {
-    RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
-    return env_.storage->DeleteDataSource(request->uuid(), env_.clock->Now());
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin, [this, request](const Caller& caller) {
+        RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
+        const absl::Time now = env_.clock->Now();
+        RETURN_IF_ERROR(env_.storage->DeleteDataSource(request->uuid(), now));
+        env_.access->Audit(caller, "SourceSettingsService.DeleteDataSource",
+                           request->uuid(), now);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetSettings(
     grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
     v1::SourceSettings* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
                             "data_source_uuid"));
     ASSIGN_OR_RETURN(persistence::SourceSettings settings,
@@ -77,35 +88,47 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
     grpc::CallbackServerContext* context,
     const v1::UpdateSettingsRequest* request,
     v1::UpdateSettingsResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
-    const absl::Time now = env_.clock->Now();
-    ASSIGN_OR_RETURN(SettingsChange change, ParseUpdateSettings(*request, now));
-    auto decide = [&](const persistence::SourceSettings& current)
-        -> absl::StatusOr<std::optional<persistence::Storage::NewSettings>> {
-      // Saving what is already in force without a new effective_at changes
-      // nothing (a dry run of it previews exactly that).
-      if (current.past_due_handling == change.past_due_handling &&
-          !change.effective_at) {
-        return std::nullopt;
-      }
-      return persistence::Storage::NewSettings{
-          change.past_due_handling, change.effective_at.value_or(now)};
-    };
-    ASSIGN_OR_RETURN(persistence::Storage::SettingsUpdate update,
-                     env_.storage->UpdateSettings(request->data_source_uuid(),
-                                                  decide, change.dry_run, now));
-    SettingsToProto(update.settings, response->mutable_settings());
-    ImpactToProto(update.impact, response->mutable_impact());
-    response->set_applied(update.applied);
-    return absl::OkStatus();
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin,
+      [this, request, response](const Caller& caller) {
+        const absl::Time now = env_.clock->Now();
+        ASSIGN_OR_RETURN(SettingsChange change,
+                         ParseUpdateSettings(*request, now));
+        auto decide = [&](const persistence::SourceSettings& current)
+            -> absl::StatusOr<
+                std::optional<persistence::Storage::NewSettings>> {
+          // Saving what is already in force without a new effective_at changes
+          // nothing (a dry run of it previews exactly that).
+          if (current.past_due_handling == change.past_due_handling &&
+              !change.effective_at) {
+            return std::nullopt;
+          }
+          return persistence::Storage::NewSettings{
+              change.past_due_handling, change.effective_at.value_or(now),
+              caller.key_name};
+        };
+        ASSIGN_OR_RETURN(
+            persistence::Storage::SettingsUpdate update,
+            env_.storage->UpdateSettings(request->data_source_uuid(), decide,
+                                         change.dry_run, now));
+        if (update.applied) {
+          env_.access->Audit(caller, "SourceSettingsService.UpdateSettings",
+                             absl::StrCat(request->data_source_uuid(),
+                                          " version ", update.settings.version),
+                             now);
+        }
+        SettingsToProto(update.settings, response->mutable_settings());
+        ImpactToProto(update.impact, response->mutable_impact());
+        response->set_applied(update.applied);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListSettingsHistory(
     grpc::CallbackServerContext* context,
     const v1::ListSettingsHistoryRequest* request,
     v1::ListSettingsHistoryResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
                             "data_source_uuid"));
     ASSIGN_OR_RETURN(
@@ -116,6 +139,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListSettingsHistory(
       SettingsToProto(version, out->mutable_settings());
       *out->mutable_saved_at() = TimeToProto(version.saved_at);
       ImpactToProto(version.impact, out->mutable_impact());
+      out->set_saved_by(version.saved_by);
     }
     return absl::OkStatus();
   });
@@ -125,15 +149,20 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
     grpc::CallbackServerContext* context,
     const v1::ReprocessDataSourceRequest* request,
     v1::ReprocessDataSourceResponse* response) {
-  return Dispatch(context, *env_.executor, [this, request, response] {
-    RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
-                            "data_source_uuid"));
-    ASSIGN_OR_RETURN(persistence::SettingsImpact impact,
-                     env_.storage->ReprocessDataSource(
-                         request->data_source_uuid(), env_.clock->Now()));
-    ImpactToProto(impact, response->mutable_impact());
-    return absl::OkStatus();
-  });
+  return Dispatch(
+      context, env_, Role::kAdmin,
+      [this, request, response](const Caller& caller) {
+        RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
+                                "data_source_uuid"));
+        const absl::Time now = env_.clock->Now();
+        ASSIGN_OR_RETURN(persistence::SettingsImpact impact,
+                         env_.storage->ReprocessDataSource(
+                             request->data_source_uuid(), now));
+        env_.access->Audit(caller, "SourceSettingsService.ReprocessDataSource",
+                           request->data_source_uuid(), now);
+        ImpactToProto(impact, response->mutable_impact());
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace recurrent

@@ -231,6 +231,8 @@ TEST(ExitCodeTest, OneCodePerClass) {
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::DEADLINE_EXCEEDED), 7);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::RESOURCE_EXHAUSTED), 7);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::INTERNAL), 8);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNAUTHENTICATED), 9);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::PERMISSION_DENIED), 9);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNIMPLEMENTED), 8);
 }
 

@@ -18,6 +18,16 @@ std::string OneLine(absl::string_view text) {
   return absl::StrReplaceAll(text, {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
 }
 
+std::shared_ptr<grpc::ChannelCredentials> Credentials(
+    const std::optional<TlsFiles>& tls) {
+  if (!tls.has_value()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls->ca;
+  ssl.pem_cert_chain = tls->cert;
+  ssl.pem_private_key = tls->key;
+  return grpc::SslCredentials(ssl);
+}
+
 }  // namespace
 
 int ExitCodeFor(grpc::StatusCode code) {
@@ -38,6 +48,9 @@ int ExitCodeFor(grpc::StatusCode code) {
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
     case grpc::StatusCode::ABORTED:
       return kExitUnavailable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitAuth;
     default:
       return kExitOtherError;
   }
@@ -46,11 +59,11 @@ int ExitCodeFor(grpc::StatusCode code) {
 Session::Session(GlobalOptions options, std::string command_path)
     : options_(std::move(options)),
       command_path_(std::move(command_path)),
-      channel_(grpc::CreateChannel(options_.addr,
-                                   grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(options_.addr, Credentials(options_.tls))),
       sources_(v1::SourceSettingsService::NewStub(channel_)),
       customers_(v1::CustomerService::NewStub(channel_)),
-      invoices_(v1::InvoiceService::NewStub(channel_)) {}
+      invoices_(v1::InvoiceService::NewStub(channel_)),
+      keys_(v1::ApiKeyService::NewStub(channel_)) {}
 
 int Session::RpcFailed(const grpc::Status& status) {
   // gRPC and Abseil share the canonical codes and their names.

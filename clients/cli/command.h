@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "clients/cli/args.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
+#include "recurrent/v1/api_key.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
 #include "recurrent/v1/source_settings.grpc.pb.h"
@@ -40,17 +42,32 @@ inline constexpr int kExitFailedPrecondition = 6;
 inline constexpr int kExitUnavailable = 7;
 // Any other gRPC error (INTERNAL, UNIMPLEMENTED, UNKNOWN, ...).
 inline constexpr int kExitOtherError = 8;
+// UNAUTHENTICATED (no, unknown or revoked API key) or PERMISSION_DENIED (the
+// key's role is too low).
+inline constexpr int kExitAuth = 9;
 
 // The exit code for a failed call with `code`.
 int ExitCodeFor(grpc::StatusCode code);
 
 enum class OutputFormat { kTable, kJson };
 
-// Options shared by every command (--addr, --timeout, --output).
+// PEM contents for a TLS channel (--tls-ca, --tls-cert, --tls-key).
+struct TlsFiles {
+  std::string ca;    // empty: the system's roots
+  std::string cert;  // client certificate for mutual TLS; empty: none
+  std::string key;   // its private key
+};
+
+// Options shared by every command (--addr, --timeout, --output, --api-key,
+// --tls-*).
 struct GlobalOptions {
   std::string addr = "127.0.0.1:50051";
   absl::Duration timeout = absl::Seconds(30);
   OutputFormat output = OutputFormat::kTable;
+  // Sent as "authorization: Bearer <api_key>" when not empty.
+  std::string api_key;
+  // TLS instead of plaintext when set.
+  std::optional<TlsFiles> tls;
 };
 
 // What one command invocation works with: the stubs, the options, and the
@@ -65,16 +82,21 @@ class Session {
   v1::SourceSettingsService::Stub& sources() { return *sources_; }
   v1::CustomerService::Stub& customers() { return *customers_; }
   v1::InvoiceService::Stub& invoices() { return *invoices_; }
+  v1::ApiKeyService::Stub& keys() { return *keys_; }
 
   bool json() const { return options_.output == OutputFormat::kJson; }
 
-  // Runs one RPC: `call(context)` with the --timeout deadline. Returns 0 on
-  // success; otherwise prints the error line and returns its exit code.
+  // Runs one RPC: `call(context)` with the --timeout deadline and the API
+  // key. Returns 0 on success; otherwise prints the error line and returns
+  // its exit code.
   template <typename Call>
   int Rpc(Call&& call) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          absl::ToChronoMilliseconds(options_.timeout));
+    if (!options_.api_key.empty()) {
+      context.AddMetadata("authorization", "Bearer " + options_.api_key);
+    }
     grpc::Status status = call(&context);
     return status.ok() ? kExitOk : RpcFailed(status);
   }
@@ -98,6 +120,7 @@ class Session {
   std::unique_ptr<v1::SourceSettingsService::Stub> sources_;
   std::unique_ptr<v1::CustomerService::Stub> customers_;
   std::unique_ptr<v1::InvoiceService::Stub> invoices_;
+  std::unique_ptr<v1::ApiKeyService::Stub> keys_;
 };
 
 // One subcommand: "recurrentctl GROUP VERB ARGS... FLAGS".
@@ -123,6 +146,7 @@ std::vector<Command> SourceCommands();        // sources, settings
 std::vector<Command> CustomerCommands();      // customers
 std::vector<Command> InvoiceCommands();       // invoices
 std::vector<Command> SubscriptionCommands();  // subscriptions, events
+std::vector<Command> KeyCommands();           // keys
 
 // --limit and --page-size, shared by every list command.
 inline std::vector<FlagSpec> PagingFlags() {

@@ -219,11 +219,12 @@ int SettingsHistory(Session& session, const ParsedArgs& args) {
     return kExitOk;
   }
   Table table({"VERSION", "PAST-DUE HANDLING", "APPLIED AT", "SAVED AT",
-               "REPROCESSED", "CHURNS APPLIED", "CHURNS REVERSED",
+               "SAVED BY", "REPROCESSED", "CHURNS APPLIED", "CHURNS REVERSED",
                "STATUS CHANGES"});
   for (const v1::SettingsVersion& version : response.versions()) {
     std::vector<std::string> row = SettingsCells(version.settings());
     row.push_back(FormatTime(version.saved_at()));
+    row.push_back(version.saved_by());
     for (std::string& cell : ImpactCells(version.impact())) {
       row.push_back(std::move(cell));
     }

@@ -3,13 +3,16 @@
 //   recurrentctl [GLOBAL FLAGS] GROUP VERB [ARGS] [FLAGS]
 //
 // Finds the command, parses its flags (each command has its own set, plus
-// the global --addr, --timeout, --output, --help), checks the positional
-// arguments, and runs it. Exit codes are documented in RootHelp() and
-// clients/cli/README.md.
+// the global --addr, --timeout, --output, --api-key, --tls-*, --help),
+// checks the positional arguments, and runs it. Exit codes are documented in
+// RootHelp() and clients/cli/README.md.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -33,6 +36,13 @@ std::vector<FlagSpec> GlobalFlags() {
           {"output", "FORMAT",
            "table (default) or json (protobuf JSON mapping; a list is one "
            "document). -o for short."},
+          {"api-key", "KEY",
+           "API key sent with every call (default: $RECURRENT_API_KEY)."},
+          {"tls-ca", "FILE",
+           "Connect with TLS, trusting the CA certificate(s) in FILE (PEM)."},
+          {"tls-cert", "FILE",
+           "Client certificate (PEM) for mutual TLS; implies TLS."},
+          {"tls-key", "FILE", "Private key (PEM) of --tls-cert."},
           {"help", "", "Show help. -h for short."}};
 }
 
@@ -48,12 +58,13 @@ constexpr Group kGroups[] = {
     {"invoices", "Invoices and their payments."},
     {"subscriptions", "Subscriptions with their statuses at any instant."},
     {"events", "Subscription events (started, past due, cancelled, ...)."},
+    {"keys", "API keys and their roles (admin only)."},
 };
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,
-                     SubscriptionCommands}) {
+                     SubscriptionCommands, KeyCommands}) {
     for (Command& command : list()) all.push_back(std::move(command));
   }
   return all;
@@ -86,6 +97,8 @@ constexpr char kExitCodes[] =
     "  7  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED: "
     "worth retrying\n"
     "  8  any other gRPC error (INTERNAL, UNIMPLEMENTED, ...)\n"
+    "  9  UNAUTHENTICATED or PERMISSION_DENIED: no, unknown or revoked API "
+    "key, or its role is too low\n"
     "Errors are one line on stderr: \"recurrentctl: CODE: message\".\n";
 
 std::string RootHelp(const std::vector<Command>& commands) {
@@ -164,7 +177,8 @@ std::string CommandHelp(const Command& command) {
   absl::StrAppend(&text,
                   "\nExit codes: 0 ok, 1 local error, 2 usage, "
                   "3 INVALID_ARGUMENT, 4 NOT_FOUND, 5 ALREADY_EXISTS,\n"
-                  "6 FAILED_PRECONDITION, 7 UNAVAILABLE (retry), 8 other "
+                  "6 FAILED_PRECONDITION, 7 UNAVAILABLE (retry), 8 other, "
+                  "9 UNAUTHENTICATED or\nPERMISSION_DENIED "
                   "(see recurrentctl --help).\n");
   return text;
 }
@@ -176,7 +190,16 @@ int Usage(const std::string& message, const std::string& help_path) {
   return kExitUsage;
 }
 
-// Resolves --addr/RECURRENT_ADDR, --timeout and --output.
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  if (in) contents << in.rdbuf();
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return contents.str();
+}
+
+// Resolves --addr/RECURRENT_ADDR, --timeout, --output and
+// --api-key/RECURRENT_API_KEY.
 absl::StatusOr<GlobalOptions> ReadGlobalOptions(const ParsedArgs& args) {
   GlobalOptions options;
   const char* env_addr = std::getenv("RECURRENT_ADDR");
@@ -199,6 +222,14 @@ absl::StatusOr<GlobalOptions> ReadGlobalOptions(const ParsedArgs& args) {
     if (options.timeout <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError("--timeout must be positive");
     }
+  }
+  const char* env_key = std::getenv("RECURRENT_API_KEY");
+  options.api_key = args.Get("api-key", env_key != nullptr ? env_key : "");
+  if (args.Has("api-key") && options.api_key.empty()) {
+    return absl::InvalidArgumentError("--api-key must not be empty");
+  }
+  if (args.Has("tls-cert") != args.Has("tls-key")) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
   const std::string output = args.Get("output", "table");
   if (output == "json") {
@@ -297,6 +328,22 @@ int Run(const std::vector<std::string>& argv) {
   absl::StatusOr<GlobalOptions> options = ReadGlobalOptions(*args);
   if (!options.ok()) {
     return Usage(std::string(options.status().message()), command->Path());
+  }
+  if (args->Has("tls-ca") || args->Has("tls-cert")) {
+    TlsFiles tls;
+    for (auto [flag, field] :
+         {std::pair{"tls-ca", &tls.ca}, std::pair{"tls-cert", &tls.cert},
+          std::pair{"tls-key", &tls.key}}) {
+      if (!args->Has(flag)) continue;
+      absl::StatusOr<std::string> contents = ReadFile(args->Get(flag));
+      if (!contents.ok()) {
+        std::fprintf(stderr, "recurrentctl: --%s: %s\n", flag,
+                     std::string(contents.status().message()).c_str());
+        return kExitLocalError;
+      }
+      *field = *std::move(contents);
+    }
+    options->tls = std::move(tls);
   }
   Session session(*std::move(options), command->Path());
   return command->run(session, *args);

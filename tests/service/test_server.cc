@@ -29,13 +29,20 @@ void TestServer::Start() {
     std::abort();
   }
   storage_ = std::move(*storage);
+  auto keys = persistence::SqliteApiKeyStore::Open(storage_options.path);
+  if (!keys.ok()) {
+    ADD_FAILURE() << keys.status();
+    std::abort();
+  }
+  keys_ = std::move(*keys);
 
   ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.worker_threads = 4;
   // Tests move the fake clock and run the re-evaluator by hand.
   server_options.reevaluate_interval = absl::ZeroDuration();
-  auto server = Server::Start(server_options, storage_.get(), &clock_);
+  auto server =
+      Server::Start(server_options, storage_.get(), &clock_, keys_.get());
   if (!server.ok()) {
     ADD_FAILURE() << server.status();
     std::abort();
@@ -48,6 +55,7 @@ void TestServer::Start() {
 void TestServer::Restart() {
   channel_.reset();
   server_.reset();
+  keys_.reset();
   storage_.reset();
   Start();
 }
@@ -55,6 +63,7 @@ void TestServer::Restart() {
 TestServer::~TestServer() {
   channel_.reset();
   server_.reset();
+  keys_.reset();
   storage_.reset();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);

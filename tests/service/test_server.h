@@ -1,5 +1,7 @@
 // TestServer: a real Recurrent server on an ephemeral port over a fresh
 // SQLite database in a temporary folder, with a FakeClock, for service tests.
+// It starts with no API key (so calls need none); tests of authentication
+// create keys through server().access() or the ApiKeyService.
 #ifndef RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
 #define RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
 
@@ -9,7 +11,9 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "persistence/sqlite_api_key_store.h"
 #include "persistence/sqlite_storage.h"
+#include "recurrent/v1/api_key.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
 #include "recurrent/v1/source_settings.grpc.pb.h"
@@ -44,6 +48,9 @@ class TestServer {
   std::unique_ptr<v1::InvoiceService::Stub> invoice_stub() {
     return v1::InvoiceService::NewStub(channel_);
   }
+  std::unique_ptr<v1::ApiKeyService::Stub> api_key_stub() {
+    return v1::ApiKeyService::NewStub(channel_);
+  }
 
  private:
   void Start();
@@ -52,6 +59,7 @@ class TestServer {
   std::filesystem::path db_path_;
   FakeClock clock_;
   std::unique_ptr<persistence::SqliteStorage> storage_;
+  std::unique_ptr<persistence::SqliteApiKeyStore> keys_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

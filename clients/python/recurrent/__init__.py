@@ -33,8 +33,8 @@ __path__.append(_stubs.GEN_PACKAGE_DIR)  # noqa: F821 (module attribute)
 from recurrent.convert import UTC, Record, to_datetime, to_timestamp  # noqa: E402
 from recurrent.errors import (  # noqa: E402
     AlreadyExists, DeadlineExceeded, FailedPrecondition, Internal,
-    InvalidArgument, NotFound, RecurrentError, ResourceExhausted,
-    Unavailable, Unimplemented)
+    InvalidArgument, NotFound, PermissionDenied, RecurrentError,
+    ResourceExhausted, Unauthenticated, Unavailable, Unimplemented)
 from recurrent.invoices import Invoice, LineItem, Transaction  # noqa: E402
 from recurrent.client import RecurrentClient  # noqa: E402
 

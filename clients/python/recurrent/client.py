@@ -38,12 +38,21 @@ class RecurrentClient:
       address: "host:port" of the server (plaintext).
       timeout: seconds each call may take (DEADLINE_EXCEEDED after).
       channel: an existing grpc.Channel to use instead of ``address`` (for
-        TLS or custom options); it is closed by close() all the same.
+        TLS or custom options); it is closed by close() all the same, e.g.
+        ``grpc.secure_channel(address, grpc.ssl_channel_credentials(
+        root_certificates=ca_pem, private_key=key_pem,
+        certificate_chain=cert_pem))`` for (mutual) TLS.
+      api_key: an API key ("rk_…") sent with every call as
+        "authorization: Bearer <key>"; None sends none (a server without
+        keys, on loopback). Calls then raise Unauthenticated for a missing,
+        unknown or revoked key and PermissionDenied when its role is too low.
     """
 
-    def __init__(self, address="127.0.0.1:50051", timeout=10.0, channel=None):
+    def __init__(self, address="127.0.0.1:50051", timeout=10.0, channel=None,
+                 api_key=None):
         self.address = address
         self.timeout = timeout
+        self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
         self._channel = channel if channel is not None else grpc.insecure_channel(address)
         self._sources = source_settings_pb2_grpc.SourceSettingsServiceStub(self._channel)
         self._customers = customer_pb2_grpc.CustomerServiceStub(self._channel)
@@ -64,7 +73,7 @@ class RecurrentClient:
 
     def _call(self, method, request):
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 

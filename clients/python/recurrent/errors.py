@@ -14,7 +14,8 @@ import grpc
 __all__ = [
     "RecurrentError", "InvalidArgument", "NotFound", "AlreadyExists",
     "FailedPrecondition", "ResourceExhausted", "Unavailable",
-    "DeadlineExceeded", "Unimplemented", "Internal", "from_rpc_error",
+    "DeadlineExceeded", "Unimplemented", "Internal", "Unauthenticated",
+    "PermissionDenied", "from_rpc_error",
 ]
 
 # "invoices[2].line_items[0].service_period_end: must be after …"
@@ -85,6 +86,14 @@ class Internal(RecurrentError):
     """INTERNAL: the server failed; details are in its log."""
 
 
+class Unauthenticated(RecurrentError):
+    """UNAUTHENTICATED: no API key, or an unknown or revoked one."""
+
+
+class PermissionDenied(RecurrentError):
+    """PERMISSION_DENIED: the API key's role does not allow this call."""
+
+
 _BY_CODE = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.NOT_FOUND: NotFound,
@@ -95,6 +104,8 @@ _BY_CODE = {
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
     grpc.StatusCode.UNIMPLEMENTED: Unimplemented,
     grpc.StatusCode.INTERNAL: Internal,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
 }
 
 

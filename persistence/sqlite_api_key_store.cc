@@ -1,0 +1,238 @@
+#include "persistence/sqlite_api_key_store.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/ids.h"
+#include "persistence/page_token.h"
+#include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_status.h"
+#include "persistence/sqlite_transaction.h"
+
+namespace recurrent::persistence {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+namespace {
+
+// The first schema version with the api_keys and audit_log tables.
+constexpr int64_t kKeysSchemaVersion = 4;
+
+constexpr absl::string_view kKeyColumns =
+    "id, uuid, name, role, secret_sha256, created_at, revoked_at";
+
+// Stable codes of api_keys.role.
+absl::StatusOr<ApiKeyRole> RoleFromCode(int64_t code) {
+  switch (code) {
+    case 1:
+      return ApiKeyRole::kReader;
+    case 2:
+      return ApiKeyRole::kWriter;
+    case 3:
+      return ApiKeyRole::kAdmin;
+    default:
+      return absl::InternalError(absl::StrCat("unknown api key role ", code));
+  }
+}
+
+int64_t RoleCode(ApiKeyRole role) {
+  switch (role) {
+    case ApiKeyRole::kReader:
+      return 1;
+    case ApiKeyRole::kWriter:
+      return 2;
+    case ApiKeyRole::kAdmin:
+      return 3;
+  }
+  return 0;  // unreachable: every role is handled above
+}
+
+// Reads a row of kKeyColumns.
+absl::StatusOr<ApiKey> ReadKey(const Statement& stmt) {
+  ApiKey key;
+  key.uuid = stmt.ColumnText(1);
+  key.name = stmt.ColumnText(2);
+  ASSIGN_OR_RETURN(key.role, RoleFromCode(stmt.ColumnInt64(3)));
+  key.secret_sha256 = stmt.ColumnText(4);
+  key.created_at = stmt.ColumnTime(5);
+  key.revoked_at = stmt.ColumnOptionalTime(6);
+  return key;
+}
+
+absl::StatusOr<ApiKey> LoadKey(Connection& db, absl::string_view uuid) {
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kKeyColumns, " FROM api_keys WHERE uuid = ?"));
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindText(1, uuid);
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
+  }
+  return ReadKey(stmt);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> SqliteApiKeyStore::Open(
+    const std::string& path, absl::Duration busy_timeout) {
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> db,
+      Connection::Open(path, Connection::Mode::kReadWriteCreate, busy_timeout));
+  // Key changes are acknowledged only once durable, like every other write.
+  RETURN_IF_ERROR(db->Execute("PRAGMA synchronous = FULL"));
+  ASSIGN_OR_RETURN(const int64_t version,
+                   db->QueryInt64("PRAGMA user_version"));
+  if (version < kKeysSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " has schema version ", version,
+                     "; open it with SqliteStorage first"));
+  }
+  return std::unique_ptr<SqliteApiKeyStore>(
+      new SqliteApiKeyStore(std::move(db)));
+}
+
+SqliteApiKeyStore::SqliteApiKeyStore(std::unique_ptr<Connection> db)
+    : db_(std::move(db)) {}
+
+SqliteApiKeyStore::~SqliteApiKeyStore() = default;
+
+absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
+    absl::string_view name, ApiKeyRole role, absl::string_view secret_sha256,
+    absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  sqlite::Transaction txn(*db_);
+  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
+  const std::string uuid = NewId(kApiKeyIdPrefix);
+  {
+    ASSIGN_OR_RETURN(
+        Statement stmt,
+        db_->Prepare("INSERT INTO api_keys (uuid, name, role, secret_sha256,"
+                     " created_at) VALUES (?, ?, ?, ?, ?)"));
+    stmt.BindText(1, uuid);
+    stmt.BindText(2, name);
+    stmt.BindInt64(3, RoleCode(role));
+    stmt.BindText(4, secret_sha256);
+    stmt.BindTime(5, now);
+    absl::Status inserted = stmt.Run();
+    if (sqlite::IsUniqueViolation(inserted)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("an API key named \"", name, "\" already exists"));
+    }
+    RETURN_IF_ERROR(inserted);
+  }
+  ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
+  RETURN_IF_ERROR(txn.Commit());
+  return key;
+}
+
+absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
+    const PageRequest& page) {
+  RETURN_IF_ERROR(ValidatePageSize(page));
+  const uint64_t fingerprint = QueryFingerprint("api_keys", {});
+  int64_t after = 0;
+  if (!page.page_token.empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+  }
+  absl::MutexLock lock(&mu_);
+  sqlite::Transaction txn(*db_);
+  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kKeyColumns,
+                   " FROM api_keys WHERE id > ? ORDER BY id LIMIT ?"));
+  ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
+  stmt.BindInt64(1, after);
+  // One extra row tells whether there is a next page.
+  stmt.BindInt64(2, int64_t{page.page_size} + 1);
+  Page<ApiKey> result;
+  int64_t last_key = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<int>(result.items.size()) == page.page_size) {
+      result.next_page_token = EncodePageToken(last_key, fingerprint);
+      break;
+    }
+    last_key = stmt.ColumnInt64(0);
+    ASSIGN_OR_RETURN(ApiKey key, ReadKey(stmt));
+    result.items.push_back(std::move(key));
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {
+  absl::MutexLock lock(&mu_);
+  sqlite::Transaction txn(*db_);
+  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kKeyColumns, " FROM api_keys ORDER BY id"));
+  ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
+  std::vector<ApiKey> keys;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(ApiKey key, ReadKey(stmt));
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+absl::StatusOr<ApiKey> SqliteApiKeyStore::RevokeApiKey(absl::string_view uuid,
+                                                       absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  sqlite::Transaction txn(*db_);
+  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
+  {
+    ASSIGN_OR_RETURN(Statement stmt,
+                     db_->Prepare("UPDATE api_keys SET revoked_at = ?"
+                                  " WHERE uuid = ? AND revoked_at IS NULL"));
+    stmt.BindTime(1, now);
+    stmt.BindText(2, uuid);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
+  RETURN_IF_ERROR(txn.Commit());
+  return key;
+}
+
+absl::Status SqliteApiKeyStore::AppendAudit(const AuditEntry& entry) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("INSERT INTO audit_log (at, key_uuid, key_name, action,"
+                   " target) VALUES (?, ?, ?, ?, ?)"));
+  stmt.BindTime(1, entry.at);
+  stmt.BindText(2, entry.key_uuid);
+  stmt.BindText(3, entry.key_name);
+  stmt.BindText(4, entry.action);
+  stmt.BindText(5, entry.target);
+  return stmt.Run();
+}
+
+absl::StatusOr<std::vector<AuditEntry>> SqliteApiKeyStore::ListAudit(
+    int limit) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("SELECT at, key_uuid, key_name, action, target FROM"
+                   " (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?)"
+                   " ORDER BY id"));
+  stmt.BindInt64(1, limit);
+  std::vector<AuditEntry> entries;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    AuditEntry entry;
+    entry.at = stmt.ColumnTime(0);
+    entry.key_uuid = stmt.ColumnText(1);
+    entry.key_name = stmt.ColumnText(2);
+    entry.action = stmt.ColumnText(3);
+    entry.target = stmt.ColumnText(4);
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+}  // namespace recurrent::persistence

@@ -1,0 +1,63 @@
+// SqliteApiKeyStore: ApiKeyStore over the same SQLite database file as
+// SqliteStorage (tables api_keys and audit_log, schema migration 4).
+//
+//   ASSIGN_OR_RETURN(auto storage, SqliteStorage::Open(options));  // migrates
+//   ASSIGN_OR_RETURN(auto keys, SqliteApiKeyStore::Open(options.path));
+//
+// It has a connection of its own, used under a mutex; key management and
+// audit entries are rare, so they simply take their turn at SQLite's write
+// lock with SqliteStorage's writer (waiting up to `busy_timeout`).
+//
+// Thread-safe.
+#ifndef RECURRENT_PERSISTENCE_SQLITE_API_KEY_STORE_H_
+#define RECURRENT_PERSISTENCE_SQLITE_API_KEY_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "persistence/api_key_store.h"
+
+namespace recurrent::persistence {
+
+namespace sqlite {
+class Connection;
+}  // namespace sqlite
+
+class SqliteApiKeyStore final : public ApiKeyStore {
+ public:
+  // Opens the database at `path`, which SqliteStorage::Open must already
+  // have created and migrated (kFailedPrecondition otherwise, naming the
+  // path).
+  static absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> Open(
+      const std::string& path, absl::Duration busy_timeout = absl::Seconds(5));
+
+  SqliteApiKeyStore(const SqliteApiKeyStore&) = delete;
+  SqliteApiKeyStore& operator=(const SqliteApiKeyStore&) = delete;
+  ~SqliteApiKeyStore() override;
+
+  // ApiKeyStore:
+  absl::StatusOr<ApiKey> CreateApiKey(absl::string_view name, ApiKeyRole role,
+                                      absl::string_view secret_sha256,
+                                      absl::Time now) override;
+  absl::StatusOr<Page<ApiKey>> ListApiKeys(const PageRequest& page) override;
+  absl::StatusOr<std::vector<ApiKey>> LoadAllApiKeys() override;
+  absl::StatusOr<ApiKey> RevokeApiKey(absl::string_view uuid,
+                                      absl::Time now) override;
+  absl::Status AppendAudit(const AuditEntry& entry) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(int limit) override;
+
+ private:
+  explicit SqliteApiKeyStore(std::unique_ptr<sqlite::Connection> db);
+
+  absl::Mutex mu_;
+  const std::unique_ptr<sqlite::Connection> db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_SQLITE_API_KEY_STORE_H_

@@ -1,0 +1,221 @@
+#include "service/access_control.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "engine/status_macros.h"
+
+namespace recurrent {
+namespace {
+
+constexpr absl::string_view kSecretPrefix = "rk_";
+constexpr int kSecretBytes = 32;  // 256 bits
+
+std::array<unsigned char, 32> Sha256(absl::string_view text) {
+  std::array<unsigned char, 32> digest;
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+         digest.data());
+  return digest;
+}
+
+uint64_t PrefixOf(const std::array<unsigned char, 32>& digest) {
+  uint64_t prefix = 0;
+  for (int i = 0; i < 8; ++i) prefix = (prefix << 8) | digest[i];
+  return prefix;
+}
+
+absl::Status MissingKey() {
+  return absl::UnauthenticatedError(
+      "this call needs an API key: send the metadata "
+      "\"authorization: Bearer <key>\"");
+}
+
+}  // namespace
+
+absl::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kReader:
+      return "reader";
+    case Role::kWriter:
+      return "writer";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::string> NewApiKeySecret() {
+  unsigned char bytes[kSecretBytes];
+  if (RAND_bytes(bytes, kSecretBytes) != 1) {
+    return absl::InternalError("the system's random source failed");
+  }
+  std::string secret = absl::StrCat(
+      kSecretPrefix, absl::BytesToHexString(absl::string_view(
+                         reinterpret_cast<const char*>(bytes), kSecretBytes)));
+  OPENSSL_cleanse(bytes, kSecretBytes);
+  return secret;
+}
+
+std::string Sha256Hex(absl::string_view text) {
+  const std::array<unsigned char, 32> digest = Sha256(text);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
+    persistence::ApiKeyStore* store) {
+  std::unique_ptr<AccessControl> access(new AccessControl(store));
+  if (store == nullptr) return access;
+  ASSIGN_OR_RETURN(std::vector<persistence::ApiKey> keys,
+                   store->LoadAllApiKeys());
+  absl::MutexLock lock(&access->mu_);
+  for (const persistence::ApiKey& key : keys) access->IndexLocked(key);
+  return access;
+}
+
+bool AccessControl::HasKeys() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return has_keys_;
+}
+
+void AccessControl::IndexLocked(const persistence::ApiKey& key) {
+  has_keys_ = true;
+  if (key.revoked_at.has_value()) return;
+  std::string bytes = absl::HexStringToBytes(key.secret_sha256);
+  ActiveKey active;
+  if (bytes.size() != active.digest.size()) {
+    // Cannot match any secret; say so rather than ignore it silently.
+    std::fprintf(stderr, "recurrentd: API key %s has a malformed hash\n",
+                 key.uuid.c_str());
+    return;
+  }
+  std::memcpy(active.digest.data(), bytes.data(), bytes.size());
+  active.uuid = key.uuid;
+  active.name = key.name;
+  active.role = key.role;
+  active_[PrefixOf(active.digest)].push_back(std::move(active));
+}
+
+const AccessControl::ActiveKey* AccessControl::FindLocked(
+    absl::string_view secret) const {
+  const Digest digest = Sha256(secret);
+  auto bucket = active_.find(PrefixOf(digest));
+  if (bucket == active_.end()) return nullptr;
+  for (const ActiveKey& key : bucket->second) {
+    if (CRYPTO_memcmp(key.digest.data(), digest.data(), digest.size()) == 0) {
+      return &key;
+    }
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Caller> AccessControl::Authorize(
+    const grpc::ServerContextBase& context, Role required) const {
+  std::vector<absl::string_view> values;
+  const auto& metadata = context.client_metadata();
+  auto [begin, end] = metadata.equal_range("authorization");
+  for (auto it = begin; it != end; ++it) {
+    values.emplace_back(it->second.data(), it->second.size());
+  }
+  return AuthorizeHeaders(values, required);
+}
+
+absl::StatusOr<Caller> AccessControl::AuthorizeHeaders(
+    const std::vector<absl::string_view>& authorization, Role required) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (authorization.empty()) {
+    if (!has_keys_) return Caller{};
+    return MissingKey();
+  }
+  if (authorization.size() > 1) {
+    return absl::UnauthenticatedError(
+        "send one \"authorization\" metadata entry, not several");
+  }
+  absl::string_view value = absl::StripAsciiWhitespace(authorization[0]);
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() ||
+      !absl::StartsWithIgnoreCase(value, kScheme)) {
+    return absl::UnauthenticatedError(
+        "the \"authorization\" metadata must read \"Bearer <key>\"");
+  }
+  value.remove_prefix(kScheme.size());
+  const ActiveKey* key = FindLocked(absl::StripLeadingAsciiWhitespace(value));
+  if (key == nullptr) {
+    return absl::UnauthenticatedError("unknown or revoked API key");
+  }
+  if (static_cast<int>(key->role) < static_cast<int>(required)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "API key \"", key->name, "\" has role ", RoleName(key->role),
+        "; this call needs ", RoleName(required)));
+  }
+  return Caller{key->uuid, key->name};
+}
+
+absl::StatusOr<CreatedKey> AccessControl::CreateKey(absl::string_view name,
+                                                    Role role, absl::Time now) {
+  if (store_ == nullptr) {
+    return absl::FailedPreconditionError("this server cannot store API keys");
+  }
+  CreatedKey created;
+  ASSIGN_OR_RETURN(created.secret, NewApiKeySecret());
+  ASSIGN_OR_RETURN(
+      created.key,
+      store_->CreateApiKey(name, role, Sha256Hex(created.secret), now));
+  absl::MutexLock lock(&mu_);
+  IndexLocked(created.key);
+  return created;
+}
+
+absl::StatusOr<persistence::ApiKey> AccessControl::RevokeKey(
+    absl::string_view uuid, absl::Time now) {
+  if (store_ == nullptr) {
+    return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
+  }
+  ASSIGN_OR_RETURN(persistence::ApiKey key, store_->RevokeApiKey(uuid, now));
+  absl::MutexLock lock(&mu_);
+  for (auto& [prefix, keys] : active_) {
+    keys.erase(std::remove_if(keys.begin(), keys.end(),
+                              [&](const ActiveKey& active) {
+                                return active.uuid == uuid;
+                              }),
+               keys.end());
+  }
+  return key;
+}
+
+absl::StatusOr<persistence::Page<persistence::ApiKey>> AccessControl::ListKeys(
+    const persistence::PageRequest& page) const {
+  if (store_ == nullptr) return persistence::Page<persistence::ApiKey>{};
+  return store_->ListApiKeys(page);
+}
+
+void AccessControl::Audit(const Caller& caller, absl::string_view action,
+                          absl::string_view target, absl::Time now) const {
+  const std::string who = caller.key_name.empty()
+                              ? std::string("(no key)")
+                              : absl::StrCat("key \"", caller.key_name, "\" (",
+                                             caller.key_uuid, ")");
+  std::fprintf(stderr, "recurrentd: audit: %s %s %s\n", who.c_str(),
+               std::string(action).c_str(), std::string(target).c_str());
+  if (store_ == nullptr) return;
+  persistence::AuditEntry entry{now, caller.key_uuid, caller.key_name,
+                                std::string(action), std::string(target)};
+  absl::Status recorded = store_->AppendAudit(entry);
+  if (!recorded.ok()) {
+    std::fprintf(stderr, "recurrentd: cannot record audit entry: %s\n",
+                 recorded.ToString().c_str());
+  }
+}
+
+}  // namespace recurrent

@@ -1,0 +1,146 @@
+// AccessControl: API keys, roles and the audit log of the server.
+//
+// Every RPC handler names the role it needs (service/dispatch.h), and
+// Authorize() checks the call's "authorization: Bearer <key>" metadata
+// against it before any request field is read or any storage is touched, so
+// an error never reveals whether a resource exists:
+//   - no key, or a malformed header      UNAUTHENTICATED
+//   - an unknown or revoked key          UNAUTHENTICATED
+//   - a key whose role is too low        PERMISSION_DENIED
+//
+// While no key has ever been created (a fresh database), every call is
+// allowed without a key: the server only runs like that on a loopback
+// address or with --allow_unauthenticated (service/server.h). The first key
+// created switches authentication on for good; revoking every key does not
+// switch it off again (recurrentd --create_api_key makes a new one).
+//
+// Keys are "rk_" followed by 64 hex digits (256 bits from OpenSSL's
+// RAND_bytes). Only their SHA-256 is stored (persistence/api_key_store.h)
+// and kept in memory, indexed by its first 8 bytes so that a look-up is one
+// hash-map probe; the full digest is then compared in constant time
+// (CRYPTO_memcmp). The in-memory set is loaded once and kept current by
+// CreateKey and RevokeKey: a key created or revoked by another process
+// (recurrentd --create_api_key on the same database) takes effect when the
+// server restarts.
+//
+// Thread-safe. Authorize() takes a shared lock and never blocks on I/O, so
+// it may run on gRPC's callback threads.
+#ifndef RECURRENT_SERVICE_ACCESS_CONTROL_H_
+#define RECURRENT_SERVICE_ACCESS_CONTROL_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "persistence/api_key_store.h"
+
+namespace recurrent {
+
+using Role = persistence::ApiKeyRole;
+
+// "reader", "writer" or "admin".
+absl::string_view RoleName(Role role);
+
+// Who made a call.
+struct Caller {
+  std::string key_uuid;  // empty when the server runs without keys
+  std::string key_name;  // empty when the server runs without keys
+};
+
+// A key as CreateKey returns it: the secret is never available again.
+struct CreatedKey {
+  std::string secret;  // "rk_…", to send as "authorization: Bearer rk_…"
+  persistence::ApiKey key;
+};
+
+// A new random key secret ("rk_" + 64 lowercase hex digits).
+// kInternal if the system's random source fails.
+absl::StatusOr<std::string> NewApiKeySecret();
+
+// Lowercase hex SHA-256 of `text`: how keys are stored.
+std::string Sha256Hex(absl::string_view text);
+
+class AccessControl {
+ public:
+  // Loads every key of `store` (not owned; must outlive this object). A null
+  // `store` means no key exists or can be created (CreateKey fails with
+  // kFailedPrecondition) and every call is allowed.
+  static absl::StatusOr<std::unique_ptr<AccessControl>> Create(
+      persistence::ApiKeyStore* store);
+
+  AccessControl(const AccessControl&) = delete;
+  AccessControl& operator=(const AccessControl&) = delete;
+
+  // True once any key has been created, even if every key is revoked since:
+  // then every call needs a key.
+  bool HasKeys() const;
+
+  // Checks the call's metadata for `required` (see the file comment) and
+  // returns the caller.
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
+                                   Role required) const;
+  // The same on the values of the call's "authorization" metadata (none,
+  // one, or more than one, which is refused).
+  absl::StatusOr<Caller> AuthorizeHeaders(
+      const std::vector<absl::string_view>& authorization, Role required) const;
+
+  // Creates and stores a key; the secret is in the result only.
+  // kAlreadyExists if the name is taken.
+  absl::StatusOr<CreatedKey> CreateKey(absl::string_view name, Role role,
+                                       absl::Time now);
+  // Revokes a key; calls with it fail from the moment this returns.
+  // kNotFound if there is no such key.
+  absl::StatusOr<persistence::ApiKey> RevokeKey(absl::string_view uuid,
+                                                absl::Time now);
+  // Keys as stored (never their secrets). kFailedPrecondition without a
+  // store.
+  absl::StatusOr<persistence::Page<persistence::ApiKey>> ListKeys(
+      const persistence::PageRequest& page) const;
+
+  // Records that `caller` did `action` (e.g. "CustomerService.DeleteCustomer")
+  // on `target`, in the audit log and on stderr. Called after the action
+  // succeeded; a failure to record is logged, not returned (the action is
+  // done and must not be retried).
+  void Audit(const Caller& caller, absl::string_view action,
+             absl::string_view target, absl::Time now) const;
+
+ private:
+  using Digest = std::array<unsigned char, 32>;
+  struct ActiveKey {
+    Digest digest;
+    std::string uuid;
+    std::string name;
+    Role role;
+  };
+
+  explicit AccessControl(persistence::ApiKeyStore* store) : store_(store) {}
+
+  // Adds a key to the in-memory index unless it is revoked.
+  void IndexLocked(const persistence::ApiKey& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The active key whose secret is `secret`, if any.
+  const ActiveKey* FindLocked(absl::string_view secret) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  persistence::ApiKeyStore* const store_;
+  mutable absl::Mutex mu_;
+  bool has_keys_ ABSL_GUARDED_BY(mu_) = false;
+  // Active keys by the first 8 bytes of their digest.
+  absl::flat_hash_map<uint64_t, std::vector<ActiveKey>> active_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace recurrent
+
+#endif  // RECURRENT_SERVICE_ACCESS_CONTROL_H_
