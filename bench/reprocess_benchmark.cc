@@ -190,7 +190,7 @@ Storage::SettingsDecision To(persistence::PastDueHandling handling,
                              absl::Time now) {
   return [handling, now](const persistence::SourceSettings&)
              -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-    return Storage::NewSettings{handling, now};
+    return Storage::NewSettings{handling, now, ""};
   };
 }
 

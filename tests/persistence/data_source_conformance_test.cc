@@ -278,7 +278,7 @@ TEST_P(StorageConformanceTest, DeleteDataSourceRemovesItAndItsSettings) {
       source.uuid,
       [&](const SourceSettings&)
           -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-        return Storage::NewSettings{{PastDueMode::kAutoChurn, 10}, now_};
+        return Storage::NewSettings{{PastDueMode::kAutoChurn, 10}, now_, ""};
       },
       /*dry_run=*/false, Tick()));
   ASSERT_OK(storage_->DeleteDataSource(source.uuid, Tick()));
@@ -301,7 +301,7 @@ TEST_P(StorageConformanceTest, DataSurvivesReopen) {
       source.uuid,
       [&](const SourceSettings&)
           -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-        return Storage::NewSettings{{PastDueMode::kAutoChurn, 7}, now_};
+        return Storage::NewSettings{{PastDueMode::kAutoChurn, 7}, now_, ""};
       },
       /*dry_run=*/false, Tick()));
   const Customer customer = NewCustomer(source.uuid, "ext-1", "a@example.com");
