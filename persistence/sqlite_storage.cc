@@ -162,6 +162,12 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
                  options.path));
   }
 
+  if (options.read_only) {
+    // Writes then fail with SQLITE_READONLY, as on a read-only file.
+    RETURN_IF_ERROR(
+        WithPath(writer->Execute("PRAGMA query_only = ON"), options.path));
+  }
+
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_pool_size; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,

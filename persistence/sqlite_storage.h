@@ -72,6 +72,11 @@ class SqliteStorage final : public Storage {
     // max_page_count on the writer); writes beyond fail with
     // kResourceExhausted as on a full disk.
     int64_t max_page_count = 0;
+    // Serve reads only (e.g. a copy made with BackupDatabase, or while the
+    // disk is being repaired): after Open's migrations, every write fails
+    // with kFailedPrecondition ("database is read-only"), as it does when
+    // the file itself cannot be written.
+    bool read_only = false;
   };
 
   // Opens (creating if needed) and migrates the database at options.path.

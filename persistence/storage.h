@@ -250,6 +250,9 @@ struct Page {
 
 // ---- The interface ---------------------------------------------------------
 
+// Most user tags one customer may carry (AddCustomerTags).
+inline constexpr int kMaxTagsPerCustomer = 100;
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -348,7 +351,9 @@ class Storage {
                                                   absl::string_view into_uuid,
                                                   absl::Time now) = 0;
   // Adds/removes user tags (idempotent) and returns the customer.
-  // kNotFound if absent.
+  // kNotFound if absent; AddCustomerTags fails with kResourceExhausted, and
+  // adds nothing, if the customer would have more than kMaxTagsPerCustomer
+  // tags.
   virtual absl::StatusOr<Customer> AddCustomerTags(
       absl::string_view uuid, const std::vector<std::string>& tags,
       absl::Time now) = 0;

@@ -13,6 +13,11 @@
 //
 // creates an API key, prints it on stdout and exits without serving (how the
 // first key of a server that is not on loopback is made).
+//
+//   recurrentd --db=./data/recurrent.db --backup_to=/backups/recurrent.db
+//
+// copies the database with SQLite's online backup (a server may be serving
+// it meanwhile) and exits.
 #include <pthread.h>
 #include <signal.h>
 
@@ -30,6 +35,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "persistence/sqlite_api_key_store.h"
+#include "persistence/sqlite_backup.h"
 #include "persistence/sqlite_storage.h"
 #include "service/access_control.h"
 #include "service/clock.h"
@@ -58,6 +64,17 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "While no API key exists, serve without authentication even on an "
           "address that is not loopback.");
+ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
+          "Largest request or response message, in bytes; larger requests "
+          "fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(bool, read_only, false,
+          "Serve reads only: every write fails with FAILED_PRECONDITION.");
+ABSL_FLAG(int64_t, max_page_count, 0,
+          "Testing: cap the database at this many pages (PRAGMA "
+          "max_page_count) to simulate a full disk; 0 means no cap.");
+ABSL_FLAG(std::string, backup_to, "",
+          "Copy --db to this file with SQLite's online backup (safe while a "
+          "server serves --db), check it, and exit without serving.");
 ABSL_FLAG(std::string, create_api_key, "",
           "NAME:ROLE (ROLE reader, writer or admin): create an API key in "
           "--db, print it once on stdout, and exit without serving.");
@@ -129,6 +146,22 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
   }
+  if (absl::GetFlag(FLAGS_max_message_bytes) < 1024) {
+    return Fail("--max_message_bytes must be at least 1024");
+  }
+  if (absl::GetFlag(FLAGS_max_page_count) < 0) {
+    return Fail("--max_page_count must not be negative");
+  }
+  if (const std::string to = absl::GetFlag(FLAGS_backup_to); !to.empty()) {
+    const absl::Status backup =
+        persistence::BackupDatabase(absl::GetFlag(FLAGS_db), to);
+    if (!backup.ok()) {
+      return Fail(absl::StrCat("backup failed: ", backup.message()));
+    }
+    std::printf("recurrentd: backed up %s to %s\n",
+                absl::GetFlag(FLAGS_db).c_str(), to.c_str());
+    return 0;
+  }
   const std::string tls_cert = absl::GetFlag(FLAGS_tls_cert);
   const std::string tls_key = absl::GetFlag(FLAGS_tls_key);
   const std::string tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
@@ -157,6 +190,8 @@ int Run(int argc, char** argv) {
   persistence::SqliteStorage::Options storage_options;
   storage_options.path = absl::GetFlag(FLAGS_db);
   storage_options.reader_pool_size = absl::GetFlag(FLAGS_reader_connections);
+  storage_options.read_only = absl::GetFlag(FLAGS_read_only);
+  storage_options.max_page_count = absl::GetFlag(FLAGS_max_page_count);
   absl::StatusOr<std::unique_ptr<persistence::SqliteStorage>> storage =
       persistence::SqliteStorage::Open(storage_options);
   if (!storage.ok()) {
@@ -179,6 +214,7 @@ int Run(int argc, char** argv) {
   ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
   server_options.tls = tls;
   server_options.allow_unauthenticated =

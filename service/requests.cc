@@ -146,6 +146,8 @@ absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,
 absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
                                                    absl::string_view token) {
   if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  // Our tokens are short; anything longer is not one of them.
+  RETURN_IF_ERROR(CheckLength(token, kMaxPageTokenLength, "page_token"));
   persistence::PageRequest page;
   page.page_size =
       page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);

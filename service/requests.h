@@ -8,6 +8,7 @@
 #ifndef RECURRENT_SERVICE_REQUESTS_H_
 #define RECURRENT_SERVICE_REQUESTS_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ inline constexpr absl::string_view kAutoChurnedTag =
 // Page sizes: 0 means the default; larger than the maximum is clamped.
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
+// Longest page_token accepted (INVALID_ARGUMENT beyond).
+inline constexpr size_t kMaxPageTokenLength = 1024;
 
 // Checks that `value` is a non-empty id with `prefix`.
 absl::Status CheckId(absl::string_view value, absl::string_view prefix,

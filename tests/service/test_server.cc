@@ -23,6 +23,8 @@ TestServer::TestServer() : clock_(TestEpoch()) {
 void TestServer::Start() {
   persistence::SqliteStorage::Options storage_options;
   storage_options.path = db_path_.string();
+  storage_options.max_page_count = options_.max_page_count;
+  storage_options.read_only = options_.read_only;
   auto storage = persistence::SqliteStorage::Open(storage_options);
   if (!storage.ok()) {
     ADD_FAILURE() << storage.status();
@@ -39,6 +41,7 @@ void TestServer::Start() {
   ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.worker_threads = 4;
+  server_options.max_message_bytes = options_.max_message_bytes;
   // Tests move the fake clock and run the re-evaluator by hand.
   server_options.reevaluate_interval = absl::ZeroDuration();
   auto server =
@@ -50,6 +53,11 @@ void TestServer::Start() {
   server_ = std::move(*server);
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                  grpc::InsecureChannelCredentials());
+}
+
+void TestServer::Restart(const TestServerOptions& options) {
+  options_ = options;
+  Restart();
 }
 
 void TestServer::Restart() {

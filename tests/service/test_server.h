@@ -5,6 +5,7 @@
 #ifndef RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
 #define RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -25,6 +26,13 @@ namespace recurrent::testing {
 // 2025-01-01T00:00:00Z, the fake "now" every test starts at.
 inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1735689600); }
 
+// What a test may change about the server and its database.
+struct TestServerOptions {
+  int max_message_bytes = 16 << 20;
+  int64_t max_page_count = 0;  // see SqliteStorage::Options
+  bool read_only = false;
+};
+
 class TestServer {
  public:
   TestServer();
@@ -38,6 +46,8 @@ class TestServer {
   // Stops the server, closes the database, then opens it again and serves
   // on a new port (channel() and stubs made after this use it).
   void Restart();
+  // The same, with new options (kept by later Restart() calls).
+  void Restart(const TestServerOptions& options);
 
   std::unique_ptr<v1::SourceSettingsService::Stub> settings_stub() {
     return v1::SourceSettingsService::NewStub(channel_);
@@ -55,6 +65,7 @@ class TestServer {
  private:
   void Start();
 
+  TestServerOptions options_;
   std::filesystem::path dir_;
   std::filesystem::path db_path_;
   FakeClock clock_;

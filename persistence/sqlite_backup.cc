@@ -1,0 +1,109 @@
+#include "persistence/sqlite_backup.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "persistence/sqlite_connection.h"
+
+namespace recurrent::persistence {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+absl::Status BackupError(int rc, const std::string& to_path) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(
+          "the source database stayed locked; retry later");
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(
+          absl::StrCat("disk full while writing ", to_path));
+    default:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot write backup ", to_path, ": ", sqlite3_errstr(rc)));
+  }
+}
+
+// fsyncs `path` (a file or a folder).
+absl::Status Sync(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return absl::FailedPreconditionError("cannot open " + path);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return absl::FailedPreconditionError("cannot fsync " + path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status BackupDatabase(const std::string& from_path,
+                            const std::string& to_path) {
+  if (from_path.empty() || to_path.empty()) {
+    return absl::InvalidArgumentError("backup paths must not be empty");
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(from_path, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no database at ", from_path));
+  }
+  if (std::filesystem::equivalent(from_path, to_path, ec)) {
+    return absl::InvalidArgumentError("the backup must not be the database");
+  }
+  const std::string tmp_path = to_path + ".tmp";
+  std::filesystem::remove(tmp_path, ec);
+
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> source,
+                   Connection::Open(from_path, Connection::Mode::kReadOnly,
+                                    absl::Seconds(30)));
+  {
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<Connection> copy,
+        Connection::Open(tmp_path, Connection::Mode::kReadWriteCreate,
+                         absl::Seconds(30)));
+    sqlite3_backup* backup =
+        sqlite3_backup_init(copy->handle(), "main", source->handle(), "main");
+    if (backup == nullptr) {
+      return BackupError(sqlite3_extended_errcode(copy->handle()), to_path);
+    }
+    // All pages in one step: one read snapshot of the source. In WAL mode
+    // the source's writer is not blocked meanwhile.
+    int rc = sqlite3_backup_step(backup, -1);
+    const int finish_rc = sqlite3_backup_finish(backup);
+    if (rc == SQLITE_DONE) rc = finish_rc;
+    if (rc != SQLITE_OK) {
+      copy.reset();
+      std::filesystem::remove(tmp_path, ec);
+      return BackupError(rc, to_path);
+    }
+    // A self-contained file: rollback journal, not WAL.
+    RETURN_IF_ERROR(copy->Execute("PRAGMA journal_mode = DELETE"));
+    ASSIGN_OR_RETURN(Statement check, copy->Prepare("PRAGMA integrity_check"));
+    ASSIGN_OR_RETURN(const bool row, check.Step());
+    if (!row || check.ColumnText(0) != "ok") {
+      return absl::DataLossError(
+          absl::StrCat("the backup ", tmp_path, " fails its integrity check"));
+    }
+  }
+  RETURN_IF_ERROR(Sync(tmp_path));
+  std::filesystem::rename(tmp_path, to_path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot rename ", tmp_path, " to ", to_path, ": ", ec.message()));
+  }
+  const std::filesystem::path folder =
+      std::filesystem::absolute(to_path).parent_path();
+  return Sync(folder.string());
+}
+
+}  // namespace recurrent::persistence
