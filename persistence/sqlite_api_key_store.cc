@@ -8,6 +8,7 @@
 #include "persistence/ids.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_page.h"
 #include "persistence/sqlite_status.h"
 #include "persistence/sqlite_transaction.h"
 
@@ -146,20 +147,8 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
   stmt.BindInt64(1, after);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(2, int64_t{page.page_size} + 1);
-  Page<ApiKey> result;
-  int64_t last_key = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
-    if (!row) break;
-    if (static_cast<int>(result.items.size()) == page.page_size) {
-      result.next_page_token = EncodePageToken(last_key, fingerprint);
-      break;
-    }
-    last_key = stmt.ColumnInt64(0);
-    ASSIGN_OR_RETURN(ApiKey key, ReadKey(stmt));
-    result.items.push_back(std::move(key));
-  }
-  return result;
+  return sqlite::ReadKeysetPage<ApiKey>(stmt, page.page_size, fingerprint,
+                                        ReadKey);
 }
 
 absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {

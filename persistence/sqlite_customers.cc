@@ -438,20 +438,6 @@ absl::Status RemoveTags(Connection& db, int64_t key,
       stmt.Reset();
     }
   }
-  {
-    // Counted after inserting, inside the caller's transaction: a refused
-    // call rolls back and adds nothing.
-    ASSIGN_OR_RETURN(
-        Statement count,
-        db.Prepare("SELECT COUNT(*) FROM customer_tags WHERE customer_id = ?"));
-    count.BindInt64(1, key);
-    ASSIGN_OR_RETURN(const bool row, count.Step());
-    if (row && count.ColumnInt64(0) > kMaxTagsPerCustomer) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
-                       " tags; this call would make ", count.ColumnInt64(0)));
-    }
-  }
   return TouchCustomer(db, key, now);
 }
 

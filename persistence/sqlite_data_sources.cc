@@ -8,6 +8,7 @@
 #include "persistence/ids.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
+#include "persistence/sqlite_page.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {
@@ -137,20 +138,8 @@ absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
   stmt.BindInt64(1, after);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(2, int64_t{page.page_size} + 1);
-  Page<DataSource> result;
-  int64_t last_key = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
-    if (!row) break;
-    if (static_cast<int>(result.items.size()) == page.page_size) {
-      result.next_page_token = EncodePageToken(last_key, fingerprint);
-      break;
-    }
-    last_key = stmt.ColumnInt64(0);
-    ASSIGN_OR_RETURN(DataSource source, ReadDataSource(stmt));
-    result.items.push_back(std::move(source));
-  }
-  return result;
+  return ReadKeysetPage<DataSource>(stmt, page.page_size, fingerprint,
+                                    ReadDataSource);
 }
 
 absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
