@@ -64,15 +64,10 @@ absl::StatusOr<CustomerRow> ReadCustomerRow(const Statement& stmt) {
 absl::Status LoadExternalIdsAndTags(Connection& db,
                                     std::vector<CustomerRow>& rows) {
   if (rows.empty()) return absl::OkStatus();
-  std::unordered_map<int64_t, Customer*> by_key;
-  by_key.reserve(rows.size());
-  std::vector<int64_t> key_list;
-  key_list.reserve(rows.size());
-  for (CustomerRow& row : rows) {
-    key_list.push_back(row.key);
-    by_key[row.key] = &row.customer;
-  }
-  const std::string keys = KeysAsJson(key_list);
+  RowIndex<Customer> index = IndexRows<Customer>(
+      rows, [](CustomerRow& row) -> Customer& { return row.customer; });
+  const std::string& keys = index.keys_json;
+  std::unordered_map<int64_t, Customer*>& by_key = index.by_key;
   {
     ASSIGN_OR_RETURN(
         Statement stmt,

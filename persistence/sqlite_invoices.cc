@@ -93,15 +93,10 @@ absl::StatusOr<Transaction> ReadTransaction(const Statement& stmt) {
 // passed as one JSON array, as for customers).
 absl::Status LoadChildren(Connection& db, std::vector<InvoiceRow>& rows) {
   if (rows.empty()) return absl::OkStatus();
-  std::unordered_map<int64_t, Invoice*> by_key;
-  by_key.reserve(rows.size());
-  std::vector<int64_t> key_list;
-  key_list.reserve(rows.size());
-  for (InvoiceRow& row : rows) {
-    key_list.push_back(row.key);
-    by_key[row.key] = &row.invoice;
-  }
-  const std::string keys = KeysAsJson(key_list);
+  RowIndex<Invoice> index = IndexRows<Invoice>(
+      rows, [](InvoiceRow& row) -> Invoice& { return row.invoice; });
+  const std::string& keys = index.keys_json;
+  std::unordered_map<int64_t, Invoice*>& by_key = index.by_key;
   {
     ASSIGN_OR_RETURN(
         Statement stmt,
