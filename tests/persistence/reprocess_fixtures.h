@@ -165,7 +165,7 @@ inline Storage::SettingsDecision SaveSettings(PastDueHandling handling,
                                               absl::Time applied_at) {
   return [handling, applied_at](const SourceSettings&)
              -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-    return Storage::NewSettings{handling, applied_at};
+    return Storage::NewSettings{handling, applied_at, ""};
   };
 }
 
