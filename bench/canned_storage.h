@@ -96,6 +96,8 @@ class CannedStorage final : public persistence::Storage {
   ListSubscriptionEvents(const persistence::EventFilter& filter,
                          const persistence::PageRequest& page) override;
   absl::StatusOr<int> RecomputeDueCustomers(absl::Time now, int limit) override;
+  // Nothing ever changes.
+  void SetChangeListener(persistence::ChangeListener listener) override {}
 
  private:
   CannedStorage() = default;

@@ -184,6 +184,17 @@ absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
   return stmt.ColumnInt64(0);
 }
 
+absl::StatusOr<std::string> FindCustomerUuid(Connection& db, int64_t key) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("SELECT uuid FROM customers WHERE id = ?"));
+  stmt.BindInt64(1, key);
+  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found) {
+    return absl::InternalError(absl::StrCat("customer key ", key, " not found"));
+  }
+  return std::string(stmt.ColumnText(0));
+}
+
 absl::StatusOr<Customer> InsertCustomer(Connection& db,
                                         const Customer& customer,
                                         absl::Time now) {

@@ -22,6 +22,8 @@ namespace recurrent::persistence::sqlite {
 
 // The integer key of customer `uuid`. kNotFound if absent.
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db, absl::string_view uuid);
+// The uuid of the customer with integer key `key` (which must exist).
+absl::StatusOr<std::string> FindCustomerUuid(Connection& db, int64_t key);
 
 // Inserts `customer` (see Storage::CreateCustomer) and returns it as stored.
 absl::StatusOr<Customer> InsertCustomer(Connection& db,

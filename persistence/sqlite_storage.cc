@@ -116,18 +116,20 @@ SourceSettings NextVersion(const SourceSettings& current,
 class SqliteStorage::ReaderLease {
  public:
   explicit ReaderLease(SqliteStorage& storage) : storage_(storage) {
-    absl::MutexLock lock(&storage_.readers_mu_);
-    storage_.readers_mu_.Await(absl::Condition(
-        +[](std::vector<Connection*>* idle) { return !idle->empty(); },
-        &storage_.idle_readers_));
+    std::unique_lock<std::mutex> lock(storage_.readers_mu_);
+    storage_.reader_returned_.wait(
+        lock, [this] { return !storage_.idle_readers_.empty(); });
     connection_ = storage_.idle_readers_.back();
     storage_.idle_readers_.pop_back();
   }
   ReaderLease(const ReaderLease&) = delete;
   ReaderLease& operator=(const ReaderLease&) = delete;
   ~ReaderLease() {
-    absl::MutexLock lock(&storage_.readers_mu_);
-    storage_.idle_readers_.push_back(connection_);
+    {
+      std::lock_guard<std::mutex> lock(storage_.readers_mu_);
+      storage_.idle_readers_.push_back(connection_);
+    }
+    storage_.reader_returned_.notify_one();
   }
 
   Connection& connection() const { return *connection_; }
@@ -210,6 +212,26 @@ int SqliteStorage::ReprocessThreads() const {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+void SqliteStorage::SetChangeListener(ChangeListener listener) {
+  change_listener_ = std::move(listener);
+}
+
+void SqliteStorage::Notify(const CustomerChanges& changes) const {
+  if (change_listener_) change_listener_(changes);
+}
+
+void SqliteStorage::NotifyAll() const {
+  CustomerChanges changes;
+  changes.all = true;
+  Notify(changes);
+}
+
+void SqliteStorage::NotifyCustomers(std::vector<std::string> uuids) const {
+  CustomerChanges changes;
+  changes.uuids = std::move(uuids);
+  Notify(changes);
+}
+
 template <typename Fn>
 auto SqliteStorage::Read(Fn&& fn) {
   ReaderLease lease(*this);
@@ -226,7 +248,7 @@ auto SqliteStorage::Read(Fn&& fn) {
 template <typename Fn>
 auto SqliteStorage::Write(Fn&& fn) {
   using Result = std::invoke_result_t<Fn&, Connection&>;
-  absl::MutexLock lock(&writer_mu_);
+  std::lock_guard<std::mutex> lock(writer_mu_);
   sqlite::Transaction txn(*writer_);
   if (absl::Status status = txn.Begin(sqlite::Transaction::Kind::kImmediate);
       !status.ok()) {
@@ -260,7 +282,7 @@ absl::StatusOr<Page<DataSource>> SqliteStorage::ListDataSources(
 
 absl::Status SqliteStorage::DeleteDataSource(absl::string_view uuid,
                                              absl::Time now) {
-  return Write([&](Connection& db) -> absl::Status {
+  absl::Status status = Write([&](Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(const std::vector<int64_t> survivors,
                      sqlite::DeleteDataSourceRows(db, uuid));
     for (const int64_t customer : survivors) {
@@ -268,6 +290,8 @@ absl::Status SqliteStorage::DeleteDataSource(absl::string_view uuid,
     }
     return absl::OkStatus();
   });
+  NotifyAll();
+  return status;
 }
 
 absl::StatusOr<SourceSettings> SqliteStorage::GetSettings(
@@ -317,7 +341,8 @@ absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
     update.impact = result.impact;
     return update;
   }
-  return Write([&](Connection& db) -> absl::StatusOr<SettingsUpdate> {
+  absl::StatusOr<SettingsUpdate> result =
+      Write([&](Connection& db) -> absl::StatusOr<SettingsUpdate> {
     SettingsUpdate update;
     ASSIGN_OR_RETURN(update.settings,
                      sqlite::LoadCurrentSettings(db, data_source_uuid));
@@ -333,6 +358,10 @@ absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
     update.applied = true;
     return update;
   });
+  // Every customer with facts in the source is now evaluated under other
+  // settings.
+  if (!result.ok() || result->applied) NotifyAll();
+  return result;
 }
 
 absl::StatusOr<SettingsImpact> SqliteStorage::ReprocessDataSource(
@@ -381,18 +410,23 @@ absl::StatusOr<Customer> SqliteStorage::GetCustomer(absl::string_view uuid) {
 
 absl::StatusOr<Customer> SqliteStorage::UpdateCustomer(
     absl::string_view uuid, const CustomerMutation& mutate, absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
-    ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
-    ASSIGN_OR_RETURN(Customer customer, sqlite::LoadCustomer(db, key));
-    RETURN_IF_ERROR(mutate(customer));
-    RETURN_IF_ERROR(sqlite::StoreCustomerFields(db, key, customer, now));
-    return sqlite::LoadCustomer(db, key);
-  });
+  absl::StatusOr<Customer> result =
+      Write([&](Connection& db) -> absl::StatusOr<Customer> {
+        ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
+        ASSIGN_OR_RETURN(Customer customer, sqlite::LoadCustomer(db, key));
+        RETURN_IF_ERROR(mutate(customer));
+        RETURN_IF_ERROR(sqlite::StoreCustomerFields(db, key, customer, now));
+        return sqlite::LoadCustomer(db, key);
+      });
+  NotifyCustomers({std::string(uuid)});
+  return result;
 }
 
 absl::Status SqliteStorage::DeleteCustomer(absl::string_view uuid) {
-  return Write(
+  absl::Status status = Write(
       [&](Connection& db) { return sqlite::DeleteCustomerRow(db, uuid); });
+  NotifyCustomers({std::string(uuid)});
+  return status;
 }
 
 absl::StatusOr<Page<Customer>> SqliteStorage::ListCustomers(
@@ -404,7 +438,8 @@ absl::StatusOr<Page<Customer>> SqliteStorage::ListCustomers(
 
 absl::StatusOr<Customer> SqliteStorage::MergeCustomers(
     absl::string_view from_uuid, absl::string_view into_uuid, absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
+  absl::StatusOr<Customer> result =
+      Write([&](Connection& db) -> absl::StatusOr<Customer> {
     ASSIGN_OR_RETURN(const int64_t from,
                      sqlite::FindCustomerKey(db, from_uuid));
     ASSIGN_OR_RETURN(const int64_t into,
@@ -417,26 +452,34 @@ absl::StatusOr<Customer> SqliteStorage::MergeCustomers(
     RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, into, now));
     return sqlite::LoadCustomer(db, into);
   });
+  NotifyCustomers({std::string(from_uuid), std::string(into_uuid)});
+  return result;
 }
 
 absl::StatusOr<Customer> SqliteStorage::AddCustomerTags(
     absl::string_view uuid, const std::vector<std::string>& tags,
     absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
-    ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
-    RETURN_IF_ERROR(sqlite::AddTags(db, key, tags, now));
-    return sqlite::LoadCustomer(db, key);
-  });
+  absl::StatusOr<Customer> result =
+      Write([&](Connection& db) -> absl::StatusOr<Customer> {
+        ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
+        RETURN_IF_ERROR(sqlite::AddTags(db, key, tags, now));
+        return sqlite::LoadCustomer(db, key);
+      });
+  NotifyCustomers({std::string(uuid)});
+  return result;
 }
 
 absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
     absl::string_view uuid, const std::vector<std::string>& tags,
     absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<Customer> {
-    ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
-    RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
-    return sqlite::LoadCustomer(db, key);
-  });
+  absl::StatusOr<Customer> result =
+      Write([&](Connection& db) -> absl::StatusOr<Customer> {
+        ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
+        RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
+        return sqlite::LoadCustomer(db, key);
+      });
+  NotifyCustomers({std::string(uuid)});
+  return result;
 }
 
 // ---- Invoices -----------------------------------------------------------
@@ -444,15 +487,18 @@ absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
 absl::StatusOr<std::vector<Invoice>> SqliteStorage::ImportInvoices(
     absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
     absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<std::vector<Invoice>> {
-    ASSIGN_OR_RETURN(const int64_t key,
-                     sqlite::FindCustomerKey(db, customer_uuid));
-    ASSIGN_OR_RETURN(
-        std::vector<Invoice> stored,
-        sqlite::ImportInvoiceRows(db, key, customer_uuid, invoices));
-    RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, key, now));
-    return stored;
-  });
+  absl::StatusOr<std::vector<Invoice>> result =
+      Write([&](Connection& db) -> absl::StatusOr<std::vector<Invoice>> {
+        ASSIGN_OR_RETURN(const int64_t key,
+                         sqlite::FindCustomerKey(db, customer_uuid));
+        ASSIGN_OR_RETURN(
+            std::vector<Invoice> stored,
+            sqlite::ImportInvoiceRows(db, key, customer_uuid, invoices));
+        RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, key, now));
+        return stored;
+      });
+  NotifyCustomers({std::string(customer_uuid)});
+  return result;
 }
 
 absl::StatusOr<Invoice> SqliteStorage::GetInvoice(absl::string_view uuid) {
@@ -468,22 +514,34 @@ absl::StatusOr<Page<Invoice>> SqliteStorage::ListInvoices(
 
 absl::Status SqliteStorage::DeleteInvoice(absl::string_view uuid,
                                           absl::Time now) {
-  return Write([&](Connection& db) -> absl::Status {
+  std::string customer_uuid;
+  absl::Status status = Write([&](Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(const int64_t customer,
                      sqlite::DeleteInvoiceRows(db, uuid));
+    ASSIGN_OR_RETURN(customer_uuid, sqlite::FindCustomerUuid(db, customer));
     return sqlite::RecomputeCustomer(db, customer, now);
   });
+  if (!customer_uuid.empty()) NotifyCustomers({std::move(customer_uuid)});
+  return status;
 }
 
 absl::StatusOr<Transaction> SqliteStorage::AddTransaction(
     absl::string_view invoice_uuid, const Transaction& transaction,
     absl::Time now) {
-  return Write([&](Connection& db) -> absl::StatusOr<Transaction> {
-    ASSIGN_OR_RETURN(sqlite::StoredTransaction stored,
-                     sqlite::InsertTransaction(db, invoice_uuid, transaction));
-    RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, stored.customer_key, now));
-    return std::move(stored.transaction);
-  });
+  std::string customer_uuid;
+  absl::StatusOr<Transaction> result =
+      Write([&](Connection& db) -> absl::StatusOr<Transaction> {
+        ASSIGN_OR_RETURN(
+            sqlite::StoredTransaction stored,
+            sqlite::InsertTransaction(db, invoice_uuid, transaction));
+        ASSIGN_OR_RETURN(customer_uuid,
+                         sqlite::FindCustomerUuid(db, stored.customer_key));
+        RETURN_IF_ERROR(
+            sqlite::RecomputeCustomer(db, stored.customer_key, now));
+        return std::move(stored.transaction);
+      });
+  if (!customer_uuid.empty()) NotifyCustomers({std::move(customer_uuid)});
+  return result;
 }
 
 // ---- Subscriptions and events ---------------------------------------------
@@ -500,12 +558,16 @@ absl::StatusOr<SubscriptionRef> SqliteStorage::GetSubscription(
 absl::Status SqliteStorage::CancelSubscription(
     absl::string_view subscription_uuid, absl::Time cancelled_at,
     absl::Time now) {
-  return Write([&](Connection& db) -> absl::Status {
+  std::string customer_uuid;
+  absl::Status status = Write([&](Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(const sqlite::SubscriptionRow row,
                      sqlite::FindSubscription(db, subscription_uuid));
+    customer_uuid = row.ref.customer_uuid;
     RETURN_IF_ERROR(sqlite::InsertCancellation(db, row.key, cancelled_at, now));
     return sqlite::RecomputeCustomer(db, row.customer_key, now);
   });
+  if (!customer_uuid.empty()) NotifyCustomers({std::move(customer_uuid)});
+  return status;
 }
 
 absl::StatusOr<CustomerSnapshot> SqliteStorage::GetCustomerSnapshot(

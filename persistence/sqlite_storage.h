@@ -25,14 +25,15 @@
 #ifndef RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
 #define RECURRENT_PERSISTENCE_SQLITE_STORAGE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "persistence/storage.h"
 
@@ -149,6 +150,7 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<Page<SubscriptionEvent>> ListSubscriptionEvents(
       const EventFilter& filter, const PageRequest& page) override;
   absl::StatusOr<int> RecomputeDueCustomers(absl::Time now, int limit) override;
+  void SetChangeListener(ChangeListener listener) override;
 
  private:
   // A reader connection checked out of the pool; returns it on destruction.
@@ -177,6 +179,11 @@ class SqliteStorage final : public Storage {
                                            const SourceSettings* next,
                                            absl::Time now);
 
+  // Tells the listener, if any, that `changes` may have changed.
+  void Notify(const CustomerChanges& changes) const;
+  void NotifyAll() const;
+  void NotifyCustomers(std::vector<std::string> uuids) const;
+
   // Runs fn(connection) in a read transaction on a pooled reader.
   template <typename Fn>
   auto Read(Fn&& fn);
@@ -186,11 +193,15 @@ class SqliteStorage final : public Storage {
   auto Write(Fn&& fn);
 
   const Options options_;
+  ChangeListener change_listener_;
 
-  absl::Mutex writer_mu_;
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // and Debian's Abseil is not built with its annotations.
+  std::mutex writer_mu_;
   const std::unique_ptr<sqlite::Connection> writer_ ABSL_GUARDED_BY(writer_mu_);
 
-  absl::Mutex readers_mu_;
+  std::mutex readers_mu_;
+  std::condition_variable reader_returned_;
   // Every reader, owned; `idle_readers_` lists those not checked out.
   std::vector<std::unique_ptr<sqlite::Connection>> readers_;
   std::vector<sqlite::Connection*> idle_readers_ ABSL_GUARDED_BY(readers_mu_);

@@ -248,6 +248,16 @@ struct Page {
   std::string next_page_token;  // empty on the last page
 };
 
+// ---- Change notifications --------------------------------------------------
+
+// Which customers a committed write may have changed, as Storage tells its
+// listener (Storage::SetChangeListener).
+struct CustomerChanges {
+  bool all = false;                // any customer may have changed
+  std::vector<std::string> uuids;  // otherwise: these customers
+};
+using ChangeListener = std::function<void(const CustomerChanges&)>;
+
 // ---- The interface ---------------------------------------------------------
 
 // Most user tags one customer may carry (AddCustomerTags).
@@ -256,6 +266,19 @@ inline constexpr int kMaxTagsPerCustomer = 100;
 class Storage {
  public:
   virtual ~Storage() = default;
+
+  // Sets the function called after every write that may have changed what
+  // GetCustomerSnapshot returns for some customer, other than its stored
+  // evaluation: its existence, fields, tags, external ids or facts, or the
+  // settings of a source it has facts in. (A recompute that only brings the
+  // stored evaluation up to date, such as RecomputeDueCustomers or
+  // ReprocessDataSource, is not reported: it changes no input of the
+  // engine.) The function runs on the writing thread after the commit and
+  // before the write returns, so a caller that has seen a write acknowledged
+  // is never served a copy from before it; it may also run after a write
+  // that failed and changed nothing. It must be quick and must not call this
+  // Storage. Set it before the storage is shared between threads.
+  virtual void SetChangeListener(ChangeListener listener) = 0;
 
   // Creates a data source with settings version 1 (mode kKeep, applied_at =
   // saved_at = created_at = now). kAlreadyExists if the name is taken.

@@ -32,13 +32,25 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
         absl::Time as_of,
         ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
     // Evaluated from the facts, so exact at any instant (the stored status,
-    // used by ListCustomers, may lag by one re-evaluation interval).
+    // used by ListCustomers, may lag by one re-evaluation interval), or the
+    // same answer from the cache while nothing it depends on has changed.
+    CustomerCache& cache = *env_.customer_cache;
+    if (cache.Lookup(request->uuid(), as_of, response)) {
+      return absl::OkStatus();
+    }
+    const CustomerCache::Ticket ticket = cache.BeginFill(request->uuid());
     ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
                      env_.storage->GetCustomerSnapshot(request->uuid()));
     ASSIGN_OR_RETURN(
         engine::CustomerEvaluation evaluation,
         engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
     EvaluatedCustomerToProto(snapshot.customer, evaluation, response);
+    // Only answers for the present are kept: those are read again.
+    if (!request->has_as_of()) {
+      cache.Fill(
+          ticket, *response, as_of,
+          evaluation.next_transition_at.value_or(absl::InfiniteFuture()));
+    }
     return absl::OkStatus();
   });
 }

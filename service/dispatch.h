@@ -20,6 +20,7 @@
 #include "persistence/storage.h"
 #include "service/access_control.h"
 #include "service/clock.h"
+#include "service/customer_cache.h"
 #include "service/errors.h"
 #include "service/executor.h"
 
@@ -31,6 +32,7 @@ struct ServiceEnv {
   const Clock* clock = nullptr;
   Executor* executor = nullptr;
   AccessControl* access = nullptr;
+  CustomerCache* customer_cache = nullptr;
 };
 
 // Checks that the caller has `required`, then runs `work` on env.executor

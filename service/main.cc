@@ -67,6 +67,9 @@ ABSL_FLAG(bool, allow_unauthenticated, false,
 ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
           "Largest request or response message, in bytes; larger requests "
           "fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, customer_cache_mb, 64,
+          "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
+          "turns the cache off). About 0.4 KB per customer.");
 ABSL_FLAG(bool, read_only, false,
           "Serve reads only: every write fails with FAILED_PRECONDITION.");
 ABSL_FLAG(int64_t, max_page_count, 0,
@@ -216,6 +219,12 @@ int Run(int argc, char** argv) {
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
+  if (const int32_t cache_mb = absl::GetFlag(FLAGS_customer_cache_mb);
+      cache_mb >= 0) {
+    server_options.customer_cache_bytes = static_cast<size_t>(cache_mb) << 20;
+  } else {
+    return Fail("--customer_cache_mb must be >= 0");
+  }
   server_options.tls = tls;
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);

@@ -27,9 +27,11 @@ constexpr const char* kServiceNames[] = {
 };
 
 ServiceEnv MakeEnv(persistence::Storage* storage, const Clock* clock,
-                   Executor* executor, AccessControl* access) {
+                   Executor* executor, AccessControl* access,
+                   CustomerCache* customer_cache) {
   ServiceEnv env;
   env.storage = storage;
+  env.customer_cache = customer_cache;
   env.clock = clock;
   env.executor = executor;
   env.access = access;
@@ -134,16 +136,27 @@ bool IsLoopbackAddress(absl::string_view listen_address) {
 
 Server::Server(const ServerOptions& options, persistence::Storage* storage,
                const Clock* clock, std::unique_ptr<AccessControl> access)
-    : access_(std::move(access)),
+    : storage_(storage),
+      customer_cache_(options.customer_cache_bytes),
+      access_(std::move(access)),
       executor_(
           Executor::Options{options.worker_threads, options.max_queued_calls}),
-      source_settings_service_(
-          MakeEnv(storage, clock, &executor_, access_.get())),
-      customer_service_(MakeEnv(storage, clock, &executor_, access_.get())),
-      invoice_service_(MakeEnv(storage, clock, &executor_, access_.get())),
-      api_key_service_(MakeEnv(storage, clock, &executor_, access_.get())),
+      source_settings_service_(MakeEnv(storage, clock, &executor_,
+                                       access_.get(), &customer_cache_)),
+      customer_service_(MakeEnv(storage, clock, &executor_, access_.get(),
+                                &customer_cache_)),
+      invoice_service_(MakeEnv(storage, clock, &executor_, access_.get(),
+                               &customer_cache_)),
+      api_key_service_(MakeEnv(storage, clock, &executor_, access_.get(),
+                               &customer_cache_)),
       reevaluator_(storage, clock,
-                   Reevaluator::Options{options.reevaluate_interval}) {}
+                   Reevaluator::Options{options.reevaluate_interval}) {
+  if (storage_ == nullptr) return;  // tests that only bind a port
+  storage_->SetChangeListener(
+      [this](const persistence::CustomerChanges& changes) {
+        customer_cache_.Invalidate(changes);
+      });
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, persistence::Storage* storage,
@@ -190,7 +203,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   return server;
 }
 
-Server::~Server() { Shutdown(absl::Seconds(5)); }
+Server::~Server() {
+  Shutdown(absl::Seconds(5));
+  // Nothing of ours writes any more; the storage outlives the cache.
+  if (storage_ != nullptr) storage_->SetChangeListener(nullptr);
+}
 
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;

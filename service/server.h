@@ -22,6 +22,7 @@
 #include "service/access_control.h"
 #include "service/api_key_service.h"
 #include "service/clock.h"
+#include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
 #include "service/invoice_service.h"
@@ -51,6 +52,9 @@ struct ServerOptions {
   // How often stored statuses are brought up to date (Reevaluator); zero
   // turns the background re-evaluation off (tests drive it by hand).
   absl::Duration reevaluate_interval = absl::Seconds(1);
+  // Memory for GetCustomer answers of unchanged customers
+  // (service/customer_cache.h); 0 turns the cache off.
+  size_t customer_cache_bytes = size_t{64} << 20;
   // TLS instead of plaintext when set.
   std::optional<TlsOptions> tls;
   // While no API key exists, serve without authentication even on an
@@ -96,6 +100,9 @@ class Server {
   // The API keys in force.
   AccessControl& access() { return *access_; }
 
+  // The cache of GetCustomer answers.
+  const CustomerCache& customer_cache() const { return customer_cache_; }
+
   // Reports NOT_SERVING, stops accepting calls, lets in-flight calls finish
   // for up to `grace` (cancelling the rest), then stops the workers and the
   // re-evaluator.
@@ -107,8 +114,10 @@ class Server {
          const Clock* clock, std::unique_ptr<AccessControl> access);
 
   // Declaration order is destruction order in reverse: the gRPC server goes
-  // first, then the services, then the executor their calls run on and the
-  // access control they check.
+  // first, then the services, then the executor their calls run on, the
+  // access control they check and the cache they read.
+  persistence::Storage* const storage_;
+  CustomerCache customer_cache_;
   const std::unique_ptr<AccessControl> access_;
   Executor executor_;
   SourceSettingsServiceImpl source_settings_service_;

@@ -162,7 +162,10 @@ class Runner {
     switch (kind) {
       case CallKind::kGet: {
         auto* call = new TypedCall<v1::GetCustomerRequest, v1::Customer>;
-        call->request.set_uuid(Pick(data_.customers, rng));
+        call->request.set_uuid(
+            options_.customers_in_order
+                ? data_.customers[get_seq_.fetch_add(1) % data_.customers.size()]
+                : Pick(data_.customers, rng));
         call->reader = channel.customers->PrepareAsyncGetCustomer(
             &call->context, call->request, channel.cq);
         base = call;
@@ -284,6 +287,7 @@ class Runner {
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> skipped_{0};
   std::atomic<int64_t> import_seq_{0};
+  std::atomic<uint64_t> get_seq_{0};
   uint64_t import_offset_ = 0;
 };
 

@@ -41,6 +41,9 @@ struct DriverOptions {
   // Probability of each kind per call (need not sum to 1; normalized).
   std::array<double, kCallKinds> mix = {1, 0, 0};
   uint64_t seed = 1;
+  // GetCustomer reads the customers in list order (round robin) rather than
+  // at random: one pass reads each once, e.g. to fill the server's cache.
+  bool customers_in_order = false;
 };
 
 // What the calls need; shared, read-only during the run.

@@ -62,6 +62,9 @@ ABSL_FLAG(std::string, reprocess_source, "",
           "reprocess this source back to back during the run");
 ABSL_FLAG(int, server_pid, 0, "server process to report CPU and memory of");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
+ABSL_FLAG(bool, customers_in_order, false,
+          "GetCustomer reads the customers in order instead of at random "
+          "(one pass reads each once: fills the server's cache)");
 
 namespace recurrent::bench {
 namespace {
@@ -201,6 +204,7 @@ int Run() {
   options.duration = absl::GetFlag(FLAGS_duration);
   options.deadline = absl::GetFlag(FLAGS_deadline);
   options.seed = absl::GetFlag(FLAGS_seed);
+  options.customers_in_order = absl::GetFlag(FLAGS_customers_in_order);
   if (options.channels < 1 || options.depth < 1 || options.threads < 1) {
     return Fail("--channels, --depth and --threads must be at least 1");
   }

@@ -42,6 +42,7 @@ class TestServer {
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   const std::filesystem::path& db_path() const { return db_path_; }
   Server& server() { return *server_; }
+  persistence::SqliteStorage& storage() { return *storage_; }
 
   // Stops the server, closes the database, then opens it again and serves
   // on a new port (channel() and stubs made after this use it).

@@ -1,0 +1,111 @@
+// CustomerCache: GetCustomer answers kept in memory, so that reading an
+// unchanged customer costs no SQLite statement and no evaluation.
+//
+//   CustomerCache::Ticket ticket = cache.BeginFill(uuid);  // before reading
+//   ... read the snapshot, evaluate at `now`, build `customer` ...
+//   cache.Fill(ticket, customer, now, evaluation.next_transition_at);
+//   ...
+//   if (cache.Lookup(uuid, now, &response)) return;  // a later call
+//
+// An entry is a v1::Customer (serialized) as the engine evaluated the
+// customer's facts at an instant `from`, with the instant `until` of its next
+// transition. The engine's answer is constant on [from, until), so the entry
+// is exact for any instant in it for as long as the customer's facts, fields
+// and settings are unchanged. Storage reports every committed change of
+// those (Storage::SetChangeListener → Invalidate), and the cache drops the
+// entries concerned.
+//
+// A change can commit between a reader's snapshot and its Fill; the entry
+// would then be stale. So Fill takes a ticket issued before the read, and is
+// ignored if a change of that customer (or of all customers) was reported
+// after the ticket was issued.
+//
+// Bounded by bytes (keys, serialized messages and bookkeeping); the least
+// recently used entries are dropped first. Thread-safe.
+#ifndef RECURRENT_SERVICE_CUSTOMER_CACHE_H_
+#define RECURRENT_SERVICE_CUSTOMER_CACHE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "persistence/storage.h"
+#include "recurrent/v1/customer.pb.h"
+
+namespace recurrent {
+
+class CustomerCache {
+ public:
+  // Holds at most `capacity_bytes`; 0 caches nothing.
+  explicit CustomerCache(size_t capacity_bytes);
+  CustomerCache(const CustomerCache&) = delete;
+  CustomerCache& operator=(const CustomerCache&) = delete;
+
+  // Copies into `out` the entry for `uuid` if one is valid at `t`; false
+  // otherwise.
+  bool Lookup(absl::string_view uuid, absl::Time t, v1::Customer* out);
+
+  // Taken before reading what a Fill of `uuid` will store.
+  struct Ticket {
+    uint64_t all_generation = 0;
+    uint64_t generation = 0;
+    size_t slot = 0;
+  };
+  Ticket BeginFill(absl::string_view uuid);
+  // Stores `customer` (its uuid is the key) as valid on [from, until), unless
+  // a change of it was reported since `ticket` was taken.
+  void Fill(const Ticket& ticket, const v1::Customer& customer,
+            absl::Time from, absl::Time until);
+
+  // Drops the entries of the changed customers and voids their tickets.
+  void Invalidate(const persistence::CustomerChanges& changes);
+
+  struct Stats {
+    int64_t hits = 0;
+    int64_t misses = 0;
+    int64_t entries = 0;
+    int64_t bytes = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    std::string uuid;
+    std::string serialized;  // v1::Customer
+    absl::Time from;
+    absl::Time until;
+    size_t charge = 0;
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+
+  // Tickets of customers hashing to the same slot share a generation: a
+  // change voids the fills of a few other customers too, which only costs a
+  // miss.
+  static constexpr size_t kGenerationSlots = 4096;
+  static size_t SlotOf(absl::string_view uuid);
+
+  void EraseLocked(Lru::iterator entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const size_t capacity_bytes_;
+  mutable std::mutex mu_;
+  Lru lru_ ABSL_GUARDED_BY(mu_);
+  // Keys point into the entries' `uuid`, which list nodes keep in place.
+  absl::flat_hash_map<absl::string_view, Lru::iterator> index_
+      ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t all_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::array<uint64_t, kGenerationSlots> generations_ ABSL_GUARDED_BY(mu_){};
+  int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace recurrent
+
+#endif  // RECURRENT_SERVICE_CUSTOMER_CACHE_H_

@@ -1,0 +1,354 @@
+// CustomerCache (service/customer_cache.h): the cache alone, then GetCustomer
+// through a real server compared, after every kind of write and as time
+// passes, with a fresh evaluation of the stored facts.
+#include "service/customer_cache.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/evaluator.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "service/convert.h"
+#include "tests/service/api_fixture.h"
+
+namespace recurrent::testing {
+namespace {
+
+v1::Customer Named(const std::string& uuid, const std::string& name) {
+  v1::Customer customer;
+  customer.set_uuid(uuid);
+  customer.set_name(name);
+  return customer;
+}
+
+persistence::CustomerChanges Changed(std::vector<std::string> uuids) {
+  persistence::CustomerChanges changes;
+  changes.uuids = std::move(uuids);
+  return changes;
+}
+
+const absl::Time kT0 = absl::FromUnixSeconds(1735689600);
+
+TEST(CustomerCacheTest, AnEntryIsValidFromItsInstantUntilItsTransition) {
+  CustomerCache cache(1 << 20);
+  v1::Customer out;
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kT0,
+             kT0 + absl::Hours(1));
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0 - absl::Seconds(1), &out));
+  ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));
+  EXPECT_EQ(out.name(), "Ada");
+  ASSERT_TRUE(cache.Lookup("cus_1", kT0 + absl::Hours(1) - absl::Microseconds(1),
+                           &out));
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0 + absl::Hours(1), &out));
+  EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
+  EXPECT_EQ(cache.stats().hits, 2);
+  EXPECT_EQ(cache.stats().misses, 4);
+}
+
+TEST(CustomerCacheTest, AChangeDropsTheCustomerOnly) {
+  CustomerCache cache(1 << 20);
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kT0,
+             absl::InfiniteFuture());
+  cache.Fill(cache.BeginFill("cus_2"), Named("cus_2", "Bob"), kT0,
+             absl::InfiniteFuture());
+  cache.Invalidate(Changed({"cus_1"}));
+  v1::Customer out;
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+  EXPECT_TRUE(cache.Lookup("cus_2", kT0, &out));
+
+  persistence::CustomerChanges all;
+  all.all = true;
+  cache.Invalidate(all);
+  EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
+  EXPECT_EQ(cache.stats().entries, 0);
+  EXPECT_EQ(cache.stats().bytes, 0);
+}
+
+TEST(CustomerCacheTest, AFillAfterAChangeOfItsCustomerIsIgnored) {
+  CustomerCache cache(1 << 20);
+  // The read began, then a write committed and was reported, then the read
+  // (which may have seen the old state) tries to fill.
+  const CustomerCache::Ticket stale = cache.BeginFill("cus_1");
+  cache.Invalidate(Changed({"cus_1"}));
+  cache.Fill(stale, Named("cus_1", "old"), kT0, absl::InfiniteFuture());
+  v1::Customer out;
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+
+  const CustomerCache::Ticket before_all = cache.BeginFill("cus_1");
+  persistence::CustomerChanges all;
+  all.all = true;
+  cache.Invalidate(all);
+  cache.Fill(before_all, Named("cus_1", "old"), kT0, absl::InfiniteFuture());
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+
+  // A ticket taken after the change fills.
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "new"), kT0,
+             absl::InfiniteFuture());
+  ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));
+  EXPECT_EQ(out.name(), "new");
+}
+
+TEST(CustomerCacheTest, TheLeastRecentlyUsedGoFirstWhenFull) {
+  // Room for about three entries.
+  const v1::Customer probe = Named("cus_0", std::string(200, 'x'));
+  CustomerCache sizing(1 << 20);
+  sizing.Fill(sizing.BeginFill("cus_0"), probe, kT0, absl::InfiniteFuture());
+  const size_t one = static_cast<size_t>(sizing.stats().bytes);
+  CustomerCache cache(3 * one + one / 2);
+  v1::Customer out;
+  for (const char* uuid : {"cus_1", "cus_2", "cus_3"}) {
+    cache.Fill(cache.BeginFill(uuid), Named(uuid, std::string(200, 'x')),
+               kT0, absl::InfiniteFuture());
+  }
+  ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));  // now the most recent
+  cache.Fill(cache.BeginFill("cus_4"), Named("cus_4", std::string(200, 'x')),
+             kT0, absl::InfiniteFuture());
+  EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
+  EXPECT_TRUE(cache.Lookup("cus_1", kT0, &out));
+  EXPECT_TRUE(cache.Lookup("cus_3", kT0, &out));
+  EXPECT_TRUE(cache.Lookup("cus_4", kT0, &out));
+  EXPECT_EQ(cache.stats().entries, 3);
+  EXPECT_LE(static_cast<size_t>(cache.stats().bytes), 3 * one + one / 2);
+}
+
+TEST(CustomerCacheTest, ZeroCapacityCachesNothing) {
+  CustomerCache cache(0);
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kT0,
+             absl::InfiniteFuture());
+  v1::Customer out;
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+}
+
+// ---- GetCustomer through the server ----------------------------------------
+
+class CachedGetCustomerTest : public ApiTest {
+ protected:
+  // What GetCustomer must answer now: the stored facts evaluated afresh.
+  v1::Customer Fresh(const std::string& uuid) {
+    v1::Customer out;
+    auto snapshot = server_.storage().GetCustomerSnapshot(uuid);
+    EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+    if (!snapshot.ok()) return out;
+    auto evaluation = engine::Evaluate(snapshot->facts, snapshot->settings,
+                                       server_.clock().Now());
+    EXPECT_TRUE(evaluation.ok()) << evaluation.status();
+    if (evaluation.ok()) {
+      EvaluatedCustomerToProto(snapshot->customer, *evaluation, &out);
+    }
+    return out;
+  }
+
+  // GetCustomer twice (the second normally from the cache), both equal to a
+  // fresh evaluation.
+  void ExpectExact(const std::string& uuid, const std::string& when) {
+    const v1::Customer fresh = Fresh(uuid);
+    for (int i = 0; i < 2; ++i) {
+      const v1::Customer served = GetCustomer(uuid);
+      EXPECT_TRUE(
+          google::protobuf::util::MessageDifferencer::Equals(served, fresh))
+          << when << " (read " << i << ")\nserved: " << served.ShortDebugString()
+          << "\nfresh:  " << fresh.ShortDebugString();
+    }
+  }
+
+  grpc::Status AddTags(const std::string& uuid, std::vector<std::string> tags,
+                       bool remove = false) {
+    grpc::ClientContext context;
+    v1::Customer out;
+    if (remove) {
+      v1::RemoveCustomerTagsRequest request;
+      request.set_customer_uuid(uuid);
+      for (const std::string& tag : tags) request.add_tags(tag);
+      return customers_->RemoveCustomerTags(&context, request, &out);
+    }
+    v1::AddCustomerTagsRequest request;
+    request.set_customer_uuid(uuid);
+    for (const std::string& tag : tags) request.add_tags(tag);
+    return customers_->AddCustomerTags(&context, request, &out);
+  }
+
+  grpc::Status Rename(const std::string& uuid, const std::string& name) {
+    grpc::ClientContext context;
+    v1::UpdateCustomerRequest request;
+    request.mutable_customer()->set_uuid(uuid);
+    request.mutable_customer()->set_name(name);
+    request.mutable_update_mask()->add_paths("name");
+    v1::Customer out;
+    return customers_->UpdateCustomer(&context, request, &out);
+  }
+
+  grpc::Status Merge(const std::string& from, const std::string& into) {
+    grpc::ClientContext context;
+    v1::MergeCustomersRequest request;
+    request.set_from_customer_uuid(from);
+    request.set_into_customer_uuid(into);
+    v1::Customer out;
+    return customers_->MergeCustomers(&context, request, &out);
+  }
+
+  grpc::Status DeleteInvoice(const std::string& invoice_uuid) {
+    grpc::ClientContext context;
+    v1::DeleteInvoiceRequest request;
+    request.set_uuid(invoice_uuid);
+    google::protobuf::Empty out;
+    return invoices_->DeleteInvoice(&context, request, &out);
+  }
+
+  void SetKeep(const std::string& source) {
+    grpc::ClientContext context;
+    v1::UpdateSettingsRequest request;
+    request.set_data_source_uuid(source);
+    request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_KEEP);
+    v1::UpdateSettingsResponse response;
+    ASSERT_TRUE(settings_->UpdateSettings(&context, request, &response).ok());
+  }
+};
+
+TEST_F(CachedGetCustomerTest, EveryKindOfWriteIsSeenByTheNextRead) {
+  const std::string source = CreateSource("Stripe");
+  const std::string other = CreateSource("Other");
+  const std::string customer = CreateCustomer(source, "c1");
+  ExpectExact(customer, "created");
+
+  // Three monthly invoices, the last one unpaid and due on 2025-03-01.
+  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 3);
+  specs[2].payments.clear();
+  MustImport(customer, specs);
+  ExpectExact(customer, "imported");
+  ASSERT_EQ(GetCustomer(customer).status(), v1::CUSTOMER_STATUS_ACTIVE);
+
+  // Time passes the unpaid due date: a transition, no write.
+  server_.clock().Set(T("2025-03-02"));
+  ExpectExact(customer, "past the due date");
+  EXPECT_EQ(GetCustomer(customer).status(), v1::CUSTOMER_STATUS_PAST_DUE);
+
+  SetAutoChurn(source, 14);
+  ExpectExact(customer, "auto-churn 14");
+  server_.clock().Set(T("2025-03-20"));
+  ExpectExact(customer, "auto-churned");
+  EXPECT_EQ(GetCustomer(customer).status(), v1::CUSTOMER_STATUS_CANCELLED);
+  SetKeep(source);
+  ExpectExact(customer, "keep again");
+  EXPECT_EQ(GetCustomer(customer).status(), v1::CUSTOMER_STATUS_PAST_DUE);
+
+  const std::vector<v1::Invoice> invoices = ListInvoices(customer);
+  ASSERT_EQ(invoices.size(), 3u);
+  ASSERT_TRUE(Pay(invoices[2].uuid(), "late-payment", T("2025-03-20")).ok());
+  ExpectExact(customer, "paid late");
+  EXPECT_EQ(GetCustomer(customer).status(), v1::CUSTOMER_STATUS_ACTIVE);
+
+  ASSERT_TRUE(AddTags(customer, {"vip"}).ok());
+  ExpectExact(customer, "tag added");
+  ASSERT_TRUE(AddTags(customer, {"vip"}, /*remove=*/true).ok());
+  ExpectExact(customer, "tag removed");
+  ASSERT_TRUE(Rename(customer, "Ada").ok());
+  ExpectExact(customer, "renamed");
+  EXPECT_EQ(GetCustomer(customer).name(), "Ada");
+
+  ASSERT_TRUE(DeleteInvoice(invoices[2].uuid()).ok());
+  ExpectExact(customer, "invoice deleted");
+
+  const std::string subscription = Subscriptions(customer, T("2025-03-20"))
+                                       .at(0)
+                                       .uuid();
+  ASSERT_TRUE(Cancel(subscription, T("2025-03-20")).ok());
+  ExpectExact(customer, "cancelled");
+
+  const std::string merged = CreateCustomer(other, "o1");
+  MustImport(merged, [&] {
+    std::vector<InvoiceSpec> more = Monthly("sub-9", T("2025-03-01"), 1);
+    for (InvoiceSpec& spec : more) spec.data_source_uuid = other;
+    return more;
+  }());
+  ExpectExact(merged, "other source");
+  ASSERT_TRUE(Merge(merged, customer).ok());
+  ExpectExact(customer, "merged into");
+  EXPECT_EQ(GetCustomer(customer).external_ids_size(), 2);
+
+  {
+    grpc::ClientContext context;
+    v1::DeleteCustomerRequest request;
+    request.set_uuid(customer);
+    google::protobuf::Empty out;
+    ASSERT_TRUE(customers_->DeleteCustomer(&context, request, &out).ok());
+  }
+  grpc::ClientContext context;
+  v1::GetCustomerRequest request;
+  request.set_uuid(customer);
+  v1::Customer out;
+  EXPECT_EQ(customers_->GetCustomer(&context, request, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  EXPECT_GT(server_.server().customer_cache().stats().hits, 10);
+}
+
+// Random histories: after every step, every customer read twice equals a
+// fresh evaluation. Steps are writes of every kind and jumps of the clock.
+TEST_F(CachedGetCustomerTest, RandomWritesAndClockJumpsNeverServeAStaleAnswer) {
+  const std::string source = CreateSource("Stripe");
+  std::vector<std::string> customers;
+  for (int i = 0; i < 4; ++i) {
+    customers.push_back(CreateCustomer(source, "c" + std::to_string(i)));
+  }
+  std::mt19937 random(20261125);
+  auto pick = [&](int n) {
+    return std::uniform_int_distribution<int>(0, n - 1)(random);
+  };
+  absl::Time now = T("2025-01-01");
+  int next_invoice = 0;
+  for (int step = 0; step < 120; ++step) {
+    const std::string& customer = customers[pick(customers.size())];
+    std::string what;
+    switch (pick(7)) {
+      case 0:
+      case 1: {  // a month's invoice, paid on time, late, or not at all
+        InvoiceSpec spec{"inv-" + std::to_string(next_invoice++),
+                         "sub-" + std::to_string(pick(2)),
+                         now,
+                         now + absl::Hours(24 * 30),
+                         4900,
+                         now + absl::Hours(24 * pick(10))};
+        if (pick(3) != 0) spec.payments.push_back(Payment{now});
+        what = "import " + spec.external_id;
+        Import(customer, {spec});  // may be refused (overlap): fine
+        break;
+      }
+      case 2: {
+        const std::vector<v1::Invoice> invoices = ListInvoices(customer);
+        if (invoices.empty()) continue;
+        what = "pay";
+        Pay(invoices[pick(invoices.size())].uuid(),
+            "pay-" + std::to_string(step), now);
+        break;
+      }
+      case 3:
+        what = "settings";
+        if (pick(2) == 0) {
+          SetAutoChurn(source, 1 + pick(30));
+        } else {
+          SetKeep(source);
+        }
+        break;
+      case 4:
+        what = "tag";
+        AddTags(customer, {"t" + std::to_string(pick(3))}, pick(2) == 0);
+        break;
+      default:
+        what = "clock";
+        now += absl::Hours(pick(24 * 20));
+        server_.clock().Set(now);
+        break;
+    }
+    for (const std::string& uuid : customers) {
+      ExpectExact(uuid, "step " + std::to_string(step) + " " + what);
+    }
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(server_.server().customer_cache().stats().hits, 100);
+}
+
+}  // namespace
+}  // namespace recurrent::testing
