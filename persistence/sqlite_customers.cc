@@ -338,6 +338,27 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
   return result;
 }
 
+namespace {
+
+// kResourceExhausted if customer `key` carries more than kMaxTagsPerCustomer
+// tags. Counted after the change, inside the caller's transaction: a refused
+// call rolls back and changes nothing. `what` names the change.
+absl::Status CheckTagLimit(Connection& db, int64_t key, absl::string_view what) {
+  ASSIGN_OR_RETURN(
+      Statement count,
+      db.Prepare("SELECT COUNT(*) FROM customer_tags WHERE customer_id = ?"));
+  count.BindInt64(1, key);
+  ASSIGN_OR_RETURN(const bool row, count.Step());
+  if (row && count.ColumnInt64(0) > kMaxTagsPerCustomer) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
+                     " tags; ", what, " would make ", count.ColumnInt64(0)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
                                absl::Time now) {
   {
@@ -362,6 +383,7 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
     stmt.BindInt64(2, into);
     RETURN_IF_ERROR(stmt.Run());
   }
+  RETURN_IF_ERROR(CheckTagLimit(db, into, "this merge"));
   // Facts and stored evaluations; the caller recomputes `into`.
   for (const char* sql :
        {"UPDATE invoices SET customer_id = ?2 WHERE customer_id = ?1",
@@ -413,20 +435,7 @@ absl::Status AddTags(Connection& db, int64_t key,
       stmt.Reset();
     }
   }
-  {
-    // Counted after inserting, inside the caller's transaction: a refused
-    // call rolls back and adds nothing.
-    ASSIGN_OR_RETURN(
-        Statement count,
-        db.Prepare("SELECT COUNT(*) FROM customer_tags WHERE customer_id = ?"));
-    count.BindInt64(1, key);
-    ASSIGN_OR_RETURN(const bool row, count.Step());
-    if (row && count.ColumnInt64(0) > kMaxTagsPerCustomer) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
-                       " tags; this call would make ", count.ColumnInt64(0)));
-    }
-  }
+  RETURN_IF_ERROR(CheckTagLimit(db, key, "this call"));
   return TouchCustomer(db, key, now);
 }
 

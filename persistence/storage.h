@@ -369,7 +369,9 @@ class Storage {
   // Moves everything of `from` (external ids, tags, and later invoices and
   // subscriptions) to `into`, deletes `from`, and returns `into`. lead and
   // trial dates become the earliest set value of the two. kNotFound if either
-  // is absent; kInvalidArgument if they are the same customer.
+  // is absent; kInvalidArgument if they are the same customer;
+  // kResourceExhausted, merging nothing, if `into` would carry more than
+  // kMaxTagsPerCustomer user tags.
   virtual absl::StatusOr<Customer> MergeCustomers(absl::string_view from_uuid,
                                                   absl::string_view into_uuid,
                                                   absl::Time now) = 0;

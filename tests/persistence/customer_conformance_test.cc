@@ -123,6 +123,37 @@ TEST_P(StorageConformanceTest, MergedExternalIdsStayUnique) {
               StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
+TEST_P(StorageConformanceTest, MergeRefusesMoreTagsThanTheLimit) {
+  const DataSource a = NewSource("a");
+  const Customer from = NewCustomer(a.uuid, "a-1");
+  const Customer into = NewCustomer(a.uuid, "a-2");
+  std::vector<std::string> from_tags, into_tags;
+  for (int i = 0; i < kMaxTagsPerCustomer; ++i) {
+    from_tags.push_back("from-" + std::to_string(i));
+    into_tags.push_back("into-" + std::to_string(i));
+  }
+  into_tags.back() = "from-0";  // a shared tag counts once
+  ASSERT_OK(storage_->AddCustomerTags(from.uuid, from_tags, Tick()));
+  ASSERT_OK(storage_->AddCustomerTags(into.uuid, into_tags, Tick()));
+  EXPECT_THAT(storage_->MergeCustomers(from.uuid, into.uuid, Tick()),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr("at most 100 tags"),
+                             HasSubstr("this merge would make 199"))));
+  // Nothing merged.
+  ASSERT_OK_AND_ASSIGN(const Customer still, storage_->GetCustomer(from.uuid));
+  EXPECT_EQ(still.tags.size(), from_tags.size());
+  ASSERT_OK_AND_ASSIGN(const Customer target, storage_->GetCustomer(into.uuid));
+  EXPECT_EQ(target.tags.size(), into_tags.size());
+  EXPECT_EQ(target.external_ids.size(), 1u);
+
+  // Within the limit once the target drops its own tags.
+  into_tags.pop_back();  // keep the shared "from-0"
+  ASSERT_OK(storage_->RemoveCustomerTags(into.uuid, into_tags, Tick()));
+  ASSERT_OK_AND_ASSIGN(const Customer merged,
+                       storage_->MergeCustomers(from.uuid, into.uuid, Tick()));
+  EXPECT_EQ(merged.tags.size(), static_cast<size_t>(kMaxTagsPerCustomer));
+}
+
 TEST_P(StorageConformanceTest, UpdateCustomerChangesWritableFieldsOnly) {
   const DataSource source = NewSource("s");
   const Customer created = NewCustomer(source.uuid, "x", "old@example.com");
