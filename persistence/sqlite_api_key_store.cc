@@ -103,7 +103,7 @@ SqliteApiKeyStore::~SqliteApiKeyStore() = default;
 absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
     absl::string_view name, ApiKeyRole role, absl::string_view secret_sha256,
     absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
   RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
   const std::string uuid = NewId(kApiKeyIdPrefix);
@@ -137,7 +137,7 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
   if (!page.page_token.empty()) {
     ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
   RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
   static const std::string* const kSql = new std::string(
@@ -152,7 +152,7 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
 }
 
 absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
   RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
   static const std::string* const kSql = new std::string(
@@ -170,7 +170,7 @@ absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {
 
 absl::StatusOr<ApiKey> SqliteApiKeyStore::RevokeApiKey(absl::string_view uuid,
                                                        absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
   RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
   {
@@ -187,7 +187,7 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::RevokeApiKey(absl::string_view uuid,
 }
 
 absl::Status SqliteApiKeyStore::AppendAudit(const AuditEntry& entry) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("INSERT INTO audit_log (at, key_uuid, key_name, action,"
@@ -202,7 +202,7 @@ absl::Status SqliteApiKeyStore::AppendAudit(const AuditEntry& entry) {
 
 absl::StatusOr<std::vector<AuditEntry>> SqliteApiKeyStore::ListAudit(
     int limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("SELECT at, key_uuid, key_name, action, target FROM"

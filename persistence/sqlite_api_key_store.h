@@ -13,12 +13,12 @@
 #define RECURRENT_PERSISTENCE_SQLITE_API_KEY_STORE_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "persistence/api_key_store.h"
 
@@ -54,7 +54,9 @@ class SqliteApiKeyStore final : public ApiKeyStore {
  private:
   explicit SqliteApiKeyStore(std::unique_ptr<sqlite::Connection> db);
 
-  absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // and Debian's Abseil is not built with its annotations.
+  std::mutex mu_;
   const std::unique_ptr<sqlite::Connection> db_ ABSL_GUARDED_BY(mu_);
 };
 

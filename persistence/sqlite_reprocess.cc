@@ -5,17 +5,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <iterator>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "engine/customer_timeline.h"
 #include "engine/status_macros.h"
 #include "persistence/sqlite_source_scan.h"
@@ -143,19 +144,21 @@ class Pipeline {
         Fail(status);
         break;
       }
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
+      changed_.notify_all();
     }
     for (std::thread& thread : threads) thread.join();
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
     return rows_scanned_;
   }
 
  private:
   void Fail(const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (error_.ok()) error_ = status;
+    changed_.notify_all();
   }
 
   // Reads chunks while fewer than max_in_flight_ are in the pipeline.
@@ -165,12 +168,10 @@ class Pipeline {
     if (!scanner.ok()) return Finish(scanner.status(), 0);
     for (int64_t sequence = 0;; ++sequence) {
       {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](Pipeline* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-              return p->in_flight_ < p->max_in_flight_ || !p->error_.ok();
-            },
-            this));
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] {
+          return in_flight_ < max_in_flight_ || !error_.ok();
+        });
         if (!error_.ok()) break;
       }
       auto chunk = std::make_unique<Chunk>();
@@ -185,30 +186,30 @@ class Pipeline {
       }
       chunk->customers.resize(size);
       if (size == 0) break;
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       scanned_.push_back(std::move(chunk));
       ++in_flight_;
+      changed_.notify_all();
     }
     Finish(absl::OkStatus(), scanner->rows_scanned());
   }
 
   void Finish(const absl::Status& status, int64_t rows_scanned) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (error_.ok()) error_ = status;
     scan_done_ = true;
     rows_scanned_ = rows_scanned;
+    changed_.notify_all();
   }
 
   void Evaluate() {
     while (true) {
       std::unique_ptr<Chunk> chunk;
       {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](Pipeline* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-              return !p->scanned_.empty() || p->scan_done_ || !p->error_.ok();
-            },
-            this));
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] {
+          return !scanned_.empty() || scan_done_ || !error_.ok();
+        });
         if (!error_.ok() || scanned_.empty()) return;
         chunk = std::move(scanned_.front());
         scanned_.pop_front();
@@ -220,20 +221,20 @@ class Pipeline {
         if (!update->empty()) chunk->updates.push_back(*std::move(update));
       }
       chunk->customers = {};
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       evaluated_[chunk->sequence] = std::move(chunk);
+      changed_.notify_all();
     }
   }
 
   // The chunk `sequence` once evaluated, or nullptr when there is none (the
   // scan ended before it, or an error stopped the pipeline).
   std::unique_ptr<Chunk> TakeEvaluated(int64_t sequence) {
-    absl::MutexLock lock(&mu_);
-    const auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] {
       return evaluated_.count(sequence) > 0 || !error_.ok() ||
              (scan_done_ && scanned_.empty() && in_flight_ == 0);
-    };
-    while (!ready()) mu_.Await(absl::Condition(&ready));
+    });
     if (!error_.ok()) return nullptr;
     auto it = evaluated_.find(sequence);
     if (it == evaluated_.end()) return nullptr;
@@ -246,7 +247,12 @@ class Pipeline {
   const ReprocessRequest& request_;
   const int64_t max_in_flight_;
 
-  absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // and Debian's Abseil is not built with its annotations.
+  std::mutex mu_;
+  // Signalled whenever any of the state below changes; every waiter (the
+  // scan, the evaluators, the consumer) rechecks its own condition.
+  std::condition_variable changed_;
   // Chunks read and not yet consumed (scanned, evaluating or evaluated).
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::unique_ptr<Chunk>> scanned_ ABSL_GUARDED_BY(mu_);

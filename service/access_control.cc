@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -79,13 +81,13 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
   if (store == nullptr) return access;
   ASSIGN_OR_RETURN(std::vector<persistence::ApiKey> keys,
                    store->LoadAllApiKeys());
-  absl::MutexLock lock(&access->mu_);
+  std::unique_lock<std::shared_mutex> lock(access->mu_);
   for (const persistence::ApiKey& key : keys) access->IndexLocked(key);
   return access;
 }
 
 bool AccessControl::HasKeys() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return has_keys_;
 }
 
@@ -133,7 +135,7 @@ absl::StatusOr<Caller> AccessControl::Authorize(
 
 absl::StatusOr<Caller> AccessControl::AuthorizeHeaders(
     const std::vector<absl::string_view>& authorization, Role required) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   if (authorization.empty()) {
     if (!has_keys_) return Caller{};
     return MissingKey();
@@ -172,7 +174,7 @@ absl::StatusOr<CreatedKey> AccessControl::CreateKey(absl::string_view name,
   ASSIGN_OR_RETURN(
       created.key,
       store_->CreateApiKey(name, role, Sha256Hex(created.secret), now));
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   IndexLocked(created.key);
   return created;
 }
@@ -183,7 +185,7 @@ absl::StatusOr<persistence::ApiKey> AccessControl::RevokeKey(
     return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
   }
   ASSIGN_OR_RETURN(persistence::ApiKey key, store_->RevokeApiKey(uuid, now));
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   for (auto& [prefix, keys] : active_) {
     keys.erase(std::remove_if(keys.begin(), keys.end(),
                               [&](const ActiveKey& active) {

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/api_key_store.h"
@@ -134,7 +134,9 @@ class AccessControl {
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   persistence::ApiKeyStore* const store_;
-  mutable absl::Mutex mu_;
+  // std::shared_mutex rather than absl::Mutex: ThreadSanitizer sees pthread
+  // locks, and Debian's Abseil is not built with its annotations.
+  mutable std::shared_mutex mu_;
   bool has_keys_ ABSL_GUARDED_BY(mu_) = false;
   // Active keys by the first 8 bytes of their digest.
   absl::flat_hash_map<uint64_t, std::vector<ActiveKey>> active_

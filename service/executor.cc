@@ -13,21 +13,27 @@ Executor::Executor(const Options& options) : options_(options) {
 Executor::~Executor() { Shutdown(); }
 
 absl::Status Executor::Schedule(absl::AnyInvocable<void() &&> work) {
-  absl::MutexLock lock(&mu_);
-  if (shutting_down_) return absl::UnavailableError("server is shutting down");
-  if (queue_.size() >= options_.max_queued) {
-    return absl::ResourceExhaustedError("server is overloaded; retry later");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) {
+      return absl::UnavailableError("server is shutting down");
+    }
+    if (queue_.size() >= options_.max_queued) {
+      return absl::ResourceExhaustedError("server is overloaded; retry later");
+    }
+    queue_.push_back(std::move(work));
   }
-  queue_.push_back(std::move(work));
+  work_or_shutdown_.notify_one();
   return absl::OkStatus();
 }
 
 void Executor::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_ && threads_.empty()) return;
     shutting_down_ = true;
   }
+  work_or_shutdown_.notify_all();
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
@@ -38,12 +44,9 @@ void Executor::WorkerLoop() {
   while (true) {
     absl::AnyInvocable<void() &&> work;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Executor* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->shutting_down_ || !self->queue_.empty();
-          },
-          this));
+      std::unique_lock<std::mutex> lock(mu_);
+      work_or_shutdown_.wait(
+          lock, [this] { return shutting_down_ || !queue_.empty(); });
       if (queue_.empty()) return;  // shutting down and drained
       work = std::move(queue_.front());
       queue_.pop_front();

@@ -8,16 +8,17 @@
 #ifndef RECURRENT_SERVICE_EXECUTOR_H_
 #define RECURRENT_SERVICE_EXECUTOR_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 
 namespace recurrent {
 
@@ -48,7 +49,11 @@ class Executor {
   void WorkerLoop();
 
   const Options options_;
-  absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // and Debian's Abseil is not built with its annotations.
+  std::mutex mu_;
+  // Signalled when work is queued or shutdown starts.
+  std::condition_variable work_or_shutdown_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
