@@ -1,6 +1,7 @@
 #include "service/reevaluator.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace recurrent {
 
@@ -23,26 +24,31 @@ absl::StatusOr<int> Reevaluator::RunOnce() {
 }
 
 void Reevaluator::Start() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Reevaluator::Stop() {
+  std::thread thread;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    // Taken under the lock: Start() writes thread_ under it too.
+    thread = std::move(thread_);
   }
-  if (thread_.joinable()) thread_.join();
+  stop_requested_.notify_all();
+  if (thread.joinable()) thread.join();
 }
 
 void Reevaluator::Loop() {
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       // Sleeps for one interval, waking early on Stop().
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                               options_.interval)) {
+      if (stop_requested_.wait_for(lock,
+                                   absl::ToChronoNanoseconds(options_.interval),
+                                   [this] { return stopping_; })) {
         return;
       }
     }

@@ -8,11 +8,12 @@
 #ifndef RECURRENT_SERVICE_REEVALUATOR_H_
 #define RECURRENT_SERVICE_REEVALUATOR_H_
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "persistence/storage.h"
 #include "service/clock.h"
@@ -53,9 +54,12 @@ class Reevaluator {
   persistence::Storage* const storage_;
   const Clock* const clock_;
   const Options options_;
-  absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // and Debian's Abseil is not built with its annotations.
+  std::mutex mu_;
+  std::condition_variable stop_requested_;  // signalled by Stop()
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace recurrent
