@@ -3,7 +3,10 @@
 // passes, with a fresh evaluation of the stored facts.
 #include "service/customer_cache.h"
 
+#include <array>
+#include <atomic>
 #include <random>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -120,6 +123,53 @@ TEST(CustomerCacheTest, ZeroCapacityCachesNothing) {
              absl::InfiniteFuture());
   v1::Customer out;
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+}
+
+// Writers bump a customer's version in a stand-in for the database and
+// report it; readers read through the cache as GetCustomer does. A reader
+// that starts after a change was reported must never get an older version.
+TEST(CustomerCacheTest, ConcurrentReadersNeverSeeAVersionOlderThanTheLastReport) {
+  CustomerCache cache(1 << 20);
+  constexpr int kCustomers = 4;
+  std::array<std::atomic<int>, kCustomers> committed{};  // the "database"
+  std::array<std::atomic<int>, kCustomers> reported{};   // changes reported
+  std::atomic<bool> stop{false};
+  std::atomic<int> stale{0}, hits{0};
+  auto uuid = [](int c) { return "cus_" + std::to_string(c); };
+
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    for (int round = 1; round <= 3000 || hits.load() < 1000; ++round) {
+      const int c = round % kCustomers;
+      committed[c].fetch_add(1);             // commit
+      cache.Invalidate(Changed({uuid(c)}));  // then report
+      reported[c].store(committed[c].load());
+      std::this_thread::yield();
+    }
+    stop = true;
+  });
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      for (int i = r; !stop; ++i) {
+        const int c = i % kCustomers;
+        const int floor = reported[c].load();
+        v1::Customer out;
+        if (cache.Lookup(uuid(c), kT0, &out)) {
+          ++hits;
+          if (std::stoi(out.name()) < floor) ++stale;
+          continue;
+        }
+        const CustomerCache::Ticket ticket = cache.BeginFill(uuid(c));
+        const int version = committed[c].load();  // the "snapshot"
+        if (version < floor) ++stale;
+        cache.Fill(ticket, Named(uuid(c), std::to_string(version)), kT0,
+                   absl::InfiniteFuture());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GT(hits.load(), 0);
 }
 
 // ---- GetCustomer through the server ----------------------------------------
