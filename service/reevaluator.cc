@@ -45,10 +45,16 @@ void Reevaluator::Loop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
+      const auto stopping = [this] { return stopping_; };
+      // wait_for() would overflow on an infinite (or centuries-long)
+      // interval: that one only ends with Stop().
+      if (options_.interval >= absl::Hours(24 * 365 * 100)) {
+        stop_requested_.wait(lock, stopping);
+        return;
+      }
       // Sleeps for one interval, waking early on Stop().
-      if (stop_requested_.wait_for(lock,
-                                   absl::ToChronoNanoseconds(options_.interval),
-                                   [this] { return stopping_; })) {
+      if (stop_requested_.wait_for(
+              lock, absl::ToChronoNanoseconds(options_.interval), stopping)) {
         return;
       }
     }
