@@ -1,5 +1,7 @@
 #include "persistence/sqlite_storage.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -209,6 +211,12 @@ SqliteStorage::OpenScanConnection() {
 
 int SqliteStorage::ReprocessThreads() const {
   if (options_.reprocess_threads > 0) return options_.reprocess_threads;
+  // The cores this process may run on (taskset, cgroups' cpusets), not the
+  // machine's: more evaluating threads than cores only take turns.
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+    return std::max(1, CPU_COUNT(&cpus));
+  }
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
@@ -316,6 +324,7 @@ absl::StatusOr<sqlite::ReprocessResult> SqliteStorage::RunReprocess(
   request.now = now;
   request.threads = ReprocessThreads();
   request.chunk_customers = options_.reprocess_chunk_customers;
+  request.promote_after = options_.reprocess_promote_after;
   return sqlite::ReprocessSource(scan_db, writer, request);
 }
 

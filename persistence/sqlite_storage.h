@@ -69,6 +69,9 @@ class SqliteStorage final : public Storage {
     // Customers per unit of work of a reprocess. Bounds its memory: at most
     // reprocess_threads + 2 chunks are held at once.
     int reprocess_chunk_customers = 1024;
+    // Idle-priority reprocess threads starved this long are raised to nice
+    // 10 (sqlite::ReprocessRequest::promote_after).
+    absl::Duration reprocess_promote_after = absl::Milliseconds(250);
     // If positive, caps the database at this many pages (PRAGMA
     // max_page_count on the writer); writes beyond fail with
     // kResourceExhausted as on a full disk.

@@ -303,13 +303,21 @@ TEST_F(SqliteReprocessTest, AnyNumberOfThreadsAndChunksGivesTheSameResult) {
   ASSERT_NO_FATAL_FAILURE(Populate(25));
   RawDb raw(path_);
   std::string expected;
-  for (const auto& [threads, chunk] :
-       std::vector<std::pair<int, int>>{{1, 1000}, {1, 1}, {4, 2}, {2, 7}}) {
+  // The last run raises its threads from idle priority at once (as if
+  // starved).
+  struct Run {
+    int threads;
+    int chunk;
+    absl::Duration promote_after = absl::Milliseconds(250);
+  };
+  for (const auto& [threads, chunk, promote_after] : std::vector<Run>{
+           {1, 1000}, {1, 1}, {4, 2}, {2, 7}, {2, 3, absl::ZeroDuration()}}) {
     storage_.reset();
     SqliteStorage::Options options;
     options.path = path_;
     options.reprocess_threads = threads;
     options.reprocess_chunk_customers = chunk;
+    options.reprocess_promote_after = promote_after;
     options.synchronous = SqliteStorage::Synchronous::kNormal;
     ASSERT_OK_AND_ASSIGN(storage_, SqliteStorage::Open(options));
     ASSERT_OK(Update(kKeep));
