@@ -27,8 +27,7 @@ bool CustomerCache::Lookup(absl::string_view uuid, absl::Time t,
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = index_.find(uuid);
-    if (it == index_.end() || t < it->second->from ||
-        t >= it->second->until) {
+    if (it == index_.end() || t < it->second->from || t >= it->second->until) {
       ++misses_;
       return false;
     }

@@ -61,8 +61,8 @@ class CustomerCache {
   Ticket BeginFill(absl::string_view uuid);
   // Stores `customer` (its uuid is the key) as valid on [from, until), unless
   // a change of it was reported since `ticket` was taken.
-  void Fill(const Ticket& ticket, const v1::Customer& customer,
-            absl::Time from, absl::Time until);
+  void Fill(const Ticket& ticket, const v1::Customer& customer, absl::Time from,
+            absl::Time until);
 
   // Drops the entries of the changed customers and voids their tickets.
   void Invalidate(const persistence::CustomerChanges& changes);

@@ -6,8 +6,8 @@
 #include <array>
 #include <atomic>
 #include <random>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/evaluator.h"
@@ -43,8 +43,8 @@ TEST(CustomerCacheTest, AnEntryIsValidFromItsInstantUntilItsTransition) {
   EXPECT_FALSE(cache.Lookup("cus_1", kT0 - absl::Seconds(1), &out));
   ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));
   EXPECT_EQ(out.name(), "Ada");
-  ASSERT_TRUE(cache.Lookup("cus_1", kT0 + absl::Hours(1) - absl::Microseconds(1),
-                           &out));
+  ASSERT_TRUE(cache.Lookup("cus_1",
+                           kT0 + absl::Hours(1) - absl::Microseconds(1), &out));
   EXPECT_FALSE(cache.Lookup("cus_1", kT0 + absl::Hours(1), &out));
   EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
   EXPECT_EQ(cache.stats().hits, 2);
@@ -103,8 +103,8 @@ TEST(CustomerCacheTest, TheLeastRecentlyUsedGoFirstWhenFull) {
   CustomerCache cache(3 * one + one / 2);
   v1::Customer out;
   for (const char* uuid : {"cus_1", "cus_2", "cus_3"}) {
-    cache.Fill(cache.BeginFill(uuid), Named(uuid, std::string(200, 'x')),
-               kT0, absl::InfiniteFuture());
+    cache.Fill(cache.BeginFill(uuid), Named(uuid, std::string(200, 'x')), kT0,
+               absl::InfiniteFuture());
   }
   ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));  // now the most recent
   cache.Fill(cache.BeginFill("cus_4"), Named("cus_4", std::string(200, 'x')),
@@ -128,7 +128,8 @@ TEST(CustomerCacheTest, ZeroCapacityCachesNothing) {
 // Writers bump a customer's version in a stand-in for the database and
 // report it; readers read through the cache as GetCustomer does. A reader
 // that starts after a change was reported must never get an older version.
-TEST(CustomerCacheTest, ConcurrentReadersNeverSeeAVersionOlderThanTheLastReport) {
+TEST(CustomerCacheTest,
+     ConcurrentReadersNeverSeeAVersionOlderThanTheLastReport) {
   CustomerCache cache(1 << 20);
   constexpr int kCustomers = 4;
   std::array<std::atomic<int>, kCustomers> committed{};  // the "database"
@@ -199,7 +200,8 @@ class CachedGetCustomerTest : public ApiTest {
       const v1::Customer served = GetCustomer(uuid);
       EXPECT_TRUE(
           google::protobuf::util::MessageDifferencer::Equals(served, fresh))
-          << when << " (read " << i << ")\nserved: " << served.ShortDebugString()
+          << when << " (read " << i
+          << ")\nserved: " << served.ShortDebugString()
           << "\nfresh:  " << fresh.ShortDebugString();
     }
   }
@@ -301,9 +303,8 @@ TEST_F(CachedGetCustomerTest, EveryKindOfWriteIsSeenByTheNextRead) {
   ASSERT_TRUE(DeleteInvoice(invoices[2].uuid()).ok());
   ExpectExact(customer, "invoice deleted");
 
-  const std::string subscription = Subscriptions(customer, T("2025-03-20"))
-                                       .at(0)
-                                       .uuid();
+  const std::string subscription =
+      Subscriptions(customer, T("2025-03-20")).at(0).uuid();
   ASSERT_TRUE(Cancel(subscription, T("2025-03-20")).ok());
   ExpectExact(customer, "cancelled");
 
