@@ -36,7 +36,9 @@ bool CustomerCache::Lookup(absl::string_view uuid, absl::Time t,
     serialized = it->second->serialized;
   }
   // Parsed outside the lock; what we stored we serialized ourselves.
-  return out->ParseFromString(serialized);
+  if (out->ParseFromString(serialized)) return true;
+  out->Clear();  // a miss leaves `out` as the caller will fill it: empty
+  return false;
 }
 
 CustomerCache::Ticket CustomerCache::BeginFill(absl::string_view uuid) {

@@ -48,8 +48,8 @@ class CustomerCache {
   CustomerCache(const CustomerCache&) = delete;
   CustomerCache& operator=(const CustomerCache&) = delete;
 
-  // Copies into `out` the entry for `uuid` if one is valid at `t`; false
-  // otherwise.
+  // Copies into `out` (which must be empty) the entry for `uuid` if one is
+  // valid at `t`; false otherwise, with `out` still empty.
   bool Lookup(absl::string_view uuid, absl::Time t, v1::Customer* out);
 
   // Taken before reading what a Fill of `uuid` will store.
