@@ -31,7 +31,10 @@ namespace recurrent {
 struct ServiceEnv {
   persistence::Storage* storage = nullptr;
   const Clock* clock = nullptr;
-  Executor* executor = nullptr;
+  Executor* executor = nullptr;  // reads (Role::kReader)
+  // Writes (kWriter, kAdmin): their own threads, so that reads never queue
+  // behind writes waiting for the one writer connection. Null: `executor`.
+  Executor* write_executor = nullptr;
   AccessControl* access = nullptr;
   CustomerCache* customer_cache = nullptr;
 };
@@ -55,9 +58,13 @@ grpc::ServerUnaryReactor* DispatchWithFastPath(
     reactor->Finish(ToGrpcStatus(*answered));
     return reactor;
   }
+  Executor* executor =
+      required == Role::kReader || env.write_executor == nullptr
+          ? env.executor
+          : env.write_executor;
   absl::Status scheduled =
-      env.executor->Schedule([context, reactor, caller = *std::move(caller),
-                              work = std::move(work)]() mutable {
+      executor->Schedule([context, reactor, caller = *std::move(caller),
+                          work = std::move(work)]() mutable {
         if (context->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
                                        "call cancelled before it started"));

@@ -47,7 +47,10 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, db, "./data/recurrent.db",
           "SQLite database file; its folder is created if missing.");
 ABSL_FLAG(int32_t, worker_threads, 8,
-          "Threads running request handlers (and database calls).");
+          "Threads running read calls (and their database reads).");
+ABSL_FLAG(int32_t, write_threads, 2,
+          "Threads that run write calls (writer and admin roles); reads "
+          "never queue behind them.");
 ABSL_FLAG(int32_t, reader_connections, 8,
           "SQLite read connections in the pool.");
 ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
@@ -140,6 +143,9 @@ int Run(int argc, char** argv) {
     return Fail(absl::StrCat("unexpected argument \"", positional[1],
                              "\"; see --help"));
   }
+  if (absl::GetFlag(FLAGS_write_threads) < 1) {
+    return Fail("--write_threads must be at least 1");
+  }
   if (absl::GetFlag(FLAGS_worker_threads) < 1) {
     return Fail("--worker_threads must be at least 1");
   }
@@ -217,6 +223,7 @@ int Run(int argc, char** argv) {
   ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
   if (const int32_t cache_mb = absl::GetFlag(FLAGS_customer_cache_mb);

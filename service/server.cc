@@ -27,13 +27,14 @@ constexpr const char* kServiceNames[] = {
 };
 
 ServiceEnv MakeEnv(persistence::Storage* storage, const Clock* clock,
-                   Executor* executor, AccessControl* access,
-                   CustomerCache* customer_cache) {
+                   Executor* executor, Executor* write_executor,
+                   AccessControl* access, CustomerCache* customer_cache) {
   ServiceEnv env;
   env.storage = storage;
   env.customer_cache = customer_cache;
   env.clock = clock;
   env.executor = executor;
+  env.write_executor = write_executor;
   env.access = access;
   return env;
 }
@@ -141,14 +142,17 @@ Server::Server(const ServerOptions& options, persistence::Storage* storage,
       access_(std::move(access)),
       executor_(
           Executor::Options{options.worker_threads, options.max_queued_calls}),
+      write_executor_(
+          Executor::Options{options.write_threads, options.max_queued_calls}),
       source_settings_service_(MakeEnv(storage, clock, &executor_,
-                                       access_.get(), &customer_cache_)),
-      customer_service_(MakeEnv(storage, clock, &executor_, access_.get(),
-                                &customer_cache_)),
-      invoice_service_(MakeEnv(storage, clock, &executor_, access_.get(),
-                               &customer_cache_)),
-      api_key_service_(MakeEnv(storage, clock, &executor_, access_.get(),
-                               &customer_cache_)),
+                                       &write_executor_, access_.get(),
+                                       &customer_cache_)),
+      customer_service_(MakeEnv(storage, clock, &executor_, &write_executor_,
+                                access_.get(), &customer_cache_)),
+      invoice_service_(MakeEnv(storage, clock, &executor_, &write_executor_,
+                               access_.get(), &customer_cache_)),
+      api_key_service_(MakeEnv(storage, clock, &executor_, &write_executor_,
+                               access_.get(), &customer_cache_)),
       reevaluator_(storage, clock,
                    Reevaluator::Options{options.reevaluate_interval}) {
   if (storage_ == nullptr) return;  // tests that only bind a port
@@ -216,6 +220,7 @@ void Server::Shutdown(absl::Duration grace) {
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   executor_.Shutdown();
+  write_executor_.Shutdown();
   reevaluator_.Stop();
 }
 

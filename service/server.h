@@ -43,8 +43,12 @@ struct TlsOptions {
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port()).
   std::string listen_address = "127.0.0.1:50051";
-  // Threads that run handlers (and so SQLite calls); see docs/operations.md.
+  // Threads that run read handlers (and so SQLite reads); see
+  // docs/operations.md.
   int worker_threads = 8;
+  // Threads that run write handlers (writer and admin roles); writes
+  // serialize on one SQLite connection, so a few suffice.
+  int write_threads = 2;
   // Calls waiting for a worker beyond this are refused (RESOURCE_EXHAUSTED).
   size_t max_queued_calls = 4096;
   // Largest request or response message.
@@ -120,6 +124,7 @@ class Server {
   CustomerCache customer_cache_;
   const std::unique_ptr<AccessControl> access_;
   Executor executor_;
+  Executor write_executor_;
   SourceSettingsServiceImpl source_settings_service_;
   CustomerServiceImpl customer_service_;
   InvoiceServiceImpl invoice_service_;
