@@ -241,6 +241,15 @@ void SqliteStorage::NotifyCustomers(std::vector<std::string> uuids) const {
 }
 
 template <typename Fn>
+auto SqliteStorage::WriteCustomers(std::vector<std::string> customers,
+                                   Fn&& fn) {
+  auto result = Write(std::forward<Fn>(fn));
+  // Also after a failure, which changed nothing: harmless, and simpler.
+  NotifyCustomers(std::move(customers));
+  return result;
+}
+
+template <typename Fn>
 auto SqliteStorage::Read(Fn&& fn) {
   ReaderLease lease(*this);
   sqlite::Transaction txn(lease.connection());
@@ -352,21 +361,21 @@ absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
   }
   absl::StatusOr<SettingsUpdate> result =
       Write([&](Connection& db) -> absl::StatusOr<SettingsUpdate> {
-    SettingsUpdate update;
-    ASSIGN_OR_RETURN(update.settings,
-                     sqlite::LoadCurrentSettings(db, data_source_uuid));
-    ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
-                     decide(update.settings));
-    if (!decision.has_value()) return update;
-    SourceSettings next = NextVersion(update.settings, *decision, now);
-    ASSIGN_OR_RETURN(update.impact,
-                     Reprocess(db, data_source_uuid, &next, now));
-    next.impact = update.impact;
-    RETURN_IF_ERROR(sqlite::InsertSettingsVersion(db, next));
-    update.settings = std::move(next);
-    update.applied = true;
-    return update;
-  });
+        SettingsUpdate update;
+        ASSIGN_OR_RETURN(update.settings,
+                         sqlite::LoadCurrentSettings(db, data_source_uuid));
+        ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
+                         decide(update.settings));
+        if (!decision.has_value()) return update;
+        SourceSettings next = NextVersion(update.settings, *decision, now);
+        ASSIGN_OR_RETURN(update.impact,
+                         Reprocess(db, data_source_uuid, &next, now));
+        next.impact = update.impact;
+        RETURN_IF_ERROR(sqlite::InsertSettingsVersion(db, next));
+        update.settings = std::move(next);
+        update.applied = true;
+        return update;
+      });
   // Every customer with facts in the source is now evaluated under other
   // settings.
   if (!result.ok() || result->applied) NotifyAll();
@@ -419,23 +428,20 @@ absl::StatusOr<Customer> SqliteStorage::GetCustomer(absl::string_view uuid) {
 
 absl::StatusOr<Customer> SqliteStorage::UpdateCustomer(
     absl::string_view uuid, const CustomerMutation& mutate, absl::Time now) {
-  absl::StatusOr<Customer> result =
-      Write([&](Connection& db) -> absl::StatusOr<Customer> {
+  return WriteCustomers(
+      {std::string(uuid)}, [&](Connection& db) -> absl::StatusOr<Customer> {
         ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
         ASSIGN_OR_RETURN(Customer customer, sqlite::LoadCustomer(db, key));
         RETURN_IF_ERROR(mutate(customer));
         RETURN_IF_ERROR(sqlite::StoreCustomerFields(db, key, customer, now));
         return sqlite::LoadCustomer(db, key);
       });
-  NotifyCustomers({std::string(uuid)});
-  return result;
 }
 
 absl::Status SqliteStorage::DeleteCustomer(absl::string_view uuid) {
-  absl::Status status = Write(
-      [&](Connection& db) { return sqlite::DeleteCustomerRow(db, uuid); });
-  NotifyCustomers({std::string(uuid)});
-  return status;
+  return WriteCustomers({std::string(uuid)}, [&](Connection& db) {
+    return sqlite::DeleteCustomerRow(db, uuid);
+  });
 }
 
 absl::StatusOr<Page<Customer>> SqliteStorage::ListCustomers(
@@ -447,48 +453,43 @@ absl::StatusOr<Page<Customer>> SqliteStorage::ListCustomers(
 
 absl::StatusOr<Customer> SqliteStorage::MergeCustomers(
     absl::string_view from_uuid, absl::string_view into_uuid, absl::Time now) {
-  absl::StatusOr<Customer> result =
-      Write([&](Connection& db) -> absl::StatusOr<Customer> {
-    ASSIGN_OR_RETURN(const int64_t from,
-                     sqlite::FindCustomerKey(db, from_uuid));
-    ASSIGN_OR_RETURN(const int64_t into,
-                     sqlite::FindCustomerKey(db, into_uuid));
-    if (from == into) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
-    }
-    RETURN_IF_ERROR(sqlite::MergeCustomerRows(db, from, into, now));
-    RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, into, now));
-    return sqlite::LoadCustomer(db, into);
-  });
-  NotifyCustomers({std::string(from_uuid), std::string(into_uuid)});
-  return result;
+  return WriteCustomers(
+      {std::string(from_uuid), std::string(into_uuid)},
+      [&](Connection& db) -> absl::StatusOr<Customer> {
+        ASSIGN_OR_RETURN(const int64_t from,
+                         sqlite::FindCustomerKey(db, from_uuid));
+        ASSIGN_OR_RETURN(const int64_t into,
+                         sqlite::FindCustomerKey(db, into_uuid));
+        if (from == into) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "cannot merge customer ", from_uuid, " into itself"));
+        }
+        RETURN_IF_ERROR(sqlite::MergeCustomerRows(db, from, into, now));
+        RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, into, now));
+        return sqlite::LoadCustomer(db, into);
+      });
 }
 
 absl::StatusOr<Customer> SqliteStorage::AddCustomerTags(
     absl::string_view uuid, const std::vector<std::string>& tags,
     absl::Time now) {
-  absl::StatusOr<Customer> result =
-      Write([&](Connection& db) -> absl::StatusOr<Customer> {
+  return WriteCustomers(
+      {std::string(uuid)}, [&](Connection& db) -> absl::StatusOr<Customer> {
         ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
         RETURN_IF_ERROR(sqlite::AddTags(db, key, tags, now));
         return sqlite::LoadCustomer(db, key);
       });
-  NotifyCustomers({std::string(uuid)});
-  return result;
 }
 
 absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
     absl::string_view uuid, const std::vector<std::string>& tags,
     absl::Time now) {
-  absl::StatusOr<Customer> result =
-      Write([&](Connection& db) -> absl::StatusOr<Customer> {
+  return WriteCustomers(
+      {std::string(uuid)}, [&](Connection& db) -> absl::StatusOr<Customer> {
         ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
         RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
         return sqlite::LoadCustomer(db, key);
       });
-  NotifyCustomers({std::string(uuid)});
-  return result;
 }
 
 // ---- Invoices -----------------------------------------------------------
@@ -496,8 +497,9 @@ absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
 absl::StatusOr<std::vector<Invoice>> SqliteStorage::ImportInvoices(
     absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
     absl::Time now) {
-  absl::StatusOr<std::vector<Invoice>> result =
-      Write([&](Connection& db) -> absl::StatusOr<std::vector<Invoice>> {
+  return WriteCustomers(
+      {std::string(customer_uuid)},
+      [&](Connection& db) -> absl::StatusOr<std::vector<Invoice>> {
         ASSIGN_OR_RETURN(const int64_t key,
                          sqlite::FindCustomerKey(db, customer_uuid));
         ASSIGN_OR_RETURN(
@@ -506,8 +508,6 @@ absl::StatusOr<std::vector<Invoice>> SqliteStorage::ImportInvoices(
         RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, key, now));
         return stored;
       });
-  NotifyCustomers({std::string(customer_uuid)});
-  return result;
 }
 
 absl::StatusOr<Invoice> SqliteStorage::GetInvoice(absl::string_view uuid) {

@@ -187,6 +187,9 @@ class SqliteStorage final : public Storage {
   void NotifyAll() const;
   void NotifyCustomers(std::vector<std::string> uuids) const;
 
+  // Write(fn), then NotifyCustomers(customers).
+  template <typename Fn>
+  auto WriteCustomers(std::vector<std::string> customers, Fn&& fn);
   // Runs fn(connection) in a read transaction on a pooled reader.
   template <typename Fn>
   auto Read(Fn&& fn);
