@@ -33,7 +33,7 @@ struct ServiceEnv {
   const Clock* clock = nullptr;
   Executor* executor = nullptr;  // reads (Role::kReader)
   // Writes (kWriter, kAdmin): their own threads, so that reads never queue
-  // behind writes waiting for the one writer connection. Null: `executor`.
+  // behind writes waiting for the one writer connection.
   Executor* write_executor = nullptr;
   AccessControl* access = nullptr;
   CustomerCache* customer_cache = nullptr;
@@ -59,9 +59,7 @@ grpc::ServerUnaryReactor* DispatchWithFastPath(
     return reactor;
   }
   Executor* executor =
-      required == Role::kReader || env.write_executor == nullptr
-          ? env.executor
-          : env.write_executor;
+      required == Role::kReader ? env.executor : env.write_executor;
   absl::Status scheduled =
       executor->Schedule([context, reactor, caller = *std::move(caller),
                           work = std::move(work)]() mutable {

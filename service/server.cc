@@ -155,7 +155,6 @@ Server::Server(const ServerOptions& options, persistence::Storage* storage,
                                access_.get(), &customer_cache_)),
       reevaluator_(storage, clock,
                    Reevaluator::Options{options.reevaluate_interval}) {
-  if (storage_ == nullptr) return;  // tests that only bind a port
   storage_->SetChangeListener(
       [this](const persistence::CustomerChanges& changes) {
         customer_cache_.Invalidate(changes);
@@ -210,7 +209,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 Server::~Server() {
   Shutdown(absl::Seconds(5));
   // Nothing of ours writes any more; the storage outlives the cache.
-  if (storage_ != nullptr) storage_->SetChangeListener(nullptr);
+  storage_->SetChangeListener(nullptr);
 }
 
 void Server::Shutdown(absl::Duration grace) {

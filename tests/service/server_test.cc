@@ -48,15 +48,16 @@ TEST(ServerTest, HealthServiceReportsServing) {
 }
 
 TEST(ServerTest, BusyPortIsAnError) {
-  // Binding only: no call reaches the (absent) storage.
-  persistence::Storage* no_storage = nullptr;
+  TestServer a;
+  // A second server over the same database file, on a's port.
+  persistence::SqliteStorage::Options storage_options;
+  storage_options.path = a.db_path().string();
+  auto storage = persistence::SqliteStorage::Open(storage_options);
+  ASSERT_TRUE(storage.ok()) << storage.status();
   FakeClock clock(absl::UnixEpoch());
   ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  auto a = Server::Start(options, no_storage, &clock);
-  ASSERT_TRUE(a.ok()) << a.status();
-  options.listen_address = "127.0.0.1:" + std::to_string((*a)->port());
-  auto b = Server::Start(options, no_storage, &clock);
+  options.listen_address = "127.0.0.1:" + std::to_string(a.server().port());
+  auto b = Server::Start(options, storage->get(), &clock);
   EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(b.status().message()),
               ::testing::HasSubstr(options.listen_address));
