@@ -61,11 +61,11 @@ int Run() {
     canned = std::move(*captured);
   }
 
-  RealClock clock;
-  ServerOptions options;
+  service::RealClock clock;
+  service::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
-  auto server = Server::Start(options, canned.get(), &clock);
+  auto server = service::Server::Start(options, canned.get(), &clock);
   if (!server.ok()) return Fail(std::string(server.status().message()));
   std::printf("baseline-server: serving on port %d (%d canned customers)\n",
               (*server)->port(), canned->captured_customers());

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 
 namespace recurrent::bench {
 
@@ -26,8 +26,8 @@ absl::StatusOr<std::unique_ptr<CannedStorage>> CannedStorage::Capture(
     persistence::Storage& source, const std::string& source_name,
     persistence::CustomerStatus status, int page_size) {
   std::unique_ptr<CannedStorage> canned(new CannedStorage());
-  ASSIGN_OR_RETURN(Page<DataSource> sources,
-                   source.ListDataSources(PageRequest{1000, ""}));
+  RECURRENT_ASSIGN_OR_RETURN(Page<DataSource> sources,
+                             source.ListDataSources(PageRequest{1000, ""}));
   canned->sources_ = std::move(sources.items);
   std::string source_uuid;
   for (const DataSource& data_source : canned->sources_) {
@@ -39,15 +39,16 @@ absl::StatusOr<std::unique_ptr<CannedStorage>> CannedStorage::Capture(
   persistence::CustomerFilter filter;
   filter.data_source_uuid = source_uuid;
   filter.status = status;
-  ASSIGN_OR_RETURN(Page<Customer> page,
-                   source.ListCustomers(filter, PageRequest{page_size, ""}));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Page<Customer> page,
+      source.ListCustomers(filter, PageRequest{page_size, ""}));
   if (page.items.empty()) {
     return absl::NotFoundError("no customer to capture");
   }
   canned->page_ = std::move(page.items);
   for (const Customer& customer : canned->page_) {
-    ASSIGN_OR_RETURN(CustomerSnapshot snapshot,
-                     source.GetCustomerSnapshot(customer.uuid));
+    RECURRENT_ASSIGN_OR_RETURN(CustomerSnapshot snapshot,
+                               source.GetCustomerSnapshot(customer.uuid));
     canned->snapshots_.emplace(customer.uuid, std::move(snapshot));
   }
   return canned;
@@ -61,7 +62,8 @@ absl::StatusOr<CustomerSnapshot> CannedStorage::GetCustomerSnapshot(
 }
 
 absl::StatusOr<Customer> CannedStorage::GetCustomer(absl::string_view uuid) {
-  ASSIGN_OR_RETURN(CustomerSnapshot snapshot, GetCustomerSnapshot(uuid));
+  RECURRENT_ASSIGN_OR_RETURN(CustomerSnapshot snapshot,
+                             GetCustomerSnapshot(uuid));
   return std::move(snapshot.customer);
 }
 

@@ -33,7 +33,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/synthetic_source.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_storage.h"
 
@@ -203,26 +203,27 @@ absl::Status Run() {
     return absl::InvalidArgumentError(absl::StrCat("--now: ", error));
   }
   if (!std::filesystem::exists(path)) {
-    RETURN_IF_ERROR(Generate(path, absl::GetFlag(FLAGS_customers), now));
+    RECURRENT_RETURN_IF_ERROR(
+        Generate(path, absl::GetFlag(FLAGS_customers), now));
   }
   SqliteStorage::Options options;
   options.path = path;
   options.reprocess_threads = absl::GetFlag(FLAGS_threads);
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStorage> storage,
-                   SqliteStorage::Open(options));
-  ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> sources,
-                   storage->ListDataSources({100, ""}));
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStorage> storage,
+                             SqliteStorage::Open(options));
+  RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> sources,
+                             storage->ListDataSources({100, ""}));
   std::string uuid;
   for (const persistence::DataSource& source : sources.items) {
     if (source.name == kBenchSourceName) uuid = source.uuid;
   }
-  ASSIGN_OR_RETURN(const int64_t source_key, SourceKey(path, uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key, SourceKey(path, uuid));
 
   absl::Duration bare_scan;
   int64_t rows = 0;
   for (int i = 0; i < 2; ++i) {
     const absl::Time start = absl::Now();
-    ASSIGN_OR_RETURN(rows, BareScan(path, source_key));
+    RECURRENT_ASSIGN_OR_RETURN(rows, BareScan(path, source_key));
     bare_scan = absl::Now() - start;
   }
   std::printf("[bare scan]\n  time:                 %.2f s\n",
@@ -241,14 +242,14 @@ absl::Status Run() {
                            Step{"apply KEEP -> AUTO_CHURN 14", auto14, false},
                            Step{"apply AUTO_CHURN 14 -> KEEP", keep, false}}) {
     const absl::Time start = absl::Now();
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         const Storage::SettingsUpdate update,
         storage->UpdateSettings(uuid, To(step.to, now), step.dry_run, now));
     Report(step.name, absl::Now() - start, rows, bare_scan, update.impact);
   }
   const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(const SettingsImpact impact,
-                   storage->ReprocessDataSource(uuid, now));
+  RECURRENT_ASSIGN_OR_RETURN(const SettingsImpact impact,
+                             storage->ReprocessDataSource(uuid, now));
   Report("reprocess, nothing changed", absl::Now() - start, rows, bare_scan,
          impact);
   std::printf("peak RSS: %.0f MB\n", PeakRssMb());

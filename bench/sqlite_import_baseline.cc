@@ -24,7 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
 #include "persistence/sqlite_codes.h"
 
 ABSL_FLAG(std::string, db, "", "seeded database (rows are added to it)");
@@ -37,7 +37,7 @@ namespace recurrent::bench {
 namespace {
 
 namespace codes = persistence::sqlite;
-using persistence::NewId;
+using common::NewId;
 
 [[noreturn]] void Die(sqlite3* db, const std::string& what) {
   std::fprintf(stderr, "sqlite-import-baseline: %s: %s\n", what.c_str(),
@@ -156,7 +156,7 @@ int Run() {
     const std::string prefix = absl::StrCat(run, "-", seq);
     Exec(raw, "BEGIN IMMEDIATE");
     for (int j = 0; j + 1 < line_items || j == 0; ++j) {
-      subscription.Text(1, NewId(persistence::kSubscriptionIdPrefix))
+      subscription.Text(1, NewId(common::kSubscriptionIdPrefix))
           .Int(2, customer)
           .Int(3, source)
           .Text(4, absl::StrCat("sub-", prefix, "-", j))
@@ -168,7 +168,7 @@ int Run() {
       const absl::Time end = absl::FromCivil(month + 1, utc);
       const absl::Time due = start + absl::Hours(24 * 7);
       const std::string id = absl::StrCat(prefix, "-", i);
-      const int64_t key = invoice.Text(1, NewId(persistence::kInvoiceIdPrefix))
+      const int64_t key = invoice.Text(1, NewId(common::kInvoiceIdPrefix))
                               .Int(2, customer)
                               .Int(3, source)
                               .Text(4, absl::StrCat("inv-", id))
@@ -177,7 +177,7 @@ int Run() {
                               .Run();
       for (int j = 0; j < line_items; ++j) {
         const bool one_time = j == line_items - 1 && line_items > 1;
-        line_item.Text(1, NewId(persistence::kLineItemIdPrefix))
+        line_item.Text(1, NewId(common::kLineItemIdPrefix))
             .Int(2, key)
             .Int(3, source)
             .Text(4, absl::StrCat("li-", id, "-", j))
@@ -192,7 +192,7 @@ int Run() {
             .Int(10, one_time ? 500 : 2900)
             .Run();
       }
-      transaction.Text(1, NewId(persistence::kTransactionIdPrefix))
+      transaction.Text(1, NewId(common::kTransactionIdPrefix))
           .Int(2, key)
           .Int(3, source)
           .Text(4, absl::StrCat("tr-", id))

@@ -12,15 +12,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_storage.h"
 
 namespace recurrent::bench {
 namespace {
 
-using persistence::NewId;
+using common::NewId;
 namespace codes = persistence::sqlite;
 
 absl::Status SqlError(sqlite3* db, absl::string_view what) {
@@ -129,13 +129,13 @@ class Loader {
   // A new customer of `source` (external id `external_id`); returns its key.
   absl::StatusOr<int64_t> AddCustomer(int64_t source,
                                       const std::string& external_id) {
-    ASSIGN_OR_RETURN(const int64_t key,
-                     customer_.Text(1, NewId(persistence::kCustomerIdPrefix))
-                         .Text(2, absl::StrCat("Customer ", external_id))
-                         .Time(3, now_)
-                         .Time(4, now_)
-                         .Run());
-    RETURN_IF_ERROR(AddExternalId(source, external_id, key, 0));
+    RECURRENT_ASSIGN_OR_RETURN(
+        const int64_t key, customer_.Text(1, NewId(common::kCustomerIdPrefix))
+                               .Text(2, absl::StrCat("Customer ", external_id))
+                               .Time(3, now_)
+                               .Time(4, now_)
+                               .Run());
+    RECURRENT_RETURN_IF_ERROR(AddExternalId(source, external_id, key, 0));
     ++stats_.customers;
     return key;
   }
@@ -159,22 +159,22 @@ class Loader {
     const bool ended = rng() % 100 < 30;
     const int ended_months_ago = ended ? 1 + static_cast<int>(rng() % 12) : 0;
     const absl::CivilMonth first = now_month_ - (months - 1) - ended_months_ago;
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         const int64_t key,
-        subscription_.Text(1, NewId(persistence::kSubscriptionIdPrefix))
+        subscription_.Text(1, NewId(common::kSubscriptionIdPrefix))
             .Int(2, customer)
             .Int(3, source)
             .Text(4, name)
             .Run());
     ++stats_.subscriptions;
     for (int m = 0; m < months; ++m) {
-      RETURN_IF_ERROR(AddInvoice(source, customer, name, m,
-                                 MonthStart(first + m),
-                                 MonthStart(first + m + 1), rng));
+      RECURRENT_RETURN_IF_ERROR(AddInvoice(source, customer, name, m,
+                                           MonthStart(first + m),
+                                           MonthStart(first + m + 1), rng));
     }
     if (ended && rng() % 100 < 70) {
       const absl::Time at = MonthStart(first + months) - absl::Hours(72);
-      RETURN_IF_ERROR(
+      RECURRENT_RETURN_IF_ERROR(
           cancellation_.Int(1, key).Time(2, at).Time(3, at).Run().status());
       ++stats_.cancellations;
     }
@@ -188,23 +188,23 @@ class Loader {
                           std::mt19937_64& rng) {
     const std::string id = absl::StrCat(subscription, "-", month);
     const absl::Time due = start + absl::Hours(24 * 7);
-    ASSIGN_OR_RETURN(const int64_t invoice,
-                     invoice_.Text(1, NewId(persistence::kInvoiceIdPrefix))
-                         .Int(2, customer)
-                         .Int(3, source)
-                         .Text(4, absl::StrCat("inv-", id))
-                         .Time(5, start)
-                         .Time(6, due)
-                         .Run());
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t invoice,
+                               invoice_.Text(1, NewId(common::kInvoiceIdPrefix))
+                                   .Int(2, customer)
+                                   .Int(3, source)
+                                   .Text(4, absl::StrCat("inv-", id))
+                                   .Time(5, start)
+                                   .Time(6, due)
+                                   .Run());
     ++stats_.invoices;
     int64_t amount = 4900;
-    RETURN_IF_ERROR(AddLineItem(source, invoice, id, 0,
-                                engine::LineItemType::kSubscription,
-                                subscription, start, end, 4900));
+    RECURRENT_RETURN_IF_ERROR(AddLineItem(source, invoice, id, 0,
+                                          engine::LineItemType::kSubscription,
+                                          subscription, start, end, 4900));
     if (rng() % 100 < 10) {
-      RETURN_IF_ERROR(AddLineItem(source, invoice, id, 1,
-                                  engine::LineItemType::kOneTime, "", start,
-                                  end, 1000));
+      RECURRENT_RETURN_IF_ERROR(AddLineItem(source, invoice, id, 1,
+                                            engine::LineItemType::kOneTime, "",
+                                            start, end, 1000));
       amount += 1000;
     }
     const int kind = static_cast<int>(rng() % 100);
@@ -218,9 +218,9 @@ class Loader {
       paid_amount = amount / 2;
     }
     if (rng() % 100 < 5) {
-      RETURN_IF_ERROR(AddTransaction(source, invoice, id + "-f",
-                                     engine::TransactionResult::kFailed,
-                                     paid - absl::Hours(24), amount));
+      RECURRENT_RETURN_IF_ERROR(AddTransaction(
+          source, invoice, id + "-f", engine::TransactionResult::kFailed,
+          paid - absl::Hours(24), amount));
     }
     return AddTransaction(source, invoice, id,
                           engine::TransactionResult::kSuccessful, paid,
@@ -233,7 +233,7 @@ class Loader {
                            const std::string& subscription, absl::Time start,
                            absl::Time end, int64_t amount) {
     ++stats_.line_items;
-    return line_item_.Text(1, NewId(persistence::kLineItemIdPrefix))
+    return line_item_.Text(1, NewId(common::kLineItemIdPrefix))
         .Int(2, invoice)
         .Int(3, source)
         .Text(4, absl::StrCat("li-", id, "-", position))
@@ -252,7 +252,7 @@ class Loader {
                               engine::TransactionResult result, absl::Time date,
                               std::optional<int64_t> amount) {
     ++stats_.transactions;
-    transaction_.Text(1, NewId(persistence::kTransactionIdPrefix))
+    transaction_.Text(1, NewId(common::kTransactionIdPrefix))
         .Int(2, invoice)
         .Int(3, source)
         .Text(4, absl::StrCat("tr-", id))
@@ -281,35 +281,38 @@ absl::Status LoadRows(const SyntheticSourceOptions& options,
     return SqlError(raw, "open");
   }
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, &sqlite3_close);
-  RETURN_IF_ERROR(Exec(raw, "PRAGMA synchronous = OFF"));
-  RETURN_IF_ERROR(Exec(raw, "PRAGMA cache_size = -524288"));  // 512 MiB
-  ASSIGN_OR_RETURN(const int64_t bench, SourceKey(raw, kBenchSourceName));
-  ASSIGN_OR_RETURN(const int64_t other, SourceKey(raw, "other"));
-  RETURN_IF_ERROR(Exec(raw, "BEGIN"));
+  RECURRENT_RETURN_IF_ERROR(Exec(raw, "PRAGMA synchronous = OFF"));
+  RECURRENT_RETURN_IF_ERROR(
+      Exec(raw, "PRAGMA cache_size = -524288"));  // 512 MiB
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t bench,
+                             SourceKey(raw, kBenchSourceName));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t other, SourceKey(raw, "other"));
+  RECURRENT_RETURN_IF_ERROR(Exec(raw, "BEGIN"));
   {
     Loader loader(raw, options.now, stats);
     for (int c = 0; c < options.customers; ++c) {
       std::mt19937_64 rng(options.seed * 1'000'003 + c);
       const std::string external_id = absl::StrCat("cus-", c);
-      ASSIGN_OR_RETURN(const int64_t customer,
-                       loader.AddCustomer(bench, external_id));
+      RECURRENT_ASSIGN_OR_RETURN(const int64_t customer,
+                                 loader.AddCustomer(bench, external_id));
       const int subscriptions = 1 + static_cast<int>(rng() % 4);
       for (int s = 0; s < subscriptions; ++s) {
-        RETURN_IF_ERROR(loader.AddSubscription(bench, customer,
-                                               absl::StrCat("sub-", c, "-", s),
-                                               12 / subscriptions, rng));
+        RECURRENT_RETURN_IF_ERROR(loader.AddSubscription(
+            bench, customer, absl::StrCat("sub-", c, "-", s),
+            12 / subscriptions, rng));
       }
       if (c % 100 == 0) {  // merged with a customer of "other"
-        RETURN_IF_ERROR(loader.AddExternalId(other, external_id, customer, 1));
-        RETURN_IF_ERROR(loader.AddSubscription(
+        RECURRENT_RETURN_IF_ERROR(
+            loader.AddExternalId(other, external_id, customer, 1));
+        RECURRENT_RETURN_IF_ERROR(loader.AddSubscription(
             other, customer, absl::StrCat("osub-", c), 3, rng));
       }
       if (c % 10 == 0) {  // a customer of "other" only
         std::mt19937_64 other_rng(options.seed * 2'000'003 + c);
         const std::string other_id = absl::StrCat("ocus-", c);
-        ASSIGN_OR_RETURN(const int64_t only,
-                         loader.AddCustomer(other, other_id));
-        RETURN_IF_ERROR(loader.AddSubscription(
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t only,
+                                   loader.AddCustomer(other, other_id));
+        RECURRENT_RETURN_IF_ERROR(loader.AddSubscription(
             other, only, absl::StrCat("osub-only-", c), 12, other_rng));
       }
       if ((c + 1) % 20000 == 0) {
@@ -328,26 +331,28 @@ absl::Status GenerateSyntheticSource(const SyntheticSourceOptions& options,
   persistence::SqliteStorage::Options storage_options;
   storage_options.path = options.path;
   {
-    ASSIGN_OR_RETURN(std::unique_ptr<persistence::SqliteStorage> storage,
-                     persistence::SqliteStorage::Open(storage_options));
-    RETURN_IF_ERROR(
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<persistence::SqliteStorage> storage,
+        persistence::SqliteStorage::Open(storage_options));
+    RECURRENT_RETURN_IF_ERROR(
         storage->CreateDataSource(kBenchSourceName, "custom", options.now)
             .status());
-    RETURN_IF_ERROR(
+    RECURRENT_RETURN_IF_ERROR(
         storage->CreateDataSource("other", "custom", options.now).status());
   }
   absl::Time start = absl::Now();
-  RETURN_IF_ERROR(LoadRows(options, stats));
+  RECURRENT_RETURN_IF_ERROR(LoadRows(options, stats));
   std::printf("  rows loaded in %.1f s\n",
               absl::ToDoubleSeconds(absl::Now() - start));
   // The stored evaluations, as imports would have left them.
-  ASSIGN_OR_RETURN(std::unique_ptr<persistence::SqliteStorage> storage,
-                   persistence::SqliteStorage::Open(storage_options));
-  ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> sources,
-                   storage->ListDataSources({100, ""}));
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<persistence::SqliteStorage> storage,
+      persistence::SqliteStorage::Open(storage_options));
+  RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> sources,
+                             storage->ListDataSources({100, ""}));
   for (const persistence::DataSource& source : sources.items) {
     start = absl::Now();
-    RETURN_IF_ERROR(
+    RECURRENT_RETURN_IF_ERROR(
         storage->ReprocessDataSource(source.uuid, options.now).status());
     std::printf("  initial evaluation of source '%s' stored in %.1f s\n",
                 source.name.c_str(),

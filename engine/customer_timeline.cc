@@ -8,8 +8,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/status_macros.h"
 #include "engine/invoice.h"
-#include "engine/status_macros.h"
 
 namespace recurrent::engine {
 namespace {
@@ -84,7 +84,7 @@ class GroupIndex {
 
 absl::StatusOr<CustomerTimeline> CustomerTimeline::Build(
     const CustomerFacts& facts, const SettingsMap& settings) {
-  RETURN_IF_ERROR(ValidateFacts(facts));
+  RECURRENT_RETURN_IF_ERROR(ValidateFacts(facts));
   // Most customers have a few subscriptions, each on most invoices.
   GroupIndex index(std::min<size_t>(facts.invoices.size(), 64));
   for (size_t i = 0; i < facts.invoices.size(); ++i) {

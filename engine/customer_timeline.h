@@ -3,7 +3,7 @@
 // Build a CustomerTimeline once from a customer's facts and its sources'
 // settings, then evaluate it at as many instants as needed:
 //
-//   ASSIGN_OR_RETURN(CustomerTimeline timeline,
+//   RECURRENT_ASSIGN_OR_RETURN(CustomerTimeline timeline,
 //                    CustomerTimeline::Build(facts, settings));
 //   CustomerEvaluation now = timeline.EvaluateAt(t);
 //

@@ -5,7 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "persistence/fnv1a.h"
+#include "common/fnv1a.h"
 
 namespace recurrent::persistence {
 namespace {
@@ -34,7 +34,7 @@ uint64_t GetUint64(absl::string_view in) {
 
 uint64_t QueryFingerprint(absl::string_view kind,
                           std::initializer_list<absl::string_view> parts) {
-  Fnv1a fnv;
+  common::Fnv1a fnv;
   fnv.AddLengthPrefixed(kind);
   fnv.AddUint64(parts.size());
   for (absl::string_view part : parts) fnv.AddLengthPrefixed(part);

@@ -44,7 +44,6 @@ absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
 
 // kInvalidArgument unless page.page_size is in 1..kMaxPageSize (the
 // service applies defaults and clamps before calling Storage).
-inline constexpr int kMaxPageSize = 1000;
 absl::Status ValidatePageSize(const PageRequest& page);
 
 }  // namespace recurrent::persistence

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_page.h"
@@ -56,7 +56,7 @@ absl::StatusOr<ApiKey> ReadKey(const Statement& stmt) {
   ApiKey key;
   key.uuid = stmt.ColumnText(1);
   key.name = stmt.ColumnText(2);
-  ASSIGN_OR_RETURN(key.role, RoleFromCode(stmt.ColumnInt64(3)));
+  RECURRENT_ASSIGN_OR_RETURN(key.role, RoleFromCode(stmt.ColumnInt64(3)));
   key.secret_sha256 = stmt.ColumnText(4);
   key.created_at = stmt.ColumnTime(5);
   key.revoked_at = stmt.ColumnOptionalTime(6);
@@ -66,9 +66,9 @@ absl::StatusOr<ApiKey> ReadKey(const Statement& stmt) {
 absl::StatusOr<ApiKey> LoadKey(Connection& db, absl::string_view uuid) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kKeyColumns, " FROM api_keys WHERE uuid = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) {
     return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
   }
@@ -79,13 +79,13 @@ absl::StatusOr<ApiKey> LoadKey(Connection& db, absl::string_view uuid) {
 
 absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> SqliteApiKeyStore::Open(
     const std::string& path, absl::Duration busy_timeout) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> db,
       Connection::Open(path, Connection::Mode::kReadWriteCreate, busy_timeout));
   // Key changes are acknowledged only once durable, like every other write.
-  RETURN_IF_ERROR(db->Execute("PRAGMA synchronous = FULL"));
-  ASSIGN_OR_RETURN(const int64_t version,
-                   db->QueryInt64("PRAGMA user_version"));
+  RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA synchronous = FULL"));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t version,
+                             db->QueryInt64("PRAGMA user_version"));
   if (version < kKeysSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("database ", path, " has schema version ", version,
@@ -105,10 +105,10 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
     absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
-  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
-  const std::string uuid = NewId(kApiKeyIdPrefix);
+  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
+  const std::string uuid = common::NewId(common::kApiKeyIdPrefix);
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db_->Prepare("INSERT INTO api_keys (uuid, name, role, secret_sha256,"
                      " created_at) VALUES (?, ?, ?, ?, ?)"));
@@ -122,28 +122,29 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
       return absl::AlreadyExistsError(
           absl::StrCat("an API key named \"", name, "\" already exists"));
     }
-    RETURN_IF_ERROR(inserted);
+    RECURRENT_RETURN_IF_ERROR(inserted);
   }
-  ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
-  RETURN_IF_ERROR(txn.Commit());
+  RECURRENT_ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
+  RECURRENT_RETURN_IF_ERROR(txn.Commit());
   return key;
 }
 
 absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
     const PageRequest& page) {
-  RETURN_IF_ERROR(ValidatePageSize(page));
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   const uint64_t fingerprint = QueryFingerprint("api_keys", {});
   int64_t after = 0;
   if (!page.page_token.empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+    RECURRENT_ASSIGN_OR_RETURN(after,
+                               DecodePageToken(page.page_token, fingerprint));
   }
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
-  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kKeyColumns,
                    " FROM api_keys WHERE id > ? ORDER BY id LIMIT ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
   stmt.BindInt64(1, after);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(2, int64_t{page.page_size} + 1);
@@ -154,15 +155,15 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
 absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
-  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kKeyColumns, " FROM api_keys ORDER BY id"));
-  ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
   std::vector<ApiKey> keys;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
-    ASSIGN_OR_RETURN(ApiKey key, ReadKey(stmt));
+    RECURRENT_ASSIGN_OR_RETURN(ApiKey key, ReadKey(stmt));
     keys.push_back(std::move(key));
   }
   return keys;
@@ -172,23 +173,23 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::RevokeApiKey(absl::string_view uuid,
                                                        absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::Transaction txn(*db_);
-  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
+  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
   {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db_->Prepare("UPDATE api_keys SET revoked_at = ?"
-                                  " WHERE uuid = ? AND revoked_at IS NULL"));
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt, db_->Prepare("UPDATE api_keys SET revoked_at = ?"
+                                     " WHERE uuid = ? AND revoked_at IS NULL"));
     stmt.BindTime(1, now);
     stmt.BindText(2, uuid);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
-  RETURN_IF_ERROR(txn.Commit());
+  RECURRENT_ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
+  RECURRENT_RETURN_IF_ERROR(txn.Commit());
   return key;
 }
 
 absl::Status SqliteApiKeyStore::AppendAudit(const AuditEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("INSERT INTO audit_log (at, key_uuid, key_name, action,"
                    " target) VALUES (?, ?, ?, ?, ?)"));
@@ -203,7 +204,7 @@ absl::Status SqliteApiKeyStore::AppendAudit(const AuditEntry& entry) {
 absl::StatusOr<std::vector<AuditEntry>> SqliteApiKeyStore::ListAudit(
     int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("SELECT at, key_uuid, key_name, action, target FROM"
                    " (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?)"
@@ -211,7 +212,7 @@ absl::StatusOr<std::vector<AuditEntry>> SqliteApiKeyStore::ListAudit(
   stmt.BindInt64(1, limit);
   std::vector<AuditEntry> entries;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     AuditEntry entry;
     entry.at = stmt.ColumnTime(0);

@@ -1,8 +1,9 @@
 // SqliteApiKeyStore: ApiKeyStore over the same SQLite database file as
 // SqliteStorage (tables api_keys and audit_log, schema migration 4).
 //
-//   ASSIGN_OR_RETURN(auto storage, SqliteStorage::Open(options));  // migrates
-//   ASSIGN_OR_RETURN(auto keys, SqliteApiKeyStore::Open(options.path));
+//   RECURRENT_ASSIGN_OR_RETURN(auto storage, SqliteStorage::Open(options));  //
+//   migrates RECURRENT_ASSIGN_OR_RETURN(auto keys,
+//   SqliteApiKeyStore::Open(options.path));
 //
 // It has a connection of its own, used under a mutex; key management and
 // audit entries are rare, so they simply take their turn at SQLite's write

@@ -11,7 +11,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 
 namespace recurrent::persistence {
@@ -63,11 +63,12 @@ absl::Status BackupDatabase(const std::string& from_path,
   const std::string tmp_path = to_path + ".tmp";
   std::filesystem::remove(tmp_path, ec);
 
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> source,
-                   Connection::Open(from_path, Connection::Mode::kReadOnly,
-                                    absl::Seconds(30)));
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> source,
+      Connection::Open(from_path, Connection::Mode::kReadOnly,
+                       absl::Seconds(30)));
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         std::unique_ptr<Connection> copy,
         Connection::Open(tmp_path, Connection::Mode::kReadWriteCreate,
                          absl::Seconds(30)));
@@ -87,15 +88,16 @@ absl::Status BackupDatabase(const std::string& from_path,
       return BackupError(rc, to_path);
     }
     // A self-contained file: rollback journal, not WAL.
-    RETURN_IF_ERROR(copy->Execute("PRAGMA journal_mode = DELETE"));
-    ASSIGN_OR_RETURN(Statement check, copy->Prepare("PRAGMA integrity_check"));
-    ASSIGN_OR_RETURN(const bool row, check.Step());
+    RECURRENT_RETURN_IF_ERROR(copy->Execute("PRAGMA journal_mode = DELETE"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement check,
+                               copy->Prepare("PRAGMA integrity_check"));
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, check.Step());
     if (!row || check.ColumnText(0) != "ok") {
       return absl::DataLossError(
           absl::StrCat("the backup ", tmp_path, " fails its integrity check"));
     }
   }
-  RETURN_IF_ERROR(Sync(tmp_path));
+  RECURRENT_RETURN_IF_ERROR(Sync(tmp_path));
   std::filesystem::rename(tmp_path, to_path, ec);
   if (ec) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -1,7 +1,8 @@
 // BackupDatabase: a consistent copy of a live Recurrent database, made with
 // SQLite's online backup API (sqlite3_backup_*).
 //
-//   RETURN_IF_ERROR(BackupDatabase("./data/recurrent.db", "/backups/r.db"));
+//   RECURRENT_RETURN_IF_ERROR(BackupDatabase("./data/recurrent.db",
+//   "/backups/r.db"));
 //
 // The copy is one read snapshot of the source: every transaction committed
 // before the backup starts is in it, none committed after. A server may keep

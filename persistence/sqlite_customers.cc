@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_data_sources.h"
@@ -51,7 +51,8 @@ absl::StatusOr<CustomerRow> ReadCustomerRow(const Statement& stmt) {
   c.zip = stmt.ColumnText(8);
   c.lead_created_at = stmt.ColumnOptionalTime(9);
   c.free_trial_started_at = stmt.ColumnOptionalTime(10);
-  ASSIGN_OR_RETURN(c.status, CustomerStatusFromCode(stmt.ColumnInt64(11)));
+  RECURRENT_ASSIGN_OR_RETURN(c.status,
+                             CustomerStatusFromCode(stmt.ColumnInt64(11)));
   c.created_at = stmt.ColumnTime(12);
   c.updated_at = stmt.ColumnTime(13);
   c.derived_tags = SplitDerivedTags(stmt.ColumnText(14));
@@ -69,7 +70,7 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
   const std::string& keys = index.keys_json;
   std::unordered_map<int64_t, Customer*>& by_key = index.by_key;
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("SELECT e.customer_id, d.uuid, e.external_id"
                    " FROM customer_external_ids e"
@@ -78,7 +79,7 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
                    " ORDER BY e.customer_id, e.position"));
     stmt.BindText(1, keys);
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
       Customer& customer = *by_key.at(stmt.ColumnInt64(0));
       customer.external_ids.push_back(
@@ -86,14 +87,14 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
     }
   }
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("SELECT customer_id, tag FROM customer_tags"
                    " WHERE customer_id IN (SELECT value FROM json_each(?))"
                    " ORDER BY customer_id, tag"));
     stmt.BindText(1, keys);
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
       by_key.at(stmt.ColumnInt64(0))->tags.push_back(stmt.ColumnText(1));
     }
@@ -111,18 +112,18 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
 
 absl::StatusOr<Customer> LoadOne(Statement& stmt, Connection& db,
                                  absl::string_view name_for_error) {
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return CustomerNotFound(name_for_error);
   std::vector<CustomerRow> rows;
-  ASSIGN_OR_RETURN(CustomerRow row, ReadCustomerRow(stmt));
+  RECURRENT_ASSIGN_OR_RETURN(CustomerRow row, ReadCustomerRow(stmt));
   rows.push_back(std::move(row));
   stmt.Reset();
-  RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
+  RECURRENT_RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
   return std::move(rows.front().customer);
 }
 
 absl::Status TouchCustomer(Connection& db, int64_t key, absl::Time now) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("UPDATE customers SET updated_at = ? WHERE id = ?"));
   stmt.BindTime(1, now);
@@ -176,21 +177,22 @@ std::string CustomerPageSql(const CustomerFilter& filter) {
 
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
                                         absl::string_view uuid) {
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("SELECT id FROM customers WHERE uuid = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare("SELECT id FROM customers WHERE uuid = ?"));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return CustomerNotFound(uuid);
   return stmt.ColumnInt64(0);
 }
 
 absl::StatusOr<std::string> FindCustomerUuid(Connection& db, int64_t key) {
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("SELECT uuid FROM customers WHERE id = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare("SELECT uuid FROM customers WHERE id = ?"));
   stmt.BindInt64(1, key);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) {
-    return absl::InternalError(absl::StrCat("customer key ", key, " not found"));
+    return absl::InternalError(
+        absl::StrCat("customer key ", key, " not found"));
   }
   return std::string(stmt.ColumnText(0));
 }
@@ -198,16 +200,16 @@ absl::StatusOr<std::string> FindCustomerUuid(Connection& db, int64_t key) {
 absl::StatusOr<Customer> InsertCustomer(Connection& db,
                                         const Customer& customer,
                                         absl::Time now) {
-  ASSIGN_OR_RETURN(const int64_t source_key,
-                   FindDataSourceKey(db, customer.data_source_uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key,
+                             FindDataSourceKey(db, customer.data_source_uuid));
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO customers (uuid, name, email, company, country,"
                    " state, city, zip, lead_created_at, free_trial_started_at,"
                    " status, created_at, updated_at)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    stmt.BindText(1, NewId(kCustomerIdPrefix));
+    stmt.BindText(1, common::NewId(common::kCustomerIdPrefix));
     stmt.BindText(2, customer.name);
     stmt.BindText(3, customer.email);
     stmt.BindText(4, customer.company);
@@ -220,11 +222,11 @@ absl::StatusOr<Customer> InsertCustomer(Connection& db,
     stmt.BindInt64(11, CustomerStatusCode(CustomerStatus::kLead));
     stmt.BindTime(12, now);
     stmt.BindTime(13, now);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   const int64_t key = db.LastInsertRowId();
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO customer_external_ids (data_source_id,"
                    " external_id, customer_id, position) VALUES (?, ?, ?, 0)"));
@@ -246,7 +248,7 @@ absl::StatusOr<Customer> InsertCustomer(Connection& db,
 absl::StatusOr<Customer> LoadCustomer(Connection& db, int64_t key) {
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kCustomerColumns, " FROM customers c WHERE c.id = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, key);
   return LoadOne(stmt, db, absl::StrCat("#", key));
 }
@@ -254,14 +256,14 @@ absl::StatusOr<Customer> LoadCustomer(Connection& db, int64_t key) {
 absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid) {
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kCustomerColumns, " FROM customers c WHERE c.uuid = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
   return LoadOne(stmt, db, uuid);
 }
 
 absl::Status StoreCustomerFields(Connection& db, int64_t key,
                                  const Customer& customer, absl::Time now) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("UPDATE customers SET name = ?, email = ?, company = ?,"
                  " country = ?, state = ?, city = ?, zip = ?,"
@@ -283,10 +285,10 @@ absl::Status StoreCustomerFields(Connection& db, int64_t key,
 
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
   // External ids, tags (and later tables) go by ON DELETE CASCADE.
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("DELETE FROM customers WHERE uuid = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare("DELETE FROM customers WHERE uuid = ?"));
   stmt.BindText(1, uuid);
-  RETURN_IF_ERROR(stmt.Run());
+  RECURRENT_RETURN_IF_ERROR(stmt.Run());
   if (db.Changes() == 0) return CustomerNotFound(uuid);
   return absl::OkStatus();
 }
@@ -294,7 +296,7 @@ absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
 absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
                                                 const CustomerFilter& filter,
                                                 const PageRequest& page) {
-  RETURN_IF_ERROR(ValidatePageSize(page));
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   const std::string status =
       filter.status.has_value()
           ? absl::StrCat(CustomerStatusCode(*filter.status))
@@ -304,12 +306,14 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
       {filter.data_source_uuid, filter.external_id, filter.email, status});
   int64_t after = 0;
   if (!page.page_token.empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+    RECURRENT_ASSIGN_OR_RETURN(after,
+                               DecodePageToken(page.page_token, fingerprint));
   }
   std::vector<CustomerRow> rows;
   bool more = false;
   {
-    ASSIGN_OR_RETURN(Statement stmt, db.Prepare(CustomerPageSql(filter)));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                               db.Prepare(CustomerPageSql(filter)));
     stmt.BindInt64(1, after);
     stmt.BindText(2, filter.data_source_uuid);
     stmt.BindText(3, filter.external_id);
@@ -319,17 +323,17 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
     // One extra row tells whether there is a next page.
     stmt.BindInt64(6, int64_t{page.page_size} + 1);
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
       if (static_cast<int>(rows.size()) == page.page_size) {
         more = true;
         break;
       }
-      ASSIGN_OR_RETURN(CustomerRow customer, ReadCustomerRow(stmt));
+      RECURRENT_ASSIGN_OR_RETURN(CustomerRow customer, ReadCustomerRow(stmt));
       rows.push_back(std::move(customer));
     }
   }
-  RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
+  RECURRENT_RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
   Page<Customer> result;
   if (more)
     result.next_page_token = EncodePageToken(rows.back().key, fingerprint);
@@ -343,12 +347,13 @@ namespace {
 // kResourceExhausted if customer `key` carries more than kMaxTagsPerCustomer
 // tags. Counted after the change, inside the caller's transaction: a refused
 // call rolls back and changes nothing. `what` names the change.
-absl::Status CheckTagLimit(Connection& db, int64_t key, absl::string_view what) {
-  ASSIGN_OR_RETURN(
+absl::Status CheckTagLimit(Connection& db, int64_t key,
+                           absl::string_view what) {
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement count,
       db.Prepare("SELECT COUNT(*) FROM customer_tags WHERE customer_id = ?"));
   count.BindInt64(1, key);
-  ASSIGN_OR_RETURN(const bool row, count.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool row, count.Step());
   if (row && count.ColumnInt64(0) > kMaxTagsPerCustomer) {
     return absl::ResourceExhaustedError(
         absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
@@ -363,7 +368,7 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
                                absl::Time now) {
   {
     // Append from's external ids after into's, keeping their order.
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("UPDATE customer_external_ids SET customer_id = ?2,"
                    " position = position + (SELECT COALESCE(MAX(position), -1)"
@@ -371,34 +376,34 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
                    " WHERE customer_id = ?1"));
     stmt.BindInt64(1, from);
     stmt.BindInt64(2, into);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare(
             "INSERT OR IGNORE INTO customer_tags (customer_id, tag)"
             " SELECT ?2, tag FROM customer_tags WHERE customer_id = ?1"));
     stmt.BindInt64(1, from);
     stmt.BindInt64(2, into);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  RETURN_IF_ERROR(CheckTagLimit(db, into, "this merge"));
+  RECURRENT_RETURN_IF_ERROR(CheckTagLimit(db, into, "this merge"));
   // Facts and stored evaluations; the caller recomputes `into`.
   for (const char* sql :
        {"UPDATE invoices SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE subscriptions SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE subscription_events SET customer_id = ?2"
         " WHERE customer_id = ?1"}) {
-    ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
     stmt.BindInt64(1, from);
     stmt.BindInt64(2, into);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   {
     // Earliest set lead and trial dates of the two. SQLite's two-argument
     // MIN() is NULL if either is NULL, hence the COALESCE.
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare(
             "UPDATE customers SET"
@@ -414,10 +419,10 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
     stmt.BindInt64(1, from);
     stmt.BindInt64(2, into);
     stmt.BindTime(3, now);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("DELETE FROM customers WHERE id = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                             db.Prepare("DELETE FROM customers WHERE id = ?"));
   stmt.BindInt64(1, from);
   return stmt.Run();
 }
@@ -425,31 +430,31 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
 absl::Status AddTags(Connection& db, int64_t key,
                      const std::vector<std::string>& tags, absl::Time now) {
   {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db.Prepare("INSERT OR IGNORE INTO customer_tags"
-                                " (customer_id, tag) VALUES (?, ?)"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                               db.Prepare("INSERT OR IGNORE INTO customer_tags"
+                                          " (customer_id, tag) VALUES (?, ?)"));
     stmt.BindInt64(1, key);
     for (const std::string& tag : tags) {
       stmt.BindText(2, tag);
-      RETURN_IF_ERROR(stmt.Run());
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
       stmt.Reset();
     }
   }
-  RETURN_IF_ERROR(CheckTagLimit(db, key, "this call"));
+  RECURRENT_RETURN_IF_ERROR(CheckTagLimit(db, key, "this call"));
   return TouchCustomer(db, key, now);
 }
 
 absl::Status RemoveTags(Connection& db, int64_t key,
                         const std::vector<std::string>& tags, absl::Time now) {
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare(
             "DELETE FROM customer_tags WHERE customer_id = ? AND tag = ?"));
     stmt.BindInt64(1, key);
     for (const std::string& tag : tags) {
       stmt.BindText(2, tag);
-      RETURN_IF_ERROR(stmt.Run());
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
       stmt.Reset();
     }
   }

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_page.h"
@@ -30,8 +30,8 @@ absl::StatusOr<SourceSettings> ReadSettings(const Statement& stmt, int first) {
   SourceSettings settings;
   settings.data_source_uuid = stmt.ColumnText(first);
   settings.version = stmt.ColumnInt64(first + 1);
-  ASSIGN_OR_RETURN(settings.past_due_handling.mode,
-                   PastDueModeFromCode(stmt.ColumnInt64(first + 2)));
+  RECURRENT_ASSIGN_OR_RETURN(settings.past_due_handling.mode,
+                             PastDueModeFromCode(stmt.ColumnInt64(first + 2)));
   settings.past_due_handling.auto_churn_after_days =
       static_cast<int>(stmt.ColumnInt64(first + 3));
   settings.applied_at = stmt.ColumnTime(first + 4);
@@ -59,7 +59,7 @@ absl::StatusOr<DataSource> ReadDataSource(const Statement& stmt) {
   source.name = stmt.ColumnText(1);
   source.system = stmt.ColumnText(2);
   source.created_at = stmt.ColumnTime(3);
-  ASSIGN_OR_RETURN(source.settings, ReadSettings(stmt, 4));
+  RECURRENT_ASSIGN_OR_RETURN(source.settings, ReadSettings(stmt, 4));
   source.uuid = source.settings.data_source_uuid;
   return source;
 }
@@ -68,10 +68,10 @@ absl::StatusOr<DataSource> ReadDataSource(const Statement& stmt) {
 
 absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
                                           absl::string_view uuid) {
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("SELECT id FROM data_sources WHERE uuid = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare("SELECT id FROM data_sources WHERE uuid = ?"));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return DataSourceNotFound(uuid);
   return stmt.ColumnInt64(0);
 }
@@ -80,11 +80,12 @@ absl::StatusOr<DataSource> InsertDataSource(Connection& db,
                                             absl::string_view name,
                                             absl::string_view system,
                                             absl::Time now) {
-  const std::string uuid = NewId(kDataSourceIdPrefix);
+  const std::string uuid = common::NewId(common::kDataSourceIdPrefix);
   {
-    ASSIGN_OR_RETURN(Statement insert,
-                     db.Prepare("INSERT INTO data_sources (uuid, name, system, "
-                                "created_at) VALUES (?, ?, ?, ?)"));
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT INTO data_sources (uuid, name, system, "
+                   "created_at) VALUES (?, ?, ?, ?)"));
     insert.BindText(1, uuid);
     insert.BindText(2, name);
     insert.BindText(3, system);
@@ -102,7 +103,7 @@ absl::StatusOr<DataSource> InsertDataSource(Connection& db,
   settings.version = 1;
   settings.applied_at = now;
   settings.saved_at = now;
-  RETURN_IF_ERROR(InsertSettingsVersion(db, settings));
+  RECURRENT_RETURN_IF_ERROR(InsertSettingsVersion(db, settings));
 
   DataSource source;
   source.uuid = uuid;
@@ -117,24 +118,25 @@ absl::StatusOr<DataSource> LoadDataSource(Connection& db,
                                           absl::string_view uuid) {
   static const std::string* const kSql =
       new std::string(absl::StrCat(DataSourceSelect(), " WHERE d.uuid = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return DataSourceNotFound(uuid);
   return ReadDataSource(stmt);
 }
 
 absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
                                                     const PageRequest& page) {
-  RETURN_IF_ERROR(ValidatePageSize(page));
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   const uint64_t fingerprint = QueryFingerprint("data_sources", {});
   int64_t after = 0;
   if (!page.page_token.empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+    RECURRENT_ASSIGN_OR_RETURN(after,
+                               DecodePageToken(page.page_token, fingerprint));
   }
   static const std::string* const kSql = new std::string(absl::StrCat(
       DataSourceSelect(), " WHERE d.id > ? ORDER BY d.id LIMIT ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, after);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(2, int64_t{page.page_size} + 1);
@@ -144,11 +146,11 @@ absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
 
 absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
     Connection& db, absl::string_view uuid) {
-  ASSIGN_OR_RETURN(const int64_t key, FindDataSourceKey(db, uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t key, FindDataSourceKey(db, uuid));
   std::vector<int64_t> survivors;
   {
     // Customers in this source and another keep living without its facts.
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("SELECT DISTINCT customer_id FROM customer_external_ids"
                    " WHERE data_source_id = ?1 AND customer_id IN"
@@ -156,7 +158,7 @@ absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
                    " WHERE data_source_id <> ?1) ORDER BY customer_id"));
     stmt.BindInt64(1, key);
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
       survivors.push_back(stmt.ColumnInt64(0));
     }
@@ -164,7 +166,7 @@ absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
   {
     // Customers whose every external id is in this source go with it (and
     // everything they own, by cascade).
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("DELETE FROM customers WHERE id IN (SELECT customer_id"
                    " FROM customer_external_ids WHERE data_source_id = ?1)"
@@ -172,16 +174,16 @@ absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
                    " WHERE e.customer_id = customers.id"
                    " AND e.data_source_id <> ?1)"));
     stmt.BindInt64(1, key);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   // Cascades to settings_versions, the remaining customers' external ids in
   // this source (their next external id becomes primary), and the source's
   // invoices (line items, transactions) and subscriptions (cancellations,
   // events).
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("DELETE FROM data_sources WHERE id = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare("DELETE FROM data_sources WHERE id = ?"));
   stmt.BindInt64(1, key);
-  RETURN_IF_ERROR(stmt.Run());
+  RECURRENT_RETURN_IF_ERROR(stmt.Run());
   return survivors;
 }
 
@@ -192,9 +194,9 @@ absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
                    " FROM data_sources d JOIN settings_versions s"
                    " ON s.data_source_id = d.id WHERE d.uuid = ?"
                    " ORDER BY s.version DESC LIMIT 1"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return DataSourceNotFound(uuid);
   return ReadSettings(stmt, 0);
 }
@@ -206,13 +208,13 @@ absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
                    " FROM data_sources d JOIN settings_versions s"
                    " ON s.data_source_id = d.id WHERE d.uuid = ?"
                    " ORDER BY s.version"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
   std::vector<SourceSettings> history;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
-    ASSIGN_OR_RETURN(SourceSettings settings, ReadSettings(stmt, 0));
+    RECURRENT_ASSIGN_OR_RETURN(SourceSettings settings, ReadSettings(stmt, 0));
     history.push_back(std::move(settings));
   }
   // Every source has version 1, so no rows means no source.
@@ -221,7 +223,7 @@ absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
 }
 
 absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("SELECT d.uuid, s.past_due_mode, s.auto_churn_after_days,"
                  " s.applied_at FROM data_sources d"
@@ -234,10 +236,11 @@ absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db) {
 absl::StatusOr<engine::SettingsMap> ReadSettingsMap(Statement& stmt) {
   engine::SettingsMap settings;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     engine::SourceSettings& source = settings[stmt.ColumnText(0)];
-    ASSIGN_OR_RETURN(source.mode, PastDueModeFromCode(stmt.ColumnInt64(1)));
+    RECURRENT_ASSIGN_OR_RETURN(source.mode,
+                               PastDueModeFromCode(stmt.ColumnInt64(1)));
     source.auto_churn_after_days = static_cast<int>(stmt.ColumnInt64(2));
     source.applied_at = stmt.ColumnTime(3);
   }
@@ -246,7 +249,7 @@ absl::StatusOr<engine::SettingsMap> ReadSettingsMap(Statement& stmt) {
 
 absl::Status InsertSettingsVersion(Connection& db,
                                    const SourceSettings& settings) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("INSERT INTO settings_versions (data_source_id, version,"
                  " past_due_mode, auto_churn_after_days, applied_at, saved_at,"
@@ -265,7 +268,7 @@ absl::Status InsertSettingsVersion(Connection& db,
   stmt.BindInt64(9, settings.impact.auto_churns_applied);
   stmt.BindInt64(10, settings.impact.customers_status_changed);
   stmt.BindText(11, settings.saved_by);
-  RETURN_IF_ERROR(stmt.Run());
+  RECURRENT_RETURN_IF_ERROR(stmt.Run());
   if (db.Changes() != 1) return DataSourceNotFound(settings.data_source_uuid);
   return absl::OkStatus();
 }

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_codes.h"
 
 namespace recurrent::persistence::sqlite {
@@ -150,12 +150,13 @@ absl::StatusOr<std::vector<EventKey>> TimelineEvents(
 absl::StatusOr<CustomerUpdate> PlanRecompute(
     const StoredCustomer& stored, const engine::SettingsMap& settings,
     absl::Time now) {
-  ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
-                   engine::CustomerTimeline::Build(stored.facts, settings));
+  RECURRENT_ASSIGN_OR_RETURN(
+      const engine::CustomerTimeline timeline,
+      engine::CustomerTimeline::Build(stored.facts, settings));
   const engine::CustomerEvaluation evaluation = timeline.EvaluateAt(now);
   CustomerUpdate update;
   update.customer_key = stored.key;
-  ASSIGN_OR_RETURN(update.events, TimelineEvents(stored, timeline));
+  RECURRENT_ASSIGN_OR_RETURN(update.events, TimelineEvents(stored, timeline));
 
   static const engine::SubscriptionEvaluation* const kNotStarted =
       new engine::SubscriptionEvaluation();
@@ -202,19 +203,20 @@ absl::StatusOr<CustomerUpdate> PlanRecompute(
 }
 
 absl::StatusOr<EvaluationWriter> EvaluationWriter::Create(Connection& db) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement update_subscription,
       db.Prepare("UPDATE subscriptions SET status = ?, started_at = ?,"
                  " past_due_since = ?, cancelled_at = ?, auto_churned = ?,"
                  " status_reason = ?, current_period_start = ?,"
                  " current_period_end = ? WHERE id = ?"));
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement update_customer,
       db.Prepare("UPDATE customers SET status = ?, derived_tags = ?,"
                  " next_transition_at = ? WHERE id = ?"));
-  ASSIGN_OR_RETURN(Statement delete_event,
-                   db.Prepare("DELETE FROM subscription_events WHERE id = ?"));
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement delete_event,
+      db.Prepare("DELETE FROM subscription_events WHERE id = ?"));
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement insert_event,
       db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
                  " customer_id, data_source_id, type, occurred_at)"
@@ -239,12 +241,12 @@ absl::Status EvaluationWriter::Apply(const CustomerUpdate& update) {
     stmt.BindOptionalTime(7, e.current_period_start);
     stmt.BindOptionalTime(8, e.current_period_end);
     stmt.BindInt64(9, change.key);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   for (const int64_t id : update.deleted_events) {
     delete_event_.Reset();
     delete_event_.BindInt64(1, id);
-    RETURN_IF_ERROR(delete_event_.Run());
+    RECURRENT_RETURN_IF_ERROR(delete_event_.Run());
   }
   for (const CustomerUpdate::NewEvent& event : update.inserted_events) {
     Statement& stmt = insert_event_;
@@ -255,7 +257,7 @@ absl::Status EvaluationWriter::Apply(const CustomerUpdate& update) {
     stmt.BindInt64(4, event.source_key);
     stmt.BindInt64(5, EventTypeCode(event.type));
     stmt.BindTime(6, event.occurred_at);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   if (update.customer_changed) {
     Statement& stmt = update_customer_;
@@ -264,7 +266,7 @@ absl::Status EvaluationWriter::Apply(const CustomerUpdate& update) {
     stmt.BindText(2, update.derived_tags);
     stmt.BindOptionalTime(3, update.next_transition_at);
     stmt.BindInt64(4, update.customer_key);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
 }

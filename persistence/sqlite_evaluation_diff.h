@@ -4,9 +4,9 @@
 // (sqlite_reprocess.h), which differ only in how they load a StoredCustomer:
 //
 //   StoredCustomer stored = ...;  // one customer's facts and stored state
-//   ASSIGN_OR_RETURN(CustomerUpdate update,
+//   RECURRENT_ASSIGN_OR_RETURN(CustomerUpdate update,
 //                    PlanRecompute(stored, settings, now));  // pure
-//   RETURN_IF_ERROR(writer.Apply(update));  // EvaluationWriter
+//   RECURRENT_RETURN_IF_ERROR(writer.Apply(update));  // EvaluationWriter
 //
 // Internal to SqliteStorage.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_EVALUATION_DIFF_H_

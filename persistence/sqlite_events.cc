@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_customers.h"
@@ -17,27 +17,28 @@ namespace recurrent::persistence::sqlite {
 std::string EventUuid(absl::string_view subscription_uuid,
                       engine::EventType type, absl::Time occurred_at,
                       int ordinal) {
-  return DerivedId(
-      kEventIdPrefix,
+  return common::DerivedId(
+      common::kEventIdPrefix,
       absl::StrCat(subscription_uuid, "/", EventTypeCode(type), "/",
                    absl::ToUnixMicros(occurred_at), "/", ordinal));
 }
 
 absl::StatusOr<std::vector<StoredEvent>> LoadCustomerStoredEvents(
     Connection& db, int64_t customer_key) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("SELECT id, subscription_id, type, occurred_at"
                  " FROM subscription_events WHERE customer_id = ?"));
   stmt.BindInt64(1, customer_key);
   std::vector<StoredEvent> events;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     StoredEvent event;
     event.id = stmt.ColumnInt64(0);
     event.subscription_key = stmt.ColumnInt64(1);
-    ASSIGN_OR_RETURN(event.type, EventTypeFromCode(stmt.ColumnInt64(2)));
+    RECURRENT_ASSIGN_OR_RETURN(event.type,
+                               EventTypeFromCode(stmt.ColumnInt64(2)));
     event.occurred_at = stmt.ColumnTime(3);
     events.push_back(event);
   }
@@ -47,7 +48,7 @@ absl::StatusOr<std::vector<StoredEvent>> LoadCustomerStoredEvents(
 absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
                                                       const EventFilter& filter,
                                                       const PageRequest& page) {
-  RETURN_IF_ERROR(ValidatePageSize(page));
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   if (filter.customer_uuid.empty() && filter.data_source_uuid.empty()) {
     return absl::InvalidArgumentError(
         "events need a customer or a data source filter");
@@ -59,16 +60,18 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
   // The first page starts before any event: ids are positive.
   PageKey after{std::numeric_limits<int64_t>::min(), 0};
   if (!page.page_token.empty()) {
-    ASSIGN_OR_RETURN(after, DecodePairPageToken(page.page_token, fingerprint));
+    RECURRENT_ASSIGN_OR_RETURN(
+        after, DecodePairPageToken(page.page_token, fingerprint));
   }
   int64_t customer_key = 0;
   int64_t source_key = 0;
   if (!filter.customer_uuid.empty()) {
-    ASSIGN_OR_RETURN(customer_key, FindCustomerKey(db, filter.customer_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(customer_key,
+                               FindCustomerKey(db, filter.customer_uuid));
   }
   if (!filter.data_source_uuid.empty()) {
-    ASSIGN_OR_RETURN(source_key,
-                     FindDataSourceKey(db, filter.data_source_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(source_key,
+                               FindDataSourceKey(db, filter.data_source_uuid));
   }
   // Walks the customer's (or else the source's) (occurred_at, id) index from
   // the cursor. ?1 customer, ?2 source, ?3 as_of, ?4/?5 cursor, ?6 limit.
@@ -88,7 +91,7 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
       &sql,
       " AND e.occurred_at <= ?3 AND (e.occurred_at, e.id) > (?4, ?5)"
       " ORDER BY e.occurred_at, e.id LIMIT ?6");
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
   stmt.BindInt64(1, customer_key);
   stmt.BindInt64(2, source_key);
   stmt.BindTime(3, filter.as_of);
@@ -98,7 +101,7 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
   Page<SubscriptionEvent> result;
   PageKey last;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     if (static_cast<int>(result.items.size()) == page.page_size) {
       result.next_page_token = EncodePageToken(last, fingerprint);
@@ -106,7 +109,8 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
     }
     SubscriptionEvent event;
     event.uuid = stmt.ColumnText(1);
-    ASSIGN_OR_RETURN(event.type, EventTypeFromCode(stmt.ColumnInt64(2)));
+    RECURRENT_ASSIGN_OR_RETURN(event.type,
+                               EventTypeFromCode(stmt.ColumnInt64(2)));
     event.occurred_at = stmt.ColumnTime(3);
     event.subscription.uuid = stmt.ColumnText(4);
     event.subscription.customer_uuid = stmt.ColumnText(5);

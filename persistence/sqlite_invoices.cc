@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_status.h"
@@ -58,7 +58,8 @@ absl::StatusOr<LineItem> ReadLineItem(const Statement& stmt) {
   LineItem item;
   item.uuid = stmt.ColumnText(1);
   item.external_id = stmt.ColumnText(2);
-  ASSIGN_OR_RETURN(item.type, LineItemTypeFromCode(stmt.ColumnInt64(3)));
+  RECURRENT_ASSIGN_OR_RETURN(item.type,
+                             LineItemTypeFromCode(stmt.ColumnInt64(3)));
   item.subscription_external_id = stmt.ColumnText(4);
   item.plan_external_id = stmt.ColumnText(5);
   item.service_period_start = stmt.ColumnTime(6);
@@ -80,10 +81,10 @@ absl::StatusOr<Transaction> ReadTransaction(const Statement& stmt) {
   Transaction transaction;
   transaction.uuid = stmt.ColumnText(1);
   transaction.external_id = stmt.ColumnText(2);
-  ASSIGN_OR_RETURN(transaction.type,
-                   TransactionTypeFromCode(stmt.ColumnInt64(3)));
-  ASSIGN_OR_RETURN(transaction.result,
-                   TransactionResultFromCode(stmt.ColumnInt64(4)));
+  RECURRENT_ASSIGN_OR_RETURN(transaction.type,
+                             TransactionTypeFromCode(stmt.ColumnInt64(3)));
+  RECURRENT_ASSIGN_OR_RETURN(transaction.result,
+                             TransactionResultFromCode(stmt.ColumnInt64(4)));
   transaction.date = stmt.ColumnTime(5);
   if (!stmt.ColumnIsNull(6)) transaction.amount_in_cents = stmt.ColumnInt64(6);
   return transaction;
@@ -98,7 +99,7 @@ absl::Status LoadChildren(Connection& db, std::vector<InvoiceRow>& rows) {
   const std::string& keys = index.keys_json;
   std::unordered_map<int64_t, Invoice*>& by_key = index.by_key;
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("SELECT invoice_id, uuid, external_id, type,"
                    " subscription_external_id, plan_external_id,"
@@ -110,9 +111,9 @@ absl::Status LoadChildren(Connection& db, std::vector<InvoiceRow>& rows) {
                    " ORDER BY invoice_id, position"));
     stmt.BindText(1, keys);
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
-      ASSIGN_OR_RETURN(LineItem item, ReadLineItem(stmt));
+      RECURRENT_ASSIGN_OR_RETURN(LineItem item, ReadLineItem(stmt));
       by_key.at(stmt.ColumnInt64(0))->line_items.push_back(std::move(item));
     }
   }
@@ -120,12 +121,12 @@ absl::Status LoadChildren(Connection& db, std::vector<InvoiceRow>& rows) {
       "SELECT invoice_id, ", kTransactionColumns,
       " FROM transactions WHERE invoice_id IN (SELECT value FROM json_each(?))"
       " ORDER BY invoice_id, date, id"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, keys);
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
-    ASSIGN_OR_RETURN(Transaction transaction, ReadTransaction(stmt));
+    RECURRENT_ASSIGN_OR_RETURN(Transaction transaction, ReadTransaction(stmt));
     by_key.at(stmt.ColumnInt64(0))
         ->transactions.push_back(std::move(transaction));
   }
@@ -137,12 +138,12 @@ absl::StatusOr<std::vector<InvoiceRow>> LoadRows(Connection& db,
                                                  Statement& stmt) {
   std::vector<InvoiceRow> rows;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     rows.push_back(ReadInvoiceRow(stmt));
   }
   stmt.Reset();
-  RETURN_IF_ERROR(LoadChildren(db, rows));
+  RECURRENT_RETURN_IF_ERROR(LoadChildren(db, rows));
   return rows;
 }
 
@@ -151,10 +152,10 @@ absl::StatusOr<std::optional<InvoiceRow>> FindInvoice(
     Connection& db, int64_t source_key, absl::string_view external_id) {
   static const std::string* const kSql = new std::string(absl::StrCat(
       kInvoiceSelect, " WHERE i.data_source_id = ? AND i.external_id = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, source_key);
   stmt.BindText(2, external_id);
-  ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
 }
@@ -164,9 +165,9 @@ absl::StatusOr<InvoiceRow> FindInvoiceRow(Connection& db,
                                           absl::string_view uuid) {
   static const std::string* const kSql =
       new std::string(absl::StrCat(kInvoiceSelect, " WHERE i.uuid = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return InvoiceNotFound(uuid);
   return ReadInvoiceRow(stmt);
 }
@@ -255,14 +256,15 @@ struct SourceRef {
 // The distinct sources of customer `customer_key`, primary first.
 absl::StatusOr<std::vector<SourceRef>> CustomerSources(Connection& db,
                                                        int64_t customer_key) {
-  ASSIGN_OR_RETURN(Statement stmt,
-                   db.Prepare("SELECT d.id, d.uuid FROM customer_external_ids e"
-                              " JOIN data_sources d ON d.id = e.data_source_id"
-                              " WHERE e.customer_id = ? ORDER BY e.position"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("SELECT d.id, d.uuid FROM customer_external_ids e"
+                 " JOIN data_sources d ON d.id = e.data_source_id"
+                 " WHERE e.customer_id = ? ORDER BY e.position"));
   stmt.BindInt64(1, customer_key);
   std::vector<SourceRef> sources;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     const int64_t key = stmt.ColumnInt64(0);
     if (std::none_of(sources.begin(), sources.end(),
@@ -306,12 +308,12 @@ absl::Status NameConflict(absl::Status status, absl::string_view kind,
 absl::Status InsertTransactionRow(Connection& db, int64_t invoice_key,
                                   const SourceRef& source,
                                   const Transaction& transaction) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("INSERT INTO transactions (uuid, invoice_id, data_source_id,"
                  " external_id, type, result, date, amount_in_cents)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-  stmt.BindText(1, NewId(kTransactionIdPrefix));
+  stmt.BindText(1, common::NewId(common::kTransactionIdPrefix));
   stmt.BindInt64(2, invoice_key);
   stmt.BindInt64(3, source.key);
   stmt.BindText(4, transaction.external_id);
@@ -332,23 +334,23 @@ absl::StatusOr<int64_t> InsertInvoice(Connection& db, int64_t customer_key,
                                       const SourceRef& source,
                                       const Invoice& invoice) {
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO invoices (uuid, customer_id, data_source_id,"
                    " external_id, date, due_date, currency)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    stmt.BindText(1, NewId(kInvoiceIdPrefix));
+    stmt.BindText(1, common::NewId(common::kInvoiceIdPrefix));
     stmt.BindInt64(2, customer_key);
     stmt.BindInt64(3, source.key);
     stmt.BindText(4, invoice.external_id);
     stmt.BindTime(5, invoice.date);
     stmt.BindOptionalTime(6, invoice.due_date);
     stmt.BindText(7, invoice.currency);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   const int64_t key = db.LastInsertRowId();
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO line_items (uuid, invoice_id, data_source_id,"
                    " external_id, position, type, subscription_external_id,"
@@ -359,7 +361,7 @@ absl::StatusOr<int64_t> InsertInvoice(Connection& db, int64_t customer_key,
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (size_t j = 0; j < invoice.line_items.size(); ++j) {
       const LineItem& item = invoice.line_items[j];
-      stmt.BindText(1, NewId(kLineItemIdPrefix));
+      stmt.BindText(1, common::NewId(common::kLineItemIdPrefix));
       stmt.BindInt64(2, key);
       stmt.BindInt64(3, source.key);
       stmt.BindText(4, item.external_id);
@@ -375,13 +377,14 @@ absl::StatusOr<int64_t> InsertInvoice(Connection& db, int64_t customer_key,
       stmt.BindInt64(14, item.tax_amount_in_cents);
       stmt.BindInt64(15, item.prorated ? 1 : 0);
       stmt.BindText(16, item.description);
-      RETURN_IF_ERROR(
+      RECURRENT_RETURN_IF_ERROR(
           NameConflict(stmt.Run(), "line item", item.external_id, source.uuid));
       stmt.Reset();
     }
   }
   for (const Transaction& transaction : invoice.transactions) {
-    RETURN_IF_ERROR(InsertTransactionRow(db, key, source, transaction));
+    RECURRENT_RETURN_IF_ERROR(
+        InsertTransactionRow(db, key, source, transaction));
   }
   return key;
 }
@@ -392,9 +395,9 @@ absl::StatusOr<std::vector<Invoice>> LoadCustomerInvoices(
     Connection& db, int64_t customer_key) {
   static const std::string* const kSql = new std::string(
       absl::StrCat(kInvoiceSelect, " WHERE i.customer_id = ? ORDER BY i.id"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, customer_key);
-  ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
   std::vector<Invoice> invoices;
   invoices.reserve(rows.size());
   for (InvoiceRow& row : rows) invoices.push_back(std::move(row.invoice));
@@ -402,23 +405,24 @@ absl::StatusOr<std::vector<Invoice>> LoadCustomerInvoices(
 }
 
 absl::StatusOr<Invoice> LoadInvoice(Connection& db, absl::string_view uuid) {
-  ASSIGN_OR_RETURN(InvoiceRow row, FindInvoiceRow(db, uuid));
+  RECURRENT_ASSIGN_OR_RETURN(InvoiceRow row, FindInvoiceRow(db, uuid));
   std::vector<InvoiceRow> rows;
   rows.push_back(std::move(row));
-  RETURN_IF_ERROR(LoadChildren(db, rows));
+  RECURRENT_RETURN_IF_ERROR(LoadChildren(db, rows));
   return std::move(rows.front().invoice);
 }
 
 absl::StatusOr<Page<Invoice>> LoadInvoicePage(Connection& db,
                                               const InvoiceFilter& filter,
                                               const PageRequest& page) {
-  RETURN_IF_ERROR(ValidatePageSize(page));
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   const uint64_t fingerprint = QueryFingerprint(
       "invoices",
       {filter.customer_uuid, filter.data_source_uuid, filter.external_id});
   int64_t after = 0;
   if (!page.page_token.empty()) {
-    ASSIGN_OR_RETURN(after, DecodePageToken(page.page_token, fingerprint));
+    RECURRENT_ASSIGN_OR_RETURN(after,
+                               DecodePageToken(page.page_token, fingerprint));
   }
   // Assembled from constant fragments only (8 variants, each cached);
   // values are bound: ?1 last key, ?2 customer, ?3 source, ?4 external id,
@@ -438,14 +442,14 @@ absl::StatusOr<Page<Invoice>> LoadInvoicePage(Connection& db,
     absl::StrAppend(&sql, " AND i.external_id = ?4");
   }
   absl::StrAppend(&sql, " ORDER BY i.id LIMIT ?5");
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
   stmt.BindInt64(1, after);
   stmt.BindText(2, filter.customer_uuid);
   stmt.BindText(3, filter.data_source_uuid);
   stmt.BindText(4, filter.external_id);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(5, int64_t{page.page_size} + 1);
-  ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
   Page<Invoice> result;
   if (static_cast<int>(rows.size()) > page.page_size) {
     rows.resize(page.page_size);
@@ -459,19 +463,20 @@ absl::StatusOr<Page<Invoice>> LoadInvoicePage(Connection& db,
 absl::StatusOr<std::vector<Invoice>> ImportInvoiceRows(
     Connection& db, int64_t customer_key, absl::string_view customer_uuid,
     const std::vector<Invoice>& invoices) {
-  ASSIGN_OR_RETURN(const std::vector<SourceRef> sources,
-                   CustomerSources(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(const std::vector<SourceRef> sources,
+                             CustomerSources(db, customer_key));
   std::vector<int64_t> keys;
   keys.reserve(invoices.size());
   for (size_t i = 0; i < invoices.size(); ++i) {
-    ASSIGN_OR_RETURN(const SourceRef source,
-                     ResolveSource(i, invoices[i], sources, customer_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(
+        const SourceRef source,
+        ResolveSource(i, invoices[i], sources, customer_uuid));
     Invoice wanted = invoices[i];
     wanted.customer_uuid = std::string(customer_uuid);
     wanted.data_source_uuid = source.uuid;
     Normalize(wanted);
-    ASSIGN_OR_RETURN(std::optional<InvoiceRow> stored,
-                     FindInvoice(db, source.key, wanted.external_id));
+    RECURRENT_ASSIGN_OR_RETURN(std::optional<InvoiceRow> stored,
+                               FindInvoice(db, source.key, wanted.external_id));
     if (stored.has_value()) {
       if (!SameInvoice(stored->invoice, wanted)) {
         return absl::AlreadyExistsError(absl::StrCat(
@@ -483,21 +488,21 @@ absl::StatusOr<std::vector<Invoice>> ImportInvoiceRows(
     }
     for (const LineItem& item : wanted.line_items) {
       if (item.type == engine::LineItemType::kOneTime) continue;
-      RETURN_IF_ERROR(EnsureSubscription(db, customer_key, source.key,
-                                         source.uuid,
-                                         item.subscription_external_id));
+      RECURRENT_RETURN_IF_ERROR(
+          EnsureSubscription(db, customer_key, source.key, source.uuid,
+                             item.subscription_external_id));
     }
-    ASSIGN_OR_RETURN(const int64_t key,
-                     InsertInvoice(db, customer_key, source, wanted));
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t key,
+                               InsertInvoice(db, customer_key, source, wanted));
     keys.push_back(key);
   }
   // Read back in one pass, then put in request order (a batch may name an
   // invoice twice).
   static const std::string* const kSql = new std::string(absl::StrCat(
       kInvoiceSelect, " WHERE i.id IN (SELECT value FROM json_each(?))"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, KeysAsJson(keys));
-  ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<InvoiceRow> rows, LoadRows(db, stmt));
   std::unordered_map<int64_t, const Invoice*> by_key;
   for (const InvoiceRow& row : rows) by_key[row.key] = &row.invoice;
   std::vector<Invoice> stored;
@@ -508,40 +513,43 @@ absl::StatusOr<std::vector<Invoice>> ImportInvoiceRows(
 
 absl::StatusOr<int64_t> DeleteInvoiceRows(Connection& db,
                                           absl::string_view uuid) {
-  ASSIGN_OR_RETURN(const InvoiceRow row, FindInvoiceRow(db, uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const InvoiceRow row, FindInvoiceRow(db, uuid));
   {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db.Prepare("DELETE FROM invoices WHERE id = ?"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                               db.Prepare("DELETE FROM invoices WHERE id = ?"));
     stmt.BindInt64(1, row.key);
-    RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  RETURN_IF_ERROR(DeleteSubscriptionsWithoutLineItems(db, row.customer_key));
+  RECURRENT_RETURN_IF_ERROR(
+      DeleteSubscriptionsWithoutLineItems(db, row.customer_key));
   return row.customer_key;
 }
 
 absl::StatusOr<StoredTransaction> InsertTransaction(
     Connection& db, absl::string_view invoice_uuid,
     const Transaction& transaction) {
-  ASSIGN_OR_RETURN(const InvoiceRow invoice, FindInvoiceRow(db, invoice_uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const InvoiceRow invoice,
+                             FindInvoiceRow(db, invoice_uuid));
   Transaction wanted = transaction;
   wanted.date = ToMicros(wanted.date);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT invoice_id, ", kTransactionColumns,
                    " FROM transactions"
                    " WHERE data_source_id = ? AND external_id = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, invoice.source_key);
   stmt.BindText(2, wanted.external_id);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) {
     stmt.Reset();
     SourceRef source{invoice.source_key, invoice.invoice.data_source_uuid};
-    RETURN_IF_ERROR(InsertTransactionRow(db, invoice.key, source, wanted));
+    RECURRENT_RETURN_IF_ERROR(
+        InsertTransactionRow(db, invoice.key, source, wanted));
     // Read back what was stored (uuid included).
-    ASSIGN_OR_RETURN(const bool inserted, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool inserted, stmt.Step());
     if (!inserted) return absl::InternalError("inserted transaction not found");
   }
-  ASSIGN_OR_RETURN(Transaction stored, ReadTransaction(stmt));
+  RECURRENT_ASSIGN_OR_RETURN(Transaction stored, ReadTransaction(stmt));
   if (stmt.ColumnInt64(0) != invoice.key || !SameTransaction(stored, wanted)) {
     return absl::AlreadyExistsError(absl::StrCat(
         "transaction '", wanted.external_id, "' already exists in data source ",

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_statement.h"
 #include "persistence/storage.h"
@@ -24,14 +24,14 @@ absl::StatusOr<Page<T>> ReadKeysetPage(Statement& stmt, int page_size,
   Page<T> page;
   int64_t last_key = 0;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     if (static_cast<int>(page.items.size()) == page_size) {
       page.next_page_token = EncodePageToken(last_key, fingerprint);
       break;
     }
     last_key = stmt.ColumnInt64(0);
-    ASSIGN_OR_RETURN(T item, read(stmt));
+    RECURRENT_ASSIGN_OR_RETURN(T item, read(stmt));
     page.items.push_back(std::move(item));
   }
   return page;

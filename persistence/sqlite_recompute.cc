@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_events.h"
@@ -38,7 +38,7 @@ engine::Invoice ToEngine(Invoice invoice) {
 
 absl::StatusOr<engine::SettingsMap> LoadSettings(Connection& db,
                                                  int64_t customer_key) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("SELECT d.uuid, s.past_due_mode, s.auto_churn_after_days,"
                  " s.applied_at FROM data_sources d"
@@ -58,17 +58,17 @@ absl::StatusOr<engine::SettingsMap> LoadSettings(Connection& db,
 absl::StatusOr<CustomerFactsRows> LoadCustomerFacts(Connection& db,
                                                     int64_t customer_key) {
   CustomerFactsRows loaded;
-  ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
-                   LoadCustomerInvoices(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                             LoadCustomerInvoices(db, customer_key));
   loaded.facts.invoices.reserve(invoices.size());
   for (Invoice& invoice : invoices) {
     loaded.facts.invoices.push_back(ToEngine(std::move(invoice)));
   }
-  ASSIGN_OR_RETURN(loaded.facts.cancellations,
-                   LoadCustomerCancellations(db, customer_key));
-  ASSIGN_OR_RETURN(loaded.settings, LoadSettings(db, customer_key));
-  ASSIGN_OR_RETURN(loaded.subscriptions,
-                   LoadCustomerSubscriptions(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(loaded.facts.cancellations,
+                             LoadCustomerCancellations(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(loaded.settings, LoadSettings(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(loaded.subscriptions,
+                             LoadCustomerSubscriptions(db, customer_key));
   return loaded;
 }
 
@@ -77,59 +77,61 @@ absl::StatusOr<StoredCustomer> LoadStoredCustomer(Connection& db,
   StoredCustomer stored;
   stored.key = customer_key;
   {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db.Prepare("SELECT uuid, status, derived_tags,"
-                                " next_transition_at FROM customers"
-                                " WHERE id = ?"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                               db.Prepare("SELECT uuid, status, derived_tags,"
+                                          " next_transition_at FROM customers"
+                                          " WHERE id = ?"));
     stmt.BindInt64(1, customer_key);
-    ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (!found) {
       return absl::InternalError(
           absl::StrCat("customer #", customer_key, " not found"));
     }
     stored.uuid = stmt.ColumnText(0);
-    ASSIGN_OR_RETURN(stored.status,
-                     CustomerStatusFromCode(stmt.ColumnInt64(1)));
+    RECURRENT_ASSIGN_OR_RETURN(stored.status,
+                               CustomerStatusFromCode(stmt.ColumnInt64(1)));
     stored.derived_tags = stmt.ColumnText(2);
     stored.next_transition_at = stmt.ColumnOptionalTime(3);
   }
-  ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
-                   LoadCustomerInvoices(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                             LoadCustomerInvoices(db, customer_key));
   stored.facts.invoices.reserve(invoices.size());
   for (Invoice& invoice : invoices) {
     stored.facts.invoices.push_back(ToEngine(std::move(invoice)));
   }
-  ASSIGN_OR_RETURN(stored.facts.cancellations,
-                   LoadCustomerCancellations(db, customer_key));
-  ASSIGN_OR_RETURN(stored.subscriptions,
-                   LoadStoredSubscriptions(db, customer_key));
-  ASSIGN_OR_RETURN(stored.events, LoadCustomerStoredEvents(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(stored.facts.cancellations,
+                             LoadCustomerCancellations(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(stored.subscriptions,
+                             LoadStoredSubscriptions(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(stored.events,
+                             LoadCustomerStoredEvents(db, customer_key));
   return stored;
 }
 
 absl::Status RecomputeCustomer(Connection& db, int64_t customer_key,
                                absl::Time now) {
-  ASSIGN_OR_RETURN(const StoredCustomer stored,
-                   LoadStoredCustomer(db, customer_key));
-  ASSIGN_OR_RETURN(const engine::SettingsMap settings,
-                   LoadSettings(db, customer_key));
-  ASSIGN_OR_RETURN(const CustomerUpdate update,
-                   PlanRecompute(stored, settings, now));
-  ASSIGN_OR_RETURN(EvaluationWriter writer, EvaluationWriter::Create(db));
+  RECURRENT_ASSIGN_OR_RETURN(const StoredCustomer stored,
+                             LoadStoredCustomer(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                             LoadSettings(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(const CustomerUpdate update,
+                             PlanRecompute(stored, settings, now));
+  RECURRENT_ASSIGN_OR_RETURN(EvaluationWriter writer,
+                             EvaluationWriter::Create(db));
   return writer.Apply(update);
 }
 
 absl::StatusOr<int> RecomputeDue(Connection& db, absl::Time now, int limit) {
   std::vector<int64_t> due;
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("SELECT id FROM customers WHERE next_transition_at <= ?"
                    " ORDER BY next_transition_at LIMIT ?"));
     stmt.BindTime(1, now);
     stmt.BindInt64(2, limit);
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
       due.push_back(stmt.ColumnInt64(0));
     }
@@ -142,14 +144,14 @@ absl::StatusOr<int> RecomputeDue(Connection& db, absl::Time now, int limit) {
                    " %s\n",
                    static_cast<long long>(key),
                    std::string(status.message()).c_str());
-      ASSIGN_OR_RETURN(Statement stmt,
-                       db.Prepare("UPDATE customers SET next_transition_at ="
-                                  " NULL WHERE id = ?"));
+      RECURRENT_ASSIGN_OR_RETURN(
+          Statement stmt, db.Prepare("UPDATE customers SET next_transition_at ="
+                                     " NULL WHERE id = ?"));
       stmt.BindInt64(1, key);
-      RETURN_IF_ERROR(stmt.Run());
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
       continue;
     }
-    RETURN_IF_ERROR(status);
+    RECURRENT_RETURN_IF_ERROR(status);
   }
   return static_cast<int>(due.size());
 }

@@ -20,8 +20,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "engine/customer_timeline.h"
-#include "engine/status_macros.h"
 #include "persistence/sqlite_source_scan.h"
 
 namespace recurrent::persistence::sqlite {
@@ -80,8 +80,8 @@ absl::StatusOr<CustomerUpdate> EvaluateCustomer(const StoredCustomer& customer,
                                         *request.settings_before);
     if (!before.ok()) return name_customer(before.status());
     status_before = before->StatusAt(request.now);
-    ASSIGN_OR_RETURN(const std::vector<EventKey> events,
-                     TimelineEvents(customer, *before));
+    RECURRENT_ASSIGN_OR_RETURN(const std::vector<EventKey> events,
+                               TimelineEvents(customer, *before));
     churns_before = ChurnsBy(events, now_micros);
   } else {
     std::vector<EventKey> stored;
@@ -325,15 +325,16 @@ absl::StatusOr<ReprocessResult> ReprocessSource(
   checked.chunk_customers = std::max(1, request.chunk_customers);
   Pipeline pipeline(scan_db, checked);
   ReprocessResult result;
-  ASSIGN_OR_RETURN(result.rows_scanned,
-                   pipeline.Run([&](const Chunk& chunk) -> absl::Status {
-                     Add(chunk.impact, result.impact);
-                     if (writer == nullptr) return absl::OkStatus();
-                     for (const CustomerUpdate& update : chunk.updates) {
-                       RETURN_IF_ERROR(writer->Apply(update));
-                     }
-                     return absl::OkStatus();
-                   }));
+  RECURRENT_ASSIGN_OR_RETURN(
+      result.rows_scanned,
+      pipeline.Run([&](const Chunk& chunk) -> absl::Status {
+        Add(chunk.impact, result.impact);
+        if (writer == nullptr) return absl::OkStatus();
+        for (const CustomerUpdate& update : chunk.updates) {
+          RECURRENT_RETURN_IF_ERROR(writer->Apply(update));
+        }
+        return absl::OkStatus();
+      }));
   return result;
 }
 

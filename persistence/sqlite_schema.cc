@@ -1,7 +1,7 @@
 #include "persistence/sqlite_schema.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_transaction.h"
 
 namespace recurrent::persistence::sqlite {
@@ -251,16 +251,16 @@ absl::Status ApplyMigrations(Connection& connection) {
                      " is newer than this build supports (",
                      LatestSchemaVersion(), "); upgrade recurrentd"));
   };
-  ASSIGN_OR_RETURN(const int64_t initial,
-                   connection.QueryInt64("PRAGMA user_version"));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t initial,
+                             connection.QueryInt64("PRAGMA user_version"));
   if (initial > LatestSchemaVersion()) return too_new(initial);
   for (const Migration& migration : Migrations()) {
     if (migration.version <= initial) continue;
     Transaction txn(connection);
-    RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
+    RECURRENT_RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
     // Read again under the write lock: another process may have migrated.
-    ASSIGN_OR_RETURN(const int64_t current,
-                     connection.QueryInt64("PRAGMA user_version"));
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t current,
+                               connection.QueryInt64("PRAGMA user_version"));
     if (current > LatestSchemaVersion()) return too_new(current);
     if (current >= migration.version) continue;
     if (current != migration.version - 1) {
@@ -268,11 +268,11 @@ absl::Status ApplyMigrations(Connection& connection) {
           absl::StrCat("schema migrations are not contiguous at version ",
                        migration.version));
     }
-    RETURN_IF_ERROR(connection.Execute(migration.sql));
+    RECURRENT_RETURN_IF_ERROR(connection.Execute(migration.sql));
     // PRAGMA takes no parameters; the version is a compile-time constant.
-    RETURN_IF_ERROR(connection.Execute(
+    RECURRENT_RETURN_IF_ERROR(connection.Execute(
         absl::StrCat("PRAGMA user_version = ", migration.version).c_str()));
-    RETURN_IF_ERROR(txn.Commit());
+    RECURRENT_RETURN_IF_ERROR(txn.Commit());
   }
   return absl::OkStatus();
 }

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_codes.h"
 
 namespace recurrent::persistence::sqlite {
@@ -71,10 +71,10 @@ absl::StatusOr<SourceScanner> SourceScanner::Start(Connection& db,
                                                    int64_t source_key) {
   absl::flat_hash_map<int64_t, std::string> source_uuids;
   {
-    ASSIGN_OR_RETURN(Statement stmt,
-                     db.Prepare("SELECT id, uuid FROM data_sources"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                               db.Prepare("SELECT id, uuid FROM data_sources"));
     while (true) {
-      ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
       source_uuids[stmt.ColumnInt64(0)] = stmt.ColumnText(1);
     }
@@ -84,26 +84,26 @@ absl::StatusOr<SourceScanner> SourceScanner::Start(Connection& db,
   std::vector<Cursor> cursors;
   cursors.reserve(kQueries->size());
   for (const std::string& sql : *kQueries) {
-    ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
     stmt.BindInt64(1, source_key);
     cursors.emplace_back(std::move(stmt));
   }
   SourceScanner scanner(std::move(source_uuids), std::move(cursors));
   for (Cursor& cursor : scanner.cursors_) {
-    RETURN_IF_ERROR(cursor.Advance(scanner.rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(scanner.rows_scanned_));
   }
   return scanner;
 }
 
 absl::Status SourceScanner::Cursor::Advance(int64_t& rows_scanned) {
-  ASSIGN_OR_RETURN(has_row_, stmt_.Step());
+  RECURRENT_ASSIGN_OR_RETURN(has_row_, stmt_.Step());
   if (has_row_) ++rows_scanned;
   return absl::OkStatus();
 }
 
 absl::Status SourceScanner::SkipTo(Cursor& cursor, int64_t key) {
   while (cursor.customer() < key) {
-    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
@@ -122,24 +122,25 @@ absl::StatusOr<bool> SourceScanner::Next(StoredCustomer& customer) {
   customer.key = key;
   const Statement& row = customers.row();
   customer.uuid = row.ColumnText(1);
-  ASSIGN_OR_RETURN(customer.status, CustomerStatusFromCode(row.ColumnInt64(2)));
+  RECURRENT_ASSIGN_OR_RETURN(customer.status,
+                             CustomerStatusFromCode(row.ColumnInt64(2)));
   customer.derived_tags = row.ColumnText(3);
   customer.next_transition_at = row.ColumnOptionalTime(4);
-  RETURN_IF_ERROR(customers.Advance(rows_scanned_));
+  RECURRENT_RETURN_IF_ERROR(customers.Advance(rows_scanned_));
 
   std::vector<int64_t> invoice_keys;
-  RETURN_IF_ERROR(ReadInvoices(key, customer, invoice_keys));
-  RETURN_IF_ERROR(ReadTransactions(key, customer, invoice_keys));
-  RETURN_IF_ERROR(ReadSubscriptions(key, customer));
-  RETURN_IF_ERROR(ReadCancellations(key, customer));
-  RETURN_IF_ERROR(ReadEvents(key, customer));
+  RECURRENT_RETURN_IF_ERROR(ReadInvoices(key, customer, invoice_keys));
+  RECURRENT_RETURN_IF_ERROR(ReadTransactions(key, customer, invoice_keys));
+  RECURRENT_RETURN_IF_ERROR(ReadSubscriptions(key, customer));
+  RECURRENT_RETURN_IF_ERROR(ReadCancellations(key, customer));
+  RECURRENT_RETURN_IF_ERROR(ReadEvents(key, customer));
   return true;
 }
 
 absl::Status SourceScanner::ReadInvoices(int64_t key, StoredCustomer& customer,
                                          std::vector<int64_t>& invoice_keys) {
   Cursor& cursor = cursors_[kInvoices];
-  RETURN_IF_ERROR(SkipTo(cursor, key));
+  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   std::vector<engine::Invoice>& invoices = customer.facts.invoices;
   while (cursor.customer() == key) {
     const Statement& row = cursor.row();
@@ -154,13 +155,14 @@ absl::Status SourceScanner::ReadInvoices(int64_t key, StoredCustomer& customer,
     }
     if (!row.ColumnIsNull(6)) {
       engine::LineItem& item = invoices.back().line_items.emplace_back();
-      ASSIGN_OR_RETURN(item.type, LineItemTypeFromCode(row.ColumnInt64(6)));
+      RECURRENT_ASSIGN_OR_RETURN(item.type,
+                                 LineItemTypeFromCode(row.ColumnInt64(6)));
       item.subscription_external_id = row.ColumnText(7);
       item.service_period_start = row.ColumnTime(8);
       item.service_period_end = row.ColumnTime(9);
       item.amount_in_cents = row.ColumnInt64(10);
     }
-    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
@@ -169,7 +171,7 @@ absl::Status SourceScanner::ReadTransactions(
     int64_t key, StoredCustomer& customer,
     const std::vector<int64_t>& invoice_keys) {
   Cursor& cursor = cursors_[kTransactions];
-  RETURN_IF_ERROR(SkipTo(cursor, key));
+  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   // Both scans are ordered by invoice key within the customer.
   size_t i = 0;
   while (cursor.customer() == key) {
@@ -182,13 +184,13 @@ absl::Status SourceScanner::ReadTransactions(
     }
     engine::Transaction& transaction =
         customer.facts.invoices[i].transactions.emplace_back();
-    ASSIGN_OR_RETURN(transaction.type,
-                     TransactionTypeFromCode(row.ColumnInt64(2)));
-    ASSIGN_OR_RETURN(transaction.result,
-                     TransactionResultFromCode(row.ColumnInt64(3)));
+    RECURRENT_ASSIGN_OR_RETURN(transaction.type,
+                               TransactionTypeFromCode(row.ColumnInt64(2)));
+    RECURRENT_ASSIGN_OR_RETURN(transaction.result,
+                               TransactionResultFromCode(row.ColumnInt64(3)));
     transaction.date = row.ColumnTime(4);
     if (!row.ColumnIsNull(5)) transaction.amount_in_cents = row.ColumnInt64(5);
-    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
@@ -196,12 +198,12 @@ absl::Status SourceScanner::ReadTransactions(
 absl::Status SourceScanner::ReadSubscriptions(int64_t key,
                                               StoredCustomer& customer) {
   Cursor& cursor = cursors_[kSubscriptions];
-  RETURN_IF_ERROR(SkipTo(cursor, key));
+  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   while (cursor.customer() == key) {
-    ASSIGN_OR_RETURN(StoredSubscription subscription,
-                     ReadStoredSubscription(cursor.row(), 1));
+    RECURRENT_ASSIGN_OR_RETURN(StoredSubscription subscription,
+                               ReadStoredSubscription(cursor.row(), 1));
     customer.subscriptions.push_back(std::move(subscription));
-    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
@@ -209,27 +211,28 @@ absl::Status SourceScanner::ReadSubscriptions(int64_t key,
 absl::Status SourceScanner::ReadCancellations(int64_t key,
                                               StoredCustomer& customer) {
   Cursor& cursor = cursors_[kCancellations];
-  RETURN_IF_ERROR(SkipTo(cursor, key));
+  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   while (cursor.customer() == key) {
     const Statement& row = cursor.row();
     customer.facts.cancellations.push_back(engine::Cancellation{
         SourceUuid(row.ColumnInt64(1)), row.ColumnText(2), row.ColumnTime(3)});
-    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
 
 absl::Status SourceScanner::ReadEvents(int64_t key, StoredCustomer& customer) {
   Cursor& cursor = cursors_[kEvents];
-  RETURN_IF_ERROR(SkipTo(cursor, key));
+  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   while (cursor.customer() == key) {
     const Statement& row = cursor.row();
     StoredEvent& event = customer.events.emplace_back();
     event.id = row.ColumnInt64(1);
     event.subscription_key = row.ColumnInt64(2);
-    ASSIGN_OR_RETURN(event.type, EventTypeFromCode(row.ColumnInt64(3)));
+    RECURRENT_ASSIGN_OR_RETURN(event.type,
+                               EventTypeFromCode(row.ColumnInt64(3)));
     event.occurred_at = row.ColumnTime(4);
-    RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }

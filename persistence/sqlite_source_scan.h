@@ -3,10 +3,9 @@
 // few ordered scans (one per table, each walked by a cursor and merged on
 // the customer key) instead of queries per customer.
 //
-//   ASSIGN_OR_RETURN(SourceScanner scanner, SourceScanner::Start(db, source));
-//   StoredCustomer customer;
-//   while (true) {
-//     ASSIGN_OR_RETURN(const bool more, scanner.Next(customer));
+//   RECURRENT_ASSIGN_OR_RETURN(SourceScanner scanner, SourceScanner::Start(db,
+//   source)); StoredCustomer customer; while (true) {
+//     RECURRENT_ASSIGN_OR_RETURN(const bool more, scanner.Next(customer));
 //     if (!more) break;
 //     ...
 //   }

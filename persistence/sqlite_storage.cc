@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
@@ -67,21 +67,21 @@ absl::Status ConfigureWriter(Connection& writer,
   {
     // The first statement reads the file header: a file that is not a
     // database fails here.
-    ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                     writer.Prepare("PRAGMA journal_mode = WAL"));
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                               writer.Prepare("PRAGMA journal_mode = WAL"));
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row || stmt.ColumnText(0) != "wal") {
       return absl::FailedPreconditionError("cannot switch to WAL mode");
     }
   }
-  RETURN_IF_ERROR(writer.Execute("PRAGMA foreign_keys = ON"));
+  RECURRENT_RETURN_IF_ERROR(writer.Execute("PRAGMA foreign_keys = ON"));
   // FULL: each commit is fsynced (WAL included) before it is acknowledged,
   // so acknowledged writes survive a crash or power loss.
   // 64 MiB of page cache: a reprocess writes a whole source in one
   // transaction, with random-order inserts into the events' uuid index; a
   // small cache would spill dirty pages to the WAL mid-transaction.
-  RETURN_IF_ERROR(writer.Execute("PRAGMA cache_size = -65536"));
-  RETURN_IF_ERROR(
+  RECURRENT_RETURN_IF_ERROR(writer.Execute("PRAGMA cache_size = -65536"));
+  RECURRENT_RETURN_IF_ERROR(
       writer.Execute(synchronous == SqliteStorage::Synchronous::kFull
                          ? "PRAGMA synchronous = FULL"
                          : "PRAGMA synchronous = NORMAL"));
@@ -149,17 +149,18 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
   if (options.reader_pool_size < 1) {
     return absl::InvalidArgumentError("reader_pool_size must be at least 1");
   }
-  RETURN_IF_ERROR(PreparePath(options.path));
-  ASSIGN_OR_RETURN(
+  RECURRENT_RETURN_IF_ERROR(PreparePath(options.path));
+  RECURRENT_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> writer,
       Connection::Open(options.path, Connection::Mode::kReadWriteCreate,
                        options.busy_timeout));
-  RETURN_IF_ERROR(
+  RECURRENT_RETURN_IF_ERROR(
       WithPath(ConfigureWriter(*writer, options.synchronous), options.path));
-  RETURN_IF_ERROR(WithPath(sqlite::ApplyMigrations(*writer), options.path));
+  RECURRENT_RETURN_IF_ERROR(
+      WithPath(sqlite::ApplyMigrations(*writer), options.path));
   if (options.max_page_count > 0) {
     // PRAGMA takes no parameters; the value is a number.
-    RETURN_IF_ERROR(
+    RECURRENT_RETURN_IF_ERROR(
         WithPath(writer->Execute(absl::StrCat("PRAGMA max_page_count = ",
                                               options.max_page_count)
                                      .c_str()),
@@ -168,15 +169,16 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
 
   if (options.read_only) {
     // Writes then fail with SQLITE_READONLY, as on a read-only file.
-    RETURN_IF_ERROR(
+    RECURRENT_RETURN_IF_ERROR(
         WithPath(writer->Execute("PRAGMA query_only = ON"), options.path));
   }
 
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < options.reader_pool_size; ++i) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
-                     Connection::Open(options.path, Connection::Mode::kReadOnly,
-                                      options.busy_timeout));
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<Connection> reader,
+        Connection::Open(options.path, Connection::Mode::kReadOnly,
+                         options.busy_timeout));
     readers.push_back(std::move(reader));
   }
   return std::unique_ptr<SqliteStorage>(
@@ -201,11 +203,12 @@ SqliteStorage::~SqliteStorage() {
 
 absl::StatusOr<std::unique_ptr<Connection>>
 SqliteStorage::OpenScanConnection() {
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
-                   Connection::Open(options_.path, Connection::Mode::kReadOnly,
-                                    options_.busy_timeout));
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> db,
+      Connection::Open(options_.path, Connection::Mode::kReadOnly,
+                       options_.busy_timeout));
   // A larger page cache for the scans' index-then-row lookups (32 MiB).
-  RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -32768"));
+  RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -32768"));
   return db;
 }
 
@@ -300,10 +303,10 @@ absl::StatusOr<Page<DataSource>> SqliteStorage::ListDataSources(
 absl::Status SqliteStorage::DeleteDataSource(absl::string_view uuid,
                                              absl::Time now) {
   absl::Status status = Write([&](Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(const std::vector<int64_t> survivors,
-                     sqlite::DeleteDataSourceRows(db, uuid));
+    RECURRENT_ASSIGN_OR_RETURN(const std::vector<int64_t> survivors,
+                               sqlite::DeleteDataSourceRows(db, uuid));
     for (const int64_t customer : survivors) {
-      RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, customer, now));
+      RECURRENT_RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, customer, now));
     }
     return absl::OkStatus();
   });
@@ -323,9 +326,10 @@ absl::StatusOr<sqlite::ReprocessResult> SqliteStorage::RunReprocess(
     absl::string_view data_source_uuid, const SourceSettings* next,
     absl::Time now) {
   sqlite::ReprocessRequest request;
-  ASSIGN_OR_RETURN(request.source_key,
-                   sqlite::FindDataSourceKey(scan_db, data_source_uuid));
-  ASSIGN_OR_RETURN(request.settings, sqlite::LoadAllCurrentSettings(scan_db));
+  RECURRENT_ASSIGN_OR_RETURN(
+      request.source_key, sqlite::FindDataSourceKey(scan_db, data_source_uuid));
+  RECURRENT_ASSIGN_OR_RETURN(request.settings,
+                             sqlite::LoadAllCurrentSettings(scan_db));
   if (next != nullptr) {
     request.settings_before = request.settings;
     request.settings[std::string(data_source_uuid)] = ToEngine(*next);
@@ -343,17 +347,19 @@ absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
   if (dry_run) {
     // A consistent snapshot on a connection of its own: no write lock, and
     // the reader pool stays free.
-    ASSIGN_OR_RETURN(std::unique_ptr<Connection> scan_db, OpenScanConnection());
+    RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> scan_db,
+                               OpenScanConnection());
     sqlite::Transaction txn(*scan_db);
-    RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+    RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
     SettingsUpdate update;
-    ASSIGN_OR_RETURN(update.settings,
-                     sqlite::LoadCurrentSettings(*scan_db, data_source_uuid));
-    ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
-                     decide(update.settings));
+    RECURRENT_ASSIGN_OR_RETURN(
+        update.settings,
+        sqlite::LoadCurrentSettings(*scan_db, data_source_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
+                               decide(update.settings));
     if (!decision.has_value()) return update;
     const SourceSettings next = NextVersion(update.settings, *decision, now);
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         const sqlite::ReprocessResult result,
         RunReprocess(*scan_db, nullptr, data_source_uuid, &next, now));
     update.impact = result.impact;
@@ -362,16 +368,16 @@ absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
   absl::StatusOr<SettingsUpdate> result =
       Write([&](Connection& db) -> absl::StatusOr<SettingsUpdate> {
         SettingsUpdate update;
-        ASSIGN_OR_RETURN(update.settings,
-                         sqlite::LoadCurrentSettings(db, data_source_uuid));
-        ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
-                         decide(update.settings));
+        RECURRENT_ASSIGN_OR_RETURN(
+            update.settings, sqlite::LoadCurrentSettings(db, data_source_uuid));
+        RECURRENT_ASSIGN_OR_RETURN(std::optional<NewSettings> decision,
+                                   decide(update.settings));
         if (!decision.has_value()) return update;
         SourceSettings next = NextVersion(update.settings, *decision, now);
-        ASSIGN_OR_RETURN(update.impact,
-                         Reprocess(db, data_source_uuid, &next, now));
+        RECURRENT_ASSIGN_OR_RETURN(update.impact,
+                                   Reprocess(db, data_source_uuid, &next, now));
         next.impact = update.impact;
-        RETURN_IF_ERROR(sqlite::InsertSettingsVersion(db, next));
+        RECURRENT_RETURN_IF_ERROR(sqlite::InsertSettingsVersion(db, next));
         update.settings = std::move(next);
         update.applied = true;
         return update;
@@ -385,7 +391,8 @@ absl::StatusOr<Storage::SettingsUpdate> SqliteStorage::UpdateSettings(
 absl::StatusOr<SettingsImpact> SqliteStorage::ReprocessDataSource(
     absl::string_view data_source_uuid, absl::Time now) {
   return Write([&](Connection& db) -> absl::StatusOr<SettingsImpact> {
-    RETURN_IF_ERROR(sqlite::FindDataSourceKey(db, data_source_uuid).status());
+    RECURRENT_RETURN_IF_ERROR(
+        sqlite::FindDataSourceKey(db, data_source_uuid).status());
     return Reprocess(db, data_source_uuid, nullptr, now);
   });
 }
@@ -395,12 +402,13 @@ absl::StatusOr<SettingsImpact> SqliteStorage::Reprocess(
     const SourceSettings* next, absl::Time now) {
   // Started after the write lock was taken, the scan's snapshot is the
   // state this transaction starts from; it does not see its own writes.
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> scan_db, OpenScanConnection());
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> scan_db,
+                             OpenScanConnection());
   sqlite::Transaction txn(*scan_db);
-  RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
-  ASSIGN_OR_RETURN(sqlite::EvaluationWriter writer,
-                   sqlite::EvaluationWriter::Create(db));
-  ASSIGN_OR_RETURN(
+  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  RECURRENT_ASSIGN_OR_RETURN(sqlite::EvaluationWriter writer,
+                             sqlite::EvaluationWriter::Create(db));
+  RECURRENT_ASSIGN_OR_RETURN(
       const sqlite::ReprocessResult result,
       RunReprocess(*scan_db, &writer, data_source_uuid, next, now));
   return result.impact;
@@ -430,10 +438,13 @@ absl::StatusOr<Customer> SqliteStorage::UpdateCustomer(
     absl::string_view uuid, const CustomerMutation& mutate, absl::Time now) {
   return WriteCustomers(
       {std::string(uuid)}, [&](Connection& db) -> absl::StatusOr<Customer> {
-        ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
-        ASSIGN_OR_RETURN(Customer customer, sqlite::LoadCustomer(db, key));
-        RETURN_IF_ERROR(mutate(customer));
-        RETURN_IF_ERROR(sqlite::StoreCustomerFields(db, key, customer, now));
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t key,
+                                   sqlite::FindCustomerKey(db, uuid));
+        RECURRENT_ASSIGN_OR_RETURN(Customer customer,
+                                   sqlite::LoadCustomer(db, key));
+        RECURRENT_RETURN_IF_ERROR(mutate(customer));
+        RECURRENT_RETURN_IF_ERROR(
+            sqlite::StoreCustomerFields(db, key, customer, now));
         return sqlite::LoadCustomer(db, key);
       });
 }
@@ -456,16 +467,17 @@ absl::StatusOr<Customer> SqliteStorage::MergeCustomers(
   return WriteCustomers(
       {std::string(from_uuid), std::string(into_uuid)},
       [&](Connection& db) -> absl::StatusOr<Customer> {
-        ASSIGN_OR_RETURN(const int64_t from,
-                         sqlite::FindCustomerKey(db, from_uuid));
-        ASSIGN_OR_RETURN(const int64_t into,
-                         sqlite::FindCustomerKey(db, into_uuid));
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t from,
+                                   sqlite::FindCustomerKey(db, from_uuid));
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t into,
+                                   sqlite::FindCustomerKey(db, into_uuid));
         if (from == into) {
           return absl::InvalidArgumentError(absl::StrCat(
               "cannot merge customer ", from_uuid, " into itself"));
         }
-        RETURN_IF_ERROR(sqlite::MergeCustomerRows(db, from, into, now));
-        RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, into, now));
+        RECURRENT_RETURN_IF_ERROR(
+            sqlite::MergeCustomerRows(db, from, into, now));
+        RECURRENT_RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, into, now));
         return sqlite::LoadCustomer(db, into);
       });
 }
@@ -475,8 +487,9 @@ absl::StatusOr<Customer> SqliteStorage::AddCustomerTags(
     absl::Time now) {
   return WriteCustomers(
       {std::string(uuid)}, [&](Connection& db) -> absl::StatusOr<Customer> {
-        ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
-        RETURN_IF_ERROR(sqlite::AddTags(db, key, tags, now));
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t key,
+                                   sqlite::FindCustomerKey(db, uuid));
+        RECURRENT_RETURN_IF_ERROR(sqlite::AddTags(db, key, tags, now));
         return sqlite::LoadCustomer(db, key);
       });
 }
@@ -486,8 +499,9 @@ absl::StatusOr<Customer> SqliteStorage::RemoveCustomerTags(
     absl::Time now) {
   return WriteCustomers(
       {std::string(uuid)}, [&](Connection& db) -> absl::StatusOr<Customer> {
-        ASSIGN_OR_RETURN(const int64_t key, sqlite::FindCustomerKey(db, uuid));
-        RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t key,
+                                   sqlite::FindCustomerKey(db, uuid));
+        RECURRENT_RETURN_IF_ERROR(sqlite::RemoveTags(db, key, tags, now));
         return sqlite::LoadCustomer(db, key);
       });
 }
@@ -500,12 +514,12 @@ absl::StatusOr<std::vector<Invoice>> SqliteStorage::ImportInvoices(
   return WriteCustomers(
       {std::string(customer_uuid)},
       [&](Connection& db) -> absl::StatusOr<std::vector<Invoice>> {
-        ASSIGN_OR_RETURN(const int64_t key,
-                         sqlite::FindCustomerKey(db, customer_uuid));
-        ASSIGN_OR_RETURN(
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t key,
+                                   sqlite::FindCustomerKey(db, customer_uuid));
+        RECURRENT_ASSIGN_OR_RETURN(
             std::vector<Invoice> stored,
             sqlite::ImportInvoiceRows(db, key, customer_uuid, invoices));
-        RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, key, now));
+        RECURRENT_RETURN_IF_ERROR(sqlite::RecomputeCustomer(db, key, now));
         return stored;
       });
 }
@@ -525,9 +539,10 @@ absl::Status SqliteStorage::DeleteInvoice(absl::string_view uuid,
                                           absl::Time now) {
   std::string customer_uuid;
   absl::Status status = Write([&](Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(const int64_t customer,
-                     sqlite::DeleteInvoiceRows(db, uuid));
-    ASSIGN_OR_RETURN(customer_uuid, sqlite::FindCustomerUuid(db, customer));
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t customer,
+                               sqlite::DeleteInvoiceRows(db, uuid));
+    RECURRENT_ASSIGN_OR_RETURN(customer_uuid,
+                               sqlite::FindCustomerUuid(db, customer));
     return sqlite::RecomputeCustomer(db, customer, now);
   });
   if (!customer_uuid.empty()) NotifyCustomers({std::move(customer_uuid)});
@@ -540,12 +555,12 @@ absl::StatusOr<Transaction> SqliteStorage::AddTransaction(
   std::string customer_uuid;
   absl::StatusOr<Transaction> result =
       Write([&](Connection& db) -> absl::StatusOr<Transaction> {
-        ASSIGN_OR_RETURN(
+        RECURRENT_ASSIGN_OR_RETURN(
             sqlite::StoredTransaction stored,
             sqlite::InsertTransaction(db, invoice_uuid, transaction));
-        ASSIGN_OR_RETURN(customer_uuid,
-                         sqlite::FindCustomerUuid(db, stored.customer_key));
-        RETURN_IF_ERROR(
+        RECURRENT_ASSIGN_OR_RETURN(
+            customer_uuid, sqlite::FindCustomerUuid(db, stored.customer_key));
+        RECURRENT_RETURN_IF_ERROR(
             sqlite::RecomputeCustomer(db, stored.customer_key, now));
         return std::move(stored.transaction);
       });
@@ -558,8 +573,8 @@ absl::StatusOr<Transaction> SqliteStorage::AddTransaction(
 absl::StatusOr<SubscriptionRef> SqliteStorage::GetSubscription(
     absl::string_view uuid) {
   return Read([&](Connection& db) -> absl::StatusOr<SubscriptionRef> {
-    ASSIGN_OR_RETURN(sqlite::SubscriptionRow row,
-                     sqlite::FindSubscription(db, uuid));
+    RECURRENT_ASSIGN_OR_RETURN(sqlite::SubscriptionRow row,
+                               sqlite::FindSubscription(db, uuid));
     return std::move(row.ref);
   });
 }
@@ -569,10 +584,11 @@ absl::Status SqliteStorage::CancelSubscription(
     absl::Time now) {
   std::string customer_uuid;
   absl::Status status = Write([&](Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(const sqlite::SubscriptionRow row,
-                     sqlite::FindSubscription(db, subscription_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(const sqlite::SubscriptionRow row,
+                               sqlite::FindSubscription(db, subscription_uuid));
     customer_uuid = row.ref.customer_uuid;
-    RETURN_IF_ERROR(sqlite::InsertCancellation(db, row.key, cancelled_at, now));
+    RECURRENT_RETURN_IF_ERROR(
+        sqlite::InsertCancellation(db, row.key, cancelled_at, now));
     return sqlite::RecomputeCustomer(db, row.customer_key, now);
   });
   if (!customer_uuid.empty()) NotifyCustomers({std::move(customer_uuid)});
@@ -582,12 +598,13 @@ absl::Status SqliteStorage::CancelSubscription(
 absl::StatusOr<CustomerSnapshot> SqliteStorage::GetCustomerSnapshot(
     absl::string_view customer_uuid) {
   return Read([&](Connection& db) -> absl::StatusOr<CustomerSnapshot> {
-    ASSIGN_OR_RETURN(const int64_t key,
-                     sqlite::FindCustomerKey(db, customer_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t key,
+                               sqlite::FindCustomerKey(db, customer_uuid));
     CustomerSnapshot snapshot;
-    ASSIGN_OR_RETURN(snapshot.customer, sqlite::LoadCustomer(db, key));
-    ASSIGN_OR_RETURN(sqlite::CustomerFactsRows loaded,
-                     sqlite::LoadCustomerFacts(db, key));
+    RECURRENT_ASSIGN_OR_RETURN(snapshot.customer,
+                               sqlite::LoadCustomer(db, key));
+    RECURRENT_ASSIGN_OR_RETURN(sqlite::CustomerFactsRows loaded,
+                               sqlite::LoadCustomerFacts(db, key));
     snapshot.facts = std::move(loaded.facts);
     snapshot.settings = std::move(loaded.settings);
     snapshot.subscriptions.reserve(loaded.subscriptions.size());

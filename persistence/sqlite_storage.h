@@ -2,7 +2,7 @@
 //
 //   SqliteStorage::Options options;
 //   options.path = "./data/recurrent.db";
-//   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStorage> storage,
+//   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStorage> storage,
 //                    SqliteStorage::Open(options));
 //
 // The database runs in WAL mode with foreign keys on. Writes go through one

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
-#include "persistence/ids.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
 #include "persistence/sqlite_codes.h"
 
 namespace recurrent::persistence::sqlite {
@@ -39,14 +39,14 @@ absl::Status EnsureSubscription(Connection& db, int64_t customer_key,
                                 absl::string_view source_uuid,
                                 absl::string_view external_id) {
   {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("SELECT s.customer_id, c.uuid FROM subscriptions s"
                    " JOIN customers c ON c.id = s.customer_id"
                    " WHERE s.data_source_id = ? AND s.external_id = ?"));
     stmt.BindInt64(1, source_key);
     stmt.BindText(2, external_id);
-    ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (found) {
       if (stmt.ColumnInt64(0) == customer_key) return absl::OkStatus();
       return absl::FailedPreconditionError(absl::StrCat(
@@ -54,11 +54,11 @@ absl::Status EnsureSubscription(Connection& db, int64_t customer_key,
           " belongs to another customer (", stmt.ColumnText(1), ")"));
     }
   }
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("INSERT INTO subscriptions (uuid, customer_id,"
                  " data_source_id, external_id) VALUES (?, ?, ?, ?)"));
-  stmt.BindText(1, NewId(kSubscriptionIdPrefix));
+  stmt.BindText(1, common::NewId(common::kSubscriptionIdPrefix));
   stmt.BindInt64(2, customer_key);
   stmt.BindInt64(3, source_key);
   stmt.BindText(4, external_id);
@@ -67,7 +67,7 @@ absl::Status EnsureSubscription(Connection& db, int64_t customer_key,
 
 absl::Status DeleteSubscriptionsWithoutLineItems(Connection& db,
                                                  int64_t customer_key) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("DELETE FROM subscriptions WHERE customer_id = ?1"
                  " AND NOT EXISTS (SELECT 1 FROM line_items li"
@@ -84,9 +84,9 @@ absl::StatusOr<SubscriptionRow> FindSubscription(Connection& db,
                                                  absl::string_view uuid) {
   static const std::string* const kSql =
       new std::string(absl::StrCat(kSubscriptionSelect, " WHERE s.uuid = ?"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
-  ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) {
     return absl::NotFoundError(
         absl::StrCat("subscription ", uuid, " not found"));
@@ -98,11 +98,11 @@ absl::StatusOr<std::vector<SubscriptionRow>> LoadCustomerSubscriptions(
     Connection& db, int64_t customer_key) {
   static const std::string* const kSql = new std::string(absl::StrCat(
       kSubscriptionSelect, " WHERE s.customer_id = ? ORDER BY s.id"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, customer_key);
   std::vector<SubscriptionRow> rows;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     rows.push_back(ReadSubscriptionRow(stmt));
   }
@@ -111,7 +111,7 @@ absl::StatusOr<std::vector<SubscriptionRow>> LoadCustomerSubscriptions(
 
 absl::Status InsertCancellation(Connection& db, int64_t subscription_key,
                                 absl::Time cancelled_at, absl::Time now) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("INSERT OR IGNORE INTO cancellations (subscription_id,"
                  " cancelled_at, recorded_at) VALUES (?, ?, ?)"));
@@ -123,7 +123,7 @@ absl::Status InsertCancellation(Connection& db, int64_t subscription_key,
 
 absl::StatusOr<std::vector<engine::Cancellation>> LoadCustomerCancellations(
     Connection& db, int64_t customer_key) {
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("SELECT d.uuid, s.external_id, x.cancelled_at"
                  " FROM subscriptions s"
@@ -133,7 +133,7 @@ absl::StatusOr<std::vector<engine::Cancellation>> LoadCustomerCancellations(
   stmt.BindInt64(1, customer_key);
   std::vector<engine::Cancellation> cancellations;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
     cancellations.push_back(engine::Cancellation{
         stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnTime(2)});
@@ -160,8 +160,8 @@ absl::StatusOr<StoredSubscription> ReadStoredSubscription(const Statement& stmt,
   row.ref.data_source_uuid = stmt.ColumnText(f + 5);
   row.ref.external_id = stmt.ColumnText(f + 6);
   engine::SubscriptionEvaluation& e = stored.evaluation;
-  ASSIGN_OR_RETURN(e.status,
-                   SubscriptionStatusFromCode(stmt.ColumnInt64(f + 7)));
+  RECURRENT_ASSIGN_OR_RETURN(
+      e.status, SubscriptionStatusFromCode(stmt.ColumnInt64(f + 7)));
   e.started_at = stmt.ColumnOptionalTime(f + 8);
   e.past_due_since = stmt.ColumnOptionalTime(f + 9);
   e.cancelled_at = stmt.ColumnOptionalTime(f + 10);
@@ -179,14 +179,14 @@ absl::StatusOr<std::vector<StoredSubscription>> LoadStoredSubscriptions(
       " FROM subscriptions s JOIN customers c ON c.id = s.customer_id"
       " JOIN data_sources d ON d.id = s.data_source_id"
       " WHERE s.customer_id = ? ORDER BY s.id"));
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindInt64(1, customer_key);
   std::vector<StoredSubscription> rows;
   while (true) {
-    ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
-    ASSIGN_OR_RETURN(StoredSubscription stored,
-                     ReadStoredSubscription(stmt, 0));
+    RECURRENT_ASSIGN_OR_RETURN(StoredSubscription stored,
+                               ReadStoredSubscription(stmt, 0));
     rows.push_back(std::move(stored));
   }
   return rows;

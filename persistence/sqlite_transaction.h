@@ -1,9 +1,9 @@
 // Transaction: an RAII guard for a SQLite transaction.
 //
 //   Transaction txn(connection);
-//   RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
+//   RECURRENT_RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
 //   ...                             // an early return rolls back
-//   RETURN_IF_ERROR(txn.Commit());
+//   RECURRENT_RETURN_IF_ERROR(txn.Commit());
 //
 // Not thread-safe; lives on the stack of the thread that holds the
 // connection.

@@ -237,8 +237,13 @@ struct EventFilter {
 // previous page of the same query (kInvalidArgument otherwise). Results come
 // in a stable order (creation order); a token stays valid when rows are
 // inserted or deleted between pages, and no row is returned twice.
+// A page of 0 means kDefaultPageSize to the API; larger than kMaxPageSize is
+// clamped by the service.
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
 struct PageRequest {
-  int page_size = 50;
+  int page_size = kDefaultPageSize;
   std::string page_token;
 };
 

@@ -16,9 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 constexpr absl::string_view kSecretPrefix = "rk_";
@@ -79,8 +79,8 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
     persistence::ApiKeyStore* store) {
   std::unique_ptr<AccessControl> access(new AccessControl(store));
   if (store == nullptr) return access;
-  ASSIGN_OR_RETURN(std::vector<persistence::ApiKey> keys,
-                   store->LoadAllApiKeys());
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ApiKey> keys,
+                             store->LoadAllApiKeys());
   std::unique_lock<std::shared_mutex> lock(access->mu_);
   for (const persistence::ApiKey& key : keys) access->IndexLocked(key);
   return access;
@@ -170,8 +170,8 @@ absl::StatusOr<CreatedKey> AccessControl::CreateKey(absl::string_view name,
     return absl::FailedPreconditionError("this server cannot store API keys");
   }
   CreatedKey created;
-  ASSIGN_OR_RETURN(created.secret, NewApiKeySecret());
-  ASSIGN_OR_RETURN(
+  RECURRENT_ASSIGN_OR_RETURN(created.secret, NewApiKeySecret());
+  RECURRENT_ASSIGN_OR_RETURN(
       created.key,
       store_->CreateApiKey(name, role, Sha256Hex(created.secret), now));
   std::unique_lock<std::shared_mutex> lock(mu_);
@@ -184,7 +184,8 @@ absl::StatusOr<persistence::ApiKey> AccessControl::RevokeKey(
   if (store_ == nullptr) {
     return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
   }
-  ASSIGN_OR_RETURN(persistence::ApiKey key, store_->RevokeApiKey(uuid, now));
+  RECURRENT_ASSIGN_OR_RETURN(persistence::ApiKey key,
+                             store_->RevokeApiKey(uuid, now));
   std::unique_lock<std::shared_mutex> lock(mu_);
   for (auto& [prefix, keys] : active_) {
     keys.erase(std::remove_if(keys.begin(), keys.end(),
@@ -220,4 +221,4 @@ void AccessControl::Audit(const Caller& caller, absl::string_view action,
   }
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

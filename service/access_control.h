@@ -45,7 +45,7 @@
 #include "grpcpp/grpcpp.h"
 #include "persistence/api_key_store.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 using Role = persistence::ApiKeyRole;
 
@@ -143,6 +143,6 @@ class AccessControl {
       ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_ACCESS_CONTROL_H_

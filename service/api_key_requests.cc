@@ -4,7 +4,7 @@
 #include "service/errors.h"
 #include "service/requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 constexpr size_t kMaxApiKeyNameLength = 100;
@@ -41,4 +41,4 @@ absl::StatusOr<NewApiKey> ParseCreateApiKey(
   return key;
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

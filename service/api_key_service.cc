@@ -1,42 +1,44 @@
 #include "service/api_key_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(
     grpc::CallbackServerContext* context,
     const v1::CreateApiKeyRequest* request,
     v1::CreateApiKeyResponse* response) {
-  return Dispatch(
-      context, env_, Role::kAdmin,
-      [this, request, response](const Caller& caller) {
-        ASSIGN_OR_RETURN(NewApiKey key, ParseCreateApiKey(*request));
-        const absl::Time now = env_.clock->Now();
-        ASSIGN_OR_RETURN(CreatedKey created,
-                         env_.access->CreateKey(key.name, key.role, now));
-        env_.access->Audit(
-            caller, "ApiKeyService.CreateApiKey",
-            absl::StrCat(created.key.uuid, " \"", created.key.name, "\" ",
-                         RoleName(created.key.role)),
-            now);
-        response->set_api_key(created.secret);
-        ApiKeyToProto(created.key, response->mutable_key());
-        return absl::OkStatus();
-      });
+  return Dispatch(context, env_, Role::kAdmin,
+                  [this, request, response](const Caller& caller) {
+                    RECURRENT_ASSIGN_OR_RETURN(NewApiKey key,
+                                               ParseCreateApiKey(*request));
+                    const absl::Time now = env_.clock->Now();
+                    RECURRENT_ASSIGN_OR_RETURN(
+                        CreatedKey created,
+                        env_.access->CreateKey(key.name, key.role, now));
+                    env_.access->Audit(
+                        caller, "ApiKeyService.CreateApiKey",
+                        absl::StrCat(created.key.uuid, " \"", created.key.name,
+                                     "\" ", RoleName(created.key.role)),
+                        now);
+                    response->set_api_key(created.secret);
+                    ApiKeyToProto(created.key, response->mutable_key());
+                    return absl::OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::ListApiKeys(
     grpc::CallbackServerContext* context, const v1::ListApiKeysRequest* request,
     v1::ListApiKeysResponse* response) {
   return Dispatch(context, env_, Role::kAdmin, [this, request, response] {
-    ASSIGN_OR_RETURN(persistence::PageRequest page_request,
-                     ParsePage(request->page_size(), request->page_token()));
-    ASSIGN_OR_RETURN(persistence::Page<persistence::ApiKey> page,
-                     env_.access->ListKeys(page_request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::PageRequest page_request,
+        ParsePage(request->page_size(), request->page_token()));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::ApiKey> page,
+                               env_.access->ListKeys(page_request));
     for (const persistence::ApiKey& key : page.items) {
       ApiKeyToProto(key, response->add_keys());
     }
@@ -51,14 +53,16 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::RevokeApiKey(
   return Dispatch(
       context, env_, Role::kAdmin,
       [this, request, response](const Caller& caller) {
-        RETURN_IF_ERROR(CheckId(request->uuid(), kApiKeyPrefix, "uuid"));
+        RECURRENT_RETURN_IF_ERROR(
+            CheckId(request->uuid(), common::kApiKeyIdPrefix, "uuid"));
         const absl::Time now = env_.clock->Now();
-        ASSIGN_OR_RETURN(persistence::ApiKey key,
-                         env_.access->RevokeKey(request->uuid(), now));
+        RECURRENT_ASSIGN_OR_RETURN(
+            persistence::ApiKey key,
+            env_.access->RevokeKey(request->uuid(), now));
         env_.access->Audit(caller, "ApiKeyService.RevokeApiKey", key.uuid, now);
         ApiKeyToProto(key, response);
         return absl::OkStatus();
       });
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

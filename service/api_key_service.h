@@ -5,7 +5,7 @@
 #include "recurrent/v1/api_key.grpc.pb.h"
 #include "service/dispatch.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe. Adapts requests to AccessControl (service/access_control.h);
 // see protos/recurrent/v1/api_key.proto for the contract of each method.
@@ -29,6 +29,6 @@ class ApiKeyServiceImpl final : public v1::ApiKeyService::CallbackService {
   const ServiceEnv env_;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_API_KEY_SERVICE_H_

@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe.
 class Clock {
@@ -50,6 +50,6 @@ class FakeClock final : public Clock {
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_CLOCK_H_

@@ -7,7 +7,7 @@
 
 #include "service/errors.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 // google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to
@@ -322,4 +322,4 @@ void ApiKeyToProto(const persistence::ApiKey& key, v1::ApiKey* out) {
   }
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -16,7 +16,7 @@
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Timestamps. TimeFromProto fails with InvalidField(field, …) for a value
 // outside 0001-01-01..9999-12-31 or with nanos outside 0..999,999,999.
@@ -67,6 +67,6 @@ void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out);
 void TransactionToProto(const persistence::Transaction& transaction,
                         v1::Transaction* out);
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_CONVERT_H_

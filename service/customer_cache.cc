@@ -4,7 +4,7 @@
 
 #include "absl/hash/hash.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 // What an entry costs beyond its strings: the list node, the index slot and
@@ -108,4 +108,4 @@ void CustomerCache::EraseLocked(Lru::iterator entry) {
   lru_.erase(entry);
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -39,7 +39,7 @@
 #include "persistence/storage.h"
 #include "recurrent/v1/customer.pb.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 class CustomerCache {
  public:
@@ -106,6 +106,6 @@ class CustomerCache {
   int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_CUSTOMER_CACHE_H_

@@ -5,20 +5,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "engine/evaluator.h"
-#include "engine/status_macros.h"
 #include "service/convert.h"
 #include "service/requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
     grpc::CallbackServerContext* context,
     const v1::CreateCustomerRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    ASSIGN_OR_RETURN(persistence::Customer customer,
-                     ParseCreateCustomer(*request));
-    ASSIGN_OR_RETURN(persistence::Customer created,
-                     env_.storage->CreateCustomer(customer, env_.clock->Now()));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Customer customer,
+                               ParseCreateCustomer(*request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Customer created,
+        env_.storage->CreateCustomer(customer, env_.clock->Now()));
     CustomerToProto(created, response);
     return absl::OkStatus();
   });
@@ -35,7 +36,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
   auto from_cache = [this, request, response,
                      &cache]() -> std::optional<absl::Status> {
     if (request->has_as_of() ||
-        !CheckId(request->uuid(), kCustomerPrefix, "uuid").ok() ||
+        !CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid").ok() ||
         !cache.Lookup(request->uuid(), env_.clock->Now(), response)) {
       return std::nullopt;
     }
@@ -44,19 +45,21 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
   return DispatchWithFastPath(
       context, env_, Role::kReader, from_cache,
       [this, request, response, &cache] {
-        RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
-        ASSIGN_OR_RETURN(absl::Time as_of,
-                         ParseAsOf(request->has_as_of(), request->as_of(),
-                                   env_.clock->Now()));
+        RECURRENT_RETURN_IF_ERROR(
+            CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid"));
+        RECURRENT_ASSIGN_OR_RETURN(
+            absl::Time as_of, ParseAsOf(request->has_as_of(), request->as_of(),
+                                        env_.clock->Now()));
         // (Without as_of, the fast path has looked already.)
         if (request->has_as_of() &&
             cache.Lookup(request->uuid(), as_of, response)) {
           return absl::OkStatus();
         }
         const CustomerCache::Ticket ticket = cache.BeginFill(request->uuid());
-        ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
-                         env_.storage->GetCustomerSnapshot(request->uuid()));
-        ASSIGN_OR_RETURN(
+        RECURRENT_ASSIGN_OR_RETURN(
+            persistence::CustomerSnapshot snapshot,
+            env_.storage->GetCustomerSnapshot(request->uuid()));
+        RECURRENT_ASSIGN_OR_RETURN(
             engine::CustomerEvaluation evaluation,
             engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
         EvaluatedCustomerToProto(snapshot.customer, evaluation, response);
@@ -74,15 +77,16 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
     grpc::CallbackServerContext* context,
     const v1::UpdateCustomerRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    ASSIGN_OR_RETURN(CustomerUpdate update, ParseUpdateCustomer(*request));
-    ASSIGN_OR_RETURN(persistence::Customer updated,
-                     env_.storage->UpdateCustomer(
-                         update.uuid,
-                         [&update](persistence::Customer& customer) {
-                           ApplyCustomerUpdate(update, customer);
-                           return absl::OkStatus();
-                         },
-                         env_.clock->Now()));
+    RECURRENT_ASSIGN_OR_RETURN(CustomerUpdate update,
+                               ParseUpdateCustomer(*request));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Customer updated,
+                               env_.storage->UpdateCustomer(
+                                   update.uuid,
+                                   [&update](persistence::Customer& customer) {
+                                     ApplyCustomerUpdate(update, customer);
+                                     return absl::OkStatus();
+                                   },
+                                   env_.clock->Now()));
     CustomerToProto(updated, response);
     return absl::OkStatus();
   });
@@ -94,8 +98,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::DeleteCustomer(
     google::protobuf::Empty* response) {
   return Dispatch(
       context, env_, Role::kAdmin, [this, request](const Caller& caller) {
-        RETURN_IF_ERROR(CheckId(request->uuid(), kCustomerPrefix, "uuid"));
-        RETURN_IF_ERROR(env_.storage->DeleteCustomer(request->uuid()));
+        RECURRENT_RETURN_IF_ERROR(
+            CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid"));
+        RECURRENT_RETURN_IF_ERROR(
+            env_.storage->DeleteCustomer(request->uuid()));
         env_.access->Audit(caller, "CustomerService.DeleteCustomer",
                            request->uuid(), env_.clock->Now());
         return absl::OkStatus();
@@ -107,16 +113,19 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
     const v1::ListCustomersRequest* request,
     v1::ListCustomersResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    ASSIGN_OR_RETURN(persistence::CustomerFilter filter,
-                     ParseCustomerFilter(*request));
-    ASSIGN_OR_RETURN(persistence::PageRequest page_request,
-                     ParsePage(request->page_size(), request->page_token()));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::CustomerFilter filter,
+                               ParseCustomerFilter(*request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::PageRequest page_request,
+        ParsePage(request->page_size(), request->page_token()));
     if (!filter.data_source_uuid.empty()) {
       // An unknown source is an error, not an empty list.
-      RETURN_IF_ERROR(env_.storage->GetDataSource(filter.data_source_uuid));
+      RECURRENT_RETURN_IF_ERROR(
+          env_.storage->GetDataSource(filter.data_source_uuid));
     }
-    ASSIGN_OR_RETURN(persistence::Page<persistence::Customer> page,
-                     env_.storage->ListCustomers(filter, page_request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Page<persistence::Customer> page,
+        env_.storage->ListCustomers(filter, page_request));
     for (const persistence::Customer& customer : page.items) {
       CustomerToProto(customer, response->add_customers());
     }
@@ -131,16 +140,18 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::MergeCustomers(
   return Dispatch(
       context, env_, Role::kAdmin,
       [this, request, response](const Caller& caller) {
-        RETURN_IF_ERROR(CheckId(request->from_customer_uuid(), kCustomerPrefix,
-                                "from_customer_uuid"));
-        RETURN_IF_ERROR(CheckId(request->into_customer_uuid(), kCustomerPrefix,
-                                "into_customer_uuid"));
+        RECURRENT_RETURN_IF_ERROR(CheckId(request->from_customer_uuid(),
+                                          common::kCustomerIdPrefix,
+                                          "from_customer_uuid"));
+        RECURRENT_RETURN_IF_ERROR(CheckId(request->into_customer_uuid(),
+                                          common::kCustomerIdPrefix,
+                                          "into_customer_uuid"));
         if (request->from_customer_uuid() == request->into_customer_uuid()) {
           return InvalidField("into_customer_uuid",
                               "must differ from from_customer_uuid");
         }
         const absl::Time now = env_.clock->Now();
-        ASSIGN_OR_RETURN(
+        RECURRENT_ASSIGN_OR_RETURN(
             persistence::Customer merged,
             env_.storage->MergeCustomers(request->from_customer_uuid(),
                                          request->into_customer_uuid(), now));
@@ -157,12 +168,14 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::AddCustomerTags(
     grpc::CallbackServerContext* context,
     const v1::AddCustomerTagsRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    RETURN_IF_ERROR(
-        CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
-    ASSIGN_OR_RETURN(std::vector<std::string> tags, ParseTags(request->tags()));
-    ASSIGN_OR_RETURN(persistence::Customer customer,
-                     env_.storage->AddCustomerTags(request->customer_uuid(),
-                                                   tags, env_.clock->Now()));
+    RECURRENT_RETURN_IF_ERROR(CheckId(
+        request->customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<std::string> tags,
+                               ParseTags(request->tags()));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Customer customer,
+        env_.storage->AddCustomerTags(request->customer_uuid(), tags,
+                                      env_.clock->Now()));
     CustomerToProto(customer, response);
     return absl::OkStatus();
   });
@@ -172,12 +185,14 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RemoveCustomerTags(
     grpc::CallbackServerContext* context,
     const v1::RemoveCustomerTagsRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    RETURN_IF_ERROR(
-        CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
-    ASSIGN_OR_RETURN(std::vector<std::string> tags, ParseTags(request->tags()));
-    ASSIGN_OR_RETURN(persistence::Customer customer,
-                     env_.storage->RemoveCustomerTags(request->customer_uuid(),
-                                                      tags, env_.clock->Now()));
+    RECURRENT_RETURN_IF_ERROR(CheckId(
+        request->customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<std::string> tags,
+                               ParseTags(request->tags()));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Customer customer,
+        env_.storage->RemoveCustomerTags(request->customer_uuid(), tags,
+                                         env_.clock->Now()));
     CustomerToProto(customer, response);
     return absl::OkStatus();
   });
@@ -213,15 +228,15 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
     const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RETURN_IF_ERROR(
-        CheckId(request->customer_uuid(), kCustomerPrefix, "customer_uuid"));
-    ASSIGN_OR_RETURN(
+    RECURRENT_RETURN_IF_ERROR(CheckId(
+        request->customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(
         absl::Time as_of,
         ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         persistence::CustomerSnapshot snapshot,
         env_.storage->GetCustomerSnapshot(request->customer_uuid()));
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         engine::CustomerEvaluation evaluation,
         engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
     AddSubscriptions(snapshot, evaluation, response->mutable_subscriptions());
@@ -234,19 +249,20 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
     const v1::CancelSubscriptionRequest* request, v1::Subscription* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     const absl::Time now = env_.clock->Now();
-    ASSIGN_OR_RETURN(Cancellation cancellation,
-                     ParseCancelSubscription(*request, now));
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(Cancellation cancellation,
+                               ParseCancelSubscription(*request, now));
+    RECURRENT_ASSIGN_OR_RETURN(
         persistence::SubscriptionRef ref,
         env_.storage->GetSubscription(cancellation.subscription_uuid));
     {
       // A subscription that has not started does not count (R1), so it
       // cannot be cancelled yet.
-      ASSIGN_OR_RETURN(persistence::CustomerSnapshot before,
-                       env_.storage->GetCustomerSnapshot(ref.customer_uuid));
-      ASSIGN_OR_RETURN(engine::CustomerEvaluation at_cancellation,
-                       engine::Evaluate(before.facts, before.settings,
-                                        cancellation.cancelled_at));
+      RECURRENT_ASSIGN_OR_RETURN(
+          persistence::CustomerSnapshot before,
+          env_.storage->GetCustomerSnapshot(ref.customer_uuid));
+      RECURRENT_ASSIGN_OR_RETURN(engine::CustomerEvaluation at_cancellation,
+                                 engine::Evaluate(before.facts, before.settings,
+                                                  cancellation.cancelled_at));
       google::protobuf::RepeatedPtrField<v1::Subscription> started;
       AddSubscriptions(before, at_cancellation, &started, ref.uuid);
       if (started.empty()) {
@@ -254,12 +270,14 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
             "subscription ", ref.uuid, " has not started by cancelled_at"));
       }
     }
-    RETURN_IF_ERROR(env_.storage->CancelSubscription(
+    RECURRENT_RETURN_IF_ERROR(env_.storage->CancelSubscription(
         cancellation.subscription_uuid, cancellation.cancelled_at, now));
-    ASSIGN_OR_RETURN(persistence::CustomerSnapshot snapshot,
-                     env_.storage->GetCustomerSnapshot(ref.customer_uuid));
-    ASSIGN_OR_RETURN(engine::CustomerEvaluation evaluation,
-                     engine::Evaluate(snapshot.facts, snapshot.settings, now));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::CustomerSnapshot snapshot,
+        env_.storage->GetCustomerSnapshot(ref.customer_uuid));
+    RECURRENT_ASSIGN_OR_RETURN(
+        engine::CustomerEvaluation evaluation,
+        engine::Evaluate(snapshot.facts, snapshot.settings, now));
     google::protobuf::RepeatedPtrField<v1::Subscription> subscriptions;
     AddSubscriptions(snapshot, evaluation, &subscriptions, ref.uuid);
     if (subscriptions.empty()) {
@@ -276,9 +294,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptionEvents(
     const v1::ListSubscriptionEventsRequest* request,
     v1::ListSubscriptionEventsResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    ASSIGN_OR_RETURN(EventQuery query,
-                     ParseListSubscriptionEvents(*request, env_.clock->Now()));
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
+        EventQuery query,
+        ParseListSubscriptionEvents(*request, env_.clock->Now()));
+    RECURRENT_ASSIGN_OR_RETURN(
         persistence::Page<persistence::SubscriptionEvent> page,
         env_.storage->ListSubscriptionEvents(query.filter, query.page));
     for (const persistence::SubscriptionEvent& event : page.items) {
@@ -289,4 +308,4 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptionEvents(
   });
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

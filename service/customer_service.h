@@ -5,7 +5,7 @@
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "service/dispatch.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe. See protos/recurrent/v1/customer.proto for the contract.
 class CustomerServiceImpl final : public v1::CustomerService::CallbackService {
@@ -60,6 +60,6 @@ class CustomerServiceImpl final : public v1::CustomerService::CallbackService {
   const ServiceEnv env_;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_CUSTOMER_SERVICE_H_

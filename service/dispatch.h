@@ -25,7 +25,7 @@
 #include "service/errors.h"
 #include "service/executor.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // What every service implementation needs; not owned.
 struct ServiceEnv {
@@ -91,6 +91,6 @@ grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* context,
       std::move(work));
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_DISPATCH_H_

@@ -9,7 +9,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 constexpr absl::string_view kFieldPayloadUrl =
@@ -63,4 +63,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // INVALID_ARGUMENT for one bad request field, e.g.
 // InvalidField("customer.country", "must be an ISO 3166-1 alpha-2 code").
@@ -31,6 +31,6 @@ std::optional<std::string> FieldOf(const absl::Status& status);
 // show which field is wrong.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_ERRORS_H_

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace recurrent {
+namespace recurrent::service {
 
 Executor::Executor(const Options& options) : options_(options) {
   const int n = options_.num_threads > 0 ? options_.num_threads : 1;
@@ -55,4 +55,4 @@ void Executor::WorkerLoop() {
   }
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -20,7 +20,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe.
 class Executor {
@@ -59,6 +59,6 @@ class Executor {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_EXECUTOR_H_

@@ -5,7 +5,7 @@
 #include "service/convert.h"
 #include "service/errors.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 absl::Status CheckLength(absl::string_view value, size_t max,
                          absl::string_view field) {
@@ -31,4 +31,4 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
   return TimeFromProto(ts, field);
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

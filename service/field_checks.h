@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Longest external id, and longest name-like text (names, emails, tags).
 inline constexpr size_t kMaxIdLength = 255;
@@ -30,6 +30,6 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         const google::protobuf::Timestamp& ts,
                                         absl::string_view field);
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_FIELD_CHECKS_H_

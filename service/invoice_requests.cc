@@ -5,14 +5,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/errors.h"
 #include "service/field_checks.h"
 #include "service/iso_codes.h"
 #include "service/requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 constexpr int kMaxLineItemsPerInvoice = 1000;
@@ -36,7 +36,7 @@ class DuplicateChecker {
 absl::StatusOr<persistence::Transaction> ParseTransaction(
     const v1::Transaction& in, const std::string& path) {
   persistence::Transaction out;
-  RETURN_IF_ERROR(
+  RECURRENT_RETURN_IF_ERROR(
       CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
   out.external_id = in.external_id();
   switch (in.type()) {
@@ -63,8 +63,8 @@ absl::StatusOr<persistence::Transaction> ParseTransaction(
                           "must be TRANSACTION_RESULT_SUCCESSFUL or "
                           "TRANSACTION_RESULT_FAILED");
   }
-  ASSIGN_OR_RETURN(out.date,
-                   RequiredTime(in.has_date(), in.date(), path + ".date"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      out.date, RequiredTime(in.has_date(), in.date(), path + ".date"));
   if (in.has_amount_in_cents()) {
     if (in.amount_in_cents() < 0) {
       return InvalidField(path + ".amount_in_cents", "must not be negative");
@@ -77,7 +77,7 @@ absl::StatusOr<persistence::Transaction> ParseTransaction(
 absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
                                                     const std::string& path) {
   persistence::LineItem out;
-  RETURN_IF_ERROR(
+  RECURRENT_RETURN_IF_ERROR(
       CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
   out.external_id = in.external_id();
   switch (in.type()) {
@@ -97,8 +97,9 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
   }
   const bool recurring = out.type != engine::LineItemType::kOneTime;
   if (recurring) {
-    RETURN_IF_ERROR(CheckRequired(in.subscription_external_id(), kMaxIdLength,
-                                  path + ".subscription_external_id"));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckRequired(in.subscription_external_id(), kMaxIdLength,
+                      path + ".subscription_external_id"));
   } else if (in.subscription_external_id().size() > kMaxIdLength) {
     return InvalidField(path + ".subscription_external_id", "too long");
   }
@@ -111,11 +112,11 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
   // one, and then it must be well formed too.
   if (out.type == engine::LineItemType::kSubscription ||
       in.has_service_period_start() || in.has_service_period_end()) {
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         out.service_period_start,
         RequiredTime(in.has_service_period_start(), in.service_period_start(),
                      path + ".service_period_start"));
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(
         out.service_period_end,
         RequiredTime(in.has_service_period_end(), in.service_period_end(),
                      path + ".service_period_end"));
@@ -150,8 +151,8 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
 
 absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
     const v1::ImportInvoicesRequest& request) {
-  RETURN_IF_ERROR(
-      CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckId(
+      request.customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
   if (request.invoices().empty()) {
     return InvalidField("invoices", "at least one invoice is required");
   }
@@ -177,22 +178,24 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
                           "must be empty or equal to the request's "
                           "customer_uuid");
     }
-    RETURN_IF_ERROR(
+    RECURRENT_RETURN_IF_ERROR(
         CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
     out.external_id = in.external_id();
     if (!in.data_source_uuid().empty()) {
-      RETURN_IF_ERROR(CheckId(in.data_source_uuid(), kDataSourcePrefix,
-                              path + ".data_source_uuid"));
+      RECURRENT_RETURN_IF_ERROR(CheckId(in.data_source_uuid(),
+                                        common::kDataSourceIdPrefix,
+                                        path + ".data_source_uuid"));
     }
     out.data_source_uuid = in.data_source_uuid();
     const std::string source_key = out.data_source_uuid + '\n';
-    RETURN_IF_ERROR(invoice_ids.Check(source_key + out.external_id,
-                                      path + ".external_id", "invoice"));
-    ASSIGN_OR_RETURN(out.date,
-                     RequiredTime(in.has_date(), in.date(), path + ".date"));
+    RECURRENT_RETURN_IF_ERROR(invoice_ids.Check(
+        source_key + out.external_id, path + ".external_id", "invoice"));
+    RECURRENT_ASSIGN_OR_RETURN(
+        out.date, RequiredTime(in.has_date(), in.date(), path + ".date"));
     if (in.has_due_date()) {
-      ASSIGN_OR_RETURN(absl::Time due_date,
-                       TimeFromProto(in.due_date(), path + ".due_date"));
+      RECURRENT_ASSIGN_OR_RETURN(
+          absl::Time due_date,
+          TimeFromProto(in.due_date(), path + ".due_date"));
       if (due_date < out.date) {
         return InvalidField(path + ".due_date",
                             "must not be before the invoice date");
@@ -218,20 +221,20 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
     }
     for (int j = 0; j < in.line_items_size(); ++j) {
       const std::string item_path = absl::StrCat(path, ".line_items[", j, "]");
-      ASSIGN_OR_RETURN(persistence::LineItem item,
-                       ParseLineItem(in.line_items(j), item_path));
-      RETURN_IF_ERROR(line_item_ids.Check(source_key + item.external_id,
-                                          item_path + ".external_id",
-                                          "line item"));
+      RECURRENT_ASSIGN_OR_RETURN(persistence::LineItem item,
+                                 ParseLineItem(in.line_items(j), item_path));
+      RECURRENT_RETURN_IF_ERROR(
+          line_item_ids.Check(source_key + item.external_id,
+                              item_path + ".external_id", "line item"));
       out.line_items.push_back(std::move(item));
     }
     for (int k = 0; k < in.transactions_size(); ++k) {
       const std::string tx_path = absl::StrCat(path, ".transactions[", k, "]");
-      ASSIGN_OR_RETURN(persistence::Transaction tx,
-                       ParseTransaction(in.transactions(k), tx_path));
-      RETURN_IF_ERROR(transaction_ids.Check(source_key + tx.external_id,
-                                            tx_path + ".external_id",
-                                            "transaction"));
+      RECURRENT_ASSIGN_OR_RETURN(persistence::Transaction tx,
+                                 ParseTransaction(in.transactions(k), tx_path));
+      RECURRENT_RETURN_IF_ERROR(
+          transaction_ids.Check(source_key + tx.external_id,
+                                tx_path + ".external_id", "transaction"));
       out.transactions.push_back(std::move(tx));
     }
     invoices.push_back(std::move(out));
@@ -241,8 +244,8 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
 
 absl::StatusOr<persistence::Transaction> ParseAddTransaction(
     const v1::AddTransactionRequest& request) {
-  RETURN_IF_ERROR(
-      CheckId(request.invoice_uuid(), kInvoicePrefix, "invoice_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckId(request.invoice_uuid(),
+                                    common::kInvoiceIdPrefix, "invoice_uuid"));
   if (!request.has_transaction()) {
     return InvalidField("transaction", "required");
   }
@@ -252,10 +255,11 @@ absl::StatusOr<persistence::Transaction> ParseAddTransaction(
 absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
     const v1::ListInvoicesRequest& request) {
   persistence::InvoiceFilter filter;
-  RETURN_IF_ERROR(CheckOptionalId(request.customer_uuid(), kCustomerPrefix,
-                                  "customer_uuid"));
-  RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(), kDataSourcePrefix,
-                                  "data_source_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckOptionalId(
+      request.customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(),
+                                            common::kDataSourceIdPrefix,
+                                            "data_source_uuid"));
   if (request.external_id().size() > kMaxIdLength) {
     return InvalidField("external_id", "too long");
   }
@@ -265,4 +269,4 @@ absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
   return filter;
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

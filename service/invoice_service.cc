@@ -2,22 +2,23 @@
 
 #include <vector>
 
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
     grpc::CallbackServerContext* context,
     const v1::ImportInvoicesRequest* request,
     v1::ImportInvoicesResponse* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    ASSIGN_OR_RETURN(std::vector<persistence::Invoice> invoices,
-                     ParseImportInvoices(*request));
-    ASSIGN_OR_RETURN(std::vector<persistence::Invoice> stored,
-                     env_.storage->ImportInvoices(request->customer_uuid(),
-                                                  invoices, env_.clock->Now()));
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::Invoice> invoices,
+                               ParseImportInvoices(*request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::vector<persistence::Invoice> stored,
+        env_.storage->ImportInvoices(request->customer_uuid(), invoices,
+                                     env_.clock->Now()));
     for (const persistence::Invoice& invoice : stored) {
       InvoiceToProto(invoice, response->add_invoices());
     }
@@ -29,9 +30,10 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::GetInvoice(
     grpc::CallbackServerContext* context, const v1::GetInvoiceRequest* request,
     v1::Invoice* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
-    ASSIGN_OR_RETURN(persistence::Invoice invoice,
-                     env_.storage->GetInvoice(request->uuid()));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckId(request->uuid(), common::kInvoiceIdPrefix, "uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Invoice invoice,
+                               env_.storage->GetInvoice(request->uuid()));
     InvoiceToProto(invoice, response);
     return absl::OkStatus();
   });
@@ -42,12 +44,14 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ListInvoices(
     const v1::ListInvoicesRequest* request,
     v1::ListInvoicesResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    ASSIGN_OR_RETURN(persistence::InvoiceFilter filter,
-                     ParseInvoiceFilter(*request));
-    ASSIGN_OR_RETURN(persistence::PageRequest page_request,
-                     ParsePage(request->page_size(), request->page_token()));
-    ASSIGN_OR_RETURN(persistence::Page<persistence::Invoice> page,
-                     env_.storage->ListInvoices(filter, page_request));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::InvoiceFilter filter,
+                               ParseInvoiceFilter(*request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::PageRequest page_request,
+        ParsePage(request->page_size(), request->page_token()));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Page<persistence::Invoice> page,
+        env_.storage->ListInvoices(filter, page_request));
     for (const persistence::Invoice& invoice : page.items) {
       InvoiceToProto(invoice, response->add_invoices());
     }
@@ -62,9 +66,11 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::DeleteInvoice(
     google::protobuf::Empty* response) {
   return Dispatch(
       context, env_, Role::kAdmin, [this, request](const Caller& caller) {
-        RETURN_IF_ERROR(CheckId(request->uuid(), kInvoicePrefix, "uuid"));
+        RECURRENT_RETURN_IF_ERROR(
+            CheckId(request->uuid(), common::kInvoiceIdPrefix, "uuid"));
         const absl::Time now = env_.clock->Now();
-        RETURN_IF_ERROR(env_.storage->DeleteInvoice(request->uuid(), now));
+        RECURRENT_RETURN_IF_ERROR(
+            env_.storage->DeleteInvoice(request->uuid(), now));
         env_.access->Audit(caller, "InvoiceService.DeleteInvoice",
                            request->uuid(), now);
         return absl::OkStatus();
@@ -75,9 +81,9 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::AddTransaction(
     grpc::CallbackServerContext* context,
     const v1::AddTransactionRequest* request, v1::Transaction* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    ASSIGN_OR_RETURN(persistence::Transaction transaction,
-                     ParseAddTransaction(*request));
-    ASSIGN_OR_RETURN(
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Transaction transaction,
+                               ParseAddTransaction(*request));
+    RECURRENT_ASSIGN_OR_RETURN(
         persistence::Transaction stored,
         env_.storage->AddTransaction(request->invoice_uuid(), transaction,
                                      env_.clock->Now()));
@@ -86,4 +92,4 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::AddTransaction(
   });
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -5,7 +5,7 @@
 #include "recurrent/v1/invoice.grpc.pb.h"
 #include "service/dispatch.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe. See protos/recurrent/v1/invoice.proto for the contract.
 class InvoiceServiceImpl final : public v1::InvoiceService::CallbackService {
@@ -36,6 +36,6 @@ class InvoiceServiceImpl final : public v1::InvoiceService::CallbackService {
   const ServiceEnv env_;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_INVOICE_SERVICE_H_

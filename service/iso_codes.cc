@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 // ISO 3166-1 officially assigned alpha-2 codes, sorted.
@@ -67,4 +67,4 @@ bool IsIsoCurrencyCode(absl::string_view code) {
   return Contains(kCurrencies, code);
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -4,7 +4,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // True for an officially assigned ISO 3166-1 alpha-2 country code, in upper
 // case ("DE", "US").
@@ -13,6 +13,6 @@ bool IsIsoCountryCode(absl::string_view code);
 // True for an active ISO 4217 currency code, in upper case ("EUR", "USD").
 bool IsIsoCurrencyCode(absl::string_view code);
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_ISO_CODES_H_

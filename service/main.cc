@@ -85,7 +85,7 @@ ABSL_FLAG(std::string, create_api_key, "",
           "NAME:ROLE (ROLE reader, writer or admin): create an API key in "
           "--db, print it once on stdout, and exit without serving.");
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 int Fail(const std::string& message) {
@@ -261,6 +261,6 @@ int Run(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace recurrent
+}  // namespace recurrent::service
 
-int main(int argc, char** argv) { return recurrent::Run(argc, argv); }
+int main(int argc, char** argv) { return recurrent::service::Run(argc, argv); }

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <utility>
 
-namespace recurrent {
+namespace recurrent::service {
 
 Reevaluator::Reevaluator(persistence::Storage* storage, const Clock* clock,
                          const Options& options)
@@ -68,4 +68,4 @@ void Reevaluator::Loop() {
   }
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

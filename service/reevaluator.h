@@ -18,7 +18,7 @@
 #include "persistence/storage.h"
 #include "service/clock.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe.
 class Reevaluator {
@@ -62,6 +62,6 @@ class Reevaluator {
   std::thread thread_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_REEVALUATOR_H_

@@ -7,13 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/errors.h"
 #include "service/field_checks.h"
 #include "service/iso_codes.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 constexpr int kMaxTagsPerCall = 100;
@@ -35,7 +35,7 @@ bool In(const Range& range, absl::string_view value) {
 }
 
 absl::Status CheckEmail(absl::string_view email, absl::string_view field) {
-  RETURN_IF_ERROR(CheckLength(email, kMaxNameLength, field));
+  RECURRENT_RETURN_IF_ERROR(CheckLength(email, kMaxNameLength, field));
   if (email.empty()) return absl::OkStatus();
   const size_t at = email.find('@');
   if (at == 0 || at == absl::string_view::npos || at + 1 == email.size() ||
@@ -68,35 +68,42 @@ absl::Status ParseCustomerField(const v1::Customer& customer,
                                 persistence::Customer& out) {
   const std::string field = absl::StrCat(prefix, name);
   if (name == "name") {
-    RETURN_IF_ERROR(CheckLength(customer.name(), kMaxNameLength, field));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckLength(customer.name(), kMaxNameLength, field));
     out.name = customer.name();
   } else if (name == "email") {
-    RETURN_IF_ERROR(CheckEmail(customer.email(), field));
+    RECURRENT_RETURN_IF_ERROR(CheckEmail(customer.email(), field));
     out.email = customer.email();
   } else if (name == "company") {
-    RETURN_IF_ERROR(CheckLength(customer.company(), kMaxNameLength, field));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckLength(customer.company(), kMaxNameLength, field));
     out.company = customer.company();
   } else if (name == "country") {
-    RETURN_IF_ERROR(CheckCountry(customer.country(), field));
+    RECURRENT_RETURN_IF_ERROR(CheckCountry(customer.country(), field));
     out.country = customer.country();
   } else if (name == "state") {
-    RETURN_IF_ERROR(CheckLength(customer.state(), kMaxNameLength, field));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckLength(customer.state(), kMaxNameLength, field));
     out.state = customer.state();
   } else if (name == "city") {
-    RETURN_IF_ERROR(CheckLength(customer.city(), kMaxNameLength, field));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckLength(customer.city(), kMaxNameLength, field));
     out.city = customer.city();
   } else if (name == "zip") {
-    RETURN_IF_ERROR(CheckLength(customer.zip(), kMaxNameLength, field));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckLength(customer.zip(), kMaxNameLength, field));
     out.zip = customer.zip();
   } else if (name == "lead_created_at") {
     if (customer.has_lead_created_at()) {
-      RETURN_IF_ERROR(TimeFromProto(customer.lead_created_at(), field));
+      RECURRENT_RETURN_IF_ERROR(
+          TimeFromProto(customer.lead_created_at(), field));
     }
     out.lead_created_at = OptionalTime(customer.has_lead_created_at(),
                                        customer.lead_created_at());
   } else if (name == "free_trial_started_at") {
     if (customer.has_free_trial_started_at()) {
-      RETURN_IF_ERROR(TimeFromProto(customer.free_trial_started_at(), field));
+      RECURRENT_RETURN_IF_ERROR(
+          TimeFromProto(customer.free_trial_started_at(), field));
     }
     out.free_trial_started_at = OptionalTime(
         customer.has_free_trial_started_at(), customer.free_trial_started_at());
@@ -147,18 +154,22 @@ absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
                                                    absl::string_view token) {
   if (page_size < 0) return InvalidField("page_size", "must not be negative");
   // Our tokens are short; anything longer is not one of them.
-  RETURN_IF_ERROR(CheckLength(token, kMaxPageTokenLength, "page_token"));
+  RECURRENT_RETURN_IF_ERROR(
+      CheckLength(token, kMaxPageTokenLength, "page_token"));
   persistence::PageRequest page;
-  page.page_size =
-      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  page.page_size = page_size == 0
+                       ? persistence::kDefaultPageSize
+                       : std::min(page_size, persistence::kMaxPageSize);
   page.page_token = std::string(token);
   return page;
 }
 
 absl::StatusOr<NewDataSource> ParseCreateDataSource(
     const v1::CreateDataSourceRequest& request) {
-  RETURN_IF_ERROR(CheckRequired(request.name(), kMaxNameLength, "name"));
-  RETURN_IF_ERROR(CheckLength(request.system(), kMaxNameLength, "system"));
+  RECURRENT_RETURN_IF_ERROR(
+      CheckRequired(request.name(), kMaxNameLength, "name"));
+  RECURRENT_RETURN_IF_ERROR(
+      CheckLength(request.system(), kMaxNameLength, "system"));
   NewDataSource source;
   source.name = std::string(absl::StripAsciiWhitespace(request.name()));
   source.system = std::string(absl::StripAsciiWhitespace(request.system()));
@@ -168,8 +179,9 @@ absl::StatusOr<NewDataSource> ParseCreateDataSource(
 
 absl::StatusOr<SettingsChange> ParseUpdateSettings(
     const v1::UpdateSettingsRequest& request, absl::Time now) {
-  RETURN_IF_ERROR(CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                          "data_source_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckId(request.data_source_uuid(),
+                                    common::kDataSourceIdPrefix,
+                                    "data_source_uuid"));
   if (!request.has_past_due_handling()) {
     return InvalidField("past_due_handling", "required");
   }
@@ -202,8 +214,9 @@ absl::StatusOr<SettingsChange> ParseUpdateSettings(
       return InvalidField("past_due_handling.mode", "unknown mode");
   }
   if (request.has_effective_at()) {
-    ASSIGN_OR_RETURN(absl::Time effective_at,
-                     TimeFromProto(request.effective_at(), "effective_at"));
+    RECURRENT_ASSIGN_OR_RETURN(
+        absl::Time effective_at,
+        TimeFromProto(request.effective_at(), "effective_at"));
     if (effective_at > now) {
       return InvalidField("effective_at", "must not be in the future");
     }
@@ -216,15 +229,17 @@ absl::StatusOr<persistence::Customer> ParseCreateCustomer(
     const v1::CreateCustomerRequest& request) {
   if (!request.has_customer()) return InvalidField("customer", "required");
   const v1::Customer& customer = request.customer();
-  RETURN_IF_ERROR(CheckId(customer.data_source_uuid(), kDataSourcePrefix,
-                          "customer.data_source_uuid"));
-  RETURN_IF_ERROR(CheckRequired(customer.external_id(), kMaxIdLength,
-                                "customer.external_id"));
+  RECURRENT_RETURN_IF_ERROR(CheckId(customer.data_source_uuid(),
+                                    common::kDataSourceIdPrefix,
+                                    "customer.data_source_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckRequired(customer.external_id(), kMaxIdLength,
+                                          "customer.external_id"));
   persistence::Customer out;
   out.data_source_uuid = customer.data_source_uuid();
   out.external_id = customer.external_id();
   for (absl::string_view name : kWritableCustomerFields) {
-    RETURN_IF_ERROR(ParseCustomerField(customer, name, "customer.", out));
+    RECURRENT_RETURN_IF_ERROR(
+        ParseCustomerField(customer, name, "customer.", out));
   }
   DefaultLeadFromTrial(out);
   return out;
@@ -234,7 +249,8 @@ absl::StatusOr<CustomerUpdate> ParseUpdateCustomer(
     const v1::UpdateCustomerRequest& request) {
   if (!request.has_customer()) return InvalidField("customer", "required");
   const v1::Customer& customer = request.customer();
-  RETURN_IF_ERROR(CheckId(customer.uuid(), kCustomerPrefix, "customer.uuid"));
+  RECURRENT_RETURN_IF_ERROR(
+      CheckId(customer.uuid(), common::kCustomerIdPrefix, "customer.uuid"));
   CustomerUpdate update;
   update.uuid = customer.uuid();
   if (request.update_mask().paths().empty()) {
@@ -262,7 +278,7 @@ absl::StatusOr<CustomerUpdate> ParseUpdateCustomer(
     return InvalidField("update_mask", "names no field to update");
   }
   for (const std::string& path : update.paths) {
-    RETURN_IF_ERROR(
+    RECURRENT_RETURN_IF_ERROR(
         ParseCustomerField(customer, path, "customer.", update.values));
   }
   return update;
@@ -290,11 +306,13 @@ void ApplyCustomerUpdate(const CustomerUpdate& update,
 absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
     const v1::ListCustomersRequest& request) {
   persistence::CustomerFilter filter;
-  RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(), kDataSourcePrefix,
-                                  "data_source_uuid"));
-  RETURN_IF_ERROR(
+  RECURRENT_RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(),
+                                            common::kDataSourceIdPrefix,
+                                            "data_source_uuid"));
+  RECURRENT_RETURN_IF_ERROR(
       CheckLength(request.external_id(), kMaxIdLength, "external_id"));
-  RETURN_IF_ERROR(CheckLength(request.email(), kMaxNameLength, "email"));
+  RECURRENT_RETURN_IF_ERROR(
+      CheckLength(request.email(), kMaxNameLength, "email"));
   filter.data_source_uuid = request.data_source_uuid();
   filter.external_id = request.external_id();
   filter.email = request.email();
@@ -320,8 +338,8 @@ absl::StatusOr<std::vector<std::string>> ParseTags(
     const std::string field = absl::StrCat("tags[", i, "]");
     absl::string_view tag = absl::StripAsciiWhitespace(tags[i]);
     if (tag.empty()) return InvalidField(field, "must not be empty");
-    RETURN_IF_ERROR(CheckLength(tag, kMaxNameLength, field));
-    if (tag == kAutoChurnedTag) {
+    RECURRENT_RETURN_IF_ERROR(CheckLength(tag, kMaxNameLength, field));
+    if (tag == engine::kAutoChurnedTag) {
       return InvalidField(field, "is a derived tag and cannot be changed");
     }
     out.emplace_back(tag);
@@ -338,14 +356,16 @@ absl::StatusOr<absl::Time> ParseAsOf(bool has_as_of,
 
 absl::StatusOr<Cancellation> ParseCancelSubscription(
     const v1::CancelSubscriptionRequest& request, absl::Time now) {
-  RETURN_IF_ERROR(CheckId(request.subscription_uuid(), kSubscriptionPrefix,
-                          "subscription_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckId(request.subscription_uuid(),
+                                    common::kSubscriptionIdPrefix,
+                                    "subscription_uuid"));
   Cancellation cancellation;
   cancellation.subscription_uuid = request.subscription_uuid();
   cancellation.cancelled_at = now;
   if (request.has_cancelled_at()) {
-    ASSIGN_OR_RETURN(cancellation.cancelled_at,
-                     TimeFromProto(request.cancelled_at(), "cancelled_at"));
+    RECURRENT_ASSIGN_OR_RETURN(
+        cancellation.cancelled_at,
+        TimeFromProto(request.cancelled_at(), "cancelled_at"));
     if (cancellation.cancelled_at > now) {
       return InvalidField("cancelled_at", "must not be in the future");
     }
@@ -360,17 +380,18 @@ absl::StatusOr<EventQuery> ParseListSubscriptionEvents(
     return InvalidField("customer_uuid",
                         "customer_uuid or data_source_uuid is required");
   }
-  RETURN_IF_ERROR(CheckOptionalId(request.customer_uuid(), kCustomerPrefix,
-                                  "customer_uuid"));
-  RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(), kDataSourcePrefix,
-                                  "data_source_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckOptionalId(
+      request.customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(),
+                                            common::kDataSourceIdPrefix,
+                                            "data_source_uuid"));
   query.filter.customer_uuid = request.customer_uuid();
   query.filter.data_source_uuid = request.data_source_uuid();
-  ASSIGN_OR_RETURN(query.filter.as_of,
-                   ParseAsOf(request.has_as_of(), request.as_of(), now));
-  ASSIGN_OR_RETURN(query.page,
-                   ParsePage(request.page_size(), request.page_token()));
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.filter.as_of, ParseAsOf(request.has_as_of(), request.as_of(), now));
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.page, ParsePage(request.page_size(), request.page_token()));
   return query;
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "persistence/api_key_store.h"
 #include "persistence/storage.h"
 #include "recurrent/v1/api_key.pb.h"
@@ -24,22 +25,8 @@
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
-// Resource id prefixes.
-inline constexpr absl::string_view kDataSourcePrefix = "ds_";
-inline constexpr absl::string_view kCustomerPrefix = "cus_";
-inline constexpr absl::string_view kInvoicePrefix = "inv_";
-inline constexpr absl::string_view kSubscriptionPrefix = "sub_";
-inline constexpr absl::string_view kApiKeyPrefix = "key_";
-
-// The derived tag of rule R8; users cannot set it.
-inline constexpr absl::string_view kAutoChurnedTag =
-    "auto-churned-delinquent-subscription";
-
-// Page sizes: 0 means the default; larger than the maximum is clamped.
-inline constexpr int kDefaultPageSize = 50;
-inline constexpr int kMaxPageSize = 1000;
 // Longest page_token accepted (INVALID_ARGUMENT beyond).
 inline constexpr size_t kMaxPageTokenLength = 1024;
 
@@ -149,6 +136,6 @@ struct NewApiKey {
 absl::StatusOr<NewApiKey> ParseCreateApiKey(
     const v1::CreateApiKeyRequest& request);
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_REQUESTS_H_

@@ -11,12 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 constexpr const char* kServiceNames[] = {
@@ -164,9 +164,9 @@ Server::Server(const ServerOptions& options, persistence::Storage* storage,
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, persistence::Storage* storage,
     const Clock* clock, persistence::ApiKeyStore* keys) {
-  ASSIGN_OR_RETURN(std::unique_ptr<AccessControl> access,
-                   AccessControl::Create(keys));
-  RETURN_IF_ERROR(CheckAuthenticationPolicy(options, *access));
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<AccessControl> access,
+                             AccessControl::Create(keys));
+  RECURRENT_RETURN_IF_ERROR(CheckAuthenticationPolicy(options, *access));
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health proto's descriptor into the generated pool so that
   // reflection can describe grpc.health.v1.Health (see health.proto).
@@ -223,4 +223,4 @@ void Server::Shutdown(absl::Duration grace) {
   reevaluator_.Stop();
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -29,7 +29,7 @@
 #include "service/reevaluator.h"
 #include "service/source_settings_service.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // PEM contents (not paths) of the server's TLS material.
 struct TlsOptions {
@@ -135,6 +135,6 @@ class Server {
   bool shut_down_ = false;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_SERVER_H_

@@ -3,11 +3,11 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::CreateDataSource(
     grpc::CallbackServerContext* context,
@@ -15,9 +15,10 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::CreateDataSource(
   return Dispatch(
       context, env_, Role::kAdmin,
       [this, request, response](const Caller& caller) {
-        ASSIGN_OR_RETURN(NewDataSource source, ParseCreateDataSource(*request));
+        RECURRENT_ASSIGN_OR_RETURN(NewDataSource source,
+                                   ParseCreateDataSource(*request));
         const absl::Time now = env_.clock->Now();
-        ASSIGN_OR_RETURN(
+        RECURRENT_ASSIGN_OR_RETURN(
             persistence::DataSource created,
             env_.storage->CreateDataSource(source.name, source.system, now));
         env_.access->Audit(caller, "SourceSettingsService.CreateDataSource",
@@ -31,9 +32,10 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetDataSource(
     grpc::CallbackServerContext* context,
     const v1::GetDataSourceRequest* request, v1::DataSource* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
-    ASSIGN_OR_RETURN(persistence::DataSource source,
-                     env_.storage->GetDataSource(request->uuid()));
+    RECURRENT_RETURN_IF_ERROR(
+        CheckId(request->uuid(), common::kDataSourceIdPrefix, "uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::DataSource source,
+                               env_.storage->GetDataSource(request->uuid()));
     DataSourceToProto(source, response);
     return absl::OkStatus();
   });
@@ -44,10 +46,11 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListDataSources(
     const v1::ListDataSourcesRequest* request,
     v1::ListDataSourcesResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    ASSIGN_OR_RETURN(persistence::PageRequest page_request,
-                     ParsePage(request->page_size(), request->page_token()));
-    ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> page,
-                     env_.storage->ListDataSources(page_request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::PageRequest page_request,
+        ParsePage(request->page_size(), request->page_token()));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> page,
+                               env_.storage->ListDataSources(page_request));
     for (const persistence::DataSource& source : page.items) {
       DataSourceToProto(source, response->add_data_sources());
     }
@@ -62,9 +65,11 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::DeleteDataSource(
     google::protobuf::Empty* response) {
   return Dispatch(
       context, env_, Role::kAdmin, [this, request](const Caller& caller) {
-        RETURN_IF_ERROR(CheckId(request->uuid(), kDataSourcePrefix, "uuid"));
+        RECURRENT_RETURN_IF_ERROR(
+            CheckId(request->uuid(), common::kDataSourceIdPrefix, "uuid"));
         const absl::Time now = env_.clock->Now();
-        RETURN_IF_ERROR(env_.storage->DeleteDataSource(request->uuid(), now));
+        RECURRENT_RETURN_IF_ERROR(
+            env_.storage->DeleteDataSource(request->uuid(), now));
         env_.access->Audit(caller, "SourceSettingsService.DeleteDataSource",
                            request->uuid(), now);
         return absl::OkStatus();
@@ -75,10 +80,12 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetSettings(
     grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
     v1::SourceSettings* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
-                            "data_source_uuid"));
-    ASSIGN_OR_RETURN(persistence::SourceSettings settings,
-                     env_.storage->GetSettings(request->data_source_uuid()));
+    RECURRENT_RETURN_IF_ERROR(CheckId(request->data_source_uuid(),
+                                      common::kDataSourceIdPrefix,
+                                      "data_source_uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::SourceSettings settings,
+        env_.storage->GetSettings(request->data_source_uuid()));
     SettingsToProto(settings, response);
     return absl::OkStatus();
   });
@@ -92,8 +99,8 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
       context, env_, Role::kAdmin,
       [this, request, response](const Caller& caller) {
         const absl::Time now = env_.clock->Now();
-        ASSIGN_OR_RETURN(SettingsChange change,
-                         ParseUpdateSettings(*request, now));
+        RECURRENT_ASSIGN_OR_RETURN(SettingsChange change,
+                                   ParseUpdateSettings(*request, now));
         auto decide = [&](const persistence::SourceSettings& current)
             -> absl::StatusOr<
                 std::optional<persistence::Storage::NewSettings>> {
@@ -107,7 +114,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
               change.past_due_handling, change.effective_at.value_or(now),
               caller.key_name};
         };
-        ASSIGN_OR_RETURN(
+        RECURRENT_ASSIGN_OR_RETURN(
             persistence::Storage::SettingsUpdate update,
             env_.storage->UpdateSettings(request->data_source_uuid(), decide,
                                          change.dry_run, now));
@@ -129,9 +136,10 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListSettingsHistory(
     const v1::ListSettingsHistoryRequest* request,
     v1::ListSettingsHistoryResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
-                            "data_source_uuid"));
-    ASSIGN_OR_RETURN(
+    RECURRENT_RETURN_IF_ERROR(CheckId(request->data_source_uuid(),
+                                      common::kDataSourceIdPrefix,
+                                      "data_source_uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(
         std::vector<persistence::SourceSettings> versions,
         env_.storage->ListSettingsHistory(request->data_source_uuid()));
     for (const persistence::SourceSettings& version : versions) {
@@ -152,12 +160,13 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
   return Dispatch(
       context, env_, Role::kAdmin,
       [this, request, response](const Caller& caller) {
-        RETURN_IF_ERROR(CheckId(request->data_source_uuid(), kDataSourcePrefix,
-                                "data_source_uuid"));
+        RECURRENT_RETURN_IF_ERROR(CheckId(request->data_source_uuid(),
+                                          common::kDataSourceIdPrefix,
+                                          "data_source_uuid"));
         const absl::Time now = env_.clock->Now();
-        ASSIGN_OR_RETURN(persistence::SettingsImpact impact,
-                         env_.storage->ReprocessDataSource(
-                             request->data_source_uuid(), now));
+        RECURRENT_ASSIGN_OR_RETURN(persistence::SettingsImpact impact,
+                                   env_.storage->ReprocessDataSource(
+                                       request->data_source_uuid(), now));
         env_.access->Audit(caller, "SourceSettingsService.ReprocessDataSource",
                            request->data_source_uuid(), now);
         ImpactToProto(impact, response->mutable_impact());
@@ -165,4 +174,4 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
       });
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

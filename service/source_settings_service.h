@@ -5,7 +5,7 @@
 #include "recurrent/v1/source_settings.grpc.pb.h"
 #include "service/dispatch.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Thread-safe. Adapts requests to Storage; see protos/recurrent/v1/
 // source_settings.proto for the contract of each method.
@@ -50,6 +50,6 @@ class SourceSettingsServiceImpl final
   const ServiceEnv env_;
 };
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_SOURCE_SETTINGS_SERVICE_H_

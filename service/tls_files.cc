@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status_macros.h"
+#include "common/status_macros.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 struct BioFree {
@@ -65,8 +65,8 @@ absl::StatusOr<TlsOptions> LoadTlsFiles(const std::string& cert_path,
                                         const std::string& key_path,
                                         const std::string& client_ca_path) {
   TlsOptions tls;
-  ASSIGN_OR_RETURN(tls.cert_chain, ReadFile("tls_cert", cert_path));
-  ASSIGN_OR_RETURN(tls.private_key, ReadFile("tls_key", key_path));
+  RECURRENT_ASSIGN_OR_RETURN(tls.cert_chain, ReadFile("tls_cert", cert_path));
+  RECURRENT_ASSIGN_OR_RETURN(tls.private_key, ReadFile("tls_key", key_path));
   X509Ptr cert = FirstCertificate(tls.cert_chain);
   if (cert == nullptr) return NotPem("tls_cert", cert_path, "certificate");
   BioPtr key_bio = MemoryBio(tls.private_key);
@@ -80,7 +80,8 @@ absl::StatusOr<TlsOptions> LoadTlsFiles(const std::string& cert_path,
         "--tls_key: ", key_path, " is not the key of ", cert_path));
   }
   if (!client_ca_path.empty()) {
-    ASSIGN_OR_RETURN(tls.client_ca, ReadFile("tls_client_ca", client_ca_path));
+    RECURRENT_ASSIGN_OR_RETURN(tls.client_ca,
+                               ReadFile("tls_client_ca", client_ca_path));
     if (FirstCertificate(tls.client_ca) == nullptr) {
       return NotPem("tls_client_ca", client_ca_path, "certificate");
     }
@@ -88,4 +89,4 @@ absl::StatusOr<TlsOptions> LoadTlsFiles(const std::string& cert_path,
   return tls;
 }
 
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "service/server.h"
 
-namespace recurrent {
+namespace recurrent::service {
 
 // Reads the PEM files: `cert_path` (the server certificate, optionally
 // followed by intermediates), `key_path` (its private key) and, if not
@@ -21,6 +21,6 @@ absl::StatusOr<TlsOptions> LoadTlsFiles(const std::string& cert_path,
                                         const std::string& key_path,
                                         const std::string& client_ca_path);
 
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_TLS_FILES_H_

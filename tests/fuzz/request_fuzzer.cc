@@ -73,50 +73,50 @@ void Check(int kind, const uint8_t* data, size_t size) {
     RECURRENT_CASE(0, CreateDataSourceRequest,
                    StatusOf(ParseCreateDataSource(request)))
     RECURRENT_CASE(1, GetDataSourceRequest,
-                   CheckId(request.uuid(), kDataSourcePrefix, "uuid"))
+                   CheckId(request.uuid(), common::kDataSourceIdPrefix, "uuid"))
     RECURRENT_CASE(
         2, ListDataSourcesRequest,
         StatusOf(ParsePage(request.page_size(), request.page_token())))
     RECURRENT_CASE(3, DeleteDataSourceRequest,
-                   CheckId(request.uuid(), kDataSourcePrefix, "uuid"))
+                   CheckId(request.uuid(), common::kDataSourceIdPrefix, "uuid"))
     RECURRENT_CASE(4, GetSettingsRequest,
-                   CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                           "data_source_uuid"))
+                   CheckId(request.data_source_uuid(),
+                           common::kDataSourceIdPrefix, "data_source_uuid"))
     RECURRENT_CASE(5, UpdateSettingsRequest,
                    StatusOf(ParseUpdateSettings(request, kNow)))
     RECURRENT_CASE(6, ListSettingsHistoryRequest,
-                   CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                           "data_source_uuid"))
+                   CheckId(request.data_source_uuid(),
+                           common::kDataSourceIdPrefix, "data_source_uuid"))
     RECURRENT_CASE(7, ReprocessDataSourceRequest,
-                   CheckId(request.data_source_uuid(), kDataSourcePrefix,
-                           "data_source_uuid"))
+                   CheckId(request.data_source_uuid(),
+                           common::kDataSourceIdPrefix, "data_source_uuid"))
     // CustomerService
     RECURRENT_CASE(8, CreateCustomerRequest,
                    StatusOf(ParseCreateCustomer(request)))
     RECURRENT_CASE(
         9, GetCustomerRequest,
-        CheckId(request.uuid(), kCustomerPrefix, "uuid").ok()
+        CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid").ok()
             ? StatusOf(ParseAsOf(request.has_as_of(), request.as_of(), kNow))
-            : CheckId(request.uuid(), kCustomerPrefix, "uuid"))
+            : CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid"))
     RECURRENT_CASE(10, UpdateCustomerRequest,
                    StatusOf(ParseUpdateCustomer(request)))
     RECURRENT_CASE(11, DeleteCustomerRequest,
-                   CheckId(request.uuid(), kCustomerPrefix, "uuid"))
+                   CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid"))
     RECURRENT_CASE(
         12, ListCustomersRequest,
         ParseCustomerFilter(request).ok()
             ? StatusOf(ParsePage(request.page_size(), request.page_token()))
             : StatusOf(ParseCustomerFilter(request)))
     RECURRENT_CASE(13, MergeCustomersRequest,
-                   CheckId(request.from_customer_uuid(), kCustomerPrefix,
-                           "from_customer_uuid"))
+                   CheckId(request.from_customer_uuid(),
+                           common::kCustomerIdPrefix, "from_customer_uuid"))
     RECURRENT_CASE(14, AddCustomerTagsRequest,
                    StatusOf(ParseTags(request.tags())))
     RECURRENT_CASE(15, RemoveCustomerTagsRequest,
                    StatusOf(ParseTags(request.tags())))
-    RECURRENT_CASE(
-        16, ListSubscriptionsRequest,
-        CheckId(request.customer_uuid(), kCustomerPrefix, "customer_uuid"))
+    RECURRENT_CASE(16, ListSubscriptionsRequest,
+                   CheckId(request.customer_uuid(), common::kCustomerIdPrefix,
+                           "customer_uuid"))
     RECURRENT_CASE(17, CancelSubscriptionRequest,
                    StatusOf(ParseCancelSubscription(request, kNow)))
     RECURRENT_CASE(18, ListSubscriptionEventsRequest,
@@ -125,11 +125,11 @@ void Check(int kind, const uint8_t* data, size_t size) {
     RECURRENT_CASE(19, ImportInvoicesRequest,
                    StatusOf(ParseImportInvoices(request)))
     RECURRENT_CASE(20, GetInvoiceRequest,
-                   CheckId(request.uuid(), kInvoicePrefix, "uuid"))
+                   CheckId(request.uuid(), common::kInvoiceIdPrefix, "uuid"))
     RECURRENT_CASE(21, ListInvoicesRequest,
                    StatusOf(ParseInvoiceFilter(request)))
     RECURRENT_CASE(22, DeleteInvoiceRequest,
-                   CheckId(request.uuid(), kInvoicePrefix, "uuid"))
+                   CheckId(request.uuid(), common::kInvoiceIdPrefix, "uuid"))
     RECURRENT_CASE(23, AddTransactionRequest,
                    StatusOf(ParseAddTransaction(request)))
     // ApiKeyService
@@ -139,7 +139,7 @@ void Check(int kind, const uint8_t* data, size_t size) {
         25, ListApiKeysRequest,
         StatusOf(ParsePage(request.page_size(), request.page_token())))
     RECURRENT_CASE(26, RevokeApiKeyRequest,
-                   CheckId(request.uuid(), kApiKeyPrefix, "uuid"))
+                   CheckId(request.uuid(), common::kApiKeyIdPrefix, "uuid"))
 #undef RECURRENT_CASE
     default:
       return;

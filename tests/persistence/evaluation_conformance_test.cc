@@ -5,10 +5,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "engine/evaluation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "persistence/ids.h"
 #include "persistence/storage.h"
 #include "tests/persistence/invoice_fixtures.h"
 #include "tests/persistence/storage_conformance.h"
@@ -87,7 +87,8 @@ TEST_P(StorageConformanceTest, StoredStatusFollowsTimeAndPayments) {
               ElementsAre(Pair(EventType::kStarted, Day(2025, 1, 1)),
                           Pair(EventType::kPastDue, Day(2025, 1, 15))));
   ASSERT_THAT(all, SizeIs(2));
-  EXPECT_TRUE(HasIdShape(all[0].uuid, kEventIdPrefix)) << all[0].uuid;
+  EXPECT_TRUE(common::HasIdShape(all[0].uuid, common::kEventIdPrefix))
+      << all[0].uuid;
   EXPECT_EQ(all[0].subscription.customer_uuid, customer.uuid);
   EXPECT_EQ(all[0].subscription.data_source_uuid, source.uuid);
   EXPECT_EQ(all[0].subscription.external_id, "SUB-1");
@@ -159,8 +160,8 @@ TEST_P(StorageConformanceTest, StoredSubscriptionEvaluationIsInTheSnapshot) {
   EXPECT_EQ(facts.transactions[0].date, Day(2025, 1, 3));
   EXPECT_THAT(snapshot.facts.cancellations, IsEmpty());
   ASSERT_THAT(snapshot.subscriptions, SizeIs(1));
-  EXPECT_TRUE(
-      HasIdShape(snapshot.subscriptions[0].uuid, kSubscriptionIdPrefix));
+  EXPECT_TRUE(common::HasIdShape(snapshot.subscriptions[0].uuid,
+                                 common::kSubscriptionIdPrefix));
   EXPECT_EQ(snapshot.subscriptions[0].data_source_uuid, source.uuid);
   ASSERT_TRUE(snapshot.settings.contains(source.uuid));
   EXPECT_EQ(snapshot.settings.at(source.uuid).mode, PastDueMode::kKeep);

@@ -5,9 +5,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "persistence/ids.h"
 #include "persistence/storage.h"
 #include "tests/persistence/invoice_fixtures.h"
 #include "tests/persistence/storage_conformance.h"
@@ -68,7 +68,8 @@ TEST_P(StorageConformanceTest, ImportedInvoiceRoundTripsEveryField) {
       storage_->ImportInvoices(customer.uuid, {wanted}, Tick()));
   ASSERT_THAT(stored, SizeIs(1));
   const Invoice& got = stored[0];
-  EXPECT_TRUE(HasIdShape(got.uuid, kInvoiceIdPrefix)) << got.uuid;
+  EXPECT_TRUE(common::HasIdShape(got.uuid, common::kInvoiceIdPrefix))
+      << got.uuid;
   EXPECT_EQ(got.customer_uuid, customer.uuid);
   EXPECT_EQ(got.data_source_uuid, source.uuid);  // defaulted
   EXPECT_EQ(got.external_id, "INV-1");
@@ -77,7 +78,8 @@ TEST_P(StorageConformanceTest, ImportedInvoiceRoundTripsEveryField) {
   EXPECT_EQ(got.currency, "EUR");
   ASSERT_THAT(got.line_items, SizeIs(2));
   const LineItem& item = got.line_items[0];
-  EXPECT_TRUE(HasIdShape(item.uuid, kLineItemIdPrefix)) << item.uuid;
+  EXPECT_TRUE(common::HasIdShape(item.uuid, common::kLineItemIdPrefix))
+      << item.uuid;
   EXPECT_EQ(item.external_id, "LI-1");
   EXPECT_EQ(item.type, engine::LineItemType::kSubscription);
   EXPECT_EQ(item.subscription_external_id, "SUB-1");
@@ -96,7 +98,8 @@ TEST_P(StorageConformanceTest, ImportedInvoiceRoundTripsEveryField) {
   // Transactions come in date order.
   ASSERT_THAT(got.transactions, SizeIs(2));
   const Transaction& paid = got.transactions[0];
-  EXPECT_TRUE(HasIdShape(paid.uuid, kTransactionIdPrefix)) << paid.uuid;
+  EXPECT_TRUE(common::HasIdShape(paid.uuid, common::kTransactionIdPrefix))
+      << paid.uuid;
   EXPECT_EQ(paid.external_id, "TR-1");
   EXPECT_EQ(paid.type, engine::TransactionType::kPayment);
   EXPECT_EQ(paid.result, engine::TransactionResult::kSuccessful);
@@ -367,7 +370,7 @@ TEST_P(StorageConformanceTest, AddTransactionIsIdempotentPerExternalId) {
   }();
   ASSERT_OK_AND_ASSIGN(Transaction added,
                        storage_->AddTransaction(invoice, refund, Tick()));
-  EXPECT_TRUE(HasIdShape(added.uuid, kTransactionIdPrefix));
+  EXPECT_TRUE(common::HasIdShape(added.uuid, common::kTransactionIdPrefix));
   EXPECT_EQ(added.external_id, "TR-3");
   EXPECT_EQ(added.type, engine::TransactionType::kRefund);
   EXPECT_EQ(added.amount_in_cents, 500);

@@ -6,7 +6,7 @@
 #include "absl/strings/string_view.h"
 #include "service/convert.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 
 absl::Time T(const std::string& text) {
   absl::Time t;
@@ -251,4 +251,4 @@ std::vector<std::string> ApiTest::ListCustomerUuids(v1::CustomerStatus status) {
   return uuids;
 }
 
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

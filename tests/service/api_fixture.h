@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/service/test_server.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 
 // "2025-02-01" or "2025-02-01T12:30:00" (UTC).
 absl::Time T(const std::string& text);
@@ -91,6 +91,6 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<v1::InvoiceService::Stub> invoices_ = server_.invoice_stub();
 };
 
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing
 
 #endif  // RECURRENT_TESTS_SERVICE_API_FIXTURE_H_

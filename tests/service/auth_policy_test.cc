@@ -14,7 +14,7 @@
 #include "service/server.h"
 #include "tests/service/test_server.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -151,4 +151,4 @@ TEST(BootstrapTest, FirstKeyIsCreatedWithoutAKeyThenKeysAreRequired) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

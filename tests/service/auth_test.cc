@@ -17,7 +17,7 @@
 #include "tests/persistence/raw_db.h"
 #include "tests/service/api_fixture.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -488,4 +488,4 @@ TEST_F(AuthTest, DestructiveOperationsRecordTheKey) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

@@ -16,7 +16,7 @@
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 v1::Customer Named(const std::string& uuid, const std::string& name) {
@@ -402,4 +402,4 @@ TEST_F(CachedGetCustomerTest, RandomWritesAndClockJumpsNeverServeAStaleAnswer) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

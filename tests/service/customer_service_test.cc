@@ -10,11 +10,11 @@
 #include "service/convert.h"
 #include "tests/service/test_server.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
-using ::recurrent::testing::TestEpoch;
-using ::recurrent::testing::TestServer;
+using ::recurrent::service::testing::TestEpoch;
+using ::recurrent::service::testing::TestServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -543,4 +543,4 @@ TEST_F(CustomerServiceTest, DeletingTheSourceDeletesItsCustomers) {
 }
 
 }  // namespace
-}  // namespace recurrent
+}  // namespace recurrent::service

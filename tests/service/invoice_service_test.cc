@@ -10,7 +10,7 @@
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 using ::testing::ElementsAre;
@@ -308,4 +308,4 @@ TEST_F(InvoiceServiceTest, EverythingSurvivesARestart) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

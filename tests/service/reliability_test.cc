@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "tests/service/api_fixture.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 class ReliabilityTest : public ApiTest {
@@ -173,4 +173,4 @@ TEST_F(ReliabilityTest, ReadOnlyDatabaseRefusesWritesKeepsReads) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

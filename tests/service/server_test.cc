@@ -14,10 +14,10 @@
 #include "gtest/gtest.h"
 #include "tests/service/test_server.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
-using ::recurrent::testing::TestServer;
+using ::recurrent::service::testing::TestServer;
 
 grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                          const std::string& service,
@@ -123,4 +123,4 @@ TEST(ServerTest, OtherErrorsCarryNoDetails) {
 }
 
 }  // namespace
-}  // namespace recurrent
+}  // namespace recurrent::service

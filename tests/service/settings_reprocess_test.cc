@@ -8,7 +8,7 @@
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 using ::testing::ElementsAre;
@@ -222,4 +222,4 @@ TEST_F(SettingsReprocessTest, OnlyTheChangedSourceIsReprocessed) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

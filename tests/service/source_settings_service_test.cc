@@ -10,12 +10,12 @@
 #include "service/convert.h"
 #include "tests/service/test_server.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
-using ::recurrent::testing::TestEpoch;
-using ::recurrent::testing::TestServer;
+using ::recurrent::service::testing::TestEpoch;
+using ::recurrent::service::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -378,4 +378,4 @@ TEST_F(SourceSettingsServiceTest, ListSettingsHistory) {
 }
 
 }  // namespace
-}  // namespace recurrent
+}  // namespace recurrent::service

@@ -9,7 +9,7 @@
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 namespace {
 
 using ::testing::Contains;
@@ -442,4 +442,4 @@ TEST_F(SubscriptionRulesTest, R9_EventsUpToAsOfInTimeOrder) {
 }
 
 }  // namespace
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 
 TestServer::TestServer() : clock_(TestEpoch()) {
   std::string pattern =
@@ -77,4 +77,4 @@ TestServer::~TestServer() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing

@@ -21,7 +21,7 @@
 #include "service/clock.h"
 #include "service/server.h"
 
-namespace recurrent::testing {
+namespace recurrent::service::testing {
 
 // 2025-01-01T00:00:00Z, the fake "now" every test starts at.
 inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1735689600); }
@@ -76,6 +76,6 @@ class TestServer {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-}  // namespace recurrent::testing
+}  // namespace recurrent::service::testing
 
 #endif  // RECURRENT_TESTS_SERVICE_TEST_SERVER_H_

@@ -1,14 +1,14 @@
 // Fnv1a: the 64-bit FNV-1a hash, stable across processes and releases (unlike
 // absl::Hash), for page-token fingerprints and derived ids. Not for
 // adversarial inputs.
-#ifndef RECURRENT_PERSISTENCE_FNV1A_H_
-#define RECURRENT_PERSISTENCE_FNV1A_H_
+#ifndef RECURRENT_COMMON_FNV1A_H_
+#define RECURRENT_COMMON_FNV1A_H_
 
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
 
-namespace recurrent::persistence {
+namespace recurrent::common {
 
 class Fnv1a {
  public:
@@ -39,6 +39,6 @@ class Fnv1a {
   uint64_t hash_;
 };
 
-}  // namespace recurrent::persistence
+}  // namespace recurrent::common
 
-#endif  // RECURRENT_PERSISTENCE_FNV1A_H_
+#endif  // RECURRENT_COMMON_FNV1A_H_

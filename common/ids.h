@@ -5,14 +5,14 @@
 // secrets either (they come from absl::BitGen, seeded from the OS), but they
 // are unguessable enough that collisions are not a practical concern; tables
 // still declare them UNIQUE.
-#ifndef RECURRENT_PERSISTENCE_IDS_H_
-#define RECURRENT_PERSISTENCE_IDS_H_
+#ifndef RECURRENT_COMMON_IDS_H_
+#define RECURRENT_COMMON_IDS_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace recurrent::persistence {
+namespace recurrent::common {
 
 // Type prefixes, one per resource kind (including those of later tables).
 inline constexpr absl::string_view kDataSourceIdPrefix = "ds_";
@@ -42,6 +42,6 @@ std::string DerivedId(absl::string_view prefix, absl::string_view key);
 // only (the ID may not exist).
 bool HasIdShape(absl::string_view id, absl::string_view prefix);
 
-}  // namespace recurrent::persistence
+}  // namespace recurrent::common
 
-#endif  // RECURRENT_PERSISTENCE_IDS_H_
+#endif  // RECURRENT_COMMON_IDS_H_

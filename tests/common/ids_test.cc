@@ -1,4 +1,4 @@
-#include "persistence/ids.h"
+#include "common/ids.h"
 
 #include <set>
 #include <string>
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace recurrent::persistence {
+namespace recurrent::common {
 namespace {
 
 using ::testing::MatchesRegex;
@@ -38,4 +38,4 @@ TEST(IdsTest, UseTheWholeAlphabet) {
 }
 
 }  // namespace
-}  // namespace recurrent::persistence
+}  // namespace recurrent::common

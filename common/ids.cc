@@ -1,13 +1,13 @@
-#include "persistence/ids.h"
+#include "common/ids.h"
 
 #include <string>
 
 #include "absl/random/random.h"
 #include "absl/random/uniform_int_distribution.h"
 #include "absl/strings/match.h"
-#include "persistence/fnv1a.h"
+#include "common/fnv1a.h"
 
-namespace recurrent::persistence {
+namespace recurrent::common {
 namespace {
 
 constexpr absl::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
@@ -68,4 +68,4 @@ bool HasIdShape(absl::string_view id, absl::string_view prefix) {
   return true;
 }
 
-}  // namespace recurrent::persistence
+}  // namespace recurrent::common
