@@ -1,6 +1,7 @@
 // baseline-server: recurrentd's gRPC server (service/server.h: the same
 // services, builder options, Executor dispatch, worker threads and
-// validation) over CannedStorage (bench/canned_storage.h) instead of SQLite.
+// validation) and core over CannedBackend (bench/canned_backend.h) instead
+// of SQLite.
 // Its GetCustomer and ListCustomers cost everything recurrentd's do except
 // storage: the ceiling of the RPC layer, against which bench/run compares
 // recurrentd (docs/performance.md, section "Service").
@@ -9,7 +10,7 @@
 //
 // At start it opens --db (a database seeded by bench/seed_database.cc, read
 // only in effect), captures one page of PAST_DUE customers of --source with
-// their snapshots, closes it and serves them from memory. Prints the same
+// their states, closes it and serves them from memory. Prints the same
 // "serving on port" line as recurrentd; stops on SIGINT or SIGTERM.
 #include <pthread.h>
 #include <signal.h>
@@ -21,9 +22,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "bench/canned_storage.h"
-#include "persistence/sqlite_storage.h"
-#include "service/clock.h"
+#include "bench/canned_backend.h"
+#include "common/clock.h"
+#include "persistence/sqlite_backend.h"
 #include "service/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC address, host:port");
@@ -47,21 +48,21 @@ int Run() {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::unique_ptr<CannedStorage> canned;
+  std::unique_ptr<CannedBackend> canned;
   {
-    persistence::SqliteStorage::Options storage_options;
-    storage_options.path = absl::GetFlag(FLAGS_db);
-    storage_options.reader_pool_size = 1;
-    auto storage = persistence::SqliteStorage::Open(storage_options);
-    if (!storage.ok()) return Fail(storage.status().ToString());
-    auto captured = CannedStorage::Capture(
-        **storage, absl::GetFlag(FLAGS_source),
+    persistence::SqliteBackend::Options backend_options;
+    backend_options.path = absl::GetFlag(FLAGS_db);
+    backend_options.reader_pool_size = 1;
+    auto backend = persistence::SqliteBackend::Open(backend_options);
+    if (!backend.ok()) return Fail(backend.status().ToString());
+    auto captured = CannedBackend::Capture(
+        **backend, absl::GetFlag(FLAGS_source),
         persistence::CustomerStatus::kPastDue, absl::GetFlag(FLAGS_page_size));
     if (!captured.ok()) return Fail(captured.status().ToString());
     canned = std::move(*captured);
   }
 
-  service::RealClock clock;
+  common::RealClock clock;
   service::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);

@@ -1,6 +1,6 @@
 // Reprocess benchmark (docs/performance.md, section "Reprocess"): how long
-// saving a source's settings takes with SqliteStorage, compared with a bare
-// SQLite scan of the rows it reads. Prints numbers; it is not a test.
+// saving a source's settings takes with the core over SQLite, compared with a
+// bare SQLite scan of the rows it reads. Prints numbers; it is not a test.
 //
 //   reprocess_benchmark --db=/tmp/recurrent-bench/100k.db --customers=100000
 //
@@ -34,8 +34,9 @@
 #include "absl/time/time.h"
 #include "bench/synthetic_source.h"
 #include "common/status_macros.h"
+#include "core/store.h"
+#include "persistence/sqlite_backend.h"
 #include "persistence/sqlite_source_scan.h"
-#include "persistence/sqlite_storage.h"
 
 ABSL_FLAG(std::string, db, "/tmp/recurrent-bench/bench.db",
           "database file; generated if missing");
@@ -47,9 +48,9 @@ ABSL_FLAG(std::string, now, "2026-01-15T00:00:00Z",
 namespace recurrent::bench {
 namespace {
 
+using core::Store;
 using persistence::SettingsImpact;
-using persistence::SqliteStorage;
-using persistence::Storage;
+using persistence::SqliteBackend;
 
 double PeakRssMb() {
   struct rusage usage;
@@ -186,11 +187,10 @@ absl::Status Generate(const std::string& path, int customers, absl::Time now) {
   return absl::OkStatus();
 }
 
-Storage::SettingsDecision To(persistence::PastDueHandling handling,
-                             absl::Time now) {
-  return [handling, now](const persistence::SourceSettings&)
-             -> absl::StatusOr<std::optional<Storage::NewSettings>> {
-    return Storage::NewSettings{handling, now, ""};
+core::SettingsDecision To(core::PastDueHandling handling, absl::Time now) {
+  return [handling, now](const core::SourceSettings&)
+             -> absl::StatusOr<std::optional<core::NewSettings>> {
+    return core::NewSettings{handling, now, ""};
   };
 }
 
@@ -206,15 +206,18 @@ absl::Status Run() {
     RECURRENT_RETURN_IF_ERROR(
         Generate(path, absl::GetFlag(FLAGS_customers), now));
   }
-  SqliteStorage::Options options;
+  SqliteBackend::Options options;
   options.path = path;
-  options.reprocess_threads = absl::GetFlag(FLAGS_threads);
-  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStorage> storage,
-                             SqliteStorage::Open(options));
-  RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> sources,
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteBackend> backend,
+                             SqliteBackend::Open(options));
+  Store::Options store_options;
+  store_options.reprocess_threads = absl::GetFlag(FLAGS_threads);
+  const auto storage =
+      std::make_unique<Store>(backend.get(), store_options, nullptr);
+  RECURRENT_ASSIGN_OR_RETURN(persistence::Page<core::DataSource> sources,
                              storage->ListDataSources({100, ""}));
   std::string uuid;
-  for (const persistence::DataSource& source : sources.items) {
+  for (const core::DataSource& source : sources.items) {
     if (source.name == kBenchSourceName) uuid = source.uuid;
   }
   RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key, SourceKey(path, uuid));
@@ -230,12 +233,11 @@ absl::Status Run() {
               absl::ToDoubleSeconds(bare_scan));
   std::printf("  rows scanned:         %s\n", Thousands(rows).c_str());
 
-  const persistence::PastDueHandling keep{persistence::PastDueMode::kKeep, 0};
-  const persistence::PastDueHandling auto14{
-      persistence::PastDueMode::kAutoChurn, 14};
+  const core::PastDueHandling keep{core::PastDueMode::kKeep, 0};
+  const core::PastDueHandling auto14{core::PastDueMode::kAutoChurn, 14};
   struct Step {
     std::string name;
-    persistence::PastDueHandling to;
+    core::PastDueHandling to;
     bool dry_run;
   };
   for (const Step& step : {Step{"dry run KEEP -> AUTO_CHURN 14", auto14, true},
@@ -243,7 +245,7 @@ absl::Status Run() {
                            Step{"apply AUTO_CHURN 14 -> KEEP", keep, false}}) {
     const absl::Time start = absl::Now();
     RECURRENT_ASSIGN_OR_RETURN(
-        const Storage::SettingsUpdate update,
+        const Store::SettingsUpdate update,
         storage->UpdateSettings(uuid, To(step.to, now), step.dry_run, now));
     Report(step.name, absl::Now() - start, rows, bare_scan, update.impact);
   }

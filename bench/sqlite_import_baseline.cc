@@ -102,7 +102,7 @@ int Run() {
   }
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, &sqlite3_close);
   sqlite3_busy_timeout(raw, 5000);
-  // recurrentd's writer connection (persistence/sqlite_storage.cc).
+  // recurrentd's writer connection (persistence/sqlite_backend.cc).
   Exec(raw, "PRAGMA journal_mode = WAL");
   Exec(raw, "PRAGMA foreign_keys = ON");
   Exec(raw, "PRAGMA cache_size = -65536");

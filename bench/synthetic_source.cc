@@ -14,8 +14,9 @@
 #include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "core/store.h"
+#include "persistence/sqlite_backend.h"
 #include "persistence/sqlite_codes.h"
-#include "persistence/sqlite_storage.h"
 
 namespace recurrent::bench {
 namespace {
@@ -328,12 +329,14 @@ absl::Status LoadRows(const SyntheticSourceOptions& options,
 
 absl::Status GenerateSyntheticSource(const SyntheticSourceOptions& options,
                                      SyntheticSourceStats& stats) {
-  persistence::SqliteStorage::Options storage_options;
-  storage_options.path = options.path;
+  persistence::SqliteBackend::Options backend_options;
+  backend_options.path = options.path;
   {
     RECURRENT_ASSIGN_OR_RETURN(
-        std::unique_ptr<persistence::SqliteStorage> storage,
-        persistence::SqliteStorage::Open(storage_options));
+        std::unique_ptr<persistence::SqliteBackend> backend,
+        persistence::SqliteBackend::Open(backend_options));
+    const auto storage = std::make_unique<core::Store>(
+        backend.get(), core::Store::Options(), nullptr);
     RECURRENT_RETURN_IF_ERROR(
         storage->CreateDataSource(kBenchSourceName, "custom", options.now)
             .status());
@@ -346,11 +349,13 @@ absl::Status GenerateSyntheticSource(const SyntheticSourceOptions& options,
               absl::ToDoubleSeconds(absl::Now() - start));
   // The stored evaluations, as imports would have left them.
   RECURRENT_ASSIGN_OR_RETURN(
-      std::unique_ptr<persistence::SqliteStorage> storage,
-      persistence::SqliteStorage::Open(storage_options));
-  RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> sources,
+      std::unique_ptr<persistence::SqliteBackend> backend,
+      persistence::SqliteBackend::Open(backend_options));
+  const auto storage = std::make_unique<core::Store>(
+      backend.get(), core::Store::Options(), nullptr);
+  RECURRENT_ASSIGN_OR_RETURN(persistence::Page<core::DataSource> sources,
                              storage->ListDataSources({100, ""}));
-  for (const persistence::DataSource& source : sources.items) {
+  for (const core::DataSource& source : sources.items) {
     start = absl::Now();
     RECURRENT_RETURN_IF_ERROR(
         storage->ReprocessDataSource(source.uuid, options.now).status());

@@ -2,11 +2,11 @@
 //
 // Keys are never stored in clear: callers hash a new key (SHA-256, see
 // service/api_keys.h) and pass only the hash. Every method is thread-safe;
-// errors are absl::Status codes as in persistence/storage.h (kNotFound,
+// errors are absl::Status codes as in persistence/backend.h (kNotFound,
 // kAlreadyExists, kUnavailable when the database is busy, kInternal), with
 // messages safe to show to API callers.
 //
-// Storage never reads the clock: callers pass `now`.
+// The store never reads the clock: callers pass `now`.
 #ifndef RECURRENT_PERSISTENCE_API_KEY_STORE_H_
 #define RECURRENT_PERSISTENCE_API_KEY_STORE_H_
 
@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "persistence/storage.h"
+#include "persistence/records.h"
 
 namespace recurrent::persistence {
 
@@ -57,7 +57,7 @@ class ApiKeyStore {
                                               ApiKeyRole role,
                                               absl::string_view secret_sha256,
                                               absl::Time now) = 0;
-  // Keys in creation order, revoked ones included; paging as in storage.h.
+  // Keys in creation order, revoked ones included; paging as in records.h.
   virtual absl::StatusOr<Page<ApiKey>> ListApiKeys(const PageRequest& page) = 0;
   // Every key, revoked ones included, in creation order (to build the
   // in-memory cache; keys are few).

@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "persistence/storage.h"
+#include "persistence/records.h"
 
 namespace recurrent::persistence {
 
@@ -43,7 +43,7 @@ absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
                                             uint64_t fingerprint);
 
 // kInvalidArgument unless page.page_size is in 1..kMaxPageSize (the
-// service applies defaults and clamps before calling Storage).
+// service applies defaults and clamps before calling the core).
 absl::Status ValidatePageSize(const PageRequest& page);
 
 }  // namespace recurrent::persistence

@@ -9,8 +9,8 @@
 #include "persistence/page_token.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_page.h"
+#include "persistence/sqlite_scoped_transaction.h"
 #include "persistence/sqlite_status.h"
-#include "persistence/sqlite_transaction.h"
 
 namespace recurrent::persistence {
 
@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> SqliteApiKeyStore::Open(
   if (version < kKeysSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("database ", path, " has schema version ", version,
-                     "; open it with SqliteStorage first"));
+                     "; open it with SqliteBackend first"));
   }
   return std::unique_ptr<SqliteApiKeyStore>(
       new SqliteApiKeyStore(std::move(db)));
@@ -104,8 +104,9 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
     absl::string_view name, ApiKeyRole role, absl::string_view secret_sha256,
     absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction txn(*db_);
-  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
+  sqlite::ScopedTransaction txn(*db_);
+  RECURRENT_RETURN_IF_ERROR(
+      txn.Begin(sqlite::ScopedTransaction::Kind::kImmediate));
   const std::string uuid = common::NewId(common::kApiKeyIdPrefix);
   {
     RECURRENT_ASSIGN_OR_RETURN(
@@ -139,8 +140,9 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
                                DecodePageToken(page.page_token, fingerprint));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction txn(*db_);
-  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  sqlite::ScopedTransaction txn(*db_);
+  RECURRENT_RETURN_IF_ERROR(
+      txn.Begin(sqlite::ScopedTransaction::Kind::kDeferred));
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kKeyColumns,
                    " FROM api_keys WHERE id > ? ORDER BY id LIMIT ?"));
@@ -154,8 +156,9 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
 
 absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction txn(*db_);
-  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kDeferred));
+  sqlite::ScopedTransaction txn(*db_);
+  RECURRENT_RETURN_IF_ERROR(
+      txn.Begin(sqlite::ScopedTransaction::Kind::kDeferred));
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kKeyColumns, " FROM api_keys ORDER BY id"));
   RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(*kSql));
@@ -172,8 +175,9 @@ absl::StatusOr<std::vector<ApiKey>> SqliteApiKeyStore::LoadAllApiKeys() {
 absl::StatusOr<ApiKey> SqliteApiKeyStore::RevokeApiKey(absl::string_view uuid,
                                                        absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction txn(*db_);
-  RECURRENT_RETURN_IF_ERROR(txn.Begin(sqlite::Transaction::Kind::kImmediate));
+  sqlite::ScopedTransaction txn(*db_);
+  RECURRENT_RETURN_IF_ERROR(
+      txn.Begin(sqlite::ScopedTransaction::Kind::kImmediate));
   {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt, db_->Prepare("UPDATE api_keys SET revoked_at = ?"

@@ -1,13 +1,14 @@
 // SqliteApiKeyStore: ApiKeyStore over the same SQLite database file as
-// SqliteStorage (tables api_keys and audit_log, schema migration 4).
+// SqliteBackend (tables api_keys and audit_log, schema migration 4).
 //
-//   RECURRENT_ASSIGN_OR_RETURN(auto storage, SqliteStorage::Open(options));  //
-//   migrates RECURRENT_ASSIGN_OR_RETURN(auto keys,
-//   SqliteApiKeyStore::Open(options.path));
+//   // Open() migrates the database:
+//   RECURRENT_ASSIGN_OR_RETURN(auto backend, SqliteBackend::Open(options));
+//   RECURRENT_ASSIGN_OR_RETURN(auto keys,
+//                              SqliteApiKeyStore::Open(options.path));
 //
 // It has a connection of its own, used under a mutex; key management and
 // audit entries are rare, so they simply take their turn at SQLite's write
-// lock with SqliteStorage's writer (waiting up to `busy_timeout`).
+// lock with SqliteBackend's writer (waiting up to `busy_timeout`).
 //
 // Thread-safe.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_API_KEY_STORE_H_
@@ -31,7 +32,7 @@ class Connection;
 
 class SqliteApiKeyStore final : public ApiKeyStore {
  public:
-  // Opens the database at `path`, which SqliteStorage::Open must already
+  // Opens the database at `path`, which SqliteBackend::Open must already
   // have created and migrated (kFailedPrecondition otherwise, naming the
   // path).
   static absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> Open(

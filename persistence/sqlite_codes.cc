@@ -32,10 +32,6 @@ absl::StatusOr<Enum> FromCode(const CodeTable<Enum, N>& table, int64_t code,
       absl::StrCat("unknown ", what, " code ", code, " in the database"));
 }
 
-constexpr CodeTable<engine::PastDueMode, 2> kPastDueModes = {
-    {engine::PastDueMode::kKeep, 1},
-    {engine::PastDueMode::kAutoChurn, 2},
-};
 constexpr CodeTable<engine::CustomerStatus, 4> kCustomerStatuses = {
     {engine::CustomerStatus::kLead, 1},
     {engine::CustomerStatus::kActive, 2},
@@ -68,13 +64,6 @@ constexpr CodeTable<engine::TransactionResult, 2> kTransactionResults = {
 };
 
 }  // namespace
-
-int64_t PastDueModeCode(engine::PastDueMode mode) {
-  return ToCode(kPastDueModes, mode);
-}
-absl::StatusOr<engine::PastDueMode> PastDueModeFromCode(int64_t code) {
-  return FromCode(kPastDueModes, code, "past-due mode");
-}
 
 int64_t CustomerStatusCode(engine::CustomerStatus status) {
   return ToCode(kCustomerStatuses, status);

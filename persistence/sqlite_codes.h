@@ -5,6 +5,9 @@
 // that reordering an enum cannot change the meaning of stored rows. Reading
 // a code this build does not know is kInternal (a newer or corrupt
 // database).
+//
+// (Retired: settings_versions.past_due_mode, KEEP = 1, AUTO_CHURN = 2, until
+// schema migration 5 replaced it with the settings record.)
 #ifndef RECURRENT_PERSISTENCE_SQLITE_CODES_H_
 #define RECURRENT_PERSISTENCE_SQLITE_CODES_H_
 
@@ -13,13 +16,8 @@
 #include "absl/status/statusor.h"
 #include "engine/evaluation.h"
 #include "engine/facts.h"
-#include "engine/settings.h"
 
 namespace recurrent::persistence::sqlite {
-
-// KEEP = 1, AUTO_CHURN = 2.
-int64_t PastDueModeCode(engine::PastDueMode mode);
-absl::StatusOr<engine::PastDueMode> PastDueModeFromCode(int64_t code);
 
 // LEAD = 1, ACTIVE = 2, PAST_DUE = 3, CANCELLED = 4.
 int64_t CustomerStatusCode(engine::CustomerStatus status);

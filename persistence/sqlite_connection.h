@@ -1,7 +1,7 @@
 // One SQLite connection with a cache of prepared statements.
 //
 // Not thread-safe: a Connection is used by one thread at a time (the owner
-// serializes access, e.g. SqliteStorage's writer mutex or reader pool).
+// serializes access, e.g. SqliteBackend's writer mutex or reader pool).
 #ifndef RECURRENT_PERSISTENCE_SQLITE_CONNECTION_H_
 #define RECURRENT_PERSISTENCE_SQLITE_CONNECTION_H_
 

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/ids.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
@@ -17,25 +16,18 @@
 namespace recurrent::persistence::sqlite {
 namespace {
 
-absl::Status CustomerNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("customer ", uuid, " not found"));
-}
-
 // Columns of a customers row (alias c), in the order ReadCustomerRow expects.
 constexpr absl::string_view kCustomerColumns =
     "c.id, c.uuid, c.name, c.email, c.company, c.country, c.state, c.city,"
     " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
-    " c.created_at, c.updated_at, c.derived_tags";
+    " c.created_at, c.updated_at, c.derived_tags, c.next_transition_at";
 
 std::vector<std::string> SplitDerivedTags(absl::string_view text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
 }
 
-// A customer row without its external ids and tags, and its key.
-struct CustomerRow {
-  int64_t key;
-  Customer customer;
-};
+// A customer row (without its external ids and tags until loaded).
+using CustomerRow = CustomerRecord;
 
 absl::StatusOr<CustomerRow> ReadCustomerRow(const Statement& stmt) {
   CustomerRow row;
@@ -56,6 +48,7 @@ absl::StatusOr<CustomerRow> ReadCustomerRow(const Statement& stmt) {
   c.created_at = stmt.ColumnTime(12);
   c.updated_at = stmt.ColumnTime(13);
   c.derived_tags = SplitDerivedTags(stmt.ColumnText(14));
+  row.next_transition_at = stmt.ColumnOptionalTime(15);
   return row;
 }
 
@@ -110,8 +103,8 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Customer> LoadOne(Statement& stmt, Connection& db,
-                                 absl::string_view name_for_error) {
+absl::StatusOr<CustomerRow> LoadOne(Statement& stmt, Connection& db,
+                                    absl::string_view name_for_error) {
   RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) return CustomerNotFound(name_for_error);
   std::vector<CustomerRow> rows;
@@ -119,16 +112,7 @@ absl::StatusOr<Customer> LoadOne(Statement& stmt, Connection& db,
   rows.push_back(std::move(row));
   stmt.Reset();
   RECURRENT_RETURN_IF_ERROR(LoadExternalIdsAndTags(db, rows));
-  return std::move(rows.front().customer);
-}
-
-absl::Status TouchCustomer(Connection& db, int64_t key, absl::Time now) {
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db.Prepare("UPDATE customers SET updated_at = ? WHERE id = ?"));
-  stmt.BindTime(1, now);
-  stmt.BindInt64(2, key);
-  return stmt.Run();
+  return std::move(rows.front());
 }
 
 // The SQL of a ListCustomers query for the filters that are set. It is
@@ -175,6 +159,10 @@ std::string CustomerPageSql(const CustomerFilter& filter) {
 
 }  // namespace
 
+absl::Status CustomerNotFound(absl::string_view uuid) {
+  return absl::NotFoundError(absl::StrCat("customer ", uuid, " not found"));
+}
+
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
                                         absl::string_view uuid) {
   RECURRENT_ASSIGN_OR_RETURN(
@@ -185,21 +173,7 @@ absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
   return stmt.ColumnInt64(0);
 }
 
-absl::StatusOr<std::string> FindCustomerUuid(Connection& db, int64_t key) {
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement stmt, db.Prepare("SELECT uuid FROM customers WHERE id = ?"));
-  stmt.BindInt64(1, key);
-  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-  if (!found) {
-    return absl::InternalError(
-        absl::StrCat("customer key ", key, " not found"));
-  }
-  return std::string(stmt.ColumnText(0));
-}
-
-absl::StatusOr<Customer> InsertCustomer(Connection& db,
-                                        const Customer& customer,
-                                        absl::Time now) {
+absl::Status InsertCustomer(Connection& db, const Customer& customer) {
   RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key,
                              FindDataSourceKey(db, customer.data_source_uuid));
   {
@@ -209,7 +183,7 @@ absl::StatusOr<Customer> InsertCustomer(Connection& db,
                    " state, city, zip, lead_created_at, free_trial_started_at,"
                    " status, created_at, updated_at)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    stmt.BindText(1, common::NewId(common::kCustomerIdPrefix));
+    stmt.BindText(1, customer.uuid);
     stmt.BindText(2, customer.name);
     stmt.BindText(3, customer.email);
     stmt.BindText(4, customer.company);
@@ -220,40 +194,31 @@ absl::StatusOr<Customer> InsertCustomer(Connection& db,
     stmt.BindOptionalTime(9, customer.lead_created_at);
     stmt.BindOptionalTime(10, customer.free_trial_started_at);
     stmt.BindInt64(11, CustomerStatusCode(CustomerStatus::kLead));
-    stmt.BindTime(12, now);
-    stmt.BindTime(13, now);
+    stmt.BindTime(12, customer.created_at);
+    stmt.BindTime(13, customer.updated_at);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   const int64_t key = db.LastInsertRowId();
-  {
-    RECURRENT_ASSIGN_OR_RETURN(
-        Statement stmt,
-        db.Prepare("INSERT INTO customer_external_ids (data_source_id,"
-                   " external_id, customer_id, position) VALUES (?, ?, ?, 0)"));
-    stmt.BindInt64(1, source_key);
-    stmt.BindText(2, customer.external_id);
-    stmt.BindInt64(3, key);
-    if (absl::Status status = stmt.Run(); !status.ok()) {
-      if (IsUniqueViolation(status)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "a customer with external id '", customer.external_id,
-            "' already exists in data source ", customer.data_source_uuid));
-      }
-      return status;
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("INSERT INTO customer_external_ids (data_source_id,"
+                 " external_id, customer_id, position) VALUES (?, ?, ?, 0)"));
+  stmt.BindInt64(1, source_key);
+  stmt.BindText(2, customer.external_id);
+  stmt.BindInt64(3, key);
+  if (absl::Status status = stmt.Run(); !status.ok()) {
+    if (IsUniqueViolation(status)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a customer with external id '", customer.external_id,
+          "' already exists in data source ", customer.data_source_uuid));
     }
+    return status;
   }
-  return LoadCustomer(db, key);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Customer> LoadCustomer(Connection& db, int64_t key) {
-  static const std::string* const kSql = new std::string(absl::StrCat(
-      "SELECT ", kCustomerColumns, " FROM customers c WHERE c.id = ?"));
-  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
-  stmt.BindInt64(1, key);
-  return LoadOne(stmt, db, absl::StrCat("#", key));
-}
-
-absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid) {
+absl::StatusOr<CustomerRecord> LoadCustomerRecord(Connection& db,
+                                                  absl::string_view uuid) {
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kCustomerColumns, " FROM customers c WHERE c.uuid = ?"));
   RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
@@ -261,30 +226,59 @@ absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid) {
   return LoadOne(stmt, db, uuid);
 }
 
-absl::Status StoreCustomerFields(Connection& db, int64_t key,
-                                 const Customer& customer, absl::Time now) {
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db.Prepare("UPDATE customers SET name = ?, email = ?, company = ?,"
-                 " country = ?, state = ?, city = ?, zip = ?,"
-                 " lead_created_at = ?, free_trial_started_at = ?,"
-                 " updated_at = ? WHERE id = ?"));
-  stmt.BindText(1, customer.name);
-  stmt.BindText(2, customer.email);
-  stmt.BindText(3, customer.company);
-  stmt.BindText(4, customer.country);
-  stmt.BindText(5, customer.state);
-  stmt.BindText(6, customer.city);
-  stmt.BindText(7, customer.zip);
-  stmt.BindOptionalTime(8, customer.lead_created_at);
-  stmt.BindOptionalTime(9, customer.free_trial_started_at);
-  stmt.BindTime(10, now);
-  stmt.BindInt64(11, key);
-  return stmt.Run();
+absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid) {
+  RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                             LoadCustomerRecord(db, uuid));
+  return std::move(record.customer);
+}
+
+absl::Status UpdateCustomerRow(Connection& db, absl::string_view uuid,
+                               const CustomerFields& fields,
+                               const std::vector<std::string>& tags,
+                               absl::Time updated_at) {
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t key, FindCustomerKey(db, uuid));
+  {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("UPDATE customers SET name = ?, email = ?, company = ?,"
+                   " country = ?, state = ?, city = ?, zip = ?,"
+                   " lead_created_at = ?, free_trial_started_at = ?,"
+                   " updated_at = ? WHERE id = ?"));
+    stmt.BindText(1, fields.name);
+    stmt.BindText(2, fields.email);
+    stmt.BindText(3, fields.company);
+    stmt.BindText(4, fields.country);
+    stmt.BindText(5, fields.state);
+    stmt.BindText(6, fields.city);
+    stmt.BindText(7, fields.zip);
+    stmt.BindOptionalTime(8, fields.lead_created_at);
+    stmt.BindOptionalTime(9, fields.free_trial_started_at);
+    stmt.BindTime(10, updated_at);
+    stmt.BindInt64(11, key);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("DELETE FROM customer_tags WHERE customer_id = ?"));
+    stmt.BindInt64(1, key);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
+                             db.Prepare("INSERT OR IGNORE INTO customer_tags"
+                                        " (customer_id, tag) VALUES (?, ?)"));
+  stmt.BindInt64(1, key);
+  for (const std::string& tag : tags) {
+    stmt.BindText(2, tag);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    stmt.Reset();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
-  // External ids, tags (and later tables) go by ON DELETE CASCADE.
+  // External ids, tags, invoices, subscriptions (and their children) go by
+  // ON DELETE CASCADE.
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt, db.Prepare("DELETE FROM customers WHERE uuid = ?"));
   stmt.BindText(1, uuid);
@@ -342,30 +336,16 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
   return result;
 }
 
-namespace {
-
-// kResourceExhausted if customer `key` carries more than kMaxTagsPerCustomer
-// tags. Counted after the change, inside the caller's transaction: a refused
-// call rolls back and changes nothing. `what` names the change.
-absl::Status CheckTagLimit(Connection& db, int64_t key,
-                           absl::string_view what) {
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement count,
-      db.Prepare("SELECT COUNT(*) FROM customer_tags WHERE customer_id = ?"));
-  count.BindInt64(1, key);
-  RECURRENT_ASSIGN_OR_RETURN(const bool row, count.Step());
-  if (row && count.ColumnInt64(0) > kMaxTagsPerCustomer) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
-                     " tags; ", what, " would make ", count.ColumnInt64(0)));
+absl::Status MoveCustomerRows(Connection& db, absl::string_view from_uuid,
+                              absl::string_view into_uuid) {
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t from,
+                             FindCustomerKey(db, from_uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t into,
+                             FindCustomerKey(db, into_uuid));
+  if (from == into) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
   }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
-                               absl::Time now) {
   {
     // Append from's external ids after into's, keeping their order.
     RECURRENT_ASSIGN_OR_RETURN(
@@ -378,20 +358,12 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
     stmt.BindInt64(2, into);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  {
-    RECURRENT_ASSIGN_OR_RETURN(
-        Statement stmt,
-        db.Prepare(
-            "INSERT OR IGNORE INTO customer_tags (customer_id, tag)"
-            " SELECT ?2, tag FROM customer_tags WHERE customer_id = ?1"));
-    stmt.BindInt64(1, from);
-    stmt.BindInt64(2, into);
-    RECURRENT_RETURN_IF_ERROR(stmt.Run());
-  }
-  RECURRENT_RETURN_IF_ERROR(CheckTagLimit(db, into, "this merge"));
-  // Facts and stored evaluations; the caller recomputes `into`.
+  // Tags (a union), facts and stored evaluations; cancellations follow
+  // their subscriptions.
   for (const char* sql :
-       {"UPDATE invoices SET customer_id = ?2 WHERE customer_id = ?1",
+       {"INSERT OR IGNORE INTO customer_tags (customer_id, tag)"
+        " SELECT ?2, tag FROM customer_tags WHERE customer_id = ?1",
+        "UPDATE invoices SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE subscriptions SET customer_id = ?2 WHERE customer_id = ?1",
         "UPDATE subscription_events SET customer_id = ?2"
         " WHERE customer_id = ?1"}) {
@@ -400,65 +372,29 @@ absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
     stmt.BindInt64(2, into);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  {
-    // Earliest set lead and trial dates of the two. SQLite's two-argument
-    // MIN() is NULL if either is NULL, hence the COALESCE.
-    RECURRENT_ASSIGN_OR_RETURN(
-        Statement stmt,
-        db.Prepare(
-            "UPDATE customers SET"
-            " lead_created_at = COALESCE(MIN(lead_created_at, f.lead),"
-            "   lead_created_at, f.lead),"
-            " free_trial_started_at = COALESCE(MIN(free_trial_started_at,"
-            "   f.trial), free_trial_started_at, f.trial),"
-            " updated_at = ?3"
-            " FROM (SELECT lead_created_at AS lead,"
-            "   free_trial_started_at AS trial"
-            "   FROM customers WHERE id = ?1) AS f"
-            " WHERE customers.id = ?2"));
-    stmt.BindInt64(1, from);
-    stmt.BindInt64(2, into);
-    stmt.BindTime(3, now);
-    RECURRENT_RETURN_IF_ERROR(stmt.Run());
-  }
   RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
                              db.Prepare("DELETE FROM customers WHERE id = ?"));
   stmt.BindInt64(1, from);
   return stmt.Run();
 }
 
-absl::Status AddTags(Connection& db, int64_t key,
-                     const std::vector<std::string>& tags, absl::Time now) {
-  {
-    RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
-                               db.Prepare("INSERT OR IGNORE INTO customer_tags"
-                                          " (customer_id, tag) VALUES (?, ?)"));
-    stmt.BindInt64(1, key);
-    for (const std::string& tag : tags) {
-      stmt.BindText(2, tag);
-      RECURRENT_RETURN_IF_ERROR(stmt.Run());
-      stmt.Reset();
-    }
+absl::StatusOr<std::vector<std::string>> FindDueCustomers(Connection& db,
+                                                          absl::Time now,
+                                                          int limit) {
+  std::vector<std::string> due;
+  if (limit <= 0) return due;  // SQLite reads a negative LIMIT as none
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("SELECT uuid FROM customers WHERE next_transition_at <= ?"
+                 " ORDER BY next_transition_at LIMIT ?"));
+  stmt.BindTime(1, now);
+  stmt.BindInt64(2, limit);
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    due.push_back(stmt.ColumnText(0));
   }
-  RECURRENT_RETURN_IF_ERROR(CheckTagLimit(db, key, "this call"));
-  return TouchCustomer(db, key, now);
-}
-
-absl::Status RemoveTags(Connection& db, int64_t key,
-                        const std::vector<std::string>& tags, absl::Time now) {
-  {
-    RECURRENT_ASSIGN_OR_RETURN(
-        Statement stmt,
-        db.Prepare(
-            "DELETE FROM customer_tags WHERE customer_id = ? AND tag = ?"));
-    stmt.BindInt64(1, key);
-    for (const std::string& tag : tags) {
-      stmt.BindText(2, tag);
-      RECURRENT_RETURN_IF_ERROR(stmt.Run());
-      stmt.Reset();
-    }
-  }
-  return TouchCustomer(db, key, now);
+  return due;
 }
 
 }  // namespace recurrent::persistence::sqlite

@@ -1,13 +1,14 @@
 // Row-level operations on customers, their external ids and tags.
 //
-// Internal to SqliteStorage: every function runs on a connection inside a
-// transaction held by the caller, and returns Storage-contract errors.
+// Internal to SqliteBackend: every function runs on a connection inside a
+// transaction held by the caller, and returns Backend-contract errors.
 // Customers are read in a bounded number of queries (rows, then all their
 // external ids, then all their tags), never one query per customer.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_CUSTOMERS_H_
 #define RECURRENT_PERSISTENCE_SQLITE_CUSTOMERS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,29 +16,38 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "persistence/records.h"
 #include "persistence/sqlite_connection.h"
-#include "persistence/storage.h"
 
 namespace recurrent::persistence::sqlite {
 
+// kNotFound ("customer cus_x not found").
+absl::Status CustomerNotFound(absl::string_view uuid);
+
 // The integer key of customer `uuid`. kNotFound if absent.
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db, absl::string_view uuid);
-// The uuid of the customer with integer key `key` (which must exist).
-absl::StatusOr<std::string> FindCustomerUuid(Connection& db, int64_t key);
 
-// Inserts `customer` (see Storage::CreateCustomer) and returns it as stored.
-absl::StatusOr<Customer> InsertCustomer(Connection& db,
-                                        const Customer& customer,
-                                        absl::Time now);
+// Inserts `customer` as Backend::InsertCustomer documents.
+absl::Status InsertCustomer(Connection& db, const Customer& customer);
+
+// A customer record with what only the backend and the core see.
+struct CustomerRecord {
+  int64_t key = 0;
+  Customer customer;  // as GetCustomer returns it
+  std::optional<absl::Time> next_transition_at;
+};
 
 // kNotFound if absent.
-absl::StatusOr<Customer> LoadCustomer(Connection& db, int64_t key);
+absl::StatusOr<CustomerRecord> LoadCustomerRecord(Connection& db,
+                                                  absl::string_view uuid);
 absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid);
 
-// Stores the writable fields of `customer` into the row `key`, with
-// updated_at = now.
-absl::Status StoreCustomerFields(Connection& db, int64_t key,
-                                 const Customer& customer, absl::Time now);
+// Stores `fields`, the user tags `tags` (replacing them) and `updated_at`
+// into customer `uuid`. kNotFound if absent.
+absl::Status UpdateCustomerRow(Connection& db, absl::string_view uuid,
+                               const CustomerFields& fields,
+                               const std::vector<std::string>& tags,
+                               absl::Time updated_at);
 
 // Deletes the customer and everything it owns. kNotFound if absent.
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid);
@@ -46,18 +56,19 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
                                                 const CustomerFilter& filter,
                                                 const PageRequest& page);
 
-// Moves everything of customer `from` to `into` (external ids, tags,
-// invoices, subscriptions and their events) and deletes `from` (see
-// Storage::MergeCustomers). Both must exist and differ. The caller then
-// recomputes `into`.
-absl::Status MergeCustomerRows(Connection& db, int64_t from, int64_t into,
-                               absl::Time now);
+// Moves everything customer `from_uuid` owns to `into_uuid` (external ids
+// appended after into's, tags as a union, invoices, subscriptions with
+// their cancellations and events) and deletes `from_uuid`. Leaves into's
+// fields and updated_at alone. kNotFound if either is absent;
+// kInvalidArgument if they are the same customer.
+absl::Status MoveCustomerRows(Connection& db, absl::string_view from_uuid,
+                              absl::string_view into_uuid);
 
-// Adds or removes `tags` of customer `key`, with updated_at = now.
-absl::Status AddTags(Connection& db, int64_t key,
-                     const std::vector<std::string>& tags, absl::Time now);
-absl::Status RemoveTags(Connection& db, int64_t key,
-                        const std::vector<std::string>& tags, absl::Time now);
+// The uuids of up to `limit` customers whose next_transition_at is at or
+// before `now`, earliest first (none if `limit` <= 0).
+absl::StatusOr<std::vector<std::string>> FindDueCustomers(Connection& db,
+                                                          absl::Time now,
+                                                          int limit);
 
 }  // namespace recurrent::persistence::sqlite
 

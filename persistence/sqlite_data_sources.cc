@@ -4,67 +4,77 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/ids.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
-#include "persistence/sqlite_codes.h"
 #include "persistence/sqlite_page.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {
 namespace {
 
-absl::Status DataSourceNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("data source ", uuid, " not found"));
-}
-
-// Columns of a settings_versions row joined with its source, in the order
-// ReadSettings expects.
+// Columns of a settings_versions row (alias s) joined with its source (alias
+// d), in the order ReadSettings expects.
 constexpr absl::string_view kSettingsColumns =
-    "d.uuid, s.version, s.past_due_mode, s.auto_churn_after_days, "
-    "s.applied_at, s.saved_at, s.customers_reprocessed, "
+    "d.uuid, s.version, s.applied_at, s.saved_at, s.customers_reprocessed, "
     "s.auto_churns_reversed, s.auto_churns_applied, "
-    "s.customers_status_changed, s.saved_by";
+    "s.customers_status_changed, s.saved_by, s.setting_values";
 
-absl::StatusOr<SourceSettings> ReadSettings(const Statement& stmt, int first) {
-  SourceSettings settings;
+// Joins each source (alias d) with its current settings version (alias s).
+constexpr absl::string_view kCurrentSettingsJoin =
+    " FROM data_sources d JOIN settings_versions s"
+    " ON s.data_source_id = d.id AND s.version = (SELECT MAX(version)"
+    " FROM settings_versions WHERE data_source_id = d.id)";
+
+SettingsRow ReadSettings(const Statement& stmt, int first) {
+  SettingsRow settings;
   settings.data_source_uuid = stmt.ColumnText(first);
   settings.version = stmt.ColumnInt64(first + 1);
-  RECURRENT_ASSIGN_OR_RETURN(settings.past_due_handling.mode,
-                             PastDueModeFromCode(stmt.ColumnInt64(first + 2)));
-  settings.past_due_handling.auto_churn_after_days =
-      static_cast<int>(stmt.ColumnInt64(first + 3));
-  settings.applied_at = stmt.ColumnTime(first + 4);
-  settings.saved_at = stmt.ColumnTime(first + 5);
-  settings.impact.customers_reprocessed = stmt.ColumnInt64(first + 6);
-  settings.impact.auto_churns_reversed = stmt.ColumnInt64(first + 7);
-  settings.impact.auto_churns_applied = stmt.ColumnInt64(first + 8);
-  settings.impact.customers_status_changed = stmt.ColumnInt64(first + 9);
-  settings.saved_by = stmt.ColumnText(first + 10);
+  settings.applied_at = stmt.ColumnTime(first + 2);
+  settings.saved_at = stmt.ColumnTime(first + 3);
+  settings.impact.customers_reprocessed = stmt.ColumnInt64(first + 4);
+  settings.impact.auto_churns_reversed = stmt.ColumnInt64(first + 5);
+  settings.impact.auto_churns_applied = stmt.ColumnInt64(first + 6);
+  settings.impact.customers_status_changed = stmt.ColumnInt64(first + 7);
+  settings.saved_by = stmt.ColumnText(first + 8);
+  settings.values = stmt.ColumnText(first + 9);
   return settings;
+}
+
+// Reads every row of `stmt` (kSettingsColumns from column 0).
+absl::StatusOr<std::vector<SettingsRow>> ReadAllSettings(Statement& stmt) {
+  std::vector<SettingsRow> rows;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    rows.push_back(ReadSettings(stmt, 0));
+  }
+  return rows;
 }
 
 // A data source row followed by its current settings.
 const std::string& DataSourceSelect() {
-  static const std::string* const kSql = new std::string(absl::StrCat(
-      "SELECT d.id, d.name, d.system, d.created_at, ", kSettingsColumns,
-      " FROM data_sources d JOIN settings_versions s"
-      " ON s.data_source_id = d.id AND s.version = (SELECT MAX(version)"
-      " FROM settings_versions WHERE data_source_id = d.id)"));
+  static const std::string* const kSql =
+      new std::string(absl::StrCat("SELECT d.id, d.name, d.system,"
+                                   " d.created_at, ",
+                                   kSettingsColumns, kCurrentSettingsJoin));
   return *kSql;
 }
 
-absl::StatusOr<DataSource> ReadDataSource(const Statement& stmt) {
-  DataSource source;
+absl::StatusOr<DataSourceRow> ReadDataSource(const Statement& stmt) {
+  DataSourceRow source;
   source.name = stmt.ColumnText(1);
   source.system = stmt.ColumnText(2);
   source.created_at = stmt.ColumnTime(3);
-  RECURRENT_ASSIGN_OR_RETURN(source.settings, ReadSettings(stmt, 4));
+  source.settings = ReadSettings(stmt, 4);
   source.uuid = source.settings.data_source_uuid;
   return source;
 }
 
 }  // namespace
+
+absl::Status DataSourceNotFound(absl::string_view uuid) {
+  return absl::NotFoundError(absl::StrCat("data source ", uuid, " not found"));
+}
 
 absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
                                           absl::string_view uuid) {
@@ -76,46 +86,31 @@ absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
   return stmt.ColumnInt64(0);
 }
 
-absl::StatusOr<DataSource> InsertDataSource(Connection& db,
-                                            absl::string_view name,
-                                            absl::string_view system,
-                                            absl::Time now) {
-  const std::string uuid = common::NewId(common::kDataSourceIdPrefix);
+absl::Status InsertDataSource(Connection& db, const DataSourceRow& source) {
   {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement insert,
         db.Prepare("INSERT INTO data_sources (uuid, name, system, "
                    "created_at) VALUES (?, ?, ?, ?)"));
-    insert.BindText(1, uuid);
-    insert.BindText(2, name);
-    insert.BindText(3, system);
-    insert.BindTime(4, now);
+    insert.BindText(1, source.uuid);
+    insert.BindText(2, source.name);
+    insert.BindText(3, source.system);
+    insert.BindTime(4, source.created_at);
     if (absl::Status status = insert.Run(); !status.ok()) {
       if (IsUniqueViolation(status)) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("data source named '", name, "' already exists"));
+        return absl::AlreadyExistsError(absl::StrCat(
+            "data source named '", source.name, "' already exists"));
       }
       return status;
     }
   }
-  SourceSettings settings;
-  settings.data_source_uuid = uuid;
-  settings.version = 1;
-  settings.applied_at = now;
-  settings.saved_at = now;
-  RECURRENT_RETURN_IF_ERROR(InsertSettingsVersion(db, settings));
-
-  DataSource source;
-  source.uuid = uuid;
-  source.name = std::string(name);
-  source.system = std::string(system);
-  source.created_at = now;
-  source.settings = std::move(settings);
-  return source;
+  SettingsRow settings = source.settings;
+  settings.data_source_uuid = source.uuid;
+  return InsertSettingsVersion(db, settings);
 }
 
-absl::StatusOr<DataSource> LoadDataSource(Connection& db,
-                                          absl::string_view uuid) {
+absl::StatusOr<DataSourceRow> LoadDataSource(Connection& db,
+                                             absl::string_view uuid) {
   static const std::string* const kSql =
       new std::string(absl::StrCat(DataSourceSelect(), " WHERE d.uuid = ?"));
   RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
@@ -125,8 +120,8 @@ absl::StatusOr<DataSource> LoadDataSource(Connection& db,
   return ReadDataSource(stmt);
 }
 
-absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
-                                                    const PageRequest& page) {
+absl::StatusOr<Page<DataSourceRow>> LoadDataSourcePage(
+    Connection& db, const PageRequest& page) {
   RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   const uint64_t fingerprint = QueryFingerprint("data_sources", {});
   int64_t after = 0;
@@ -140,27 +135,29 @@ absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
   stmt.BindInt64(1, after);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(2, int64_t{page.page_size} + 1);
-  return ReadKeysetPage<DataSource>(stmt, page.page_size, fingerprint,
-                                    ReadDataSource);
+  return ReadKeysetPage<DataSourceRow>(stmt, page.page_size, fingerprint,
+                                       ReadDataSource);
 }
 
-absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
+absl::StatusOr<std::vector<std::string>> DeleteDataSourceRows(
     Connection& db, absl::string_view uuid) {
   RECURRENT_ASSIGN_OR_RETURN(const int64_t key, FindDataSourceKey(db, uuid));
-  std::vector<int64_t> survivors;
+  std::vector<std::string> survivors;
   {
-    // Customers in this source and another keep living without its facts.
+    // Customers in this source and another keep living without its rows.
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
-        db.Prepare("SELECT DISTINCT customer_id FROM customer_external_ids"
-                   " WHERE data_source_id = ?1 AND customer_id IN"
+        db.Prepare("SELECT c.uuid FROM customers c WHERE c.id IN"
                    " (SELECT customer_id FROM customer_external_ids"
-                   " WHERE data_source_id <> ?1) ORDER BY customer_id"));
+                   " WHERE data_source_id = ?1)"
+                   " AND EXISTS (SELECT 1 FROM customer_external_ids e"
+                   " WHERE e.customer_id = c.id AND e.data_source_id <> ?1)"
+                   " ORDER BY c.id"));
     stmt.BindInt64(1, key);
     while (true) {
       RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
       if (!row) break;
-      survivors.push_back(stmt.ColumnInt64(0));
+      survivors.push_back(stmt.ColumnText(0));
     }
   }
   {
@@ -187,21 +184,7 @@ absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
   return survivors;
 }
 
-absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
-                                                   absl::string_view uuid) {
-  static const std::string* const kSql = new std::string(
-      absl::StrCat("SELECT ", kSettingsColumns,
-                   " FROM data_sources d JOIN settings_versions s"
-                   " ON s.data_source_id = d.id WHERE d.uuid = ?"
-                   " ORDER BY s.version DESC LIMIT 1"));
-  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
-  stmt.BindText(1, uuid);
-  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-  if (!found) return DataSourceNotFound(uuid);
-  return ReadSettings(stmt, 0);
-}
-
-absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
+absl::StatusOr<std::vector<SettingsRow>> LoadSettingsHistory(
     Connection& db, absl::string_view uuid) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kSettingsColumns,
@@ -210,65 +193,62 @@ absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
                    " ORDER BY s.version"));
   RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
   stmt.BindText(1, uuid);
-  std::vector<SourceSettings> history;
-  while (true) {
-    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
-    if (!row) break;
-    RECURRENT_ASSIGN_OR_RETURN(SourceSettings settings, ReadSettings(stmt, 0));
-    history.push_back(std::move(settings));
-  }
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<SettingsRow> history,
+                             ReadAllSettings(stmt));
   // Every source has version 1, so no rows means no source.
   if (history.empty()) return DataSourceNotFound(uuid);
   return history;
 }
 
-absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db) {
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db.Prepare("SELECT d.uuid, s.past_due_mode, s.auto_churn_after_days,"
-                 " s.applied_at FROM data_sources d"
-                 " JOIN settings_versions s ON s.data_source_id = d.id"
-                 " AND s.version = (SELECT MAX(version) FROM settings_versions"
-                 " WHERE data_source_id = d.id)"));
-  return ReadSettingsMap(stmt);
+absl::StatusOr<std::vector<SettingsRow>> LoadAllCurrentSettings(
+    Connection& db) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kSettingsColumns, kCurrentSettingsJoin, " ORDER BY d.id"));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  return ReadAllSettings(stmt);
 }
 
-absl::StatusOr<engine::SettingsMap> ReadSettingsMap(Statement& stmt) {
-  engine::SettingsMap settings;
-  while (true) {
-    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
-    if (!row) break;
-    engine::SourceSettings& source = settings[stmt.ColumnText(0)];
-    RECURRENT_ASSIGN_OR_RETURN(source.mode,
-                               PastDueModeFromCode(stmt.ColumnInt64(1)));
-    source.auto_churn_after_days = static_cast<int>(stmt.ColumnInt64(2));
-    source.applied_at = stmt.ColumnTime(3);
-  }
-  return settings;
+absl::StatusOr<std::vector<SettingsRow>> LoadCustomerSettings(
+    Connection& db, int64_t customer_key) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kSettingsColumns, kCurrentSettingsJoin,
+      " WHERE d.id IN (SELECT data_source_id"
+      " FROM customer_external_ids WHERE customer_id = ?1"
+      " UNION SELECT data_source_id FROM invoices WHERE customer_id = ?1)"
+      " ORDER BY d.id"));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindInt64(1, customer_key);
+  return ReadAllSettings(stmt);
 }
 
 absl::Status InsertSettingsVersion(Connection& db,
-                                   const SourceSettings& settings) {
+                                   const SettingsRow& settings) {
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("INSERT INTO settings_versions (data_source_id, version,"
-                 " past_due_mode, auto_churn_after_days, applied_at, saved_at,"
-                 " customers_reprocessed, auto_churns_reversed,"
-                 " auto_churns_applied, customers_status_changed, saved_by)"
-                 " SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
+                 " applied_at, saved_at, customers_reprocessed,"
+                 " auto_churns_reversed, auto_churns_applied,"
+                 " customers_status_changed, saved_by, setting_values)"
+                 " SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
                  " FROM data_sources WHERE uuid = ?1"));
   stmt.BindText(1, settings.data_source_uuid);
   stmt.BindInt64(2, settings.version);
-  stmt.BindInt64(3, PastDueModeCode(settings.past_due_handling.mode));
-  stmt.BindInt64(4, settings.past_due_handling.auto_churn_after_days);
-  stmt.BindTime(5, settings.applied_at);
-  stmt.BindTime(6, settings.saved_at);
-  stmt.BindInt64(7, settings.impact.customers_reprocessed);
-  stmt.BindInt64(8, settings.impact.auto_churns_reversed);
-  stmt.BindInt64(9, settings.impact.auto_churns_applied);
-  stmt.BindInt64(10, settings.impact.customers_status_changed);
-  stmt.BindText(11, settings.saved_by);
-  RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  stmt.BindTime(3, settings.applied_at);
+  stmt.BindTime(4, settings.saved_at);
+  stmt.BindInt64(5, settings.impact.customers_reprocessed);
+  stmt.BindInt64(6, settings.impact.auto_churns_reversed);
+  stmt.BindInt64(7, settings.impact.auto_churns_applied);
+  stmt.BindInt64(8, settings.impact.customers_status_changed);
+  stmt.BindText(9, settings.saved_by);
+  stmt.BindText(10, settings.values);
+  if (absl::Status status = stmt.Run(); !status.ok()) {
+    if (IsUniqueViolation(status)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "settings version ", settings.version, " of data source ",
+          settings.data_source_uuid, " already exists"));
+    }
+    return status;
+  }
   if (db.Changes() != 1) return DataSourceNotFound(settings.data_source_uuid);
   return absl::OkStatus();
 }

@@ -1,61 +1,63 @@
 // Row-level operations on data sources and their settings versions.
 //
-// Internal to SqliteStorage: every function runs on a connection inside a
-// transaction held by the caller, and returns Storage-contract errors
+// Internal to SqliteBackend: every function runs on a connection inside a
+// transaction held by the caller, and returns Backend-contract errors
 // (kNotFound naming the source, kAlreadyExists naming the name).
 #ifndef RECURRENT_PERSISTENCE_SQLITE_DATA_SOURCES_H_
 #define RECURRENT_PERSISTENCE_SQLITE_DATA_SOURCES_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "engine/settings.h"
+#include "persistence/records.h"
 #include "persistence/sqlite_connection.h"
-#include "persistence/storage.h"
 
 namespace recurrent::persistence::sqlite {
+
+// kNotFound ("data source ds_x not found").
+absl::Status DataSourceNotFound(absl::string_view uuid);
 
 // The integer key of the source `uuid`. kNotFound if absent.
 absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
                                           absl::string_view uuid);
 
-// Inserts a source and its settings version 1; returns it.
-absl::StatusOr<DataSource> InsertDataSource(Connection& db,
-                                            absl::string_view name,
-                                            absl::string_view system,
-                                            absl::Time now);
+// Inserts the source `source` (uuid, name, system, created_at) and its
+// settings version `source.settings` (stored for `source.uuid`).
+// kAlreadyExists if the name is taken.
+absl::Status InsertDataSource(Connection& db, const DataSourceRow& source);
 
-absl::StatusOr<DataSource> LoadDataSource(Connection& db,
-                                          absl::string_view uuid);
+// The source with its current settings. kNotFound if absent.
+absl::StatusOr<DataSourceRow> LoadDataSource(Connection& db,
+                                             absl::string_view uuid);
 
-absl::StatusOr<Page<DataSource>> LoadDataSourcePage(Connection& db,
-                                                    const PageRequest& page);
+absl::StatusOr<Page<DataSourceRow>> LoadDataSourcePage(Connection& db,
+                                                       const PageRequest& page);
 
-// Deletes the source as DeleteDataSource documents and returns the keys of
-// the surviving customers that had an external id in it (to recompute).
-absl::StatusOr<std::vector<int64_t>> DeleteDataSourceRows(
+// Deletes the source as Backend::DeleteDataSource documents and returns the
+// uuids of the customers that had an external id in it and remain, in key
+// order. kNotFound if absent.
+absl::StatusOr<std::vector<std::string>> DeleteDataSourceRows(
     Connection& db, absl::string_view uuid);
 
-absl::StatusOr<SourceSettings> LoadCurrentSettings(Connection& db,
-                                                   absl::string_view uuid);
-
-absl::StatusOr<std::vector<SourceSettings>> LoadSettingsHistory(
+// Every version of the source, oldest first. kNotFound if absent.
+absl::StatusOr<std::vector<SettingsRow>> LoadSettingsHistory(
     Connection& db, absl::string_view uuid);
 
-// The current settings of every source, as the engine takes them.
-absl::StatusOr<engine::SettingsMap> LoadAllCurrentSettings(Connection& db);
+// The current version of every source, in source creation order.
+absl::StatusOr<std::vector<SettingsRow>> LoadAllCurrentSettings(Connection& db);
 
-// Reads every row of `stmt`, whose columns are (data source uuid,
-// past_due_mode code, auto_churn_after_days, applied_at), into a SettingsMap.
-absl::StatusOr<engine::SettingsMap> ReadSettingsMap(Statement& stmt);
+// The current version of every source the customer `customer_key` has an
+// external id or an invoice in.
+absl::StatusOr<std::vector<SettingsRow>> LoadCustomerSettings(
+    Connection& db, int64_t customer_key);
 
-// Inserts `settings` (its version included) for the source `uuid`.
-absl::Status InsertSettingsVersion(Connection& db,
-                                   const SourceSettings& settings);
+// Inserts `settings` (its version included) for its source. kNotFound if the
+// source is absent; kAlreadyExists if the version is stored already.
+absl::Status InsertSettingsVersion(Connection& db, const SettingsRow& settings);
 
 }  // namespace recurrent::persistence::sqlite
 

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "common/ids.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_codes.h"
@@ -14,28 +13,20 @@
 #include "persistence/sqlite_data_sources.h"
 
 namespace recurrent::persistence::sqlite {
-std::string EventUuid(absl::string_view subscription_uuid,
-                      engine::EventType type, absl::Time occurred_at,
-                      int ordinal) {
-  return common::DerivedId(
-      common::kEventIdPrefix,
-      absl::StrCat(subscription_uuid, "/", EventTypeCode(type), "/",
-                   absl::ToUnixMicros(occurred_at), "/", ordinal));
-}
 
-absl::StatusOr<std::vector<StoredEvent>> LoadCustomerStoredEvents(
-    Connection& db, int64_t customer_key) {
+absl::StatusOr<std::vector<EventRow>> LoadCustomerEvents(Connection& db,
+                                                         int64_t customer_key) {
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("SELECT id, subscription_id, type, occurred_at"
                  " FROM subscription_events WHERE customer_id = ?"));
   stmt.BindInt64(1, customer_key);
-  std::vector<StoredEvent> events;
+  std::vector<EventRow> events;
   while (true) {
     RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) break;
-    StoredEvent event;
-    event.id = stmt.ColumnInt64(0);
+    EventRow event;
+    event.key = stmt.ColumnInt64(0);
     event.subscription_key = stmt.ColumnInt64(1);
     RECURRENT_ASSIGN_OR_RETURN(event.type,
                                EventTypeFromCode(stmt.ColumnInt64(2)));

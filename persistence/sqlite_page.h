@@ -8,8 +8,8 @@
 #include "absl/status/statusor.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
+#include "persistence/records.h"
 #include "persistence/sqlite_statement.h"
-#include "persistence/storage.h"
 
 namespace recurrent::persistence::sqlite {
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "persistence/sqlite_transaction.h"
+#include "persistence/sqlite_scoped_transaction.h"
 
 namespace recurrent::persistence::sqlite {
 namespace {
@@ -235,7 +235,48 @@ CREATE TABLE audit_log (
   target    TEXT NOT NULL   -- the ids acted on, e.g. "cus_…" or "cus_… -> cus_…"
 );
 )sql"},
-    // Append new migrations here: {5, "...", R"sql(...)sql"},
+    {5, "settings as one record; the change log",
+     R"sql(
+-- The setting values of a version as one record (core/settings.h,
+-- EncodeSettingsValues: "key=value" lines), so that a new setting needs no
+-- schema change. Existing rows get exactly what the encoder gives for their
+-- past_due_mode code (1 KEEP, 2 AUTO_CHURN); a code no build ever wrote
+-- becomes a mode the decoder rejects (kInternal on read, as before).
+ALTER TABLE settings_versions
+  ADD COLUMN setting_values TEXT NOT NULL DEFAULT '';
+UPDATE settings_versions SET setting_values = CASE past_due_mode
+  WHEN 1 THEN 'past_due_handling.mode=keep' || char(10)
+  WHEN 2 THEN 'past_due_handling.mode=auto_churn' || char(10) ||
+    'past_due_handling.auto_churn_after_days=' || auto_churn_after_days ||
+    char(10)
+  ELSE 'past_due_handling.mode=code_' || past_due_mode || char(10)
+END;
+-- SQLite 3.35+ drops plain columns of WITHOUT ROWID tables in place.
+ALTER TABLE settings_versions DROP COLUMN past_due_mode;
+ALTER TABLE settings_versions DROP COLUMN auto_churn_after_days;
+
+-- What committed writes changed, in commit order (persistence/records.h,
+-- ChangeRow). No foreign keys: rows outlive what they describe.
+-- AUTOINCREMENT: a sequence is never reused, even after pruning.
+CREATE TABLE change_log (
+  sequence                  INTEGER PRIMARY KEY AUTOINCREMENT,
+  committed_at              INTEGER NOT NULL,
+  kind                      INTEGER NOT NULL,  -- persistence::ChangeKind
+  data_source_uuid          TEXT NOT NULL,
+  customer_uuid             TEXT NOT NULL,     -- '' for a source change
+  customer_sources          TEXT NOT NULL,     -- source uuids, one per line
+  -- Event rows (published, retracted):
+  event_uuid                TEXT,
+  event_type                INTEGER,           -- EventTypeCode
+  subscription_uuid         TEXT,
+  subscription_external_id  TEXT,
+  occurred_at               INTEGER,
+  -- Status rows:
+  status                    INTEGER,           -- CustomerStatusCode
+  previous_status           INTEGER            -- CustomerStatusCode
+);
+)sql"},
+    // Append new migrations here: {6, "...", R"sql(...)sql"},
 };
 
 }  // namespace
@@ -256,8 +297,8 @@ absl::Status ApplyMigrations(Connection& connection) {
   if (initial > LatestSchemaVersion()) return too_new(initial);
   for (const Migration& migration : Migrations()) {
     if (migration.version <= initial) continue;
-    Transaction txn(connection);
-    RECURRENT_RETURN_IF_ERROR(txn.Begin(Transaction::Kind::kImmediate));
+    ScopedTransaction txn(connection);
+    RECURRENT_RETURN_IF_ERROR(txn.Begin(ScopedTransaction::Kind::kImmediate));
     // Read again under the write lock: another process may have migrated.
     RECURRENT_ASSIGN_OR_RETURN(const int64_t current,
                                connection.QueryInt64("PRAGMA user_version"));

@@ -9,10 +9,10 @@
 // with the next version number and its SQL (CREATE/ALTER statements, no
 // parameters). Never edit or reorder a released entry; a database already
 // at that version would not see the change. Times are INTEGER unix
-// microseconds (UTC); IDs are TEXT (persistence/ids.h) next to an INTEGER
+// microseconds (UTC); IDs are TEXT (common/ids.h) next to an INTEGER
 // PRIMARY KEY used for joins and keyset pagination; child tables reference
-// parents with ON DELETE CASCADE where the Storage contract deletes them
-// together.
+// parents with ON DELETE CASCADE where the Backend contract
+// (persistence/backend.h) deletes them together.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_SCHEMA_H_
 #define RECURRENT_PERSISTENCE_SQLITE_SCHEMA_H_
 

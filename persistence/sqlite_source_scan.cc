@@ -4,8 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "persistence/sqlite_codes.h"
+#include "persistence/sqlite_subscriptions.h"
 
 namespace recurrent::persistence::sqlite {
 namespace {
@@ -18,6 +20,7 @@ constexpr absl::string_view kSourceCustomers =
 
 enum CursorIndex {
   kCustomers,
+  kExternalIds,
   kInvoices,
   kTransactions,
   kSubscriptions,
@@ -32,6 +35,9 @@ std::vector<std::string> SourceScanner::ScanQueries() {
       absl::StrCat("SELECT c.id, c.uuid, c.status, c.derived_tags,"
                    " c.next_transition_at FROM customers c WHERE c.id IN ",
                    kSourceCustomers, " ORDER BY c.id"),
+      absl::StrCat("SELECT e.customer_id, e.data_source_id, e.external_id"
+                   " FROM customer_external_ids e WHERE e.customer_id IN ",
+                   kSourceCustomers, " ORDER BY e.customer_id, e.position"),
       // Invoices with their line items (an invoice without line items
       // still counts: one row with NULLs).
       absl::StrCat("SELECT i.customer_id, i.id, i.data_source_id,"
@@ -67,8 +73,8 @@ std::vector<std::string> SourceScanner::ScanQueries() {
   };
 }
 
-absl::StatusOr<SourceScanner> SourceScanner::Start(Connection& db,
-                                                   int64_t source_key) {
+absl::StatusOr<std::unique_ptr<SourceScanner>> SourceScanner::Start(
+    Connection& db, int64_t source_key) {
   absl::flat_hash_map<int64_t, std::string> source_uuids;
   {
     RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
@@ -88,9 +94,10 @@ absl::StatusOr<SourceScanner> SourceScanner::Start(Connection& db,
     stmt.BindInt64(1, source_key);
     cursors.emplace_back(std::move(stmt));
   }
-  SourceScanner scanner(std::move(source_uuids), std::move(cursors));
-  for (Cursor& cursor : scanner.cursors_) {
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(scanner.rows_scanned_));
+  std::unique_ptr<SourceScanner> scanner(
+      new SourceScanner(std::move(source_uuids), std::move(cursors)));
+  for (Cursor& cursor : scanner->cursors_) {
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(scanner->rows_scanned_));
   }
   return scanner;
 }
@@ -114,34 +121,54 @@ const std::string& SourceScanner::SourceUuid(int64_t source_key) const {
   return it == source_uuids_.end() ? *kUnknown : it->second;
 }
 
-absl::StatusOr<bool> SourceScanner::Next(StoredCustomer& customer) {
+absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
   Cursor& customers = cursors_[kCustomers];
   const int64_t key = customers.customer();
   if (key == std::numeric_limits<int64_t>::max()) return false;
-  customer = StoredCustomer();
-  customer.key = key;
+  state = CustomerState();
+  state.key = key;
   const Statement& row = customers.row();
-  customer.uuid = row.ColumnText(1);
-  RECURRENT_ASSIGN_OR_RETURN(customer.status,
+  state.customer.uuid = row.ColumnText(1);
+  RECURRENT_ASSIGN_OR_RETURN(state.customer.status,
                              CustomerStatusFromCode(row.ColumnInt64(2)));
-  customer.derived_tags = row.ColumnText(3);
-  customer.next_transition_at = row.ColumnOptionalTime(4);
+  std::vector<std::string> derived_tags =
+      absl::StrSplit(row.ColumnText(3), '\n', absl::SkipEmpty());
+  state.customer.derived_tags = std::move(derived_tags);
+  state.next_transition_at = row.ColumnOptionalTime(4);
   RECURRENT_RETURN_IF_ERROR(customers.Advance(rows_scanned_));
 
+  RECURRENT_RETURN_IF_ERROR(ReadExternalIds(key, state));
   std::vector<int64_t> invoice_keys;
-  RECURRENT_RETURN_IF_ERROR(ReadInvoices(key, customer, invoice_keys));
-  RECURRENT_RETURN_IF_ERROR(ReadTransactions(key, customer, invoice_keys));
-  RECURRENT_RETURN_IF_ERROR(ReadSubscriptions(key, customer));
-  RECURRENT_RETURN_IF_ERROR(ReadCancellations(key, customer));
-  RECURRENT_RETURN_IF_ERROR(ReadEvents(key, customer));
+  RECURRENT_RETURN_IF_ERROR(ReadInvoices(key, state, invoice_keys));
+  RECURRENT_RETURN_IF_ERROR(ReadTransactions(key, state, invoice_keys));
+  RECURRENT_RETURN_IF_ERROR(ReadSubscriptions(key, state));
+  RECURRENT_RETURN_IF_ERROR(ReadCancellations(key, state));
+  RECURRENT_RETURN_IF_ERROR(ReadEvents(key, state));
   return true;
 }
 
-absl::Status SourceScanner::ReadInvoices(int64_t key, StoredCustomer& customer,
+absl::Status SourceScanner::ReadExternalIds(int64_t key, CustomerState& state) {
+  Cursor& cursor = cursors_[kExternalIds];
+  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
+  Customer& customer = state.customer;
+  while (cursor.customer() == key) {
+    const Statement& row = cursor.row();
+    customer.external_ids.push_back(
+        ExternalId{SourceUuid(row.ColumnInt64(1)), row.ColumnText(2)});
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+  }
+  if (!customer.external_ids.empty()) {
+    customer.data_source_uuid = customer.external_ids.front().data_source_uuid;
+    customer.external_id = customer.external_ids.front().external_id;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::ReadInvoices(int64_t key, CustomerState& state,
                                          std::vector<int64_t>& invoice_keys) {
   Cursor& cursor = cursors_[kInvoices];
   RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  std::vector<engine::Invoice>& invoices = customer.facts.invoices;
+  std::vector<engine::Invoice>& invoices = state.facts.invoices;
   while (cursor.customer() == key) {
     const Statement& row = cursor.row();
     const int64_t invoice_key = row.ColumnInt64(1);
@@ -168,7 +195,7 @@ absl::Status SourceScanner::ReadInvoices(int64_t key, StoredCustomer& customer,
 }
 
 absl::Status SourceScanner::ReadTransactions(
-    int64_t key, StoredCustomer& customer,
+    int64_t key, CustomerState& state,
     const std::vector<int64_t>& invoice_keys) {
   Cursor& cursor = cursors_[kTransactions];
   RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
@@ -183,7 +210,7 @@ absl::Status SourceScanner::ReadTransactions(
           absl::StrCat("transaction of unknown invoice #", invoice_key));
     }
     engine::Transaction& transaction =
-        customer.facts.invoices[i].transactions.emplace_back();
+        state.facts.invoices[i].transactions.emplace_back();
     RECURRENT_ASSIGN_OR_RETURN(transaction.type,
                                TransactionTypeFromCode(row.ColumnInt64(2)));
     RECURRENT_ASSIGN_OR_RETURN(transaction.result,
@@ -196,38 +223,38 @@ absl::Status SourceScanner::ReadTransactions(
 }
 
 absl::Status SourceScanner::ReadSubscriptions(int64_t key,
-                                              StoredCustomer& customer) {
+                                              CustomerState& state) {
   Cursor& cursor = cursors_[kSubscriptions];
   RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   while (cursor.customer() == key) {
-    RECURRENT_ASSIGN_OR_RETURN(StoredSubscription subscription,
+    RECURRENT_ASSIGN_OR_RETURN(SubscriptionRow subscription,
                                ReadStoredSubscription(cursor.row(), 1));
-    customer.subscriptions.push_back(std::move(subscription));
+    state.subscriptions.push_back(std::move(subscription));
     RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
 
 absl::Status SourceScanner::ReadCancellations(int64_t key,
-                                              StoredCustomer& customer) {
+                                              CustomerState& state) {
   Cursor& cursor = cursors_[kCancellations];
   RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   while (cursor.customer() == key) {
     const Statement& row = cursor.row();
-    customer.facts.cancellations.push_back(engine::Cancellation{
+    state.facts.cancellations.push_back(engine::Cancellation{
         SourceUuid(row.ColumnInt64(1)), row.ColumnText(2), row.ColumnTime(3)});
     RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
 }
 
-absl::Status SourceScanner::ReadEvents(int64_t key, StoredCustomer& customer) {
+absl::Status SourceScanner::ReadEvents(int64_t key, CustomerState& state) {
   Cursor& cursor = cursors_[kEvents];
   RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
   while (cursor.customer() == key) {
     const Statement& row = cursor.row();
-    StoredEvent& event = customer.events.emplace_back();
-    event.id = row.ColumnInt64(1);
+    EventRow& event = state.events.emplace_back();
+    event.key = row.ColumnInt64(1);
     event.subscription_key = row.ColumnInt64(2);
     RECURRENT_ASSIGN_OR_RETURN(event.type,
                                EventTypeFromCode(row.ColumnInt64(3)));

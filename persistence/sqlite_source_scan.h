@@ -1,24 +1,33 @@
-// SourceScanner: streams the facts and stored evaluation of every customer
-// that has a subscription in one data source, in customer key order, from a
-// few ordered scans (one per table, each walked by a cursor and merged on
-// the customer key) instead of queries per customer.
+// SourceScanner: streams the state of every customer that has a
+// subscription in one data source (persistence::SourceScan), in customer
+// key order, from a few ordered scans (one per table, each walked by a
+// cursor and merged on the customer key) instead of queries per customer.
 //
-//   RECURRENT_ASSIGN_OR_RETURN(SourceScanner scanner, SourceScanner::Start(db,
-//   source)); StoredCustomer customer; while (true) {
-//     RECURRENT_ASSIGN_OR_RETURN(const bool more, scanner.Next(customer));
+//   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SourceScanner> scan,
+//                              SourceScanner::Start(db, source_key));
+//   CustomerState state;
+//   while (true) {
+//     RECURRENT_ASSIGN_OR_RETURN(const bool more, scan->Next(state));
 //     if (!more) break;
 //     ...
 //   }
 //
-// A merged customer is read whole: its invoices, subscriptions and events
-// of every source. Internal to SqliteStorage: runs on a connection inside a
-// transaction held by the caller (a read transaction, so that the scan sees
-// one snapshot). Not thread-safe.
+// A merged customer is read whole: its external ids, invoices,
+// subscriptions and events of every source. Each CustomerState gets the
+// customer's key, uuid, status, derived tags, external ids (so its primary
+// source), next_transition_at, facts, subscriptions with their stored
+// evaluations and events; not its fields, tags or settings.
+//
+// Internal to SqliteBackend: runs on a connection inside a read transaction
+// held by the caller (so that every scan reads one snapshot), which must
+// outlive it. Not thread-safe; may be used on another thread than the one
+// that started it, one at a time.
 #ifndef RECURRENT_PERSISTENCE_SQLITE_SOURCE_SCAN_H_
 #define RECURRENT_PERSISTENCE_SQLITE_SOURCE_SCAN_H_
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,31 +35,29 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "persistence/backend.h"
+#include "persistence/records.h"
 #include "persistence/sqlite_connection.h"
-#include "persistence/sqlite_evaluation_diff.h"
 
 namespace recurrent::persistence::sqlite {
 
-class SourceScanner {
+class SourceScanner final : public SourceScan {
  public:
   // The scans, for the benchmark's bare-scan baseline: each takes the source
   // key as ?1 and returns the customer key in column 0, ordered by it.
   static std::vector<std::string> ScanQueries();
 
-  // Starts the scans of the source `source_key` on `db`.
-  static absl::StatusOr<SourceScanner> Start(Connection& db,
-                                             int64_t source_key);
+  // Starts the scans of the source `source_key` on `db` (reading their
+  // first rows).
+  static absl::StatusOr<std::unique_ptr<SourceScanner>> Start(
+      Connection& db, int64_t source_key);
 
-  SourceScanner(SourceScanner&&) = default;
   SourceScanner(const SourceScanner&) = delete;
   SourceScanner& operator=(const SourceScanner&) = delete;
 
-  // Reads the next customer into `customer` (replacing its content) and
-  // returns true, or returns false after the last one.
-  absl::StatusOr<bool> Next(StoredCustomer& customer);
-
-  // Rows read so far, over all scans.
-  int64_t rows_scanned() const { return rows_scanned_; }
+  // SourceScan:
+  absl::StatusOr<bool> Next(CustomerState& state) override;
+  int64_t rows_scanned() const override { return rows_scanned_; }
 
  private:
   // One scan: a statement positioned on its current row.
@@ -80,18 +87,19 @@ class SourceScanner {
   // Skips rows of `cursor` before customer `key`, which the driving scan
   // does not list (none, since all scans read one snapshot).
   absl::Status SkipTo(Cursor& cursor, int64_t key);
-  absl::Status ReadInvoices(int64_t key, StoredCustomer& customer,
+  absl::Status ReadExternalIds(int64_t key, CustomerState& state);
+  absl::Status ReadInvoices(int64_t key, CustomerState& state,
                             std::vector<int64_t>& invoice_keys);
-  absl::Status ReadTransactions(int64_t key, StoredCustomer& customer,
+  absl::Status ReadTransactions(int64_t key, CustomerState& state,
                                 const std::vector<int64_t>& invoice_keys);
-  absl::Status ReadSubscriptions(int64_t key, StoredCustomer& customer);
-  absl::Status ReadCancellations(int64_t key, StoredCustomer& customer);
-  absl::Status ReadEvents(int64_t key, StoredCustomer& customer);
+  absl::Status ReadSubscriptions(int64_t key, CustomerState& state);
+  absl::Status ReadCancellations(int64_t key, CustomerState& state);
+  absl::Status ReadEvents(int64_t key, CustomerState& state);
   const std::string& SourceUuid(int64_t source_key) const;
 
   absl::flat_hash_map<int64_t, std::string> source_uuids_;
-  // customers, invoices with line items, transactions, subscriptions,
-  // cancellations, events (see ScanQueries()).
+  // customers, external ids, invoices with line items, transactions,
+  // subscriptions, cancellations, events (see ScanQueries()).
   std::vector<Cursor> cursors_;
   int64_t rows_scanned_ = 0;
 };

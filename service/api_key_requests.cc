@@ -1,8 +1,10 @@
-// Parsing of ApiKeyService requests (declared in service/requests.h).
+// Parsing of ApiKeyService requests.
+#include "service/api_key_requests.h"
+
 #include "absl/strings/ascii.h"
 #include "service/convert.h"
 #include "service/errors.h"
-#include "service/requests.h"
+#include "service/field_checks.h"
 
 namespace recurrent::service {
 namespace {

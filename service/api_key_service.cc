@@ -1,9 +1,11 @@
 #include "service/api_key_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
+#include "service/api_key_requests.h"
 #include "service/convert.h"
-#include "service/requests.h"
+#include "service/field_checks.h"
 
 namespace recurrent::service {
 

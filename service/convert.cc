@@ -38,17 +38,17 @@ google::protobuf::Timestamp TimeToProto(absl::Time t) {
   return ts;
 }
 
-v1::PastDueMode PastDueModeToProto(persistence::PastDueMode mode) {
+v1::PastDueMode PastDueModeToProto(core::PastDueMode mode) {
   switch (mode) {
-    case persistence::PastDueMode::kKeep:
+    case core::PastDueMode::kKeep:
       return v1::PAST_DUE_MODE_KEEP;
-    case persistence::PastDueMode::kAutoChurn:
+    case core::PastDueMode::kAutoChurn:
       return v1::PAST_DUE_MODE_AUTO_CHURN;
   }
   return v1::PAST_DUE_MODE_UNSPECIFIED;
 }
 
-void ImpactToProto(const persistence::SettingsImpact& impact,
+void ImpactToProto(const core::SettingsImpact& impact,
                    v1::SettingsImpact* out) {
   out->set_customers_reprocessed(impact.customers_reprocessed);
   out->set_auto_churns_reversed(impact.auto_churns_reversed);
@@ -56,7 +56,7 @@ void ImpactToProto(const persistence::SettingsImpact& impact,
   out->set_customers_status_changed(impact.customers_status_changed);
 }
 
-void SettingsToProto(const persistence::SourceSettings& settings,
+void SettingsToProto(const core::SourceSettings& settings,
                      v1::SourceSettings* out) {
   out->set_data_source_uuid(settings.data_source_uuid);
   out->mutable_past_due_handling()->set_mode(
@@ -67,8 +67,7 @@ void SettingsToProto(const persistence::SourceSettings& settings,
   *out->mutable_applied_at() = TimeToProto(settings.applied_at);
 }
 
-void DataSourceToProto(const persistence::DataSource& source,
-                       v1::DataSource* out) {
+void DataSourceToProto(const core::DataSource& source, v1::DataSource* out) {
   out->set_uuid(source.uuid);
   out->set_name(source.name);
   out->set_system(source.system);

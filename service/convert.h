@@ -7,10 +7,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/settings.h"
 #include "engine/evaluation.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "persistence/api_key_store.h"
-#include "persistence/storage.h"
+#include "persistence/records.h"
 #include "recurrent/v1/api_key.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
@@ -25,11 +26,10 @@ absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& ts,
 google::protobuf::Timestamp TimeToProto(absl::Time t);
 
 // Settings.
-v1::PastDueMode PastDueModeToProto(persistence::PastDueMode mode);
-void SettingsToProto(const persistence::SourceSettings& settings,
+v1::PastDueMode PastDueModeToProto(core::PastDueMode mode);
+void SettingsToProto(const core::SourceSettings& settings,
                      v1::SourceSettings* out);
-void ImpactToProto(const persistence::SettingsImpact& impact,
-                   v1::SettingsImpact* out);
+void ImpactToProto(const core::SettingsImpact& impact, v1::SettingsImpact* out);
 
 // API keys (never their secrets or hashes).
 v1::ApiKeyRole ApiKeyRoleToProto(persistence::ApiKeyRole role);
@@ -37,8 +37,7 @@ std::optional<persistence::ApiKeyRole> ApiKeyRoleFromProto(v1::ApiKeyRole role);
 void ApiKeyToProto(const persistence::ApiKey& key, v1::ApiKey* out);
 
 // Data sources.
-void DataSourceToProto(const persistence::DataSource& source,
-                       v1::DataSource* out);
+void DataSourceToProto(const core::DataSource& source, v1::DataSource* out);
 
 // Customers.
 v1::CustomerStatus CustomerStatusToProto(persistence::CustomerStatus status);

@@ -75,19 +75,28 @@ void CustomerCache::Fill(const Ticket& ticket, const v1::Customer& customer,
   while (bytes_ > capacity_bytes_) EraseLocked(std::prev(lru_.end()));
 }
 
-void CustomerCache::Invalidate(const persistence::CustomerChanges& changes) {
+void CustomerCache::Invalidate(
+    absl::Span<const persistence::ChangeRow> changes) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (changes.all) {
-    ++all_generation_;
-    index_.clear();
-    lru_.clear();
-    bytes_ = 0;
-    return;
-  }
-  for (const std::string& uuid : changes.uuids) {
-    ++generations_[SlotOf(uuid)];
-    if (auto it = index_.find(uuid); it != index_.end()) {
-      EraseLocked(it->second);
+  for (const persistence::ChangeRow& change : changes) {
+    switch (change.kind) {
+      case persistence::ChangeKind::kSourceChanged:
+        ++all_generation_;
+        index_.clear();
+        lru_.clear();
+        bytes_ = 0;
+        break;
+      case persistence::ChangeKind::kCustomerChanged:
+        ++generations_[SlotOf(change.customer_uuid)];
+        if (auto it = index_.find(change.customer_uuid); it != index_.end()) {
+          EraseLocked(it->second);
+        }
+        break;
+      default:
+        // Status changes and events follow from time passing or from a
+        // change reported by one of the kinds above: an entry is valid only
+        // until its next transition anyway.
+        break;
     }
   }
 }

@@ -11,9 +11,11 @@
 // customer's facts at an instant `from`, with the instant `until` of its next
 // transition. The engine's answer is constant on [from, until), so the entry
 // is exact for any instant in it for as long as the customer's facts, fields
-// and settings are unchanged. Storage reports every committed change of
-// those (Storage::SetChangeListener → Invalidate), and the cache drops the
-// entries concerned.
+// and settings are unchanged. Every committed change of those is a row of
+// the change log (persistence::ChangeKind kCustomerChanged, kSourceChanged);
+// the cache follows the log (core::ChangeFollower → Invalidate) and drops
+// the entries concerned, at once for this process's writes and within the
+// follower's poll interval for other processes'.
 //
 // A change can commit between a reader's snapshot and its Fill; the entry
 // would then be stale. So Fill takes a ticket issued before the read, and is
@@ -36,7 +38,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "persistence/storage.h"
+#include "absl/types/span.h"
+#include "persistence/records.h"
 #include "recurrent/v1/customer.pb.h"
 
 namespace recurrent::service {
@@ -64,8 +67,10 @@ class CustomerCache {
   void Fill(const Ticket& ticket, const v1::Customer& customer, absl::Time from,
             absl::Time until);
 
-  // Drops the entries of the changed customers and voids their tickets.
-  void Invalidate(const persistence::CustomerChanges& changes);
+  // Drops the entries of the customers that `changes` (change-log rows)
+  // report changed, or every entry for a changed source, and voids their
+  // tickets.
+  void Invalidate(absl::Span<const persistence::ChangeRow> changes);
 
   struct Stats {
     int64_t hits = 0;

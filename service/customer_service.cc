@@ -5,10 +5,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
-#include "engine/evaluator.h"
 #include "service/convert.h"
-#include "service/requests.h"
+#include "service/customer_requests.h"
+#include "service/field_checks.h"
 
 namespace recurrent::service {
 grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
@@ -19,7 +20,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
                                ParseCreateCustomer(*request));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Customer created,
-        env_.storage->CreateCustomer(customer, env_.clock->Now()));
+        env_.store->CreateCustomer(customer, env_.clock->Now()));
     CustomerToProto(created, response);
     return absl::OkStatus();
   });
@@ -57,17 +58,15 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
         }
         const CustomerCache::Ticket ticket = cache.BeginFill(request->uuid());
         RECURRENT_ASSIGN_OR_RETURN(
-            persistence::CustomerSnapshot snapshot,
-            env_.storage->GetCustomerSnapshot(request->uuid()));
-        RECURRENT_ASSIGN_OR_RETURN(
-            engine::CustomerEvaluation evaluation,
-            engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
-        EvaluatedCustomerToProto(snapshot.customer, evaluation, response);
+            const core::EvaluatedCustomer evaluated,
+            env_.store->EvaluateCustomer(request->uuid(), as_of));
+        EvaluatedCustomerToProto(evaluated.customer, evaluated.evaluation,
+                                 response);
         // Only answers for the present are kept: those are read again.
         if (!request->has_as_of()) {
-          cache.Fill(
-              ticket, *response, as_of,
-              evaluation.next_transition_at.value_or(absl::InfiniteFuture()));
+          cache.Fill(ticket, *response, as_of,
+                     evaluated.evaluation.next_transition_at.value_or(
+                         absl::InfiniteFuture()));
         }
         return absl::OkStatus();
       });
@@ -77,13 +76,13 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
     grpc::CallbackServerContext* context,
     const v1::UpdateCustomerRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    RECURRENT_ASSIGN_OR_RETURN(CustomerUpdate update,
+    RECURRENT_ASSIGN_OR_RETURN(CustomerPatch patch,
                                ParseUpdateCustomer(*request));
     RECURRENT_ASSIGN_OR_RETURN(persistence::Customer updated,
-                               env_.storage->UpdateCustomer(
-                                   update.uuid,
-                                   [&update](persistence::Customer& customer) {
-                                     ApplyCustomerUpdate(update, customer);
+                               env_.store->UpdateCustomer(
+                                   patch.uuid,
+                                   [&patch](persistence::Customer& customer) {
+                                     ApplyCustomerPatch(patch, customer);
                                      return absl::OkStatus();
                                    },
                                    env_.clock->Now()));
@@ -100,10 +99,11 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::DeleteCustomer(
       context, env_, Role::kAdmin, [this, request](const Caller& caller) {
         RECURRENT_RETURN_IF_ERROR(
             CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid"));
+        const absl::Time now = env_.clock->Now();
         RECURRENT_RETURN_IF_ERROR(
-            env_.storage->DeleteCustomer(request->uuid()));
+            env_.store->DeleteCustomer(request->uuid(), now));
         env_.access->Audit(caller, "CustomerService.DeleteCustomer",
-                           request->uuid(), env_.clock->Now());
+                           request->uuid(), now);
         return absl::OkStatus();
       });
 }
@@ -118,14 +118,8 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::PageRequest page_request,
         ParsePage(request->page_size(), request->page_token()));
-    if (!filter.data_source_uuid.empty()) {
-      // An unknown source is an error, not an empty list.
-      RECURRENT_RETURN_IF_ERROR(
-          env_.storage->GetDataSource(filter.data_source_uuid));
-    }
-    RECURRENT_ASSIGN_OR_RETURN(
-        persistence::Page<persistence::Customer> page,
-        env_.storage->ListCustomers(filter, page_request));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::Customer> page,
+                               env_.store->ListCustomers(filter, page_request));
     for (const persistence::Customer& customer : page.items) {
       CustomerToProto(customer, response->add_customers());
     }
@@ -153,8 +147,8 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::MergeCustomers(
         const absl::Time now = env_.clock->Now();
         RECURRENT_ASSIGN_OR_RETURN(
             persistence::Customer merged,
-            env_.storage->MergeCustomers(request->from_customer_uuid(),
-                                         request->into_customer_uuid(), now));
+            env_.store->MergeCustomers(request->from_customer_uuid(),
+                                       request->into_customer_uuid(), now));
         env_.access->Audit(caller, "CustomerService.MergeCustomers",
                            absl::StrCat(request->from_customer_uuid(), " -> ",
                                         request->into_customer_uuid()),
@@ -174,8 +168,8 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::AddCustomerTags(
                                ParseTags(request->tags()));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Customer customer,
-        env_.storage->AddCustomerTags(request->customer_uuid(), tags,
-                                      env_.clock->Now()));
+        env_.store->AddCustomerTags(request->customer_uuid(), tags,
+                                    env_.clock->Now()));
     CustomerToProto(customer, response);
     return absl::OkStatus();
   });
@@ -191,37 +185,12 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RemoveCustomerTags(
                                ParseTags(request->tags()));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Customer customer,
-        env_.storage->RemoveCustomerTags(request->customer_uuid(), tags,
-                                         env_.clock->Now()));
+        env_.store->RemoveCustomerTags(request->customer_uuid(), tags,
+                                       env_.clock->Now()));
     CustomerToProto(customer, response);
     return absl::OkStatus();
   });
 }
-
-namespace {
-
-// Adds to `out` every subscription of `snapshot` that has started by the
-// evaluated instant (R1: before that a subscription does not count).
-void AddSubscriptions(const persistence::CustomerSnapshot& snapshot,
-                      const engine::CustomerEvaluation& evaluation,
-                      google::protobuf::RepeatedPtrField<v1::Subscription>* out,
-                      absl::string_view only_uuid = "") {
-  for (const engine::SubscriptionEvaluation& sub : evaluation.subscriptions) {
-    if (sub.status == engine::SubscriptionStatus::kNotStarted) continue;
-    for (const persistence::SubscriptionRef& ref : snapshot.subscriptions) {
-      if (ref.data_source_uuid != sub.data_source_uuid ||
-          ref.external_id != sub.subscription_external_id) {
-        continue;
-      }
-      if (only_uuid.empty() || ref.uuid == only_uuid) {
-        SubscriptionToProto(ref, sub, out->Add());
-      }
-      break;
-    }
-  }
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
     grpc::CallbackServerContext* context,
@@ -234,12 +203,13 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
         absl::Time as_of,
         ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
     RECURRENT_ASSIGN_OR_RETURN(
-        persistence::CustomerSnapshot snapshot,
-        env_.storage->GetCustomerSnapshot(request->customer_uuid()));
-    RECURRENT_ASSIGN_OR_RETURN(
-        engine::CustomerEvaluation evaluation,
-        engine::Evaluate(snapshot.facts, snapshot.settings, as_of));
-    AddSubscriptions(snapshot, evaluation, response->mutable_subscriptions());
+        const core::EvaluatedCustomer evaluated,
+        env_.store->EvaluateCustomer(request->customer_uuid(), as_of));
+    for (const core::EvaluatedSubscription& subscription :
+         evaluated.subscriptions) {
+      SubscriptionToProto(subscription.ref, subscription.evaluation,
+                          response->add_subscriptions());
+    }
     return absl::OkStatus();
   });
 }
@@ -252,39 +222,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
     RECURRENT_ASSIGN_OR_RETURN(Cancellation cancellation,
                                ParseCancelSubscription(*request, now));
     RECURRENT_ASSIGN_OR_RETURN(
-        persistence::SubscriptionRef ref,
-        env_.storage->GetSubscription(cancellation.subscription_uuid));
-    {
-      // A subscription that has not started does not count (R1), so it
-      // cannot be cancelled yet.
-      RECURRENT_ASSIGN_OR_RETURN(
-          persistence::CustomerSnapshot before,
-          env_.storage->GetCustomerSnapshot(ref.customer_uuid));
-      RECURRENT_ASSIGN_OR_RETURN(engine::CustomerEvaluation at_cancellation,
-                                 engine::Evaluate(before.facts, before.settings,
-                                                  cancellation.cancelled_at));
-      google::protobuf::RepeatedPtrField<v1::Subscription> started;
-      AddSubscriptions(before, at_cancellation, &started, ref.uuid);
-      if (started.empty()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "subscription ", ref.uuid, " has not started by cancelled_at"));
-      }
-    }
-    RECURRENT_RETURN_IF_ERROR(env_.storage->CancelSubscription(
-        cancellation.subscription_uuid, cancellation.cancelled_at, now));
-    RECURRENT_ASSIGN_OR_RETURN(
-        persistence::CustomerSnapshot snapshot,
-        env_.storage->GetCustomerSnapshot(ref.customer_uuid));
-    RECURRENT_ASSIGN_OR_RETURN(
-        engine::CustomerEvaluation evaluation,
-        engine::Evaluate(snapshot.facts, snapshot.settings, now));
-    google::protobuf::RepeatedPtrField<v1::Subscription> subscriptions;
-    AddSubscriptions(snapshot, evaluation, &subscriptions, ref.uuid);
-    if (subscriptions.empty()) {
-      return absl::InternalError(absl::StrCat(
-          "subscription ", ref.uuid, " vanished after its cancellation"));
-    }
-    *response = std::move(subscriptions[0]);
+        const core::EvaluatedSubscription cancelled,
+        env_.store->CancelSubscription(cancellation.subscription_uuid,
+                                       cancellation.cancelled_at, now));
+    SubscriptionToProto(cancelled.ref, cancelled.evaluation, response);
     return absl::OkStatus();
   });
 }
@@ -299,7 +240,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptionEvents(
         ParseListSubscriptionEvents(*request, env_.clock->Now()));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Page<persistence::SubscriptionEvent> page,
-        env_.storage->ListSubscriptionEvents(query.filter, query.page));
+        env_.store->ListSubscriptionEvents(query.filter, query.page));
     for (const persistence::SubscriptionEvent& event : page.items) {
       EventToProto(event, response->add_events());
     }

@@ -17,10 +17,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "core/store.h"
 #include "grpcpp/grpcpp.h"
-#include "persistence/storage.h"
 #include "service/access_control.h"
-#include "service/clock.h"
 #include "service/customer_cache.h"
 #include "service/errors.h"
 #include "service/executor.h"
@@ -29,8 +29,8 @@ namespace recurrent::service {
 
 // What every service implementation needs; not owned.
 struct ServiceEnv {
-  persistence::Storage* storage = nullptr;
-  const Clock* clock = nullptr;
+  core::Store* store = nullptr;
+  const common::Clock* clock = nullptr;
   Executor* executor = nullptr;  // reads (Role::kReader)
   // Writes (kWriter, kAdmin): their own threads, so that reads never queue
   // behind writes waiting for the one writer connection.

@@ -1,7 +1,11 @@
 #include "service/field_checks.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/errors.h"
 
@@ -29,6 +33,42 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         absl::string_view field) {
   if (!present) return InvalidField(field, "required");
   return TimeFromProto(ts, field);
+}
+
+absl::Status CheckId(absl::string_view value, absl::string_view prefix,
+                     absl::string_view field) {
+  if (value.empty()) return InvalidField(field, "required");
+  if (!absl::StartsWith(value, prefix) || value.size() > kMaxIdLength) {
+    return InvalidField(
+        field, absl::StrCat("must be an id starting with \"", prefix, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,
+                             absl::string_view field) {
+  return value.empty() ? absl::OkStatus() : CheckId(value, prefix, field);
+}
+
+absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
+                                                   absl::string_view token) {
+  if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  // Our tokens are short; anything longer is not one of them.
+  RECURRENT_RETURN_IF_ERROR(
+      CheckLength(token, kMaxPageTokenLength, "page_token"));
+  persistence::PageRequest page;
+  page.page_size = page_size == 0
+                       ? persistence::kDefaultPageSize
+                       : std::min(page_size, persistence::kMaxPageSize);
+  page.page_token = std::string(token);
+  return page;
+}
+
+absl::StatusOr<absl::Time> ParseAsOf(bool has_as_of,
+                                     const google::protobuf::Timestamp& as_of,
+                                     absl::Time now) {
+  if (!has_as_of) return now;
+  return TimeFromProto(as_of, "as_of");
 }
 
 }  // namespace recurrent::service

@@ -1,4 +1,4 @@
-// Field checks shared by the request parsers (service/requests.h). Each
+// Field checks shared by the request parsers (service/*_requests.h). Each
 // returns OK or InvalidField(field, …) naming the field.
 #ifndef RECURRENT_SERVICE_FIELD_CHECKS_H_
 #define RECURRENT_SERVICE_FIELD_CHECKS_H_
@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "persistence/records.h"
 
 namespace recurrent::service {
 
@@ -29,6 +30,28 @@ absl::Status CheckRequired(absl::string_view value, size_t max,
 absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         const google::protobuf::Timestamp& ts,
                                         absl::string_view field);
+
+// Longest page_token accepted (INVALID_ARGUMENT beyond).
+inline constexpr size_t kMaxPageTokenLength = 1024;
+
+// Checks that `value` is a non-empty id with `prefix`.
+absl::Status CheckId(absl::string_view value, absl::string_view prefix,
+                     absl::string_view field);
+
+// Like CheckId, but an empty value is fine (an unset filter).
+absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,
+                             absl::string_view field);
+
+// Resolves `page_size` (0: persistence::kDefaultPageSize; larger than
+// persistence::kMaxPageSize: clamped) and carries the token along.
+absl::StatusOr<persistence::PageRequest> ParsePage(int page_size,
+                                                   absl::string_view token);
+
+// The instant a read answers for: `as_of` if set, else `now`. Any valid
+// timestamp is accepted (a future one projects the known facts forward).
+absl::StatusOr<absl::Time> ParseAsOf(bool has_as_of,
+                                     const google::protobuf::Timestamp& as_of,
+                                     absl::Time now);
 
 }  // namespace recurrent::service
 

@@ -1,16 +1,18 @@
-// Parsing of InvoiceService requests (declared in service/requests.h).
+// Parsing of InvoiceService requests.
+#include "service/invoice_requests.h"
+
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/errors.h"
 #include "service/field_checks.h"
 #include "service/iso_codes.h"
-#include "service/requests.h"
 
 namespace recurrent::service {
 namespace {

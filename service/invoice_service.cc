@@ -2,9 +2,11 @@
 
 #include <vector>
 
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "service/convert.h"
-#include "service/requests.h"
+#include "service/field_checks.h"
+#include "service/invoice_requests.h"
 
 namespace recurrent::service {
 
@@ -17,8 +19,8 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
                                ParseImportInvoices(*request));
     RECURRENT_ASSIGN_OR_RETURN(
         std::vector<persistence::Invoice> stored,
-        env_.storage->ImportInvoices(request->customer_uuid(), invoices,
-                                     env_.clock->Now()));
+        env_.store->ImportInvoices(request->customer_uuid(), invoices,
+                                   env_.clock->Now()));
     for (const persistence::Invoice& invoice : stored) {
       InvoiceToProto(invoice, response->add_invoices());
     }
@@ -33,7 +35,7 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::GetInvoice(
     RECURRENT_RETURN_IF_ERROR(
         CheckId(request->uuid(), common::kInvoiceIdPrefix, "uuid"));
     RECURRENT_ASSIGN_OR_RETURN(persistence::Invoice invoice,
-                               env_.storage->GetInvoice(request->uuid()));
+                               env_.store->GetInvoice(request->uuid()));
     InvoiceToProto(invoice, response);
     return absl::OkStatus();
   });
@@ -49,9 +51,8 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ListInvoices(
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::PageRequest page_request,
         ParsePage(request->page_size(), request->page_token()));
-    RECURRENT_ASSIGN_OR_RETURN(
-        persistence::Page<persistence::Invoice> page,
-        env_.storage->ListInvoices(filter, page_request));
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::Invoice> page,
+                               env_.store->ListInvoices(filter, page_request));
     for (const persistence::Invoice& invoice : page.items) {
       InvoiceToProto(invoice, response->add_invoices());
     }
@@ -70,7 +71,7 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::DeleteInvoice(
             CheckId(request->uuid(), common::kInvoiceIdPrefix, "uuid"));
         const absl::Time now = env_.clock->Now();
         RECURRENT_RETURN_IF_ERROR(
-            env_.storage->DeleteInvoice(request->uuid(), now));
+            env_.store->DeleteInvoice(request->uuid(), now));
         env_.access->Audit(caller, "InvoiceService.DeleteInvoice",
                            request->uuid(), now);
         return absl::OkStatus();
@@ -85,8 +86,8 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::AddTransaction(
                                ParseAddTransaction(*request));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Transaction stored,
-        env_.storage->AddTransaction(request->invoice_uuid(), transaction,
-                                     env_.clock->Now()));
+        env_.store->AddTransaction(request->invoice_uuid(), transaction,
+                                   env_.clock->Now()));
     TransactionToProto(stored, response);
     return absl::OkStatus();
   });

@@ -2,7 +2,7 @@
 //
 //   recurrentd --listen=127.0.0.1:50051 --db=./data/recurrent.db
 //
-// Wires flags, storage, keys, clock and services together; logs one line
+// Wires flags, backend, keys, clock and services together; logs one line
 // when it is ready; on SIGINT or SIGTERM it finishes in-flight calls, closes
 // the database and exits 0. It exits 1 with a one-line message on a bad
 // flag, an unusable database or TLS file, an address it cannot listen on, or
@@ -34,11 +34,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "persistence/sqlite_api_key_store.h"
+#include "persistence/sqlite_backend.h"
 #include "persistence/sqlite_backup.h"
-#include "persistence/sqlite_storage.h"
 #include "service/access_control.h"
-#include "service/clock.h"
 #include "service/server.h"
 #include "service/tls_files.h"
 
@@ -55,6 +55,9 @@ ABSL_FLAG(int32_t, reader_connections, 8,
           "SQLite read connections in the pool.");
 ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
           "How often stored statuses are brought up to date as time passes.");
+ABSL_FLAG(absl::Duration, change_log_retention, absl::Hours(24 * 30),
+          "How long change-log rows are kept (older ones are pruned every "
+          "minute).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long in-flight calls may run after SIGINT/SIGTERM.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -112,7 +115,7 @@ int CreateApiKey(const std::string& spec,
   absl::StatusOr<std::unique_ptr<AccessControl>> access =
       AccessControl::Create(&keys);
   if (!access.ok()) return Fail(std::string(access.status().message()));
-  RealClock clock;
+  common::RealClock clock;
   absl::StatusOr<CreatedKey> created =
       (*access)->CreateKey(parts[0], *role, clock.Now());
   if (!created.ok()) {
@@ -151,6 +154,9 @@ int Run(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_reevaluate_interval) <= absl::ZeroDuration()) {
     return Fail("--reevaluate_interval must be positive");
+  }
+  if (absl::GetFlag(FLAGS_change_log_retention) <= absl::ZeroDuration()) {
+    return Fail("--change_log_retention must be positive");
   }
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
@@ -196,20 +202,20 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  persistence::SqliteStorage::Options storage_options;
-  storage_options.path = absl::GetFlag(FLAGS_db);
-  storage_options.reader_pool_size = absl::GetFlag(FLAGS_reader_connections);
-  storage_options.read_only = absl::GetFlag(FLAGS_read_only);
-  storage_options.max_page_count = absl::GetFlag(FLAGS_max_page_count);
-  absl::StatusOr<std::unique_ptr<persistence::SqliteStorage>> storage =
-      persistence::SqliteStorage::Open(storage_options);
-  if (!storage.ok()) {
+  persistence::SqliteBackend::Options backend_options;
+  backend_options.path = absl::GetFlag(FLAGS_db);
+  backend_options.reader_pool_size = absl::GetFlag(FLAGS_reader_connections);
+  backend_options.read_only = absl::GetFlag(FLAGS_read_only);
+  backend_options.max_page_count = absl::GetFlag(FLAGS_max_page_count);
+  absl::StatusOr<std::unique_ptr<persistence::SqliteBackend>> backend =
+      persistence::SqliteBackend::Open(backend_options);
+  if (!backend.ok()) {
     // The message names the path already.
     return Fail(
-        absl::StrCat("cannot open database: ", storage.status().message()));
+        absl::StrCat("cannot open database: ", backend.status().message()));
   }
   absl::StatusOr<std::unique_ptr<persistence::SqliteApiKeyStore>> keys =
-      persistence::SqliteApiKeyStore::Open(storage_options.path);
+      persistence::SqliteApiKeyStore::Open(backend_options.path);
   if (!keys.ok()) {
     return Fail(
         absl::StrCat("cannot open database: ", keys.status().message()));
@@ -219,13 +225,15 @@ int Run(int argc, char** argv) {
     return CreateApiKey(spec, **keys);
   }
 
-  RealClock clock;
+  common::RealClock clock;
   ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
+  server_options.change_log_retention =
+      absl::GetFlag(FLAGS_change_log_retention);
   if (const int32_t cache_mb = absl::GetFlag(FLAGS_customer_cache_mb);
       cache_mb >= 0) {
     server_options.customer_cache_bytes = static_cast<size_t>(cache_mb) << 20;
@@ -236,12 +244,12 @@ int Run(int argc, char** argv) {
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);
   absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(server_options, storage->get(), &clock, keys->get());
+      Server::Start(server_options, backend->get(), &clock, keys->get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
   std::printf("recurrentd: serving on port %d (listen %s, db %s%s)\n",
               (*server)->port(), server_options.listen_address.c_str(),
-              storage_options.path.c_str(),
+              backend_options.path.c_str(),
               !tls.has_value()         ? ""
               : tls->client_ca.empty() ? ", TLS"
                                        : ", mutual TLS");
@@ -255,7 +263,7 @@ int Run(int argc, char** argv) {
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   server->reset();
   keys->reset();
-  storage->reset();  // closes the database
+  backend->reset();  // closes the database
   std::printf("recurrentd: stopped\n");
   return 0;
 }

@@ -19,6 +19,9 @@
 namespace recurrent::service {
 namespace {
 
+// How often change-log rows older than the retention are deleted.
+constexpr absl::Duration kPruneInterval = absl::Minutes(1);
+
 constexpr const char* kServiceNames[] = {
     "recurrent.v1.SourceSettingsService",
     "recurrent.v1.CustomerService",
@@ -26,11 +29,11 @@ constexpr const char* kServiceNames[] = {
     "recurrent.v1.ApiKeyService",
 };
 
-ServiceEnv MakeEnv(persistence::Storage* storage, const Clock* clock,
+ServiceEnv MakeEnv(core::Store* store, const common::Clock* clock,
                    Executor* executor, Executor* write_executor,
                    AccessControl* access, CustomerCache* customer_cache) {
   ServiceEnv env;
-  env.storage = storage;
+  env.store = store;
   env.customer_cache = customer_cache;
   env.clock = clock;
   env.executor = executor;
@@ -135,35 +138,49 @@ bool IsLoopbackAddress(absl::string_view listen_address) {
   return false;
 }
 
-Server::Server(const ServerOptions& options, persistence::Storage* storage,
-               const Clock* clock, std::unique_ptr<AccessControl> access)
-    : storage_(storage),
+Server::Server(const ServerOptions& options, persistence::Backend* backend,
+               const common::Clock* clock,
+               std::unique_ptr<AccessControl> access)
+    : change_follower_(
+          backend,
+          core::ChangeFollower::Options{options.change_log_poll_interval}),
+      store_(backend, options.store, &change_follower_),
       customer_cache_(options.customer_cache_bytes),
       access_(std::move(access)),
       executor_(
           Executor::Options{options.worker_threads, options.max_queued_calls}),
       write_executor_(
           Executor::Options{options.write_threads, options.max_queued_calls}),
-      source_settings_service_(MakeEnv(storage, clock, &executor_,
+      source_settings_service_(MakeEnv(&store_, clock, &executor_,
                                        &write_executor_, access_.get(),
                                        &customer_cache_)),
-      customer_service_(MakeEnv(storage, clock, &executor_, &write_executor_,
+      customer_service_(MakeEnv(&store_, clock, &executor_, &write_executor_,
                                 access_.get(), &customer_cache_)),
-      invoice_service_(MakeEnv(storage, clock, &executor_, &write_executor_,
+      invoice_service_(MakeEnv(&store_, clock, &executor_, &write_executor_,
                                access_.get(), &customer_cache_)),
-      api_key_service_(MakeEnv(storage, clock, &executor_, &write_executor_,
+      api_key_service_(MakeEnv(&store_, clock, &executor_, &write_executor_,
                                access_.get(), &customer_cache_)),
-      reevaluator_(storage, clock,
-                   Reevaluator::Options{options.reevaluate_interval}) {
-  storage_->SetChangeListener(
-      [this](const persistence::CustomerChanges& changes) {
+      reevaluator_(&store_, clock,
+                   core::Reevaluator::Options{options.reevaluate_interval}),
+      pruner_(kPruneInterval,
+              [this, clock, retention = options.change_log_retention] {
+                absl::StatusOr<int64_t> pruned =
+                    store_.PruneChanges(clock->Now() - retention);
+                if (!pruned.ok()) {
+                  std::fprintf(
+                      stderr, "recurrentd: pruning the change log failed: %s\n",
+                      pruned.status().ToString().c_str());
+                }
+              }) {
+  change_follower_.Subscribe(
+      [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);
       });
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options, persistence::Storage* storage,
-    const Clock* clock, persistence::ApiKeyStore* keys) {
+    const ServerOptions& options, persistence::Backend* backend,
+    const common::Clock* clock, persistence::ApiKeyStore* keys) {
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<AccessControl> access,
                              AccessControl::Create(keys));
   RECURRENT_RETURN_IF_ERROR(CheckAuthenticationPolicy(options, *access));
@@ -174,7 +191,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<Server> server(
-      new Server(options, storage, clock, std::move(access)));
+      new Server(options, backend, clock, std::move(access)));
+  RECURRENT_RETURN_IF_ERROR(server->change_follower_.Start());
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(options.listen_address, Credentials(options.tls),
@@ -199,18 +217,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
             : ": the address is invalid or already in use"));
   }
   server->port_ = selected_port;
-  if (options.reevaluate_interval > absl::ZeroDuration()) {
-    server->reevaluator_.Start();
-  }
+  server->reevaluator_.Start();
+  server->pruner_.Start();
   SetServing(*server->server_, true);
   return server;
 }
 
-Server::~Server() {
-  Shutdown(absl::Seconds(5));
-  // Nothing of ours writes any more; the storage outlives the cache.
-  storage_->SetChangeListener(nullptr);
-}
+Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
@@ -221,6 +234,8 @@ void Server::Shutdown(absl::Duration grace) {
   executor_.Shutdown();
   write_executor_.Shutdown();
   reevaluator_.Stop();
+  pruner_.Stop();
+  change_follower_.Stop();
 }
 
 }  // namespace recurrent::service

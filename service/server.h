@@ -16,17 +16,20 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "core/change_follower.h"
+#include "core/periodic_thread.h"
+#include "core/reevaluator.h"
+#include "core/store.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/api_key_store.h"
-#include "persistence/storage.h"
+#include "persistence/backend.h"
 #include "service/access_control.h"
 #include "service/api_key_service.h"
-#include "service/clock.h"
 #include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
 #include "service/invoice_service.h"
-#include "service/reevaluator.h"
 #include "service/source_settings_service.h"
 
 namespace recurrent::service {
@@ -53,9 +56,16 @@ struct ServerOptions {
   size_t max_queued_calls = 4096;
   // Largest request or response message.
   int max_message_bytes = 16 << 20;
-  // How often stored statuses are brought up to date (Reevaluator); zero
-  // turns the background re-evaluation off (tests drive it by hand).
+  // How often stored statuses are brought up to date (core::Reevaluator);
+  // zero turns the background re-evaluation off (tests drive it by hand).
   absl::Duration reevaluate_interval = absl::Seconds(1);
+  // How long change-log rows are kept; older ones are pruned every minute.
+  absl::Duration change_log_retention = absl::Hours(24 * 30);
+  // How often the change log is read for other processes' writes (the
+  // GetCustomer cache's bound on staleness for them); zero: never.
+  absl::Duration change_log_poll_interval = absl::Milliseconds(100);
+  // The core's options (reprocess threads and chunks).
+  core::Store::Options store;
   // Memory for GetCustomer answers of unchanged customers
   // (service/customer_cache.h); 0 turns the cache off.
   size_t customer_cache_bytes = size_t{64} << 20;
@@ -77,7 +87,7 @@ bool IsLoopbackAddress(absl::string_view listen_address);
 // Thread-safe.
 class Server {
  public:
-  // Starts serving. `storage`, `clock` and `keys` are not owned and must
+  // Starts serving. `backend`, `clock` and `keys` are not owned and must
   // outlive the server; without `keys` no API key exists or can be created.
   // While no key exists (AccessControl::HasKeys) every call is allowed: on a
   // loopback address a warning is logged; on any other address Start fails
@@ -86,8 +96,8 @@ class Server {
   // the TLS material is unusable, and with what the key store returns if the
   // keys cannot be loaded.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ServerOptions& options, persistence::Storage* storage,
-      const Clock* clock, persistence::ApiKeyStore* keys = nullptr);
+      const ServerOptions& options, persistence::Backend* backend,
+      const common::Clock* clock, persistence::ApiKeyStore* keys = nullptr);
 
   // Shuts down with a short grace period if Shutdown was not called.
   ~Server();
@@ -98,8 +108,14 @@ class Server {
   // The bound port.
   int port() const { return port_; }
 
+  // The core every call goes through (also usable by hand in tests).
+  core::Store& store() { return store_; }
+
   // The background re-evaluator (also usable by hand in tests).
-  Reevaluator& reevaluator() { return reevaluator_; }
+  core::Reevaluator& reevaluator() { return reevaluator_; }
+
+  // What brings change-log rows to the cache.
+  core::ChangeFollower& change_follower() { return change_follower_; }
 
   // The API keys in force.
   AccessControl& access() { return *access_; }
@@ -114,13 +130,15 @@ class Server {
   void Shutdown(absl::Duration grace);
 
  private:
-  Server(const ServerOptions& options, persistence::Storage* storage,
-         const Clock* clock, std::unique_ptr<AccessControl> access);
+  Server(const ServerOptions& options, persistence::Backend* backend,
+         const common::Clock* clock, std::unique_ptr<AccessControl> access);
 
   // Declaration order is destruction order in reverse: the gRPC server goes
-  // first, then the services, then the executor their calls run on, the
-  // access control they check and the cache they read.
-  persistence::Storage* const storage_;
+  // first, then the background threads, the services, the executors their
+  // calls run on, the access control they check, the cache they read, and
+  // the core.
+  core::ChangeFollower change_follower_;
+  core::Store store_;
   CustomerCache customer_cache_;
   const std::unique_ptr<AccessControl> access_;
   Executor executor_;
@@ -129,7 +147,8 @@ class Server {
   CustomerServiceImpl customer_service_;
   InvoiceServiceImpl invoice_service_;
   ApiKeyServiceImpl api_key_service_;
-  Reevaluator reevaluator_;
+  core::Reevaluator reevaluator_;
+  core::PeriodicThread pruner_;  // deletes change-log rows past retention
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

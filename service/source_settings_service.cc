@@ -3,9 +3,11 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "service/convert.h"
-#include "service/requests.h"
+#include "service/field_checks.h"
+#include "service/source_settings_requests.h"
 
 namespace recurrent::service {
 
@@ -19,8 +21,8 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::CreateDataSource(
                                    ParseCreateDataSource(*request));
         const absl::Time now = env_.clock->Now();
         RECURRENT_ASSIGN_OR_RETURN(
-            persistence::DataSource created,
-            env_.storage->CreateDataSource(source.name, source.system, now));
+            core::DataSource created,
+            env_.store->CreateDataSource(source.name, source.system, now));
         env_.access->Audit(caller, "SourceSettingsService.CreateDataSource",
                            created.uuid, now);
         DataSourceToProto(created, response);
@@ -34,8 +36,8 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetDataSource(
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
     RECURRENT_RETURN_IF_ERROR(
         CheckId(request->uuid(), common::kDataSourceIdPrefix, "uuid"));
-    RECURRENT_ASSIGN_OR_RETURN(persistence::DataSource source,
-                               env_.storage->GetDataSource(request->uuid()));
+    RECURRENT_ASSIGN_OR_RETURN(core::DataSource source,
+                               env_.store->GetDataSource(request->uuid()));
     DataSourceToProto(source, response);
     return absl::OkStatus();
   });
@@ -49,9 +51,9 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListDataSources(
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::PageRequest page_request,
         ParsePage(request->page_size(), request->page_token()));
-    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::DataSource> page,
-                               env_.storage->ListDataSources(page_request));
-    for (const persistence::DataSource& source : page.items) {
+    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<core::DataSource> page,
+                               env_.store->ListDataSources(page_request));
+    for (const core::DataSource& source : page.items) {
       DataSourceToProto(source, response->add_data_sources());
     }
     response->set_next_page_token(page.next_page_token);
@@ -69,7 +71,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::DeleteDataSource(
             CheckId(request->uuid(), common::kDataSourceIdPrefix, "uuid"));
         const absl::Time now = env_.clock->Now();
         RECURRENT_RETURN_IF_ERROR(
-            env_.storage->DeleteDataSource(request->uuid(), now));
+            env_.store->DeleteDataSource(request->uuid(), now));
         env_.access->Audit(caller, "SourceSettingsService.DeleteDataSource",
                            request->uuid(), now);
         return absl::OkStatus();
@@ -84,8 +86,8 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::GetSettings(
                                       common::kDataSourceIdPrefix,
                                       "data_source_uuid"));
     RECURRENT_ASSIGN_OR_RETURN(
-        persistence::SourceSettings settings,
-        env_.storage->GetSettings(request->data_source_uuid()));
+        core::SourceSettings settings,
+        env_.store->GetSettings(request->data_source_uuid()));
     SettingsToProto(settings, response);
     return absl::OkStatus();
   });
@@ -101,23 +103,22 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
         const absl::Time now = env_.clock->Now();
         RECURRENT_ASSIGN_OR_RETURN(SettingsChange change,
                                    ParseUpdateSettings(*request, now));
-        auto decide = [&](const persistence::SourceSettings& current)
-            -> absl::StatusOr<
-                std::optional<persistence::Storage::NewSettings>> {
+        auto decide = [&](const core::SourceSettings& current)
+            -> absl::StatusOr<std::optional<core::NewSettings>> {
           // Saving what is already in force without a new effective_at changes
           // nothing (a dry run of it previews exactly that).
           if (current.past_due_handling == change.past_due_handling &&
               !change.effective_at) {
             return std::nullopt;
           }
-          return persistence::Storage::NewSettings{
-              change.past_due_handling, change.effective_at.value_or(now),
-              caller.key_name};
+          return core::NewSettings{change.past_due_handling,
+                                   change.effective_at.value_or(now),
+                                   caller.key_name};
         };
         RECURRENT_ASSIGN_OR_RETURN(
-            persistence::Storage::SettingsUpdate update,
-            env_.storage->UpdateSettings(request->data_source_uuid(), decide,
-                                         change.dry_run, now));
+            core::Store::SettingsUpdate update,
+            env_.store->UpdateSettings(request->data_source_uuid(), decide,
+                                       change.dry_run, now));
         if (update.applied) {
           env_.access->Audit(caller, "SourceSettingsService.UpdateSettings",
                              absl::StrCat(request->data_source_uuid(),
@@ -140,9 +141,9 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ListSettingsHistory(
                                       common::kDataSourceIdPrefix,
                                       "data_source_uuid"));
     RECURRENT_ASSIGN_OR_RETURN(
-        std::vector<persistence::SourceSettings> versions,
-        env_.storage->ListSettingsHistory(request->data_source_uuid()));
-    for (const persistence::SourceSettings& version : versions) {
+        std::vector<core::SourceSettings> versions,
+        env_.store->ListSettingsHistory(request->data_source_uuid()));
+    for (const core::SourceSettings& version : versions) {
       v1::SettingsVersion* out = response->add_versions();
       SettingsToProto(version, out->mutable_settings());
       *out->mutable_saved_at() = TimeToProto(version.saved_at);
@@ -164,9 +165,9 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
                                           common::kDataSourceIdPrefix,
                                           "data_source_uuid"));
         const absl::Time now = env_.clock->Now();
-        RECURRENT_ASSIGN_OR_RETURN(persistence::SettingsImpact impact,
-                                   env_.storage->ReprocessDataSource(
-                                       request->data_source_uuid(), now));
+        RECURRENT_ASSIGN_OR_RETURN(
+            core::SettingsImpact impact,
+            env_.store->ReprocessDataSource(request->data_source_uuid(), now));
         env_.access->Audit(caller, "SourceSettingsService.ReprocessDataSource",
                            request->data_source_uuid(), now);
         ImpactToProto(impact, response->mutable_impact());

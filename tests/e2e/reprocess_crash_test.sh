@@ -19,7 +19,8 @@ h = hashlib.sha256()
 for query in ("SELECT * FROM settings_versions ORDER BY 1, 2",
               "SELECT * FROM customers ORDER BY id",
               "SELECT * FROM subscriptions ORDER BY id",
-              "SELECT * FROM subscription_events ORDER BY id"):
+              "SELECT * FROM subscription_events ORDER BY id",
+              "SELECT * FROM change_log ORDER BY sequence"):
     for row in db.execute(query):
         h.update(repr(row).encode())
 assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -4,7 +4,7 @@
 // as that message (arbitrary protobuf bytes, as a hostile client could
 // send). Bytes that do not parse are dropped, as gRPC would. A parsed
 // request goes through the checks its handler runs before touching storage
-// (service/requests.h, and the CheckId calls of the id-only handlers), and
+// (service/*_requests.h, and the CheckId calls of the id-only handlers), and
 // the result through ToGrpcStatus. Nothing may crash, and a rejection must
 // be INVALID_ARGUMENT naming a field.
 #include <cstddef>
@@ -14,15 +14,20 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "google/protobuf/stubs/logging.h"
 #include "recurrent/v1/api_key.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
+#include "service/api_key_requests.h"
+#include "service/customer_requests.h"
 #include "service/errors.h"
-#include "service/requests.h"
+#include "service/field_checks.h"
+#include "service/invoice_requests.h"
+#include "service/source_settings_requests.h"
 
-namespace recurrent {
+namespace recurrent::service {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1735689600);
@@ -147,7 +152,7 @@ void Check(int kind, const uint8_t* data, size_t size) {
 }
 
 }  // namespace
-}  // namespace recurrent
+}  // namespace recurrent::service
 
 // Invalid UTF-8 in string fields is rejected by the parser (as gRPC would);
 // its log line per input would drown the fuzzer's output.
@@ -158,6 +163,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  recurrent::Check(data[0] % 27, data + 1, size - 1);
+  recurrent::service::Check(data[0] % 27, data + 1, size - 1);
   return 0;
 }

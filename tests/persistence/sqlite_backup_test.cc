@@ -5,10 +5,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "persistence/sqlite_storage.h"
-#include "tests/persistence/storage_conformance.h"
+#include "persistence/sqlite_backend.h"
+#include "tests/persistence/backend_conformance.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recurrent::persistence {
@@ -17,6 +18,28 @@ namespace {
 using ::recurrent::persistence::testing::MakeTempDir;
 using ::recurrent::testing::StatusIs;
 
+DataSourceRow SourceRow(const std::string& name, absl::Time at) {
+  DataSourceRow source;
+  source.uuid = absl::StrCat("ds_", name);
+  source.name = name;
+  source.system = "custom";
+  source.created_at = at;
+  source.settings.data_source_uuid = source.uuid;
+  source.settings.version = 1;
+  source.settings.applied_at = at;
+  source.settings.saved_at = at;
+  return source;
+}
+
+absl::Status Insert(Backend& backend, const DataSourceRow& source) {
+  absl::StatusOr<std::unique_ptr<WriteTransaction>> txn = backend.BeginWrite();
+  if (!txn.ok()) return txn.status();
+  if (absl::Status status = (*txn)->InsertDataSource(source); !status.ok()) {
+    return status;
+  }
+  return (*txn)->Commit();
+}
+
 class SqliteBackupTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = MakeTempDir(); }
@@ -24,36 +47,38 @@ class SqliteBackupTest : public ::testing::Test {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
-  std::unique_ptr<SqliteStorage> Open(const std::string& name) {
-    SqliteStorage::Options options;
+  std::unique_ptr<SqliteBackend> Open(const std::string& name) {
+    SqliteBackend::Options options;
     options.path = dir_ + "/" + name;
-    auto storage = SqliteStorage::Open(options);
-    EXPECT_TRUE(storage.ok()) << storage.status();
-    return storage.ok() ? std::move(*storage) : nullptr;
+    auto backend = SqliteBackend::Open(options);
+    EXPECT_TRUE(backend.ok()) << backend.status();
+    return backend.ok() ? std::move(*backend) : nullptr;
   }
 
   std::string dir_;
 };
 
 TEST_F(SqliteBackupTest, CopiesALiveDatabaseAndTheCopyServes) {
-  std::unique_ptr<SqliteStorage> live = Open("live.db");
+  std::unique_ptr<SqliteBackend> live = Open("live.db");
   ASSERT_NE(live, nullptr);
   const absl::Time now = absl::FromUnixSeconds(1735689600);
-  auto source = live->CreateDataSource("before", "custom", now);
-  ASSERT_TRUE(source.ok()) << source.status();
+  const DataSourceRow source = SourceRow("before", now);
+  ASSERT_OK(Insert(*live, source));
   // The live database stays open (and writable) during the backup.
   ASSERT_TRUE(BackupDatabase(dir_ + "/live.db", dir_ + "/copy.db").ok());
-  ASSERT_TRUE(live->CreateDataSource("after", "custom", now).ok());
+  ASSERT_OK(Insert(*live, SourceRow("after", now)));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/copy.db.tmp"));
 
-  std::unique_ptr<SqliteStorage> copy = Open("copy.db");
+  std::unique_ptr<SqliteBackend> copy = Open("copy.db");
   ASSERT_NE(copy, nullptr);
-  auto copied = copy->GetDataSource(source->uuid);
-  ASSERT_TRUE(copied.ok()) << copied.status();
-  EXPECT_EQ(copied->name, "before");
-  auto page = copy->ListDataSources(PageRequest{10, ""});
-  ASSERT_TRUE(page.ok());
-  EXPECT_EQ(page->items.size(), 1u);  // not "after"
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReadTransaction> read,
+                       copy->BeginRead());
+  ASSERT_OK_AND_ASSIGN(const DataSourceRow copied,
+                       read->GetDataSource(source.uuid));
+  EXPECT_EQ(copied.name, "before");
+  ASSERT_OK_AND_ASSIGN(const Page<DataSourceRow> page,
+                       read->ListDataSources(PageRequest{10, ""}));
+  EXPECT_EQ(page.items.size(), 1u);  // not "after"
 }
 
 TEST_F(SqliteBackupTest, RefusesBadPaths) {

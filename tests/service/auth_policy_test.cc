@@ -8,11 +8,12 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "persistence/backend.h"
 #include "persistence/sqlite_api_key_store.h"
-#include "persistence/sqlite_storage.h"
 #include "service/access_control.h"
 #include "service/server.h"
 #include "tests/service/test_server.h"
+#include "tests/testing/backends.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -43,18 +44,17 @@ class PolicyTest : public ::testing::Test {
             .string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    persistence::SqliteStorage::Options options;
-    options.path = (dir_ / "recurrent.db").string();
-    auto storage = persistence::SqliteStorage::Open(options);
-    ASSERT_TRUE(storage.ok()) << storage.status();
-    storage_ = std::move(*storage);
-    auto keys = persistence::SqliteApiKeyStore::Open(options.path);
+    auto backend = ::recurrent::testing::DefaultTestBackend().open(dir_);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = std::move(*backend);
+    auto keys =
+        persistence::SqliteApiKeyStore::Open((dir_ / "recurrent.db").string());
     ASSERT_TRUE(keys.ok()) << keys.status();
     keys_ = std::move(*keys);
   }
   void TearDown() override {
     keys_.reset();
-    storage_.reset();
+    backend_.reset();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
@@ -65,12 +65,12 @@ class PolicyTest : public ::testing::Test {
     options.listen_address = address;
     options.reevaluate_interval = absl::ZeroDuration();
     options.allow_unauthenticated = allow_unauthenticated;
-    return Server::Start(options, storage_.get(), &clock_, keys_.get());
+    return Server::Start(options, backend_.get(), &clock_, keys_.get());
   }
 
   std::filesystem::path dir_;
-  FakeClock clock_{TestEpoch()};
-  std::unique_ptr<persistence::SqliteStorage> storage_;
+  common::FakeClock clock_{TestEpoch()};
+  std::unique_ptr<persistence::Backend> backend_;
   std::unique_ptr<persistence::SqliteApiKeyStore> keys_;
 };
 

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
+#include "tests/testing/backends.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -26,9 +27,23 @@ v1::Customer Named(const std::string& uuid, const std::string& name) {
   return customer;
 }
 
-persistence::CustomerChanges Changed(std::vector<std::string> uuids) {
-  persistence::CustomerChanges changes;
-  changes.uuids = std::move(uuids);
+// Change-log rows reporting that these customers changed.
+std::vector<persistence::ChangeRow> Changed(std::vector<std::string> uuids) {
+  std::vector<persistence::ChangeRow> changes;
+  for (std::string& uuid : uuids) {
+    persistence::ChangeRow& row = changes.emplace_back();
+    row.kind = persistence::ChangeKind::kCustomerChanged;
+    row.customer_uuid = std::move(uuid);
+  }
+  return changes;
+}
+
+// A change-log row reporting a source's settings changed: every customer may
+// have changed.
+std::vector<persistence::ChangeRow> ChangedAll() {
+  std::vector<persistence::ChangeRow> changes(1);
+  changes[0].kind = persistence::ChangeKind::kSourceChanged;
+  changes[0].data_source_uuid = "ds_1";
   return changes;
 }
 
@@ -62,9 +77,7 @@ TEST(CustomerCacheTest, AChangeDropsTheCustomerOnly) {
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
   EXPECT_TRUE(cache.Lookup("cus_2", kT0, &out));
 
-  persistence::CustomerChanges all;
-  all.all = true;
-  cache.Invalidate(all);
+  cache.Invalidate(ChangedAll());
   EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
   EXPECT_EQ(cache.stats().entries, 0);
   EXPECT_EQ(cache.stats().bytes, 0);
@@ -81,9 +94,7 @@ TEST(CustomerCacheTest, AFillAfterAChangeOfItsCustomerIsIgnored) {
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
 
   const CustomerCache::Ticket before_all = cache.BeginFill("cus_1");
-  persistence::CustomerChanges all;
-  all.all = true;
-  cache.Invalidate(all);
+  cache.Invalidate(ChangedAll());
   cache.Fill(before_all, Named("cus_1", "old"), kT0, absl::InfiniteFuture());
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
 
@@ -180,14 +191,12 @@ class CachedGetCustomerTest : public ApiTest {
   // What GetCustomer must answer now: the stored facts evaluated afresh.
   v1::Customer Fresh(const std::string& uuid) {
     v1::Customer out;
-    auto snapshot = server_.storage().GetCustomerSnapshot(uuid);
-    EXPECT_TRUE(snapshot.ok()) << snapshot.status();
-    if (!snapshot.ok()) return out;
-    auto evaluation = engine::Evaluate(snapshot->facts, snapshot->settings,
-                                       server_.clock().Now());
-    EXPECT_TRUE(evaluation.ok()) << evaluation.status();
-    if (evaluation.ok()) {
-      EvaluatedCustomerToProto(snapshot->customer, *evaluation, &out);
+    auto evaluated =
+        server_.server().store().EvaluateCustomer(uuid, server_.clock().Now());
+    EXPECT_TRUE(evaluated.ok()) << evaluated.status();
+    if (evaluated.ok()) {
+      EvaluatedCustomerToProto(evaluated->customer, evaluated->evaluation,
+                               &out);
     }
     return out;
   }
@@ -399,6 +408,36 @@ TEST_F(CachedGetCustomerTest, RandomWritesAndClockJumpsNeverServeAStaleAnswer) {
     if (HasFailure()) return;
   }
   EXPECT_GT(server_.server().customer_cache().stats().hits, 100);
+}
+
+TEST_F(CachedGetCustomerTest, AnotherProcessesWriteReachesTheCacheByTheLog) {
+  const std::string source = CreateSource("s");
+  const std::string customer = CreateCustomer(source, "c");
+  EXPECT_EQ(GetCustomer(customer).name(), "");  // now cached
+  // Another process on the same database (a second recurrentd): its own
+  // backend and core, which share nothing with this server but the
+  // database.
+  absl::StatusOr<std::unique_ptr<persistence::Backend>> backend =
+      ::recurrent::testing::DefaultTestBackend().open(
+          server_.db_path().parent_path().string());
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  core::Store other(backend->get(), core::Store::Options(), nullptr);
+  ASSERT_TRUE(other
+                  .UpdateCustomer(
+                      customer,
+                      [](persistence::Customer& c) {
+                        c.name = "Renamed elsewhere";
+                        return absl::OkStatus();
+                      },
+                      server_.clock().Now())
+                  .ok());
+  // Until this server reads the log (every poll interval; here by hand) it
+  // serves its cached answer ...
+  EXPECT_EQ(GetCustomer(customer).name(), "");
+  // ... and once it has, the new one.
+  ASSERT_TRUE(server_.server().change_follower().Poll().ok());
+  EXPECT_EQ(GetCustomer(customer).name(), "Renamed elsewhere");
+  ExpectExact(customer, "after another process's write");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/service/test_server.h"
+#include "tests/testing/backends.h"
 
 namespace recurrent::service {
 namespace {
@@ -50,14 +51,13 @@ TEST(ServerTest, HealthServiceReportsServing) {
 TEST(ServerTest, BusyPortIsAnError) {
   TestServer a;
   // A second server over the same database file, on a's port.
-  persistence::SqliteStorage::Options storage_options;
-  storage_options.path = a.db_path().string();
-  auto storage = persistence::SqliteStorage::Open(storage_options);
-  ASSERT_TRUE(storage.ok()) << storage.status();
-  FakeClock clock(absl::UnixEpoch());
+  auto backend = ::recurrent::testing::DefaultTestBackend().open(
+      a.db_path().parent_path().string());
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  common::FakeClock clock(absl::UnixEpoch());
   ServerOptions options;
   options.listen_address = "127.0.0.1:" + std::to_string(a.server().port());
-  auto b = Server::Start(options, storage->get(), &clock);
+  auto b = Server::Start(options, backend->get(), &clock);
   EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(b.status().message()),
               ::testing::HasSubstr(options.listen_address));

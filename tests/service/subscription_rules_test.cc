@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
+#include "tests/testing/change_log_checks.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -25,6 +26,17 @@ class SubscriptionRulesTest : public ApiTest {
   // reads and cancellations then happen "now" = 2026-01-01.
   void SetUp() override {}
   void MoveToLater() { server_.clock().Set(T("2026-01-01")); }
+
+  // Every scenario ends with its change log checked: once the re-evaluator
+  // has caught up with the clock, every status change and every event of
+  // every customer appears in it exactly once, in commit order, and
+  // replaying it gives ListSubscriptionEvents as of now.
+  void TearDown() override {
+    ASSERT_TRUE(server_.server().reevaluator().RunOnce().ok());
+    EXPECT_EQ(::recurrent::testing::ChangeLogMismatches(
+                  server_.server().store(), server_.clock().Now()),
+              "");
+  }
 
   // Monthly invoices of "sub-1" from January 2025, all paid on time except
   // those whose month is listed in `unpaid` (1 = January).

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "persistence/sqlite_backend.h"
+#include "tests/testing/backends.h"
 
 namespace recurrent::service::testing {
 
@@ -21,17 +23,28 @@ TestServer::TestServer() : clock_(TestEpoch()) {
 }
 
 void TestServer::Start() {
-  persistence::SqliteStorage::Options storage_options;
-  storage_options.path = db_path_.string();
-  storage_options.max_page_count = options_.max_page_count;
-  storage_options.read_only = options_.read_only;
-  auto storage = persistence::SqliteStorage::Open(storage_options);
-  if (!storage.ok()) {
-    ADD_FAILURE() << storage.status();
+  absl::StatusOr<std::unique_ptr<persistence::Backend>> backend;
+  if (options_.max_page_count != 0 || options_.read_only) {
+    persistence::SqliteBackend::Options sqlite;
+    sqlite.path = db_path_.string();
+    sqlite.max_page_count = options_.max_page_count;
+    sqlite.read_only = options_.read_only;
+    auto opened = persistence::SqliteBackend::Open(sqlite);
+    if (opened.ok()) {
+      backend = std::unique_ptr<persistence::Backend>(*std::move(opened));
+    } else {
+      backend = opened.status();
+    }
+  } else {
+    backend = ::recurrent::testing::DefaultTestBackend().open(dir_.string());
+  }
+  if (!backend.ok()) {
+    ADD_FAILURE() << backend.status();
     std::abort();
   }
-  storage_ = std::move(*storage);
-  auto keys = persistence::SqliteApiKeyStore::Open(storage_options.path);
+  backend_ = *std::move(backend);
+  // API keys live in the SQLite file beside the data.
+  auto keys = persistence::SqliteApiKeyStore::Open(db_path_.string());
   if (!keys.ok()) {
     ADD_FAILURE() << keys.status();
     std::abort();
@@ -42,10 +55,12 @@ void TestServer::Start() {
   server_options.listen_address = "127.0.0.1:0";
   server_options.worker_threads = 4;
   server_options.max_message_bytes = options_.max_message_bytes;
-  // Tests move the fake clock and run the re-evaluator by hand.
+  // Tests move the fake clock, and run the re-evaluator and read the change
+  // log for other processes' writes by hand.
   server_options.reevaluate_interval = absl::ZeroDuration();
+  server_options.change_log_poll_interval = absl::ZeroDuration();
   auto server =
-      Server::Start(server_options, storage_.get(), &clock_, keys_.get());
+      Server::Start(server_options, backend_.get(), &clock_, keys_.get());
   if (!server.ok()) {
     ADD_FAILURE() << server.status();
     std::abort();
@@ -64,7 +79,7 @@ void TestServer::Restart() {
   channel_.reset();
   server_.reset();
   keys_.reset();
-  storage_.reset();
+  backend_.reset();
   Start();
 }
 
@@ -72,7 +87,7 @@ TestServer::~TestServer() {
   channel_.reset();
   server_.reset();
   keys_.reset();
-  storage_.reset();
+  backend_.reset();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
 }

@@ -1,5 +1,7 @@
 // TestServer: a real Recurrent server on an ephemeral port over a fresh
-// SQLite database in a temporary folder, with a FakeClock, for service tests.
+// database in a temporary folder (the backend of DefaultTestBackend(), see
+// tests/testing/backends.h; SQLite unless RECURRENT_TEST_BACKEND says
+// otherwise), with a FakeClock, for service tests.
 // It starts with no API key (so calls need none); tests of authentication
 // create keys through server().access() or the ApiKeyService.
 #ifndef RECURRENT_TESTS_SERVICE_TEST_SERVER_H_
@@ -11,14 +13,14 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "persistence/backend.h"
 #include "persistence/sqlite_api_key_store.h"
-#include "persistence/sqlite_storage.h"
 #include "recurrent/v1/api_key.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
 #include "recurrent/v1/source_settings.grpc.pb.h"
-#include "service/clock.h"
 #include "service/server.h"
 
 namespace recurrent::service::testing {
@@ -29,7 +31,9 @@ inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1735689600); }
 // What a test may change about the server and its database.
 struct TestServerOptions {
   int max_message_bytes = 16 << 20;
-  int64_t max_page_count = 0;  // see SqliteStorage::Options
+  // SQLite only (persistence::SqliteBackend::Options); setting either opens
+  // a SqliteBackend whatever the default backend.
+  int64_t max_page_count = 0;
   bool read_only = false;
 };
 
@@ -38,11 +42,11 @@ class TestServer {
   TestServer();
   ~TestServer();
 
-  FakeClock& clock() { return clock_; }
+  common::FakeClock& clock() { return clock_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   const std::filesystem::path& db_path() const { return db_path_; }
   Server& server() { return *server_; }
-  persistence::SqliteStorage& storage() { return *storage_; }
+  persistence::Backend& backend() { return *backend_; }
 
   // Stops the server, closes the database, then opens it again and serves
   // on a new port (channel() and stubs made after this use it).
@@ -69,8 +73,8 @@ class TestServer {
   TestServerOptions options_;
   std::filesystem::path dir_;
   std::filesystem::path db_path_;
-  FakeClock clock_;
-  std::unique_ptr<persistence::SqliteStorage> storage_;
+  common::FakeClock clock_;
+  std::unique_ptr<persistence::Backend> backend_;
   std::unique_ptr<persistence::SqliteApiKeyStore> keys_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,0 +1,72 @@
+#include "core/change_follower.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "common/status_macros.h"
+
+namespace recurrent::core {
+
+ChangeFollower::ChangeFollower(persistence::Backend* backend,
+                               const Options& options)
+    : backend_(backend), options_(options) {}
+
+ChangeFollower::~ChangeFollower() { Stop(); }
+
+void ChangeFollower::Subscribe(Subscriber subscriber) {
+  subscribers_.push_back(std::move(subscriber));
+}
+
+absl::Status ChangeFollower::Start() {
+  {
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<persistence::ReadTransaction> txn,
+        backend_->BeginRead());
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn->LastChangeSequence());
+    std::lock_guard<std::mutex> lock(poll_mu_);
+    last_read_ = last;
+  }
+  if (options_.poll_interval > absl::ZeroDuration() && poller_ == nullptr) {
+    poller_ = std::make_unique<PeriodicThread>(options_.poll_interval, [this] {
+      if (absl::Status status = Poll(); !status.ok()) {
+        // Transient (busy, unreachable): the next round reads from the same
+        // position.
+        std::fprintf(stderr, "recurrentd: reading the change log failed: %s\n",
+                     status.ToString().c_str());
+      }
+    });
+    poller_->Start();
+  }
+  return absl::OkStatus();
+}
+
+void ChangeFollower::Stop() {
+  if (poller_ != nullptr) poller_->Stop();
+}
+
+void ChangeFollower::Deliver(absl::Span<const persistence::ChangeRow> rows) {
+  if (rows.empty()) return;
+  for (const Subscriber& subscriber : subscribers_) subscriber(rows);
+}
+
+absl::Status ChangeFollower::Poll() {
+  std::lock_guard<std::mutex> lock(poll_mu_);
+  while (true) {
+    std::vector<persistence::ChangeRow> rows;
+    {
+      RECURRENT_ASSIGN_OR_RETURN(
+          std::unique_ptr<persistence::ReadTransaction> txn,
+          backend_->BeginRead());
+      RECURRENT_ASSIGN_OR_RETURN(
+          rows, txn->ReadChanges(last_read_, options_.batch_rows));
+    }
+    if (rows.empty()) return absl::OkStatus();
+    last_read_ = rows.back().sequence;
+    Deliver(rows);
+    if (static_cast<int>(rows.size()) < options_.batch_rows) {
+      return absl::OkStatus();
+    }
+  }
+}
+
+}  // namespace recurrent::core

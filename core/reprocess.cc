@@ -1,0 +1,299 @@
+#include "core/reprocess.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "common/status_macros.h"
+#include "engine/comparison.h"
+#include "engine/customer_timeline.h"
+
+namespace recurrent::core {
+namespace {
+
+using persistence::CustomerState;
+using persistence::SettingsImpact;
+
+// A batch of consecutive customers on its way through the pipeline.
+struct Chunk {
+  int64_t sequence = 0;
+  std::vector<CustomerState> customers;  // freed once evaluated
+  std::vector<Recompute> recomputes;     // the non-empty ones
+  SettingsImpact impact;
+};
+
+// Plans the recompute of `customer` and adds its impact to `impact`.
+absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
+                                           const ReprocessRequest& request,
+                                           SettingsImpact& impact) {
+  RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
+                             BuildTimeline(customer, request.settings));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Recompute recompute,
+      PlanRecompute(customer, timeline, request.now, StoredView(customer)));
+  engine::Comparison comparison;
+  if (request.settings_before.has_value()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        const engine::CustomerTimeline before,
+        BuildTimeline(customer, *request.settings_before));
+    comparison = engine::Compare(engine::PublishedAt(before, request.now),
+                                 engine::PublishedAt(timeline, request.now));
+  } else {
+    comparison = engine::Compare(StoredViewAt(customer, request.now),
+                                 engine::PublishedAt(timeline, request.now));
+  }
+  ++impact.customers_reprocessed;
+  impact.auto_churns_reversed += comparison.auto_churns_reversed;
+  impact.auto_churns_applied += comparison.auto_churns_applied;
+  if (comparison.status_changed()) ++impact.customers_status_changed;
+  return recompute;
+}
+
+void Add(const SettingsImpact& part, SettingsImpact& total) {
+  total.customers_reprocessed += part.customers_reprocessed;
+  total.auto_churns_reversed += part.auto_churns_reversed;
+  total.auto_churns_applied += part.auto_churns_applied;
+  total.customers_status_changed += part.customers_status_changed;
+}
+
+// A reprocess is background batch work, and the server serves reads
+// throughout. Its scan and evaluation threads therefore run under
+// SCHED_IDLE: they use only CPU time no other thread of the machine wants,
+// and a request thread that wakes up takes their core at once (nice 10 let
+// them finish their time slice first: reads' p99 during a reprocess was
+// ~2x higher, docs/performance.md). Should they starve (the machine is
+// saturated: while the consumer waited ReprocessRequest::promote_after for a
+// chunk, they got almost no CPU), the consumer moves them to SCHED_OTHER at
+// nice 10, so that a reprocess, which holds the write lock, always
+// progresses. Linux applies both per thread; failure only means the default
+// priority.
+void RunAsBackgroundThread() {
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+  sched_param param{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+}
+
+void PromoteBackgroundThread(std::thread& thread) {
+  sched_param param{};
+  pthread_setschedparam(thread.native_handle(), SCHED_OTHER, &param);
+}
+
+// The CPU time `threads` have used so far.
+absl::Duration CpuTime(std::vector<std::thread>& threads) {
+  absl::Duration total = absl::ZeroDuration();
+  for (std::thread& thread : threads) {
+    clockid_t clock;
+    timespec used;
+    if (pthread_getcpuclockid(thread.native_handle(), &clock) == 0 &&
+        clock_gettime(clock, &used) == 0) {
+      total += absl::DurationFromTimespec(used);
+    }
+  }
+  return total;
+}
+
+// The state shared by the pipeline's threads.
+class Pipeline {
+ public:
+  Pipeline(persistence::SourceScan& scan, const ReprocessRequest& request)
+      : scan_(scan), request_(request), max_in_flight_(request.threads + 2) {}
+
+  // Runs the scan and the evaluators, hands evaluated chunks to `consume`
+  // in order on the calling thread, and returns the first error.
+  template <typename Consume>
+  absl::StatusOr<int64_t> Run(Consume consume) {
+    std::vector<std::thread> threads;
+    threads.emplace_back([this] {
+      RunAsBackgroundThread();
+      Scan();
+    });
+    for (int i = 0; i < request_.threads; ++i) {
+      threads.emplace_back([this] {
+        RunAsBackgroundThread();
+        Evaluate();
+      });
+    }
+    // Starved: in the last promote_after, the threads together ran for less
+    // than a twentieth of it (a slow first query is not starvation).
+    bool promoted = false;
+    absl::Duration cpu_seen = absl::ZeroDuration();
+    auto check_starved = [&] {
+      if (promoted) return;
+      const absl::Duration cpu = CpuTime(threads);
+      if (cpu - cpu_seen < request_.promote_after / 20 ||
+          request_.promote_after == absl::ZeroDuration()) {
+        promoted = true;
+        for (std::thread& thread : threads) PromoteBackgroundThread(thread);
+      }
+      cpu_seen = cpu;
+    };
+    for (int64_t next = 0;; ++next) {
+      std::unique_ptr<Chunk> chunk = TakeEvaluated(next, check_starved);
+      if (chunk == nullptr) break;
+      if (absl::Status status = consume(*chunk); !status.ok()) {
+        Fail(status);
+        break;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+      changed_.notify_all();
+    }
+    for (std::thread& thread : threads) thread.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+    return rows_scanned_;
+  }
+
+ private:
+  void Fail(const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_.ok()) error_ = status;
+    changed_.notify_all();
+  }
+
+  // Reads chunks while fewer than max_in_flight_ are in the pipeline.
+  void Scan() {
+    for (int64_t sequence = 0;; ++sequence) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] {
+          return in_flight_ < max_in_flight_ || !error_.ok();
+        });
+        if (!error_.ok()) break;
+      }
+      auto chunk = std::make_unique<Chunk>();
+      chunk->sequence = sequence;
+      chunk->customers.resize(request_.chunk_customers);
+      size_t size = 0;
+      while (size < chunk->customers.size()) {
+        absl::StatusOr<bool> more = scan_.Next(chunk->customers[size]);
+        if (!more.ok()) return Finish(more.status(), scan_.rows_scanned());
+        if (!*more) break;
+        ++size;
+      }
+      chunk->customers.resize(size);
+      if (size == 0) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      scanned_.push_back(std::move(chunk));
+      ++in_flight_;
+      changed_.notify_all();
+    }
+    Finish(absl::OkStatus(), scan_.rows_scanned());
+  }
+
+  void Finish(const absl::Status& status, int64_t rows_scanned) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_.ok()) error_ = status;
+    scan_done_ = true;
+    rows_scanned_ = rows_scanned;
+    changed_.notify_all();
+  }
+
+  void Evaluate() {
+    while (true) {
+      std::unique_ptr<Chunk> chunk;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [this] {
+          return !scanned_.empty() || scan_done_ || !error_.ok();
+        });
+        if (!error_.ok() || scanned_.empty()) return;
+        chunk = std::move(scanned_.front());
+        scanned_.pop_front();
+      }
+      for (const CustomerState& customer : chunk->customers) {
+        absl::StatusOr<Recompute> recompute =
+            EvaluateCustomer(customer, request_, chunk->impact);
+        if (!recompute.ok()) return Fail(recompute.status());
+        if (!recompute->write.empty() || !recompute->changes.empty()) {
+          chunk->recomputes.push_back(*std::move(recompute));
+        }
+      }
+      chunk->customers = {};
+      std::lock_guard<std::mutex> lock(mu_);
+      evaluated_[chunk->sequence] = std::move(chunk);
+      changed_.notify_all();
+    }
+  }
+
+  // The chunk `sequence` once evaluated, or nullptr when there is none (the
+  // scan ended before it, or an error stopped the pipeline). Calls `starved`
+  // (without the lock) each time promote_after passes without it.
+  template <typename Starved>
+  std::unique_ptr<Chunk> TakeEvaluated(int64_t sequence, Starved starved) {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto ready = [&] {
+      return evaluated_.count(sequence) > 0 || !error_.ok() ||
+             (scan_done_ && scanned_.empty() && in_flight_ == 0);
+    };
+    while (!changed_.wait_for(
+        lock, absl::ToChronoNanoseconds(request_.promote_after), ready)) {
+      lock.unlock();
+      starved();
+      lock.lock();
+    }
+    if (!error_.ok()) return nullptr;
+    auto it = evaluated_.find(sequence);
+    if (it == evaluated_.end()) return nullptr;
+    std::unique_ptr<Chunk> chunk = std::move(it->second);
+    evaluated_.erase(it);
+    return chunk;
+  }
+
+  persistence::SourceScan& scan_;
+  const ReprocessRequest& request_;
+  const int64_t max_in_flight_;
+
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
+  // and Debian's Abseil is not built with its annotations.
+  std::mutex mu_;
+  // Signalled whenever any of the state below changes; every waiter (the
+  // scan, the evaluators, the consumer) rechecks its own condition.
+  std::condition_variable changed_;
+  // Chunks read and not yet consumed (scanned, evaluating or evaluated).
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::unique_ptr<Chunk>> scanned_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::unique_ptr<Chunk>> evaluated_ ABSL_GUARDED_BY(mu_);
+  bool scan_done_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t rows_scanned_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<ReprocessResult> ReprocessSource(persistence::SourceScan& scan,
+                                                const ReprocessRequest& request,
+                                                const ApplyRecompute& apply) {
+  ReprocessRequest checked = request;
+  checked.threads = std::max(1, request.threads);
+  checked.chunk_customers = std::max(1, request.chunk_customers);
+  Pipeline pipeline(scan, checked);
+  ReprocessResult result;
+  RECURRENT_ASSIGN_OR_RETURN(
+      result.rows_scanned,
+      pipeline.Run([&](const Chunk& chunk) -> absl::Status {
+        Add(chunk.impact, result.impact);
+        if (apply == nullptr) return absl::OkStatus();
+        for (const Recompute& recompute : chunk.recomputes) {
+          RECURRENT_RETURN_IF_ERROR(apply(recompute));
+        }
+        return absl::OkStatus();
+      }));
+  return result;
+}
+
+}  // namespace recurrent::core

@@ -1,0 +1,65 @@
+// Reprocessing a whole data source: recomputing every customer that has a
+// subscription in it (merged customers included, with the facts of all
+// their sources) and measuring the exact impact.
+//
+// The pipeline: one thread streams customers from the backend's source scan
+// (persistence::SourceScan) in chunks; a few threads evaluate each chunk
+// with the engine (pure, so any number can run at once) and plan its writes
+// and change-log rows (core/recompute.h); the calling thread applies them
+// in customer order. At most a few chunks are in flight, so memory stays
+// bounded whatever the size of the source.
+#ifndef RECURRENT_CORE_REPROCESS_H_
+#define RECURRENT_CORE_REPROCESS_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/recompute.h"
+#include "engine/settings.h"
+#include "persistence/backend.h"
+#include "persistence/records.h"
+
+namespace recurrent::core {
+
+struct ReprocessRequest {
+  // The settings of every source to evaluate under ("after").
+  engine::SettingsMap settings;
+  // What "before" is for the impact: with settings, the same facts evaluated
+  // at `now` under them; without, the stored state (stored AUTO_CHURNED
+  // events at or before `now` and the stored customer status).
+  std::optional<engine::SettingsMap> settings_before;
+  absl::Time now;
+  int threads = 1;             // evaluating threads, at least 1
+  int chunk_customers = 1024;  // customers per chunk, at least 1
+  // The scan and evaluation threads run at idle priority; if no evaluated
+  // chunk comes for this long and they got less than a twentieth of it in
+  // CPU time, they are raised to nice 10 for the rest of the call (see
+  // RunAsBackgroundThread in the .cc). Zero: raised at the first wait.
+  absl::Duration promote_after = absl::Milliseconds(250);
+};
+
+struct ReprocessResult {
+  persistence::SettingsImpact impact;
+  int64_t rows_scanned = 0;
+};
+
+// Called on the calling thread, in customer order, for every customer whose
+// stored evaluation or published view changes.
+using ApplyRecompute = std::function<absl::Status(const Recompute&)>;
+
+// Reprocesses the customers `scan` streams (it is read on one internal
+// thread meanwhile) per `request`, handing each non-empty recompute to
+// `apply` (none for a dry run: pass nullptr). kInvalidArgument naming the
+// customer if the engine rejects its facts; an error from `apply` stops the
+// pipeline and is returned.
+absl::StatusOr<ReprocessResult> ReprocessSource(persistence::SourceScan& scan,
+                                                const ReprocessRequest& request,
+                                                const ApplyRecompute& apply);
+
+}  // namespace recurrent::core
+
+#endif  // RECURRENT_CORE_REPROCESS_H_

@@ -1,0 +1,118 @@
+#include "core/settings.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+
+namespace recurrent::core {
+namespace {
+
+// Record keys and mode names. Stored in databases: never rename.
+constexpr absl::string_view kModeKey = "past_due_handling.mode";
+constexpr absl::string_view kDaysKey =
+    "past_due_handling.auto_churn_after_days";
+constexpr absl::string_view kKeepName = "keep";
+constexpr absl::string_view kAutoChurnName = "auto_churn";
+
+absl::Status Unreadable(absl::string_view values, absl::string_view why) {
+  return absl::InternalError(absl::StrCat("stored settings record \"", values,
+                                          "\" cannot be read: ", why));
+}
+
+}  // namespace
+
+std::string EncodeSettingsValues(const SourceSettings& settings) {
+  const PastDueHandling& handling = settings.past_due_handling;
+  if (handling.mode == PastDueMode::kKeep) {
+    return absl::StrCat(kModeKey, "=", kKeepName, "\n");
+  }
+  return absl::StrCat(kModeKey, "=", kAutoChurnName, "\n", kDaysKey, "=",
+                      handling.auto_churn_after_days, "\n");
+}
+
+absl::Status DecodeSettingsValues(absl::string_view values,
+                                  SourceSettings& settings) {
+  PastDueHandling handling;
+  for (absl::string_view line :
+       absl::StrSplit(values, '\n', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(line, absl::MaxSplits('=', 1));
+    if (kv.first == kModeKey) {
+      if (kv.second == kKeepName) {
+        handling.mode = PastDueMode::kKeep;
+      } else if (kv.second == kAutoChurnName) {
+        handling.mode = PastDueMode::kAutoChurn;
+      } else {
+        return Unreadable(values, absl::StrCat("unknown mode ", kv.second));
+      }
+    } else if (kv.first == kDaysKey) {
+      if (!absl::SimpleAtoi(kv.second, &handling.auto_churn_after_days)) {
+        return Unreadable(values, "bad number of days");
+      }
+    } else {
+      // Written by a newer recurrentd; the schema version should have
+      // stopped this one from opening the database.
+      return Unreadable(values, absl::StrCat("unknown setting ", kv.first));
+    }
+  }
+  settings.past_due_handling = handling;
+  return absl::OkStatus();
+}
+
+persistence::SettingsRow ToRow(const SourceSettings& settings) {
+  persistence::SettingsRow row;
+  row.data_source_uuid = settings.data_source_uuid;
+  row.version = settings.version;
+  row.applied_at = settings.applied_at;
+  row.saved_at = settings.saved_at;
+  row.saved_by = settings.saved_by;
+  row.impact = settings.impact;
+  row.values = EncodeSettingsValues(settings);
+  return row;
+}
+
+absl::StatusOr<SourceSettings> FromRow(const persistence::SettingsRow& row) {
+  SourceSettings settings;
+  settings.data_source_uuid = row.data_source_uuid;
+  settings.version = row.version;
+  settings.applied_at = row.applied_at;
+  settings.saved_at = row.saved_at;
+  settings.saved_by = row.saved_by;
+  settings.impact = row.impact;
+  RECURRENT_RETURN_IF_ERROR(DecodeSettingsValues(row.values, settings));
+  return settings;
+}
+
+absl::StatusOr<DataSource> FromRow(const persistence::DataSourceRow& row) {
+  DataSource source;
+  source.uuid = row.uuid;
+  source.name = row.name;
+  source.system = row.system;
+  source.created_at = row.created_at;
+  RECURRENT_ASSIGN_OR_RETURN(source.settings, FromRow(row.settings));
+  return source;
+}
+
+engine::SourceSettings ToEngine(const SourceSettings& settings) {
+  engine::SourceSettings out;
+  out.mode = settings.past_due_handling.mode;
+  out.auto_churn_after_days = settings.past_due_handling.auto_churn_after_days;
+  out.applied_at = settings.applied_at;
+  return out;
+}
+
+absl::StatusOr<engine::SettingsMap> ToSettingsMap(
+    absl::Span<const persistence::SettingsRow> rows) {
+  engine::SettingsMap map;
+  for (const persistence::SettingsRow& row : rows) {
+    RECURRENT_ASSIGN_OR_RETURN(const SourceSettings settings, FromRow(row));
+    map[row.data_source_uuid] = ToEngine(settings);
+  }
+  return map;
+}
+
+}  // namespace recurrent::core

@@ -1,0 +1,907 @@
+#include "core/store.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "core/invoices.h"
+#include "core/recompute.h"
+#include "core/reprocess.h"
+#include "engine/customer_timeline.h"
+
+namespace recurrent::core {
+namespace {
+
+using persistence::ChangeKind;
+using persistence::ChangeRow;
+using persistence::CustomerState;
+using persistence::DataSourceRow;
+using persistence::ReadTransaction;
+using persistence::SettingsRow;
+using persistence::SubscriptionRow;
+using persistence::WriteTransaction;
+
+// How many times a write retries locking a customer whose identity moved
+// (a concurrent merge) between reading it and locking it.
+constexpr int kLockAttempts = 3;
+// Change-log rows deleted per write transaction when pruning.
+constexpr int kPruneBatchRows = 10000;
+
+// Version current+1 with `decision`'s content, as it will be stored (times
+// in microseconds).
+SourceSettings NextVersion(const SourceSettings& current,
+                           const NewSettings& decision, absl::Time now) {
+  SourceSettings next;
+  next.data_source_uuid = current.data_source_uuid;
+  next.past_due_handling = decision.past_due_handling;
+  next.version = current.version + 1;
+  next.applied_at = ToMicros(decision.applied_at);
+  next.saved_at = now;
+  next.saved_by = decision.saved_by;
+  return next;
+}
+
+ChangeRow SourceChanged(absl::string_view data_source_uuid, absl::Time now) {
+  ChangeRow row;
+  row.committed_at = now;
+  row.kind = ChangeKind::kSourceChanged;
+  row.data_source_uuid = std::string(data_source_uuid);
+  return row;
+}
+
+absl::Status TooManyTags(size_t count, absl::string_view what) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
+                   " tags; ", what, " would make ", count));
+}
+
+// Locks the sources of the customer that `customer_of()` names and returns
+// its uuid, once that name is the same under the lock (a concurrent merge
+// may move what the caller reads from one customer to another).
+template <typename CustomerOf>
+absl::StatusOr<std::string> LockCustomerOf(WriteTransaction& txn,
+                                           CustomerOf customer_of) {
+  RECURRENT_ASSIGN_OR_RETURN(std::string customer, customer_of());
+  for (int attempt = 0; attempt < kLockAttempts; ++attempt) {
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({customer}));
+    RECURRENT_ASSIGN_OR_RETURN(std::string again, customer_of());
+    if (again == customer) return customer;
+    customer = std::move(again);
+  }
+  return absl::UnavailableError(
+      absl::StrCat("customer ", customer, " is being merged; retry"));
+}
+
+// The earliest set value of `a` and `b`.
+std::optional<absl::Time> Earliest(const std::optional<absl::Time>& a,
+                                   const std::optional<absl::Time>& b) {
+  if (!a.has_value()) return b;
+  if (!b.has_value()) return a;
+  return std::min(*a, *b);
+}
+
+// The subscriptions of `state` that have started by the evaluated instant
+// (R1), with their evaluations, in the evaluation's order.
+std::vector<EvaluatedSubscription> StartedSubscriptions(
+    const CustomerState& state, const engine::CustomerEvaluation& evaluation) {
+  std::vector<EvaluatedSubscription> started;
+  for (const engine::SubscriptionEvaluation& sub : evaluation.subscriptions) {
+    if (sub.status == engine::SubscriptionStatus::kNotStarted) continue;
+    for (const SubscriptionRow& row : state.subscriptions) {
+      if (row.ref.data_source_uuid == sub.data_source_uuid &&
+          row.ref.external_id == sub.subscription_external_id) {
+        started.push_back(EvaluatedSubscription{row.ref, sub});
+        break;
+      }
+    }
+  }
+  return started;
+}
+
+// The subscriptions of `state` that no SUBSCRIPTION or TRIAL line item of
+// its facts names any more (R1: a subscription exists through them).
+std::vector<std::string> Unnamed(const CustomerState& state) {
+  std::set<std::pair<std::string, std::string>> named;
+  for (const engine::Invoice& invoice : state.facts.invoices) {
+    for (const engine::LineItem& item : invoice.line_items) {
+      if (item.type == engine::LineItemType::kOneTime) continue;
+      named.emplace(invoice.data_source_uuid, item.subscription_external_id);
+    }
+  }
+  std::vector<std::string> unnamed;
+  for (const SubscriptionRow& row : state.subscriptions) {
+    if (named.count({row.ref.data_source_uuid, row.ref.external_id}) == 0) {
+      unnamed.push_back(row.ref.uuid);
+    }
+  }
+  return unnamed;
+}
+
+}  // namespace
+
+// One write transaction and the change-log rows appended in it.
+class Store::Write {
+ public:
+  explicit Write(std::unique_ptr<WriteTransaction> txn)
+      : txn_(std::move(txn)) {}
+
+  WriteTransaction& txn() { return *txn_; }
+
+  absl::Status Append(std::vector<ChangeRow> rows) {
+    if (rows.empty()) return absl::OkStatus();
+    RECURRENT_RETURN_IF_ERROR(txn_->AppendChanges(rows));
+    for (ChangeRow& row : rows) appended_.push_back(std::move(row));
+    return absl::OkStatus();
+  }
+  absl::Status Append(ChangeRow row) {
+    std::vector<ChangeRow> rows;
+    rows.push_back(std::move(row));
+    return Append(std::move(rows));
+  }
+
+  // Writes a planned recompute: its evaluation rows and change rows.
+  absl::Status Apply(const Recompute& recompute) {
+    if (!recompute.write.empty()) {
+      RECURRENT_RETURN_IF_ERROR(txn_->WriteEvaluation(recompute.write));
+    }
+    return Append(recompute.changes);
+  }
+
+  // The customer's state (events included) evaluated at `now`, recomputed.
+  struct Recomputed {
+    CustomerState state;
+    engine::CustomerEvaluation evaluation;
+  };
+  // Recomputes the customer `uuid` at `now`, after this write's row
+  // changes. `before` is what observers were last shown (by default the
+  // stored view); see PlanRecompute for `former_subscriptions`.
+  absl::StatusOr<Recomputed> RecomputeCustomer(
+      absl::string_view uuid, absl::Time now,
+      const engine::Published* before = nullptr,
+      absl::Span<const SubscriptionRow> former_subscriptions = {}) {
+    Recomputed result;
+    RECURRENT_ASSIGN_OR_RETURN(result.state,
+                               txn_->LoadCustomerState(uuid, true));
+    RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                               ToSettingsMap(result.state.settings));
+    RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
+                               BuildTimeline(result.state, settings));
+    RECURRENT_ASSIGN_OR_RETURN(
+        const Recompute recompute,
+        PlanRecompute(result.state, timeline, now,
+                      before != nullptr ? *before : StoredView(result.state),
+                      former_subscriptions));
+    RECURRENT_RETURN_IF_ERROR(Apply(recompute));
+    result.evaluation = timeline.EvaluateAt(now);
+    return result;
+  }
+
+  // Commits; returns the appended rows.
+  absl::StatusOr<std::vector<ChangeRow>> Commit() {
+    RECURRENT_RETURN_IF_ERROR(txn_->Commit());
+    txn_.reset();  // ends the transaction (and releases its locks) now
+    return std::move(appended_);
+  }
+
+ private:
+  std::unique_ptr<WriteTransaction> txn_;
+  std::vector<ChangeRow> appended_;
+};
+
+Store::Store(persistence::Backend* backend, const Options& options,
+             ChangeFollower* follower)
+    : backend_(backend), options_(options), follower_(follower) {}
+
+template <typename Fn>
+auto Store::Writing(Fn&& fn) {
+  using Result = std::invoke_result_t<Fn&, Write&>;
+  absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+      backend_->BeginWrite();
+  if (!txn.ok()) return Result(txn.status());
+  Write write(*std::move(txn));
+  Result result = fn(write);
+  if (!result.ok()) return result;  // rolled back when `write` goes
+  absl::StatusOr<std::vector<ChangeRow>> appended = write.Commit();
+  if (!appended.ok()) return Result(appended.status());
+  if (follower_ != nullptr) follower_->Deliver(*appended);
+  return result;
+}
+
+template <typename Fn>
+auto Store::Reading(Fn&& fn) {
+  using Result = std::invoke_result_t<Fn&, ReadTransaction&>;
+  absl::StatusOr<std::unique_ptr<ReadTransaction>> txn = backend_->BeginRead();
+  if (!txn.ok()) return Result(txn.status());
+  return Result(fn(**txn));
+}
+
+int Store::ReprocessThreads() const {
+  if (options_.reprocess_threads > 0) return options_.reprocess_threads;
+  // The cores this process may run on (taskset, cgroups' cpusets), not the
+  // machine's: more evaluating threads than cores only take turns.
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+    return std::max(1, CPU_COUNT(&cpus));
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+// ---- Data sources and settings ----------------------------------------------
+
+absl::StatusOr<DataSource> Store::CreateDataSource(absl::string_view name,
+                                                   absl::string_view system,
+                                                   absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<DataSource> {
+    DataSource source;
+    source.uuid = common::NewId(common::kDataSourceIdPrefix);
+    source.name = std::string(name);
+    source.system = std::string(system);
+    source.created_at = now;
+    source.settings.data_source_uuid = source.uuid;
+    source.settings.version = 1;
+    source.settings.applied_at = now;
+    source.settings.saved_at = now;
+    RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({source.uuid}));
+    DataSourceRow row;
+    row.uuid = source.uuid;
+    row.name = source.name;
+    row.system = source.system;
+    row.created_at = now;
+    row.settings = ToRow(source.settings);
+    RECURRENT_RETURN_IF_ERROR(write.txn().InsertDataSource(row));
+    return source;
+  });
+}
+
+absl::StatusOr<DataSource> Store::GetDataSource(absl::string_view uuid) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<DataSource> {
+    RECURRENT_ASSIGN_OR_RETURN(const DataSourceRow row,
+                               txn.GetDataSource(uuid));
+    return FromRow(row);
+  });
+}
+
+absl::StatusOr<Page<DataSource>> Store::ListDataSources(
+    const PageRequest& page) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<Page<DataSource>> {
+    RECURRENT_ASSIGN_OR_RETURN(const Page<DataSourceRow> rows,
+                               txn.ListDataSources(page));
+    Page<DataSource> result;
+    result.next_page_token = rows.next_page_token;
+    for (const DataSourceRow& row : rows.items) {
+      RECURRENT_ASSIGN_OR_RETURN(DataSource source, FromRow(row));
+      result.items.push_back(std::move(source));
+    }
+    return result;
+  });
+}
+
+absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
+  return Writing([&](Write& write) -> absl::Status {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockSources({std::string(uuid)}));
+    // The customers with subscriptions in the source, as stored before:
+    // their events in it go, and observers must see them retracted.
+    std::vector<CustomerState> before;
+    {
+      RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
+                                 txn.ScanSource(uuid));
+      while (true) {
+        CustomerState state;
+        RECURRENT_ASSIGN_OR_RETURN(const bool more, scan->Next(state));
+        if (!more) break;
+        state.facts = {};  // not needed: keeps the list small
+        before.push_back(std::move(state));
+      }
+    }
+    RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> survivors,
+                               txn.DeleteDataSource(uuid));
+    const absl::flat_hash_set<std::string> surviving(survivors.begin(),
+                                                     survivors.end());
+    absl::flat_hash_set<std::string> recomputed;
+    for (const CustomerState& state : before) {
+      const engine::Published view = StoredView(state);
+      if (surviving.contains(state.customer.uuid)) {
+        RECURRENT_RETURN_IF_ERROR(write
+                                      .RecomputeCustomer(state.customer.uuid,
+                                                         now, &view,
+                                                         state.subscriptions)
+                                      .status());
+        recomputed.insert(state.customer.uuid);
+      } else {
+        RECURRENT_ASSIGN_OR_RETURN(std::vector<ChangeRow> rows,
+                                   RetractAll(state, view, now));
+        RECURRENT_RETURN_IF_ERROR(write.Append(std::move(rows)));
+      }
+    }
+    for (const std::string& customer : survivors) {
+      if (recomputed.contains(customer)) continue;
+      RECURRENT_RETURN_IF_ERROR(
+          write.RecomputeCustomer(customer, now).status());
+    }
+    return write.Append(SourceChanged(uuid, now));
+  });
+}
+
+absl::StatusOr<SourceSettings> Store::GetSettings(absl::string_view uuid) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<SourceSettings> {
+    RECURRENT_ASSIGN_OR_RETURN(const DataSourceRow row,
+                               txn.GetDataSource(uuid));
+    return FromRow(row.settings);
+  });
+}
+
+absl::StatusOr<SettingsImpact> Store::Reprocess(Write& write,
+                                                absl::string_view uuid,
+                                                const SourceSettings* next,
+                                                absl::Time now) {
+  WriteTransaction& txn = write.txn();
+  ReprocessRequest request;
+  RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
+                             txn.CurrentSettings());
+  RECURRENT_ASSIGN_OR_RETURN(request.settings, ToSettingsMap(rows));
+  if (next != nullptr) {
+    request.settings_before = request.settings;
+    request.settings[std::string(uuid)] = ToEngine(*next);
+  }
+  request.now = now;
+  request.threads = ReprocessThreads();
+  request.chunk_customers = options_.reprocess_chunk_customers;
+  request.promote_after = options_.reprocess_promote_after;
+  // Before this transaction writes anything: the scan then reads exactly
+  // the state its writes replace (backend contract, point 5).
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
+                             txn.ScanSource(uuid));
+  RECURRENT_ASSIGN_OR_RETURN(
+      const ReprocessResult result,
+      ReprocessSource(*scan, request, [&write](const Recompute& recompute) {
+        return write.Apply(recompute);
+      }));
+  return result.impact;
+}
+
+absl::StatusOr<Store::SettingsUpdate> Store::PreviewSettings(
+    absl::string_view uuid, const SettingsDecision& decide, absl::Time now) {
+  // A snapshot of its own: no write lock, and short reads are not kept
+  // waiting for a connection.
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<ReadTransaction> txn,
+      backend_->BeginRead(persistence::Backend::ReadKind::kScan));
+  SettingsUpdate update;
+  RECURRENT_ASSIGN_OR_RETURN(const DataSourceRow row, txn->GetDataSource(uuid));
+  RECURRENT_ASSIGN_OR_RETURN(update.settings, FromRow(row.settings));
+  RECURRENT_ASSIGN_OR_RETURN(const std::optional<NewSettings> decision,
+                             decide(update.settings));
+  if (!decision.has_value()) return update;
+  const SourceSettings next = NextVersion(update.settings, *decision, now);
+  ReprocessRequest request;
+  RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
+                             txn->CurrentSettings());
+  RECURRENT_ASSIGN_OR_RETURN(request.settings, ToSettingsMap(rows));
+  request.settings_before = request.settings;
+  request.settings[std::string(uuid)] = ToEngine(next);
+  request.now = now;
+  request.threads = ReprocessThreads();
+  request.chunk_customers = options_.reprocess_chunk_customers;
+  request.promote_after = options_.reprocess_promote_after;
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
+                             txn->ScanSource(uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const ReprocessResult result,
+                             ReprocessSource(*scan, request, nullptr));
+  update.impact = result.impact;
+  return update;
+}
+
+absl::StatusOr<Store::SettingsUpdate> Store::UpdateSettings(
+    absl::string_view uuid, const SettingsDecision& decide, bool dry_run,
+    absl::Time now) {
+  if (dry_run) return PreviewSettings(uuid, decide, now);
+  return Writing([&](Write& write) -> absl::StatusOr<SettingsUpdate> {
+    RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({std::string(uuid)}));
+    SettingsUpdate update;
+    RECURRENT_ASSIGN_OR_RETURN(const DataSourceRow row,
+                               write.txn().GetDataSource(uuid));
+    RECURRENT_ASSIGN_OR_RETURN(update.settings, FromRow(row.settings));
+    RECURRENT_ASSIGN_OR_RETURN(const std::optional<NewSettings> decision,
+                               decide(update.settings));
+    if (!decision.has_value()) return update;
+    SourceSettings next = NextVersion(update.settings, *decision, now);
+    RECURRENT_ASSIGN_OR_RETURN(update.impact,
+                               Reprocess(write, uuid, &next, now));
+    next.impact = update.impact;
+    RECURRENT_RETURN_IF_ERROR(write.txn().InsertSettingsVersion(ToRow(next)));
+    RECURRENT_RETURN_IF_ERROR(write.Append(SourceChanged(uuid, now)));
+    update.settings = std::move(next);
+    update.applied = true;
+    return update;
+  });
+}
+
+absl::StatusOr<SettingsImpact> Store::ReprocessDataSource(
+    absl::string_view uuid, absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<SettingsImpact> {
+    RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({std::string(uuid)}));
+    RECURRENT_RETURN_IF_ERROR(write.txn().GetDataSource(uuid).status());
+    return Reprocess(write, uuid, nullptr, now);
+  });
+}
+
+absl::StatusOr<std::vector<SourceSettings>> Store::ListSettingsHistory(
+    absl::string_view uuid) {
+  return Reading(
+      [&](ReadTransaction& txn) -> absl::StatusOr<std::vector<SourceSettings>> {
+        RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
+                                   txn.ListSettingsVersions(uuid));
+        std::vector<SourceSettings> history;
+        for (const SettingsRow& row : rows) {
+          RECURRENT_ASSIGN_OR_RETURN(SourceSettings settings, FromRow(row));
+          history.push_back(std::move(settings));
+        }
+        return history;
+      });
+}
+
+// ---- Customers --------------------------------------------------------------
+
+absl::StatusOr<Customer> Store::CreateCustomer(const Customer& customer,
+                                               absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockSources({customer.data_source_uuid}));
+    Customer row;
+    static_cast<persistence::CustomerFields&>(row) = customer;
+    row.uuid = common::NewId(common::kCustomerIdPrefix);
+    row.data_source_uuid = customer.data_source_uuid;
+    row.external_id = customer.external_id;
+    row.external_ids = {{customer.data_source_uuid, customer.external_id}};
+    row.status = persistence::CustomerStatus::kLead;
+    row.created_at = now;
+    row.updated_at = now;
+    RECURRENT_RETURN_IF_ERROR(txn.InsertCustomer(row));
+    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(row, now)));
+    return txn.GetCustomer(row.uuid);
+  });
+}
+
+absl::StatusOr<Customer> Store::GetCustomer(absl::string_view uuid) {
+  return Reading([&](ReadTransaction& txn) { return txn.GetCustomer(uuid); });
+}
+
+absl::StatusOr<Customer> Store::UpdateCustomer(absl::string_view uuid,
+                                               const CustomerMutation& mutate,
+                                               absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
+    RECURRENT_ASSIGN_OR_RETURN(const Customer stored, txn.GetCustomer(uuid));
+    Customer customer = stored;
+    RECURRENT_RETURN_IF_ERROR(mutate(customer));
+    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
+        uuid, static_cast<const persistence::CustomerFields&>(customer),
+        stored.tags, now));
+    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(stored, now)));
+    return txn.GetCustomer(uuid);
+  });
+}
+
+absl::Status Store::DeleteCustomer(absl::string_view uuid, absl::Time now) {
+  return Writing([&](Write& write) -> absl::Status {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
+    RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
+                               txn.LoadCustomerState(uuid, true));
+    RECURRENT_RETURN_IF_ERROR(txn.DeleteCustomer(uuid));
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<ChangeRow> rows,
+                               RetractAll(state, StoredView(state), now));
+    rows.push_back(CustomerChanged(state.customer, now));
+    return write.Append(std::move(rows));
+  });
+}
+
+absl::StatusOr<Page<Customer>> Store::ListCustomers(
+    const CustomerFilter& filter, const PageRequest& page) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<Page<Customer>> {
+    if (!filter.data_source_uuid.empty()) {
+      // An unknown source is an error, not an empty list.
+      RECURRENT_RETURN_IF_ERROR(
+          txn.GetDataSource(filter.data_source_uuid).status());
+    }
+    return txn.ListCustomers(filter, page);
+  });
+}
+
+absl::StatusOr<Customer> Store::MergeCustomers(absl::string_view from_uuid,
+                                               absl::string_view into_uuid,
+                                               absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources(
+        {std::string(from_uuid), std::string(into_uuid)}));
+    RECURRENT_ASSIGN_OR_RETURN(const CustomerState from,
+                               txn.LoadCustomerState(from_uuid, true));
+    RECURRENT_ASSIGN_OR_RETURN(const CustomerState into,
+                               txn.LoadCustomerState(into_uuid, true));
+    if (from.key == into.key) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
+    }
+    std::set<std::string> tags(into.customer.tags.begin(),
+                               into.customer.tags.end());
+    tags.insert(from.customer.tags.begin(), from.customer.tags.end());
+    if (tags.size() > static_cast<size_t>(kMaxTagsPerCustomer)) {
+      return TooManyTags(tags.size(), "this merge");
+    }
+    persistence::CustomerFields fields = into.customer;
+    fields.lead_created_at =
+        Earliest(into.customer.lead_created_at, from.customer.lead_created_at);
+    fields.free_trial_started_at =
+        Earliest(into.customer.free_trial_started_at,
+                 from.customer.free_trial_started_at);
+    RECURRENT_RETURN_IF_ERROR(txn.MoveCustomerRows(from_uuid, into_uuid));
+    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
+        into_uuid, fields, std::vector<std::string>(tags.begin(), tags.end()),
+        now));
+    // `from` disappears: what it published is retracted, and `into`
+    // publishes what it now has.
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<ChangeRow> rows,
+                               RetractAll(from, StoredView(from), now));
+    rows.push_back(CustomerChanged(from.customer, now));
+    rows.push_back(CustomerChanged(into.customer, now));
+    RECURRENT_RETURN_IF_ERROR(write.Append(std::move(rows)));
+    const engine::Published into_view = StoredView(into);
+    RECURRENT_RETURN_IF_ERROR(
+        write.RecomputeCustomer(into_uuid, now, &into_view).status());
+    return txn.GetCustomer(into_uuid);
+  });
+}
+
+absl::StatusOr<Customer> Store::AddCustomerTags(
+    absl::string_view uuid, const std::vector<std::string>& tags,
+    absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
+    RECURRENT_ASSIGN_OR_RETURN(const Customer customer, txn.GetCustomer(uuid));
+    std::set<std::string> all(customer.tags.begin(), customer.tags.end());
+    all.insert(tags.begin(), tags.end());
+    if (all.size() > static_cast<size_t>(kMaxTagsPerCustomer)) {
+      return TooManyTags(all.size(), "this call");
+    }
+    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
+        uuid, customer, std::vector<std::string>(all.begin(), all.end()), now));
+    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
+    return txn.GetCustomer(uuid);
+  });
+}
+
+absl::StatusOr<Customer> Store::RemoveCustomerTags(
+    absl::string_view uuid, const std::vector<std::string>& tags,
+    absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
+    RECURRENT_ASSIGN_OR_RETURN(const Customer customer, txn.GetCustomer(uuid));
+    std::set<std::string> remaining(customer.tags.begin(), customer.tags.end());
+    for (const std::string& tag : tags) remaining.erase(tag);
+    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
+        uuid, customer,
+        std::vector<std::string>(remaining.begin(), remaining.end()), now));
+    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
+    return txn.GetCustomer(uuid);
+  });
+}
+
+absl::StatusOr<EvaluatedCustomer> Store::EvaluateCustomer(
+    absl::string_view uuid, absl::Time as_of) {
+  RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
+                             Reading([&](ReadTransaction& txn) {
+                               return txn.LoadCustomerState(uuid, false);
+                             }));
+  RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                             ToSettingsMap(state.settings));
+  RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
+                             BuildTimeline(state, settings));
+  EvaluatedCustomer evaluated;
+  evaluated.evaluation = timeline.EvaluateAt(as_of);
+  evaluated.subscriptions = StartedSubscriptions(state, evaluated.evaluation);
+  evaluated.customer = std::move(state.customer);
+  return evaluated;
+}
+
+// ---- Invoices ---------------------------------------------------------------
+
+absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
+    absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
+    absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<std::vector<Invoice>> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_RETURN_IF_ERROR(
+        txn.LockCustomerSources({std::string(customer_uuid)}));
+    RECURRENT_ASSIGN_OR_RETURN(const Customer customer,
+                               txn.GetCustomer(customer_uuid));
+    const std::vector<std::string> sources = CustomerSources(customer);
+    std::vector<Invoice> stored;  // the answer, in request order
+    std::vector<Invoice> inserted;
+    std::vector<SubscriptionRef> new_subscriptions;
+    // Subscriptions (source, external id) of the customer checked so far.
+    std::set<std::pair<std::string, std::string>> ours;
+    for (size_t i = 0; i < invoices.size(); ++i) {
+      RECURRENT_ASSIGN_OR_RETURN(const std::string source,
+                                 ResolveSource(i, invoices[i].data_source_uuid,
+                                               sources, customer_uuid));
+      Invoice wanted = invoices[i];
+      wanted.customer_uuid = std::string(customer_uuid);
+      wanted.data_source_uuid = source;
+      Normalize(wanted);
+      // Stored before, or earlier in this batch.
+      std::optional<Invoice> existing;
+      for (const Invoice& invoice : inserted) {
+        if (invoice.data_source_uuid == source &&
+            invoice.external_id == wanted.external_id) {
+          existing = invoice;
+        }
+      }
+      if (!existing.has_value()) {
+        RECURRENT_ASSIGN_OR_RETURN(existing,
+                                   txn.FindInvoice(source, wanted.external_id));
+      }
+      if (existing.has_value()) {
+        if (!SameInvoice(*existing, wanted)) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("invoice '", wanted.external_id,
+                           "' already exists in data source ", source,
+                           " with different content"));
+        }
+        stored.push_back(*std::move(existing));  // an identical re-send
+        continue;
+      }
+      // R1: the first SUBSCRIPTION or TRIAL line item naming a subscription
+      // creates it.
+      for (const persistence::LineItem& item : wanted.line_items) {
+        if (item.type == engine::LineItemType::kOneTime) continue;
+        if (!ours.emplace(source, item.subscription_external_id).second) {
+          continue;
+        }
+        RECURRENT_ASSIGN_OR_RETURN(
+            const std::optional<SubscriptionRef> subscription,
+            txn.FindSubscription(source, item.subscription_external_id));
+        if (!subscription.has_value()) {
+          new_subscriptions.push_back(
+              SubscriptionRef{common::NewId(common::kSubscriptionIdPrefix),
+                              std::string(customer_uuid), source,
+                              item.subscription_external_id});
+        } else if (subscription->customer_uuid != customer_uuid) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "subscription '", item.subscription_external_id,
+              "' of data source ", source, " belongs to another customer (",
+              subscription->customer_uuid, ")"));
+        }
+      }
+      wanted.uuid = common::NewId(common::kInvoiceIdPrefix);
+      for (persistence::LineItem& item : wanted.line_items) {
+        item.uuid = common::NewId(common::kLineItemIdPrefix);
+      }
+      for (Transaction& transaction : wanted.transactions) {
+        transaction.uuid = common::NewId(common::kTransactionIdPrefix);
+      }
+      inserted.push_back(wanted);
+      stored.push_back(std::move(wanted));
+    }
+    if (!new_subscriptions.empty()) {
+      RECURRENT_RETURN_IF_ERROR(txn.InsertSubscriptions(new_subscriptions));
+    }
+    if (!inserted.empty()) {
+      RECURRENT_RETURN_IF_ERROR(txn.InsertInvoices(customer_uuid, inserted));
+      RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
+    }
+    RECURRENT_RETURN_IF_ERROR(
+        write.RecomputeCustomer(customer_uuid, now).status());
+    return stored;
+  });
+}
+
+absl::StatusOr<Invoice> Store::GetInvoice(absl::string_view uuid) {
+  return Reading([&](ReadTransaction& txn) { return txn.GetInvoice(uuid); });
+}
+
+absl::StatusOr<Page<Invoice>> Store::ListInvoices(const InvoiceFilter& filter,
+                                                  const PageRequest& page) {
+  return Reading(
+      [&](ReadTransaction& txn) { return txn.ListInvoices(filter, page); });
+}
+
+absl::Status Store::DeleteInvoice(absl::string_view uuid, absl::Time now) {
+  return Writing([&](Write& write) -> absl::Status {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_ASSIGN_OR_RETURN(
+        const std::string customer,
+        LockCustomerOf(txn, [&]() -> absl::StatusOr<std::string> {
+          RECURRENT_ASSIGN_OR_RETURN(Invoice invoice, txn.GetInvoice(uuid));
+          return std::move(invoice.customer_uuid);
+        }));
+    RECURRENT_ASSIGN_OR_RETURN(const CustomerState before,
+                               txn.LoadCustomerState(customer, true));
+    RECURRENT_RETURN_IF_ERROR(txn.DeleteInvoice(uuid));
+    {
+      RECURRENT_ASSIGN_OR_RETURN(const CustomerState after,
+                                 txn.LoadCustomerState(customer, false));
+      const std::vector<std::string> unnamed = Unnamed(after);
+      if (!unnamed.empty()) {
+        RECURRENT_RETURN_IF_ERROR(txn.DeleteSubscriptions(unnamed));
+      }
+    }
+    RECURRENT_RETURN_IF_ERROR(
+        write.Append(CustomerChanged(before.customer, now)));
+    const engine::Published view = StoredView(before);
+    return write.RecomputeCustomer(customer, now, &view, before.subscriptions)
+        .status();
+  });
+}
+
+absl::StatusOr<Transaction> Store::AddTransaction(
+    absl::string_view invoice_uuid, const Transaction& transaction,
+    absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<Transaction> {
+    WriteTransaction& txn = write.txn();
+    Invoice invoice;
+    RECURRENT_ASSIGN_OR_RETURN(
+        const std::string customer,
+        LockCustomerOf(txn, [&]() -> absl::StatusOr<std::string> {
+          RECURRENT_ASSIGN_OR_RETURN(invoice, txn.GetInvoice(invoice_uuid));
+          return invoice.customer_uuid;
+        }));
+    Transaction wanted = transaction;
+    Normalize(wanted);
+    RECURRENT_ASSIGN_OR_RETURN(
+        const std::optional<ReadTransaction::StoredTransaction> existing,
+        txn.FindTransaction(invoice.data_source_uuid, wanted.external_id));
+    if (existing.has_value()) {
+      if (existing->invoice_uuid != invoice_uuid ||
+          !SameTransaction(existing->transaction, wanted)) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "transaction '", wanted.external_id,
+            "' already exists in data source ", invoice.data_source_uuid));
+      }
+      // An identical re-send.
+      RECURRENT_RETURN_IF_ERROR(
+          write.RecomputeCustomer(customer, now).status());
+      return existing->transaction;
+    }
+    wanted.uuid = common::NewId(common::kTransactionIdPrefix);
+    RECURRENT_RETURN_IF_ERROR(txn.InsertTransaction(invoice_uuid, wanted));
+    RECURRENT_ASSIGN_OR_RETURN(const Write::Recomputed recomputed,
+                               write.RecomputeCustomer(customer, now));
+    RECURRENT_RETURN_IF_ERROR(
+        write.Append(CustomerChanged(recomputed.state.customer, now)));
+    return wanted;
+  });
+}
+
+// ---- Subscriptions and events -------------------------------------------
+
+absl::StatusOr<SubscriptionRef> Store::GetSubscription(absl::string_view uuid) {
+  return Reading(
+      [&](ReadTransaction& txn) { return txn.GetSubscription(uuid); });
+}
+
+absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
+    absl::string_view uuid, absl::Time cancelled_at, absl::Time now) {
+  return Writing([&](Write& write) -> absl::StatusOr<EvaluatedSubscription> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_ASSIGN_OR_RETURN(
+        const std::string customer,
+        LockCustomerOf(txn, [&]() -> absl::StatusOr<std::string> {
+          RECURRENT_ASSIGN_OR_RETURN(SubscriptionRef ref,
+                                     txn.GetSubscription(uuid));
+          return std::move(ref.customer_uuid);
+        }));
+    {
+      // A subscription that has not started does not count (R1), so it
+      // cannot be cancelled yet.
+      RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
+                                 txn.LoadCustomerState(customer, false));
+      RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                                 ToSettingsMap(state.settings));
+      RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
+                                 BuildTimeline(state, settings));
+      const std::vector<EvaluatedSubscription> started =
+          StartedSubscriptions(state, timeline.EvaluateAt(cancelled_at));
+      if (std::none_of(started.begin(), started.end(),
+                       [&](const EvaluatedSubscription& s) {
+                         return s.ref.uuid == uuid;
+                       })) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "subscription ", uuid, " has not started by cancelled_at"));
+      }
+    }
+    RECURRENT_ASSIGN_OR_RETURN(const bool recorded,
+                               txn.InsertCancellation(uuid, cancelled_at, now));
+    RECURRENT_ASSIGN_OR_RETURN(const Write::Recomputed recomputed,
+                               write.RecomputeCustomer(customer, now));
+    if (recorded) {
+      RECURRENT_RETURN_IF_ERROR(
+          write.Append(CustomerChanged(recomputed.state.customer, now)));
+    }
+    for (EvaluatedSubscription& subscription :
+         StartedSubscriptions(recomputed.state, recomputed.evaluation)) {
+      if (subscription.ref.uuid == uuid) return subscription;
+    }
+    return absl::InternalError(absl::StrCat(
+        "subscription ", uuid, " vanished after its cancellation"));
+  });
+}
+
+absl::StatusOr<Page<SubscriptionEvent>> Store::ListSubscriptionEvents(
+    const EventFilter& filter, const PageRequest& page) {
+  return Reading(
+      [&](ReadTransaction& txn) { return txn.ListEvents(filter, page); });
+}
+
+// ---- Time passing -----------------------------------------------------------
+
+absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
+  return Writing([&](Write& write) -> absl::StatusOr<int> {
+    WriteTransaction& txn = write.txn();
+    RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> due,
+                               txn.ClaimDueCustomers(now, limit));
+    if (due.empty()) return 0;
+    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources(due));
+    for (const std::string& uuid : due) {
+      RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
+                                 txn.LoadCustomerState(uuid, true));
+      RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                                 ToSettingsMap(state.settings));
+      absl::StatusOr<engine::CustomerTimeline> timeline =
+          BuildTimeline(state, settings);
+      if (timeline.status().code() == absl::StatusCode::kInvalidArgument) {
+        // Left out of later rounds rather than blocking every one.
+        std::fprintf(stderr, "recurrentd: cannot re-evaluate customer %s: %s\n",
+                     uuid.c_str(),
+                     std::string(timeline.status().message()).c_str());
+        persistence::EvaluationWrite clear;
+        clear.customer_key = state.key;
+        clear.customer = persistence::EvaluationWrite::CustomerUpdate{
+            state.customer.status, state.customer.derived_tags, std::nullopt};
+        RECURRENT_RETURN_IF_ERROR(txn.WriteEvaluation(clear));
+        continue;
+      }
+      RECURRENT_RETURN_IF_ERROR(timeline.status());
+      RECURRENT_ASSIGN_OR_RETURN(
+          const Recompute recompute,
+          PlanRecompute(state, *timeline, now, StoredView(state)));
+      RECURRENT_RETURN_IF_ERROR(write.Apply(recompute));
+    }
+    return static_cast<int>(due.size());
+  });
+}
+
+// ---- The change log ---------------------------------------------------------
+
+absl::StatusOr<std::vector<persistence::ChangeRow>> Store::ReadChanges(
+    int64_t after, int limit) {
+  return Reading(
+      [&](ReadTransaction& txn) { return txn.ReadChanges(after, limit); });
+}
+
+absl::StatusOr<int64_t> Store::PruneChanges(absl::Time before) {
+  int64_t total = 0;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t pruned, Writing([&](Write& write) {
+                                 return write.txn().PruneChanges(
+                                     before, kPruneBatchRows);
+                               }));
+    total += pruned;
+    if (pruned < kPruneBatchRows) return total;
+  }
+}
+
+}  // namespace recurrent::core

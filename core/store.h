@@ -1,0 +1,289 @@
+// Store: what every Recurrent call means, written once over any backend.
+//
+// The service layer parses a request, calls one Store method and converts
+// the result. The Store runs each write as one backend transaction:
+//
+//   lock the sources concerned -> load the customer -> apply the rows the
+//   call writes -> evaluate the customer with the engine -> compare with the
+//   stored evaluation -> write the difference -> append to the change log
+//   -> commit -> hand the change-log rows to the ChangeFollower
+//
+// so that a customer's stored evaluation (subscription statuses, events,
+// customer status, derived tags, next_transition_at) is always the engine's
+// answer for its stored facts at the instant of its last write, and the
+// change log (persistence/records.h, ChangeRow) holds exactly what changed,
+// in commit order. A call that fails changes nothing and appends nothing.
+//
+// Errors are absl::Status codes as in persistence/backend.h, plus
+// kInvalidArgument when the engine rejects facts or a request names things
+// that do not fit together (e.g. an invoice of a source the customer is not
+// in), kFailedPrecondition when a request conflicts with the stored state,
+// and kResourceExhausted for a customer's tag limit. Messages are safe to
+// show to API callers.
+//
+// The Store never reads the clock: callers pass `now`. Thread-safe; it holds
+// no state of its own beyond its options.
+#ifndef RECURRENT_CORE_STORE_H_
+#define RECURRENT_CORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "core/change_follower.h"
+#include "core/settings.h"
+#include "engine/evaluation.h"
+#include "persistence/backend.h"
+#include "persistence/records.h"
+
+namespace recurrent::core {
+
+using persistence::Customer;
+using persistence::CustomerFilter;
+using persistence::EventFilter;
+using persistence::Invoice;
+using persistence::InvoiceFilter;
+using persistence::Page;
+using persistence::PageRequest;
+using persistence::SubscriptionEvent;
+using persistence::SubscriptionRef;
+using persistence::Transaction;
+
+// Most user tags one customer may carry.
+inline constexpr int kMaxTagsPerCustomer = 100;
+
+// A subscription as the engine evaluates it at an instant.
+struct EvaluatedSubscription {
+  SubscriptionRef ref;
+  engine::SubscriptionEvaluation evaluation;
+};
+
+// A customer as the engine evaluates it at an instant.
+struct EvaluatedCustomer {
+  Customer customer;  // as stored: fields, tags, external ids
+  engine::CustomerEvaluation evaluation;
+  // The subscriptions that have started by the instant (R1: the others do
+  // not count yet), in the evaluation's order.
+  std::vector<EvaluatedSubscription> subscriptions;
+};
+
+class Store {
+ public:
+  struct Options {
+    // Threads that evaluate customers while a source is reprocessed; 0
+    // means one per core this process may run on.
+    int reprocess_threads = 0;
+    // Customers per unit of work of a reprocess. Bounds its memory: at most
+    // reprocess_threads + 2 chunks are held at once.
+    int reprocess_chunk_customers = 1024;
+    // Idle-priority reprocess threads starved this long are raised to nice
+    // 10 (core/reprocess.h).
+    absl::Duration reprocess_promote_after = absl::Milliseconds(250);
+  };
+
+  // `backend` and `follower` (which may be null) are not owned and must
+  // outlive the Store.
+  Store(persistence::Backend* backend, const Options& options,
+        ChangeFollower* follower);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- Data sources and settings ----
+
+  // Creates a source with settings version 1 (mode kKeep, applied_at =
+  // saved_at = created_at = now). kAlreadyExists if the name is taken.
+  absl::StatusOr<DataSource> CreateDataSource(absl::string_view name,
+                                              absl::string_view system,
+                                              absl::Time now);
+  // kNotFound if absent.
+  absl::StatusOr<DataSource> GetDataSource(absl::string_view uuid);
+  absl::StatusOr<Page<DataSource>> ListDataSources(const PageRequest& page);
+  // Deletes the source, its settings history, and its customers' external
+  // ids in it. A customer left with no external id is deleted with
+  // everything it owns; a merged customer whose primary source is deleted
+  // keeps its next external id as primary, loses the invoices and
+  // subscriptions of the deleted source, and is recomputed at `now`.
+  // kNotFound if absent.
+  absl::Status DeleteDataSource(absl::string_view uuid, absl::Time now);
+
+  // The current settings. kNotFound if the source is absent.
+  absl::StatusOr<SourceSettings> GetSettings(absl::string_view uuid);
+  // Save and reprocess. Reads the current settings and passes them to
+  // `decide` (which must not call the Store). With a new version: saves it
+  // as version current+1 (saved_at = now) and recomputes, at `now` and under
+  // the new settings, every customer that has a subscription in the source
+  // (merged customers included), all in one transaction: readers see the
+  // old or the new state, never a mix. The version records the impact.
+  // Writes to the source wait for it; reads are served throughout.
+  //
+  // With `dry_run`, computes the same impact on a snapshot and changes
+  // nothing (it blocks no writer). With no new version, changes nothing and
+  // reports a zero impact. kNotFound if the source is absent.
+  struct SettingsUpdate {
+    SourceSettings settings;  // in force after the call
+    SettingsImpact impact;    // exact; also for a dry run
+    bool applied = false;     // a new version was saved
+  };
+  absl::StatusOr<SettingsUpdate> UpdateSettings(absl::string_view uuid,
+                                                const SettingsDecision& decide,
+                                                bool dry_run, absl::Time now);
+  // Recomputes every customer that has a subscription in the source under
+  // its current settings at `now` (for an operator after an upgrade),
+  // atomically as above, and returns the impact; saves no new version.
+  // kNotFound if the source is absent.
+  absl::StatusOr<SettingsImpact> ReprocessDataSource(absl::string_view uuid,
+                                                     absl::Time now);
+  // Every version, oldest first. kNotFound if the source is absent.
+  absl::StatusOr<std::vector<SourceSettings>> ListSettingsHistory(
+      absl::string_view uuid);
+
+  // ---- Customers ----
+
+  // Creates a customer from `customer`'s fields and (data_source_uuid,
+  // external_id); its status starts as kLead. kNotFound if the source is
+  // absent; kAlreadyExists if the external id is taken in the source, by
+  // any customer's primary or merged external id.
+  absl::StatusOr<Customer> CreateCustomer(const Customer& customer,
+                                          absl::Time now);
+  // The stored customer. kNotFound if absent.
+  absl::StatusOr<Customer> GetCustomer(absl::string_view uuid);
+  // Reads the customer, lets `mutate` change its writable fields
+  // (CustomerFields; changes to other fields are ignored), stores it with
+  // updated_at = now and returns it. An error from `mutate` aborts and is
+  // returned as is; `mutate` must not call the Store. kNotFound if absent.
+  using CustomerMutation = std::function<absl::Status(Customer& customer)>;
+  absl::StatusOr<Customer> UpdateCustomer(absl::string_view uuid,
+                                          const CustomerMutation& mutate,
+                                          absl::Time now);
+  // Deletes the customer and everything it owns. kNotFound if absent.
+  absl::Status DeleteCustomer(absl::string_view uuid, absl::Time now);
+  // kNotFound if the filter names an absent source.
+  absl::StatusOr<Page<Customer>> ListCustomers(const CustomerFilter& filter,
+                                               const PageRequest& page);
+  // Moves everything of `from` (external ids, tags, invoices, subscriptions)
+  // to `into`, deletes `from`, recomputes `into` and returns it. Lead and
+  // trial dates become the earliest set value of the two. kNotFound if
+  // either is absent; kInvalidArgument if they are the same customer;
+  // kResourceExhausted, merging nothing, if `into` would carry more than
+  // kMaxTagsPerCustomer user tags.
+  absl::StatusOr<Customer> MergeCustomers(absl::string_view from_uuid,
+                                          absl::string_view into_uuid,
+                                          absl::Time now);
+  // Adds/removes user tags (idempotent) and returns the customer. kNotFound
+  // if absent; AddCustomerTags fails with kResourceExhausted, adding
+  // nothing, if the customer would carry more than kMaxTagsPerCustomer.
+  absl::StatusOr<Customer> AddCustomerTags(absl::string_view uuid,
+                                           const std::vector<std::string>& tags,
+                                           absl::Time now);
+  absl::StatusOr<Customer> RemoveCustomerTags(
+      absl::string_view uuid, const std::vector<std::string>& tags,
+      absl::Time now);
+  // The customer evaluated by the engine from its stored facts at `as_of`
+  // (any instant: a future one projects the known facts). kNotFound if
+  // absent.
+  absl::StatusOr<EvaluatedCustomer> EvaluateCustomer(absl::string_view uuid,
+                                                     absl::Time as_of);
+
+  // ---- Invoices ----
+
+  // Imports `invoices` for the customer, all or nothing. For each invoice:
+  // an empty data_source_uuid means the customer's only source
+  // (kInvalidArgument "invoices[i].data_source_uuid: …" if it spans
+  // several); the source must be one of the customer's (kInvalidArgument).
+  // An invoice whose (source, external_id) is stored already is a no-op if
+  // its content is identical (same customer, fields, line items and
+  // transactions, uuids aside) and kAlreadyExists naming the invoice
+  // otherwise; line item and transaction external ids are unique per source
+  // likewise. A SUBSCRIPTION or TRIAL line item creates its subscription
+  // (R1); one that belongs to another customer of the same source is
+  // kFailedPrecondition. Returns the invoices as stored (with uuids), in
+  // request order. kNotFound if the customer is absent.
+  absl::StatusOr<std::vector<Invoice>> ImportInvoices(
+      absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
+      absl::Time now);
+  // kNotFound if absent.
+  absl::StatusOr<Invoice> GetInvoice(absl::string_view uuid);
+  // In import order. A filter naming an absent customer or source matches
+  // nothing.
+  absl::StatusOr<Page<Invoice>> ListInvoices(const InvoiceFilter& filter,
+                                             const PageRequest& page);
+  // Deletes the invoice (its line items and transactions) and the
+  // subscriptions it leaves with no SUBSCRIPTION or TRIAL line item (R1),
+  // and recomputes its customer. kNotFound if absent.
+  absl::Status DeleteInvoice(absl::string_view uuid, absl::Time now);
+  // Adds a transaction to an invoice and recomputes its customer. An
+  // identical transaction with the same external id is a no-op returning
+  // the stored one; a different one is kAlreadyExists. kNotFound if the
+  // invoice is absent.
+  absl::StatusOr<Transaction> AddTransaction(absl::string_view invoice_uuid,
+                                             const Transaction& transaction,
+                                             absl::Time now);
+
+  // ---- Subscriptions and events ----
+
+  // kNotFound if absent.
+  absl::StatusOr<SubscriptionRef> GetSubscription(absl::string_view uuid);
+  // Records an explicit cancellation at `cancelled_at` (R4), recomputes the
+  // customer and returns the subscription as of `now`; recording the same
+  // instant again changes nothing. kFailedPrecondition if the subscription
+  // has not started by `cancelled_at` (R1: it does not count yet).
+  // kNotFound if absent.
+  absl::StatusOr<EvaluatedSubscription> CancelSubscription(
+      absl::string_view uuid, absl::Time cancelled_at, absl::Time now);
+  // Stored events (every event of each customer's timeline as of its last
+  // write, future ones included) matching `filter`, by occurred_at.
+  // kNotFound if a named customer or source is absent; kInvalidArgument if
+  // neither is named.
+  absl::StatusOr<Page<SubscriptionEvent>> ListSubscriptionEvents(
+      const EventFilter& filter, const PageRequest& page);
+
+  // ---- Time passing ----
+
+  // Recomputes (at `now`) up to `limit` customers whose stored
+  // next_transition_at is at or before `now`, oldest first, in one write
+  // transaction, and returns how many. A customer whose facts the engine
+  // rejects is logged and left out of later rounds.
+  absl::StatusOr<int> ReevaluateDueCustomers(absl::Time now, int limit);
+
+  // ---- The change log ----
+
+  // Up to `limit` rows after sequence `after`, in order.
+  absl::StatusOr<std::vector<persistence::ChangeRow>> ReadChanges(int64_t after,
+                                                                  int limit);
+  // Deletes the rows committed before `before` (in batches); returns how
+  // many.
+  absl::StatusOr<int64_t> PruneChanges(absl::Time before);
+
+ private:
+  class Write;  // one write transaction and the change rows it appends
+
+  // Runs `fn(write)` in a write transaction, commits if it succeeds, then
+  // delivers the appended change rows. Returns fn's result.
+  template <typename Fn>
+  auto Writing(Fn&& fn);
+  // Runs `fn(txn)` in a read transaction.
+  template <typename Fn>
+  auto Reading(Fn&& fn);
+
+  absl::StatusOr<SettingsImpact> Reprocess(Write& write, absl::string_view uuid,
+                                           const SourceSettings* next,
+                                           absl::Time now);
+  absl::StatusOr<SettingsUpdate> PreviewSettings(absl::string_view uuid,
+                                                 const SettingsDecision& decide,
+                                                 absl::Time now);
+  int ReprocessThreads() const;
+
+  persistence::Backend* const backend_;
+  const Options options_;
+  ChangeFollower* const follower_;
+};
+
+}  // namespace recurrent::core
+
+#endif  // RECURRENT_CORE_STORE_H_

@@ -1,0 +1,323 @@
+// The rows a Recurrent backend stores, as plain structs.
+//
+// Two kinds live here. Resource records (DataSourceRow, Customer, Invoice,
+// SubscriptionRef, SubscriptionEvent, ...) are what the API shows; the core
+// (core/store.h) takes and returns them as they are. State rows
+// (CustomerState, EvaluationWrite, ChangeRow) are what the core reads to
+// evaluate a customer and writes to record the result; their meaning is the
+// core's, their storage the backend's.
+//
+// Backends use the engine's plain types (facts, statuses, event types) as
+// row payloads; they never call the engine.
+#ifndef RECURRENT_PERSISTENCE_RECORDS_H_
+#define RECURRENT_PERSISTENCE_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/evaluation.h"
+#include "engine/facts.h"
+
+namespace recurrent::persistence {
+
+using CustomerStatus = engine::CustomerStatus;
+
+// Backend-assigned integer identity of a row: positive, unique in its table,
+// stable for the row's life, increasing in insertion order. Never shown to
+// API callers (they see uuids).
+using RowKey = int64_t;
+
+// ---- Paging ----------------------------------------------------------------
+
+// The API's page size when a request gives none, and the largest it accepts
+// (larger requests are clamped by the service).
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+// `page_size` must be in 1..kMaxPageSize. `page_token` is empty for the
+// first page, or a token returned by the previous page of the same query
+// (kInvalidArgument otherwise). Results come in a stable order (creation
+// order unless stated); a token stays valid when rows are inserted or
+// deleted between pages, and no row is returned twice.
+struct PageRequest {
+  int page_size = kDefaultPageSize;
+  std::string page_token;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_page_token;  // empty on the last page
+};
+
+// ---- Data sources and settings ---------------------------------------------
+
+// What saving a settings version (or a reprocess) did; see
+// core::SourceSettings.
+struct SettingsImpact {
+  int64_t customers_reprocessed = 0;
+  int64_t auto_churns_reversed = 0;
+  int64_t auto_churns_applied = 0;
+  // Customers whose status at `now` differs after from before.
+  int64_t customers_status_changed = 0;
+};
+
+// One saved version of a source's settings. The setting values are one
+// record encoded by the core (core/settings.h); backends store it as is, so
+// a new setting never changes a schema.
+struct SettingsRow {
+  std::string data_source_uuid;
+  int64_t version = 0;    // 1 for a new source, +1 per saved change
+  absl::Time applied_at;  // in force from this instant
+  absl::Time saved_at;
+  std::string saved_by;  // API key name; may be empty
+  SettingsImpact impact;
+  std::string values;  // core::EncodeSettingsValues
+};
+
+struct DataSourceRow {
+  std::string uuid;  // "ds_…"
+  std::string name;  // unique
+  std::string system;
+  absl::Time created_at;
+  SettingsRow settings;  // the current (highest) version
+};
+
+// ---- Customers -------------------------------------------------------------
+
+struct ExternalId {
+  std::string data_source_uuid;
+  std::string external_id;
+
+  friend bool operator==(const ExternalId& a, const ExternalId& b) {
+    return a.data_source_uuid == b.data_source_uuid &&
+           a.external_id == b.external_id;
+  }
+};
+
+// The fields of a customer that callers write (CreateCustomer,
+// UpdateCustomer); everything else of a Customer is derived or managed.
+struct CustomerFields {
+  std::string name;
+  std::string email;
+  std::string company;
+  std::string country;
+  std::string state;
+  std::string city;
+  std::string zip;
+  std::optional<absl::Time> lead_created_at;
+  std::optional<absl::Time> free_trial_started_at;
+};
+
+struct Customer : CustomerFields {
+  std::string uuid;              // "cus_…"
+  std::string data_source_uuid;  // primary source
+  std::string external_id;       // id in the primary source
+  // Every (source, external id) of the customer, the primary one first, then
+  // in the order they were added (merges append).
+  std::vector<ExternalId> external_ids;
+  // The stored evaluation (as of the customer's last recompute).
+  CustomerStatus status = CustomerStatus::kLead;
+  std::vector<std::string> tags;  // user tags, sorted, unique
+  // Derived tags (R8) of the stored evaluation, sorted.
+  std::vector<std::string> derived_tags;
+  absl::Time created_at;
+  absl::Time updated_at;  // last change of the fields or tags
+};
+
+// Filters of ListCustomers; empty/unset fields do not filter.
+struct CustomerFilter {
+  // Customers with an external id in this source (merged customers match
+  // every source they span).
+  std::string data_source_uuid;
+  // Customers with this external id (in `data_source_uuid` if given).
+  std::string external_id;
+  std::string email;  // exact match
+  std::optional<CustomerStatus> status;
+};
+
+// ---- Invoices --------------------------------------------------------------
+
+struct LineItem {
+  std::string uuid;         // "li_…"
+  std::string external_id;  // unique per data source
+  engine::LineItemType type = engine::LineItemType::kSubscription;
+  std::string subscription_external_id;
+  std::string plan_external_id;
+  absl::Time service_period_start;
+  absl::Time service_period_end;
+  int64_t amount_in_cents = 0;
+  int32_t quantity = 0;
+  int64_t discount_amount_in_cents = 0;
+  int64_t tax_amount_in_cents = 0;
+  bool prorated = false;
+  std::string description;
+};
+
+// A payment or refund of an invoice (the API's Transaction).
+struct Transaction {
+  std::string uuid;         // "tr_…"
+  std::string external_id;  // unique per data source
+  engine::TransactionType type = engine::TransactionType::kPayment;
+  engine::TransactionResult result = engine::TransactionResult::kSuccessful;
+  absl::Time date;
+  std::optional<int64_t> amount_in_cents;
+};
+
+struct Invoice {
+  std::string uuid;         // "inv_…"
+  std::string external_id;  // unique per data source
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  absl::Time date;
+  std::optional<absl::Time> due_date;
+  std::string currency;
+  std::vector<LineItem> line_items;       // in import order
+  std::vector<Transaction> transactions;  // in date order, then import order
+};
+
+// Filters of ListInvoices; empty fields do not filter.
+struct InvoiceFilter {
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  std::string external_id;
+};
+
+// ---- Subscriptions and events ----------------------------------------------
+
+// A subscription's identity.
+struct SubscriptionRef {
+  std::string uuid;  // "sub_…"
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  std::string external_id;
+};
+
+// A stored subscription event (R9).
+struct SubscriptionEvent {
+  std::string uuid;  // "evt_…"
+  engine::EventType type = engine::EventType::kStarted;
+  SubscriptionRef subscription;
+  absl::Time occurred_at;
+};
+
+// Filters of ListEvents; at least one of customer_uuid and data_source_uuid
+// is set.
+struct EventFilter {
+  std::string customer_uuid;
+  std::string data_source_uuid;
+  absl::Time as_of = absl::InfiniteFuture();  // occurred_at <= as_of
+};
+
+// ---- A customer's evaluation state -----------------------------------------
+
+struct SubscriptionRow {
+  RowKey key = 0;
+  RowKey source_key = 0;
+  SubscriptionRef ref;
+  // The stored evaluation (the columns written by the last recompute; its
+  // identity fields and `events` are left empty).
+  engine::SubscriptionEvaluation evaluation;
+};
+
+// A stored event. Its uuid is not loaded: the core derives it from the
+// other fields (core/event_ids.h).
+struct EventRow {
+  RowKey key = 0;
+  RowKey subscription_key = 0;
+  engine::EventType type = engine::EventType::kStarted;
+  absl::Time occurred_at;
+};
+
+// Everything about one customer that its evaluation reads or replaces.
+struct CustomerState {
+  RowKey key = 0;
+  // The customer record. A source scan (SourceScan) fills only uuid, status
+  // and derived_tags.
+  Customer customer;
+  std::optional<absl::Time> next_transition_at;
+  // Its facts: every invoice (all sources) and explicit cancellation.
+  engine::CustomerFacts facts;
+  // The current settings of every source the customer has an external id or
+  // an invoice in. Empty from a source scan (the caller has them all).
+  std::vector<SettingsRow> settings;
+  std::vector<SubscriptionRow> subscriptions;  // creation order
+  // Every stored event, in no particular order; left empty unless asked for.
+  std::vector<EventRow> events;
+};
+
+// Writes that make a customer's stored evaluation a new one.
+struct EvaluationWrite {
+  struct SubscriptionUpdate {
+    RowKey key = 0;
+    engine::SubscriptionEvaluation evaluation;  // identity and events unused
+  };
+  struct NewEvent {
+    std::string uuid;
+    RowKey subscription_key = 0;
+    RowKey source_key = 0;
+    engine::EventType type = engine::EventType::kStarted;
+    absl::Time occurred_at;
+  };
+  struct CustomerUpdate {
+    CustomerStatus status = CustomerStatus::kLead;
+    std::vector<std::string> derived_tags;  // sorted
+    std::optional<absl::Time> next_transition_at;
+  };
+
+  RowKey customer_key = 0;
+  std::vector<SubscriptionUpdate> subscriptions;
+  std::vector<RowKey> deleted_events;
+  std::vector<NewEvent> inserted_events;  // inserted in this order
+  std::optional<CustomerUpdate> customer;
+
+  bool empty() const {
+    return subscriptions.empty() && deleted_events.empty() &&
+           inserted_events.empty() && !customer.has_value();
+  }
+};
+
+// ---- The change log --------------------------------------------------------
+
+// Stored as these numbers; never renumber.
+enum class ChangeKind {
+  // A subscription event became published: it is known and due
+  // (occurred_at <= now).
+  kEventPublished = 1,
+  // A published event disappeared (same uuid as its publication).
+  kEventRetracted = 2,
+  // The customer's status as of now changed.
+  kCustomerStatusChanged = 3,
+  // The customer's record or facts changed (fields, tags, external ids,
+  // invoices, cancellations; created, merged or deleted): what GetCustomer
+  // answers may differ for a reason other than time passing.
+  kCustomerChanged = 4,
+  // The source's settings changed, or it was deleted: every customer with
+  // facts in it may answer differently.
+  kSourceChanged = 5,
+};
+
+// One change-log row. Rows are appended in the transaction of the write that
+// made the change, so the log holds exactly the committed changes.
+struct ChangeRow {
+  int64_t sequence = 0;  // assigned on append; increases in commit order
+  absl::Time committed_at;
+  ChangeKind kind = ChangeKind::kCustomerChanged;
+  // The event's source; the customer's primary source; the changed source.
+  std::string data_source_uuid;
+  std::string customer_uuid;  // empty for kSourceChanged
+  // kCustomerStatusChanged: every source the customer has an external id in.
+  std::vector<std::string> customer_sources;
+  // kEventPublished, kEventRetracted.
+  SubscriptionEvent event;
+  // kCustomerStatusChanged.
+  CustomerStatus status = CustomerStatus::kLead;
+  CustomerStatus previous_status = CustomerStatus::kLead;
+};
+
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_RECORDS_H_

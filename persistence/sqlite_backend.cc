@@ -1,0 +1,168 @@
+#include "persistence/sqlite_backend.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_connection_pool.h"
+#include "persistence/sqlite_schema.h"
+#include "persistence/sqlite_transactions.h"
+
+namespace recurrent::persistence {
+
+using sqlite::Connection;
+using sqlite::ConnectionPool;
+
+namespace {
+
+// Creates the folder of `path` if missing; errors name the path.
+absl::Status PreparePath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path file(path);
+  if (fs::is_directory(file, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database path ", path, " is a directory"));
+  }
+  const fs::path parent = file.parent_path();
+  if (!parent.empty() && !fs::exists(parent, error)) {
+    fs::create_directories(parent, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create database folder ", parent.string(), ": ",
+                       error.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Makes an Open() error name the path: errors of the first statements on a
+// fresh connection (e.g. "file is not a database") carry no path.
+absl::Status WithPath(const absl::Status& status, const std::string& path) {
+  if (status.ok()) return status;
+  const absl::StatusCode code = status.code() == absl::StatusCode::kUnavailable
+                                    ? absl::StatusCode::kUnavailable
+                                    : absl::StatusCode::kFailedPrecondition;
+  return absl::Status(
+      code, absl::StrCat("cannot use database ", path, ": ", status.message()));
+}
+
+absl::Status ConfigureWriter(Connection& writer,
+                             SqliteBackend::Synchronous synchronous) {
+  {
+    // The first statement reads the file header: a file that is not a
+    // database fails here.
+    RECURRENT_ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                               writer.Prepare("PRAGMA journal_mode = WAL"));
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row || stmt.ColumnText(0) != "wal") {
+      return absl::FailedPreconditionError("cannot switch to WAL mode");
+    }
+  }
+  RECURRENT_RETURN_IF_ERROR(writer.Execute("PRAGMA foreign_keys = ON"));
+  // FULL: each commit is fsynced (WAL included) before it is acknowledged,
+  // so acknowledged writes survive a crash or power loss.
+  // 64 MiB of page cache: a reprocess writes a whole source in one
+  // transaction, with random-order inserts into the events' uuid index; a
+  // small cache would spill dirty pages to the WAL mid-transaction.
+  RECURRENT_RETURN_IF_ERROR(writer.Execute("PRAGMA cache_size = -65536"));
+  RECURRENT_RETURN_IF_ERROR(
+      writer.Execute(synchronous == SqliteBackend::Synchronous::kFull
+                         ? "PRAGMA synchronous = FULL"
+                         : "PRAGMA synchronous = NORMAL"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
+    const Options& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("database path is empty");
+  }
+  if (options.reader_pool_size < 1) {
+    return absl::InvalidArgumentError("reader_pool_size must be at least 1");
+  }
+  RECURRENT_RETURN_IF_ERROR(PreparePath(options.path));
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> writer,
+      Connection::Open(options.path, Connection::Mode::kReadWriteCreate,
+                       options.busy_timeout));
+  RECURRENT_RETURN_IF_ERROR(
+      WithPath(ConfigureWriter(*writer, options.synchronous), options.path));
+  RECURRENT_RETURN_IF_ERROR(
+      WithPath(sqlite::ApplyMigrations(*writer), options.path));
+  if (options.max_page_count > 0) {
+    // PRAGMA takes no parameters; the value is a number.
+    RECURRENT_RETURN_IF_ERROR(
+        WithPath(writer->Execute(absl::StrCat("PRAGMA max_page_count = ",
+                                              options.max_page_count)
+                                     .c_str()),
+                 options.path));
+  }
+  if (options.read_only) {
+    // Writes then fail with SQLITE_READONLY, as on a read-only file.
+    RECURRENT_RETURN_IF_ERROR(
+        WithPath(writer->Execute("PRAGMA query_only = ON"), options.path));
+  }
+
+  std::vector<std::unique_ptr<Connection>> writers;
+  writers.push_back(std::move(writer));
+  std::vector<std::unique_ptr<Connection>> readers;
+  for (int i = 0; i < options.reader_pool_size; ++i) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<Connection> reader,
+        Connection::Open(options.path, Connection::Mode::kReadOnly,
+                         options.busy_timeout));
+    readers.push_back(std::move(reader));
+  }
+  return std::unique_ptr<SqliteBackend>(new SqliteBackend(
+      options, std::make_unique<ConnectionPool>(std::move(writers)),
+      std::make_unique<ConnectionPool>(std::move(readers))));
+}
+
+SqliteBackend::SqliteBackend(const Options& options,
+                             std::unique_ptr<ConnectionPool> writer,
+                             std::unique_ptr<ConnectionPool> readers)
+    : options_(options),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {}
+
+SqliteBackend::~SqliteBackend() {
+  // Readers close first, so the writer's close checkpoints the WAL.
+  readers_.reset();
+  writer_.reset();
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> SqliteBackend::OpenScanConnection()
+    const {
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> db,
+      Connection::Open(options_.path, Connection::Mode::kReadOnly,
+                       options_.busy_timeout));
+  // A larger page cache for the scans' index-then-row lookups (32 MiB).
+  RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -32768"));
+  return db;
+}
+
+absl::StatusOr<std::unique_ptr<ReadTransaction>> SqliteBackend::BeginRead(
+    ReadKind kind) {
+  if (kind == ReadKind::kScan) {
+    RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                               OpenScanConnection());
+    return sqlite::SqliteReadTransaction::Begin(
+        sqlite::OwnedLease(std::move(connection)));
+  }
+  return sqlite::SqliteReadTransaction::Begin(readers_->Acquire());
+}
+
+absl::StatusOr<std::unique_ptr<WriteTransaction>> SqliteBackend::BeginWrite() {
+  return sqlite::SqliteWriteTransaction::Begin(
+      writer_->Acquire(), [this] { return OpenScanConnection(); });
+}
+
+}  // namespace recurrent::persistence

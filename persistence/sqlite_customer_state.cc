@@ -1,0 +1,137 @@
+#include "persistence/sqlite_customer_state.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "persistence/sqlite_codes.h"
+#include "persistence/sqlite_customers.h"
+#include "persistence/sqlite_data_sources.h"
+#include "persistence/sqlite_events.h"
+#include "persistence/sqlite_invoices.h"
+#include "persistence/sqlite_subscriptions.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+// The engine's view of a stored invoice.
+engine::Invoice ToEngine(Invoice invoice) {
+  engine::Invoice out;
+  out.data_source_uuid = std::move(invoice.data_source_uuid);
+  out.external_id = std::move(invoice.external_id);
+  out.currency = std::move(invoice.currency);
+  out.due_date = invoice.due_date;
+  out.line_items.reserve(invoice.line_items.size());
+  for (LineItem& item : invoice.line_items) {
+    out.line_items.push_back(
+        engine::LineItem{item.type, std::move(item.subscription_external_id),
+                         item.service_period_start, item.service_period_end,
+                         item.amount_in_cents});
+  }
+  out.transactions.reserve(invoice.transactions.size());
+  for (const Transaction& transaction : invoice.transactions) {
+    out.transactions.push_back(
+        engine::Transaction{transaction.type, transaction.result,
+                            transaction.date, transaction.amount_in_cents});
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
+                                                absl::string_view uuid,
+                                                bool with_events) {
+  RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                             LoadCustomerRecord(db, uuid));
+  CustomerState state;
+  state.key = record.key;
+  state.customer = std::move(record.customer);
+  state.next_transition_at = record.next_transition_at;
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                             LoadCustomerInvoices(db, state.key));
+  state.facts.invoices.reserve(invoices.size());
+  for (Invoice& invoice : invoices) {
+    state.facts.invoices.push_back(ToEngine(std::move(invoice)));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(state.facts.cancellations,
+                             LoadCustomerCancellations(db, state.key));
+  RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                             LoadCustomerSettings(db, state.key));
+  RECURRENT_ASSIGN_OR_RETURN(state.subscriptions,
+                             LoadStoredSubscriptions(db, state.key));
+  if (with_events) {
+    RECURRENT_ASSIGN_OR_RETURN(state.events, LoadCustomerEvents(db, state.key));
+  }
+  return state;
+}
+
+absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
+  if (!write.subscriptions.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("UPDATE subscriptions SET status = ?, started_at = ?,"
+                   " past_due_since = ?, cancelled_at = ?, auto_churned = ?,"
+                   " status_reason = ?, current_period_start = ?,"
+                   " current_period_end = ? WHERE id = ?"));
+    for (const EvaluationWrite::SubscriptionUpdate& update :
+         write.subscriptions) {
+      const engine::SubscriptionEvaluation& e = update.evaluation;
+      stmt.Reset();
+      stmt.BindInt64(1, SubscriptionStatusCode(e.status));
+      stmt.BindOptionalTime(2, e.started_at);
+      stmt.BindOptionalTime(3, e.past_due_since);
+      stmt.BindOptionalTime(4, e.cancelled_at);
+      stmt.BindInt64(5, e.auto_churned ? 1 : 0);
+      stmt.BindText(6, e.status_reason);
+      stmt.BindOptionalTime(7, e.current_period_start);
+      stmt.BindOptionalTime(8, e.current_period_end);
+      stmt.BindInt64(9, update.key);
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    }
+  }
+  if (!write.deleted_events.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("DELETE FROM subscription_events WHERE id = ?"));
+    for (const RowKey key : write.deleted_events) {
+      stmt.Reset();
+      stmt.BindInt64(1, key);
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    }
+  }
+  if (!write.inserted_events.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
+                   " customer_id, data_source_id, type, occurred_at)"
+                   " VALUES (?, ?, ?, ?, ?, ?)"));
+    for (const EvaluationWrite::NewEvent& event : write.inserted_events) {
+      stmt.Reset();
+      stmt.BindText(1, event.uuid);
+      stmt.BindInt64(2, event.subscription_key);
+      stmt.BindInt64(3, write.customer_key);
+      stmt.BindInt64(4, event.source_key);
+      stmt.BindInt64(5, EventTypeCode(event.type));
+      stmt.BindTime(6, event.occurred_at);
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    }
+  }
+  if (write.customer.has_value()) {
+    const EvaluationWrite::CustomerUpdate& update = *write.customer;
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("UPDATE customers SET status = ?, derived_tags = ?,"
+                   " next_transition_at = ? WHERE id = ?"));
+    stmt.BindInt64(1, CustomerStatusCode(update.status));
+    stmt.BindText(2, absl::StrJoin(update.derived_tags, "\n"));
+    stmt.BindOptionalTime(3, update.next_transition_at);
+    stmt.BindInt64(4, write.customer_key);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recurrent::persistence::sqlite

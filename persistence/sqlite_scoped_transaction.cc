@@ -1,0 +1,39 @@
+#include "persistence/sqlite_scoped_transaction.h"
+
+#include "persistence/sqlite_statement.h"
+
+namespace recurrent::persistence::sqlite {
+
+ScopedTransaction::~ScopedTransaction() { Rollback(); }
+
+absl::Status ScopedTransaction::Begin(Kind kind) {
+  absl::StatusOr<Statement> begin = connection_.Prepare(
+      kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  if (!begin.ok()) return begin.status();
+  absl::Status status = begin->Run();
+  if (status.ok()) active_ = true;
+  return status;
+}
+
+absl::Status ScopedTransaction::Commit() {
+  if (!active_) return absl::OkStatus();
+  absl::StatusOr<Statement> commit = connection_.Prepare("COMMIT");
+  absl::Status status = commit.ok() ? commit->Run() : commit.status();
+  if (status.ok()) {
+    active_ = false;
+  } else {
+    Rollback();
+  }
+  return status;
+}
+
+void ScopedTransaction::Rollback() {
+  if (!active_) return;
+  active_ = false;
+  // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
+  if (!connection_.InTransaction()) return;
+  absl::StatusOr<Statement> rollback = connection_.Prepare("ROLLBACK");
+  if (rollback.ok()) rollback->Run().IgnoreError();
+}
+
+}  // namespace recurrent::persistence::sqlite

@@ -1,0 +1,397 @@
+// The change log (persistence::ChangeRow), over every backend: events are
+// published once they are known and due, retracted with the same uuid when
+// they disappear, customer status changes carry the previous status, input
+// changes are logged for caches, and replaying a customer's log always gives
+// its ListSubscriptionEvents as of now.
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/core/invoice_fixtures.h"
+#include "tests/core/reprocess_fixtures.h"
+#include "tests/core/store_test.h"
+#include "tests/testing/change_log_checks.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recurrent::core::testing {
+namespace {
+
+using persistence::ChangeKind;
+using persistence::ChangeRow;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+using EventType = engine::EventType;
+
+constexpr absl::CivilMonth kJan(2025, 1);
+
+class ChangeLogTest : public StoreTest {
+ protected:
+  // Every row after `after`.
+  std::vector<ChangeRow> RowsAfter(int64_t after) {
+    absl::StatusOr<std::vector<ChangeRow>> rows =
+        store_->ReadChanges(after, 1'000'000);
+    EXPECT_OK(rows);
+    return rows.ok() ? *std::move(rows) : std::vector<ChangeRow>{};
+  }
+  int64_t LastSequence() {
+    const std::vector<ChangeRow> rows = RowsAfter(0);
+    return rows.empty() ? 0 : rows.back().sequence;
+  }
+
+  // (kind, event type, occurred_at) of the event rows of `customer`.
+  static std::vector<std::tuple<ChangeKind, EventType, absl::Time>> EventRows(
+      const std::vector<ChangeRow>& rows, const std::string& customer) {
+    std::vector<std::tuple<ChangeKind, EventType, absl::Time>> out;
+    for (const ChangeRow& row : rows) {
+      if (row.customer_uuid != customer) continue;
+      if (row.kind == ChangeKind::kEventPublished ||
+          row.kind == ChangeKind::kEventRetracted) {
+        out.emplace_back(row.kind, row.event.type, row.event.occurred_at);
+      }
+    }
+    return out;
+  }
+  // (previous, new) of the status rows of `customer`.
+  static std::vector<std::pair<CustomerStatus, CustomerStatus>> StatusRows(
+      const std::vector<ChangeRow>& rows, const std::string& customer) {
+    std::vector<std::pair<CustomerStatus, CustomerStatus>> out;
+    for (const ChangeRow& row : rows) {
+      if (row.customer_uuid == customer &&
+          row.kind == ChangeKind::kCustomerStatusChanged) {
+        out.emplace_back(row.previous_status, row.status);
+      }
+    }
+    return out;
+  }
+
+  // Once the re-evaluator has run at `now`, the whole log agrees with the
+  // stored state (tests/testing/change_log_checks.h).
+  void ExpectLogReplaysTo(absl::Time now) {
+    EXPECT_OK(store_->ReevaluateDueCustomers(now, 1000));
+    EXPECT_EQ(::recurrent::testing::ChangeLogMismatches(*store_, now), "");
+  }
+
+  // Source "S" auto-churning after `days` (0: KEEP) from 2025-01-01.
+  DataSource Source(int days) {
+    DataSource source = NewSource("S");
+    if (days > 0) {
+      EXPECT_OK(store_->UpdateSettings(
+          source.uuid, SaveSettings(AutoChurn(days), Day(2025, 1, 1)), false,
+          Day(2025, 1, 1)));
+    }
+    return source;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, ChangeLogTest,
+    ::testing::ValuesIn(::recurrent::testing::TestBackends()),
+    ::recurrent::testing::TestBackendName);
+
+TEST_P(ChangeLogTest, PastEventsArePublishedAtOnceFutureOnesWhenTheyAreDue) {
+  const DataSource source = Source(14);
+  const Customer customer = NewCustomer(source.uuid, "c");
+  const int64_t before = LastSequence();
+  // January and March paid, February not: past due from Feb 1, churning on
+  // Feb 15 under X=14.
+  ASSERT_OK(store_->ImportInvoices(
+      customer.uuid, Monthly("c", "s", kJan, 3, {1}), Day(2025, 2, 10)));
+  std::vector<ChangeRow> rows = RowsAfter(before);
+  EXPECT_THAT(
+      EventRows(rows, customer.uuid),
+      ElementsAre(std::make_tuple(ChangeKind::kEventPublished,
+                                  EventType::kStarted, Day(2025, 1, 1)),
+                  std::make_tuple(ChangeKind::kEventPublished,
+                                  EventType::kPastDue, Day(2025, 2, 1))));
+  EXPECT_THAT(
+      StatusRows(rows, customer.uuid),
+      ElementsAre(Pair(CustomerStatus::kLead, CustomerStatus::kPastDue)));
+  // Its inputs changed (for caches).
+  EXPECT_EQ(std::count_if(rows.begin(), rows.end(),
+                          [&](const ChangeRow& row) {
+                            return row.kind == ChangeKind::kCustomerChanged &&
+                                   row.customer_uuid == customer.uuid;
+                          }),
+            1);
+
+  // Nothing is due before the churn's instant.
+  int64_t mark = LastSequence();
+  ASSERT_OK(
+      store_->ReevaluateDueCustomers(Day(2025, 2, 15) - absl::Seconds(1), 100));
+  EXPECT_THAT(EventRows(RowsAfter(mark), customer.uuid), IsEmpty());
+  // The re-evaluator publishes it once its time has come, with its own
+  // instant.
+  ASSERT_OK(store_->ReevaluateDueCustomers(Day(2025, 2, 16), 100));
+  rows = RowsAfter(mark);
+  EXPECT_THAT(
+      EventRows(rows, customer.uuid),
+      ElementsAre(std::make_tuple(ChangeKind::kEventPublished,
+                                  EventType::kAutoChurned, Day(2025, 2, 15))));
+  EXPECT_THAT(
+      StatusRows(rows, customer.uuid),
+      ElementsAre(Pair(CustomerStatus::kPastDue, CustomerStatus::kCancelled)));
+  for (const ChangeRow& row : rows) {
+    EXPECT_EQ(row.committed_at, Day(2025, 2, 16));
+    EXPECT_NE(row.kind, ChangeKind::kCustomerChanged) << "time is no input";
+  }
+  ExpectLogReplaysTo(Day(2025, 2, 16));
+}
+
+TEST_P(ChangeLogTest, ASettingsReversalRetractsExactlyTheChurnsItRemoves) {
+  const DataSource source = Source(14);
+  std::vector<std::string> customers;
+  for (int i = 0; i < 5; ++i) {
+    const Customer customer = NewCustomer(source.uuid, absl::StrCat("c", i));
+    customers.push_back(customer.uuid);
+    // Two customers pay everything through June; the others never pay
+    // February (past due from Feb 1, churned on Feb 15).
+    ASSERT_OK(store_->ImportInvoices(
+        customer.uuid,
+        i < 2
+            ? Monthly(absl::StrCat("c", i), absl::StrCat("s", i), kJan, 6)
+            : Monthly(absl::StrCat("c", i), absl::StrCat("s", i), kJan, 2, {1}),
+        Day(2025, 6, 1)));
+  }
+  std::set<std::string> churns;
+  for (const ChangeRow& row : RowsAfter(0)) {
+    if (row.kind == ChangeKind::kEventPublished &&
+        row.event.type == EventType::kAutoChurned) {
+      churns.insert(row.event.uuid);
+    }
+  }
+  ASSERT_EQ(churns.size(), 3u);
+
+  const int64_t mark = LastSequence();
+  ASSERT_OK_AND_ASSIGN(
+      const Store::SettingsUpdate update,
+      store_->UpdateSettings(source.uuid, SaveSettings(kKeep, Day(2025, 6, 2)),
+                             false, Day(2025, 6, 2)));
+  EXPECT_EQ(update.impact.auto_churns_reversed, 3);
+  const std::vector<ChangeRow> rows = RowsAfter(mark);
+  std::set<std::string> retracted;
+  int status_rows = 0;
+  int source_rows = 0;
+  for (const ChangeRow& row : rows) {
+    if (row.kind == ChangeKind::kEventRetracted) {
+      EXPECT_EQ(row.event.type, EventType::kAutoChurned);
+      retracted.insert(row.event.uuid);
+    }
+    if (row.kind == ChangeKind::kEventPublished) {
+      ADD_FAILURE() << "published " << engine::EventTypeName(row.event.type);
+    }
+    if (row.kind == ChangeKind::kCustomerStatusChanged) {
+      ++status_rows;
+      EXPECT_EQ(row.previous_status, CustomerStatus::kCancelled);
+      EXPECT_EQ(row.status, CustomerStatus::kPastDue);
+    }
+    if (row.kind == ChangeKind::kSourceChanged) {
+      ++source_rows;
+      EXPECT_EQ(row.data_source_uuid, source.uuid);
+    }
+  }
+  EXPECT_EQ(retracted, churns);
+  EXPECT_EQ(status_rows, 3);
+  EXPECT_EQ(source_rows, 1);
+  ExpectLogReplaysTo(Day(2025, 6, 2));
+
+  // And back: the churns are published again, with their old uuids.
+  const int64_t again = LastSequence();
+  ASSERT_OK(store_->UpdateSettings(source.uuid,
+                                   SaveSettings(AutoChurn(14), Day(2025, 1, 1)),
+                                   false, Day(2025, 6, 3)));
+  std::set<std::string> republished;
+  for (const ChangeRow& row : RowsAfter(again)) {
+    if (row.kind == ChangeKind::kEventPublished) {
+      republished.insert(row.event.uuid);
+    }
+  }
+  EXPECT_EQ(republished, churns);
+  ExpectLogReplaysTo(Day(2025, 6, 3));
+}
+
+TEST_P(ChangeLogTest, ReSendingIdenticalDataAppendsNothing) {
+  const DataSource source = Source(14);
+  const Customer customer = NewCustomer(source.uuid, "c");
+  const std::vector<Invoice> invoices = Monthly("c", "s", kJan, 3, {1});
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<Invoice> stored,
+      store_->ImportInvoices(customer.uuid, invoices, Day(2025, 2, 10)));
+  // The same import again, at the same instant.
+  int64_t mark = LastSequence();
+  ASSERT_OK(store_->ImportInvoices(customer.uuid, invoices, Day(2025, 2, 10)));
+  EXPECT_THAT(RowsAfter(mark), IsEmpty());
+
+  ASSERT_OK(store_->AddTransaction(
+      stored[1].uuid, Payment("p", Day(2025, 2, 12)), Day(2025, 2, 12)));
+  mark = LastSequence();
+  ASSERT_OK(store_->AddTransaction(
+      stored[1].uuid, Payment("p", Day(2025, 2, 12)), Day(2025, 2, 12)));
+  EXPECT_THAT(RowsAfter(mark), IsEmpty());
+
+  ASSERT_OK_AND_ASSIGN(const CustomerSnapshot snapshot,
+                       Snapshot(customer.uuid));
+  const std::string sub = snapshot.subscriptions.at(0).uuid;
+  ASSERT_OK(
+      store_->CancelSubscription(sub, Day(2025, 2, 20), Day(2025, 2, 20)));
+  mark = LastSequence();
+  ASSERT_OK(
+      store_->CancelSubscription(sub, Day(2025, 2, 20), Day(2025, 2, 20)));
+  EXPECT_THAT(RowsAfter(mark), IsEmpty());
+  ExpectLogReplaysTo(Day(2025, 2, 20));
+}
+
+TEST_P(ChangeLogTest, ALatePaymentRetractsTheChurnItRemoves) {
+  const DataSource source = Source(14);
+  const Customer customer = NewCustomer(source.uuid, "c");
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<Invoice> stored,
+      store_->ImportInvoices(customer.uuid, Monthly("c", "s", kJan, 2, {1}),
+                             Day(2025, 3, 1)));
+  std::string churn;
+  for (const ChangeRow& row : RowsAfter(0)) {
+    if (row.event.type == EventType::kAutoChurned &&
+        row.kind == ChangeKind::kEventPublished) {
+      churn = row.event.uuid;
+    }
+  }
+  ASSERT_FALSE(churn.empty());
+  const int64_t mark = LastSequence();
+  // Paid on Feb 10, before the churn would have happened (R6 a).
+  ASSERT_OK(store_->AddTransaction(
+      stored[1].uuid, Payment("late", Day(2025, 2, 10)), Day(2025, 3, 2)));
+  bool retracted = false;
+  for (const ChangeRow& row : RowsAfter(mark)) {
+    if (row.kind == ChangeKind::kEventRetracted && row.event.uuid == churn) {
+      retracted = true;
+    }
+  }
+  EXPECT_TRUE(retracted);
+  ExpectLogReplaysTo(Day(2025, 3, 2));
+}
+
+TEST_P(ChangeLogTest, DeletesAndMergesRetractWhatDisappears) {
+  const DataSource s = Source(14);
+  const DataSource t = NewSource("T");
+  const Customer a = NewCustomer(s.uuid, "a");
+  const Customer b = NewCustomer(t.uuid, "b");
+  const Customer c = NewCustomer(s.uuid, "c");
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<Invoice> a_invoices,
+      store_->ImportInvoices(a.uuid, Monthly("a", "sa", kJan, 3, {1}),
+                             Day(2025, 4, 1)));
+  ASSERT_OK(store_->ImportInvoices(b.uuid, Monthly("b", "sb", kJan, 2),
+                                   Day(2025, 4, 1)));
+  ASSERT_OK(store_->ImportInvoices(c.uuid, Monthly("c", "sc", kJan, 2),
+                                   Day(2025, 4, 1)));
+  const std::vector<std::string> all = {a.uuid, b.uuid, c.uuid};
+  ExpectLogReplaysTo(Day(2025, 4, 1));
+
+  // Deleting the unpaid invoice removes the past due and the churn.
+  ASSERT_OK(store_->DeleteInvoice(a_invoices[1].uuid, Day(2025, 4, 2)));
+  ExpectLogReplaysTo(Day(2025, 4, 2));
+  // b merged into a: b's events are retracted under b, published under a.
+  ASSERT_OK(store_->MergeCustomers(b.uuid, a.uuid, Day(2025, 4, 3)));
+  ExpectLogReplaysTo(Day(2025, 4, 3));
+  // A deleted customer's events are retracted.
+  ASSERT_OK(store_->DeleteCustomer(c.uuid, Day(2025, 4, 4)));
+  ExpectLogReplaysTo(Day(2025, 4, 4));
+  // Deleting T: a loses sb's events.
+  ASSERT_OK(store_->DeleteDataSource(t.uuid, Day(2025, 4, 5)));
+  ExpectLogReplaysTo(Day(2025, 4, 5));
+  // Deleting the only invoice of a subscription retracts its events too.
+  ASSERT_OK_AND_ASSIGN(const Page<Invoice> left,
+                       store_->ListInvoices({a.uuid, "", ""}, {100, ""}));
+  for (const Invoice& invoice : left.items) {
+    ASSERT_OK(store_->DeleteInvoice(invoice.uuid, Day(2025, 4, 6)));
+  }
+  ExpectLogReplaysTo(Day(2025, 4, 6));
+  ASSERT_OK_AND_ASSIGN(const Customer after, store_->GetCustomer(a.uuid));
+  EXPECT_EQ(after.status, CustomerStatus::kLead);
+}
+
+TEST_P(ChangeLogTest, InputChangesAreLoggedForCaches) {
+  const DataSource s = NewSource("S");
+  const Customer a = NewCustomer(s.uuid, "a");
+  const auto changed = [&](int64_t after) {
+    std::vector<std::pair<ChangeKind, std::string>> out;
+    for (const ChangeRow& row : RowsAfter(after)) {
+      if (row.kind == ChangeKind::kCustomerChanged ||
+          row.kind == ChangeKind::kSourceChanged) {
+        out.emplace_back(row.kind, row.kind == ChangeKind::kSourceChanged
+                                       ? row.data_source_uuid
+                                       : row.customer_uuid);
+      }
+    }
+    return out;
+  };
+  int64_t mark = LastSequence();
+  ASSERT_OK(store_->UpdateCustomer(
+      a.uuid,
+      [](Customer& c) {
+        c.name = "A";
+        return absl::OkStatus();
+      },
+      Tick()));
+  ASSERT_OK(store_->AddCustomerTags(a.uuid, {"x"}, Tick()));
+  ASSERT_OK(store_->RemoveCustomerTags(a.uuid, {"x"}, Tick()));
+  EXPECT_THAT(changed(mark),
+              ElementsAre(Pair(ChangeKind::kCustomerChanged, a.uuid),
+                          Pair(ChangeKind::kCustomerChanged, a.uuid),
+                          Pair(ChangeKind::kCustomerChanged, a.uuid)));
+  mark = LastSequence();
+  ASSERT_OK(store_->UpdateSettings(s.uuid, SaveSettings(AutoChurn(7), Tick()),
+                                   false, Tick()));
+  EXPECT_THAT(changed(mark),
+              ElementsAre(Pair(ChangeKind::kSourceChanged, s.uuid)));
+  // A dry run, a settings "change" to what is in force and a failed write
+  // log nothing.
+  mark = LastSequence();
+  ASSERT_OK(store_->UpdateSettings(s.uuid, SaveSettings(kKeep, Tick()), true,
+                                   Tick()));
+  ASSERT_OK(store_->UpdateSettings(
+      s.uuid,
+      [](const SourceSettings&) -> absl::StatusOr<std::optional<NewSettings>> {
+        return std::nullopt;
+      },
+      false, Tick()));
+  EXPECT_FALSE(store_->AddCustomerTags("cus_nope", {"x"}, Tick()).ok());
+  EXPECT_THAT(RowsAfter(mark), IsEmpty());
+}
+
+TEST_P(ChangeLogTest, PruningDropsOnlyRowsPastRetentionAndSequencesGoOn) {
+  const DataSource s = NewSource("S");
+  // A customer created and tagged each day from 2025-01-01.
+  const auto day_of_writes = [&](int day) {
+    Customer customer;
+    customer.data_source_uuid = s.uuid;
+    customer.external_id = absl::StrCat("c", day);
+    absl::StatusOr<Customer> created =
+        store_->CreateCustomer(customer, Day(2025, 1, day));
+    ASSERT_OK(created);
+    ASSERT_OK(store_->AddCustomerTags(created->uuid, {"t"}, Day(2025, 1, day)));
+  };
+  for (int day = 1; day <= 5; ++day) day_of_writes(day);
+  const std::vector<ChangeRow> all = RowsAfter(0);
+  ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                       store_->PruneChanges(Day(2025, 1, 3)));
+  EXPECT_EQ(pruned, 4);  // two rows of each of the first two days
+  const std::vector<ChangeRow> kept = RowsAfter(0);
+  EXPECT_EQ(kept.size() + pruned, all.size());
+  for (const ChangeRow& row : kept) {
+    EXPECT_GE(row.committed_at, Day(2025, 1, 3));
+  }
+  // Sequences never go back, not even after pruning and reopening.
+  Reopen();
+  day_of_writes(6);
+  EXPECT_GT(RowsAfter(0).back().sequence, all.back().sequence);
+}
+
+}  // namespace
+}  // namespace recurrent::core::testing

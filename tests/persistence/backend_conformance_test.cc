@@ -1,0 +1,725 @@
+// The Backend contract (persistence/backend.h), checked through the
+// interface only: transactions, snapshots, the change log, claims, the
+// source scan of a write transaction, and a few row-storage rules. Rows are
+// made through the interface too (no backend headers here).
+#include "tests/persistence/backend_conformance.h"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "persistence/backend.h"
+#include "persistence/records.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recurrent::persistence::testing {
+namespace {
+
+using ::recurrent::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
+}
+
+std::unique_ptr<WriteTransaction> MustBeginWrite(Backend& backend) {
+  absl::StatusOr<std::unique_ptr<WriteTransaction>> txn = backend.BeginWrite();
+  EXPECT_OK(txn);
+  return txn.ok() ? *std::move(txn) : nullptr;
+}
+
+std::unique_ptr<ReadTransaction> MustBeginRead(
+    Backend& backend, Backend::ReadKind kind = Backend::ReadKind::kRequest) {
+  absl::StatusOr<std::unique_ptr<ReadTransaction>> txn =
+      backend.BeginRead(kind);
+  EXPECT_OK(txn);
+  return txn.ok() ? *std::move(txn) : nullptr;
+}
+
+// Every change row field, as text (a failure shows which differ).
+std::string Describe(const ChangeRow& row) {
+  const SubscriptionEvent& e = row.event;
+  return absl::StrCat(
+      "seq=", row.sequence, " at=", absl::FormatTime(row.committed_at),
+      " kind=", static_cast<int>(row.kind), " ds=", row.data_source_uuid,
+      " cus=", row.customer_uuid, " sources=[",
+      absl::StrJoin(row.customer_sources, ","), "] event=", e.uuid, "/",
+      static_cast<int>(e.type), "/", e.subscription.uuid, "/",
+      e.subscription.customer_uuid, "/", e.subscription.data_source_uuid, "/",
+      e.subscription.external_id, "/", absl::FormatTime(e.occurred_at),
+      " status=", static_cast<int>(row.status),
+      " previous=", static_cast<int>(row.previous_status));
+}
+
+}  // namespace
+
+void BackendConformanceTest::SetUp() {
+  dir_ = MakeTempDir();
+  ASSERT_OK_AND_ASSIGN(backend_, GetParam().open(dir_));
+}
+
+void BackendConformanceTest::TearDown() {
+  backend_.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+absl::Time BackendConformanceTest::Tick() {
+  now_ += absl::Seconds(1);
+  return now_;
+}
+
+DataSourceRow BackendConformanceTest::NewSource(const std::string& name) {
+  DataSourceRow source;
+  source.uuid = absl::StrCat("ds_", name);
+  source.name = name;
+  source.system = "custom";
+  source.created_at = Tick();
+  source.settings.data_source_uuid = source.uuid;
+  source.settings.version = 1;
+  source.settings.applied_at = source.created_at;
+  source.settings.saved_at = source.created_at;
+  source.settings.values = "v=1\n";
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  if (txn == nullptr) return source;
+  EXPECT_OK(txn->InsertDataSource(source));
+  EXPECT_OK(txn->Commit());
+  return source;
+}
+
+Customer BackendConformanceTest::NewCustomer(const std::string& source_uuid,
+                                             const std::string& external_id) {
+  Customer customer;
+  customer.uuid = absl::StrCat("cus_", external_id);
+  customer.data_source_uuid = source_uuid;
+  customer.external_id = external_id;
+  customer.external_ids = {{source_uuid, external_id}};
+  customer.name = absl::StrCat("Customer ", external_id);
+  customer.created_at = Tick();
+  customer.updated_at = customer.created_at;
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  if (txn == nullptr) return customer;
+  EXPECT_OK(txn->InsertCustomer(customer));
+  EXPECT_OK(txn->Commit());
+  return customer;
+}
+
+SubscriptionRef BackendConformanceTest::NewSubscription(
+    const Customer& customer, const std::string& source_uuid,
+    const std::string& external_id) {
+  SubscriptionRef ref{absl::StrCat("sub_", external_id), customer.uuid,
+                      source_uuid, external_id};
+  Invoice invoice;
+  invoice.uuid = absl::StrCat("inv_", external_id);
+  invoice.external_id = absl::StrCat(external_id, "-inv");
+  invoice.customer_uuid = customer.uuid;
+  invoice.data_source_uuid = source_uuid;
+  invoice.date = Tick();
+  invoice.due_date = invoice.date + absl::Hours(24);
+  invoice.currency = "EUR";
+  LineItem item;
+  item.uuid = absl::StrCat("li_", external_id);
+  item.external_id = absl::StrCat(external_id, "-li");
+  item.subscription_external_id = external_id;
+  item.service_period_start = invoice.date;
+  item.service_period_end = invoice.date + absl::Hours(24 * 30);
+  item.amount_in_cents = 1000;
+  invoice.line_items.push_back(item);
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  if (txn == nullptr) return ref;
+  EXPECT_OK(txn->InsertSubscriptions({ref}));
+  EXPECT_OK(txn->InsertInvoices(customer.uuid, {invoice}));
+  EXPECT_OK(txn->Commit());
+  return ref;
+}
+
+namespace {
+
+// ---- Transactions -----------------------------------------------------------
+
+TEST_P(BackendConformanceTest, AWriteNotCommittedLeavesNothing) {
+  DataSourceRow source;
+  source.uuid = "ds_gone";
+  source.name = "gone";
+  source.created_at = Tick();
+  source.settings.version = 1;
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK(txn->InsertDataSource(source));
+    ChangeRow row;
+    row.kind = ChangeKind::kSourceChanged;
+    row.data_source_uuid = source.uuid;
+    ASSERT_OK(txn->AppendChanges({row}));
+    // The transaction sees its own writes.
+    EXPECT_OK(txn->GetDataSource(source.uuid));
+  }  // destroyed uncommitted: rolled back
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  EXPECT_THAT(read->GetDataSource(source.uuid),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("ds_gone")));
+  ASSERT_OK_AND_ASSIGN(const Page<DataSourceRow> page,
+                       read->ListDataSources(PageRequest{10, ""}));
+  EXPECT_THAT(page.items, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> changes,
+                       read->ReadChanges(0, 10));
+  EXPECT_THAT(changes, IsEmpty());
+  read.reset();
+  // The write lock was released: the next write goes through.
+  NewSource("kept");
+}
+
+TEST_P(BackendConformanceTest, AFinishedWriteTransactionRefusesMore) {
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  ASSERT_OK(txn->Commit());
+  EXPECT_FALSE(txn->GetDataSource("ds_x").ok());
+  EXPECT_FALSE(txn->Commit().ok());
+  // And another write may begin while it still exists.
+  NewSource("next");
+}
+
+TEST_P(BackendConformanceTest, AReadKeepsItsSnapshotWhileAWriteCommits) {
+  const DataSourceRow first = NewSource("first");
+  for (const Backend::ReadKind kind :
+       {Backend::ReadKind::kRequest, Backend::ReadKind::kScan}) {
+    std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_, kind);
+    ASSERT_NE(read, nullptr);
+    ASSERT_OK_AND_ASSIGN(Page<DataSourceRow> before,
+                         read->ListDataSources(PageRequest{10, ""}));
+    const size_t count = before.items.size();
+    const DataSourceRow later =
+        NewSource(absl::StrCat("later", static_cast<int>(kind)));
+    ASSERT_OK_AND_ASSIGN(Page<DataSourceRow> again,
+                         read->ListDataSources(PageRequest{10, ""}));
+    EXPECT_THAT(again.items, SizeIs(count));
+    EXPECT_THAT(read->GetDataSource(later.uuid),
+                StatusIs(absl::StatusCode::kNotFound));
+    read.reset();
+    read = MustBeginRead(*backend_, kind);
+    ASSERT_NE(read, nullptr);
+    EXPECT_OK(read->GetDataSource(later.uuid));
+  }
+  EXPECT_FALSE(first.uuid.empty());
+}
+
+// ---- The change log ---------------------------------------------------------
+
+// One row of every kind, with every field its kind uses.
+std::vector<ChangeRow> EveryKind(absl::Time at) {
+  std::vector<ChangeRow> rows;
+  for (const ChangeKind kind :
+       {ChangeKind::kEventPublished, ChangeKind::kEventRetracted}) {
+    ChangeRow& row = rows.emplace_back();
+    row.committed_at = at;
+    row.kind = kind;
+    row.data_source_uuid = "ds_a";
+    row.customer_uuid = "cus_a";
+    row.event.uuid = absl::StrCat("evt_", static_cast<int>(kind));
+    row.event.type = kind == ChangeKind::kEventPublished
+                         ? engine::EventType::kAutoChurned
+                         : engine::EventType::kRecovered;
+    row.event.subscription = SubscriptionRef{"sub_a", "cus_a", "ds_a", "SUB-A"};
+    row.event.occurred_at = at - absl::Hours(24) + absl::Microseconds(7);
+  }
+  {
+    ChangeRow& row = rows.emplace_back();
+    row.committed_at = at;
+    row.kind = ChangeKind::kCustomerStatusChanged;
+    row.data_source_uuid = "ds_a";
+    row.customer_uuid = "cus_a";
+    row.customer_sources = {"ds_a", "ds_b"};
+    row.status = CustomerStatus::kCancelled;
+    row.previous_status = CustomerStatus::kPastDue;
+  }
+  {
+    ChangeRow& row = rows.emplace_back();
+    row.committed_at = at;
+    row.kind = ChangeKind::kCustomerChanged;
+    row.data_source_uuid = "ds_b";
+    row.customer_uuid = "cus_b";
+  }
+  {
+    ChangeRow& row = rows.emplace_back();
+    row.committed_at = at;
+    row.kind = ChangeKind::kSourceChanged;
+    row.data_source_uuid = "ds_c";
+  }
+  return rows;
+}
+
+absl::Status Append(Backend& backend, const std::vector<ChangeRow>& rows) {
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<WriteTransaction> txn,
+                             backend.BeginWrite());
+  if (absl::Status status = txn->AppendChanges(rows); !status.ok()) {
+    return status;
+  }
+  return txn->Commit();
+}
+
+TEST_P(BackendConformanceTest, ChangeRowsRoundTripEveryFieldInOrder) {
+  const std::vector<ChangeRow> first = EveryKind(Tick());
+  const std::vector<ChangeRow> second = EveryKind(Tick());
+  ASSERT_OK(Append(*backend_, first));
+  ASSERT_OK(Append(*backend_, second));
+  std::vector<ChangeRow> expected = first;
+  expected.insert(expected.end(), second.begin(), second.end());
+
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> all,
+                       read->ReadChanges(0, 100));
+  ASSERT_THAT(all, SizeIs(expected.size()));
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i > 0) {
+      EXPECT_GT(all[i].sequence, all[i - 1].sequence);
+    }
+    ChangeRow wanted = expected[i];
+    wanted.sequence = all[i].sequence;
+    EXPECT_EQ(Describe(all[i]), Describe(wanted)) << "row " << i;
+  }
+  ASSERT_OK_AND_ASSIGN(const int64_t last, read->LastChangeSequence());
+  EXPECT_EQ(last, all.back().sequence);
+
+  // Pages by `after` and `limit`.
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> page,
+                       read->ReadChanges(all[1].sequence, 3));
+  ASSERT_THAT(page, SizeIs(3));
+  EXPECT_EQ(page[0].sequence, all[2].sequence);
+  EXPECT_EQ(page[2].sequence, all[4].sequence);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> end,
+                       read->ReadChanges(all.back().sequence, 3));
+  EXPECT_THAT(end, IsEmpty());
+  EXPECT_THAT(read->ReadChanges(0, 0), IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(BackendConformanceTest, LastChangeSequenceCountsPrunedRows) {
+  {
+    std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+    ASSERT_NE(read, nullptr);
+    EXPECT_THAT(read->LastChangeSequence(), IsOkAndHolds(0));
+  }
+  const absl::Time old = Tick();
+  ASSERT_OK(Append(*backend_, EveryKind(old)));
+  int64_t last = 0;
+  {
+    std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+    ASSERT_NE(read, nullptr);
+    ASSERT_OK_AND_ASSIGN(last, read->LastChangeSequence());
+    EXPECT_GT(last, 0);
+  }
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                         txn->PruneChanges(old + absl::Seconds(1), 1000));
+    EXPECT_EQ(pruned, 5);
+    ASSERT_OK(txn->Commit());
+  }
+  {
+    std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+    ASSERT_NE(read, nullptr);
+    EXPECT_THAT(read->ReadChanges(0, 100), IsOkAndHolds(IsEmpty()));
+    EXPECT_THAT(read->LastChangeSequence(), IsOkAndHolds(last));
+  }
+  // Sequences never go back.
+  ASSERT_OK(Append(*backend_, EveryKind(Tick())));
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> rows,
+                       read->ReadChanges(0, 100));
+  ASSERT_THAT(rows, SizeIs(5));
+  EXPECT_GT(rows.front().sequence, last);
+}
+
+TEST_P(BackendConformanceTest, PruneChangesDeletesOnlyTheOldPrefix) {
+  const absl::Time t0 = Tick();
+  // committed_at by sequence: t0, t0+1, t0+2, t0+10, t0+1 (a clock that went
+  // back): the old prefix before t0+5 is the first three only.
+  std::vector<ChangeRow> rows;
+  for (const int offset : {0, 1, 2, 10, 1}) {
+    ChangeRow& row = rows.emplace_back();
+    row.committed_at = t0 + absl::Seconds(offset);
+    row.kind = ChangeKind::kSourceChanged;
+    row.data_source_uuid = absl::StrCat("ds_", offset);
+  }
+  ASSERT_OK(Append(*backend_, rows));
+  const absl::Time before = t0 + absl::Seconds(5);
+  const auto prune = [&](int limit) -> absl::StatusOr<int64_t> {
+    RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<WriteTransaction> txn,
+                               backend_->BeginWrite());
+    absl::StatusOr<int64_t> pruned = txn->PruneChanges(before, limit);
+    if (!pruned.ok()) return pruned;
+    if (absl::Status status = txn->Commit(); !status.ok()) return status;
+    return pruned;
+  };
+  EXPECT_THAT(prune(2), IsOkAndHolds(2));  // the limit
+  EXPECT_THAT(prune(100), IsOkAndHolds(1));
+  EXPECT_THAT(prune(100), IsOkAndHolds(0));
+  EXPECT_THAT(prune(0), IsOkAndHolds(0));
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> left,
+                       read->ReadChanges(0, 100));
+  ASSERT_THAT(left, SizeIs(2));
+  EXPECT_EQ(left[0].committed_at, t0 + absl::Seconds(10));
+  EXPECT_EQ(left[1].committed_at, t0 + absl::Seconds(1));
+}
+
+// ---- Claims ----------------------------------------------------------------
+
+TEST_P(BackendConformanceTest, ClaimDueCustomersReturnsDueOnesEarliestFirst) {
+  const DataSourceRow source = NewSource("s");
+  const absl::Time now = Tick();
+  // Customer i's next transition, if any.
+  const std::vector<std::optional<absl::Time>> next = {
+      now - absl::Hours(1), now - absl::Hours(3), std::nullopt, now,
+      now + absl::Seconds(1)};
+  std::vector<std::string> uuids;
+  for (size_t i = 0; i < next.size(); ++i) {
+    uuids.push_back(NewCustomer(source.uuid, absl::StrCat("c", i)).uuid);
+  }
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    for (size_t i = 0; i < next.size(); ++i) {
+      ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                           txn->LoadCustomerState(uuids[i], false));
+      EvaluationWrite write;
+      write.customer_key = state.key;
+      write.customer.emplace().status = CustomerStatus::kActive;
+      write.customer->next_transition_at = next[i];
+      ASSERT_OK(txn->WriteEvaluation(write));
+    }
+    ASSERT_OK(txn->Commit());
+  }
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  EXPECT_THAT(txn->ClaimDueCustomers(now, 10),
+              IsOkAndHolds(ElementsAre(uuids[1], uuids[0], uuids[3])));
+  EXPECT_THAT(txn->ClaimDueCustomers(now, 2),
+              IsOkAndHolds(ElementsAre(uuids[1], uuids[0])));
+  EXPECT_THAT(txn->ClaimDueCustomers(now - absl::Hours(5), 10),
+              IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(txn->ClaimDueCustomers(now, 0), IsOkAndHolds(IsEmpty()));
+}
+
+// ---- Source scans -----------------------------------------------------------
+
+// Every customer a scan streams.
+absl::StatusOr<std::vector<CustomerState>> Drain(SourceScan& scan) {
+  std::vector<CustomerState> states;
+  while (true) {
+    CustomerState state;
+    absl::StatusOr<bool> more = scan.Next(state);
+    if (!more.ok()) return more.status();
+    if (!*more) return states;
+    states.push_back(std::move(state));
+  }
+}
+
+TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
+  const DataSourceRow source = NewSource("s");
+  const DataSourceRow other = NewSource("o");
+  const Customer a = NewCustomer(source.uuid, "a");
+  const Customer b = NewCustomer(other.uuid, "b");
+  const SubscriptionRef sub_a = NewSubscription(a, source.uuid, "A");
+  const SubscriptionRef sub_b = NewSubscription(b, other.uuid, "B");
+  // b merged into a: a spans both sources, its external ids in order.
+  const absl::Time event_at = Tick();
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK(txn->MoveCustomerRows(b.uuid, a.uuid));
+    ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                         txn->LoadCustomerState(a.uuid, false));
+    ASSERT_THAT(state.subscriptions, SizeIs(2));
+    EvaluationWrite write;
+    write.customer_key = state.key;
+    write.subscriptions.push_back({state.subscriptions[0].key, {}});
+    write.subscriptions.back().evaluation.status =
+        engine::SubscriptionStatus::kActive;
+    write.subscriptions.back().evaluation.started_at = event_at;
+    write.subscriptions.back().evaluation.status_reason = "paid";
+    write.inserted_events.push_back({"evt_1", state.subscriptions[0].key,
+                                     state.subscriptions[0].source_key,
+                                     engine::EventType::kStarted, event_at});
+    write.customer.emplace().status = CustomerStatus::kActive;
+    write.customer->derived_tags = {"x-tag", "y-tag"};
+    write.customer->next_transition_at = event_at + absl::Hours(1);
+    ASSERT_OK(txn->WriteEvaluation(write));
+    ASSERT_OK(txn->Commit());
+  }
+
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  EXPECT_THAT(txn->ScanSource("ds_absent"),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> scan,
+                       txn->ScanSource(source.uuid));
+  // Read on another thread while this transaction writes: a new customer
+  // with a subscription in the source, and a's evaluation.
+  absl::StatusOr<std::vector<CustomerState>> scanned;
+  std::thread reader([&] { scanned = Drain(*scan); });
+  const Customer c = [&] {
+    Customer customer;
+    customer.uuid = "cus_c";
+    customer.data_source_uuid = source.uuid;
+    customer.external_id = "c";
+    customer.created_at = Tick();
+    customer.updated_at = customer.created_at;
+    return customer;
+  }();
+  EXPECT_OK(txn->InsertCustomer(c));
+  EXPECT_OK(txn->InsertSubscriptions(
+      {SubscriptionRef{"sub_c", c.uuid, source.uuid, "C"}}));
+  ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                       txn->LoadCustomerState(a.uuid, true));
+  EvaluationWrite write;
+  write.customer_key = state.key;
+  write.deleted_events.push_back(state.events.at(0).key);
+  write.customer.emplace().status = CustomerStatus::kPastDue;
+  EXPECT_OK(txn->WriteEvaluation(write));
+  reader.join();
+  scan.reset();
+  ASSERT_OK(txn->Commit());
+
+  ASSERT_OK(scanned);
+  ASSERT_THAT(*scanned, SizeIs(1));  // not c
+  const CustomerState& s = scanned->front();
+  EXPECT_EQ(s.key, state.key);
+  EXPECT_EQ(s.customer.uuid, a.uuid);
+  EXPECT_EQ(s.customer.status, CustomerStatus::kActive);
+  EXPECT_THAT(s.customer.derived_tags, ElementsAre("x-tag", "y-tag"));
+  EXPECT_EQ(s.customer.data_source_uuid, source.uuid);
+  EXPECT_EQ(s.customer.external_id, "a");
+  EXPECT_THAT(
+      s.customer.external_ids,
+      ElementsAre(ExternalId{source.uuid, "a"}, ExternalId{other.uuid, "b"}));
+  EXPECT_EQ(s.next_transition_at, event_at + absl::Hours(1));
+  ASSERT_THAT(s.facts.invoices, SizeIs(2));  // of both sources
+  EXPECT_THAT(s.subscriptions, SizeIs(2));
+  EXPECT_EQ(s.subscriptions[0].ref.uuid, sub_a.uuid);
+  EXPECT_EQ(s.subscriptions[0].ref.customer_uuid, a.uuid);
+  EXPECT_EQ(s.subscriptions[0].evaluation.status,
+            engine::SubscriptionStatus::kActive);
+  EXPECT_EQ(s.subscriptions[0].evaluation.status_reason, "paid");
+  EXPECT_EQ(s.subscriptions[1].ref.uuid, sub_b.uuid);
+  ASSERT_THAT(s.events, SizeIs(1));  // deleted later, uncommitted then
+  EXPECT_EQ(s.events[0].type, engine::EventType::kStarted);
+  EXPECT_EQ(s.events[0].occurred_at, event_at);
+  EXPECT_EQ(s.events[0].subscription_key, s.subscriptions[0].key);
+  EXPECT_THAT(s.settings, IsEmpty());
+
+  // Committed, the writes are what a new scan sees.
+  std::unique_ptr<ReadTransaction> read =
+      MustBeginRead(*backend_, Backend::ReadKind::kScan);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> rescan,
+                       read->ScanSource(source.uuid));
+  ASSERT_OK_AND_ASSIGN(const std::vector<CustomerState> after, Drain(*rescan));
+  ASSERT_THAT(after, SizeIs(2));
+  EXPECT_EQ(after[0].customer.status, CustomerStatus::kPastDue);
+  EXPECT_THAT(after[0].events, IsEmpty());
+  EXPECT_EQ(after[1].customer.uuid, c.uuid);
+  EXPECT_GT(rescan->rows_scanned(), 0);
+}
+
+// ---- Rows -------------------------------------------------------------------
+
+TEST_P(BackendConformanceTest, InsertCancellationIsFalseTheSecondTime) {
+  const DataSourceRow source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "a");
+  const SubscriptionRef sub = NewSubscription(customer, source.uuid, "A");
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  const absl::Time at = Tick();
+  EXPECT_THAT(txn->InsertCancellation(sub.uuid, at, at), IsOkAndHolds(true));
+  EXPECT_THAT(txn->InsertCancellation(sub.uuid, at, Tick()),
+              IsOkAndHolds(false));
+  EXPECT_THAT(txn->InsertCancellation(sub.uuid, at + absl::Seconds(1), at),
+              IsOkAndHolds(true));
+  EXPECT_THAT(txn->InsertCancellation("sub_absent", at, at),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("sub_absent")));
+  ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                       txn->LoadCustomerState(customer.uuid, false));
+  EXPECT_THAT(state.facts.cancellations, SizeIs(2));
+}
+
+TEST_P(BackendConformanceTest, UpdateCustomerReplacesFieldsAndTags) {
+  const DataSourceRow source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "a");
+  const absl::Time first = Tick();
+  const absl::Time second = Tick();
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  CustomerFields fields;
+  fields.name = "Ada";
+  fields.email = "ada@example.com";
+  fields.lead_created_at = first;
+  ASSERT_OK(txn->UpdateCustomer(customer.uuid, fields, {"b", "a"}, first));
+  fields.email = "";
+  fields.free_trial_started_at = second;
+  ASSERT_OK(txn->UpdateCustomer(customer.uuid, fields, {"c", "a"}, second));
+  ASSERT_OK_AND_ASSIGN(const Customer stored, txn->GetCustomer(customer.uuid));
+  EXPECT_EQ(stored.name, "Ada");
+  EXPECT_EQ(stored.email, "");
+  EXPECT_EQ(stored.lead_created_at, first);
+  EXPECT_EQ(stored.free_trial_started_at, second);
+  EXPECT_THAT(stored.tags, ElementsAre("a", "c"));
+  EXPECT_EQ(stored.updated_at, second);
+  EXPECT_EQ(stored.created_at, customer.created_at);
+  EXPECT_EQ(stored.status, CustomerStatus::kLead);
+  EXPECT_THAT(stored.external_ids, ElementsAre(ExternalId{source.uuid, "a"}));
+  EXPECT_THAT(txn->UpdateCustomer("cus_absent", fields, {}, second),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("cus_absent")));
+}
+
+TEST_P(BackendConformanceTest, SettingsRowsRoundTripTheirValuesVerbatim) {
+  DataSourceRow source;
+  source.uuid = "ds_s";
+  source.name = "s";
+  source.system = "custom";
+  source.created_at = Tick();
+  source.settings.data_source_uuid = source.uuid;
+  source.settings.version = 1;
+  source.settings.applied_at = source.created_at;
+  source.settings.saved_at = source.created_at;
+  source.settings.values = "a=1\nodd = value with = signs\n\n\ttab\n";
+  SettingsRow v2;
+  v2.data_source_uuid = source.uuid;
+  v2.version = 2;
+  v2.applied_at = source.created_at - absl::Hours(24 * 40);
+  v2.saved_at = Tick();
+  v2.saved_by = "admin key";
+  v2.impact = SettingsImpact{10, 2, 3, 4};
+  v2.values = "past_due_handling.mode=auto_churn\n";
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK(txn->InsertDataSource(source));
+    ASSERT_OK(txn->InsertSettingsVersion(v2));
+    EXPECT_THAT(txn->InsertSettingsVersion(v2),
+                StatusIs(absl::StatusCode::kAlreadyExists));
+    SettingsRow absent = v2;
+    absent.data_source_uuid = "ds_absent";
+    EXPECT_THAT(txn->InsertSettingsVersion(absent),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("ds_absent")));
+    ASSERT_OK(txn->Commit());
+  }
+  const auto same = [](const SettingsRow& a, const SettingsRow& b) {
+    return a.data_source_uuid == b.data_source_uuid && a.version == b.version &&
+           a.applied_at == b.applied_at && a.saved_at == b.saved_at &&
+           a.saved_by == b.saved_by &&
+           a.impact.customers_reprocessed == b.impact.customers_reprocessed &&
+           a.impact.auto_churns_reversed == b.impact.auto_churns_reversed &&
+           a.impact.auto_churns_applied == b.impact.auto_churns_applied &&
+           a.impact.customers_status_changed ==
+               b.impact.customers_status_changed &&
+           a.values == b.values;
+  };
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(const std::vector<SettingsRow> versions,
+                       read->ListSettingsVersions(source.uuid));
+  ASSERT_THAT(versions, SizeIs(2));
+  EXPECT_TRUE(same(versions[0], source.settings)) << versions[0].values;
+  EXPECT_TRUE(same(versions[1], v2)) << versions[1].values;
+  ASSERT_OK_AND_ASSIGN(const std::vector<SettingsRow> current,
+                       read->CurrentSettings());
+  ASSERT_THAT(current, SizeIs(1));
+  EXPECT_TRUE(same(current[0], v2));
+  ASSERT_OK_AND_ASSIGN(const DataSourceRow stored,
+                       read->GetDataSource(source.uuid));
+  EXPECT_TRUE(same(stored.settings, v2));
+  EXPECT_EQ(stored.name, "s");
+  EXPECT_EQ(stored.created_at, source.created_at);
+  EXPECT_THAT(read->ListSettingsVersions("ds_absent"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("ds_absent")));
+}
+
+TEST_P(BackendConformanceTest, UniquenessConflictsNameTheRow) {
+  const DataSourceRow source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "a");
+  NewSubscription(customer, source.uuid, "A");  // invoice "A-inv", "A-li"
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  DataSourceRow twin = source;
+  twin.uuid = "ds_twin";
+  EXPECT_THAT(txn->InsertDataSource(twin),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       "data source named 's' already exists"));
+  Customer again = customer;
+  again.uuid = "cus_again";
+  EXPECT_THAT(
+      txn->InsertCustomer(again),
+      StatusIs(absl::StatusCode::kAlreadyExists,
+               absl::StrCat("a customer with external id 'a' already exists"
+                            " in data source ",
+                            source.uuid)));
+  Invoice invoice;
+  invoice.uuid = "inv_new";
+  invoice.external_id = "NEW";
+  invoice.data_source_uuid = source.uuid;
+  invoice.currency = "EUR";
+  invoice.date = Tick();
+  LineItem item;
+  item.uuid = "li_new";
+  item.external_id = "A-li";  // taken
+  item.type = engine::LineItemType::kOneTime;
+  invoice.line_items.push_back(item);
+  EXPECT_THAT(txn->InsertInvoices(customer.uuid, {invoice}),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       absl::StrCat("line item 'A-li' already exists in data"
+                                    " source ",
+                                    source.uuid)));
+  invoice.external_id = "A-inv";
+  EXPECT_THAT(txn->InsertInvoices(customer.uuid, {invoice}),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       absl::StrCat("invoice 'A-inv' already exists in data"
+                                    " source ",
+                                    source.uuid)));
+  EXPECT_THAT(
+      txn->InsertInvoices("cus_absent", {invoice}),
+      StatusIs(absl::StatusCode::kNotFound, "customer cus_absent not found"));
+  Transaction payment;
+  payment.uuid = "tr_1";
+  payment.external_id = "T-1";
+  payment.date = Tick();
+  ASSERT_OK(txn->InsertTransaction("inv_A", payment));
+  payment.uuid = "tr_2";
+  EXPECT_THAT(txn->InsertTransaction("inv_A", payment),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       absl::StrCat("transaction 'T-1' already exists in data"
+                                    " source ",
+                                    source.uuid)));
+  EXPECT_THAT(
+      txn->InsertTransaction("inv_absent", payment),
+      StatusIs(absl::StatusCode::kNotFound, "invoice inv_absent not found"));
+  ASSERT_OK_AND_ASSIGN(
+      const std::optional<ReadTransaction::StoredTransaction> found,
+      txn->FindTransaction(source.uuid, "T-1"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->invoice_uuid, "inv_A");
+  EXPECT_EQ(found->transaction.uuid, "tr_1");
+}
+
+}  // namespace
+}  // namespace recurrent::persistence::testing

@@ -1,0 +1,752 @@
+// SqliteBackend: the Backend conformance suite on SQLite, plus what is
+// specific to the SQLite backend (schema migrations, opening unusable
+// paths, locking, foreign keys, stable codes, index use, error mapping).
+#include "persistence/sqlite_backend.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "persistence/sqlite_schema.h"
+#include "persistence/sqlite_source_scan.h"
+#include "persistence/sqlite_status.h"
+#include "tests/persistence/backend_conformance.h"
+#include "tests/persistence/raw_db.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recurrent::persistence {
+namespace {
+
+using ::recurrent::persistence::testing::BackendConformanceTest;
+using ::recurrent::persistence::testing::BackendFactory;
+using ::recurrent::persistence::testing::BackendFactoryName;
+using ::recurrent::persistence::testing::MakeTempDir;
+using ::recurrent::persistence::testing::RawDb;
+using ::recurrent::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+
+absl::StatusOr<std::unique_ptr<Backend>> OpenSqliteIn(const std::string& dir) {
+  SqliteBackend::Options options;
+  options.path = absl::StrCat(dir, "/recurrent.db");
+  options.reader_pool_size = 2;
+  auto backend = SqliteBackend::Open(options);
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<Backend>(std::move(backend).value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, BackendConformanceTest,
+                         ::testing::Values(BackendFactory{"Sqlite",
+                                                          &OpenSqliteIn}),
+                         BackendFactoryName);
+
+// Rows made through the interface, one committed write each.
+DataSourceRow SourceRow(const std::string& name, absl::Time at) {
+  DataSourceRow source;
+  source.uuid = absl::StrCat("ds_", name);
+  source.name = name;
+  source.system = "custom";
+  source.created_at = at;
+  source.settings.data_source_uuid = source.uuid;
+  source.settings.version = 1;
+  source.settings.applied_at = at;
+  source.settings.saved_at = at;
+  source.settings.values = "past_due_handling.mode=keep\n";
+  return source;
+}
+
+Customer CustomerRow(const std::string& source_uuid,
+                     const std::string& external_id, absl::Time at) {
+  Customer customer;
+  customer.uuid = absl::StrCat("cus_", external_id);
+  customer.data_source_uuid = source_uuid;
+  customer.external_id = external_id;
+  customer.created_at = at;
+  customer.updated_at = at;
+  return customer;
+}
+
+// Runs `fn(txn)` in a write transaction and commits.
+template <typename Fn>
+absl::Status Write(Backend& backend, Fn fn) {
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<WriteTransaction> txn,
+                             backend.BeginWrite());
+  RECURRENT_RETURN_IF_ERROR(fn(*txn));
+  return txn->Commit();
+}
+
+// Runs `fn(txn)` in a read transaction.
+template <typename Fn>
+auto Read(Backend& backend, Fn fn)
+    -> decltype(fn(std::declval<ReadTransaction&>())) {
+  absl::StatusOr<std::unique_ptr<ReadTransaction>> txn = backend.BeginRead();
+  if (!txn.ok()) return txn.status();
+  return fn(**txn);
+}
+
+class SqliteBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    path_ = dir_ + "/recurrent.db";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  absl::StatusOr<std::unique_ptr<SqliteBackend>> Open(const std::string& path,
+                                                      bool read_only = false) {
+    SqliteBackend::Options options;
+    options.path = path;
+    options.busy_timeout = absl::Milliseconds(50);
+    options.read_only = read_only;
+    return SqliteBackend::Open(options);
+  }
+
+  // A database as release `version` left it: migrations 1..version run
+  // directly, then `rows`.
+  void CreateOldDatabase(int version, const std::string& rows) {
+    RawDb raw(path_);
+    for (const sqlite::Migration& migration : sqlite::Migrations()) {
+      if (migration.version > version) break;
+      raw.Exec(migration.sql);
+    }
+    raw.Exec(absl::StrCat("PRAGMA user_version = ", version));
+    raw.Exec(rows);
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+// ---- Schema and migrations --------------------------------------------------
+
+TEST_F(SqliteBackendTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA user_version"),
+            absl::StrCat(sqlite::LatestSchemaVersion()));
+  EXPECT_EQ(raw.Value("PRAGMA journal_mode"), "wal");
+  EXPECT_THAT(
+      raw.Column("SELECT name FROM sqlite_master WHERE type = 'table'"),
+      IsSupersetOf({"data_sources", "settings_versions", "customers",
+                    "customer_external_ids", "customer_tags", "change_log"}));
+  EXPECT_THAT(raw.Column("SELECT name FROM sqlite_master WHERE type = 'index'"),
+              IsSupersetOf({"customers_by_email", "customers_by_status",
+                            "customers_by_next_transition",
+                            "customer_external_ids_by_customer"}));
+  EXPECT_THAT(raw.Column("SELECT name FROM pragma_table_info('customers')"),
+              IsSupersetOf({"next_transition_at", "status"}));
+  const std::vector<std::string> settings_columns =
+      raw.Column("SELECT name FROM pragma_table_info('settings_versions')");
+  EXPECT_THAT(settings_columns, IsSupersetOf({"setting_values", "saved_by"}));
+  EXPECT_THAT(settings_columns,
+              AllOf(Not(::testing::Contains("past_due_mode")),
+                    Not(::testing::Contains("auto_churn_after_days"))));
+}
+
+TEST_F(SqliteBackendTest, MigrationsAreNumberedInOrder) {
+  int expected = 1;
+  for (const sqlite::Migration& migration : sqlite::Migrations()) {
+    EXPECT_EQ(migration.version, expected++) << migration.description;
+  }
+  EXPECT_EQ(sqlite::LatestSchemaVersion(), expected - 1);
+}
+
+TEST_F(SqliteBackendTest, ReopeningIsANoOp) {
+  const DataSourceRow source = SourceRow("s", absl::Now());
+  {
+    ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+    ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) {
+      return txn.InsertDataSource(source);
+    }));
+  }
+  std::string schema_before;
+  {
+    RawDb raw(path_);
+    schema_before = absl::StrJoin(
+        raw.Column("SELECT sql FROM sqlite_master ORDER BY name"), "\n");
+  }
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  EXPECT_OK(Read(*backend, [&](ReadTransaction& txn) {
+    return txn.GetDataSource(source.uuid);
+  }));
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA user_version"),
+            absl::StrCat(sqlite::LatestSchemaVersion()));
+  EXPECT_EQ(
+      absl::StrJoin(raw.Column("SELECT sql FROM sqlite_master ORDER BY name"),
+                    "\n"),
+      schema_before);
+}
+
+TEST_F(SqliteBackendTest, RefusesADatabaseFromTheFuture) {
+  { ASSERT_OK(Open(path_).status()); }
+  {
+    RawDb raw(path_);
+    raw.Exec(absl::StrCat("PRAGMA user_version = ",
+                          sqlite::LatestSchemaVersion() + 1));
+  }
+  EXPECT_THAT(Open(path_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(path_), HasSubstr("newer"))));
+  // And left it alone.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA user_version"),
+            absl::StrCat(sqlite::LatestSchemaVersion() + 1));
+}
+
+TEST_F(SqliteBackendTest, MigratesAVersion1DatabaseKeepingItsData) {
+  CreateOldDatabase(
+      1,
+      "INSERT INTO data_sources (uuid, name, system, created_at)"
+      " VALUES ('ds_old', 'legacy', 'custom', 1000000);"
+      "INSERT INTO settings_versions (data_source_id, version,"
+      " past_due_mode, auto_churn_after_days, applied_at, saved_at)"
+      " VALUES (1, 1, 1, 0, 1000000, 1000000),"
+      " (1, 2, 2, 30, 2000000, 2000000);"
+      "INSERT INTO customers (uuid, name, email, status, created_at,"
+      " updated_at) VALUES ('cus_old', 'Old', 'o@x.io', 1, 1000000,"
+      " 1000000);"
+      "INSERT INTO customer_external_ids VALUES (1, 'c-1', 1, 0);"
+      "INSERT INTO customer_tags VALUES (1, 'vip');");
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  ASSERT_OK_AND_ASSIGN(const DataSourceRow source,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.GetDataSource("ds_old");
+                       }));
+  EXPECT_EQ(source.settings.version, 2);
+  EXPECT_EQ(source.settings.values,
+            "past_due_handling.mode=auto_churn\n"
+            "past_due_handling.auto_churn_after_days=30\n");
+  ASSERT_OK_AND_ASSIGN(Customer customer,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.GetCustomer("cus_old");
+                       }));
+  EXPECT_EQ(customer.name, "Old");
+  EXPECT_EQ(customer.status, CustomerStatus::kLead);
+  EXPECT_THAT(customer.tags, ElementsAre("vip"));
+  EXPECT_THAT(customer.derived_tags, IsEmpty());
+  EXPECT_EQ(customer.external_id, "c-1");
+  // And the later tables work for it.
+  Invoice invoice;
+  invoice.uuid = "inv_1";
+  invoice.external_id = "INV-1";
+  invoice.data_source_uuid = "ds_old";
+  invoice.currency = "EUR";
+  invoice.date = absl::FromUnixSeconds(1'735'689'600);  // 2025-01-01
+  LineItem item;
+  item.uuid = "li_1";
+  item.external_id = "LI-1";
+  item.subscription_external_id = "SUB-1";
+  item.service_period_start = invoice.date;
+  item.service_period_end = invoice.date + absl::Hours(24 * 31);
+  item.amount_in_cents = 100;
+  invoice.line_items.push_back(item);
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) -> absl::Status {
+    RECURRENT_RETURN_IF_ERROR(txn.InsertSubscriptions(
+        {SubscriptionRef{"sub_1", "cus_old", "ds_old", "SUB-1"}}));
+    RECURRENT_RETURN_IF_ERROR(txn.InsertInvoices("cus_old", {invoice}));
+    ChangeRow row;
+    row.kind = ChangeKind::kCustomerChanged;
+    row.data_source_uuid = "ds_old";
+    row.customer_uuid = "cus_old";
+    return txn.AppendChanges({row});
+  }));
+  ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.LoadCustomerState("cus_old", true);
+                       }));
+  ASSERT_EQ(state.facts.invoices.size(), 1u);
+  EXPECT_EQ(state.facts.invoices[0].external_id, "INV-1");
+  ASSERT_EQ(state.settings.size(), 1u);
+  EXPECT_EQ(state.settings[0].version, 2);
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA user_version"),
+            absl::StrCat(sqlite::LatestSchemaVersion()));
+}
+
+TEST_F(SqliteBackendTest, MigratesVersion4SettingsIntoOneRecord) {
+  // Release 4's rows: KEEP, AUTO_CHURN after 14 and 90 days, with impacts
+  // and who saved them.
+  CreateOldDatabase(
+      4,
+      "INSERT INTO data_sources (uuid, name, system, created_at) VALUES"
+      " ('ds_a', 'a', 'custom', 1000000), ('ds_b', 'b', 'custom', 1000000);"
+      "INSERT INTO settings_versions (data_source_id, version,"
+      " past_due_mode, auto_churn_after_days, applied_at, saved_at,"
+      " customers_reprocessed, auto_churns_reversed, auto_churns_applied,"
+      " customers_status_changed, saved_by) VALUES"
+      " (1, 1, 1, 0, 1000000, 1000000, 0, 0, 0, 0, ''),"
+      " (1, 2, 2, 14, 2000000, 3000000, 7, 1, 2, 3, 'ops'),"
+      " (2, 1, 2, 90, 4000000, 5000000, 0, 0, 0, 0, '');");
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  // Exactly core::EncodeSettingsValues of each version ("key=value" lines,
+  // each ending in '\n', which DecodeSettingsValues reads back).
+  const std::string keep = "past_due_handling.mode=keep\n";
+  const auto churn = [](int days) {
+    return absl::StrCat(
+        "past_due_handling.mode=auto_churn\n"
+        "past_due_handling.auto_churn_after_days=",
+        days, "\n");
+  };
+  ASSERT_OK_AND_ASSIGN(const std::vector<SettingsRow> a,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.ListSettingsVersions("ds_a");
+                       }));
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].values, keep);
+  EXPECT_EQ(a[1].values, churn(14));
+  // The rest of each row is kept.
+  EXPECT_EQ(a[1].version, 2);
+  EXPECT_EQ(a[1].applied_at, absl::FromUnixMicros(2000000));
+  EXPECT_EQ(a[1].saved_at, absl::FromUnixMicros(3000000));
+  EXPECT_EQ(a[1].saved_by, "ops");
+  EXPECT_EQ(a[1].impact.customers_reprocessed, 7);
+  EXPECT_EQ(a[1].impact.auto_churns_reversed, 1);
+  EXPECT_EQ(a[1].impact.auto_churns_applied, 2);
+  EXPECT_EQ(a[1].impact.customers_status_changed, 3);
+  ASSERT_OK_AND_ASSIGN(const std::vector<SettingsRow> current,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.CurrentSettings();
+                       }));
+  ASSERT_EQ(current.size(), 2u);
+  EXPECT_EQ(current[0].values, churn(14));
+  EXPECT_EQ(current[1].values, churn(90));
+  // Every line is key=value.
+  for (const SettingsRow& row : current) {
+    for (absl::string_view line :
+         absl::StrSplit(row.values, '\n', absl::SkipEmpty())) {
+      EXPECT_THAT(
+          std::string(line),
+          ::testing::MatchesRegex("past_due_handling\\.[a-z_]+=[a-z_0-9]+"));
+    }
+  }
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("PRAGMA integrity_check"), "ok");
+  raw.Exec("PRAGMA foreign_keys = ON");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
+  // Still WITHOUT ROWID, keyed by (source, version), cascading with its
+  // source.
+  EXPECT_THAT(
+      raw.Value("SELECT sql FROM sqlite_master"
+                " WHERE name = 'settings_versions'"),
+      AllOf(HasSubstr("WITHOUT ROWID"),
+            HasSubstr("PRIMARY KEY (data_source_id, version)"),
+            HasSubstr("ON DELETE CASCADE"), Not(HasSubstr("past_due_mode"))));
+  raw.Exec("DELETE FROM data_sources WHERE uuid = 'ds_a'");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM settings_versions"), "1");
+}
+
+// ---- Opening ----------------------------------------------------------------
+
+TEST_F(SqliteBackendTest, CreatesMissingFolders) {
+  const std::string nested = dir_ + "/a/b/c/recurrent.db";
+  ASSERT_OK(Open(nested).status());
+  EXPECT_TRUE(std::filesystem::is_regular_file(nested));
+}
+
+TEST_F(SqliteBackendTest, RejectsADirectory) {
+  EXPECT_THAT(Open(dir_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(dir_), HasSubstr("directory"))));
+}
+
+TEST_F(SqliteBackendTest, RejectsAFileThatIsNotADatabase) {
+  {
+    std::ofstream file(path_);
+    for (int i = 0; i < 200; ++i) file << "definitely not a database\n";
+  }
+  EXPECT_THAT(Open(path_), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr(path_)));
+}
+
+TEST_F(SqliteBackendTest, RejectsAFolderThatIsAFile) {
+  const std::string file = dir_ + "/plain";
+  { std::ofstream(file) << "x"; }
+  EXPECT_THAT(Open(file + "/recurrent.db"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(file)));
+}
+
+TEST_F(SqliteBackendTest, RejectsAnUnwritableFolder) {
+  if (geteuid() == 0) GTEST_SKIP() << "root ignores file permissions";
+  const std::string locked = dir_ + "/locked";
+  std::filesystem::create_directory(locked);
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_exec);
+  EXPECT_THAT(
+      Open(locked + "/recurrent.db"),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(locked)));
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+}
+
+TEST_F(SqliteBackendTest, RejectsAFileThatCannotBeCreated) {
+  // /proc refuses new files, even to root.
+  const std::string path = "/proc/recurrent-persistence-test.db";
+  EXPECT_THAT(Open(path),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(path)));
+}
+
+TEST_F(SqliteBackendTest, RejectsBadOptions) {
+  EXPECT_THAT(Open(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  SqliteBackend::Options options;
+  options.path = path_;
+  options.reader_pool_size = 0;
+  EXPECT_THAT(SqliteBackend::Open(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(SqliteBackendTest, ReadOnlyServesReadsAndRefusesWrites) {
+  const DataSourceRow source = SourceRow("s", absl::Now());
+  {
+    ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+    ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) {
+      return txn.InsertDataSource(source);
+    }));
+  }
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_, /*read_only=*/true));
+  EXPECT_OK(Read(*backend, [&](ReadTransaction& txn) {
+    return txn.GetDataSource(source.uuid);
+  }));
+  EXPECT_THAT(
+      Write(*backend,
+            [&](WriteTransaction& txn) {
+              return txn.InsertDataSource(SourceRow("t", absl::Now()));
+            }),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "database is read-only"));
+}
+
+// ---- Locking and integrity --------------------------------------------------
+
+TEST_F(SqliteBackendTest, WriteLockHeldElsewhereIsUnavailableReadsStillWork) {
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  const DataSourceRow source = SourceRow("s", absl::Now());
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) {
+    return txn.InsertDataSource(source);
+  }));
+  RawDb other(path_);
+  other.Exec("BEGIN IMMEDIATE");
+  const absl::StatusOr<std::unique_ptr<WriteTransaction>> blocked =
+      backend->BeginWrite();
+  EXPECT_THAT(blocked, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(blocked.status().message(),
+              AllOf(Not(HasSubstr("INSERT")), Not(HasSubstr("BEGIN"))));
+  // WAL: readers are not blocked.
+  EXPECT_OK(Read(*backend, [&](ReadTransaction& txn) {
+    return txn.GetDataSource(source.uuid);
+  }));
+  other.Exec("COMMIT");
+  EXPECT_OK(Write(*backend, [&](WriteTransaction& txn) {
+    return txn.InsertDataSource(SourceRow("t", absl::Now()));
+  }));
+}
+
+TEST_F(SqliteBackendTest, AFullDatabaseFailsTheWriteAndKeepsNothing) {
+  { ASSERT_OK(Open(path_).status()); }
+  int64_t pages = 0;
+  {
+    RawDb raw(path_);
+    raw.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    pages = std::stoll(raw.Value("PRAGMA page_count"));
+  }
+  SqliteBackend::Options options;
+  options.path = path_;
+  options.max_page_count = pages;
+  ASSERT_OK_AND_ASSIGN(auto backend, SqliteBackend::Open(options));
+  std::vector<ChangeRow> rows(1000);
+  for (ChangeRow& row : rows) {
+    row.kind = ChangeKind::kCustomerChanged;
+    row.customer_uuid = std::string(200, 'c');
+  }
+  EXPECT_THAT(
+      Write(*backend,
+            [&](WriteTransaction& txn) { return txn.AppendChanges(rows); }),
+      StatusIs(absl::StatusCode::kResourceExhausted,
+               "database or disk is full"));
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> stored,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.ReadChanges(0, 10);
+                       }));
+  EXPECT_THAT(stored, IsEmpty());
+}
+
+TEST_F(SqliteBackendTest, ForeignKeysAreEnforced) {
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  const absl::Time now = absl::Now();
+  const DataSourceRow source = SourceRow("s", now);
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) -> absl::Status {
+    RECURRENT_RETURN_IF_ERROR(txn.InsertDataSource(source));
+    return txn.InsertCustomer(CustomerRow(source.uuid, "x", now));
+  }));
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) -> absl::Status {
+    RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> survivors,
+                               txn.DeleteDataSource(source.uuid));
+    EXPECT_THAT(survivors, IsEmpty());
+    return absl::OkStatus();
+  }));
+  backend.reset();
+  RawDb raw(path_);
+  // Cascades ran: no orphans anywhere.
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM settings_versions"), "0");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM customer_external_ids"), "0");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM customers"), "0");
+  raw.Exec("PRAGMA foreign_keys = ON");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
+}
+
+TEST_F(SqliteBackendTest, DeletingASourceLeavesNoOrphansInTheLaterTables) {
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  const absl::Time jan1 = absl::FromUnixSeconds(1'735'689'600);
+  const DataSourceRow kept = SourceRow("k", jan1);
+  const DataSourceRow doomed = SourceRow("d", jan1);
+  const auto invoice = [&](const std::string& id, const std::string& source) {
+    Invoice invoice;
+    invoice.uuid = "inv_" + id;
+    invoice.external_id = id;
+    invoice.data_source_uuid = source;
+    invoice.currency = "EUR";
+    invoice.date = jan1;
+    invoice.due_date = jan1 + absl::Hours(24);
+    LineItem item;
+    item.uuid = "li_" + id;
+    item.external_id = id + "-li";
+    item.subscription_external_id = id + "-sub";
+    item.service_period_start = jan1;
+    item.service_period_end = jan1 + absl::Hours(24 * 31);
+    item.amount_in_cents = 100;
+    invoice.line_items.push_back(item);
+    Transaction payment;
+    payment.uuid = "tr_" + id;
+    payment.external_id = id + "-tr";
+    payment.date = jan1;
+    payment.result = engine::TransactionResult::kFailed;
+    invoice.transactions.push_back(payment);
+    return invoice;
+  };
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) -> absl::Status {
+    RECURRENT_RETURN_IF_ERROR(txn.InsertDataSource(kept));
+    RECURRENT_RETURN_IF_ERROR(txn.InsertDataSource(doomed));
+    RECURRENT_RETURN_IF_ERROR(
+        txn.InsertCustomer(CustomerRow(kept.uuid, "a", jan1)));
+    RECURRENT_RETURN_IF_ERROR(
+        txn.InsertCustomer(CustomerRow(doomed.uuid, "b", jan1)));
+    RECURRENT_RETURN_IF_ERROR(
+        txn.InsertCustomer(CustomerRow(doomed.uuid, "only", jan1)));
+    RECURRENT_RETURN_IF_ERROR(txn.MoveCustomerRows("cus_b", "cus_a"));
+    RECURRENT_RETURN_IF_ERROR(txn.InsertSubscriptions(
+        {SubscriptionRef{"sub_K", "cus_a", kept.uuid, "K-sub"},
+         SubscriptionRef{"sub_D", "cus_a", doomed.uuid, "D-sub"},
+         SubscriptionRef{"sub_O", "cus_only", doomed.uuid, "O-sub"}}));
+    RECURRENT_RETURN_IF_ERROR(txn.InsertInvoices(
+        "cus_a", {invoice("K", kept.uuid), invoice("D", doomed.uuid)}));
+    RECURRENT_RETURN_IF_ERROR(
+        txn.InsertInvoices("cus_only", {invoice("O", doomed.uuid)}));
+    RECURRENT_RETURN_IF_ERROR(txn.InsertCancellation("sub_O",
+                                                     jan1 + absl::Hours(50),
+                                                     jan1 + absl::Hours(50))
+                                  .status());
+    // A stored event per subscription.
+    for (const std::string customer : {"cus_a", "cus_only"}) {
+      RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
+                                 txn.LoadCustomerState(customer, false));
+      EvaluationWrite write;
+      write.customer_key = state.key;
+      for (const SubscriptionRow& sub : state.subscriptions) {
+        write.inserted_events.push_back({"evt_" + sub.ref.external_id, sub.key,
+                                         sub.source_key,
+                                         engine::EventType::kStarted, jan1});
+      }
+      RECURRENT_RETURN_IF_ERROR(txn.WriteEvaluation(write));
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) -> absl::Status {
+    RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> survivors,
+                               txn.DeleteDataSource(doomed.uuid));
+    EXPECT_THAT(survivors, ElementsAre("cus_a"));
+    return absl::OkStatus();
+  }));
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("SELECT group_concat(uuid) FROM customers"), "cus_a");
+  EXPECT_EQ(raw.Value("SELECT group_concat(external_id) FROM invoices"), "K");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM line_items"), "1");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM transactions"), "1");
+  EXPECT_EQ(raw.Value("SELECT group_concat(external_id) FROM subscriptions"),
+            "K-sub");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM cancellations"), "0");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM subscription_events WHERE"
+                      " subscription_id NOT IN (SELECT id FROM subscriptions)"
+                      " OR customer_id NOT IN (SELECT id FROM customers)"),
+            "0");
+  EXPECT_EQ(raw.Value("SELECT group_concat(uuid) FROM subscription_events"),
+            "evt_K-sub");
+  raw.Exec("PRAGMA foreign_keys = ON");
+  EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
+}
+
+TEST_F(SqliteBackendTest, StoresEnumsAsStableCodes) {
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  const absl::Time now = absl::FromUnixSeconds(1'735'689'600);
+  const DataSourceRow source = SourceRow("s", now);
+  ASSERT_OK(Write(*backend, [&](WriteTransaction& txn) -> absl::Status {
+    RECURRENT_RETURN_IF_ERROR(txn.InsertDataSource(source));
+    RECURRENT_RETURN_IF_ERROR(
+        txn.InsertCustomer(CustomerRow(source.uuid, "x", now)));
+    std::vector<ChangeRow> rows(2);
+    rows[0].kind = ChangeKind::kCustomerStatusChanged;
+    rows[0].status = CustomerStatus::kActive;
+    rows[0].previous_status = CustomerStatus::kLead;
+    rows[1].kind = ChangeKind::kEventPublished;
+    rows[1].event.type = engine::EventType::kAutoChurned;
+    return txn.AppendChanges(rows);
+  }));
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Value("SELECT status FROM customers"), "1");  // LEAD
+  EXPECT_EQ(raw.Rows("SELECT kind, event_type, status, previous_status"
+                     " FROM change_log ORDER BY sequence"),
+            "3|NULL|2|1\n"       // STATUS_CHANGED: ACTIVE <- LEAD
+            "1|5|NULL|NULL\n");  // EVENT_PUBLISHED: AUTO_CHURNED
+  // A code this build does not know is an error, not a guess.
+  raw.Exec("UPDATE customers SET status = 9");
+  raw.Exec("UPDATE change_log SET kind = 9");
+  ASSERT_OK_AND_ASSIGN(backend, Open(path_));
+  EXPECT_THAT(
+      Read(*backend,
+           [](ReadTransaction& txn) { return txn.GetCustomer("cus_x"); }),
+      StatusIs(absl::StatusCode::kInternal, HasSubstr("status")));
+  EXPECT_THAT(Read(*backend,
+                   [](ReadTransaction& txn) { return txn.ReadChanges(0, 10); }),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("kind")));
+}
+
+// ---- Index use --------------------------------------------------------------
+
+TEST_F(SqliteBackendTest, CustomerQueriesUseIndexes) {
+  ASSERT_OK(Open(path_).status());
+  RawDb raw(path_);
+  EXPECT_THAT(
+      raw.QueryPlan("SELECT id FROM customers c WHERE"
+                    " c.id > 0 AND c.email = 'x' ORDER BY c.id LIMIT 5"),
+      HasSubstr("customers_by_email"));
+  EXPECT_THAT(raw.QueryPlan("SELECT id FROM customers c WHERE"
+                            " c.id > 0 AND c.status = 1 ORDER BY c.id LIMIT 5"),
+              HasSubstr("customers_by_status"));
+  EXPECT_THAT(raw.QueryPlan("SELECT customer_id FROM"
+                            " customer_external_ids WHERE external_id = 'x'"),
+              HasSubstr("customer_external_ids_by_external_id"));
+}
+
+TEST_F(SqliteBackendTest, InvoiceAndEventQueriesUseIndexes) {
+  ASSERT_OK(Open(path_).status());
+  RawDb raw(path_);
+  EXPECT_THAT(raw.QueryPlan("SELECT id FROM invoices WHERE customer_id = 1"
+                            " AND id > 0 ORDER BY id LIMIT 5"),
+              HasSubstr("invoices_by_customer"));
+  EXPECT_THAT(raw.QueryPlan("SELECT id FROM invoices WHERE data_source_id = 1"
+                            " AND id > 0 ORDER BY id LIMIT 5"),
+              HasSubstr("invoices_by_source"));
+  EXPECT_THAT(raw.QueryPlan("SELECT id FROM subscription_events e WHERE"
+                            " e.customer_id = 1 AND e.occurred_at <= 9 AND"
+                            " (e.occurred_at, e.id) > (0, 0)"
+                            " ORDER BY e.occurred_at, e.id LIMIT 5"),
+              AllOf(HasSubstr("subscription_events_by_customer"),
+                    Not(HasSubstr("TEMP B-TREE"))));
+  EXPECT_THAT(raw.QueryPlan("SELECT id FROM subscription_events e WHERE"
+                            " e.data_source_id = 1 AND e.occurred_at <= 9 AND"
+                            " (e.occurred_at, e.id) > (0, 0)"
+                            " ORDER BY e.occurred_at, e.id LIMIT 5"),
+              AllOf(HasSubstr("subscription_events_by_source"),
+                    Not(HasSubstr("TEMP B-TREE"))));
+  EXPECT_THAT(raw.QueryPlan("SELECT 1 FROM line_items li WHERE"
+                            " li.data_source_id = 1 AND"
+                            " li.subscription_external_id = 'x'"),
+              HasSubstr("line_items_by_subscription"));
+}
+
+TEST_F(SqliteBackendTest, ClaimAndChangeLogQueriesUseIndexes) {
+  ASSERT_OK(Open(path_).status());
+  RawDb raw(path_);
+  // ClaimDueCustomers.
+  EXPECT_THAT(raw.QueryPlan("SELECT uuid FROM customers WHERE"
+                            " next_transition_at <= 5"
+                            " ORDER BY next_transition_at LIMIT 5"),
+              AllOf(HasSubstr("customers_by_next_transition"),
+                    Not(HasSubstr("TEMP B-TREE"))));
+  // ReadChanges: a range of the key, in its order.
+  EXPECT_THAT(raw.QueryPlan("SELECT sequence, kind FROM change_log"
+                            " WHERE sequence > 7 ORDER BY sequence LIMIT 5"),
+              AllOf(HasSubstr("SEARCH change_log USING INTEGER PRIMARY KEY"),
+                    Not(HasSubstr("TEMP B-TREE"))));
+  // PruneChanges: the oldest rows, in key order (stops at the limit).
+  EXPECT_THAT(raw.QueryPlan("SELECT sequence, committed_at FROM change_log"
+                            " ORDER BY sequence LIMIT 5"),
+              Not(HasSubstr("TEMP B-TREE")));
+  EXPECT_THAT(raw.QueryPlan("DELETE FROM change_log WHERE sequence <= 7"),
+              HasSubstr("USING INTEGER PRIMARY KEY"));
+}
+
+TEST_F(SqliteBackendTest, ScanQueriesWalkIndexesInOrder) {
+  ASSERT_OK(Open(path_).status());
+  RawDb raw(path_);
+  for (const std::string& sql : sqlite::SourceScanner::ScanQueries()) {
+    const std::string plan = raw.QueryPlan(sql);
+    EXPECT_THAT(plan,
+                AllOf(Not(HasSubstr("TEMP B-TREE")), Not(HasSubstr("SCAN "))))
+        << sql << "\n"
+        << plan;
+  }
+}
+
+// ---- Error mapping ----------------------------------------------------------
+
+TEST(SqliteStatusTest, MapsResultCodes) {
+  using sqlite::SqliteErrorToStatus;
+  EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_BUSY, "step"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_BUSY_SNAPSHOT, "step"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_LOCKED, "step"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_FULL, "step"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       "database or disk is full"));
+  EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_READONLY, "step"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  const absl::Status unique =
+      SqliteErrorToStatus(nullptr, SQLITE_CONSTRAINT_UNIQUE, "step");
+  EXPECT_THAT(unique, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_TRUE(sqlite::IsUniqueViolation(unique));
+  EXPECT_FALSE(sqlite::IsUniqueViolation(absl::AlreadyExistsError("x")));
+  EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_CORRUPT, "step"),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(
+      SqliteErrorToStatus(nullptr, SQLITE_CONSTRAINT_FOREIGNKEY, "step"),
+      StatusIs(absl::StatusCode::kInternal));
+}
+
+}  // namespace
+}  // namespace recurrent::persistence

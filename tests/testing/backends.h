@@ -1,0 +1,54 @@
+// The backends tests run against: every test that is not about one backend
+// is written once and instantiated for each of them.
+//
+//   INSTANTIATE_TEST_SUITE_P(Backends, MyTest,
+//                            ::testing::ValuesIn(TestBackends()),
+//                            TestBackendName);
+//
+// Tests that need one backend (a server under test, a benchmark) take
+// DefaultTestBackend(): the one named by the RECURRENT_TEST_BACKEND
+// environment variable ("sqlite", the default), so that ctest can run the
+// same test binary once per backend.
+#ifndef RECURRENT_TESTS_TESTING_BACKENDS_H_
+#define RECURRENT_TESTS_TESTING_BACKENDS_H_
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+#include "persistence/backend.h"
+
+namespace recurrent::testing {
+
+struct TestBackend {
+  std::string name;
+  // Opens the backend's database kept in the (existing, initially empty)
+  // folder `dir`, creating it on first use. Opening the same folder again
+  // must see the data written before (durability).
+  std::function<absl::StatusOr<std::unique_ptr<persistence::Backend>>(
+      const std::string& dir)>
+      open;
+};
+
+// Test names and failure messages show the backend's name.
+inline void PrintTo(const TestBackend& backend, std::ostream* os) {
+  *os << backend.name;
+}
+std::string TestBackendName(const ::testing::TestParamInfo<TestBackend>& info);
+
+// Every backend available to this test run.
+std::vector<TestBackend> TestBackends();
+
+// The backend named by RECURRENT_TEST_BACKEND (default "sqlite").
+TestBackend DefaultTestBackend();
+
+// Makes a fresh, empty temporary folder; returns its path.
+std::string MakeTempDir();
+
+}  // namespace recurrent::testing
+
+#endif  // RECURRENT_TESTS_TESTING_BACKENDS_H_
