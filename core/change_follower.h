@@ -8,12 +8,14 @@
 //   RETURN_IF_ERROR(follower.Start());  // polls in the background
 //
 // Rows reach subscribers two ways. The Store delivers the rows of this
-// process's writes right after their commit and before the write returns
+// process's writes that change a customer's inputs (kCustomerChanged,
+// kSourceChanged) right after their commit and before the write returns
 // (Deliver), so a caller that has seen its write acknowledged never reads
 // from a subscriber's copy from before it. Every `poll_interval`, the
-// follower reads the rows committed since the last it read, which brings in
-// the writes of other processes sharing the database. A subscriber may so
-// see a row twice; it must treat rows as idempotent hints.
+// follower reads every row committed since the last it read, which brings
+// in the writes of other processes sharing the database (and this process's
+// other rows). A subscriber may so see a row twice; it must treat rows as
+// idempotent hints.
 //
 // Thread-safe.
 #ifndef RECURRENT_CORE_CHANGE_FOLLOWER_H_
@@ -65,7 +67,8 @@ class ChangeFollower {
   // Stops and joins the background thread. Idempotent.
   void Stop();
 
-  // Hands `rows`, just committed by this process, to the subscribers.
+  // Hands `rows`, input changes just committed by this process, to the
+  // subscribers.
   void Deliver(absl::Span<const persistence::ChangeRow> rows);
 
   // Reads every row committed since the last one read and hands them to the

@@ -50,8 +50,9 @@ engine::Published StoredViewAt(const persistence::CustomerState& state,
 struct Recompute {
   // Only what differs from the stored evaluation (may be empty).
   persistence::EvaluationWrite write;
-  // From the view `before` to the new view at `now`: the customer's status
-  // change, then retractions, then publications (committed_at = now).
+  // From the view `before` to the new view at `now`: retractions, then
+  // publications (each in time order), then the customer's status change
+  // (committed_at = now).
   std::vector<persistence::ChangeRow> changes;
   engine::CustomerStatus status = engine::CustomerStatus::kLead;  // at now
 };

@@ -58,6 +58,11 @@ ChangeRow SourceChanged(absl::string_view data_source_uuid, absl::Time now) {
   return row;
 }
 
+bool ChangesInputs(const ChangeRow& row) {
+  return row.kind == ChangeKind::kCustomerChanged ||
+         row.kind == ChangeKind::kSourceChanged;
+}
+
 absl::Status TooManyTags(size_t count, absl::string_view what) {
   return absl::ResourceExhaustedError(
       absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
@@ -139,7 +144,12 @@ class Store::Write {
   absl::Status Append(std::vector<ChangeRow> rows) {
     if (rows.empty()) return absl::OkStatus();
     RECURRENT_RETURN_IF_ERROR(txn_->AppendChanges(rows));
-    for (ChangeRow& row : rows) appended_.push_back(std::move(row));
+    // Kept for delivery after the commit: the rows that change what a
+    // customer's answer depends on (a reprocess appends many others, and
+    // they need not stay in memory).
+    for (ChangeRow& row : rows) {
+      if (ChangesInputs(row)) appended_.push_back(std::move(row));
+    }
     return absl::OkStatus();
   }
   absl::Status Append(ChangeRow row) {
@@ -185,7 +195,7 @@ class Store::Write {
     return result;
   }
 
-  // Commits; returns the appended rows.
+  // Commits; returns the appended rows that change inputs.
   absl::StatusOr<std::vector<ChangeRow>> Commit() {
     RECURRENT_RETURN_IF_ERROR(txn_->Commit());
     txn_.reset();  // ends the transaction (and releases its locks) now
@@ -476,20 +486,36 @@ absl::StatusOr<Customer> Store::GetCustomer(absl::string_view uuid) {
   return Reading([&](ReadTransaction& txn) { return txn.GetCustomer(uuid); });
 }
 
-absl::StatusOr<Customer> Store::UpdateCustomer(absl::string_view uuid,
-                                               const CustomerMutation& mutate,
-                                               absl::Time now) {
+absl::StatusOr<Customer> Store::EditCustomer(
+    absl::string_view uuid, absl::Time now,
+    const std::function<absl::Status(Customer&)>& edit) {
   return Writing([&](Write& write) -> absl::StatusOr<Customer> {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
-    RECURRENT_ASSIGN_OR_RETURN(const Customer stored, txn.GetCustomer(uuid));
-    Customer customer = stored;
-    RECURRENT_RETURN_IF_ERROR(mutate(customer));
-    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
-        uuid, static_cast<const persistence::CustomerFields&>(customer),
-        stored.tags, now));
-    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(stored, now)));
+    RECURRENT_ASSIGN_OR_RETURN(Customer customer, txn.GetCustomer(uuid));
+    RECURRENT_RETURN_IF_ERROR(edit(customer));
+    std::sort(customer.tags.begin(), customer.tags.end());
+    customer.tags.erase(std::unique(customer.tags.begin(), customer.tags.end()),
+                        customer.tags.end());
+    if (customer.tags.size() > static_cast<size_t>(kMaxTagsPerCustomer)) {
+      return TooManyTags(customer.tags.size(), "this call");
+    }
+    RECURRENT_RETURN_IF_ERROR(
+        txn.UpdateCustomer(uuid, customer, customer.tags, now));
+    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
     return txn.GetCustomer(uuid);
+  });
+}
+
+absl::StatusOr<Customer> Store::UpdateCustomer(absl::string_view uuid,
+                                               const CustomerMutation& mutate,
+                                               absl::Time now) {
+  return EditCustomer(uuid, now, [&](Customer& customer) {
+    // Only the writable fields change.
+    Customer mutated = customer;
+    RECURRENT_RETURN_IF_ERROR(mutate(mutated));
+    static_cast<persistence::CustomerFields&>(customer) = mutated;
+    return absl::OkStatus();
   });
 }
 
@@ -567,36 +593,23 @@ absl::StatusOr<Customer> Store::MergeCustomers(absl::string_view from_uuid,
 absl::StatusOr<Customer> Store::AddCustomerTags(
     absl::string_view uuid, const std::vector<std::string>& tags,
     absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
-    WriteTransaction& txn = write.txn();
-    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
-    RECURRENT_ASSIGN_OR_RETURN(const Customer customer, txn.GetCustomer(uuid));
-    std::set<std::string> all(customer.tags.begin(), customer.tags.end());
-    all.insert(tags.begin(), tags.end());
-    if (all.size() > static_cast<size_t>(kMaxTagsPerCustomer)) {
-      return TooManyTags(all.size(), "this call");
-    }
-    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
-        uuid, customer, std::vector<std::string>(all.begin(), all.end()), now));
-    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
-    return txn.GetCustomer(uuid);
+  return EditCustomer(uuid, now, [&](Customer& customer) {
+    customer.tags.insert(customer.tags.end(), tags.begin(), tags.end());
+    return absl::OkStatus();
   });
 }
 
 absl::StatusOr<Customer> Store::RemoveCustomerTags(
     absl::string_view uuid, const std::vector<std::string>& tags,
     absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
-    WriteTransaction& txn = write.txn();
-    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
-    RECURRENT_ASSIGN_OR_RETURN(const Customer customer, txn.GetCustomer(uuid));
-    std::set<std::string> remaining(customer.tags.begin(), customer.tags.end());
-    for (const std::string& tag : tags) remaining.erase(tag);
-    RECURRENT_RETURN_IF_ERROR(txn.UpdateCustomer(
-        uuid, customer,
-        std::vector<std::string>(remaining.begin(), remaining.end()), now));
-    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
-    return txn.GetCustomer(uuid);
+  return EditCustomer(uuid, now, [&](Customer& customer) {
+    const std::set<std::string> removed(tags.begin(), tags.end());
+    customer.tags.erase(
+        std::remove_if(
+            customer.tags.begin(), customer.tags.end(),
+            [&](const std::string& tag) { return removed.count(tag) > 0; }),
+        customer.tags.end());
+    return absl::OkStatus();
   });
 }
 

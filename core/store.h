@@ -271,6 +271,12 @@ class Store {
   template <typename Fn>
   auto Reading(Fn&& fn);
 
+  // Loads the customer, lets `edit` change its fields and user tags, and
+  // stores them with updated_at = now (kResourceExhausted, changing
+  // nothing, beyond kMaxTagsPerCustomer tags).
+  absl::StatusOr<Customer> EditCustomer(
+      absl::string_view uuid, absl::Time now,
+      const std::function<absl::Status(Customer&)>& edit);
   absl::StatusOr<SettingsImpact> Reprocess(Write& write, absl::string_view uuid,
                                            const SourceSettings* next,
                                            absl::Time now);

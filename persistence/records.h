@@ -235,8 +235,9 @@ struct EventRow {
 // Everything about one customer that its evaluation reads or replaces.
 struct CustomerState {
   RowKey key = 0;
-  // The customer record. A source scan (SourceScan) fills only uuid, status
-  // and derived_tags.
+  // The customer record. A source scan (SourceScan) fills only uuid,
+  // external ids (data_source_uuid, external_id and external_ids), status and
+  // derived_tags.
   Customer customer;
   std::optional<absl::Time> next_transition_at;
   // Its facts: every invoice (all sources) and explicit cancellation.

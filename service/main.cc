@@ -58,6 +58,10 @@ ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
 ABSL_FLAG(absl::Duration, change_log_retention, absl::Hours(24 * 30),
           "How long change-log rows are kept (older ones are pruned every "
           "minute).");
+ABSL_FLAG(absl::Duration, change_log_poll_interval, absl::Milliseconds(100),
+          "How often the change log is read for the writes of other "
+          "processes on the same database (the GetCustomer cache follows "
+          "them within this bound).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long in-flight calls may run after SIGINT/SIGTERM.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -158,6 +162,9 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_change_log_retention) <= absl::ZeroDuration()) {
     return Fail("--change_log_retention must be positive");
   }
+  if (absl::GetFlag(FLAGS_change_log_poll_interval) <= absl::ZeroDuration()) {
+    return Fail("--change_log_poll_interval must be positive");
+  }
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
   }
@@ -234,6 +241,8 @@ int Run(int argc, char** argv) {
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
   server_options.change_log_retention =
       absl::GetFlag(FLAGS_change_log_retention);
+  server_options.change_log_poll_interval =
+      absl::GetFlag(FLAGS_change_log_poll_interval);
   if (const int32_t cache_mb = absl::GetFlag(FLAGS_customer_cache_mb);
       cache_mb >= 0) {
     server_options.customer_cache_bytes = static_cast<size_t>(cache_mb) << 20;
