@@ -83,6 +83,14 @@ class ApiTest : public ::testing::Test {
                    std::optional<int64_t> amount = std::nullopt);
   std::vector<std::string> ListCustomerUuids(v1::CustomerStatus status);
 
+  // Restarts the server with `options` and reconnects the stubs.
+  void RestartWith(const TestServerOptions& options) {
+    server_.Restart(options);
+    settings_ = server_.settings_stub();
+    customers_ = server_.customer_stub();
+    invoices_ = server_.invoice_stub();
+  }
+
   TestServer server_;
   std::unique_ptr<v1::SourceSettingsService::Stub> settings_ =
       server_.settings_stub();

@@ -47,6 +47,10 @@ TestBackend DefaultTestBackend() {
   std::abort();
 }
 
+bool DefaultTestBackendIsSqlite() {
+  return DefaultTestBackend().name == "Sqlite";
+}
+
 std::string MakeTempDir() {
   std::string pattern = absl::StrCat(::testing::TempDir(), "recurrent_XXXXXX");
   char* made = mkdtemp(pattern.data());

@@ -45,6 +45,8 @@ std::vector<TestBackend> TestBackends();
 
 // The backend named by RECURRENT_TEST_BACKEND (default "sqlite").
 TestBackend DefaultTestBackend();
+// Whether that is SQLite (tests of SQLite's own behaviour skip otherwise).
+bool DefaultTestBackendIsSqlite();
 
 // Makes a fresh, empty temporary folder; returns its path.
 std::string MakeTempDir();
