@@ -2,16 +2,9 @@
 // checked through the interface only, written once and instantiated per
 // backend. (What a call means is the core's; its suite is tests/core/.)
 //
-// To run it against a backend, instantiate it with a factory:
-//
-//   INSTANTIATE_TEST_SUITE_P(
-//       MyBackend, BackendConformanceTest,
-//       ::testing::Values(BackendFactory{"MyBackend", &OpenMyBackend}),
-//       BackendFactoryName);
+// It runs against every backend of tests/testing/backends.h.
 #ifndef RECURRENT_TESTS_PERSISTENCE_BACKEND_CONFORMANCE_H_
 #define RECURRENT_TESTS_PERSISTENCE_BACKEND_CONFORMANCE_H_
-
-#include <stdlib.h>
 
 #include <functional>
 #include <memory>
@@ -25,36 +18,12 @@
 #include "gtest/gtest.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
+#include "tests/testing/backends.h"
 
 namespace recurrent::persistence::testing {
 
-struct BackendFactory {
-  std::string name;
-  // Opens the backend's database kept in the (existing, initially empty)
-  // folder `dir`, creating it on first use.
-  std::function<absl::StatusOr<std::unique_ptr<Backend>>(
-      const std::string& dir)>
-      open;
-};
-
-// Test names and failure messages show the backend's name.
-inline void PrintTo(const BackendFactory& factory, std::ostream* os) {
-  *os << factory.name;
-}
-inline std::string BackendFactoryName(
-    const ::testing::TestParamInfo<BackendFactory>& info) {
-  return info.param.name;
-}
-
-// Makes a fresh, empty temporary folder; returns its path.
-inline std::string MakeTempDir() {
-  std::string pattern = absl::StrCat(::testing::TempDir(), "recurrent_XXXXXX");
-  char* made = mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-  return pattern;
-}
-
-class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
+class BackendConformanceTest
+    : public ::testing::TestWithParam<::recurrent::testing::TestBackend> {
  protected:
   void SetUp() override;
   void TearDown() override;

@@ -25,6 +25,7 @@
 namespace recurrent::persistence::testing {
 namespace {
 
+using ::recurrent::testing::MakeTempDir;
 using ::recurrent::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -69,6 +70,11 @@ std::string Describe(const ChangeRow& row) {
 }
 
 }  // namespace
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, BackendConformanceTest,
+    ::testing::ValuesIn(::recurrent::testing::TestBackends()),
+    ::recurrent::testing::TestBackendName);
 
 void BackendConformanceTest::SetUp() {
   dir_ = MakeTempDir();

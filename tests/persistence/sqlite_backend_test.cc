@@ -23,18 +23,15 @@
 #include "persistence/sqlite_schema.h"
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_status.h"
-#include "tests/persistence/backend_conformance.h"
 #include "tests/persistence/raw_db.h"
+#include "tests/testing/backends.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recurrent::persistence {
 namespace {
 
-using ::recurrent::persistence::testing::BackendConformanceTest;
-using ::recurrent::persistence::testing::BackendFactory;
-using ::recurrent::persistence::testing::BackendFactoryName;
-using ::recurrent::persistence::testing::MakeTempDir;
 using ::recurrent::persistence::testing::RawDb;
+using ::recurrent::testing::MakeTempDir;
 using ::recurrent::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -42,20 +39,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::IsSupersetOf;
 using ::testing::Not;
-
-absl::StatusOr<std::unique_ptr<Backend>> OpenSqliteIn(const std::string& dir) {
-  SqliteBackend::Options options;
-  options.path = absl::StrCat(dir, "/recurrent.db");
-  options.reader_pool_size = 2;
-  auto backend = SqliteBackend::Open(options);
-  if (!backend.ok()) return backend.status();
-  return std::unique_ptr<Backend>(std::move(backend).value());
-}
-
-INSTANTIATE_TEST_SUITE_P(Sqlite, BackendConformanceTest,
-                         ::testing::Values(BackendFactory{"Sqlite",
-                                                          &OpenSqliteIn}),
-                         BackendFactoryName);
 
 // Rows made through the interface, one committed write each.
 DataSourceRow SourceRow(const std::string& name, absl::Time at) {

@@ -10,12 +10,13 @@
 #include "gtest/gtest.h"
 #include "persistence/sqlite_backend.h"
 #include "tests/persistence/backend_conformance.h"
+#include "tests/testing/backends.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recurrent::persistence {
 namespace {
 
-using ::recurrent::persistence::testing::MakeTempDir;
+using ::recurrent::testing::MakeTempDir;
 using ::recurrent::testing::StatusIs;
 
 DataSourceRow SourceRow(const std::string& name, absl::Time at) {
