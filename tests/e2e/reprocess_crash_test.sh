@@ -29,7 +29,10 @@ PY
 }
 before=$(digest)
 
-start_server victim --db="$DB"
+# The data ends on 2026-01-01, so customers are due for re-evaluation: the
+# victim must not re-evaluate them (its commits would be legitimate changes
+# the digest cannot tell from the reprocess's).
+start_server victim --db="$DB" --reevaluate_interval=1000h
 ADDR="http://127.0.0.1:$PORT"
 call() { "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$2" "$ADDR/recurrent.v1.$1"; }
 ds=$(call SourceSettingsService/ListDataSources '{}' |
