@@ -45,7 +45,7 @@ SourceSettings NextVersion(const SourceSettings& current,
   next.past_due_handling = decision.past_due_handling;
   next.version = current.version + 1;
   next.applied_at = ToMicros(decision.applied_at);
-  next.saved_at = now;
+  next.saved_at = ToMicros(now);
   next.saved_by = decision.saved_by;
   return next;
 }
@@ -250,6 +250,9 @@ int Store::ReprocessThreads() const {
 absl::StatusOr<DataSource> Store::CreateDataSource(absl::string_view name,
                                                    absl::string_view system,
                                                    absl::Time now) {
+  // As it will be stored and read back: every time the API shows has one
+  // precision (microseconds).
+  now = ToMicros(now);
   return Writing([&](Write& write) -> absl::StatusOr<DataSource> {
     DataSource source;
     source.uuid = common::NewId(common::kDataSourceIdPrefix);

@@ -25,10 +25,15 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
 
 absl::Status ValidateLineItem(size_t i, const Invoice& invoice, size_t j) {
   const LineItem& item = invoice.line_items[j];
-  if (item.type == LineItemType::kOneTime) return absl::OkStatus();
   auto where = [&] {
     return absl::StrCat(InvoiceWhere(i, invoice), ".line_items[", j, "]");
   };
+  if (item.amount_in_cents > kMaxAmountInCents ||
+      item.amount_in_cents < -kMaxAmountInCents) {
+    return Invalid(where(), absl::StrCat("amount_in_cents must be within ±",
+                                         kMaxAmountInCents));
+  }
+  if (item.type == LineItemType::kOneTime) return absl::OkStatus();
   if (item.subscription_external_id.empty()) {
     return Invalid(where(), "subscription_external_id is required");
   }
@@ -55,6 +60,10 @@ absl::Status ValidateTransaction(size_t i, const Invoice& invoice, size_t j) {
   if (transaction.amount_in_cents.has_value() &&
       *transaction.amount_in_cents < 0) {
     return Invalid(where(), "amount_in_cents must not be negative");
+  }
+  if (transaction.amount_in_cents.value_or(0) > kMaxAmountInCents) {
+    return Invalid(where(), absl::StrCat("amount_in_cents must be at most ",
+                                         kMaxAmountInCents));
   }
   return absl::OkStatus();
 }

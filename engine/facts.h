@@ -18,6 +18,12 @@
 
 namespace recurrent::engine {
 
+// The largest amount of money, in cents, any one amount may be (|amount| for
+// line items): 10^13 currency units. Sums over bounded amounts cannot
+// overflow int64 for any realistic invoice, and the engine's sums saturate
+// regardless.
+inline constexpr int64_t kMaxAmountInCents = 1'000'000'000'000'000;
+
 enum class LineItemType {
   // A recurring charge for `service_period_start`..`service_period_end` of
   // the subscription `subscription_external_id` (R1).
@@ -84,7 +90,8 @@ struct CustomerFacts {
 // the first offending field, e.g. "invoices[2] (INV-7).line_items[0]:
 // service_period_end must be after service_period_start". Checks: every time
 // is finite; SUBSCRIPTION and TRIAL line items name a subscription;
-// SUBSCRIPTION line items have start < end; payment amounts are not negative;
+// SUBSCRIPTION line items have start < end; amounts are within
+// kMaxAmountInCents (line items: in absolute value; payments: not negative);
 // invoices and cancellations name a data source.
 absl::Status ValidateFacts(const CustomerFacts& facts);
 

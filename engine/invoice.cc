@@ -1,12 +1,22 @@
 #include "engine/invoice.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
 
 namespace recurrent::engine {
 namespace {
+
+// a + b, clamped to the int64 range instead of overflowing. Amounts are
+// bounded (kMaxAmountInCents), but a sum over many of them need not be.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max()
+               : std::numeric_limits<int64_t>::min();
+}
 
 bool IsSuccessfulPayment(const Transaction& transaction) {
   return transaction.type == TransactionType::kPayment &&
@@ -17,7 +27,9 @@ bool IsSuccessfulPayment(const Transaction& transaction) {
 
 int64_t AmountDue(const Invoice& invoice) {
   int64_t due = 0;
-  for (const LineItem& item : invoice.line_items) due += item.amount_in_cents;
+  for (const LineItem& item : invoice.line_items) {
+    due = SaturatingAdd(due, item.amount_in_cents);
+  }
   return due;
 }
 
@@ -34,7 +46,7 @@ absl::Time FullyPaidAt(const Invoice& invoice) {
   std::sort(payments.begin(), payments.end());
   int64_t paid = 0;
   for (const auto& [date, amount] : payments) {
-    paid += amount;
+    paid = SaturatingAdd(paid, amount);
     if (paid >= due) return date;
   }
   return absl::InfiniteFuture();

@@ -262,7 +262,7 @@ absl::StatusOr<std::vector<std::string>> ParseTags(
     absl::string_view tag = absl::StripAsciiWhitespace(tags[i]);
     if (tag.empty()) return InvalidField(field, "must not be empty");
     RECURRENT_RETURN_IF_ERROR(CheckLength(tag, kMaxNameLength, field));
-    if (tag == engine::kAutoChurnedTag) {
+    if (absl::EqualsIgnoreCase(tag, engine::kAutoChurnedTag)) {
       return InvalidField(field, "is a derived tag and cannot be changed");
     }
     out.emplace_back(tag);

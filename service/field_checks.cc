@@ -17,6 +17,14 @@ absl::Status CheckLength(absl::string_view value, size_t max,
     return InvalidField(field,
                         absl::StrCat("must be at most ", max, " bytes long"));
   }
+  // Names, ids and tags end up in logs, terminals and CSV exports: no NUL,
+  // line breaks or escape sequences.
+  for (const char c : value) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return InvalidField(field, "must not contain control characters");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -42,7 +50,7 @@ absl::Status CheckId(absl::string_view value, absl::string_view prefix,
     return InvalidField(
         field, absl::StrCat("must be an id starting with \"", prefix, "\""));
   }
-  return absl::OkStatus();
+  return CheckLength(value, kMaxIdLength, field);
 }
 
 absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,

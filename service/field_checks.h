@@ -20,7 +20,7 @@ inline constexpr size_t kMaxNameLength = 255;
 // Longest free text (descriptions).
 inline constexpr size_t kMaxTextLength = 1024;
 
-// `value` is at most `max` bytes.
+// `value` is at most `max` bytes and has no control character (C0 or DEL).
 absl::Status CheckLength(absl::string_view value, size_t max,
                          absl::string_view field);
 // `value` is not blank and at most `max` bytes.

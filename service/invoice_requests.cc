@@ -18,6 +18,22 @@ namespace recurrent::service {
 namespace {
 
 constexpr int kMaxLineItemsPerInvoice = 1000;
+constexpr int32_t kMaxQuantity = 1'000'000'000;
+
+// An amount of money: at most engine::kMaxAmountInCents, in absolute value
+// if it may be negative (a discount line), else not negative.
+absl::Status CheckAmount(int64_t cents, const std::string& field,
+                         bool may_be_negative) {
+  if (cents < 0 && !may_be_negative) {
+    return InvalidField(field, "must not be negative");
+  }
+  if (cents > engine::kMaxAmountInCents || cents < -engine::kMaxAmountInCents) {
+    return InvalidField(
+        field, absl::StrCat("must be at most ", engine::kMaxAmountInCents,
+                            " cents in absolute value"));
+  }
+  return absl::OkStatus();
+}
 constexpr int kMaxTransactionsPerInvoice = 1000;
 
 // Remembers the first field path that used each key, to name duplicates.
@@ -68,9 +84,8 @@ absl::StatusOr<persistence::Transaction> ParseTransaction(
   RECURRENT_ASSIGN_OR_RETURN(
       out.date, RequiredTime(in.has_date(), in.date(), path + ".date"));
   if (in.has_amount_in_cents()) {
-    if (in.amount_in_cents() < 0) {
-      return InvalidField(path + ".amount_in_cents", "must not be negative");
-    }
+    RECURRENT_RETURN_IF_ERROR(
+        CheckAmount(in.amount_in_cents(), path + ".amount_in_cents", false));
     out.amount_in_cents = in.amount_in_cents();
   }
   return out;
@@ -102,13 +117,14 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
     RECURRENT_RETURN_IF_ERROR(
         CheckRequired(in.subscription_external_id(), kMaxIdLength,
                       path + ".subscription_external_id"));
-  } else if (in.subscription_external_id().size() > kMaxIdLength) {
-    return InvalidField(path + ".subscription_external_id", "too long");
+  } else {
+    RECURRENT_RETURN_IF_ERROR(CheckLength(in.subscription_external_id(),
+                                          kMaxIdLength,
+                                          path + ".subscription_external_id"));
   }
   out.subscription_external_id = in.subscription_external_id();
-  if (in.plan_external_id().size() > kMaxIdLength) {
-    return InvalidField(path + ".plan_external_id", "too long");
-  }
+  RECURRENT_RETURN_IF_ERROR(CheckLength(in.plan_external_id(), kMaxIdLength,
+                                        path + ".plan_external_id"));
   out.plan_external_id = in.plan_external_id();
   // A SUBSCRIPTION line item needs its service period; other types may carry
   // one, and then it must be well formed too.
@@ -127,16 +143,17 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
                           "must be after service_period_start");
     }
   }
-  if (in.quantity() < 0) {
-    return InvalidField(path + ".quantity", "must not be negative");
+  if (in.quantity() < 0 || in.quantity() > kMaxQuantity) {
+    return InvalidField(path + ".quantity",
+                        absl::StrCat("must be between 0 and ", kMaxQuantity));
   }
-  if (in.discount_amount_in_cents() < 0) {
-    return InvalidField(path + ".discount_amount_in_cents",
-                        "must not be negative");
-  }
-  if (in.tax_amount_in_cents() < 0) {
-    return InvalidField(path + ".tax_amount_in_cents", "must not be negative");
-  }
+  RECURRENT_RETURN_IF_ERROR(
+      CheckAmount(in.amount_in_cents(), path + ".amount_in_cents", true));
+  RECURRENT_RETURN_IF_ERROR(CheckAmount(in.discount_amount_in_cents(),
+                                        path + ".discount_amount_in_cents",
+                                        false));
+  RECURRENT_RETURN_IF_ERROR(CheckAmount(in.tax_amount_in_cents(),
+                                        path + ".tax_amount_in_cents", false));
   if (in.description().size() > kMaxTextLength) {
     return InvalidField(path + ".description", "too long");
   }
@@ -262,9 +279,8 @@ absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
   RECURRENT_RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(),
                                             common::kDataSourceIdPrefix,
                                             "data_source_uuid"));
-  if (request.external_id().size() > kMaxIdLength) {
-    return InvalidField("external_id", "too long");
-  }
+  RECURRENT_RETURN_IF_ERROR(
+      CheckLength(request.external_id(), kMaxIdLength, "external_id"));
   filter.customer_uuid = request.customer_uuid();
   filter.data_source_uuid = request.data_source_uuid();
   filter.external_id = request.external_id();

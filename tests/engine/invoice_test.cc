@@ -2,6 +2,7 @@
 #include "engine/invoice.h"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,6 +105,35 @@ TEST(R2OpenInvoicesTest, OpenWhilePaidIsLessThanDue) {
   EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 1, 1)));
   EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 2, 5) - absl::Seconds(1)));
   EXPECT_FALSE(IsOpenAt(invoice, Day(2025, 2, 5)));
+}
+
+TEST(R2OpenInvoicesTest, TotalsSaturateInsteadOfOverflowing) {
+  // Amounts are bounded (ValidateFacts), but the sums never wrap: two line
+  // items of INT64_MAX are a huge amount due, not a negative one (which would
+  // read as "nothing due, never open").
+  constexpr int64_t kHuge = std::numeric_limits<int64_t>::max();
+  PaidAtCase c{"huge", {kHuge, kHuge}, {}, absl::InfiniteFuture()};
+  const Invoice invoice = MakeInvoice(c);
+  EXPECT_EQ(AmountDue(invoice), kHuge);
+  EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 3, 1)));
+  c.line_item_cents = {-kHuge, -kHuge};
+  EXPECT_EQ(AmountDue(MakeInvoice(c)), std::numeric_limits<int64_t>::min());
+}
+
+TEST(R2OpenInvoicesTest, ValidateFactsBoundsEveryAmount) {
+  CustomerFacts facts;
+  facts.invoices.push_back(MakeInvoice(
+      PaidAtCase{"max", {kMaxAmountInCents, -kMaxAmountInCents}, {}, {}}));
+  facts.invoices[0].transactions.push_back(
+      Payment(Day(2025, 2, 1), kMaxAmountInCents));
+  EXPECT_TRUE(ValidateFacts(facts).ok());
+  facts.invoices[0].line_items[0].amount_in_cents = kMaxAmountInCents + 1;
+  EXPECT_EQ(ValidateFacts(facts).code(), absl::StatusCode::kInvalidArgument);
+  facts.invoices[0].line_items[0].amount_in_cents = -kMaxAmountInCents - 1;
+  EXPECT_EQ(ValidateFacts(facts).code(), absl::StatusCode::kInvalidArgument);
+  facts.invoices[0].line_items[0].amount_in_cents = 0;
+  facts.invoices[0].transactions[0].amount_in_cents = kMaxAmountInCents + 1;
+  EXPECT_EQ(ValidateFacts(facts).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // InvoiceService and the subscription RPCs through a real server: imports,
 // validation (each rejected request stores nothing), idempotency, payments,
 // cancellations, deletes, stored statuses that follow time, and restarts.
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -211,6 +213,75 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
   }
   EXPECT_THAT(ListInvoices(customer_), IsEmpty());
   EXPECT_THAT(Subscriptions(customer_, T("2025-01-15")), IsEmpty());
+}
+
+TEST_F(InvoiceServiceTest, AmountsAreBoundedSoNoTotalOverflows) {
+  // Two line items of INT64_MAX once summed to a negative amount due (the
+  // unpaid invoice read as paid); payments near INT64_MAX wrapped too.
+  constexpr int64_t kMax = 1'000'000'000'000'000;  // cents
+  constexpr int64_t kHuge = std::numeric_limits<int64_t>::max();
+  struct Case {
+    std::string field;
+    std::function<void(v1::Invoice&)> mutate;
+  };
+  const std::vector<Case> cases = {
+      {"invoices[0].line_items[0].amount_in_cents",
+       [&](v1::Invoice& i) {
+         i.mutable_line_items(0)->set_amount_in_cents(kHuge);
+       }},
+      {"invoices[0].line_items[0].amount_in_cents",
+       [&](v1::Invoice& i) {
+         i.mutable_line_items(0)->set_amount_in_cents(-kMax - 1);
+       }},
+      {"invoices[0].line_items[0].discount_amount_in_cents",
+       [&](v1::Invoice& i) {
+         i.mutable_line_items(0)->set_discount_amount_in_cents(kMax + 1);
+       }},
+      {"invoices[0].line_items[0].tax_amount_in_cents",
+       [&](v1::Invoice& i) {
+         i.mutable_line_items(0)->set_tax_amount_in_cents(kHuge);
+       }},
+      {"invoices[0].line_items[0].quantity",
+       [&](v1::Invoice& i) {
+         i.mutable_line_items(0)->set_quantity(1'000'000'001);
+       }},
+      {"invoices[0].transactions[0].amount_in_cents",
+       [&](v1::Invoice& i) {
+         i.mutable_transactions(0)->set_amount_in_cents(kMax + 1);
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.field);
+    v1::ImportInvoicesRequest request;
+    request.set_customer_uuid(customer_);
+    *request.add_invoices() =
+        MakeInvoice(Monthly("sub-1", T("2025-01-01"), 1)[0]);
+    c.mutate(*request.mutable_invoices(0));
+    grpc::ClientContext context;
+    v1::ImportInvoicesResponse response;
+    const grpc::Status status =
+        invoices_->ImportInvoices(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+  EXPECT_THAT(ListInvoices(customer_), IsEmpty());
+
+  // At the bounds: two line items of the largest amount, unpaid, make a
+  // large positive amount due: the subscription is past due, not active.
+  InvoiceSpec spec{"INV-big",       "sub-1", T("2025-01-01"),
+                   T("2025-02-01"), kMax,    T("2025-01-01")};
+  v1::ImportInvoicesRequest request;
+  request.set_customer_uuid(customer_);
+  v1::Invoice* invoice = request.add_invoices();
+  *invoice = MakeInvoice(spec);
+  *invoice->add_line_items() = invoice->line_items(0);
+  invoice->mutable_line_items(1)->set_external_id("INV-big-li-2");
+  grpc::ClientContext context;
+  v1::ImportInvoicesResponse response;
+  ASSERT_TRUE(invoices_->ImportInvoices(&context, request, &response).ok());
+  EXPECT_EQ(StatusAt(customer_, T("2025-01-10")),
+            v1::SUBSCRIPTION_STATUS_PAST_DUE);
 }
 
 TEST_F(InvoiceServiceTest, AddTransactionAndItsErrors) {
