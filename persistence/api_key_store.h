@@ -51,12 +51,20 @@ class ApiKeyStore {
  public:
   virtual ~ApiKeyStore() = default;
 
+  // Who a new key is for: any caller, or the first key of a server that
+  // has none (created without authentication, so only while none exists).
+  enum class Creation { kAny, kFirstOnly };
+
   // Stores a new key with a new uuid and created_at = now, and returns it.
-  // kAlreadyExists if `name` (or, impossibly, the hash) is taken.
+  // kAlreadyExists if `name` (or, impossibly, the hash) is taken. With
+  // kFirstOnly, kUnauthenticated (storing nothing) if any key exists, revoked
+  // ones included; the check and the insert are one transaction, so of
+  // concurrent first keys exactly one is stored.
   virtual absl::StatusOr<ApiKey> CreateApiKey(absl::string_view name,
                                               ApiKeyRole role,
                                               absl::string_view secret_sha256,
-                                              absl::Time now) = 0;
+                                              absl::Time now,
+                                              Creation creation) = 0;
   // Keys in creation order, revoked ones included; paging as in records.h.
   virtual absl::StatusOr<Page<ApiKey>> ListApiKeys(const PageRequest& page) = 0;
   // Every key, revoked ones included, in creation order (to build the

@@ -102,11 +102,21 @@ SqliteApiKeyStore::~SqliteApiKeyStore() = default;
 
 absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
     absl::string_view name, ApiKeyRole role, absl::string_view secret_sha256,
-    absl::Time now) {
+    absl::Time now, Creation creation) {
   std::lock_guard<std::mutex> lock(mu_);
   sqlite::ScopedTransaction txn(*db_);
   RECURRENT_RETURN_IF_ERROR(
       txn.Begin(sqlite::ScopedTransaction::Kind::kImmediate));
+  if (creation == Creation::kFirstOnly) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement count, db_->Prepare("SELECT EXISTS (SELECT 1 FROM api_keys)"));
+    RECURRENT_ASSIGN_OR_RETURN(bool row, count.Step());
+    if (row && count.ColumnInt64(0) != 0) {
+      return absl::UnauthenticatedError(
+          "an API key exists now; this call needs one (authorization: Bearer "
+          "rk_…)");
+    }
+  }
   const std::string uuid = common::NewId(common::kApiKeyIdPrefix);
   {
     RECURRENT_ASSIGN_OR_RETURN(

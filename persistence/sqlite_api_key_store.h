@@ -45,7 +45,8 @@ class SqliteApiKeyStore final : public ApiKeyStore {
   // ApiKeyStore:
   absl::StatusOr<ApiKey> CreateApiKey(absl::string_view name, ApiKeyRole role,
                                       absl::string_view secret_sha256,
-                                      absl::Time now) override;
+                                      absl::Time now,
+                                      Creation creation) override;
   absl::StatusOr<Page<ApiKey>> ListApiKeys(const PageRequest& page) override;
   absl::StatusOr<std::vector<ApiKey>> LoadAllApiKeys() override;
   absl::StatusOr<ApiKey> RevokeApiKey(absl::string_view uuid,

@@ -164,17 +164,24 @@ absl::StatusOr<Caller> AccessControl::AuthorizeHeaders(
   return Caller{key->uuid, key->name};
 }
 
-absl::StatusOr<CreatedKey> AccessControl::CreateKey(absl::string_view name,
-                                                    Role role, absl::Time now) {
+absl::StatusOr<CreatedKey> AccessControl::CreateKey(
+    absl::string_view name, Role role, absl::Time now,
+    persistence::ApiKeyStore::Creation creation) {
   if (store_ == nullptr) {
     return absl::FailedPreconditionError("this server cannot store API keys");
   }
   CreatedKey created;
   RECURRENT_ASSIGN_OR_RETURN(created.secret, NewApiKeySecret());
+  // The first key is stored under the lock that Authorize reads has_keys_
+  // under: no call is let in without a key once that key is committed.
+  // Later keys are stored without it (they change no one's access until
+  // indexed, and checks should not wait on a write).
+  std::unique_lock<std::shared_mutex> lock(mu_, std::defer_lock);
+  if (creation == persistence::ApiKeyStore::Creation::kFirstOnly) lock.lock();
   RECURRENT_ASSIGN_OR_RETURN(
-      created.key,
-      store_->CreateApiKey(name, role, Sha256Hex(created.secret), now));
-  std::unique_lock<std::shared_mutex> lock(mu_);
+      created.key, store_->CreateApiKey(name, role, Sha256Hex(created.secret),
+                                        now, creation));
+  if (!lock.owns_lock()) lock.lock();
   IndexLocked(created.key);
   return created;
 }

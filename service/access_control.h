@@ -96,9 +96,14 @@ class AccessControl {
       const std::vector<absl::string_view>& authorization, Role required) const;
 
   // Creates and stores a key; the secret is in the result only.
-  // kAlreadyExists if the name is taken.
-  absl::StatusOr<CreatedKey> CreateKey(absl::string_view name, Role role,
-                                       absl::Time now);
+  // kAlreadyExists if the name is taken. With kFirstOnly (a call made
+  // without a key), kUnauthenticated if a key exists; checks see the new key
+  // from the moment it is committed, so a call arriving after the first key
+  // is authenticated.
+  absl::StatusOr<CreatedKey> CreateKey(
+      absl::string_view name, Role role, absl::Time now,
+      persistence::ApiKeyStore::Creation creation =
+          persistence::ApiKeyStore::Creation::kAny);
   // Revokes a key; calls with it fail from the moment this returns.
   // kNotFound if there is no such key.
   absl::StatusOr<persistence::ApiKey> RevokeKey(absl::string_view uuid,

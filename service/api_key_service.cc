@@ -18,9 +18,16 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(
                     RECURRENT_ASSIGN_OR_RETURN(NewApiKey key,
                                                ParseCreateApiKey(*request));
                     const absl::Time now = env_.clock->Now();
+                    // Without a key, only the server's first key (the
+                    // bootstrap); the store checks that atomically.
+                    const auto creation =
+                        caller.key_uuid.empty()
+                            ? persistence::ApiKeyStore::Creation::kFirstOnly
+                            : persistence::ApiKeyStore::Creation::kAny;
                     RECURRENT_ASSIGN_OR_RETURN(
                         CreatedKey created,
-                        env_.access->CreateKey(key.name, key.role, now));
+                        env_.access->CreateKey(key.name, key.role, now,
+                                               creation));
                     env_.access->Audit(
                         caller, "ApiKeyService.CreateApiKey",
                         absl::StrCat(created.key.uuid, " \"", created.key.name,

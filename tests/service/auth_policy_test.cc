@@ -1,6 +1,9 @@
 // When the server may run without API keys, and how the first key is made.
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -148,6 +151,44 @@ TEST(BootstrapTest, FirstKeyIsCreatedWithoutAKeyThenKeysAreRequired) {
                   ->Check(&context, health_request, &health)
                   .ok());
   EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Bootstrap is atomic: of 20 concurrent first keys (no key sent) exactly one
+// is created; the others are UNAUTHENTICATED and store nothing. Before the
+// check moved into the insert's transaction, all 20 were created.
+TEST(BootstrapTest, ConcurrentFirstKeysCreateExactlyOne) {
+  TestServer server;
+  constexpr int kCalls = 20;
+  std::vector<grpc::Status> statuses(kCalls);
+  std::vector<std::thread> threads;
+  std::atomic<int> ready{0};
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([&, i] {
+      auto keys = server.api_key_stub();
+      v1::CreateApiKeyRequest request;
+      request.set_name(absl::StrCat("first-", i));
+      request.set_role(v1::API_KEY_ROLE_ADMIN);
+      v1::CreateApiKeyResponse response;
+      grpc::ClientContext context;
+      ready.fetch_add(1);
+      while (ready.load() < kCalls) std::this_thread::yield();
+      statuses[i] = keys->CreateApiKey(&context, request, &response);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  int created = 0;
+  for (const grpc::Status& status : statuses) {
+    if (status.ok()) {
+      ++created;
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << status.error_message();
+    }
+  }
+  EXPECT_EQ(created, 1);
+  auto stored = server.server().access().ListKeys(persistence::PageRequest());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->items.size(), 1u);
 }
 
 }  // namespace
