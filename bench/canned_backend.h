@@ -39,6 +39,7 @@ class CannedBackend final : public persistence::Backend {
       ReadKind kind) override;
   absl::StatusOr<std::unique_ptr<persistence::WriteTransaction>> BeginWrite()
       override;
+  absl::Status CheckHealth() override { return absl::OkStatus(); }
 
   // What the transactions serve.
   struct Rows {

@@ -277,6 +277,10 @@ class Backend {
   // Waits for the database's own write lock if it has one (SQLite's);
   // kUnavailable if it stays busy.
   virtual absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
+  // OK while the database can serve; otherwise why not (kUnavailable, e.g.
+  // the database file was deleted, or the server cannot be reached). Cheap
+  // enough to call every second; the server's health follows it.
+  virtual absl::Status CheckHealth() = 0;
 };
 
 }  // namespace recurrent::persistence

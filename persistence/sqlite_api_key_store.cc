@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_file_watch.h"
 #include "persistence/sqlite_page.h"
 #include "persistence/sqlite_scoped_transaction.h"
 #include "persistence/sqlite_status.h"
@@ -78,12 +79,19 @@ absl::StatusOr<ApiKey> LoadKey(Connection& db, absl::string_view uuid) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> SqliteApiKeyStore::Open(
-    const std::string& path, absl::Duration busy_timeout) {
+    const std::string& path, const Options& options) {
+  // Never creates the file (SqliteBackend::Open has).
   RECURRENT_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> db,
-      Connection::Open(path, Connection::Mode::kReadWriteCreate, busy_timeout));
-  // Key changes are acknowledged only once durable, like every other write.
-  RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA synchronous = FULL"));
+      Connection::Open(path,
+                       options.read_only ? Connection::ReadOnlyModeFor(path)
+                                         : Connection::Mode::kReadWrite,
+                       options.busy_timeout));
+  if (!options.read_only) {
+    // Key changes are acknowledged only once durable, like every other
+    // write.
+    RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA synchronous = FULL"));
+  }
   RECURRENT_ASSIGN_OR_RETURN(const int64_t version,
                              db->QueryInt64("PRAGMA user_version"));
   if (version < kKeysSchemaVersion) {
@@ -91,12 +99,15 @@ absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> SqliteApiKeyStore::Open(
         absl::StrCat("database ", path, " has schema version ", version,
                      "; open it with SqliteBackend first"));
   }
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::FileWatch> watch,
+                             sqlite::FileWatch::Start(path));
   return std::unique_ptr<SqliteApiKeyStore>(
-      new SqliteApiKeyStore(std::move(db)));
+      new SqliteApiKeyStore(std::move(db), std::move(watch)));
 }
 
-SqliteApiKeyStore::SqliteApiKeyStore(std::unique_ptr<Connection> db)
-    : db_(std::move(db)) {}
+SqliteApiKeyStore::SqliteApiKeyStore(std::unique_ptr<Connection> db,
+                                     std::unique_ptr<sqlite::FileWatch> watch)
+    : db_(std::move(db)), watch_(std::move(watch)) {}
 
 SqliteApiKeyStore::~SqliteApiKeyStore() = default;
 
@@ -136,6 +147,7 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
     RECURRENT_RETURN_IF_ERROR(inserted);
   }
   RECURRENT_ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
+  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   RECURRENT_RETURN_IF_ERROR(txn.Commit());
   return key;
 }
@@ -197,12 +209,14 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::RevokeApiKey(absl::string_view uuid,
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   RECURRENT_ASSIGN_OR_RETURN(ApiKey key, LoadKey(*db_, uuid));
+  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   RECURRENT_RETURN_IF_ERROR(txn.Commit());
   return key;
 }
 
 absl::Status SqliteApiKeyStore::AppendAudit(const AuditEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
+  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("INSERT INTO audit_log (at, key_uuid, key_name, action,"

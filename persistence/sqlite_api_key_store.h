@@ -28,15 +28,28 @@ namespace recurrent::persistence {
 
 namespace sqlite {
 class Connection;
+class FileWatch;
 }  // namespace sqlite
 
 class SqliteApiKeyStore final : public ApiKeyStore {
  public:
+  struct Options {
+    // Only read keys (as SqliteBackend::Options::read_only): creating or
+    // revoking a key, and auditing, fail.
+    bool read_only = false;
+    absl::Duration busy_timeout = absl::Seconds(5);
+  };
+
   // Opens the database at `path`, which SqliteBackend::Open must already
   // have created and migrated (kFailedPrecondition otherwise, naming the
-  // path).
+  // path). Like SqliteBackend, it refuses writes (kUnavailable) once the
+  // path no longer names the file it opened.
   static absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> Open(
-      const std::string& path, absl::Duration busy_timeout = absl::Seconds(5));
+      const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<SqliteApiKeyStore>> Open(
+      const std::string& path) {
+    return Open(path, Options());
+  }
 
   SqliteApiKeyStore(const SqliteApiKeyStore&) = delete;
   SqliteApiKeyStore& operator=(const SqliteApiKeyStore&) = delete;
@@ -55,12 +68,14 @@ class SqliteApiKeyStore final : public ApiKeyStore {
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(int limit) override;
 
  private:
-  explicit SqliteApiKeyStore(std::unique_ptr<sqlite::Connection> db);
+  SqliteApiKeyStore(std::unique_ptr<sqlite::Connection> db,
+                    std::unique_ptr<sqlite::FileWatch> watch);
 
   // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
   // and Debian's Abseil is not built with its annotations.
   std::mutex mu_;
   const std::unique_ptr<sqlite::Connection> db_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<sqlite::FileWatch> watch_;
 };
 
 }  // namespace recurrent::persistence

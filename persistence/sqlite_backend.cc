@@ -9,12 +9,14 @@
 #include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_connection_pool.h"
+#include "persistence/sqlite_file_watch.h"
 #include "persistence/sqlite_schema.h"
 #include "persistence/sqlite_transactions.h"
 
 namespace recurrent::persistence {
 
 using sqlite::Connection;
+using sqlite::ConnectionLease;
 using sqlite::ConnectionPool;
 
 namespace {
@@ -77,6 +79,18 @@ absl::Status ConfigureWriter(Connection& writer,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<ConnectionPool>> OpenReaders(
+    const SqliteBackend::Options& options, Connection::Mode mode) {
+  std::vector<std::unique_ptr<Connection>> readers;
+  for (int i = 0; i < options.reader_pool_size; ++i) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<Connection> reader,
+        Connection::Open(options.path, mode, options.busy_timeout));
+    readers.push_back(std::move(reader));
+  }
+  return std::make_unique<ConnectionPool>(std::move(readers));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
@@ -87,11 +101,22 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
   if (options.reader_pool_size < 1) {
     return absl::InvalidArgumentError("reader_pool_size must be at least 1");
   }
+  std::error_code error;
+  const bool exists = std::filesystem::exists(options.path, error);
+  if (!exists && (options.read_only || !options.create_if_missing)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", options.path, " does not exist",
+                     options.read_only ? " (read-only: nothing is created)"
+                                       : " (creating it is turned off)"));
+  }
+  if (options.read_only) return OpenReadOnly(options);
   RECURRENT_RETURN_IF_ERROR(PreparePath(options.path));
   RECURRENT_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> writer,
       Connection::Open(options.path, Connection::Mode::kReadWriteCreate,
                        options.busy_timeout));
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::FileWatch> watch,
+                             sqlite::FileWatch::Start(options.path));
   RECURRENT_RETURN_IF_ERROR(
       WithPath(ConfigureWriter(*writer, options.synchronous), options.path));
   RECURRENT_RETURN_IF_ERROR(
@@ -104,31 +129,56 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
                                      .c_str()),
                  options.path));
   }
-  if (options.read_only) {
-    // Writes then fail with SQLITE_READONLY, as on a read-only file.
-    RECURRENT_RETURN_IF_ERROR(
-        WithPath(writer->Execute("PRAGMA query_only = ON"), options.path));
-  }
 
   std::vector<std::unique_ptr<Connection>> writers;
   writers.push_back(std::move(writer));
-  std::vector<std::unique_ptr<Connection>> readers;
-  for (int i = 0; i < options.reader_pool_size; ++i) {
-    RECURRENT_ASSIGN_OR_RETURN(
-        std::unique_ptr<Connection> reader,
-        Connection::Open(options.path, Connection::Mode::kReadOnly,
-                         options.busy_timeout));
-    readers.push_back(std::move(reader));
-  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<ConnectionPool> readers,
+      OpenReaders(options, Connection::Mode::kReadOnly));
   return std::unique_ptr<SqliteBackend>(new SqliteBackend(
-      options, std::make_unique<ConnectionPool>(std::move(writers)),
-      std::make_unique<ConnectionPool>(std::move(readers))));
+      options, /*created=*/!exists, /*immutable=*/false, std::move(watch),
+      std::make_unique<ConnectionPool>(std::move(writers)),
+      std::move(readers)));
 }
 
-SqliteBackend::SqliteBackend(const Options& options,
+absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::OpenReadOnly(
+    const Options& options) {
+  const Connection::Mode mode = Connection::ReadOnlyModeFor(options.path);
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> readers,
+                             OpenReaders(options, mode));
+  {
+    ConnectionLease reader = readers->Acquire();
+    // The first statement reads the file header: a file that is not a
+    // database fails here.
+    absl::StatusOr<int64_t> version =
+        reader->QueryInt64("PRAGMA user_version");
+    RECURRENT_RETURN_IF_ERROR(WithPath(version.status(), options.path));
+    if (*version != sqlite::LatestSchemaVersion()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", options.path, " has schema version ", *version,
+          " and this build reads version ", sqlite::LatestSchemaVersion(),
+          *version < sqlite::LatestSchemaVersion()
+              ? "; open it once without --read_only to migrate it"
+              : "; upgrade recurrentd"));
+    }
+  }
+  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::FileWatch> watch,
+                             sqlite::FileWatch::Start(options.path));
+  return std::unique_ptr<SqliteBackend>(
+      new SqliteBackend(options, /*created=*/false,
+                        mode == Connection::Mode::kImmutable, std::move(watch),
+                        /*writer=*/nullptr, std::move(readers)));
+}
+
+SqliteBackend::SqliteBackend(const Options& options, bool created,
+                             bool immutable,
+                             std::unique_ptr<sqlite::FileWatch> watch,
                              std::unique_ptr<ConnectionPool> writer,
                              std::unique_ptr<ConnectionPool> readers)
     : options_(options),
+      created_(created),
+      immutable_(immutable),
+      watch_(std::move(watch)),
       writer_(std::move(writer)),
       readers_(std::move(readers)) {}
 
@@ -142,7 +192,9 @@ absl::StatusOr<std::unique_ptr<Connection>> SqliteBackend::OpenScanConnection()
     const {
   RECURRENT_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> db,
-      Connection::Open(options_.path, Connection::Mode::kReadOnly,
+      Connection::Open(options_.path,
+                       immutable_ ? Connection::Mode::kImmutable
+                                  : Connection::Mode::kReadOnly,
                        options_.busy_timeout));
   // A larger page cache for the scans' index-then-row lookups (32 MiB).
   RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -32768"));
@@ -161,8 +213,15 @@ absl::StatusOr<std::unique_ptr<ReadTransaction>> SqliteBackend::BeginRead(
 }
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>> SqliteBackend::BeginWrite() {
+  if (writer_ == nullptr) {
+    return absl::FailedPreconditionError("database is read-only");
+  }
+  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   return sqlite::SqliteWriteTransaction::Begin(
-      writer_->Acquire(), [this] { return OpenScanConnection(); });
+      writer_->Acquire(), [this] { return OpenScanConnection(); },
+      watch_.get());
 }
+
+absl::Status SqliteBackend::CheckHealth() { return watch_->Check(); }
 
 }  // namespace recurrent::persistence

@@ -36,6 +36,7 @@ namespace recurrent::persistence {
 namespace sqlite {
 class Connection;
 class ConnectionPool;
+class FileWatch;
 }  // namespace sqlite
 
 class SqliteBackend final : public Backend {
@@ -61,18 +62,26 @@ class SqliteBackend final : public Backend {
     // kResourceExhausted as on a full disk.
     int64_t max_page_count = 0;
     // Serve reads only (e.g. a copy made with BackupDatabase, or while the
-    // disk is being repaired): after Open's migrations, every write fails
-    // with kFailedPrecondition ("database is read-only"), as it does when
-    // the file itself cannot be written.
+    // disk is being repaired): every connection is opened read-only, the
+    // file is never written (no migration, no journal-mode change), and
+    // every write fails with kFailedPrecondition ("database is read-only").
+    // The file must exist at the latest schema version. In a folder this
+    // process cannot write, the file is opened as immutable (no lock, no
+    // -shm file): nothing of this user can change it there.
     bool read_only = false;
+    // Create the file if it is missing (otherwise Open fails with
+    // kFailedPrecondition); see created().
+    bool create_if_missing = true;
   };
 
   // Opens (creating if needed) and migrates the database at options.path.
   // Errors name the path and are meant for the operator, not API callers:
   //   kInvalidArgument    empty path or reader_pool_size < 1
   //   kFailedPrecondition the path is a directory, cannot be created or
-  //                       opened (e.g. permission denied), is not a SQLite
-  //                       database, or has a schema newer than this build
+  //                       opened (e.g. permission denied), is missing and
+  //                       may not be created, is not a SQLite database, or
+  //                       has a schema newer than this build (or, read-only,
+  //                       older)
   //   kUnavailable        the database is locked by another process
   static absl::StatusOr<std::unique_ptr<SqliteBackend>> Open(
       const Options& options);
@@ -90,10 +99,20 @@ class SqliteBackend final : public Backend {
   // Waits for the writer connection (held by the transaction until it
   // commits or is destroyed), then for SQLite's write lock up to
   // busy_timeout (kUnavailable after).
+  // Each commit first checks that the path still names the opened file
+  // (kUnavailable from then on if not; see sqlite::FileWatch).
   absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() override;
+  // kUnavailable once the path no longer names the opened file.
+  absl::Status CheckHealth() override;
+
+  // True if Open created the database file.
+  bool created() const { return created_; }
 
  private:
-  SqliteBackend(const Options& options,
+  static absl::StatusOr<std::unique_ptr<SqliteBackend>> OpenReadOnly(
+      const Options& options);
+  SqliteBackend(const Options& options, bool created, bool immutable,
+                std::unique_ptr<sqlite::FileWatch> watch,
                 std::unique_ptr<sqlite::ConnectionPool> writer,
                 std::unique_ptr<sqlite::ConnectionPool> readers);
 
@@ -102,7 +121,11 @@ class SqliteBackend final : public Backend {
       const;
 
   const Options options_;
-  // A pool of one: leasing it is holding this process's write lock.
+  const bool created_;
+  const bool immutable_;  // read-only connections opened as immutable
+  const std::unique_ptr<sqlite::FileWatch> watch_;
+  // A pool of one: leasing it is holding this process's write lock. Null
+  // when read-only.
   std::unique_ptr<sqlite::ConnectionPool> writer_;
   std::unique_ptr<sqlite::ConnectionPool> readers_;
 };

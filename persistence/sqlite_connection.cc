@@ -1,6 +1,10 @@
 #include "persistence/sqlite_connection.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
 
 #include <utility>
 
@@ -9,16 +13,55 @@
 
 namespace recurrent::persistence::sqlite {
 
+namespace {
+
+// "file:PATH?immutable=1", with the characters that end or escape a URI's
+// path ('?', '#', '%') percent-encoded.
+std::string ImmutableUri(const std::string& path) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      absl::StrAppend(&uri, "%", absl::Hex(static_cast<unsigned char>(c),
+                                           absl::kZeroPad2));
+    } else {
+      uri.push_back(c);
+    }
+  }
+  return absl::StrCat(uri, "?immutable=1");
+}
+
+}  // namespace
+
+Connection::Mode Connection::ReadOnlyModeFor(const std::string& path) {
+  const std::string folder = std::filesystem::path(path).parent_path();
+  return access(folder.empty() ? "." : folder.c_str(), W_OK) == 0
+             ? Mode::kReadOnly
+             : Mode::kImmutable;
+}
+
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const std::string& path, Mode mode, absl::Duration busy_timeout) {
   // NOMUTEX: each connection is used by one thread at a time, so SQLite's
   // per-connection mutex is unnecessary.
   int flags = SQLITE_OPEN_NOMUTEX;
-  flags |= mode == Mode::kReadOnly
-               ? SQLITE_OPEN_READONLY
-               : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::string name = path;
+  switch (mode) {
+    case Mode::kReadWriteCreate:
+      flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+      break;
+    case Mode::kReadWrite:
+      flags |= SQLITE_OPEN_READWRITE;
+      break;
+    case Mode::kReadOnly:
+      flags |= SQLITE_OPEN_READONLY;
+      break;
+    case Mode::kImmutable:
+      flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+      name = ImmutableUri(path);
+      break;
+  }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   DatabasePtr db(raw);  // closes even a half-opened handle
   if (rc != SQLITE_OK) {
     const std::string detail =

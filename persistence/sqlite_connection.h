@@ -22,8 +22,19 @@ class Connection {
  public:
   enum class Mode {
     kReadWriteCreate,  // creates the file if missing
+    kReadWrite,        // the file must exist
     kReadOnly,
+    // Read-only, and promised that no one changes the file while it is open:
+    // SQLite takes no lock and creates no -shm file (URI immutable=1), so a
+    // file in a folder nobody may write can be read.
+    kImmutable,
   };
+
+  // How to open `path` to only read it: kImmutable in a folder this process
+  // cannot write (no process of this user can change the file there:
+  // SQLite writes its journal or WAL beside it, and could not create a
+  // WAL-mode file's -shm there), kReadOnly otherwise.
+  static Mode ReadOnlyModeFor(const std::string& path);
 
   // Opens `path`. Errors name the path (they are meant for the operator's
   // console, not API callers): kFailedPrecondition if the file cannot be

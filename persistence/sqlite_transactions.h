@@ -25,6 +25,7 @@
 #include "persistence/records.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_connection_pool.h"
+#include "persistence/sqlite_file_watch.h"
 #include "persistence/sqlite_scoped_transaction.h"
 
 namespace recurrent::persistence::sqlite {
@@ -120,8 +121,11 @@ class SqliteWriteTransaction final : public ConnectionReads<WriteTransaction> {
   // writing connection (so holding its lease serializes this process's
   // writes, and SQLite's write lock those of every process). kUnavailable
   // if the database stays locked by another process.
+  // Commit() first checks `watch` (not owned; it must outlive the
+  // transaction): nothing is committed into a file its path no longer names.
   static absl::StatusOr<std::unique_ptr<WriteTransaction>> Begin(
-      ConnectionLease writer, ConnectionOpener open_scan_connection);
+      ConnectionLease writer, ConnectionOpener open_scan_connection,
+      FileWatch* watch);
 
   // Reads the committed state at the start of this transaction, on a new
   // read-only connection that the returned scan owns (see the .cc).
@@ -166,11 +170,14 @@ class SqliteWriteTransaction final : public ConnectionReads<WriteTransaction> {
 
  private:
   SqliteWriteTransaction(ConnectionLease writer,
-                         ConnectionOpener open_scan_connection)
+                         ConnectionOpener open_scan_connection,
+                         FileWatch* watch)
       : ConnectionReads(std::move(writer)),
-        open_scan_connection_(std::move(open_scan_connection)) {}
+        open_scan_connection_(std::move(open_scan_connection)),
+        watch_(watch) {}
 
   const ConnectionOpener open_scan_connection_;
+  FileWatch* const watch_;
 };
 
 extern template class ConnectionReads<ReadTransaction>;

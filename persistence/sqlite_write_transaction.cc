@@ -36,9 +36,10 @@ class SnapshotScan final : public SourceScan {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>> SqliteWriteTransaction::Begin(
-    ConnectionLease writer, ConnectionOpener open_scan_connection) {
+    ConnectionLease writer, ConnectionOpener open_scan_connection,
+    FileWatch* watch) {
   std::unique_ptr<SqliteWriteTransaction> txn(new SqliteWriteTransaction(
-      std::move(writer), std::move(open_scan_connection)));
+      std::move(writer), std::move(open_scan_connection), watch));
   RECURRENT_RETURN_IF_ERROR(txn->Start(ScopedTransaction::Kind::kImmediate));
   return std::unique_ptr<WriteTransaction>(std::move(txn));
 }
@@ -183,6 +184,10 @@ absl::StatusOr<int64_t> SqliteWriteTransaction::PruneChanges(absl::Time before,
   return sqlite::PruneChanges(*db, before, limit);
 }
 
-absl::Status SqliteWriteTransaction::Commit() { return CommitAndRelease(); }
+absl::Status SqliteWriteTransaction::Commit() {
+  // Destroyed uncommitted, the transaction rolls back.
+  RECURRENT_RETURN_IF_ERROR(watch_->Check());
+  return CommitAndRelease();
+}
 
 }  // namespace recurrent::persistence::sqlite

@@ -81,7 +81,12 @@ ABSL_FLAG(int32_t, customer_cache_mb, 64,
           "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
           "turns the cache off). About 0.4 KB per customer.");
 ABSL_FLAG(bool, read_only, false,
-          "Serve reads only: every write fails with FAILED_PRECONDITION.");
+          "Serve reads only: the file is opened read-only and never written "
+          "(no migration, no re-evaluation); every write fails with "
+          "FAILED_PRECONDITION.");
+ABSL_FLAG(bool, create_db, true,
+          "Create --db if it does not exist (the ready line then says so); "
+          "false refuses to start on a missing file, for production units.");
 ABSL_FLAG(int64_t, max_page_count, 0,
           "Testing: cap the database at this many pages (PRAGMA "
           "max_page_count) to simulate a full disk; 0 means no cap.");
@@ -213,6 +218,7 @@ int Run(int argc, char** argv) {
   backend_options.path = absl::GetFlag(FLAGS_db);
   backend_options.reader_pool_size = absl::GetFlag(FLAGS_reader_connections);
   backend_options.read_only = absl::GetFlag(FLAGS_read_only);
+  backend_options.create_if_missing = absl::GetFlag(FLAGS_create_db);
   backend_options.max_page_count = absl::GetFlag(FLAGS_max_page_count);
   absl::StatusOr<std::unique_ptr<persistence::SqliteBackend>> backend =
       persistence::SqliteBackend::Open(backend_options);
@@ -222,7 +228,9 @@ int Run(int argc, char** argv) {
         absl::StrCat("cannot open database: ", backend.status().message()));
   }
   absl::StatusOr<std::unique_ptr<persistence::SqliteApiKeyStore>> keys =
-      persistence::SqliteApiKeyStore::Open(backend_options.path);
+      persistence::SqliteApiKeyStore::Open(
+          backend_options.path,
+          persistence::SqliteApiKeyStore::Options{backend_options.read_only});
   if (!keys.ok()) {
     return Fail(
         absl::StrCat("cannot open database: ", keys.status().message()));
@@ -252,13 +260,17 @@ int Run(int argc, char** argv) {
   server_options.tls = tls;
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);
+  server_options.read_only = backend_options.read_only;
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(server_options, backend->get(), &clock, keys->get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
-  std::printf("recurrentd: serving on port %d (listen %s, db %s%s)\n",
+  std::printf("recurrentd: serving on port %d (listen %s, db %s%s%s)\n",
               (*server)->port(), server_options.listen_address.c_str(),
               backend_options.path.c_str(),
+              (*backend)->created()       ? ", a new database created"
+              : backend_options.read_only ? ", read-only"
+                                          : "",
               !tls.has_value()         ? ""
               : tls->client_ca.empty() ? ", TLS"
                                        : ", mutual TLS");

@@ -21,6 +21,8 @@ namespace {
 
 // How often change-log rows older than the retention are deleted.
 constexpr absl::Duration kPruneInterval = absl::Minutes(1);
+// How often the backend's health is checked.
+constexpr absl::Duration kHealthCheckInterval = absl::Seconds(1);
 
 constexpr const char* kServiceNames[] = {
     "recurrent.v1.SourceSettingsService",
@@ -171,7 +173,9 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                       stderr, "recurrentd: pruning the change log failed: %s\n",
                       pruned.status().ToString().c_str());
                 }
-              }) {
+              }),
+      backend_(backend),
+      health_watch_(kHealthCheckInterval, [this] { CheckBackendHealth(); }) {
   change_follower_.Subscribe(
       [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);
@@ -217,17 +221,41 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
             : ": the address is invalid or already in use"));
   }
   server->port_ = selected_port;
-  server->reevaluator_.Start();
-  server->pruner_.Start();
+  if (!options.read_only) {
+    server->reevaluator_.Start();
+    server->pruner_.Start();
+  }
   SetServing(*server->server_, true);
+  server->health_watch_.Start();
   return server;
+}
+
+absl::Status Server::CheckBackendHealth() {
+  absl::Status health = backend_->CheckHealth();
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (health.ok() == backend_healthy_ || shut_down_) return health;
+  backend_healthy_ = health.ok();
+  if (health.ok()) {
+    std::fprintf(stderr, "recurrentd: the database is back; SERVING\n");
+  } else {
+    std::fprintf(stderr,
+                 "recurrentd: ERROR: the database cannot serve: %s; "
+                 "health NOT_SERVING\n",
+                 std::string(health.message()).c_str());
+  }
+  SetServing(*server_, health.ok());
+  return health;
 }
 
 Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 void Server::Shutdown(absl::Duration grace) {
-  if (shut_down_) return;
-  shut_down_ = true;
+  health_watch_.Stop();
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
   SetServing(*server_, false);
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));

@@ -10,9 +10,12 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -74,6 +77,10 @@ struct ServerOptions {
   // While no API key exists, serve without authentication even on an
   // address that is not loopback (otherwise Start refuses).
   bool allow_unauthenticated = false;
+  // The backend only reads (SqliteBackend::Options::read_only): neither the
+  // re-evaluator nor the change-log pruner runs (stored statuses stay as
+  // they were; GetCustomer still answers as of now).
+  bool read_only = false;
 };
 
 // The host of `listen_address` ("host:port" or "[v6]:port"), or nullopt if
@@ -123,6 +130,12 @@ class Server {
   // The cache of GetCustomer answers.
   const CustomerCache& customer_cache() const { return customer_cache_; }
 
+  // Asks the backend whether it can serve (Backend::CheckHealth), as is done
+  // every second: while it cannot, grpc.health.v1.Health answers
+  // NOT_SERVING and a loud line says why on stderr; once it can again,
+  // SERVING. Returns the backend's answer.
+  absl::Status CheckBackendHealth();
+
   // Reports NOT_SERVING, stops accepting calls, lets in-flight calls finish
   // for up to `grace` (cancelling the rest), then stops the workers and the
   // re-evaluator.
@@ -149,9 +162,13 @@ class Server {
   ApiKeyServiceImpl api_key_service_;
   core::Reevaluator reevaluator_;
   core::PeriodicThread pruner_;  // deletes change-log rows past retention
+  persistence::Backend* const backend_;
+  std::mutex health_mu_;
+  bool backend_healthy_ ABSL_GUARDED_BY(health_mu_) = true;
+  core::PeriodicThread health_watch_;  // CheckBackendHealth every second
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  bool shut_down_ = false;
+  bool shut_down_ ABSL_GUARDED_BY(health_mu_) = false;
 };
 
 }  // namespace recurrent::service

@@ -46,7 +46,9 @@ UPDATE=$!
 # Kill the server once the reprocess is under way: its transaction has
 # written a megabyte to the WAL.
 grew=""
-for _ in $(seq 1 500); do
+# Up to 60 s: the reprocess's threads run at idle priority, so on a busy
+# machine (a parallel build, ctest -j) its scan can take a while to begin.
+for _ in $(seq 1 6000); do
   if [ "$(wal_size)" -gt $((wal_before + 1000000)) ]; then grew=yes; break; fi
   sleep 0.01
 done

@@ -279,6 +279,8 @@ FaultyBackend::BeginRead(ReadKind kind) {
       std::make_unique<FaultyRead>(this, std::move(txn)));
 }
 
+absl::Status FaultyBackend::CheckHealth() { return inner_->CheckHealth(); }
+
 absl::StatusOr<std::unique_ptr<persistence::WriteTransaction>>
 FaultyBackend::BeginWrite() {
   RECURRENT_RETURN_IF_ERROR(Statement("BeginWrite"));

@@ -52,6 +52,8 @@ class FaultyBackend final : public persistence::Backend {
       ReadKind kind) override;
   absl::StatusOr<std::unique_ptr<persistence::WriteTransaction>> BeginWrite()
       override;
+  // The wrapped backend's (no fault is injected here).
+  absl::Status CheckHealth() override;
 
   // Counts a statement named `name` and returns the injected fault if it is
   // its turn. Used by the wrappers.

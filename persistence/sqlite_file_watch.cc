@@ -1,0 +1,50 @@
+#include "persistence/sqlite_file_watch.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace recurrent::persistence::sqlite {
+
+namespace {
+
+std::string LostMessage(const std::string& path) {
+  return absl::StrCat("database file ", path,
+                      " was deleted or replaced while open; writes are "
+                      "refused so that none is acknowledged and then lost "
+                      "(restore the file and restart recurrentd)");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FileWatch>> FileWatch::Start(
+    const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot stat database file ", path, ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<FileWatch>(
+      new FileWatch(path, info.st_dev, info.st_ino));
+}
+
+absl::Status FileWatch::Check() {
+  if (lost_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError(LostMessage(path_));
+  }
+  struct stat info;
+  if (stat(path_.c_str(), &info) == 0 && info.st_dev == device_ &&
+      info.st_ino == inode_) {
+    return absl::OkStatus();
+  }
+  // A failure other than a missing file (EACCES on a folder made
+  // unreadable, EIO) also means the path cannot be trusted to reach the
+  // file any more.
+  lost_.store(true, std::memory_order_release);
+  return absl::UnavailableError(LostMessage(path_));
+}
+
+}  // namespace recurrent::persistence::sqlite
