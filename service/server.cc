@@ -15,6 +15,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "service/request_parse_interceptor.h"
 
 namespace recurrent::service {
 namespace {
@@ -205,6 +206,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // busy port silently; a busy port must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  RouteProtobufLogs();
+  builder.experimental().SetInterceptorCreators(
+      MakeRequestParseInterceptors());
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&server->source_settings_service_);
   builder.RegisterService(&server->customer_service_);

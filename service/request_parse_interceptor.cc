@@ -1,0 +1,89 @@
+#include "service/request_parse_interceptor.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/stubs/logging.h"
+#include "grpcpp/support/interceptor.h"
+
+namespace recurrent::service {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+// Notes, when the request message arrives, whether it parsed; if not,
+// replaces the status gRPC then sends.
+class RequestParseInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit RequestParseInterceptor(const char* method) : method_(method) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unparseable_ = true;
+    }
+    if (unparseable_ && methods->QueryInterceptionHookPoint(
+                            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      methods->ModifySendStatus(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          UnparseableRequestMessage(method_ == nullptr ? "" : method_)));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const char* const method_;
+  bool unparseable_ = false;
+};
+
+class Factory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RequestParseInterceptor(info->method());
+  }
+};
+
+void LogToStderr(google::protobuf::LogLevel level, const char* filename,
+                 int line, const std::string& message) {
+  static constexpr const char* kLevels[] = {"INFO", "WARNING", "ERROR",
+                                            "FATAL"};
+  const int index = static_cast<int>(level);
+  std::fprintf(stderr, "recurrentd: protobuf: %s: %s (%s:%d)\n",
+               index >= 0 && index < 4 ? kLevels[index] : "LOG",
+               message.c_str(), filename, line);
+}
+
+}  // namespace
+
+std::string UnparseableRequestMessage(absl::string_view method) {
+  // "/recurrent.v1.CustomerService/GetCustomer" -> its input type.
+  const std::string full_name = absl::StrReplaceAll(
+      method.substr(method.empty() || method[0] != '/' ? 0 : 1), {{"/", "."}});
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          full_name);
+  return absl::StrCat(
+      "the request is not a valid ",
+      descriptor != nullptr ? descriptor->input_type()->full_name()
+                            : std::string("request message"),
+      ": its bytes do not parse (malformed or truncated encoding, invalid "
+      "UTF-8 in a string field, or nesting deeper than 100)");
+}
+
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+MakeRequestParseInterceptors() {
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      creators;
+  creators.push_back(std::make_unique<Factory>());
+  return creators;
+}
+
+void RouteProtobufLogs() { google::protobuf::SetLogHandler(&LogToStderr); }
+
+}  // namespace recurrent::service
