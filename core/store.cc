@@ -3,12 +3,14 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <set>
 #include <thread>
 #include <type_traits>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
@@ -17,6 +19,7 @@
 #include "core/recompute.h"
 #include "core/reprocess.h"
 #include "engine/customer_timeline.h"
+#include "persistence/page_token.h"
 
 namespace recurrent::core {
 namespace {
@@ -96,20 +99,69 @@ std::optional<absl::Time> Earliest(const std::optional<absl::Time>& a,
 
 // The subscriptions of `state` that have started by the evaluated instant
 // (R1), with their evaluations, in the evaluation's order.
-std::vector<EvaluatedSubscription> StartedSubscriptions(
-    const CustomerState& state, const engine::CustomerEvaluation& evaluation) {
-  std::vector<EvaluatedSubscription> started;
+// kFailedPrecondition if `state` (loaded after a write that adds rows:
+// an import, a merge) holds more invoices or subscriptions than `options`
+// allow; the write then rolls back whole.
+absl::Status CheckCustomerLimits(const CustomerState& state,
+                                 const Store::Options& options,
+                                 absl::string_view what) {
+  const auto over = [&](size_t count, int limit, absl::string_view rows,
+                        absl::string_view flag) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " would give customer ", state.customer.uuid, " ", count, " ",
+        rows, ", over the limit of ", limit, " per customer (", flag,
+        "); nothing was stored"));
+  };
+  if (state.facts.invoices.size() >
+      static_cast<size_t>(options.max_invoices_per_customer)) {
+    return over(state.facts.invoices.size(), options.max_invoices_per_customer,
+                "invoices", "--max_invoices_per_customer");
+  }
+  if (state.subscriptions.size() >
+      static_cast<size_t>(options.max_subscriptions_per_customer)) {
+    return over(state.subscriptions.size(),
+                options.max_subscriptions_per_customer, "subscriptions",
+                "--max_subscriptions_per_customer");
+  }
+  return absl::OkStatus();
+}
+
+// The subscriptions of `state` whose row key is above `after` and that have
+// started in `evaluation`, in creation (row key) order: at most `limit`,
+// and whether more follow.
+struct StartedPage {
+  std::vector<EvaluatedSubscription> subscriptions;
+  bool more = false;
+};
+StartedPage StartedSubscriptions(
+    const CustomerState& state, const engine::CustomerEvaluation& evaluation,
+    persistence::RowKey after = 0,
+    size_t limit = std::numeric_limits<size_t>::max()) {
+  absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>,
+                      const engine::SubscriptionEvaluation*>
+      by_identity;
+  by_identity.reserve(evaluation.subscriptions.size());
   for (const engine::SubscriptionEvaluation& sub : evaluation.subscriptions) {
     if (sub.status == engine::SubscriptionStatus::kNotStarted) continue;
-    for (const SubscriptionRow& row : state.subscriptions) {
-      if (row.ref.data_source_uuid == sub.data_source_uuid &&
-          row.ref.external_id == sub.subscription_external_id) {
-        started.push_back(EvaluatedSubscription{row.ref, sub});
-        break;
-      }
-    }
+    by_identity.emplace(
+        std::pair<absl::string_view, absl::string_view>(
+            sub.data_source_uuid, sub.subscription_external_id),
+        &sub);
   }
-  return started;
+  StartedPage page;
+  for (const SubscriptionRow& row : state.subscriptions) {  // key order
+    if (row.key <= after) continue;
+    auto it = by_identity.find(std::pair<absl::string_view, absl::string_view>(
+        row.ref.data_source_uuid, row.ref.external_id));
+    if (it == by_identity.end()) continue;
+    if (page.subscriptions.size() == limit) {
+      page.more = true;
+      break;
+    }
+    page.subscriptions.push_back(
+        EvaluatedSubscription{row.key, row.ref, *it->second});
+  }
+  return page;
 }
 
 // The subscriptions of `state` that no SUBSCRIPTION or TRIAL line item of
@@ -178,9 +230,18 @@ class Store::Write {
       absl::string_view uuid, absl::Time now,
       const engine::Published* before = nullptr,
       absl::Span<const SubscriptionRow> former_subscriptions = {}) {
-    Recomputed result;
-    RECURRENT_ASSIGN_OR_RETURN(result.state,
+    RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
                                txn_->LoadCustomerState(uuid, true));
+    return RecomputeLoaded(std::move(state), now, before, former_subscriptions);
+  }
+  // The same on the customer's state (events included) loaded by this
+  // write after its row changes.
+  absl::StatusOr<Recomputed> RecomputeLoaded(
+      CustomerState state, absl::Time now,
+      const engine::Published* before = nullptr,
+      absl::Span<const SubscriptionRow> former_subscriptions = {}) {
+    Recomputed result;
+    result.state = std::move(state);
     RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
                                ToSettingsMap(result.state.settings));
     RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
@@ -587,8 +648,12 @@ absl::StatusOr<Customer> Store::MergeCustomers(absl::string_view from_uuid,
     rows.push_back(CustomerChanged(into.customer, now));
     RECURRENT_RETURN_IF_ERROR(write.Append(std::move(rows)));
     const engine::Published into_view = StoredView(into);
+    RECURRENT_ASSIGN_OR_RETURN(CustomerState merged,
+                               txn.LoadCustomerState(into_uuid, true));
     RECURRENT_RETURN_IF_ERROR(
-        write.RecomputeCustomer(into_uuid, now, &into_view).status());
+        CheckCustomerLimits(merged, options_, "this merge"));
+    RECURRENT_RETURN_IF_ERROR(
+        write.RecomputeLoaded(std::move(merged), now, &into_view).status());
     return txn.GetCustomer(into_uuid);
   });
 }
@@ -628,9 +693,41 @@ absl::StatusOr<EvaluatedCustomer> Store::EvaluateCustomer(
                              BuildTimeline(state, settings));
   EvaluatedCustomer evaluated;
   evaluated.evaluation = timeline.EvaluateAt(as_of);
-  evaluated.subscriptions = StartedSubscriptions(state, evaluated.evaluation);
   evaluated.customer = std::move(state.customer);
   return evaluated;
+}
+
+absl::StatusOr<Page<EvaluatedSubscription>> Store::ListSubscriptions(
+    absl::string_view customer_uuid, absl::Time as_of,
+    const PageRequest& page) {
+  RECURRENT_RETURN_IF_ERROR(persistence::ValidatePageSize(page));
+  // as_of is not part of the query's identity: without one, each page is
+  // evaluated at its own "now".
+  const uint64_t fingerprint =
+      persistence::QueryFingerprint("subscriptions", {customer_uuid});
+  persistence::RowKey after = 0;
+  if (!page.page_token.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        after, persistence::DecodePageToken(page.page_token, fingerprint));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
+                             Reading([&](ReadTransaction& txn) {
+                               return txn.LoadCustomerState(customer_uuid,
+                                                            false);
+                             }));
+  RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                             ToSettingsMap(state.settings));
+  RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
+                             BuildTimeline(state, settings));
+  StartedPage started = StartedSubscriptions(
+      state, timeline.EvaluateAt(as_of), after, page.page_size);
+  Page<EvaluatedSubscription> result;
+  result.items = std::move(started.subscriptions);
+  if (started.more) {
+    result.next_page_token =
+        persistence::EncodePageToken(result.items.back().key, fingerprint);
+  }
+  return result;
 }
 
 // ---- Invoices ---------------------------------------------------------------
@@ -695,6 +792,16 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
               SubscriptionRef{common::NewId(common::kSubscriptionIdPrefix),
                               std::string(customer_uuid), source,
                               item.subscription_external_id});
+          // Refused early when this batch alone is over the limit (the
+          // exact check, with the stored ones, follows the insert).
+          if (new_subscriptions.size() >
+              static_cast<size_t>(options_.max_subscriptions_per_customer)) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "this import would give customer ", customer_uuid,
+                " more than ", options_.max_subscriptions_per_customer,
+                " subscriptions, the limit per customer "
+                "(--max_subscriptions_per_customer); nothing was stored"));
+          }
         } else if (subscription->customer_uuid != customer_uuid) {
           return absl::FailedPreconditionError(absl::StrCat(
               "subscription '", item.subscription_external_id,
@@ -719,8 +826,14 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
       RECURRENT_RETURN_IF_ERROR(txn.InsertInvoices(customer_uuid, inserted));
       RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
     }
+    RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
+                               txn.LoadCustomerState(customer_uuid, true));
+    if (!inserted.empty()) {
+      RECURRENT_RETURN_IF_ERROR(
+          CheckCustomerLimits(state, options_, "this import"));
+    }
     RECURRENT_RETURN_IF_ERROR(
-        write.RecomputeCustomer(customer_uuid, now).status());
+        write.RecomputeLoaded(std::move(state), now).status());
     return stored;
   });
 }
@@ -830,7 +943,8 @@ absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
       RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                                  BuildTimeline(state, settings));
       const std::vector<EvaluatedSubscription> started =
-          StartedSubscriptions(state, timeline.EvaluateAt(cancelled_at));
+          StartedSubscriptions(state, timeline.EvaluateAt(cancelled_at))
+              .subscriptions;
       if (std::none_of(started.begin(), started.end(),
                        [&](const EvaluatedSubscription& s) {
                          return s.ref.uuid == uuid;
@@ -848,7 +962,8 @@ absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
           write.Append(CustomerChanged(recomputed.state.customer, now)));
     }
     for (EvaluatedSubscription& subscription :
-         StartedSubscriptions(recomputed.state, recomputed.evaluation)) {
+         StartedSubscriptions(recomputed.state, recomputed.evaluation)
+             .subscriptions) {
       if (subscription.ref.uuid == uuid) return subscription;
     }
     return absl::InternalError(absl::StrCat(

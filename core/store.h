@@ -59,6 +59,7 @@ inline constexpr int kMaxTagsPerCustomer = 100;
 
 // A subscription as the engine evaluates it at an instant.
 struct EvaluatedSubscription {
+  persistence::RowKey key = 0;  // creation order within its customer
   SubscriptionRef ref;
   engine::SubscriptionEvaluation evaluation;
 };
@@ -67,9 +68,6 @@ struct EvaluatedSubscription {
 struct EvaluatedCustomer {
   Customer customer;  // as stored: fields, tags, external ids
   engine::CustomerEvaluation evaluation;
-  // The subscriptions that have started by the instant (R1: the others do
-  // not count yet), in the evaluation's order.
-  std::vector<EvaluatedSubscription> subscriptions;
 };
 
 class Store {
@@ -84,6 +82,12 @@ class Store {
     // Idle-priority reprocess threads starved this long are raised to nice
     // 10 (core/reprocess.h).
     absl::Duration reprocess_promote_after = absl::Milliseconds(250);
+    // An import or merge that would leave a customer with more invoices or
+    // subscriptions than these fails with kFailedPrecondition, storing
+    // nothing. They bound what one customer's evaluation costs (every read
+    // and write of it loads all its facts).
+    int max_invoices_per_customer = 100000;
+    int max_subscriptions_per_customer = 10000;
   };
 
   // `backend` and `follower` (which may be null) are not owned and must
@@ -171,7 +175,8 @@ class Store {
   // trial dates become the earliest set value of the two. kNotFound if
   // either is absent; kInvalidArgument if they are the same customer;
   // kResourceExhausted, merging nothing, if `into` would carry more than
-  // kMaxTagsPerCustomer user tags.
+  // kMaxTagsPerCustomer user tags; kFailedPrecondition, merging nothing, if
+  // it would exceed Options' invoices or subscriptions per customer.
   absl::StatusOr<Customer> MergeCustomers(absl::string_view from_uuid,
                                           absl::string_view into_uuid,
                                           absl::Time now);
@@ -189,6 +194,14 @@ class Store {
   // absent.
   absl::StatusOr<EvaluatedCustomer> EvaluateCustomer(absl::string_view uuid,
                                                      absl::Time as_of);
+  // The customer's subscriptions that have started by `as_of` (R1: the
+  // others do not count yet), evaluated at `as_of`, in creation order, a
+  // page at a time (a token names a position in that order, so pages stay
+  // consistent across writes: a new subscription comes last). kNotFound if
+  // the customer is absent; kInvalidArgument for a bad page size or token.
+  absl::StatusOr<Page<EvaluatedSubscription>> ListSubscriptions(
+      absl::string_view customer_uuid, absl::Time as_of,
+      const PageRequest& page);
 
   // ---- Invoices ----
 
@@ -202,8 +215,10 @@ class Store {
   // otherwise; line item and transaction external ids are unique per source
   // likewise. A SUBSCRIPTION or TRIAL line item creates its subscription
   // (R1); one that belongs to another customer of the same source is
-  // kFailedPrecondition. Returns the invoices as stored (with uuids), in
-  // request order. kNotFound if the customer is absent.
+  // kFailedPrecondition. kFailedPrecondition, storing nothing, if the
+  // customer would exceed Options' invoices or subscriptions per customer.
+  // Returns the invoices as stored (with uuids), in request order.
+  // kNotFound if the customer is absent.
   absl::StatusOr<std::vector<Invoice>> ImportInvoices(
       absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
       absl::Time now);

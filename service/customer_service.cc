@@ -203,13 +203,16 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
         absl::Time as_of,
         ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
     RECURRENT_ASSIGN_OR_RETURN(
-        const core::EvaluatedCustomer evaluated,
-        env_.store->EvaluateCustomer(request->customer_uuid(), as_of));
-    for (const core::EvaluatedSubscription& subscription :
-         evaluated.subscriptions) {
+        const persistence::PageRequest page,
+        ParsePage(request->page_size(), request->page_token()));
+    RECURRENT_ASSIGN_OR_RETURN(
+        const persistence::Page<core::EvaluatedSubscription> listed,
+        env_.store->ListSubscriptions(request->customer_uuid(), as_of, page));
+    for (const core::EvaluatedSubscription& subscription : listed.items) {
       SubscriptionToProto(subscription.ref, subscription.evaluation,
                           response->add_subscriptions());
     }
+    response->set_next_page_token(listed.next_page_token);
     return absl::OkStatus();
   });
 }

@@ -84,6 +84,12 @@ ABSL_FLAG(bool, read_only, false,
           "Serve reads only: the file is opened read-only and never written "
           "(no migration, no re-evaluation); every write fails with "
           "FAILED_PRECONDITION.");
+ABSL_FLAG(int32_t, max_invoices_per_customer, 100000,
+          "An import or merge that would leave one customer with more "
+          "invoices fails with FAILED_PRECONDITION, storing nothing.");
+ABSL_FLAG(int32_t, max_subscriptions_per_customer, 10000,
+          "An import or merge that would leave one customer with more "
+          "subscriptions fails with FAILED_PRECONDITION, storing nothing.");
 ABSL_FLAG(bool, create_db, true,
           "Create --db if it does not exist (the ready line then says so); "
           "false refuses to start on a missing file, for production units.");
@@ -176,6 +182,12 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_message_bytes) < 1024) {
     return Fail("--max_message_bytes must be at least 1024");
   }
+  if (absl::GetFlag(FLAGS_max_invoices_per_customer) < 1) {
+    return Fail("--max_invoices_per_customer must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_max_subscriptions_per_customer) < 1) {
+    return Fail("--max_subscriptions_per_customer must be at least 1");
+  }
   if (absl::GetFlag(FLAGS_max_page_count) < 0) {
     return Fail("--max_page_count must not be negative");
   }
@@ -261,6 +273,10 @@ int Run(int argc, char** argv) {
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);
   server_options.read_only = backend_options.read_only;
+  server_options.store.max_invoices_per_customer =
+      absl::GetFlag(FLAGS_max_invoices_per_customer);
+  server_options.store.max_subscriptions_per_customer =
+      absl::GetFlag(FLAGS_max_subscriptions_per_customer);
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(server_options, backend->get(), &clock, keys->get());
   if (!server.ok()) return Fail(std::string(server.status().message()));

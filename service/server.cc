@@ -176,7 +176,8 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                 }
               }),
       backend_(backend),
-      health_watch_(kHealthCheckInterval, [this] { CheckBackendHealth(); }) {
+      health_watch_(kHealthCheckInterval,
+                    [this] { (void)CheckBackendHealth(); }) {
   change_follower_.Subscribe(
       [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);

@@ -33,6 +33,8 @@ void PrintSubscriptions(Session& session,
 }
 
 int SubscriptionsList(Session& session, const ParsedArgs& args) {
+  absl::StatusOr<Paging> paging = ParsePaging(args);
+  if (!paging.ok()) return session.UsageError(paging.status());
   v1::ListSubscriptionsRequest request;
   request.set_customer_uuid(args.positional()[0]);
   if (args.Has("as-of")) {
@@ -40,14 +42,22 @@ int SubscriptionsList(Session& session, const ParsedArgs& args) {
     if (!as_of.ok()) return session.UsageError(as_of.status());
     *request.mutable_as_of() = *as_of;
   }
-  v1::ListSubscriptionsResponse response;
-  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
-        return session.customers().ListSubscriptions(context, request,
-                                                     &response);
-      })) {
+  v1::ListSubscriptionsResponse all;
+  if (int rc = FetchAllPages(
+          session, *paging, request,
+          [&](grpc::ClientContext* context,
+              const v1::ListSubscriptionsRequest& page_request,
+              v1::ListSubscriptionsResponse* page) {
+            return session.customers().ListSubscriptions(context, page_request,
+                                                         page);
+          },
+          [](v1::ListSubscriptionsResponse* response) {
+            return response->mutable_subscriptions();
+          },
+          &all)) {
     return rc;
   }
-  PrintSubscriptions(session, response);
+  PrintSubscriptions(session, all);
   return kExitOk;
 }
 
@@ -126,14 +136,18 @@ int Events(Session& session, const ParsedArgs& args) {
 
 std::vector<Command> SubscriptionCommands() {
   std::vector<Command> commands;
+  std::vector<FlagSpec> list_flags = {
+      {"as-of", "DATE", "Evaluate at DATE (default now)."}};
+  for (FlagSpec& flag : PagingFlags()) list_flags.push_back(flag);
   commands.push_back(
       {"subscriptions",
        "list",
        "CUSTOMER_UUID",
        "List a customer's subscriptions with their status now or at --as-of.",
        "Statuses are evaluated from the stored facts at the instant asked, "
-       "which may be in\nthe future (projecting the known facts).",
-       {{"as-of", "DATE", "Evaluate at DATE (default now)."}},
+       "which may be in\nthe future (projecting the known facts). In "
+       "creation order; every page is fetched\nunless --limit is given.",
+       list_flags,
        1,
        1,
        {"recurrentctl subscriptions list cus_… --as-of=2025-03-01"},

@@ -88,10 +88,10 @@ void Craft(Store& storage, Crafted& out,
   importer.Import(out.c3, Monthly("c3", "s3", kJan, 3));
   out.c4 = new_customer(out.s.uuid, "c4");
   importer.Import(out.c4, Monthly("c4", "s4", kJan, 3));
-  absl::StatusOr<EvaluatedCustomer> c4 =
-      storage.EvaluateCustomer(out.c4.uuid, kNow);
+  absl::StatusOr<Page<EvaluatedSubscription>> c4 =
+      storage.ListSubscriptions(out.c4.uuid, kNow, PageRequest{});
   ASSERT_OK(c4);
-  ASSERT_OK(storage.CancelSubscription(c4->subscriptions.at(0).ref.uuid,
+  ASSERT_OK(storage.CancelSubscription(c4->items.at(0).ref.uuid,
                                        Day(2025, 3, 25), kNow));
   out.c5 = new_customer(out.t.uuid, "c5");
   importer.Import(out.c5, Monthly("c5", "t5", kJan, 6, {1}));

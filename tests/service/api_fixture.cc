@@ -128,15 +128,22 @@ void ApiTest::MustImport(const std::string& customer,
 
 std::vector<v1::Subscription> ApiTest::Subscriptions(
     const std::string& customer, absl::Time as_of) {
-  grpc::ClientContext context;
   v1::ListSubscriptionsRequest request;
   request.set_customer_uuid(customer);
   *request.mutable_as_of() = TimeToProto(as_of);
-  v1::ListSubscriptionsResponse response;
-  grpc::Status status =
-      customers_->ListSubscriptions(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return {response.subscriptions().begin(), response.subscriptions().end()};
+  std::vector<v1::Subscription> all;
+  do {  // every page
+    grpc::ClientContext context;
+    v1::ListSubscriptionsResponse response;
+    grpc::Status status =
+        customers_->ListSubscriptions(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    all.insert(all.end(), response.subscriptions().begin(),
+               response.subscriptions().end());
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return all;
 }
 
 v1::Subscription ApiTest::Subscription(const std::string& customer,

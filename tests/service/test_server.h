@@ -14,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "core/store.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/backend.h"
 #include "persistence/sqlite_api_key_store.h"
@@ -31,6 +32,7 @@ inline absl::Time TestEpoch() { return absl::FromUnixSeconds(1735689600); }
 // What a test may change about the server and its database.
 struct TestServerOptions {
   int max_message_bytes = 16 << 20;
+  core::Store::Options store;
   // SQLite only (persistence::SqliteBackend::Options); setting either opens
   // a SqliteBackend whatever the default backend.
   int64_t max_page_count = 0;

@@ -254,14 +254,16 @@ class RecurrentClient:
                             customer_pb2.RemoveCustomerTagsRequest(
                                 customer_uuid=customer_uuid, tags=_strings(tags)))
 
-    def list_subscriptions(self, customer_uuid, as_of=None):
+    def list_subscriptions(self, customer_uuid, as_of=None, page_size=None):
         """A customer's started subscriptions with their status, reason,
         periods and past-due/cancellation times at ``as_of`` (default now;
-        may be in the future). Returns a list."""
-        request = customer_pb2.ListSubscriptionsRequest(customer_uuid=customer_uuid)
+        may be in the future), in creation order. Returns a list (every
+        page fetched)."""
+        request = customer_pb2.ListSubscriptionsRequest(
+            customer_uuid=customer_uuid, page_size=page_size or 0)
         self._set_time(request, "as_of", as_of)
-        response = self._call(self._customers.ListSubscriptions, request)
-        return [Record(s) for s in response.subscriptions]
+        return list(self._pages(self._customers.ListSubscriptions, request,
+                                "subscriptions"))
 
     def cancel_subscription(self, subscription_uuid, cancelled_at=None):
         """Cancels a subscription explicitly at ``cancelled_at`` (default
