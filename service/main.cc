@@ -20,8 +20,11 @@
 // it meanwhile) and exits.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +80,9 @@ ABSL_FLAG(bool, allow_unauthenticated, false,
 ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
           "Largest request or response message, in bytes; larger requests "
           "fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "Close a connection that has not completed its HTTP/2 (and TLS) "
+          "handshake by then, so idle half-open connections cannot pile up.");
 ABSL_FLAG(int32_t, customer_cache_mb, 64,
           "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
           "turns the cache off). About 0.4 KB per customer.");
@@ -109,6 +115,23 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "recurrentd: %s\n", message.c_str());
   return 1;
+}
+
+// Raises the soft limit on open files to the hard one: each connection is a
+// file descriptor, and a distribution's default soft limit (1,024) is
+// exhausted by a few idle clients long before memory or CPU.
+void RaiseOpenFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur == limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    std::fprintf(stderr,
+                 "recurrentd: warning: cannot raise the open-file limit from "
+                 "%llu: %s\n",
+                 static_cast<unsigned long long>(before), std::strerror(errno));
+  }
 }
 
 // --create_api_key=NAME:ROLE: creates the key and prints it.
@@ -178,6 +201,10 @@ int Run(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_handshake_timeout) < absl::Milliseconds(100) ||
+      absl::GetFlag(FLAGS_handshake_timeout) > absl::Hours(1)) {
+    return Fail("--handshake_timeout must be between 100ms and 1h");
   }
   if (absl::GetFlag(FLAGS_max_message_bytes) < 1024) {
     return Fail("--max_message_bytes must be at least 1024");
@@ -258,6 +285,8 @@ int Run(int argc, char** argv) {
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  server_options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  RaiseOpenFileLimit();
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
   server_options.change_log_retention =
       absl::GetFlag(FLAGS_change_log_retention);

@@ -207,6 +207,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // busy port silently; a busy port must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
   RouteProtobufLogs();
   builder.experimental().SetInterceptorCreators(
       MakeRequestParseInterceptors());

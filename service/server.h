@@ -59,6 +59,9 @@ struct ServerOptions {
   size_t max_queued_calls = 4096;
   // Largest request or response message.
   int max_message_bytes = 16 << 20;
+  // A connection that has not finished its HTTP/2 (and TLS) handshake by
+  // then is closed: idle half-open connections cannot pile up.
+  absl::Duration handshake_timeout = absl::Seconds(10);
   // How often stored statuses are brought up to date (core::Reevaluator);
   // zero turns the background re-evaluation off (tests drive it by hand).
   absl::Duration reevaluate_interval = absl::Seconds(1);

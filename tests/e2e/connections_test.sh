@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Idle half-open connections (docs/operations.md "Connections"): a client
+# that connects and sends half of the HTTP/2 preface is closed after
+# --handshake_timeout instead of holding a file descriptor for gRPC's
+# default two minutes; the open-file limit is raised to the hard limit at
+# start; healthy clients are served throughout.
+#   connections_test.sh PATH_TO_RECURRENTD PATH_TO_BUF
+RECURRENTD=$1
+BUF=$2
+source "$(dirname "$0")/lib.sh"
+[ -x "$BUF" ] || fail "buf not found at $BUF (run scripts/install-deps --tools)"
+
+# A low soft limit, as a distribution's default, under a higher hard one.
+ulimit -S -n 1024
+start_server conn --db="$WORK/recurrent.db" --handshake_timeout=1s
+soft=$(awk '/Max open files/ {print $4}' "/proc/$PID/limits")
+hard=$(awk '/Max open files/ {print $5}' "/proc/$PID/limits")
+check "the open-file soft limit is raised to the hard one ($hard)" \
+  test "$soft" = "$hard"
+
+healthy() {
+  "$BUF" curl --protocol grpc --http2-prior-knowledge -d '{"service": ""}' \
+    "http://127.0.0.1:$PORT/grpc.health.v1.Health/Check" | grep -q SERVING
+}
+
+# 200 connections that send half the preface and then nothing; each is
+# watched until the server closes it (at most 6 s).
+/usr/bin/python3 - "$PORT" >"$WORK/halfopen.out" <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for _ in range(200):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"PRI * HTTP/2.0\r\n")  # half of the 24-byte preface
+    socks.append(s)
+start = time.monotonic()
+closed = 0
+for s in socks:
+    s.settimeout(max(0.01, 6 - (time.monotonic() - start)))
+    try:
+        while s.recv(4096):
+            pass
+        closed += 1
+    except (socket.timeout, ConnectionResetError):
+        if not isinstance(sys.exc_info()[1], socket.timeout):
+            closed += 1
+print(closed, round(time.monotonic() - start, 1))
+PY
+HALF=$!
+sleep 0.5
+check "a healthy client is served while they wait" healthy
+wait "$HALF"
+read -r closed seconds <"$WORK/halfopen.out"
+check "the server closed all 200 half-open connections (closed $closed in ${seconds}s)" \
+  test "$closed" -eq 200
+check "a healthy client is served after them" healthy
+echo "connections_test: all checks passed"
