@@ -11,7 +11,9 @@ source "$(dirname "$0")/lib.sh"
 [ -x "$BUF" ] || fail "buf not found at $BUF (run scripts/install-deps --tools)"
 
 # A low soft limit, as a distribution's default, under a higher hard one.
-ulimit -S -n 1024
+if [ "$(ulimit -H -n)" = unlimited ] || [ "$(ulimit -H -n)" -gt 1024 ]; then
+  ulimit -S -n 1024
+fi
 start_server conn --db="$WORK/recurrent.db" --handshake_timeout=1s
 soft=$(awk '/Max open files/ {print $4}' "/proc/$PID/limits")
 hard=$(awk '/Max open files/ {print $5}' "/proc/$PID/limits")

@@ -86,8 +86,13 @@ chmod 444 "$WORK/ro/backup.db"
 chmod 555 "$WORK/ro"
 chmod 711 "$WORK"
 before=$(sha256sum "$WORK/ro/backup.db")
+# A copy of the binary that nobody can reach (the build folder may be
+# under a home directory it cannot enter).
+mkdir -m 755 "$WORK/bin"
+cp "$RECURRENTD" "$WORK/bin/recurrentd"
+chmod 755 "$WORK/bin/recurrentd"
 printf '#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups -- "%s" "$@"\n' \
-  "$(readlink -f "$RECURRENTD")" >"$WORK/as-nobody"
+  "$WORK/bin/recurrentd" >"$WORK/as-nobody"
 chmod 755 "$WORK/as-nobody"
 RECURRENTD="$WORK/as-nobody" start_server readonly --db="$WORK/ro/backup.db" \
   --read_only --create_db=false --reevaluate_interval=100ms
