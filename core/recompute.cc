@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "core/event_ids.h"
 #include "core/invoices.h"
+#include "core/settings.h"
 
 namespace recurrent::core {
 namespace {
@@ -335,6 +336,13 @@ engine::Published View(const CustomerState& state,
 }
 
 }  // namespace
+
+absl::StatusOr<engine::CustomerTimeline> BuildTimeline(
+    const CustomerState& state) {
+  RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
+                             ToSettingsMap(state.settings));
+  return BuildTimeline(state, settings);
+}
 
 absl::StatusOr<engine::CustomerTimeline> BuildTimeline(
     const CustomerState& state, const engine::SettingsMap& settings) {

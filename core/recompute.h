@@ -32,6 +32,10 @@ namespace recurrent::core {
 absl::StatusOr<engine::CustomerTimeline> BuildTimeline(
     const persistence::CustomerState& state,
     const engine::SettingsMap& settings);
+// The same under the settings loaded with the state (state.settings);
+// kInternal if a stored settings record does not decode.
+absl::StatusOr<engine::CustomerTimeline> BuildTimeline(
+    const persistence::CustomerState& state);
 
 // What observers have been shown of the stored evaluation: the stored
 // status, and the stored events published by the time it was computed. An

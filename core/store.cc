@@ -242,10 +242,8 @@ class Store::Write {
       absl::Span<const SubscriptionRow> former_subscriptions = {}) {
     Recomputed result;
     result.state = std::move(state);
-    RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
-                               ToSettingsMap(result.state.settings));
     RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
-                               BuildTimeline(result.state, settings));
+                             BuildTimeline(result.state));
     RECURRENT_ASSIGN_OR_RETURN(
         const Recompute recompute,
         PlanRecompute(result.state, timeline, now,
@@ -687,10 +685,8 @@ absl::StatusOr<EvaluatedCustomer> Store::EvaluateCustomer(
                              Reading([&](ReadTransaction& txn) {
                                return txn.LoadCustomerState(uuid, false);
                              }));
-  RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
-                             ToSettingsMap(state.settings));
   RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
-                             BuildTimeline(state, settings));
+                             BuildTimeline(state));
   EvaluatedCustomer evaluated;
   evaluated.evaluation = timeline.EvaluateAt(as_of);
   evaluated.customer = std::move(state.customer);
@@ -715,10 +711,8 @@ absl::StatusOr<Page<EvaluatedSubscription>> Store::ListSubscriptions(
                                return txn.LoadCustomerState(customer_uuid,
                                                             false);
                              }));
-  RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
-                             ToSettingsMap(state.settings));
   RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
-                             BuildTimeline(state, settings));
+                             BuildTimeline(state));
   StartedPage started = StartedSubscriptions(
       state, timeline.EvaluateAt(as_of), after, page.page_size);
   Page<EvaluatedSubscription> result;
@@ -938,10 +932,8 @@ absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
       // cannot be cancelled yet.
       RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
                                  txn.LoadCustomerState(customer, false));
-      RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
-                                 ToSettingsMap(state.settings));
       RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
-                                 BuildTimeline(state, settings));
+                             BuildTimeline(state));
       const std::vector<EvaluatedSubscription> started =
           StartedSubscriptions(state, timeline.EvaluateAt(cancelled_at))
               .subscriptions;
@@ -989,10 +981,7 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     for (const std::string& uuid : due) {
       RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
                                  txn.LoadCustomerState(uuid, true));
-      RECURRENT_ASSIGN_OR_RETURN(const engine::SettingsMap settings,
-                                 ToSettingsMap(state.settings));
-      absl::StatusOr<engine::CustomerTimeline> timeline =
-          BuildTimeline(state, settings);
+      absl::StatusOr<engine::CustomerTimeline> timeline = BuildTimeline(state);
       if (timeline.status().code() == absl::StatusCode::kInvalidArgument) {
         // Left out of later rounds rather than blocking every one.
         std::fprintf(stderr, "recurrentd: cannot re-evaluate customer %s: %s\n",
