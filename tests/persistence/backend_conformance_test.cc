@@ -410,7 +410,8 @@ TEST_P(BackendConformanceTest, ClaimDueCustomersReturnsDueOnesEarliestFirst) {
                            txn->LoadCustomerState(uuids[i], false));
       EvaluationWrite write;
       write.customer_key = state.key;
-      write.customer.emplace().status = CustomerStatus::kActive;
+      write.customer = EvaluationWrite::CustomerUpdate{};
+      write.customer->status = CustomerStatus::kActive;
       write.customer->next_transition_at = next[i];
       ASSERT_OK(txn->WriteEvaluation(write));
     }
@@ -467,7 +468,8 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
     write.inserted_events.push_back({"evt_1", state.subscriptions[0].key,
                                      state.subscriptions[0].source_key,
                                      engine::EventType::kStarted, event_at});
-    write.customer.emplace().status = CustomerStatus::kActive;
+    write.customer = EvaluationWrite::CustomerUpdate{};
+    write.customer->status = CustomerStatus::kActive;
     write.customer->derived_tags = {"x-tag", "y-tag"};
     write.customer->next_transition_at = event_at + absl::Hours(1);
     ASSERT_OK(txn->WriteEvaluation(write));
@@ -501,7 +503,8 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
   EvaluationWrite write;
   write.customer_key = state.key;
   write.deleted_events.push_back(state.events.at(0).key);
-  write.customer.emplace().status = CustomerStatus::kPastDue;
+  write.customer = EvaluationWrite::CustomerUpdate{};
+  write.customer->status = CustomerStatus::kPastDue;
   EXPECT_OK(txn->WriteEvaluation(write));
   reader.join();
   scan.reset();
