@@ -216,7 +216,6 @@ absl::StatusOr<std::unique_ptr<WriteTransaction>> SqliteBackend::BeginWrite() {
   if (writer_ == nullptr) {
     return absl::FailedPreconditionError("database is read-only");
   }
-  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   return sqlite::SqliteWriteTransaction::Begin(
       writer_->Acquire(), [this] { return OpenScanConnection(); },
       watch_.get());

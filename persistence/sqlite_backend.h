@@ -99,8 +99,9 @@ class SqliteBackend final : public Backend {
   // Waits for the writer connection (held by the transaction until it
   // commits or is destroyed), then for SQLite's write lock up to
   // busy_timeout (kUnavailable after).
-  // Each commit first checks that the path still names the opened file
-  // (kUnavailable from then on if not; see sqlite::FileWatch).
+  // Each commit (not the begin: one stat(2) per write is enough) first
+  // checks that the path still names the opened file (kUnavailable from
+  // then on if not; see sqlite::FileWatch).
   absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() override;
   // kUnavailable once the path no longer names the opened file.
   absl::Status CheckHealth() override;
