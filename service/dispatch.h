@@ -8,10 +8,16 @@
 // converted by ToGrpcStatus (service/errors.h). A call whose client has
 // already gone (cancelled, or past its deadline) by the time a thread picks
 // it up is finished without doing the work.
+//
+// Before all that, the call must be admitted by the server's CallLimiter
+// (service/call_limiter.h), which bounds the calls held at once; a call it
+// refuses finishes at once with RESOURCE_EXHAUSTED. The executor queues work
+// per connection and serves connections in turn (service/executor.h).
 #ifndef RECURRENT_SERVICE_DISPATCH_H_
 #define RECURRENT_SERVICE_DISPATCH_H_
 
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -21,6 +27,7 @@
 #include "core/store.h"
 #include "grpcpp/grpcpp.h"
 #include "service/access_control.h"
+#include "service/call_limiter.h"
 #include "service/customer_cache.h"
 #include "service/errors.h"
 #include "service/executor.h"
@@ -37,7 +44,35 @@ struct ServiceEnv {
   Executor* write_executor = nullptr;
   AccessControl* access = nullptr;
   CustomerCache* customer_cache = nullptr;
+  CallLimiter* limiter = nullptr;
 };
+
+// The reactor of every admitted unary call: gives the call's place in the
+// CallLimiter back once gRPC is done with the call (its response sent, or
+// the call cancelled), then deletes itself.
+class HeldCallReactor final : public grpc::ServerUnaryReactor {
+ public:
+  HeldCallReactor(CallLimiter* limiter, std::string connection)
+      : limiter_(limiter), connection_(std::move(connection)) {}
+
+  const std::string& connection() const { return connection_; }
+
+  void OnDone() override {
+    limiter_->Release(connection_);
+    delete this;
+  }
+
+ private:
+  CallLimiter* const limiter_;
+  const std::string connection_;
+};
+
+// Admits the call of `context` (CallLimiter::TryAdmit): returns its reactor,
+// or nullptr after finishing the call with RESOURCE_EXHAUSTED on
+// `*refused`.
+HeldCallReactor* AdmitCall(grpc::CallbackServerContext* context,
+                           CallLimiter* limiter,
+                           grpc::ServerUnaryReactor** refused);
 
 // As Dispatch (below), but once the caller is allowed, first calls `fast` on
 // gRPC's thread: if it returns a status (it could answer from memory), the call
@@ -48,7 +83,9 @@ template <typename Fast, typename Work>
 grpc::ServerUnaryReactor* DispatchWithFastPath(
     grpc::CallbackServerContext* context, const ServiceEnv& env, Role required,
     Fast fast, Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::ServerUnaryReactor* refused = nullptr;
+  HeldCallReactor* reactor = AdmitCall(context, env.limiter, &refused);
+  if (reactor == nullptr) return refused;
   absl::StatusOr<Caller> caller = env.access->Authorize(*context, required);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
@@ -60,8 +97,8 @@ grpc::ServerUnaryReactor* DispatchWithFastPath(
   }
   Executor* executor =
       required == Role::kReader ? env.executor : env.write_executor;
-  absl::Status scheduled =
-      executor->Schedule([context, reactor, caller = *std::move(caller),
+  absl::Status scheduled = executor->Schedule(
+      reactor->connection(), [context, reactor, caller = *std::move(caller),
                           work = std::move(work)]() mutable {
         if (context->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,

@@ -12,16 +12,20 @@ Executor::Executor(const Options& options) : options_(options) {
 
 Executor::~Executor() { Shutdown(); }
 
-absl::Status Executor::Schedule(absl::AnyInvocable<void() &&> work) {
+absl::Status Executor::Schedule(const std::string& client,
+                               absl::AnyInvocable<void() &&> work) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) {
       return absl::UnavailableError("server is shutting down");
     }
-    if (queue_.size() >= options_.max_queued) {
+    auto [it, first] = queues_.try_emplace(client);
+    if (!first && queued_ >= options_.max_queued) {
       return absl::ResourceExhaustedError("server is overloaded; retry later");
     }
-    queue_.push_back(std::move(work));
+    if (first) turns_.push_back(&it->first);
+    it->second.push_back(std::move(work));
+    ++queued_;
   }
   work_or_shutdown_.notify_one();
   return absl::OkStatus();
@@ -46,10 +50,18 @@ void Executor::WorkerLoop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_or_shutdown_.wait(
-          lock, [this] { return shutting_down_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // shutting down and drained
-      work = std::move(queue_.front());
-      queue_.pop_front();
+          lock, [this] { return shutting_down_ || !turns_.empty(); });
+      if (turns_.empty()) return;  // shutting down and drained
+      auto it = queues_.find(*turns_.front());
+      turns_.pop_front();
+      work = std::move(it->second.front());
+      it->second.pop_front();
+      --queued_;
+      if (it->second.empty()) {
+        queues_.erase(it);
+      } else {
+        turns_.push_back(&it->first);
+      }
     }
     std::move(work)();
   }

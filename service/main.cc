@@ -45,6 +45,18 @@
 #include "service/server.h"
 #include "service/tls_files.h"
 
+#ifdef RECURRENT_JEMALLOC
+// jemalloc reads its options from this symbol: a background thread purges
+// freed pages after dirty_decay_ms, so memory a burst of calls used goes
+// back to the system even while the server is idle. MALLOC_CONF in the
+// environment still overrides it.
+extern "C" {
+extern const char* malloc_conf;
+const char* malloc_conf =
+    "background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:0";
+}
+#endif
+
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on, host:port (port 0 picks a free one).");
 ABSL_FLAG(std::string, db, "./data/recurrent.db",
@@ -83,6 +95,17 @@ ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "Close a connection that has not completed its HTTP/2 (and TLS) "
           "handshake by then, so idle half-open connections cannot pile up.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 100,
+          "Calls one connection may have open at once (HTTP/2 streams); its "
+          "client waits for one to end before starting another.");
+ABSL_FLAG(int32_t, max_calls_in_flight, 4096,
+          "Calls the server holds at once: queued, running, or with a "
+          "response its client has not read yet. Beyond it calls fail with "
+          "RESOURCE_EXHAUSTED, except a connection's first (0: no bound).");
+ABSL_FLAG(int32_t, grpc_memory_mb, 512,
+          "Memory gRPC may use for connections and calls (MiB; its resource "
+          "quota). Under pressure it shrinks buffers and refuses new calls "
+          "(0: no quota).");
 ABSL_FLAG(int32_t, customer_cache_mb, 64,
           "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
           "turns the cache off). About 0.4 KB per customer.");
@@ -202,6 +225,15 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
   }
+  if (absl::GetFlag(FLAGS_max_concurrent_streams) < 1) {
+    return Fail("--max_concurrent_streams must be at least 1");
+  }
+  if (absl::GetFlag(FLAGS_grpc_memory_mb) < 0) {
+    return Fail("--grpc_memory_mb must be 0 (no quota) or more");
+  }
+  if (absl::GetFlag(FLAGS_max_calls_in_flight) < 0) {
+    return Fail("--max_calls_in_flight must be 0 (no bound) or more");
+  }
   if (absl::GetFlag(FLAGS_handshake_timeout) < absl::Milliseconds(100) ||
       absl::GetFlag(FLAGS_handshake_timeout) > absl::Hours(1)) {
     return Fail("--handshake_timeout must be between 100ms and 1h");
@@ -286,6 +318,12 @@ int Run(int argc, char** argv) {
   server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  server_options.max_concurrent_streams =
+      absl::GetFlag(FLAGS_max_concurrent_streams);
+  server_options.grpc_memory_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_grpc_memory_mb)) << 20;
+  server_options.max_calls_in_flight = static_cast<size_t>(
+      absl::GetFlag(FLAGS_max_calls_in_flight));
   RaiseOpenFileLimit();
   server_options.reevaluate_interval = absl::GetFlag(FLAGS_reevaluate_interval);
   server_options.change_log_retention =

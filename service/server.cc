@@ -15,6 +15,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "service/request_parse_interceptor.h"
 
 namespace recurrent::service {
@@ -31,19 +32,6 @@ constexpr const char* kServiceNames[] = {
     "recurrent.v1.InvoiceService",
     "recurrent.v1.ApiKeyService",
 };
-
-ServiceEnv MakeEnv(core::Store* store, const common::Clock* clock,
-                   Executor* executor, Executor* write_executor,
-                   AccessControl* access, CustomerCache* customer_cache) {
-  ServiceEnv env;
-  env.store = store;
-  env.customer_cache = customer_cache;
-  env.clock = clock;
-  env.executor = executor;
-  env.write_executor = write_executor;
-  env.access = access;
-  return env;
-}
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(
     const std::optional<TlsOptions>& tls) {
@@ -150,19 +138,15 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       store_(backend, options.store, &change_follower_),
       customer_cache_(options.customer_cache_bytes),
       access_(std::move(access)),
+      limiter_(options.max_calls_in_flight),
       executor_(
           Executor::Options{options.worker_threads, options.max_queued_calls}),
       write_executor_(
           Executor::Options{options.write_threads, options.max_queued_calls}),
-      source_settings_service_(MakeEnv(&store_, clock, &executor_,
-                                       &write_executor_, access_.get(),
-                                       &customer_cache_)),
-      customer_service_(MakeEnv(&store_, clock, &executor_, &write_executor_,
-                                access_.get(), &customer_cache_)),
-      invoice_service_(MakeEnv(&store_, clock, &executor_, &write_executor_,
-                               access_.get(), &customer_cache_)),
-      api_key_service_(MakeEnv(&store_, clock, &executor_, &write_executor_,
-                               access_.get(), &customer_cache_)),
+      source_settings_service_(Env(clock)),
+      customer_service_(Env(clock)),
+      invoice_service_(Env(clock)),
+      api_key_service_(Env(clock)),
       reevaluator_(&store_, clock,
                    core::Reevaluator::Options{options.reevaluate_interval}),
       pruner_(kPruneInterval,
@@ -182,6 +166,18 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);
       });
+}
+
+ServiceEnv Server::Env(const common::Clock* clock) {
+  ServiceEnv env;
+  env.store = &store_;
+  env.clock = clock;
+  env.executor = &executor_;
+  env.write_executor = &write_executor_;
+  env.access = access_.get();
+  env.customer_cache = &customer_cache_;
+  env.limiter = &limiter_;
+  return env;
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
@@ -207,6 +203,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // busy port silently; a busy port must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
+  if (options.grpc_memory_bytes > 0) {
+    grpc::ResourceQuota quota("recurrentd");
+    quota.Resize(options.grpc_memory_bytes);
+    builder.SetResourceQuota(quota);
+  }
   builder.AddChannelArgument(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));

@@ -29,6 +29,7 @@
 #include "persistence/backend.h"
 #include "service/access_control.h"
 #include "service/api_key_service.h"
+#include "service/call_limiter.h"
 #include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
@@ -55,8 +56,20 @@ struct ServerOptions {
   // Threads that run write handlers (writer and admin roles); writes
   // serialize on one SQLite connection, so a few suffice.
   int write_threads = 2;
-  // Calls waiting for a worker beyond this are refused (RESOURCE_EXHAUSTED).
+  // Calls waiting for a worker beyond this are refused (RESOURCE_EXHAUSTED),
+  // except a connection's first (service/executor.h).
   size_t max_queued_calls = 4096;
+  // Calls held at once (waiting, running, or with a response not yet read
+  // by its client) beyond this are refused (RESOURCE_EXHAUSTED), except a
+  // connection's first (service/call_limiter.h); 0: no bound.
+  size_t max_calls_in_flight = 4096;
+  // HTTP/2 streams (calls) one connection may have open at once; the client
+  // waits for one to end before it starts another.
+  int max_concurrent_streams = 100;
+  // Memory gRPC may use for connections and calls (its resource quota):
+  // under pressure it shrinks buffers and flow-control windows and refuses
+  // new streams; 0: no quota.
+  size_t grpc_memory_bytes = size_t{512} << 20;
   // Largest request or response message.
   int max_message_bytes = 16 << 20;
   // A connection that has not finished its HTTP/2 (and TLS) handshake by
@@ -149,6 +162,10 @@ class Server {
   Server(const ServerOptions& options, persistence::Backend* backend,
          const common::Clock* clock, std::unique_ptr<AccessControl> access);
 
+  // What the services need of this server (the members declared before
+  // them).
+  ServiceEnv Env(const common::Clock* clock);
+
   // Declaration order is destruction order in reverse: the gRPC server goes
   // first, then the background threads, the services, the executors their
   // calls run on, the access control they check, the cache they read, and
@@ -157,6 +174,7 @@ class Server {
   core::Store store_;
   CustomerCache customer_cache_;
   const std::unique_ptr<AccessControl> access_;
+  CallLimiter limiter_;
   Executor executor_;
   Executor write_executor_;
   SourceSettingsServiceImpl source_settings_service_;

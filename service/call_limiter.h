@@ -1,0 +1,56 @@
+// CallLimiter: bounds the calls the server holds at once, fairly across
+// connections.
+//
+// A call is held from the moment it is admitted until gRPC reports it done:
+// while it waits for a worker, while it runs, and while its response waits
+// to be sent to a client that does not read it (a slow reader, or one that
+// keeps its HTTP/2 flow-control window shut). Each held call costs tens of
+// kilobytes, so the bound is what keeps memory bounded under greedy and slow
+// readers (docs/operations.md "Limits").
+//
+// Fairness: a connection that holds no call is always admitted, so that one
+// client flooding the server cannot lock out another; the true bound is
+// therefore max_calls plus the number of connections (itself capped, see
+// ServerOptions::max_connections).
+#ifndef RECURRENT_SERVICE_CALL_LIMITER_H_
+#define RECURRENT_SERVICE_CALL_LIMITER_H_
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+
+namespace recurrent::service {
+
+// Thread-safe.
+class CallLimiter {
+ public:
+  // `max_calls` of 0 means no bound.
+  explicit CallLimiter(size_t max_calls) : max_calls_(max_calls) {}
+
+  CallLimiter(const CallLimiter&) = delete;
+  CallLimiter& operator=(const CallLimiter&) = delete;
+
+  // Admits a call from `connection` (gRPC's peer string, which names one
+  // connection) unless the server holds max_calls calls or more and this
+  // connection holds one already. Every admitted call must be Released.
+  bool TryAdmit(const std::string& connection);
+  void Release(const std::string& connection);
+
+  // Calls admitted and not yet released.
+  size_t held() const;
+
+ private:
+  const size_t max_calls_;
+  mutable std::mutex mu_;
+  size_t held_ ABSL_GUARDED_BY(mu_) = 0;
+  // Held calls per connection; connections with none are absent.
+  absl::flat_hash_map<std::string, size_t> per_connection_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace recurrent::service
+
+#endif  // RECURRENT_SERVICE_CALL_LIMITER_H_
