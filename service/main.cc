@@ -98,6 +98,9 @@ ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
 ABSL_FLAG(int32_t, max_concurrent_streams, 100,
           "Calls one connection may have open at once (HTTP/2 streams); its "
           "client waits for one to end before starting another.");
+ABSL_FLAG(int32_t, max_connections, 2000,
+          "Open client connections beyond this are closed on arrival (0: no "
+          "cap). A public endpoint belongs behind a proxy.");
 ABSL_FLAG(int32_t, max_calls_in_flight, 4096,
           "Calls the server holds at once: queued, running, or with a "
           "response its client has not read yet. Beyond it calls fail with "
@@ -231,6 +234,9 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_grpc_memory_mb) < 0) {
     return Fail("--grpc_memory_mb must be 0 (no quota) or more");
   }
+  if (absl::GetFlag(FLAGS_max_connections) < 0) {
+    return Fail("--max_connections must be 0 (no cap) or more");
+  }
   if (absl::GetFlag(FLAGS_max_calls_in_flight) < 0) {
     return Fail("--max_calls_in_flight must be 0 (no bound) or more");
   }
@@ -322,6 +328,8 @@ int Run(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_concurrent_streams);
   server_options.grpc_memory_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_grpc_memory_mb)) << 20;
+  server_options.max_connections =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
   server_options.max_calls_in_flight = static_cast<size_t>(
       absl::GetFlag(FLAGS_max_calls_in_flight));
   RaiseOpenFileLimit();

@@ -192,16 +192,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  // Our own listening socket (not SO_REUSEPORT: a busy port is an error),
+  // which caps the connections it hands to gRPC.
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<CappedListener> listener,
+      CappedListener::Bind(options.listen_address, options.max_connections));
   std::unique_ptr<Server> server(
       new Server(options, backend, clock, std::move(access)));
+  server->listener_ = std::move(listener);
   RECURRENT_RETURN_IF_ERROR(server->change_follower_.Start());
   grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort(options.listen_address, Credentials(options.tls),
-                           &selected_port);
-  // gRPC sets SO_REUSEPORT by default, which would let a second server bind a
-  // busy port silently; a busy port must be an error.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  server->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+      Credentials(options.tls));
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
@@ -222,16 +225,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->invoice_service_);
   builder.RegisterService(&server->api_key_service_);
   server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || selected_port == 0) {
+  if (server->server_ == nullptr) {
     server->shut_down_ = true;
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen_address,
+        "cannot serve on ", options.listen_address,
         options.tls.has_value()
-            ? ": the address is invalid or already in use, or the TLS "
-              "certificate, key or client CA is unusable"
-            : ": the address is invalid or already in use"));
+            ? ": the TLS certificate, key or client CA is unusable"
+            : ""));
   }
-  server->port_ = selected_port;
+  server->port_ = server->listener_->port();
+  server->listener_->Start(server->acceptor_.get());
   if (!options.read_only) {
     server->reevaluator_.Start();
     server->pruner_.Start();
@@ -267,6 +270,7 @@ void Server::Shutdown(absl::Duration grace) {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  listener_->Stop();  // no new connections
   SetServing(*server_, false);
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));

@@ -30,6 +30,7 @@
 #include "service/access_control.h"
 #include "service/api_key_service.h"
 #include "service/call_limiter.h"
+#include "service/capped_listener.h"
 #include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
@@ -70,6 +71,9 @@ struct ServerOptions {
   // under pressure it shrinks buffers and flow-control windows and refuses
   // new streams; 0: no quota.
   size_t grpc_memory_bytes = size_t{512} << 20;
+  // Open connections beyond this are closed on arrival
+  // (service/capped_listener.h); 0: no cap.
+  size_t max_connections = 2000;
   // Largest request or response message.
   int max_message_bytes = 16 << 20;
   // A connection that has not finished its HTTP/2 (and TLS) handshake by
@@ -131,6 +135,9 @@ class Server {
   // The bound port.
   int port() const { return port_; }
 
+  // Connections closed on arrival because --max_connections were open.
+  int64_t refused_connections() const { return listener_->refused(); }
+
   // The core every call goes through (also usable by hand in tests).
   core::Store& store() { return store_; }
 
@@ -188,6 +195,9 @@ class Server {
   bool backend_healthy_ ABSL_GUARDED_BY(health_mu_) = true;
   core::PeriodicThread health_watch_;  // CheckBackendHealth every second
   std::unique_ptr<grpc::Server> server_;
+  // Hands connections to server_ (declared after it: destroyed first).
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  std::unique_ptr<CappedListener> listener_;
   int port_ = 0;
   bool shut_down_ ABSL_GUARDED_BY(health_mu_) = false;
 };
