@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,8 @@ using persistence::WriteTransaction;
 constexpr int kLockAttempts = 3;
 // Change-log rows deleted per write transaction when pruning.
 constexpr int kPruneBatchRows = 10000;
+// Change-log rows read per query while ListChanges looks for matching rows.
+constexpr int kChangeScanBatchRows = 1000;
 
 // Version current+1 with `decision`'s content, as it will be stored (times
 // in microseconds).
@@ -1010,6 +1013,86 @@ absl::StatusOr<std::vector<persistence::ChangeRow>> Store::ReadChanges(
     int64_t after, int limit) {
   return Reading(
       [&](ReadTransaction& txn) { return txn.ReadChanges(after, limit); });
+}
+
+namespace {
+
+bool IsFeedRow(const persistence::ChangeRow& row) {
+  switch (row.kind) {
+    case persistence::ChangeKind::kEventPublished:
+    case persistence::ChangeKind::kEventRetracted:
+    case persistence::ChangeKind::kCustomerStatusChanged:
+      return true;
+    case persistence::ChangeKind::kCustomerChanged:
+    case persistence::ChangeKind::kSourceChanged:
+      return false;
+  }
+  return false;
+}
+
+bool Matches(const Store::ChangeFilter& filter,
+             const persistence::ChangeRow& row) {
+  if (!filter.customer_uuid.empty() &&
+      row.customer_uuid != filter.customer_uuid) {
+    return false;
+  }
+  if (filter.data_source_uuid.empty() ||
+      row.data_source_uuid == filter.data_source_uuid) {
+    return true;
+  }
+  return row.kind == persistence::ChangeKind::kCustomerStatusChanged &&
+         absl::c_linear_search(row.customer_sources, filter.data_source_uuid);
+}
+
+}  // namespace
+
+absl::StatusOr<Store::ChangesPage> Store::ListChanges(
+    const ChangeFilter& filter, int64_t after, int limit) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<ChangesPage> {
+    if (!filter.data_source_uuid.empty()) {
+      RECURRENT_RETURN_IF_ERROR(
+          txn.GetDataSource(filter.data_source_uuid).status());
+    }
+    if (!filter.customer_uuid.empty()) {
+      RECURRENT_RETURN_IF_ERROR(txn.GetCustomer(filter.customer_uuid).status());
+    }
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
+    if (after > last) {
+      return absl::InvalidArgumentError(
+          "the cursor is ahead of the change log: it was not issued by this "
+          "database");
+    }
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> oldest,
+                               txn.ReadChanges(0, 1));
+    const int64_t first_kept = oldest.empty() ? last + 1 : oldest[0].sequence;
+    if (after > 0 && after < first_kept - 1) {
+      return absl::OutOfRangeError(
+          "the cursor is older than the change log's retention: changes after "
+          "it were pruned; start again from an empty cursor (and reconcile "
+          "with ListSubscriptionEvents)");
+    }
+    ChangesPage page;
+    std::vector<persistence::ChangeRow>& found = page.rows;
+    int64_t& position = page.scanned_to;
+    position = after;
+    while (static_cast<int>(found.size()) < limit) {
+      RECURRENT_ASSIGN_OR_RETURN(
+          std::vector<persistence::ChangeRow> batch,
+          txn.ReadChanges(position, kChangeScanBatchRows));
+      for (persistence::ChangeRow& row : batch) {
+        position = row.sequence;
+        if (!IsFeedRow(row) || !Matches(filter, row)) continue;
+        found.push_back(std::move(row));
+        if (static_cast<int>(found.size()) == limit) break;
+      }
+      if (static_cast<int>(batch.size()) < kChangeScanBatchRows) break;
+    }
+    return page;
+  });
+}
+
+absl::StatusOr<int64_t> Store::LastChangeSequence() {
+  return Reading([](ReadTransaction& txn) { return txn.LastChangeSequence(); });
 }
 
 absl::StatusOr<int64_t> Store::PruneChanges(absl::Time before) {

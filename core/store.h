@@ -268,6 +268,31 @@ class Store {
 
   // ---- The change log ----
 
+  // What the change feed shows (ListChanges): the published, retracted and
+  // status-change rows, of one source and/or one customer if given.
+  struct ChangeFilter {
+    // An event of that source; a status change of a customer with an
+    // external id in it.
+    std::string data_source_uuid;
+    std::string customer_uuid;
+  };
+  struct ChangesPage {
+    std::vector<persistence::ChangeRow> rows;
+    // The last sequence examined (rows up to it that are not in `rows` do
+    // not match); `after` if none.
+    int64_t scanned_to = 0;
+  };
+  // Up to `limit` feed rows after sequence `after` that match `filter`, in
+  // sequence order, from one snapshot. kNotFound if a filter names an
+  // absent source or customer; kOutOfRange if rows after `after` have been
+  // pruned (the cursor is older than the log's retention); kInvalidArgument
+  // if `after` is beyond the last sequence ever assigned.
+  absl::StatusOr<ChangesPage> ListChanges(const ChangeFilter& filter,
+                                          int64_t after, int limit);
+  // The last sequence ever assigned (0 if none): where a feed that starts
+  // "now" starts.
+  absl::StatusOr<int64_t> LastChangeSequence();
+
   // Up to `limit` rows after sequence `after`, in order.
   absl::StatusOr<std::vector<persistence::ChangeRow>> ReadChanges(int64_t after,
                                                                   int limit);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "service/change_feed_requests.h"
 #include "service/errors.h"
 
 namespace recurrent::service {
@@ -318,6 +319,37 @@ void ApiKeyToProto(const persistence::ApiKey& key, v1::ApiKey* out) {
   *out->mutable_created_at() = TimeToProto(key.created_at);
   if (key.revoked_at.has_value()) {
     *out->mutable_revoked_at() = TimeToProto(*key.revoked_at);
+  }
+}
+
+}  // namespace recurrent::service
+
+namespace recurrent::service {
+
+void ChangeToProto(const persistence::ChangeRow& row, v1::Change* out) {
+  out->set_cursor(ChangeCursor(row.sequence));
+  *out->mutable_committed_at() = TimeToProto(row.committed_at);
+  out->set_data_source_uuid(row.data_source_uuid);
+  out->set_customer_uuid(row.customer_uuid);
+  switch (row.kind) {
+    case persistence::ChangeKind::kEventPublished:
+      out->set_type(v1::CHANGE_TYPE_EVENT_PUBLISHED);
+      EventToProto(row.event, out->mutable_event());
+      break;
+    case persistence::ChangeKind::kEventRetracted:
+      out->set_type(v1::CHANGE_TYPE_EVENT_RETRACTED);
+      EventToProto(row.event, out->mutable_event());
+      break;
+    case persistence::ChangeKind::kCustomerStatusChanged:
+      out->set_type(v1::CHANGE_TYPE_CUSTOMER_STATUS_CHANGED);
+      out->set_customer_status(CustomerStatusToProto(row.status));
+      out->set_previous_customer_status(
+          CustomerStatusToProto(row.previous_status));
+      break;
+    case persistence::ChangeKind::kCustomerChanged:
+    case persistence::ChangeKind::kSourceChanged:
+      out->set_type(v1::CHANGE_TYPE_UNSPECIFIED);  // not part of the feed
+      break;
   }
 }
 

@@ -13,6 +13,7 @@
 #include "persistence/api_key_store.h"
 #include "persistence/records.h"
 #include "recurrent/v1/api_key.pb.h"
+#include "recurrent/v1/change_feed.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
@@ -60,6 +61,9 @@ void SubscriptionToProto(const persistence::SubscriptionRef& ref,
                          v1::Subscription* out);
 void EventToProto(const persistence::SubscriptionEvent& event,
                   v1::SubscriptionEvent* out);
+
+// A change-log row of the feed (published, retracted, status changed).
+void ChangeToProto(const persistence::ChangeRow& row, v1::Change* out);
 
 // Invoices.
 void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out);

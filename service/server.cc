@@ -31,6 +31,7 @@ constexpr const char* kServiceNames[] = {
     "recurrent.v1.CustomerService",
     "recurrent.v1.InvoiceService",
     "recurrent.v1.ApiKeyService",
+    "recurrent.v1.ChangeFeedService",
 };
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(
@@ -147,6 +148,7 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       customer_service_(Env(clock)),
       invoice_service_(Env(clock)),
       api_key_service_(Env(clock)),
+      change_feed_service_(Env(clock), &change_follower_),
       reevaluator_(&store_, clock,
                    core::Reevaluator::Options{options.reevaluate_interval}),
       pruner_(kPruneInterval,
@@ -224,6 +226,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->customer_service_);
   builder.RegisterService(&server->invoice_service_);
   builder.RegisterService(&server->api_key_service_);
+  builder.RegisterService(&server->change_feed_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
     server->shut_down_ = true;
@@ -272,6 +275,7 @@ void Server::Shutdown(absl::Duration grace) {
   }
   listener_->Stop();  // no new connections
   SetServing(*server_, false);
+  change_feed_service_.EndWatches();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   executor_.Shutdown();

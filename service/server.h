@@ -31,6 +31,7 @@
 #include "service/api_key_service.h"
 #include "service/call_limiter.h"
 #include "service/capped_listener.h"
+#include "service/change_feed_service.h"
 #include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
@@ -150,6 +151,9 @@ class Server {
   // The API keys in force.
   AccessControl& access() { return *access_; }
 
+  // The change feed (its open watches).
+  ChangeFeedServiceImpl& change_feed() { return change_feed_service_; }
+
   // The cache of GetCustomer answers.
   const CustomerCache& customer_cache() const { return customer_cache_; }
 
@@ -188,6 +192,7 @@ class Server {
   CustomerServiceImpl customer_service_;
   InvoiceServiceImpl invoice_service_;
   ApiKeyServiceImpl api_key_service_;
+  ChangeFeedServiceImpl change_feed_service_;
   core::Reevaluator reevaluator_;
   core::PeriodicThread pruner_;  // deletes change-log rows past retention
   persistence::Backend* const backend_;

@@ -1,0 +1,297 @@
+#include "service/change_feed_service.h"
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status_macros.h"
+#include "service/change_feed_requests.h"
+#include "service/convert.h"
+#include "service/errors.h"
+
+namespace recurrent::service {
+
+// Changes read per query while a watch catches up.
+constexpr int kWatchPageSize = 100;
+
+class ChangeFeedServiceImpl::Watch final
+    : public grpc::ServerWriteReactor<v1::Change> {
+ public:
+  // Starts at `after`, or at the end of the log if nullopt; if `refused` is
+  // not OK, the watch ends with it at once.
+  Watch(ChangeFeedServiceImpl* feed, std::string connection,
+        core::Store::ChangeFilter filter, std::optional<int64_t> after,
+        const absl::Status& refused)
+      : feed_(feed),
+        connection_(std::move(connection)),
+        filter_(std::move(filter)),
+        cursor_(after) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!refused.ok()) {
+      end_ = ToGrpcStatus(refused);
+      MaybeFinish(lock);
+      return;
+    }
+    ScheduleRead(lock);
+  }
+
+  // The log has grown.
+  void Wake() {
+    std::unique_lock<std::mutex> lock(mu_);
+    stale_ = true;
+    if (!reading_ && !writing_ && pending_.empty()) ScheduleRead(lock);
+  }
+
+  // Ends the watch with `status` once nothing is outstanding.
+  void End(grpc::Status status) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!end_.has_value()) end_ = std::move(status);
+    MaybeFinish(lock);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    writing_ = false;
+    pending_.pop_front();
+    if (!ok && !end_.has_value()) {
+      end_ = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    }
+    if (end_.has_value()) {
+      MaybeFinish(lock);
+    } else if (!pending_.empty()) {
+      StartNextWrite(lock);
+    } else if (stale_) {
+      ScheduleRead(lock);
+    }
+  }
+
+  void OnCancel() override {
+    End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+  }
+
+  void OnDone() override {
+    feed_->Forget(this);
+    Lock lock(mu_);
+    done_ = true;
+    if (pins_ > 0) return;  // the last Unpin deletes
+    lock.unlock();
+    delete this;
+  }
+
+  // Keeps the watch alive while the feed calls it outside its own lock
+  // (a reaction such as OnDone may run inline in the calls it makes).
+  void Pin() {
+    Lock lock(mu_);
+    ++pins_;
+  }
+  void Unpin() {
+    Lock lock(mu_);
+    if (--pins_ > 0 || !done_) return;
+    lock.unlock();
+    delete this;
+  }
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  void ScheduleRead(Lock& lock) {
+    if (end_.has_value()) return;
+    reading_ = true;
+    const absl::Status scheduled = feed_->env_.executor->Schedule(
+        connection_, [this] { Read(); });
+    if (!scheduled.ok()) {
+      reading_ = false;
+      end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the server is overloaded; resume from your last "
+                          "cursor");
+      MaybeFinish(lock);
+    }
+  }
+
+  // On the executor: reads the next page after cursor_.
+  void Read() {
+    std::optional<int64_t> cursor;
+    {
+      Lock lock(mu_);
+      stale_ = false;
+      cursor = cursor_;
+      if (end_.has_value()) {
+        reading_ = false;
+        MaybeFinish(lock);
+        return;
+      }
+    }
+    core::Store& store = *feed_->env_.store;
+    absl::StatusOr<core::Store::ChangesPage> page;
+    if (!cursor.has_value()) {
+      // An empty cursor: only what commits from now on.
+      absl::StatusOr<int64_t> last = store.LastChangeSequence();
+      if (last.ok()) {
+        page = core::Store::ChangesPage{{}, *last};
+      } else {
+        page = last.status();
+      }
+    } else {
+      page = store.ListChanges(filter_, *cursor, kWatchPageSize);
+    }
+    Lock lock(mu_);
+    reading_ = false;
+    if (!page.ok()) {
+      if (!end_.has_value()) end_ = ToGrpcStatus(page.status());
+      MaybeFinish(lock);
+      return;
+    }
+    // Past what was examined: rows skipped by the filter are not read again.
+    cursor_ = page->scanned_to;
+    if (static_cast<int>(page->rows.size()) == kWatchPageSize) stale_ = true;
+    for (const persistence::ChangeRow& row : page->rows) {
+      ChangeToProto(row, &pending_.emplace_back());
+    }
+    if (end_.has_value()) {
+      MaybeFinish(lock);
+    } else if (!pending_.empty()) {
+      if (!writing_) StartNextWrite(lock);
+    } else if (stale_) {
+      ScheduleRead(lock);
+    }
+  }
+
+  void StartNextWrite(Lock& lock) {
+    writing_ = true;
+    const v1::Change* next = &pending_.front();  // stays put until popped
+    lock.unlock();
+    StartWrite(next);
+    lock.lock();
+  }
+
+  void MaybeFinish(Lock& lock) {
+    if (!end_.has_value() || writing_ || reading_ || finished_) return;
+    finished_ = true;
+    const grpc::Status status = *end_;
+    lock.unlock();
+    Finish(status);
+    lock.lock();
+  }
+
+  ChangeFeedServiceImpl* const feed_;
+  const std::string connection_;  // the executor's fairness key
+  const core::Store::ChangeFilter filter_;
+  std::mutex mu_;
+  // The last sequence sent or skipped; nullopt until the first read places
+  // an empty cursor at the end of the log.
+  std::optional<int64_t> cursor_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::Change> pending_ ABSL_GUARDED_BY(mu_);  // front: writing
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a Read is queued or running
+  // Rows may exist after cursor_ that no Read has looked for.
+  bool stale_ ABSL_GUARDED_BY(mu_) = true;
+  std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;  // OnDone has run
+  int pins_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+ChangeFeedServiceImpl::ChangeFeedServiceImpl(const ServiceEnv& env,
+                                             core::ChangeFollower* follower)
+    : env_(env) {
+  follower->Subscribe([this](absl::Span<const persistence::ChangeRow>) {
+    WakeWatches();
+  });
+}
+
+grpc::ServerUnaryReactor* ChangeFeedServiceImpl::ListChanges(
+    grpc::CallbackServerContext* context,
+    const v1::ListChangesRequest* request,
+    v1::ListChangesResponse* response) {
+  return Dispatch(context, env_, Role::kReader, [this, request, response] {
+    RECURRENT_ASSIGN_OR_RETURN(ChangesQuery query, ParseListChanges(*request));
+    RECURRENT_ASSIGN_OR_RETURN(
+        core::Store::ChangesPage page,
+        env_.store->ListChanges(query.filter, query.after.value_or(0),
+                                query.page_size));
+    for (const persistence::ChangeRow& row : page.rows) {
+      ChangeToProto(row, response->add_changes());
+    }
+    // The last change returned; else the cursor given; else (an empty
+    // cursor and nothing that matches) the end of what was examined.
+    response->set_next_cursor(ChangeCursor(
+        !page.rows.empty() ? page.rows.back().sequence
+                           : query.after.value_or(page.scanned_to)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::Change>* ChangeFeedServiceImpl::WatchChanges(
+    grpc::CallbackServerContext* context,
+    const v1::WatchChangesRequest* request) {
+  absl::Status refused = env_.access->Authorize(*context, Role::kReader).status();
+  ChangesQuery query;
+  if (refused.ok()) {
+    absl::StatusOr<ChangesQuery> parsed = ParseWatchChanges(*request);
+    if (parsed.ok()) {
+      query = *std::move(parsed);
+    } else {
+      refused = parsed.status();
+    }
+  }
+  if (refused.ok() && ending()) {
+    refused = absl::UnavailableError(
+        "the server is shutting down; reconnect and resume from your last "
+        "cursor");
+  }
+  // Until the reactor is returned to gRPC, nothing it calls runs a
+  // reaction, so it cannot end before it is registered.
+  Watch* watch = new Watch(this, context->peer(), std::move(query.filter),
+                           query.after, refused);
+  std::lock_guard<std::mutex> lock(mu_);
+  watches_.insert(watch);
+  return watch;
+}
+
+std::vector<ChangeFeedServiceImpl::Watch*>
+ChangeFeedServiceImpl::PinWatches() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Watch*> pinned(watches_.begin(), watches_.end());
+  for (Watch* watch : pinned) watch->Pin();
+  return pinned;
+}
+
+bool ChangeFeedServiceImpl::ending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ending_;
+}
+
+void ChangeFeedServiceImpl::EndWatches() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ending_ = true;
+  }
+  for (Watch* watch : PinWatches()) {
+    watch->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the server is shutting down; reconnect and "
+                            "resume from your last cursor"));
+    watch->Unpin();
+  }
+}
+
+size_t ChangeFeedServiceImpl::watch_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return watches_.size();
+}
+
+void ChangeFeedServiceImpl::WakeWatches() {
+  for (Watch* watch : PinWatches()) {
+    watch->Wake();
+    watch->Unpin();
+  }
+}
+
+void ChangeFeedServiceImpl::Forget(Watch* watch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  watches_.erase(watch);
+}
+
+}  // namespace recurrent::service

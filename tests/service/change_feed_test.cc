@@ -1,0 +1,424 @@
+// ChangeFeedService through the public API: publications and retractions,
+// status changes, cursors (resuming, malformed, pruned), filters, and
+// WatchChanges streams (catch-up, live changes, many watchers, shutdown).
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "grpcpp/grpcpp.h"
+#include "recurrent/v1/change_feed.grpc.pb.h"
+#include "tests/service/api_fixture.h"
+
+namespace recurrent::service::testing {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class ChangeFeedTest : public ApiTest {
+ protected:
+  // Every change after `after` (all pages), with the filters.
+  std::vector<v1::Change> AllChanges(const std::string& after = "",
+                                     const std::string& source = "",
+                                     const std::string& customer = "",
+                                     int page_size = 3) {
+    std::vector<v1::Change> all;
+    std::string cursor = after;
+    while (true) {
+      v1::ListChangesRequest request;
+      request.set_after_cursor(cursor);
+      request.set_data_source_uuid(source);
+      request.set_customer_uuid(customer);
+      request.set_page_size(page_size);
+      v1::ListChangesResponse response;
+      grpc::ClientContext context;
+      grpc::Status status = feed_->ListChanges(&context, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_FALSE(response.next_cursor().empty());
+      if (!status.ok() || response.changes().empty()) {
+        EXPECT_EQ(response.next_cursor(), cursor.empty() ? response.next_cursor()
+                                                         : cursor);
+        return all;
+      }
+      all.insert(all.end(), response.changes().begin(),
+                 response.changes().end());
+      cursor = response.next_cursor();
+    }
+  }
+
+  grpc::Status ListStatus(const v1::ListChangesRequest& request) {
+    v1::ListChangesResponse response;
+    grpc::ClientContext context;
+    return feed_->ListChanges(&context, request, &response);
+  }
+
+  // Published minus retracted event uuids of `customer`, by replaying.
+  static std::set<std::string> Replay(const std::vector<v1::Change>& changes,
+                                      const std::string& customer) {
+    std::set<std::string> events;
+    for (const v1::Change& change : changes) {
+      if (change.customer_uuid() != customer) continue;
+      if (change.type() == v1::CHANGE_TYPE_EVENT_PUBLISHED) {
+        EXPECT_TRUE(events.insert(change.event().uuid()).second)
+            << "published twice: " << change.event().uuid();
+      } else if (change.type() == v1::CHANGE_TYPE_EVENT_RETRACTED) {
+        EXPECT_EQ(events.erase(change.event().uuid()), 1u)
+            << "retracted without publication: " << change.event().uuid();
+      }
+    }
+    return events;
+  }
+
+  // The status of the last status change among `changes`.
+  static v1::CustomerStatus LastStatus(const std::vector<v1::Change>& changes,
+                                       v1::CustomerStatus* previous = nullptr) {
+    for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+      if (it->type() != v1::CHANGE_TYPE_CUSTOMER_STATUS_CHANGED) continue;
+      if (previous != nullptr) *previous = it->previous_customer_status();
+      return it->customer_status();
+    }
+    return v1::CUSTOMER_STATUS_UNSPECIFIED;
+  }
+
+  std::set<std::string> EventUuidsNow(const std::string& customer) {
+    std::set<std::string> uuids;
+    for (const v1::SubscriptionEvent& event :
+         Events(customer, server_.clock().Now())) {
+      uuids.insert(event.uuid());
+    }
+    return uuids;
+  }
+
+  void SetKeep(const std::string& source) {
+    grpc::ClientContext context;
+    v1::UpdateSettingsRequest request;
+    request.set_data_source_uuid(source);
+    request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_KEEP);
+    v1::UpdateSettingsResponse response;
+    grpc::Status status =
+        settings_->UpdateSettings(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // Time passes to `to`; the re-evaluator catches up and the follower reads
+  // the log (both run by hand here).
+  void PassTime(absl::Time to) {
+    server_.clock().Set(to);
+    ASSERT_TRUE(server_.server().reevaluator().RunOnce().ok());
+    ASSERT_TRUE(server_.server().change_follower().Poll().ok());
+  }
+
+  // A customer of `source` paid for January 2025 whose February invoice
+  // (due Feb 1) stays unpaid.
+  std::string DelinquentCustomer(const std::string& source,
+                                 const std::string& external_id) {
+    const std::string customer = CreateCustomer(source, external_id);
+    std::vector<InvoiceSpec> specs =
+        Monthly("sub-" + external_id, T("2025-01-01"), 2);
+    specs[1].payments.clear();
+    MustImport(customer, specs);
+    return customer;
+  }
+
+  std::unique_ptr<v1::ChangeFeedService::Stub> feed_ =
+      v1::ChangeFeedService::NewStub(server_.channel());
+};
+
+TEST_F(ChangeFeedTest, AnImportedHistoryIsPublishedAtOnceAndFutureEventsWhenDue) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  const std::string customer = DelinquentCustomer(source, "c1");
+  std::vector<v1::Change> changes = AllChanges();
+  // Known and due now: the start. PAST_DUE (Feb 1) is not due yet.
+  EXPECT_EQ(Replay(changes, customer), EventUuidsNow(customer));
+  ASSERT_EQ(EventUuidsNow(customer).size(), 1u);
+
+  PassTime(T("2025-02-10"));
+  changes = AllChanges();
+  EXPECT_EQ(Replay(changes, customer), EventUuidsNow(customer));
+  EXPECT_EQ(EventUuidsNow(customer).size(), 2u);
+  v1::CustomerStatus previous = v1::CUSTOMER_STATUS_UNSPECIFIED;
+  EXPECT_EQ(LastStatus(changes, &previous), v1::CUSTOMER_STATUS_PAST_DUE);
+  EXPECT_EQ(previous, v1::CUSTOMER_STATUS_ACTIVE);
+  for (const v1::Change& change : changes) {
+    EXPECT_EQ(change.data_source_uuid(), source);
+    EXPECT_EQ(change.customer_uuid(), customer);
+  }
+  // Cursors increase in commit order, as strings too.
+  for (size_t i = 1; i < changes.size(); ++i) {
+    EXPECT_LT(changes[i - 1].cursor(), changes[i].cursor());
+  }
+}
+
+TEST_F(ChangeFeedTest, ASettingsReversalRetractsExactlyTheChurnsItRemoves) {
+  const std::string source = CreateSource("stripe");
+  const std::string other = CreateSource("chargebee");
+  server_.clock().Set(T("2025-01-15"));
+  const std::string a = DelinquentCustomer(source, "a");
+  const std::string b = DelinquentCustomer(other, "b");
+  PassTime(T("2025-03-01"));
+  const std::string before = AllChanges().back().cursor();
+
+  SetAutoChurn(source, 5);  // churns a on Feb 6; b's source keeps its own
+  std::vector<v1::Change> churn = AllChanges(before);
+  std::set<std::string> published;
+  int churns = 0;
+  for (const v1::Change& change : churn) {
+    EXPECT_EQ(change.customer_uuid(), a);
+    EXPECT_NE(change.type(), v1::CHANGE_TYPE_EVENT_RETRACTED);
+    if (change.type() == v1::CHANGE_TYPE_EVENT_PUBLISHED) {
+      published.insert(change.event().uuid());
+      if (change.event().type() == v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED) {
+        ++churns;
+      }
+    }
+  }
+  EXPECT_EQ(churns, 1);
+  EXPECT_EQ(LastStatus(churn), v1::CUSTOMER_STATUS_CANCELLED);
+
+  const std::string churned = churn.back().cursor();
+  SetKeep(source);
+  std::vector<v1::Change> reversal = AllChanges(churned);
+  std::set<std::string> retracted;
+  for (const v1::Change& change : reversal) {
+    EXPECT_EQ(change.customer_uuid(), a);
+    EXPECT_NE(change.type(), v1::CHANGE_TYPE_EVENT_PUBLISHED);
+    if (change.type() == v1::CHANGE_TYPE_EVENT_RETRACTED) {
+      retracted.insert(change.event().uuid());
+    }
+  }
+  EXPECT_EQ(retracted, published);
+  EXPECT_EQ(LastStatus(reversal), v1::CUSTOMER_STATUS_PAST_DUE);
+  std::vector<v1::Change> all = AllChanges();
+  EXPECT_EQ(Replay(all, a), EventUuidsNow(a));
+  EXPECT_EQ(Replay(all, b), EventUuidsNow(b));
+}
+
+TEST_F(ChangeFeedTest, ResumingFromEveryCursorYieldsExactlyTheRest) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  for (const std::string id : {"a", "b", "c"}) DelinquentCustomer(source, id);
+  PassTime(T("2025-03-01"));
+  SetAutoChurn(source, 3);
+  SetKeep(source);
+  const std::vector<v1::Change> all = AllChanges("", "", "", 1000);
+  ASSERT_GT(all.size(), 15u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    std::vector<v1::Change> rest = AllChanges(all[i].cursor());
+    ASSERT_EQ(rest.size(), all.size() - i - 1) << "after change " << i;
+    for (size_t j = 0; j < rest.size(); ++j) {
+      EXPECT_EQ(rest[j].cursor(), all[i + 1 + j].cursor());
+    }
+  }
+}
+
+TEST_F(ChangeFeedTest, FiltersBySourceAndCustomer) {
+  const std::string source = CreateSource("stripe");
+  const std::string other = CreateSource("chargebee");
+  server_.clock().Set(T("2025-01-15"));
+  const std::string a = DelinquentCustomer(source, "a");
+  const std::string b = DelinquentCustomer(other, "b");
+  PassTime(T("2025-03-01"));
+  const std::vector<v1::Change> all = AllChanges();
+  std::vector<std::string> of_source, of_b;
+  for (const v1::Change& change : all) {
+    if (change.customer_uuid() == a) of_source.push_back(change.cursor());
+    if (change.customer_uuid() == b) of_b.push_back(change.cursor());
+  }
+  ASSERT_FALSE(of_source.empty());
+  std::vector<std::string> got;
+  for (const v1::Change& change : AllChanges("", source)) {
+    got.push_back(change.cursor());
+  }
+  EXPECT_THAT(got, ElementsAreArray(of_source));
+  got.clear();
+  for (const v1::Change& change : AllChanges("", "", b)) {
+    got.push_back(change.cursor());
+  }
+  EXPECT_THAT(got, ElementsAreArray(of_b));
+  EXPECT_THAT(AllChanges("", source, b), IsEmpty());
+}
+
+TEST_F(ChangeFeedTest, BadCursorsAndUnknownIdsAreRefused) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  v1::ListChangesRequest request;
+  request.set_after_cursor("not-a-cursor");
+  grpc::Status status = ListStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("after_cursor"));
+  request.set_after_cursor("99999999999999999999");
+  EXPECT_EQ(ListStatus(request).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_after_cursor("");
+  request.set_customer_uuid("cus_doesnotexist");
+  EXPECT_EQ(ListStatus(request).error_code(), grpc::StatusCode::NOT_FOUND);
+  request.set_customer_uuid("");
+  request.set_data_source_uuid("ds_doesnotexist");
+  EXPECT_EQ(ListStatus(request).error_code(), grpc::StatusCode::NOT_FOUND);
+  request.set_data_source_uuid("");
+  request.set_page_size(-1);
+  EXPECT_EQ(ListStatus(request).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // At the end, next_cursor is the cursor given.
+  const std::string last = AllChanges().back().cursor();
+  v1::ListChangesRequest at_end;
+  at_end.set_after_cursor(last);
+  v1::ListChangesResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(feed_->ListChanges(&context, at_end, &response).ok());
+  EXPECT_THAT(response.changes(), IsEmpty());
+  EXPECT_EQ(response.next_cursor(), last);
+}
+
+TEST_F(ChangeFeedTest, ACursorOlderThanTheRetentionIsOutOfRange) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  // The cursor of sequence 1, long pruned.
+  const std::string first = std::string(19, '0') + "1";
+  server_.clock().Set(T("2025-06-01"));
+  DelinquentCustomer(source, "b");
+  ASSERT_TRUE(server_.server().store().PruneChanges(T("2025-05-01")).ok());
+  v1::ListChangesRequest request;
+  request.set_after_cursor(first);
+  grpc::Status status = ListStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("retention"));
+  // An empty cursor starts at the oldest change kept.
+  EXPECT_FALSE(AllChanges().empty());
+}
+
+// Reads `count` changes from a watch, or fewer if it ends first.
+std::vector<v1::Change> ReadChanges(grpc::ClientReader<v1::Change>& reader,
+                                    size_t count) {
+  std::vector<v1::Change> got;
+  v1::Change change;
+  while (got.size() < count && reader.Read(&change)) got.push_back(change);
+  return got;
+}
+
+TEST_F(ChangeFeedTest, WatchSendsTheBacklogThenLiveChangesInOrder) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  const std::vector<v1::Change> backlog = AllChanges();
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  v1::WatchChangesRequest request;
+  request.set_after_cursor("");
+  request.set_data_source_uuid(source);
+  // From before the first change: the whole backlog.
+  request.set_after_cursor(std::string(20, '0'));
+  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+      feed_->WatchChanges(&context, request);
+  std::vector<v1::Change> got = ReadChanges(*reader, backlog.size());
+  ASSERT_EQ(got.size(), backlog.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].cursor(), backlog[i].cursor());
+  }
+
+  // Live: a new customer's history, then time passing.
+  DelinquentCustomer(source, "b");
+  PassTime(T("2025-02-10"));
+  const std::vector<v1::Change> later = AllChanges(backlog.back().cursor());
+  got = ReadChanges(*reader, later.size());
+  ASSERT_EQ(got.size(), later.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].cursor(), later[i].cursor());
+    EXPECT_EQ(got[i].type(), later[i].type());
+  }
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(ChangeFeedTest, TwoHundredWatchersReceiveTheSameSequence) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  constexpr int kWatchers = 200;
+  struct Watcher {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
+  };
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  const std::string start = std::string(20, '0');
+  // 50 watches per connection (the server allows 100 streams on one).
+  std::vector<std::unique_ptr<v1::ChangeFeedService::Stub>> stubs;
+  for (int i = 0; i < kWatchers / 50; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    stubs.push_back(v1::ChangeFeedService::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", server_.server().port()),
+        grpc::InsecureChannelCredentials(), args)));
+  }
+  for (int i = 0; i < kWatchers; ++i) {
+    auto watcher = std::make_unique<Watcher>();
+    watcher->context.set_deadline(std::chrono::system_clock::now() +
+                                  std::chrono::seconds(60));
+    v1::WatchChangesRequest request;
+    request.set_after_cursor(start);
+    watcher->reader = stubs[i / 50]->WatchChanges(&watcher->context, request);
+    watchers.push_back(std::move(watcher));
+  }
+  for (const std::string id : {"a", "b", "c", "d"}) {
+    DelinquentCustomer(source, id);
+  }
+  PassTime(T("2025-03-01"));
+  const std::vector<v1::Change> all = AllChanges();
+  std::vector<std::thread> readers;
+  std::vector<int> matching(kWatchers, 0);
+  for (int i = 0; i < kWatchers; ++i) {
+    readers.emplace_back([&, i] {
+      std::vector<v1::Change> got = ReadChanges(*watchers[i]->reader, all.size());
+      bool same = got.size() == all.size();
+      for (size_t j = 0; same && j < got.size(); ++j) {
+        same = got[j].cursor() == all[j].cursor();
+      }
+      matching[i] = same ? 1 : 0;
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+  int same = 0;
+  for (int m : matching) same += m;
+  EXPECT_EQ(same, kWatchers);
+  EXPECT_EQ(server_.server().change_feed().watch_count(),
+            static_cast<size_t>(kWatchers));
+  for (auto& watcher : watchers) watcher->context.TryCancel();
+  for (auto& watcher : watchers) (void)watcher->reader->Finish();
+}
+
+TEST_F(ChangeFeedTest, ShutdownEndsWatchesWithUnavailable) {
+  CreateSource("stripe");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  v1::WatchChangesRequest request;
+  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+      feed_->WatchChanges(&context, request);
+  // Wait until the server holds the watch.
+  for (int i = 0; i < 200 && server_.server().change_feed().watch_count() == 0;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_.server().change_feed().watch_count(), 1u);
+  server_.server().Shutdown(absl::Seconds(5));
+  v1::Change change;
+  EXPECT_FALSE(reader->Read(&change));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("last cursor"));
+}
+
+}  // namespace
+}  // namespace recurrent::service::testing
