@@ -63,7 +63,8 @@ Session::Session(GlobalOptions options, std::string command_path)
       sources_(v1::SourceSettingsService::NewStub(channel_)),
       customers_(v1::CustomerService::NewStub(channel_)),
       invoices_(v1::InvoiceService::NewStub(channel_)),
-      keys_(v1::ApiKeyService::NewStub(channel_)) {}
+      keys_(v1::ApiKeyService::NewStub(channel_)),
+      changes_(v1::ChangeFeedService::NewStub(channel_)) {}
 
 int Session::RpcFailed(const grpc::Status& status) {
   // gRPC and Abseil share the canonical codes and their names.
@@ -102,6 +103,19 @@ int Session::UsageError(const absl::Status& status) {
 int Session::LocalError(const absl::Status& status) {
   std::fprintf(stderr, "recurrentctl: %s\n", OneLine(status.message()).c_str());
   return kExitLocalError;
+}
+
+void Session::PrintJsonLine(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options)
+           .ok()) {
+    std::fprintf(stderr, "recurrentctl: cannot print JSON\n");
+    return;
+  }
+  std::fprintf(stdout, "%s\n", json.c_str());
+  std::fflush(stdout);
 }
 
 void Session::PrintJson(const google::protobuf::Message& message) {

@@ -21,6 +21,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "recurrent/v1/api_key.grpc.pb.h"
+#include "recurrent/v1/change_feed.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
 #include "recurrent/v1/source_settings.grpc.pb.h"
@@ -83,6 +84,7 @@ class Session {
   v1::CustomerService::Stub& customers() { return *customers_; }
   v1::InvoiceService::Stub& invoices() { return *invoices_; }
   v1::ApiKeyService::Stub& keys() { return *keys_; }
+  v1::ChangeFeedService::Stub& changes() { return *changes_; }
 
   bool json() const { return options_.output == OutputFormat::kJson; }
 
@@ -101,6 +103,13 @@ class Session {
     return status.ok() ? kExitOk : RpcFailed(status);
   }
 
+  // Adds the API key to `context` of a stream, which has no deadline.
+  void AddApiKey(grpc::ClientContext* context) const {
+    if (!options_.api_key.empty()) {
+      context->AddMetadata("authorization", "Bearer " + options_.api_key);
+    }
+  }
+
   // Prints "recurrentctl: CODE: message" and returns the exit code.
   int RpcFailed(const grpc::Status& status);
   // Prints "recurrentctl: message (see 'recurrentctl CMD --help')" and
@@ -112,6 +121,8 @@ class Session {
   // Prints `message` in the protobuf JSON mapping (indented, every field
   // present, lowerCamelCase names) to stdout.
   void PrintJson(const google::protobuf::Message& message);
+  // The same on one line (JSON lines, for streams), flushed.
+  void PrintJsonLine(const google::protobuf::Message& message);
 
  private:
   GlobalOptions options_;
@@ -121,6 +132,7 @@ class Session {
   std::unique_ptr<v1::CustomerService::Stub> customers_;
   std::unique_ptr<v1::InvoiceService::Stub> invoices_;
   std::unique_ptr<v1::ApiKeyService::Stub> keys_;
+  std::unique_ptr<v1::ChangeFeedService::Stub> changes_;
 };
 
 // One subcommand: "recurrentctl GROUP VERB ARGS... FLAGS".
@@ -147,6 +159,7 @@ std::vector<Command> CustomerCommands();      // customers
 std::vector<Command> InvoiceCommands();       // invoices
 std::vector<Command> SubscriptionCommands();  // subscriptions, events
 std::vector<Command> KeyCommands();           // keys
+std::vector<Command> ChangeCommands();        // changes
 
 // --limit and --page-size, shared by every list command.
 inline std::vector<FlagSpec> PagingFlags() {

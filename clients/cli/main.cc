@@ -59,12 +59,13 @@ constexpr Group kGroups[] = {
     {"subscriptions", "Subscriptions with their statuses at any instant."},
     {"events", "Subscription events (started, past due, cancelled, ...)."},
     {"keys", "API keys and their roles (admin only)."},
+    {"changes", "The change feed: events and status changes as they commit."},
 };
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,
-                     SubscriptionCommands, KeyCommands}) {
+                     SubscriptionCommands, KeyCommands, ChangeCommands}) {
     for (Command& command : list()) all.push_back(std::move(command));
   }
   return all;
