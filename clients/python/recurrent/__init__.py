@@ -33,7 +33,7 @@ __path__.append(_stubs.GEN_PACKAGE_DIR)  # noqa: F821 (module attribute)
 from recurrent.convert import UTC, Record, to_datetime, to_timestamp  # noqa: E402
 from recurrent.errors import (  # noqa: E402
     AlreadyExists, DeadlineExceeded, FailedPrecondition, Internal,
-    InvalidArgument, NotFound, PermissionDenied, RecurrentError,
+    InvalidArgument, NotFound, OutOfRange, PermissionDenied, RecurrentError,
     ResourceExhausted, Unauthenticated, Unavailable, Unimplemented)
 from recurrent.invoices import Invoice, LineItem, Transaction  # noqa: E402
 from recurrent.client import RecurrentClient  # noqa: E402
@@ -41,7 +41,7 @@ from recurrent.client import RecurrentClient  # noqa: E402
 __all__ = [
     "RecurrentClient", "Invoice", "LineItem", "Transaction", "Record",
     "RecurrentError", "InvalidArgument", "NotFound", "AlreadyExists",
-    "FailedPrecondition", "ResourceExhausted", "Unavailable",
+    "FailedPrecondition", "OutOfRange", "ResourceExhausted", "Unavailable",
     "DeadlineExceeded", "Unimplemented", "Internal",
     "UTC", "to_timestamp", "to_datetime",
 ]

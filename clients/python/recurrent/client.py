@@ -6,9 +6,9 @@ from google.protobuf import field_mask_pb2
 from recurrent.convert import Record, enum_number, to_timestamp
 from recurrent.errors import from_rpc_error
 from recurrent.invoices import invoice_proto, transaction_proto
-from recurrent.v1 import (customer_pb2, customer_pb2_grpc, invoice_pb2,
-                          invoice_pb2_grpc, source_settings_pb2,
-                          source_settings_pb2_grpc)
+from recurrent.v1 import (change_feed_pb2, change_feed_pb2_grpc, customer_pb2,
+                          customer_pb2_grpc, invoice_pb2, invoice_pb2_grpc,
+                          source_settings_pb2, source_settings_pb2_grpc)
 
 __all__ = ["RecurrentClient"]
 
@@ -57,6 +57,7 @@ class RecurrentClient:
         self._sources = source_settings_pb2_grpc.SourceSettingsServiceStub(self._channel)
         self._customers = customer_pb2_grpc.CustomerServiceStub(self._channel)
         self._invoices = invoice_pb2_grpc.InvoiceServiceStub(self._channel)
+        self._changes = change_feed_pb2_grpc.ChangeFeedServiceStub(self._channel)
 
     def close(self):
         """Closes the channel."""
@@ -324,6 +325,58 @@ class RecurrentClient:
                             invoice_pb2.AddTransactionRequest(
                                 invoice_uuid=invoice_uuid,
                                 transaction=transaction_proto(transaction)))
+
+    # -- the change feed -----------------------------------------------------
+
+    def list_changes(self, *, source=None, customer=None, after=None,
+                     page_size=None):
+        """Iterates over the changes after cursor ``after`` (default: the
+        oldest kept) in commit order, following pages to the current end of
+        the log. Each is a Record with ``cursor``, ``type``
+        ("EVENT_PUBLISHED", "EVENT_RETRACTED", "CUSTOMER_STATUS_CHANGED"),
+        ``committed_at``, ``customer_uuid``, ``event`` and the statuses.
+        Keep the last ``cursor`` to poll again from there."""
+        request = change_feed_pb2.ListChangesRequest(
+            data_source_uuid=source or "", customer_uuid=customer or "",
+            after_cursor=after or "", page_size=page_size or 0)
+        response = self._call(self._changes.ListChanges, request)
+
+        def iterate(response):
+            while response.changes:
+                for change in response.changes:
+                    yield Record(change)
+                request.after_cursor = response.next_cursor
+                response = self._call(self._changes.ListChanges, request)
+        return iterate(response)
+
+    def watch_changes(self, *, source=None, customer=None, after=None,
+                      reconnect_delay=1.0):
+        """Yields every change after cursor ``after`` (default: only those
+        committed from now on), then each change as it commits, forever.
+
+        When the stream ends with UNAVAILABLE (a server restart or shutdown,
+        a lost connection) it reconnects after ``reconnect_delay`` seconds and
+        resumes after the last cursor it yielded, so no change is skipped and
+        none repeats. Other errors are raised (OutOfRange when ``after`` is
+        older than the log's retention). Stop by closing the generator."""
+        import time
+        cursor = after or ""
+        while True:
+            request = change_feed_pb2.WatchChangesRequest(
+                data_source_uuid=source or "", customer_uuid=customer or "",
+                after_cursor=cursor)
+            stream = self._changes.WatchChanges(request, metadata=self._metadata)
+            try:
+                for change in stream:
+                    cursor = change.cursor
+                    yield Record(change)
+                return
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise from_rpc_error(error) from None
+            finally:
+                stream.cancel()
+            time.sleep(reconnect_delay)
 
 
 def _strings(values):

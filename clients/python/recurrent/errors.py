@@ -66,6 +66,10 @@ class FailedPrecondition(RecurrentError):
     """FAILED_PRECONDITION: the request is valid but not in this state."""
 
 
+class OutOfRange(RecurrentError):
+    """OUT_OF_RANGE: a change-feed cursor older than the log's retention."""
+
+
 class ResourceExhausted(RecurrentError):
     """RESOURCE_EXHAUSTED: the server is overloaded; retry later."""
 
@@ -99,6 +103,7 @@ _BY_CODE = {
     grpc.StatusCode.NOT_FOUND: NotFound,
     grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.OUT_OF_RANGE: OutOfRange,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,

@@ -257,6 +257,31 @@ class LiveTest(unittest.TestCase):
         by_source = list(self.client.list_subscription_events(data_source_uuid=source.uuid))
         self.assertEqual([e.uuid for e in by_source], [e.uuid for e in events])
 
+    def test_change_feed_lists_and_watches(self):
+        source = self.client.create_data_source(unique("feed"))
+        customer = self.client.create_customer(source.uuid, "feed-1")
+        self.client.import_invoices(customer.uuid, [monthly_invoice(1, key="feed")])
+        changes = list(self.client.list_changes(source=source.uuid, page_size=1))
+        self.assertIn(("EVENT_PUBLISHED", "STARTED"),
+                      [(c.type, c.event.type) for c in changes])
+        self.assertTrue(all(c.customer_uuid == customer.uuid for c in changes))
+        cursor = changes[-1].cursor
+        self.assertEqual(list(self.client.list_changes(source=source.uuid, after=cursor)), [])
+
+        # The February renewal, paid: the missed-renewal PAST_DUE of Feb 1 is
+        # retracted and one on Mar 1 published.
+        self.client.import_invoices(customer.uuid, [monthly_invoice(2, key="feed")])
+        expected = [c.cursor for c in self.client.list_changes(source=source.uuid, after=cursor)]
+        self.assertTrue(expected)
+        watch = self.client.watch_changes(source=source.uuid, after=cursor)
+        got = [next(watch).cursor for _ in expected]
+        watch.close()
+        self.assertEqual(got, expected)
+
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            list(self.client.list_changes(after="garbage"))
+        self.assertEqual(caught.exception.field, "after_cursor")
+
     def test_datetimes_round_trip(self):
         paris = dt.timezone(dt.timedelta(hours=1))
         lead = dt.datetime(2024, 11, 30, 23, 59, 58, 250000, tzinfo=paris)
