@@ -19,7 +19,8 @@ json() {  # json FIELD < JSON
 
 services=$("$BUF" curl --protocol grpc --http2-prior-knowledge --list-services "$ADDR")
 for s in recurrent.v1.CustomerService recurrent.v1.InvoiceService \
-         recurrent.v1.SourceSettingsService grpc.health.v1.Health; do
+         recurrent.v1.SourceSettingsService recurrent.v1.ChangeFeedService \
+         grpc.health.v1.Health; do
   check "list shows $s" grep -qx "$s" <<<"$services"
 done
 methods=$("$BUF" curl --protocol grpc --http2-prior-knowledge --list-methods "$ADDR")
@@ -93,4 +94,17 @@ check "events: started past due, recovered by the late payment" \
 customer_now=$(call CustomerService/GetCustomer "{\"uuid\": \"$cus\", \"asOf\": \"2025-02-25T00:00:00Z\"}")
 check "the customer is active after paying" \
   test "$(json '["status"]' <<<"$customer_now")" = CUSTOMER_STATUS_ACTIVE
+
+# The change feed (docs/grpcurl.md "Follow the change feed"): a page, then a
+# stream from the start of the log, cut after 3 s.
+changes_json=$(call ChangeFeedService/ListChanges "{\"dataSourceUuid\": \"$ds\", \"pageSize\": 10}")
+check "ListChanges returns the published events" \
+  grep -q CHANGE_TYPE_EVENT_PUBLISHED <<<"$changes_json"
+first=$(json '["changes"][0]["cursor"]' <<<"$changes_json")
+watch_out=$(timeout 3 "$BUF" curl --protocol grpc --http2-prior-knowledge \
+  -d "{\"dataSourceUuid\": \"$ds\", \"afterCursor\": \"$first\"}" \
+  "$ADDR/recurrent.v1.ChangeFeedService/WatchChanges" 2>&1 || true)
+second=$(json '["changes"][1]["cursor"]' <<<"$changes_json")
+check "WatchChanges streams the changes after the cursor" \
+  grep -q "\"cursor\": \"$second\"" <<<"$watch_out"
 echo "reflection_test: all checks passed"
