@@ -201,6 +201,74 @@ TEST_F(ChangeFeedTest, ASettingsReversalRetractsExactlyTheChurnsItRemoves) {
   EXPECT_EQ(Replay(all, b), EventUuidsNow(b));
 }
 
+// A late payment that removes a churn, a deleted invoice and a merge each
+// retract what disappears; after every write the feed replays to
+// ListSubscriptionEvents as of now.
+TEST_F(ChangeFeedTest, LatePaymentDeletedInvoiceAndMergeRetract) {
+  const std::string source = CreateSource("stripe", /*days=*/5);
+  server_.clock().Set(T("2025-01-15"));
+  const std::string a = DelinquentCustomer(source, "a");
+  const std::string b = DelinquentCustomer(source, "b");
+  const std::string c = DelinquentCustomer(source, "c");
+  PassTime(T("2025-02-20"));
+  auto check_replay = [&](const std::string& when) {
+    const std::vector<v1::Change> all = AllChanges("", "", "", 1000);
+    for (const std::string& customer : {a, b, c}) {
+      EXPECT_EQ(Replay(all, customer), customer == c && when == "after merge"
+                                           ? std::set<std::string>()
+                                           : EventUuidsNow(customer))
+          << when;
+    }
+  };
+  check_replay("churned");
+  auto retracted_types = [&](const std::string& after) {
+    std::multiset<int> types;
+    for (const v1::Change& change : AllChanges(after)) {
+      if (change.type() == v1::CHANGE_TYPE_EVENT_RETRACTED) {
+        types.insert(change.event().type());
+      }
+    }
+    return types;
+  };
+
+  // a pays February on Feb 3, before its churn on Feb 6.
+  std::string mark = AllChanges().back().cursor();
+  std::string february;
+  for (const v1::Invoice& invoice : ListInvoices(a)) {
+    if (invoice.transactions().empty()) february = invoice.uuid();
+  }
+  ASSERT_TRUE(Pay(february, "late", T("2025-02-03")).ok());
+  EXPECT_EQ(retracted_types(mark).count(v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED),
+            1u);
+  check_replay("late payment");
+
+  // b's paid January invoice is deleted: its subscription starts in
+  // February instead (the January STARTED is retracted).
+  mark = AllChanges().back().cursor();
+  for (const v1::Invoice& invoice : ListInvoices(b)) {
+    if (invoice.transactions().empty()) continue;
+    grpc::ClientContext context;
+    v1::DeleteInvoiceRequest request;
+    request.set_uuid(invoice.uuid());
+    google::protobuf::Empty empty;
+    ASSERT_TRUE(invoices_->DeleteInvoice(&context, request, &empty).ok());
+  }
+  EXPECT_EQ(retracted_types(mark).count(v1::SUBSCRIPTION_EVENT_TYPE_STARTED),
+            1u);
+  check_replay("deleted invoice");
+
+  // c is merged into a: c's events are retracted.
+  {
+    grpc::ClientContext context;
+    v1::MergeCustomersRequest request;
+    request.set_from_customer_uuid(c);
+    request.set_into_customer_uuid(a);
+    v1::Customer merged;
+    ASSERT_TRUE(customers_->MergeCustomers(&context, request, &merged).ok());
+  }
+  check_replay("after merge");
+}
+
 TEST_F(ChangeFeedTest, ResumingFromEveryCursorYieldsExactlyTheRest) {
   const std::string source = CreateSource("stripe");
   server_.clock().Set(T("2025-01-15"));
