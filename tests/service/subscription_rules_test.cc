@@ -1,11 +1,14 @@
 // The status rules of docs/semantics.md, end to end: invoices imported over
 // gRPC into a real server and database, statuses and events read back over
 // gRPC. One test (or more) per rule; names carry the rule number.
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recurrent/v1/change_feed.grpc.pb.h"
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
 #include "tests/testing/change_log_checks.h"
@@ -30,12 +33,53 @@ class SubscriptionRulesTest : public ApiTest {
   // Every scenario ends with its change log checked: once the re-evaluator
   // has caught up with the clock, every status change and every event of
   // every customer appears in it exactly once, in commit order, and
-  // replaying it gives ListSubscriptionEvents as of now.
+  // replaying it gives ListSubscriptionEvents as of now. The same holds
+  // through the public feed (ChangeFeedService.ListChanges).
   void TearDown() override {
     ASSERT_TRUE(server_.server().reevaluator().RunOnce().ok());
     EXPECT_EQ(::recurrent::testing::ChangeLogMismatches(
                   server_.server().store(), server_.clock().Now()),
               "");
+    ExpectTheFeedReplaysToTheEvents();
+  }
+
+  void ExpectTheFeedReplaysToTheEvents() {
+    auto feed = v1::ChangeFeedService::NewStub(server_.channel());
+    std::map<std::string, std::set<std::string>> published;
+    v1::ListChangesRequest request;
+    request.set_page_size(1000);
+    while (true) {
+      v1::ListChangesResponse page;
+      grpc::ClientContext context;
+      grpc::Status status = feed->ListChanges(&context, request, &page);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      if (page.changes().empty()) break;
+      for (const v1::Change& change : page.changes()) {
+        std::set<std::string>& events = published[change.customer_uuid()];
+        if (change.type() == v1::CHANGE_TYPE_EVENT_PUBLISHED) {
+          EXPECT_TRUE(events.insert(change.event().uuid()).second);
+        } else if (change.type() == v1::CHANGE_TYPE_EVENT_RETRACTED) {
+          EXPECT_EQ(events.erase(change.event().uuid()), 1u);
+        }
+      }
+      request.set_after_cursor(page.next_cursor());
+    }
+    for (const auto& [customer, events] : published) {
+      grpc::ClientContext context;
+      v1::GetCustomerRequest get;
+      get.set_uuid(customer);
+      v1::Customer found;
+      if (!customers_->GetCustomer(&context, get, &found).ok()) {
+        EXPECT_THAT(events, IsEmpty()) << customer << " is gone";
+        continue;
+      }
+      std::set<std::string> now;
+      for (const v1::SubscriptionEvent& event :
+           Events(customer, server_.clock().Now())) {
+        now.insert(event.uuid());
+      }
+      EXPECT_EQ(events, now) << customer;
+    }
   }
 
   // Monthly invoices of "sub-1" from January 2025, all paid on time except
