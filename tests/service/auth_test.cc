@@ -2,6 +2,7 @@
 // every class, UNAUTHENTICATED vs PERMISSION_DENIED without revealing
 // whether a resource exists, revocation, hashed storage, and who saved
 // settings or deleted things.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "persistence/sqlite_api_key_store.h"
+#include "recurrent/v1/change_feed.grpc.pb.h"
 #include "service/access_control.h"
 #include "tests/persistence/raw_db.h"
 #include "tests/service/api_fixture.h"
@@ -113,6 +115,8 @@ class AuthTest : public ApiTest {
   std::string writer_;
   std::string admin_;
   std::unique_ptr<v1::ApiKeyService::Stub> keys_;
+  std::unique_ptr<v1::ChangeFeedService::Stub> feed_ =
+      v1::ChangeFeedService::NewStub(server_.channel());
 };
 
 // One representative RPC: the role it needs and what it returns when
@@ -154,6 +158,27 @@ TEST_F(AuthTest, EveryRoleAgainstEveryClassOfRpc) {
          request.set_customer_uuid(customer_);
          v1::ListSubscriptionEventsResponse response;
          return customers_->ListSubscriptionEvents(c, request, &response);
+       }},
+      {"ListChanges", Role::kReader, grpc::StatusCode::OK,
+       [&](grpc::ClientContext* c) {
+         v1::ListChangesRequest request;
+         v1::ListChangesResponse response;
+         return feed_->ListChanges(c, request, &response);
+       }},
+      {"WatchChanges", Role::kReader, grpc::StatusCode::OK,
+       [&](grpc::ClientContext* c) {
+         c->set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(300));
+         v1::WatchChangesRequest request;
+         auto reader = feed_->WatchChanges(c, request);
+         v1::Change change;
+         while (reader->Read(&change)) {
+         }
+         grpc::Status status = reader->Finish();
+         // An allowed watch stays open until the client's deadline.
+         return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                    ? grpc::Status::OK
+                    : status;
        }},
       {"ListInvoices", Role::kReader, grpc::StatusCode::OK,
        [&](grpc::ClientContext* c) {
