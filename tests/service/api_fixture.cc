@@ -41,6 +41,33 @@ void ApiTest::SetAutoChurn(const std::string& source, int days) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+void ApiTest::SetKeep(const std::string& source) {
+  grpc::ClientContext context;
+  v1::UpdateSettingsRequest request;
+  request.set_data_source_uuid(source);
+  request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_KEEP);
+  v1::UpdateSettingsResponse response;
+  grpc::Status status = settings_->UpdateSettings(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+grpc::Status ApiTest::Merge(const std::string& from, const std::string& into) {
+  grpc::ClientContext context;
+  v1::MergeCustomersRequest request;
+  request.set_from_customer_uuid(from);
+  request.set_into_customer_uuid(into);
+  v1::Customer out;
+  return customers_->MergeCustomers(&context, request, &out);
+}
+
+grpc::Status ApiTest::DeleteInvoice(const std::string& invoice_uuid) {
+  grpc::ClientContext context;
+  v1::DeleteInvoiceRequest request;
+  request.set_uuid(invoice_uuid);
+  google::protobuf::Empty out;
+  return invoices_->DeleteInvoice(&context, request, &out);
+}
+
 std::string ApiTest::CreateCustomer(const std::string& source,
                                     const std::string& external_id) {
   grpc::ClientContext context;

@@ -45,6 +45,8 @@ class ApiTest : public ::testing::Test {
   // A source with KEEP (days == 0) or AUTO_CHURN after `days`, applied now.
   std::string CreateSource(const std::string& name, int days = 0);
   void SetAutoChurn(const std::string& source, int days);
+  // Back to KEEP (past-due subscriptions stay until cancelled), applied now.
+  void SetKeep(const std::string& source);
   std::string CreateCustomer(const std::string& source,
                              const std::string& external_id);
 
@@ -82,6 +84,8 @@ class ApiTest : public ::testing::Test {
                    const std::string& external_id, absl::Time at,
                    std::optional<int64_t> amount = std::nullopt);
   std::vector<std::string> ListCustomerUuids(v1::CustomerStatus status);
+  grpc::Status Merge(const std::string& from, const std::string& into);
+  grpc::Status DeleteInvoice(const std::string& invoice_uuid);
 
   // Restarts the server with `options` and reconnects the stubs.
   void RestartWith(const TestServerOptions& options) {

@@ -96,17 +96,6 @@ class ChangeFeedTest : public ApiTest {
     return uuids;
   }
 
-  void SetKeep(const std::string& source) {
-    grpc::ClientContext context;
-    v1::UpdateSettingsRequest request;
-    request.set_data_source_uuid(source);
-    request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_KEEP);
-    v1::UpdateSettingsResponse response;
-    grpc::Status status =
-        settings_->UpdateSettings(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-  }
-
   // Time passes to `to`; the re-evaluator catches up and the follower reads
   // the log (both run by hand here).
   void PassTime(absl::Time to) {
@@ -246,26 +235,16 @@ TEST_F(ChangeFeedTest, LatePaymentDeletedInvoiceAndMergeRetract) {
   // February instead (the January STARTED is retracted).
   mark = AllChanges().back().cursor();
   for (const v1::Invoice& invoice : ListInvoices(b)) {
-    if (invoice.transactions().empty()) continue;
-    grpc::ClientContext context;
-    v1::DeleteInvoiceRequest request;
-    request.set_uuid(invoice.uuid());
-    google::protobuf::Empty empty;
-    ASSERT_TRUE(invoices_->DeleteInvoice(&context, request, &empty).ok());
+    if (!invoice.transactions().empty()) {
+      ASSERT_TRUE(DeleteInvoice(invoice.uuid()).ok());
+    }
   }
   EXPECT_EQ(retracted_types(mark).count(v1::SUBSCRIPTION_EVENT_TYPE_STARTED),
             1u);
   check_replay("deleted invoice");
 
   // c is merged into a: c's events are retracted.
-  {
-    grpc::ClientContext context;
-    v1::MergeCustomersRequest request;
-    request.set_from_customer_uuid(c);
-    request.set_into_customer_uuid(a);
-    v1::Customer merged;
-    ASSERT_TRUE(customers_->MergeCustomers(&context, request, &merged).ok());
-  }
+  ASSERT_TRUE(Merge(c, a).ok());
   check_replay("after merge");
 }
 

@@ -241,31 +241,6 @@ class CachedGetCustomerTest : public ApiTest {
     return customers_->UpdateCustomer(&context, request, &out);
   }
 
-  grpc::Status Merge(const std::string& from, const std::string& into) {
-    grpc::ClientContext context;
-    v1::MergeCustomersRequest request;
-    request.set_from_customer_uuid(from);
-    request.set_into_customer_uuid(into);
-    v1::Customer out;
-    return customers_->MergeCustomers(&context, request, &out);
-  }
-
-  grpc::Status DeleteInvoice(const std::string& invoice_uuid) {
-    grpc::ClientContext context;
-    v1::DeleteInvoiceRequest request;
-    request.set_uuid(invoice_uuid);
-    google::protobuf::Empty out;
-    return invoices_->DeleteInvoice(&context, request, &out);
-  }
-
-  void SetKeep(const std::string& source) {
-    grpc::ClientContext context;
-    v1::UpdateSettingsRequest request;
-    request.set_data_source_uuid(source);
-    request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_KEEP);
-    v1::UpdateSettingsResponse response;
-    ASSERT_TRUE(settings_->UpdateSettings(&context, request, &response).ok());
-  }
 };
 
 TEST_F(CachedGetCustomerTest, EveryKindOfWriteIsSeenByTheNextRead) {
