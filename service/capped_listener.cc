@@ -24,23 +24,6 @@ absl::Status CannotListen(const std::string& address, absl::string_view why) {
       absl::StrCat("cannot listen on ", address, ": ", why));
 }
 
-// Splits "host:port" or "[v6]:port".
-bool SplitHostPort(const std::string& address, std::string* host,
-                   std::string* port) {
-  if (!address.empty() && address[0] == '[') {
-    const size_t end = address.find("]:");
-    if (end == std::string::npos) return false;
-    *host = address.substr(1, end - 1);
-    *port = address.substr(end + 2);
-  } else {
-    const size_t colon = address.rfind(':');
-    if (colon == std::string::npos) return false;
-    *host = address.substr(0, colon);
-    *port = address.substr(colon + 1);
-  }
-  return !host->empty() && !port->empty();
-}
-
 ino_t InodeOf(int fd) {
   struct stat st;
   return fstat(fd, &st) == 0 ? st.st_ino : 0;
@@ -48,13 +31,33 @@ ino_t InodeOf(int fd) {
 
 }  // namespace
 
+std::optional<std::pair<absl::string_view, absl::string_view>> SplitHostPort(
+    absl::string_view address) {
+  absl::string_view host;
+  absl::string_view port;
+  if (!address.empty() && address[0] == '[') {
+    const size_t end = address.find("]:");
+    if (end == absl::string_view::npos) return std::nullopt;
+    host = address.substr(1, end - 1);
+    port = address.substr(end + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == absl::string_view::npos) return std::nullopt;
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  if (host.empty() || port.empty()) return std::nullopt;
+  return std::make_pair(host, port);
+}
+
 absl::StatusOr<std::unique_ptr<CappedListener>> CappedListener::Bind(
     const std::string& listen_address, size_t max_connections) {
-  std::string host;
-  std::string port;
-  if (!SplitHostPort(listen_address, &host, &port)) {
+  const auto split = SplitHostPort(listen_address);
+  if (!split.has_value()) {
     return CannotListen(listen_address, "the address is invalid");
   }
+  const std::string host(split->first);
+  const std::string port(split->second);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -22,14 +22,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/server_builder.h"
 
 namespace recurrent::service {
+
+// "host:port" or "[v6]:port" as its host and port, both non-empty (the port
+// is not checked to be a number), or nullopt.
+std::optional<std::pair<absl::string_view, absl::string_view>> SplitHostPort(
+    absl::string_view address);
 
 class CappedListener {
  public:

@@ -8,7 +8,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -91,25 +90,13 @@ void SetServing(grpc::Server& server, bool serving) {
 }  // namespace
 
 std::optional<absl::string_view> HostOf(absl::string_view listen_address) {
-  absl::string_view host;
-  absl::string_view port;
-  if (absl::StartsWith(listen_address, "[")) {
-    const size_t end = listen_address.find("]:");
-    if (end == absl::string_view::npos) return std::nullopt;
-    host = listen_address.substr(1, end - 1);
-    port = listen_address.substr(end + 2);
-  } else {
-    const size_t colon = listen_address.rfind(':');
-    if (colon == absl::string_view::npos) return std::nullopt;
-    host = listen_address.substr(0, colon);
-    port = listen_address.substr(colon + 1);
-  }
+  const auto split = SplitHostPort(listen_address);
   int number = 0;
-  if (host.empty() || !absl::SimpleAtoi(port, &number) || number < 0 ||
-      number > 65535) {
+  if (!split.has_value() || !absl::SimpleAtoi(split->second, &number) ||
+      number < 0 || number > 65535) {
     return std::nullopt;
   }
-  return host;
+  return split->first;
 }
 
 bool IsLoopbackAddress(absl::string_view listen_address) {
