@@ -25,7 +25,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 
 ABSL_FLAG(std::string, db, "", "seeded database (rows are added to it)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "not measured");
@@ -36,7 +36,7 @@ ABSL_FLAG(int, line_items, 3, "line items per invoice");
 namespace recurrent::bench {
 namespace {
 
-namespace codes = persistence::sqlite;
+namespace codes = persistence;
 using common::NewId;
 
 [[noreturn]] void Die(sqlite3* db, const std::string& what) {

@@ -16,13 +16,13 @@
 #include "common/status_macros.h"
 #include "core/store.h"
 #include "persistence/sqlite_backend.h"
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 
 namespace recurrent::bench {
 namespace {
 
 using common::NewId;
-namespace codes = persistence::sqlite;
+namespace codes = persistence;
 
 absl::Status SqlError(sqlite3* db, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(db)));

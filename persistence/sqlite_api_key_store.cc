@@ -9,7 +9,7 @@
 #include "persistence/page_token.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_file_watch.h"
-#include "persistence/sqlite_page.h"
+#include "persistence/keyset_page.h"
 #include "persistence/sqlite_scoped_transaction.h"
 #include "persistence/sqlite_status.h"
 
@@ -172,7 +172,7 @@ absl::StatusOr<Page<ApiKey>> SqliteApiKeyStore::ListApiKeys(
   stmt.BindInt64(1, after);
   // One extra row tells whether there is a next page.
   stmt.BindInt64(2, int64_t{page.page_size} + 1);
-  return sqlite::ReadKeysetPage<ApiKey>(stmt, page.page_size, fingerprint,
+  return ReadKeysetPage<ApiKey>(stmt, page.page_size, fingerprint,
                                         ReadKey);
 }
 

@@ -1,3 +1,4 @@
+#include "persistence/row_index.h"
 #include "persistence/sqlite_customers.h"
 
 #include <algorithm>
@@ -9,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_status.h"
 
@@ -60,7 +61,7 @@ absl::Status LoadExternalIdsAndTags(Connection& db,
   if (rows.empty()) return absl::OkStatus();
   RowIndex<Customer> index = IndexRows<Customer>(
       rows, [](CustomerRow& row) -> Customer& { return row.customer; });
-  const std::string& keys = index.keys_json;
+  const std::string keys = KeysAsJson(index.keys);
   std::unordered_map<int64_t, Customer*>& by_key = index.by_key;
   {
     RECURRENT_ASSIGN_OR_RETURN(

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
-#include "persistence/sqlite_page.h"
+#include "persistence/keyset_page.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {

@@ -1,3 +1,4 @@
+#include "persistence/row_index.h"
 #include "persistence/sqlite_invoices.h"
 
 #include <optional>
@@ -8,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_status.h"
@@ -94,7 +95,7 @@ absl::Status LoadChildren(Connection& db, std::vector<InvoiceRow>& rows) {
   if (rows.empty()) return absl::OkStatus();
   RowIndex<Invoice> index = IndexRows<Invoice>(
       rows, [](InvoiceRow& row) -> Invoice& { return row.invoice; });
-  const std::string& keys = index.keys_json;
+  const std::string keys = KeysAsJson(index.keys);
   std::unordered_map<int64_t, Invoice*>& by_key = index.by_key;
   {
     RECURRENT_ASSIGN_OR_RETURN(

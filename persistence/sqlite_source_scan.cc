@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 #include "persistence/sqlite_subscriptions.h"
 
 namespace recurrent::persistence::sqlite {

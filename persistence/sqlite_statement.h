@@ -81,31 +81,6 @@ class Statement {
 // whatever the number of keys.
 std::string KeysAsJson(const std::vector<int64_t>& keys);
 
-// A page of parent rows (customers, invoices) indexed for loading their
-// children in one query each: `keys_json` binds as KeysAsJson, `by_key`
-// finds the item of a child's parent key.
-template <typename Item>
-struct RowIndex {
-  std::string keys_json;
-  std::unordered_map<int64_t, Item*> by_key;
-};
-
-// Indexes `rows` (each with an int64_t `key`) by key; `item` picks the
-// object to fill from a row.
-template <typename Item, typename Row, typename Pick>
-RowIndex<Item> IndexRows(std::vector<Row>& rows, Pick item) {
-  RowIndex<Item> index;
-  index.by_key.reserve(rows.size());
-  std::vector<int64_t> keys;
-  keys.reserve(rows.size());
-  for (Row& row : rows) {
-    keys.push_back(row.key);
-    index.by_key[row.key] = &item(row);
-  }
-  index.keys_json = KeysAsJson(keys);
-  return index;
-}
-
 }  // namespace recurrent::persistence::sqlite
 
 #endif  // RECURRENT_PERSISTENCE_SQLITE_STATEMENT_H_

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_status.h"

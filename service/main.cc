@@ -1,4 +1,5 @@
-// recurrentd: the Recurrent gRPC server over an embedded SQLite database.
+// recurrentd: the Recurrent gRPC server over an embedded SQLite database, or
+// a PostgreSQL database shared by several replicas.
 //
 //   recurrentd --listen=127.0.0.1:50051 --db=./data/recurrent.db
 //
@@ -38,6 +39,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "persistence/postgres_api_key_store.h"
+#include "persistence/postgres_backend.h"
 #include "persistence/sqlite_api_key_store.h"
 #include "persistence/sqlite_backend.h"
 #include "persistence/sqlite_backup.h"
@@ -60,7 +63,12 @@ const char* malloc_conf =
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on, host:port (port 0 picks a free one).");
 ABSL_FLAG(std::string, db, "./data/recurrent.db",
-          "SQLite database file; its folder is created if missing.");
+          "The database: a SQLite file (its folder is created if missing), "
+          "or a PostgreSQL connection URI, "
+          "postgresql://user[:password]@host[:port]/dbname[?options].");
+ABSL_FLAG(int32_t, pg_pool_size, 16,
+          "PostgreSQL: connections this replica opens at most (reads and "
+          "writes; a reprocess opens one more for its scan).");
 ABSL_FLAG(int32_t, worker_threads, 8,
           "Threads running read calls (and their database reads).");
 ABSL_FLAG(int32_t, write_threads, 2,
@@ -161,8 +169,7 @@ void RaiseOpenFileLimit() {
 }
 
 // --create_api_key=NAME:ROLE: creates the key and prints it.
-int CreateApiKey(const std::string& spec,
-                 persistence::SqliteApiKeyStore& keys) {
+int CreateApiKey(const std::string& spec, persistence::ApiKeyStore& keys) {
   std::vector<std::string> parts = absl::StrSplit(spec, ':');
   std::optional<Role> role;
   if (parts.size() == 2) {
@@ -198,6 +205,99 @@ int CreateApiKey(const std::string& spec,
                created->key.uuid.c_str(), created->key.name.c_str(),
                std::string(RoleName(created->key.role)).c_str());
   return 0;
+}
+
+// The backend and key store that --db names.
+struct Database {
+  std::unique_ptr<persistence::Backend> backend;
+  std::unique_ptr<persistence::ApiKeyStore> keys;
+  std::string shown_name;  // for the ready line: the path, or the URI
+                           // without its password
+  bool created = false;    // the schema was created just now
+  bool read_only = false;
+};
+
+// postgresql://user:secret@host/db -> postgresql://user@host/db.
+std::string WithoutPassword(const std::string& uri) {
+  const size_t scheme = uri.find("://");
+  const size_t at = uri.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return uri;
+  const size_t colon = uri.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return uri;
+  return uri.substr(0, colon) + uri.substr(at);
+}
+
+absl::StatusOr<Database> OpenDatabase() {
+  const std::string db = absl::GetFlag(FLAGS_db);
+  Database database;
+  if (persistence::PostgresBackend::IsUri(db)) {
+    for (const auto& [set, flag] :
+         {std::pair{absl::GetFlag(FLAGS_read_only), "--read_only"},
+          std::pair{absl::GetFlag(FLAGS_max_page_count) != 0,
+                    "--max_page_count"},
+          std::pair{!absl::GetFlag(FLAGS_create_db), "--create_db=false"}}) {
+      if (set) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, " applies to a SQLite file, not to PostgreSQL (use a "
+                  "role without write grants for read-only replicas)"));
+      }
+    }
+    if (absl::GetFlag(FLAGS_pg_pool_size) < 1) {
+      return absl::InvalidArgumentError("--pg_pool_size must be at least 1");
+    }
+    persistence::PostgresBackend::Options options;
+    options.uri = db;
+    options.pool_size = absl::GetFlag(FLAGS_pg_pool_size);
+    database.shown_name = WithoutPassword(db);
+    absl::StatusOr<std::unique_ptr<persistence::PostgresBackend>> backend =
+        persistence::PostgresBackend::Open(options);
+    if (!backend.ok()) {
+      return absl::Status(backend.status().code(),
+                          absl::StrCat("cannot open database ",
+                                       database.shown_name, ": ",
+                                       backend.status().message()));
+    }
+    database.created = (*backend)->created();
+    database.backend = *std::move(backend);
+    absl::StatusOr<std::unique_ptr<persistence::PostgresApiKeyStore>> keys =
+        persistence::PostgresApiKeyStore::Open(db);
+    if (!keys.ok()) {
+      return absl::Status(keys.status().code(),
+                          absl::StrCat("cannot open database: ",
+                                       keys.status().message()));
+    }
+    database.keys = *std::move(keys);
+    return database;
+  }
+  persistence::SqliteBackend::Options options;
+  options.path = db;
+  options.reader_pool_size = absl::GetFlag(FLAGS_reader_connections);
+  options.read_only = absl::GetFlag(FLAGS_read_only);
+  options.create_if_missing = absl::GetFlag(FLAGS_create_db);
+  options.max_page_count = absl::GetFlag(FLAGS_max_page_count);
+  database.shown_name = db;
+  database.read_only = options.read_only;
+  absl::StatusOr<std::unique_ptr<persistence::SqliteBackend>> backend =
+      persistence::SqliteBackend::Open(options);
+  if (!backend.ok()) {
+    // The message names the path already.
+    return absl::Status(backend.status().code(),
+                        absl::StrCat("cannot open database: ",
+                                     backend.status().message()));
+  }
+  database.created = (*backend)->created();
+  database.backend = *std::move(backend);
+  absl::StatusOr<std::unique_ptr<persistence::SqliteApiKeyStore>> keys =
+      persistence::SqliteApiKeyStore::Open(
+          options.path,
+          persistence::SqliteApiKeyStore::Options{options.read_only});
+  if (!keys.ok()) {
+    return absl::Status(keys.status().code(),
+                        absl::StrCat("cannot open database: ",
+                                     keys.status().message()));
+  }
+  database.keys = *std::move(keys);
+  return database;
 }
 
 int Run(int argc, char** argv) {
@@ -257,6 +357,11 @@ int Run(int argc, char** argv) {
     return Fail("--max_page_count must not be negative");
   }
   if (const std::string to = absl::GetFlag(FLAGS_backup_to); !to.empty()) {
+    if (persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db))) {
+      return Fail(
+          "--backup_to copies a SQLite file; back up PostgreSQL with "
+          "pg_dump (docs/deployment.md)");
+    }
     const absl::Status backup =
         persistence::BackupDatabase(absl::GetFlag(FLAGS_db), to);
     if (!backup.ok()) {
@@ -291,30 +396,13 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  persistence::SqliteBackend::Options backend_options;
-  backend_options.path = absl::GetFlag(FLAGS_db);
-  backend_options.reader_pool_size = absl::GetFlag(FLAGS_reader_connections);
-  backend_options.read_only = absl::GetFlag(FLAGS_read_only);
-  backend_options.create_if_missing = absl::GetFlag(FLAGS_create_db);
-  backend_options.max_page_count = absl::GetFlag(FLAGS_max_page_count);
-  absl::StatusOr<std::unique_ptr<persistence::SqliteBackend>> backend =
-      persistence::SqliteBackend::Open(backend_options);
-  if (!backend.ok()) {
-    // The message names the path already.
-    return Fail(
-        absl::StrCat("cannot open database: ", backend.status().message()));
-  }
-  absl::StatusOr<std::unique_ptr<persistence::SqliteApiKeyStore>> keys =
-      persistence::SqliteApiKeyStore::Open(
-          backend_options.path,
-          persistence::SqliteApiKeyStore::Options{backend_options.read_only});
-  if (!keys.ok()) {
-    return Fail(
-        absl::StrCat("cannot open database: ", keys.status().message()));
-  }
+  absl::StatusOr<Database> database = OpenDatabase();
+  if (!database.ok()) return Fail(std::string(database.status().message()));
+  std::unique_ptr<persistence::Backend>& backend = database->backend;
+  std::unique_ptr<persistence::ApiKeyStore>& keys = database->keys;
   if (const std::string spec = absl::GetFlag(FLAGS_create_api_key);
       !spec.empty()) {
-    return CreateApiKey(spec, **keys);
+    return CreateApiKey(spec, *keys);
   }
 
   common::RealClock clock;
@@ -347,21 +435,21 @@ int Run(int argc, char** argv) {
   server_options.tls = tls;
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);
-  server_options.read_only = backend_options.read_only;
+  server_options.read_only = database->read_only;
   server_options.store.max_invoices_per_customer =
       absl::GetFlag(FLAGS_max_invoices_per_customer);
   server_options.store.max_subscriptions_per_customer =
       absl::GetFlag(FLAGS_max_subscriptions_per_customer);
   absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(server_options, backend->get(), &clock, keys->get());
+      Server::Start(server_options, backend.get(), &clock, keys.get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
   std::printf("recurrentd: serving on port %d (listen %s, db %s%s%s)\n",
               (*server)->port(), server_options.listen_address.c_str(),
-              backend_options.path.c_str(),
-              (*backend)->created()       ? ", a new database created"
-              : backend_options.read_only ? ", read-only"
-                                          : "",
+              database->shown_name.c_str(),
+              database->created     ? ", a new database created"
+              : database->read_only ? ", read-only"
+                                    : "",
               !tls.has_value()         ? ""
               : tls->client_ca.empty() ? ", TLS"
                                        : ", mutual TLS");
@@ -374,8 +462,8 @@ int Run(int argc, char** argv) {
   std::fflush(stdout);
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   server->reset();
-  keys->reset();
-  backend->reset();  // closes the database
+  keys.reset();
+  backend.reset();  // closes the database
   std::printf("recurrentd: stopped\n");
   return 0;
 }

@@ -7,8 +7,8 @@
 //
 // Tests that need one backend (a server under test, a benchmark) take
 // DefaultTestBackend(): the one named by the RECURRENT_TEST_BACKEND
-// environment variable ("sqlite", the default), so that ctest can run the
-// same test binary once per backend.
+// environment variable ("sqlite", the default, or "postgres"), so that
+// ctest can run the same test binary once per backend.
 #ifndef RECURRENT_TESTS_TESTING_BACKENDS_H_
 #define RECURRENT_TESTS_TESTING_BACKENDS_H_
 
@@ -40,7 +40,9 @@ inline void PrintTo(const TestBackend& backend, std::ostream* os) {
 }
 std::string TestBackendName(const ::testing::TestParamInfo<TestBackend>& info);
 
-// Every backend available to this test run.
+// Every backend available to this test run: SQLite, and PostgreSQL when
+// RECURRENT_PG_URI names a server (scripts/test starts a throwaway one; each
+// test folder gets a schema of its own there).
 std::vector<TestBackend> TestBackends();
 
 // The backend named by RECURRENT_TEST_BACKEND (default "sqlite").

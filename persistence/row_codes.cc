@@ -1,4 +1,4 @@
-#include "persistence/sqlite_codes.h"
+#include "persistence/row_codes.h"
 
 #include <cstddef>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-namespace recurrent::persistence::sqlite {
+namespace recurrent::persistence {
 namespace {
 
 // One enum's codes: pairs of (value, code).
@@ -109,4 +109,24 @@ absl::StatusOr<engine::TransactionResult> TransactionResultFromCode(
   return FromCode(kTransactionResults, code, "transaction result");
 }
 
-}  // namespace recurrent::persistence::sqlite
+int64_t ChangeKindCode(ChangeKind kind) { return static_cast<int64_t>(kind); }
+
+absl::StatusOr<ChangeKind> ChangeKindFromCode(int64_t code) {
+  switch (code) {
+    case 1:
+      return ChangeKind::kEventPublished;
+    case 2:
+      return ChangeKind::kEventRetracted;
+    case 3:
+      return ChangeKind::kCustomerStatusChanged;
+    case 4:
+      return ChangeKind::kCustomerChanged;
+    case 5:
+      return ChangeKind::kSourceChanged;
+    default:
+      return absl::InternalError(
+          absl::StrCat("unknown change kind code ", code, " in the database"));
+  }
+}
+
+}  // namespace recurrent::persistence

@@ -1,6 +1,7 @@
-// Keyset pagination over a statement, shared by the List* queries.
-#ifndef RECURRENT_PERSISTENCE_SQLITE_PAGE_H_
-#define RECURRENT_PERSISTENCE_SQLITE_PAGE_H_
+// Keyset pagination over a statement, shared by the List* queries of both
+// backends (their Statement classes have the same Step/ColumnInt64 shape).
+#ifndef RECURRENT_PERSISTENCE_KEYSET_PAGE_H_
+#define RECURRENT_PERSISTENCE_KEYSET_PAGE_H_
 
 #include <cstdint>
 #include <utility>
@@ -9,16 +10,15 @@
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/records.h"
-#include "persistence/sqlite_statement.h"
 
-namespace recurrent::persistence::sqlite {
+namespace recurrent::persistence {
 
 // Reads a page from `stmt`, which must select rows in key order, with the
 // row's integer key in column 0, and ask for `page_size + 1` rows: the extra
 // row only tells that there is a next page, whose token then continues after
 // the last returned key. `read(stmt)` returns one item as
 // absl::StatusOr<T>.
-template <typename T, typename Read>
+template <typename T, typename Statement, typename Read>
 absl::StatusOr<Page<T>> ReadKeysetPage(Statement& stmt, int page_size,
                                        uint64_t fingerprint, Read read) {
   Page<T> page;
@@ -37,6 +37,6 @@ absl::StatusOr<Page<T>> ReadKeysetPage(Statement& stmt, int page_size,
   return page;
 }
 
-}  // namespace recurrent::persistence::sqlite
+}  // namespace recurrent::persistence
 
-#endif  // RECURRENT_PERSISTENCE_SQLITE_PAGE_H_
+#endif  // RECURRENT_PERSISTENCE_KEYSET_PAGE_H_

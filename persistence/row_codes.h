@@ -1,4 +1,4 @@
-// Stable integer codes of the enums the SQLite backend stores.
+// Stable integer codes of the enums backends store.
 //
 // Columns never hold a C++ enum's underlying value: each enum maps to codes
 // fixed here forever (a released code is never reused or renumbered), so
@@ -8,16 +8,17 @@
 //
 // (Retired: settings_versions.past_due_mode, KEEP = 1, AUTO_CHURN = 2, until
 // schema migration 5 replaced it with the settings record.)
-#ifndef RECURRENT_PERSISTENCE_SQLITE_CODES_H_
-#define RECURRENT_PERSISTENCE_SQLITE_CODES_H_
+#ifndef RECURRENT_PERSISTENCE_ROW_CODES_H_
+#define RECURRENT_PERSISTENCE_ROW_CODES_H_
 
 #include <cstdint>
 
 #include "absl/status/statusor.h"
 #include "engine/evaluation.h"
 #include "engine/facts.h"
+#include "persistence/records.h"
 
-namespace recurrent::persistence::sqlite {
+namespace recurrent::persistence {
 
 // LEAD = 1, ACTIVE = 2, PAST_DUE = 3, CANCELLED = 4.
 int64_t CustomerStatusCode(engine::CustomerStatus status);
@@ -46,6 +47,10 @@ int64_t TransactionResultCode(engine::TransactionResult result);
 absl::StatusOr<engine::TransactionResult> TransactionResultFromCode(
     int64_t code);
 
-}  // namespace recurrent::persistence::sqlite
+// ChangeKind's own numbers (records.h: stored, never renumbered).
+int64_t ChangeKindCode(ChangeKind kind);
+absl::StatusOr<ChangeKind> ChangeKindFromCode(int64_t code);
 
-#endif  // RECURRENT_PERSISTENCE_SQLITE_CODES_H_
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_ROW_CODES_H_

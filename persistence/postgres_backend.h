@@ -1,0 +1,83 @@
+// PostgresBackend: the Backend (persistence/backend.h) on a PostgreSQL 15
+// database, shared by any number of recurrentd replicas.
+//
+//   PostgresBackend::Options options;
+//   options.uri = "postgresql://recurrent@db.internal:5432/recurrent";
+//   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<PostgresBackend> backend,
+//                              PostgresBackend::Open(options));
+//
+// Open() connects and brings the schema to the latest version
+// (persistence/postgres_schema.h; one replica migrates, the others wait).
+// Transactions lease connections from a pool of `pool_size`, opened on
+// demand; how each keeps the concurrency contract is described in
+// persistence/postgres_transactions.h. Commits are durable as the server
+// is configured (synchronous_commit is left at its default, on).
+//
+// Thread-safe. Transactions must not outlive the backend.
+#ifndef RECURRENT_PERSISTENCE_POSTGRES_BACKEND_H_
+#define RECURRENT_PERSISTENCE_POSTGRES_BACKEND_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "persistence/backend.h"
+
+namespace recurrent::persistence {
+
+namespace postgres {
+class Connection;
+class ConnectionPool;
+}  // namespace postgres
+
+class PostgresBackend final : public Backend {
+ public:
+  struct Options {
+    // A libpq connection URI, postgresql://user[:password]@host[:port]/db.
+    std::string uri;
+    // Connections at most (reads and writes together; a reprocess's scan
+    // opens one more of its own).
+    int pool_size = 16;
+    // How long a transaction waits for a pooled connection.
+    absl::Duration pool_wait = absl::Seconds(10);
+  };
+
+  // True if `db` names a PostgreSQL database (a postgresql:// or
+  // postgres:// URI) rather than a SQLite file.
+  static bool IsUri(absl::string_view db);
+
+  // Connects and migrates. kUnavailable if the server cannot be reached;
+  // kFailedPrecondition if the schema is newer than this build.
+  static absl::StatusOr<std::unique_ptr<PostgresBackend>> Open(
+      const Options& options);
+
+  ~PostgresBackend() override;
+
+  absl::StatusOr<std::unique_ptr<ReadTransaction>> BeginRead(
+      ReadKind kind = ReadKind::kRequest) override;
+  absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() override;
+  // Runs SELECT 1 on a connection kept for it (reconnecting if it was
+  // lost): kUnavailable while the server cannot be reached.
+  absl::Status CheckHealth() override;
+
+  // True if Open() found an empty database and created the schema.
+  bool created() const { return created_; }
+
+ private:
+  PostgresBackend(const Options& options, bool created);
+
+  const Options options_;
+  const bool created_;
+  std::unique_ptr<postgres::ConnectionPool> pool_;
+  std::mutex health_mu_;
+  std::unique_ptr<postgres::Connection> health_ ABSL_GUARDED_BY(health_mu_);
+};
+
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_POSTGRES_BACKEND_H_

@@ -1,0 +1,218 @@
+#include "persistence/postgres_customer_state.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+#include "persistence/postgres_customers.h"
+#include "persistence/postgres_data_sources.h"
+#include "persistence/postgres_events.h"
+#include "persistence/postgres_invoices.h"
+#include "persistence/postgres_subscriptions.h"
+#include "persistence/row_codes.h"
+
+namespace recurrent::persistence::postgres {
+namespace {
+
+// The engine's view of a stored invoice.
+engine::Invoice ToEngine(Invoice invoice) {
+  engine::Invoice out;
+  out.data_source_uuid = std::move(invoice.data_source_uuid);
+  out.external_id = std::move(invoice.external_id);
+  out.currency = std::move(invoice.currency);
+  out.due_date = invoice.due_date;
+  out.line_items.reserve(invoice.line_items.size());
+  for (LineItem& item : invoice.line_items) {
+    out.line_items.push_back(
+        engine::LineItem{item.type, std::move(item.subscription_external_id),
+                         item.service_period_start, item.service_period_end,
+                         item.amount_in_cents});
+  }
+  out.transactions.reserve(invoice.transactions.size());
+  for (const Transaction& transaction : invoice.transactions) {
+    out.transactions.push_back(
+        engine::Transaction{transaction.type, transaction.result,
+                            transaction.date, transaction.amount_in_cents});
+  }
+  return out;
+}
+
+// An optional time (microseconds, as BindOptionalTime stores it) in the text
+// form BindNullableArray takes.
+std::optional<std::string> OptionalMicros(
+    const std::optional<absl::Time>& time) {
+  if (!time.has_value()) return std::nullopt;
+  return absl::StrCat(absl::ToUnixMicros(*time));
+}
+
+// Stores the evaluations of `updates` (the last one of a key wins, as if
+// applied in order).
+absl::Status UpdateSubscriptions(
+    Connection& db,
+    const std::vector<EvaluationWrite::SubscriptionUpdate>& updates) {
+  std::unordered_map<RowKey, size_t> last;
+  last.reserve(updates.size());
+  for (size_t i = 0; i < updates.size(); ++i) last[updates[i].key] = i;
+  const size_t n = last.size();
+  std::vector<int64_t> keys, statuses, auto_churned;
+  std::vector<std::optional<std::string>> started, past_due, cancelled,
+      period_start, period_end;
+  std::vector<std::string> reasons;
+  for (std::vector<int64_t>* column : {&keys, &statuses, &auto_churned}) {
+    column->reserve(n);
+  }
+  for (std::vector<std::optional<std::string>>* column :
+       {&started, &past_due, &cancelled, &period_start, &period_end}) {
+    column->reserve(n);
+  }
+  reasons.reserve(n);
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const EvaluationWrite::SubscriptionUpdate& update = updates[i];
+    if (last.at(update.key) != i) continue;
+    const engine::SubscriptionEvaluation& e = update.evaluation;
+    keys.push_back(update.key);
+    statuses.push_back(SubscriptionStatusCode(e.status));
+    started.push_back(OptionalMicros(e.started_at));
+    past_due.push_back(OptionalMicros(e.past_due_since));
+    cancelled.push_back(OptionalMicros(e.cancelled_at));
+    auto_churned.push_back(e.auto_churned ? 1 : 0);
+    reasons.push_back(e.status_reason);
+    period_start.push_back(OptionalMicros(e.current_period_start));
+    period_end.push_back(OptionalMicros(e.current_period_end));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("UPDATE subscriptions s SET status = u.status,"
+                 " started_at = u.started_at,"
+                 " past_due_since = u.past_due_since,"
+                 " cancelled_at = u.cancelled_at,"
+                 " auto_churned = u.auto_churned,"
+                 " status_reason = u.status_reason,"
+                 " current_period_start = u.current_period_start,"
+                 " current_period_end = u.current_period_end"
+                 " FROM unnest($1::bigint[], $2::integer[], $3::bigint[],"
+                 " $4::bigint[], $5::bigint[], $6::integer[], $7::text[],"
+                 " $8::bigint[], $9::bigint[])"
+                 " AS u(id, status, started_at, past_due_since, cancelled_at,"
+                 " auto_churned, status_reason, current_period_start,"
+                 " current_period_end)"
+                 " WHERE s.id = u.id"));
+  stmt.BindInt64Array(1, keys);
+  stmt.BindInt64Array(2, statuses);
+  stmt.BindNullableArray(3, started);
+  stmt.BindNullableArray(4, past_due);
+  stmt.BindNullableArray(5, cancelled);
+  stmt.BindInt64Array(6, auto_churned);
+  stmt.BindTextArray(7, reasons);
+  stmt.BindNullableArray(8, period_start);
+  stmt.BindNullableArray(9, period_end);
+  return stmt.Run();
+}
+
+// Inserts `events` of customer `customer_key`, keys increasing in order.
+absl::Status InsertEvents(
+    Connection& db, int64_t customer_key,
+    const std::vector<EvaluationWrite::NewEvent>& events) {
+  const size_t n = events.size();
+  std::vector<std::string> uuids;
+  std::vector<int64_t> subscriptions, sources, types, times;
+  uuids.reserve(n);
+  for (std::vector<int64_t>* column :
+       {&subscriptions, &sources, &types, &times}) {
+    column->reserve(n);
+  }
+  for (const EvaluationWrite::NewEvent& event : events) {
+    uuids.push_back(event.uuid);
+    subscriptions.push_back(event.subscription_key);
+    sources.push_back(event.source_key);
+    types.push_back(EventTypeCode(event.type));
+    times.push_back(absl::ToUnixMicros(event.occurred_at));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
+                 " customer_id, data_source_id, type, occurred_at)"
+                 " SELECT r.uuid, r.subscription_id, $1::bigint,"
+                 " r.data_source_id, r.type, r.occurred_at"
+                 " FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
+                 " $5::integer[], $6::bigint[]) WITH ORDINALITY"
+                 " AS r(uuid, subscription_id, data_source_id, type,"
+                 " occurred_at, ord)"
+                 " ORDER BY r.ord"));
+  stmt.BindInt64(1, customer_key);
+  stmt.BindTextArray(2, uuids);
+  stmt.BindInt64Array(3, subscriptions);
+  stmt.BindInt64Array(4, sources);
+  stmt.BindInt64Array(5, types);
+  stmt.BindInt64Array(6, times);
+  return stmt.Run();
+}
+
+}  // namespace
+
+absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
+                                                absl::string_view uuid,
+                                                bool with_events) {
+  RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                             LoadCustomerRecord(db, uuid));
+  CustomerState state;
+  state.key = record.key;
+  state.customer = std::move(record.customer);
+  state.next_transition_at = record.next_transition_at;
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                             LoadCustomerInvoices(db, state.key));
+  state.facts.invoices.reserve(invoices.size());
+  for (Invoice& invoice : invoices) {
+    state.facts.invoices.push_back(ToEngine(std::move(invoice)));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(state.facts.cancellations,
+                             LoadCustomerCancellations(db, state.key));
+  RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                             LoadCustomerSettings(db, state.key));
+  RECURRENT_ASSIGN_OR_RETURN(state.subscriptions,
+                             LoadStoredSubscriptions(db, state.key));
+  if (with_events) {
+    RECURRENT_ASSIGN_OR_RETURN(state.events, LoadCustomerEvents(db, state.key));
+  }
+  return state;
+}
+
+absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
+  if (!write.subscriptions.empty()) {
+    RECURRENT_RETURN_IF_ERROR(UpdateSubscriptions(db, write.subscriptions));
+  }
+  if (!write.deleted_events.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare(
+            "DELETE FROM subscription_events WHERE id = ANY($1::bigint[])"));
+    stmt.BindInt64Array(1, write.deleted_events);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (!write.inserted_events.empty()) {
+    RECURRENT_RETURN_IF_ERROR(
+        InsertEvents(db, write.customer_key, write.inserted_events));
+  }
+  if (write.customer.has_value()) {
+    const EvaluationWrite::CustomerUpdate& update = *write.customer;
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("UPDATE customers SET status = $1, derived_tags = $2,"
+                   " next_transition_at = $3 WHERE id = $4"));
+    stmt.BindInt64(1, CustomerStatusCode(update.status));
+    stmt.BindText(2, absl::StrJoin(update.derived_tags, "\n"));
+    stmt.BindOptionalTime(3, update.next_transition_at);
+    stmt.BindInt64(4, write.customer_key);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recurrent::persistence::postgres

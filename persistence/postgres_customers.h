@@ -1,0 +1,76 @@
+// Row-level operations on customers, their external ids and tags, for
+// PostgreSQL (the same contract as persistence/sqlite_customers.h).
+//
+// Internal to the PostgreSQL backend: every function runs on a connection
+// inside a transaction held by the caller, and returns Backend-contract
+// errors. Customers are read in a bounded number of queries (rows, then all
+// their external ids, then all their tags), never one query per customer.
+#ifndef RECURRENT_PERSISTENCE_POSTGRES_CUSTOMERS_H_
+#define RECURRENT_PERSISTENCE_POSTGRES_CUSTOMERS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "persistence/postgres_connection.h"
+#include "persistence/records.h"
+
+namespace recurrent::persistence::postgres {
+
+// kNotFound ("customer cus_x not found").
+absl::Status CustomerNotFound(absl::string_view uuid);
+
+// The integer key of customer `uuid`. kNotFound if absent.
+absl::StatusOr<int64_t> FindCustomerKey(Connection& db, absl::string_view uuid);
+
+// Inserts `customer` as Backend::InsertCustomer documents.
+absl::Status InsertCustomer(Connection& db, const Customer& customer);
+
+// A customer record with what only the backend and the core see.
+struct CustomerRecord {
+  int64_t key = 0;
+  Customer customer;  // as GetCustomer returns it
+  std::optional<absl::Time> next_transition_at;
+};
+
+// kNotFound if absent.
+absl::StatusOr<CustomerRecord> LoadCustomerRecord(Connection& db,
+                                                  absl::string_view uuid);
+absl::StatusOr<Customer> LoadCustomer(Connection& db, absl::string_view uuid);
+
+// Stores `fields`, the user tags `tags` (replacing them) and `updated_at`
+// into customer `uuid`. kNotFound if absent.
+absl::Status UpdateCustomerRow(Connection& db, absl::string_view uuid,
+                               const CustomerFields& fields,
+                               const std::vector<std::string>& tags,
+                               absl::Time updated_at);
+
+// Deletes the customer and everything it owns. kNotFound if absent.
+absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid);
+
+absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
+                                                const CustomerFilter& filter,
+                                                const PageRequest& page);
+
+// Moves everything customer `from_uuid` owns to `into_uuid` (external ids
+// appended after into's, tags as a union, invoices, subscriptions with
+// their cancellations and events) and deletes `from_uuid`. Leaves into's
+// fields and updated_at alone. kNotFound if either is absent;
+// kInvalidArgument if they are the same customer.
+absl::Status MoveCustomerRows(Connection& db, absl::string_view from_uuid,
+                              absl::string_view into_uuid);
+
+// The uuids of up to `limit` customers whose next_transition_at is at or
+// before `now`, earliest first (none if `limit` <= 0).
+absl::StatusOr<std::vector<std::string>> FindDueCustomers(Connection& db,
+                                                          absl::Time now,
+                                                          int limit);
+
+}  // namespace recurrent::persistence::postgres
+
+#endif  // RECURRENT_PERSISTENCE_POSTGRES_CUSTOMERS_H_

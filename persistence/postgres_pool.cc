@@ -1,0 +1,74 @@
+#include "persistence/postgres_pool.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace recurrent::persistence::postgres {
+
+void ConnectionReleaser::operator()(Connection* connection) const {
+  if (pool == nullptr) {
+    delete connection;
+  } else {
+    pool->Return(connection);
+  }
+}
+
+ConnectionPool::ConnectionPool(std::string uri, int size, absl::Duration wait)
+    : uri_(std::move(uri)), size_(size < 1 ? 1 : size), wait_(wait) {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+absl::StatusOr<ConnectionLease> ConnectionPool::Acquire() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto deadline =
+        std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait_);
+    while (idle_.empty() && open_ >= size_) {
+      if (returned_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          idle_.empty() && open_ >= size_) {
+        return absl::UnavailableError(absl::StrCat(
+            "all ", size_, " database connections are busy; retry"));
+      }
+    }
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      return ConnectionLease(connection.release(), ConnectionReleaser{this});
+    }
+    ++open_;  // a place for the connection opened below, outside the lock
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> opened = OpenUnpooled();
+  if (!opened.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+    returned_.notify_one();
+    return opened.status();
+  }
+  return ConnectionLease(opened->release(), ConnectionReleaser{this});
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::OpenUnpooled()
+    const {
+  return Connection::Open(uri_);
+}
+
+void ConnectionPool::Return(Connection* connection) {
+  std::unique_ptr<Connection> owned(connection);
+  // A transaction left open by a failure is ended here, so that the next
+  // lease starts clean; a connection that cannot be reset is dropped.
+  if (!owned->Broken() && owned->InTransaction()) {
+    if (!owned->Execute("ROLLBACK").ok()) owned.reset();
+  }
+  if (owned != nullptr && owned->Broken()) owned.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (owned == nullptr) {
+    --open_;
+  } else {
+    idle_.push_back(std::move(owned));
+  }
+  returned_.notify_one();
+}
+
+}  // namespace recurrent::persistence::postgres

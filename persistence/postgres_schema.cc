@@ -1,0 +1,299 @@
+#include "persistence/postgres_schema.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace recurrent::persistence::postgres {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {5, "everything of SQLite's versions 1-5",
+     R"sql(
+CREATE TABLE data_sources (
+  id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- creation order
+  uuid        TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL UNIQUE,
+  system      TEXT NOT NULL,
+  created_at  BIGINT NOT NULL
+);
+
+-- One row per saved version; the current one has the highest version. The
+-- setting values are one record (core/settings.h, "key=value" lines).
+CREATE TABLE settings_versions (
+  data_source_id            BIGINT NOT NULL
+                            REFERENCES data_sources(id) ON DELETE CASCADE,
+  version                   BIGINT NOT NULL,
+  applied_at                BIGINT NOT NULL,
+  saved_at                  BIGINT NOT NULL,
+  customers_reprocessed     BIGINT NOT NULL DEFAULT 0,
+  auto_churns_reversed      BIGINT NOT NULL DEFAULT 0,
+  auto_churns_applied       BIGINT NOT NULL DEFAULT 0,
+  customers_status_changed  BIGINT NOT NULL DEFAULT 0,
+  saved_by                  TEXT NOT NULL DEFAULT '',
+  setting_values            TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (data_source_id, version)
+);
+
+-- A customer's primary source and external id are its external id with the
+-- lowest position (customer_external_ids).
+CREATE TABLE customers (
+  id                     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uuid                   TEXT NOT NULL UNIQUE,
+  name                   TEXT NOT NULL DEFAULT '',
+  email                  TEXT NOT NULL DEFAULT '',
+  company                TEXT NOT NULL DEFAULT '',
+  country                TEXT NOT NULL DEFAULT '',
+  state                  TEXT NOT NULL DEFAULT '',
+  city                   TEXT NOT NULL DEFAULT '',
+  zip                    TEXT NOT NULL DEFAULT '',
+  lead_created_at        BIGINT,
+  free_trial_started_at  BIGINT,
+  status                 INTEGER NOT NULL,  -- CustomerStatus (row_codes.h)
+  -- When the status may next change with no new data; NULL if never.
+  next_transition_at     BIGINT,
+  created_at             BIGINT NOT NULL,
+  updated_at             BIGINT NOT NULL,
+  -- Derived tags (R8) of the stored evaluation, sorted, one per line.
+  derived_tags           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX customers_by_email ON customers (email, id);
+CREATE INDEX customers_by_status ON customers (status, id);
+CREATE INDEX customers_by_next_transition ON customers (next_transition_at)
+  WHERE next_transition_at IS NOT NULL;
+
+CREATE TABLE customer_external_ids (
+  data_source_id  BIGINT NOT NULL
+                  REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id     TEXT NOT NULL,
+  customer_id     BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  position        BIGINT NOT NULL,
+  PRIMARY KEY (data_source_id, external_id)
+);
+CREATE INDEX customer_external_ids_by_customer
+  ON customer_external_ids (customer_id, position);
+CREATE INDEX customer_external_ids_by_source_customer
+  ON customer_external_ids (data_source_id, customer_id);
+CREATE INDEX customer_external_ids_by_external_id
+  ON customer_external_ids (external_id);
+
+CREATE TABLE customer_tags (
+  customer_id  BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  tag          TEXT NOT NULL,
+  PRIMARY KEY (customer_id, tag)
+);
+
+CREATE TABLE invoices (
+  id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- import order
+  uuid            TEXT NOT NULL UNIQUE,
+  customer_id     BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  data_source_id  BIGINT NOT NULL
+                  REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id     TEXT NOT NULL,
+  date            BIGINT NOT NULL,
+  due_date        BIGINT,
+  currency        TEXT NOT NULL,
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX invoices_by_customer ON invoices (customer_id, id);
+CREATE INDEX invoices_by_source ON invoices (data_source_id, id);
+
+CREATE TABLE line_items (
+  id                        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uuid                      TEXT NOT NULL UNIQUE,
+  invoice_id                BIGINT NOT NULL
+                            REFERENCES invoices(id) ON DELETE CASCADE,
+  data_source_id            BIGINT NOT NULL
+                            REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id               TEXT NOT NULL,
+  position                  BIGINT NOT NULL,
+  type                      INTEGER NOT NULL,  -- LineItemTypeCode
+  subscription_external_id  TEXT NOT NULL,
+  plan_external_id          TEXT NOT NULL,
+  service_period_start      BIGINT NOT NULL,
+  service_period_end        BIGINT NOT NULL,
+  amount_in_cents           BIGINT NOT NULL,
+  quantity                  BIGINT NOT NULL,
+  discount_amount_in_cents  BIGINT NOT NULL,
+  tax_amount_in_cents       BIGINT NOT NULL,
+  prorated                  INTEGER NOT NULL,  -- 0 or 1
+  description               TEXT NOT NULL,
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX line_items_by_invoice ON line_items (invoice_id, position);
+CREATE INDEX line_items_by_subscription
+  ON line_items (data_source_id, subscription_external_id);
+
+CREATE TABLE transactions (
+  id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uuid             TEXT NOT NULL UNIQUE,
+  invoice_id       BIGINT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+  data_source_id   BIGINT NOT NULL
+                   REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id      TEXT NOT NULL,
+  type             INTEGER NOT NULL,  -- TransactionTypeCode
+  result           INTEGER NOT NULL,  -- TransactionResultCode
+  date             BIGINT NOT NULL,
+  amount_in_cents  BIGINT,            -- NULL: the whole amount due
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX transactions_by_invoice ON transactions (invoice_id, date, id);
+
+CREATE TABLE subscriptions (
+  id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uuid                  TEXT NOT NULL UNIQUE,
+  customer_id           BIGINT NOT NULL
+                        REFERENCES customers(id) ON DELETE CASCADE,
+  data_source_id        BIGINT NOT NULL
+                        REFERENCES data_sources(id) ON DELETE CASCADE,
+  external_id           TEXT NOT NULL,
+  status                INTEGER NOT NULL DEFAULT 1,  -- SubscriptionStatusCode
+  started_at            BIGINT,
+  past_due_since        BIGINT,
+  cancelled_at          BIGINT,
+  auto_churned          INTEGER NOT NULL DEFAULT 0,
+  status_reason         TEXT NOT NULL DEFAULT '',
+  current_period_start  BIGINT,
+  current_period_end    BIGINT,
+  UNIQUE (data_source_id, external_id)
+);
+CREATE INDEX subscriptions_by_customer ON subscriptions (customer_id, id);
+CREATE INDEX subscriptions_by_source_customer
+  ON subscriptions (data_source_id, customer_id);
+
+CREATE TABLE cancellations (
+  subscription_id  BIGINT NOT NULL
+                   REFERENCES subscriptions(id) ON DELETE CASCADE,
+  cancelled_at     BIGINT NOT NULL,
+  recorded_at      BIGINT NOT NULL,
+  PRIMARY KEY (subscription_id, cancelled_at)
+);
+
+CREATE TABLE subscription_events (
+  id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uuid             TEXT NOT NULL UNIQUE,
+  subscription_id  BIGINT NOT NULL
+                   REFERENCES subscriptions(id) ON DELETE CASCADE,
+  customer_id      BIGINT NOT NULL,
+  data_source_id   BIGINT NOT NULL,
+  type             INTEGER NOT NULL,  -- EventTypeCode
+  occurred_at      BIGINT NOT NULL
+);
+CREATE INDEX subscription_events_by_customer
+  ON subscription_events (customer_id, occurred_at, id);
+CREATE INDEX subscription_events_by_source
+  ON subscription_events (data_source_id, occurred_at, id);
+CREATE INDEX subscription_events_by_subscription
+  ON subscription_events (subscription_id);
+
+CREATE TABLE api_keys (
+  id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uuid           TEXT NOT NULL UNIQUE,
+  name           TEXT NOT NULL UNIQUE,
+  role           INTEGER NOT NULL,  -- 1 reader, 2 writer, 3 admin
+  secret_sha256  TEXT NOT NULL UNIQUE,
+  created_at     BIGINT NOT NULL,
+  revoked_at     BIGINT
+);
+
+CREATE TABLE audit_log (
+  id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at        BIGINT NOT NULL,
+  key_uuid  TEXT NOT NULL,
+  key_name  TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  target    TEXT NOT NULL
+);
+
+-- What committed writes changed, in commit order (records.h, ChangeRow).
+-- Sequences come from change_log_head, updated by each writing transaction
+-- just before its commit: the row lock of that update orders the commits
+-- (contract point 6), which a SEQUENCE would not.
+CREATE TABLE change_log (
+  sequence                  BIGINT PRIMARY KEY,
+  committed_at              BIGINT NOT NULL,
+  kind                      INTEGER NOT NULL,  -- persistence::ChangeKind
+  data_source_uuid          TEXT NOT NULL,
+  customer_uuid             TEXT NOT NULL,
+  customer_sources          TEXT NOT NULL,     -- source uuids, one per line
+  event_uuid                TEXT,
+  event_type                INTEGER,
+  subscription_uuid         TEXT,
+  subscription_external_id  TEXT,
+  occurred_at               BIGINT,
+  status                    INTEGER,
+  previous_status           INTEGER
+);
+CREATE INDEX change_log_by_committed_at ON change_log (committed_at);
+-- One row: the highest sequence ever appended (pruned rows included).
+CREATE TABLE change_log_head (
+  one        BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+  last_sequence  BIGINT NOT NULL
+);
+INSERT INTO change_log_head (last_sequence) VALUES (0);
+)sql"},
+    // Append new migrations here, numbered as SQLite's: {6, "...", R"sql(...)sql"},
+};
+
+absl::Status TooNew(int64_t version) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("database schema version ", version,
+                   " is newer than this build supports (",
+                   LatestSchemaVersion(), "); upgrade recurrentd"));
+}
+
+absl::StatusOr<int64_t> CurrentVersion(Connection& connection) {
+  RECURRENT_RETURN_IF_ERROR(connection.Execute(
+      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  return connection.QueryInt64("SELECT max(version) FROM schema_version");
+}
+
+}  // namespace
+
+absl::Span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+absl::StatusOr<int> ApplyMigrations(Connection& connection) {
+  // Held for the session (released below, or when the connection ends):
+  // replicas starting together migrate one at a time.
+  RECURRENT_RETURN_IF_ERROR(connection.Execute(
+      absl::StrCat("SELECT pg_advisory_lock(", kLockClassMigration, ", 0)")
+          .c_str()));
+  const auto migrate = [&]() -> absl::StatusOr<int> {
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t initial,
+                               CurrentVersion(connection));
+    if (initial > LatestSchemaVersion()) return TooNew(initial);
+    int64_t current = initial;
+    for (const Migration& migration : Migrations()) {
+      if (migration.version <= current) continue;
+      if (current != 0 && current != migration.version - 1) {
+        return absl::InternalError(
+            absl::StrCat("schema migrations are not contiguous at version ",
+                         migration.version));
+      }
+      RECURRENT_RETURN_IF_ERROR(connection.Execute("BEGIN"));
+      absl::Status applied = connection.Execute(migration.sql);
+      if (applied.ok()) {
+        applied = connection.Execute(
+            absl::StrCat("DELETE FROM schema_version;"
+                         " INSERT INTO schema_version VALUES (",
+                         migration.version, ")")
+                .c_str());
+      }
+      if (applied.ok()) applied = connection.Execute("COMMIT");
+      if (!applied.ok()) {
+        (void)connection.Execute("ROLLBACK");
+        return applied;
+      }
+      current = migration.version;
+    }
+    return static_cast<int>(initial);
+  };
+  absl::StatusOr<int> result = migrate();
+  (void)connection.Execute(
+      absl::StrCat("SELECT pg_advisory_unlock(", kLockClassMigration, ", 0)")
+          .c_str());
+  return result;
+}
+
+}  // namespace recurrent::persistence::postgres
