@@ -12,7 +12,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "persistence/backend.h"
-#include "persistence/sqlite_api_key_store.h"
+#include "persistence/api_key_store.h"
 #include "service/access_control.h"
 #include "service/server.h"
 #include "tests/service/test_server.h"
@@ -50,8 +50,7 @@ class PolicyTest : public ::testing::Test {
     auto backend = ::recurrent::testing::DefaultTestBackend().open(dir_);
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = std::move(*backend);
-    auto keys =
-        persistence::SqliteApiKeyStore::Open((dir_ / "recurrent.db").string());
+    auto keys = ::recurrent::testing::DefaultTestBackend().open_keys(dir_);
     ASSERT_TRUE(keys.ok()) << keys.status();
     keys_ = std::move(*keys);
   }
@@ -74,7 +73,7 @@ class PolicyTest : public ::testing::Test {
   std::filesystem::path dir_;
   common::FakeClock clock_{TestEpoch()};
   std::unique_ptr<persistence::Backend> backend_;
-  std::unique_ptr<persistence::SqliteApiKeyStore> keys_;
+  std::unique_ptr<persistence::ApiKeyStore> keys_;
 };
 
 // These tests only start and stop servers on the wildcard address; they send

@@ -8,15 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "persistence/sqlite_api_key_store.h"
+#include "tests/testing/backends.h"
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "service/access_control.h"
-#include "tests/persistence/raw_db.h"
 #include "tests/service/api_fixture.h"
 
 namespace recurrent::service::testing {
@@ -403,17 +403,26 @@ TEST_F(AuthTest, KeysAreStoredHashed) {
   EXPECT_EQ(created.key().name(), "billing-sync");
   EXPECT_EQ(created.key().role(), v1::API_KEY_ROLE_WRITER);
 
-  persistence::testing::RawDb db(server_.db_path().string());
-  EXPECT_THAT(db.Column(absl::StrCat(
-                  "SELECT secret_sha256 FROM api_keys WHERE uuid = '",
-                  created.key().uuid(), "'")),
-              ::testing::ElementsAre(Sha256Hex(secret)));
+  // Read back from the store (either backend): the row holds the hash.
+  auto store =
+      ::recurrent::testing::DefaultTestBackend().open_keys(server_.dir());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto stored = (*store)->LoadAllApiKeys();
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  std::vector<std::string> hashes;
+  for (const persistence::ApiKey& key : *stored) {
+    if (key.uuid == created.key().uuid()) hashes.push_back(key.secret_sha256);
+  }
+  EXPECT_THAT(hashes, ::testing::ElementsAre(Sha256Hex(secret)));
   // The secret appears nowhere in the row.
-  EXPECT_THAT(db.Column(absl::StrCat(
-                  "SELECT uuid FROM api_keys WHERE instr(uuid || name || "
-                  "secret_sha256, '",
-                  secret.substr(3), "') > 0")),
-              IsEmpty());
+  std::vector<std::string> holding;
+  for (const persistence::ApiKey& key : *stored) {
+    if (absl::StrContains(key.uuid + key.name + key.secret_sha256,
+                          secret.substr(3))) {
+      holding.push_back(key.uuid);
+    }
+  }
+  EXPECT_THAT(holding, IsEmpty());
   // Listing never shows it either.
   v1::ListApiKeysResponse listed;
   ASSERT_TRUE(CallAs(As::kAdmin, [&](grpc::ClientContext* c) {
@@ -491,7 +500,8 @@ TEST_F(AuthTest, DestructiveOperationsRecordTheKey) {
   EXPECT_EQ(CallAs(As::kAdmin, DeleteCustomerCall(customer_)).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  auto store = persistence::SqliteApiKeyStore::Open(server_.db_path().string());
+  auto store = ::recurrent::testing::DefaultTestBackend().open_keys(
+      server_.dir().string());
   ASSERT_TRUE(store.ok()) << store.status();
   auto audit = (*store)->ListAudit(10);
   ASSERT_TRUE(audit.ok()) << audit.status();

@@ -43,8 +43,8 @@ void TestServer::Start() {
     std::abort();
   }
   backend_ = *std::move(backend);
-  // API keys live in the SQLite file beside the data.
-  auto keys = persistence::SqliteApiKeyStore::Open(db_path_.string());
+  // API keys live in the same database as the data.
+  auto keys = ::recurrent::testing::DefaultTestBackend().open_keys(dir_.string());
   if (!keys.ok()) {
     ADD_FAILURE() << keys.status();
     std::abort();

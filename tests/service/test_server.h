@@ -17,7 +17,7 @@
 #include "core/store.h"
 #include "grpcpp/grpcpp.h"
 #include "persistence/backend.h"
-#include "persistence/sqlite_api_key_store.h"
+#include "persistence/api_key_store.h"
 #include "recurrent/v1/api_key.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
@@ -47,6 +47,8 @@ class TestServer {
   common::FakeClock& clock() { return clock_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   const std::filesystem::path& db_path() const { return db_path_; }
+  // The folder the database lives in (TestBackend::open and open_keys).
+  const std::filesystem::path& dir() const { return dir_; }
   Server& server() { return *server_; }
   persistence::Backend& backend() { return *backend_; }
 
@@ -77,7 +79,7 @@ class TestServer {
   std::filesystem::path db_path_;
   common::FakeClock clock_;
   std::unique_ptr<persistence::Backend> backend_;
-  std::unique_ptr<persistence::SqliteApiKeyStore> keys_;
+  std::unique_ptr<persistence::ApiKeyStore> keys_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -1,6 +1,7 @@
 #include "tests/testing/backends.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -9,8 +10,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "persistence/postgres_api_key_store.h"
 #include "persistence/postgres_backend.h"
 #include "persistence/postgres_connection.h"
+#include "persistence/sqlite_api_key_store.h"
 #include "persistence/sqlite_backend.h"
 
 namespace recurrent::testing {
@@ -36,9 +39,9 @@ std::string PostgresUri() {
 
 // Each folder gets a schema of its own on the shared test server (cheaper
 // than a database per test); its name is kept in the folder, so that
-// opening the folder again opens the same data.
-absl::StatusOr<std::unique_ptr<persistence::Backend>> OpenPostgres(
-    const std::string& dir) {
+// opening the folder again opens the same data. Returns the URI that
+// selects it.
+absl::StatusOr<std::string> PostgresSchemaUri(const std::string& dir) {
   const std::string name_file = absl::StrCat(dir, "/postgres_schema");
   std::string schema;
   if (std::FILE* in = std::fopen(name_file.c_str(), "r")) {
@@ -47,13 +50,14 @@ absl::StatusOr<std::unique_ptr<persistence::Backend>> OpenPostgres(
     std::fclose(in);
   }
   if (schema.empty()) {
-    // The folder's random suffix (MakeTempDir) names the schema.
+    // The folder's random suffix (MakeTempDir, mkdtemp) names the schema.
     std::string suffix = dir.substr(dir.find_last_of('/') + 1);
     for (char& c : suffix) {
-      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      c = std::isalnum(static_cast<unsigned char>(c))
+              ? static_cast<char>(std::tolower(c))
+              : '_';
     }
-    schema = absl::StrCat("t_", suffix, "_", std::rand());
-    for (char& c : schema) c = static_cast<char>(std::tolower(c));
+    schema = absl::StrCat("t_", suffix, "_", getpid());
     absl::StatusOr<std::unique_ptr<persistence::postgres::Connection>> admin =
         persistence::postgres::Connection::Open(PostgresUri());
     if (!admin.ok()) return admin.status();
@@ -65,15 +69,54 @@ absl::StatusOr<std::unique_ptr<persistence::Backend>> OpenPostgres(
     std::fputs(schema.c_str(), out);
     std::fclose(out);
   }
-  persistence::PostgresBackend::Options options;
   const std::string uri = PostgresUri();
-  options.uri = absl::StrCat(uri, uri.find('?') == std::string::npos ? "?" : "&",
-                             "options=-csearch_path%3D", schema);
+  return absl::StrCat(uri, uri.find('?') == std::string::npos ? "?" : "&",
+                      "options=-csearch_path%3D", schema);
+}
+
+absl::StatusOr<std::unique_ptr<persistence::Backend>> OpenPostgres(
+    const std::string& dir) {
+  absl::StatusOr<std::string> uri = PostgresSchemaUri(dir);
+  if (!uri.ok()) return uri.status();
+  persistence::PostgresBackend::Options options;
+  options.uri = *uri;
   options.pool_size = 4;
   absl::StatusOr<std::unique_ptr<persistence::PostgresBackend>> backend =
       persistence::PostgresBackend::Open(options);
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<persistence::Backend>(*std::move(backend));
+}
+
+// A run asked for PostgreSQL (RECURRENT_TEST_BACKEND=postgres) with no
+// server to use: the whole binary is skipped (ctest reads exit code 77 as
+// skipped; tests/CMakeLists.txt).
+void SkipUnlessPostgresAvailable() {
+  const char* wanted = std::getenv("RECURRENT_TEST_BACKEND");
+  if (wanted != nullptr && std::string(wanted) == "postgres" &&
+      PostgresUri().empty()) {
+    std::fprintf(stderr,
+                 "RECURRENT_TEST_BACKEND=postgres needs RECURRENT_PG_URI "
+                 "(scripts/with-postgres); skipped\n");
+    std::exit(77);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<persistence::ApiKeyStore>> OpenSqliteKeys(
+    const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<persistence::SqliteApiKeyStore>> keys =
+      persistence::SqliteApiKeyStore::Open(absl::StrCat(dir, "/recurrent.db"));
+  if (!keys.ok()) return keys.status();
+  return std::unique_ptr<persistence::ApiKeyStore>(*std::move(keys));
+}
+
+absl::StatusOr<std::unique_ptr<persistence::ApiKeyStore>> OpenPostgresKeys(
+    const std::string& dir) {
+  absl::StatusOr<std::string> uri = PostgresSchemaUri(dir);
+  if (!uri.ok()) return uri.status();
+  absl::StatusOr<std::unique_ptr<persistence::PostgresApiKeyStore>> keys =
+      persistence::PostgresApiKeyStore::Open(*uri);
+  if (!keys.ok()) return keys.status();
+  return std::unique_ptr<persistence::ApiKeyStore>(*std::move(keys));
 }
 
 }  // namespace
@@ -83,14 +126,17 @@ std::string TestBackendName(const ::testing::TestParamInfo<TestBackend>& info) {
 }
 
 std::vector<TestBackend> TestBackends() {
-  std::vector<TestBackend> backends = {TestBackend{"Sqlite", &OpenSqlite}};
+  SkipUnlessPostgresAvailable();
+  std::vector<TestBackend> backends = {
+      TestBackend{"Sqlite", &OpenSqlite, &OpenSqliteKeys}};
   if (!PostgresUri().empty()) {
-    backends.push_back(TestBackend{"Postgres", &OpenPostgres});
+    backends.push_back(TestBackend{"Postgres", &OpenPostgres, &OpenPostgresKeys});
   }
   return backends;
 }
 
 TestBackend DefaultTestBackend() {
+  SkipUnlessPostgresAvailable();
   const char* name = std::getenv("RECURRENT_TEST_BACKEND");
   const std::string wanted = name == nullptr || *name == '\0' ? "sqlite" : name;
   for (TestBackend& backend : TestBackends()) {

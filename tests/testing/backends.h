@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "persistence/api_key_store.h"
 #include "persistence/backend.h"
 
 namespace recurrent::testing {
@@ -32,6 +33,10 @@ struct TestBackend {
   std::function<absl::StatusOr<std::unique_ptr<persistence::Backend>>(
       const std::string& dir)>
       open;
+  // Opens the API key store of the database in `dir` (after `open`).
+  std::function<absl::StatusOr<std::unique_ptr<persistence::ApiKeyStore>>(
+      const std::string& dir)>
+      open_keys;
 };
 
 // Test names and failure messages show the backend's name.
