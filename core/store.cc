@@ -975,7 +975,9 @@ absl::StatusOr<Page<SubscriptionEvent>> Store::ListSubscriptionEvents(
 // ---- Time passing -----------------------------------------------------------
 
 absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
-  return Writing([&](Write& write) -> absl::StatusOr<int> {
+  // (customer, the next_transition_at it was due at), for the log.
+  std::vector<std::pair<std::string, absl::Time>> evaluated;
+  absl::StatusOr<int> count = Writing([&](Write& write) -> absl::StatusOr<int> {
     WriteTransaction& txn = write.txn();
     RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> due,
                                txn.ClaimDueCustomers(now, limit));
@@ -984,6 +986,10 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     for (const std::string& uuid : due) {
       RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
                                  txn.LoadCustomerState(uuid, true));
+      if (options_.log_reevaluations) {
+        evaluated.emplace_back(
+            uuid, state.next_transition_at.value_or(absl::InfinitePast()));
+      }
       absl::StatusOr<engine::CustomerTimeline> timeline = BuildTimeline(state);
       if (timeline.status().code() == absl::StatusCode::kInvalidArgument) {
         // Left out of later rounds rather than blocking every one.
@@ -1005,6 +1011,16 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     }
     return static_cast<int>(due.size());
   });
+  if (count.ok()) {
+    for (const auto& [uuid, due_at] : evaluated) {
+      std::fprintf(stderr, "recurrentd: re-evaluated %s due at %s\n",
+                   uuid.c_str(),
+                   absl::FormatTime(absl::RFC3339_full, due_at,
+                                    absl::UTCTimeZone())
+                       .c_str());
+    }
+  }
+  return count;
 }
 
 // ---- The change log ---------------------------------------------------------

@@ -88,6 +88,10 @@ class Store {
     // and write of it loads all its facts).
     int max_invoices_per_customer = 100000;
     int max_subscriptions_per_customer = 10000;
+    // Print one line per customer the re-evaluator re-evaluated, after its
+    // commit: "recurrentd: re-evaluated cus_… due at <time>" (an audit of
+    // who applied which transition, e.g. across replicas).
+    bool log_reevaluations = false;
   };
 
   // `backend` and `follower` (which may be null) are not owned and must

@@ -130,6 +130,9 @@ ABSL_FLAG(int32_t, max_invoices_per_customer, 100000,
 ABSL_FLAG(int32_t, max_subscriptions_per_customer, 10000,
           "An import or merge that would leave one customer with more "
           "subscriptions fails with FAILED_PRECONDITION, storing nothing.");
+ABSL_FLAG(bool, log_reevaluations, false,
+          "Log each customer the re-evaluator re-evaluated as time passed, "
+          "with the transition time it was due at (after the commit).");
 ABSL_FLAG(bool, create_db, true,
           "Create --db if it does not exist (the ready line then says so); "
           "false refuses to start on a missing file, for production units.");
@@ -436,6 +439,8 @@ int Run(int argc, char** argv) {
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);
   server_options.read_only = database->read_only;
+  server_options.store.log_reevaluations =
+      absl::GetFlag(FLAGS_log_reevaluations);
   server_options.store.max_invoices_per_customer =
       absl::GetFlag(FLAGS_max_invoices_per_customer);
   server_options.store.max_subscriptions_per_customer =
