@@ -360,6 +360,14 @@ engine::Published StoredView(const CustomerState& state) {
   return View(state, state.next_transition_at, std::nullopt);
 }
 
+absl::Time EvaluationInstant(const engine::Published& stored, absl::Time now) {
+  absl::Time instant = now;
+  for (const engine::PublishedEvent& event : stored.events) {
+    instant = std::max(instant, event.occurred_at);
+  }
+  return instant;
+}
+
 engine::Published StoredViewAt(const CustomerState& state, absl::Time t) {
   return View(state, std::nullopt, t);
 }

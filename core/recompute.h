@@ -45,6 +45,18 @@ absl::StatusOr<engine::CustomerTimeline> BuildTimeline(
 // events loaded and must outlive the result (it holds views into it).
 engine::Published StoredView(const persistence::CustomerState& state);
 
+// The instant a write at `now` evaluates a customer at: `now`, or the latest
+// event the stored evaluation published if that is later. Another process
+// (a replica, or this one's re-evaluator) may have evaluated the customer at
+// a later instant and committed while this write waited for its locks;
+// evaluating at `now` would then move the customer back in time, retracting
+// what was published and applying the transition again. No transition lies
+// between that event and the stored evaluation's instant, so evaluating at
+// the event's instant answers as the stored evaluation did.
+// `stored` is what the stored evaluation published (StoredView of the
+// state as loaded; for a merge, the surviving customer's own view).
+absl::Time EvaluationInstant(const engine::Published& stored, absl::Time now);
+
 // The stored status and the stored events with occurred_at <= `t`: what a
 // reprocess counts as "before" (core/settings.h, SourceSettings).
 engine::Published StoredViewAt(const persistence::CustomerState& state,

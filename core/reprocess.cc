@@ -42,9 +42,11 @@ absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
                                            SettingsImpact& impact) {
   RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                              BuildTimeline(customer, request.settings));
+  const engine::Published stored = StoredView(customer);
   RECURRENT_ASSIGN_OR_RETURN(
       Recompute recompute,
-      PlanRecompute(customer, timeline, request.now, StoredView(customer)));
+      PlanRecompute(customer, timeline,
+                    EvaluationInstant(stored, request.now), stored));
   engine::Comparison comparison;
   if (request.settings_before.has_value()) {
     RECURRENT_ASSIGN_OR_RETURN(

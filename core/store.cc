@@ -247,10 +247,12 @@ class Store::Write {
     result.state = std::move(state);
     RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                              BuildTimeline(result.state));
+    const engine::Published stored =
+        before != nullptr ? *before : StoredView(result.state);
+    now = EvaluationInstant(stored, now);
     RECURRENT_ASSIGN_OR_RETURN(
         const Recompute recompute,
-        PlanRecompute(result.state, timeline, now,
-                      before != nullptr ? *before : StoredView(result.state),
+        PlanRecompute(result.state, timeline, now, stored,
                       former_subscriptions));
     RECURRENT_RETURN_IF_ERROR(Apply(recompute));
     result.evaluation = timeline.EvaluateAt(now);
@@ -984,8 +986,18 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     if (due.empty()) return 0;
     RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources(due));
     for (const std::string& uuid : due) {
-      RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
-                                 txn.LoadCustomerState(uuid, true));
+      absl::StatusOr<CustomerState> loaded = txn.LoadCustomerState(uuid, true);
+      // Merged away or deleted since the claim: nothing left to do.
+      if (absl::IsNotFound(loaded.status())) continue;
+      RECURRENT_RETURN_IF_ERROR(loaded.status());
+      const CustomerState& state = *loaded;
+      // Read under the source locks: a write that committed since the claim
+      // (on this process or another) may have evaluated the customer at a
+      // later instant, so that it is due no more.
+      if (!state.next_transition_at.has_value() ||
+          *state.next_transition_at > now) {
+        continue;
+      }
       if (options_.log_reevaluations) {
         evaluated.emplace_back(
             uuid, state.next_transition_at.value_or(absl::InfinitePast()));
