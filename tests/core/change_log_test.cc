@@ -144,6 +144,41 @@ TEST_P(ChangeLogTest, PastEventsArePublishedAtOnceFutureOnesWhenTheyAreDue) {
   ExpectLogReplaysTo(Day(2025, 2, 16));
 }
 
+// A write that took its `now` before the re-evaluator (or another replica)
+// committed a later evaluation of the customer, and then waited for its
+// locks, must not move the customer back in time: nothing published is
+// retracted, and the re-evaluator does not apply the same transition again.
+TEST_P(ChangeLogTest, AWriteWithAnEarlierNowDoesNotMoveTheCustomerBack) {
+  const DataSource source = Source(14);
+  const Customer customer = NewCustomer(source.uuid, "c");
+  ASSERT_OK(store_->ImportInvoices(
+      customer.uuid, Monthly("c", "s", kJan, 3, {1}), Day(2025, 2, 10)));
+  // The churn of Feb 15 is applied on Feb 16.
+  ASSERT_OK(store_->ReevaluateDueCustomers(Day(2025, 2, 16), 100));
+  const int64_t mark = LastSequence();
+  // A write whose request arrived on Feb 14 commits only now: a one-time
+  // charge, which changes no subscription but recomputes the customer.
+  Invoice setup_fee;
+  setup_fee.external_id = "fee";
+  setup_fee.currency = "EUR";
+  setup_fee.date = Day(2025, 1, 5);
+  LineItem fee = SubscriptionItem("fee-li", "", Day(2025, 1, 5),
+                                  Day(2025, 1, 6));
+  fee.type = engine::LineItemType::kOneTime;
+  setup_fee.line_items.push_back(fee);
+  ASSERT_OK(
+      store_->ImportInvoices(customer.uuid, {setup_fee}, Day(2025, 2, 14)));
+  ASSERT_OK_AND_ASSIGN(const Customer updated,
+                       store_->GetCustomer(customer.uuid));
+  EXPECT_EQ(updated.status, CustomerStatus::kCancelled);
+  // The re-evaluator then finds nothing to apply again.
+  ASSERT_OK(store_->ReevaluateDueCustomers(Day(2025, 2, 17), 100));
+  const std::vector<ChangeRow> rows = RowsAfter(mark);
+  EXPECT_THAT(EventRows(rows, customer.uuid), IsEmpty());
+  EXPECT_THAT(StatusRows(rows, customer.uuid), IsEmpty());
+  ExpectLogReplaysTo(Day(2025, 2, 17));
+}
+
 TEST_P(ChangeLogTest, ASettingsReversalRetractsExactlyTheChurnsItRemoves) {
   const DataSource source = Source(14);
   std::vector<std::string> customers;
