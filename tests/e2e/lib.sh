@@ -3,11 +3,38 @@ set -euo pipefail
 
 WORK=$(mktemp -d)
 PIDS=()
+PG_DATABASES=()
+PSQL=${RECURRENT_PG_BIN:-/usr/lib/postgresql/15/bin}/psql
 cleanup() {
   for pid in "${PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
+  for db in "${PG_DATABASES[@]}"; do
+    "$PSQL" -X -q -d "$RECURRENT_PG_URI" -c "DROP DATABASE IF EXISTS $db" || true
+  done
   rm -rf "$WORK"
+}
+
+# The backend a test's servers run on: RECURRENT_E2E_BACKEND=postgres runs
+# them on the server of RECURRENT_PG_URI (scripts/test starts a throwaway
+# one); without it the test is skipped (exit 77). Default: SQLite files.
+E2E_BACKEND=${RECURRENT_E2E_BACKEND:-sqlite}
+if [ "$E2E_BACKEND" = postgres ] && [ -z "${RECURRENT_PG_URI:-}" ]; then
+  echo "skipped: RECURRENT_E2E_BACKEND=postgres needs RECURRENT_PG_URI" >&2
+  exit 77
+fi
+# e2e_db NAME: prints a --db value for a new, empty database: a SQLite
+# file in $WORK, or a new PostgreSQL database (dropped at the end). Call it
+# in the test's own shell (not in $(...)), then use $DB.
+e2e_db() {
+  if [ "$E2E_BACKEND" = postgres ]; then
+    local db="e2e_${1}_$$"
+    "$PSQL" -X -q -d "$RECURRENT_PG_URI" -c "CREATE DATABASE $db" >/dev/null
+    PG_DATABASES+=("$db")
+    DB="${RECURRENT_PG_URI%/*}/$db"
+  else
+    DB="$WORK/$1.db"
+  fi
 }
 trap cleanup EXIT
 

@@ -24,7 +24,8 @@ done
 check "the package imports with the generated stubs" \
   "$PYTHON" -c "import sys; sys.path.insert(0, '$CLIENT'); import recurrent; from recurrent.v1 import customer_pb2_grpc"
 
-start_server python --db="$WORK/recurrent.db"
+e2e_db recurrent
+start_server python --db="$DB"
 ADDR="127.0.0.1:$PORT"
 
 # The example, end to end.

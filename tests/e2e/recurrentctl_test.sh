@@ -137,7 +137,8 @@ check "no server: UNAVAILABLE, exit 7" expect 7 --addr=127.0.0.1:1 sources list
 check "  with the code name" stderr_has "^recurrentctl: UNAVAILABLE: "
 
 # --- A live server -------------------------------------------------------------
-start_server ctl --db="$WORK/recurrent.db"
+e2e_db recurrent
+start_server ctl --db="$DB"
 ADDR="127.0.0.1:$PORT"
 export RECURRENT_ADDR=$ADDR
 check "RECURRENT_ADDR is used" expect 0 sources list

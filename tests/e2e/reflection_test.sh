@@ -8,7 +8,8 @@ BUF=$2
 source "$(dirname "$0")/lib.sh"
 [ -x "$BUF" ] || fail "buf not found at $BUF (run scripts/install-deps --tools)"
 
-start_server reflection --db="$WORK/recurrent.db"
+e2e_db recurrent
+start_server reflection --db="$DB"
 ADDR="http://127.0.0.1:$PORT"
 call() {  # call Service/Method JSON
   "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$2" "$ADDR/recurrent.v1.$1"

@@ -8,7 +8,8 @@ BUF=$2
 source "$(dirname "$0")/lib.sh"
 [ -x "$BUF" ] || fail "buf not found at $BUF (run scripts/install-deps --tools)"
 
-start_server timely --db="$WORK/recurrent.db" --reevaluate_interval=200ms
+e2e_db recurrent
+start_server timely --db="$DB" --reevaluate_interval=200ms
 ADDR="http://127.0.0.1:$PORT"
 call() { "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$2" "$ADDR/recurrent.v1.$1"; }
 json() { python3 -c 'import json,sys; v=json.load(sys.stdin); print(eval("v"+sys.argv[1]))' "$1"; }
