@@ -12,14 +12,9 @@
 namespace recurrent::persistence::postgres {
 namespace {
 
-// The key range of the page's customers: one range scan of each table's
-// per-customer index. (`= ANY` of the page's keys made one index probe per
-// customer and table, most of a reprocess's time on PostgreSQL:
-// docs/performance.md.) Rows of customers in the range but not in the
-// page (customers without a subscription in the source) are skipped by
-// SkipTo, as the rows are in customer order.
-constexpr absl::string_view kPageCustomers =
-    " BETWEEN $1::bigint AND $2::bigint";
+// The customers of the page, bound as one array; each scan seeks into its
+// table's per-customer index.
+constexpr absl::string_view kPageCustomers = " = ANY($1::bigint[])";
 
 // Indexes into cursors_ (ScanQueries()[i + 1]).
 enum CursorIndex {
@@ -115,8 +110,7 @@ absl::StatusOr<std::unique_ptr<SourceScanner>> SourceScanner::Start(
 absl::Status SourceScanner::Cursor::Restart(const std::vector<int64_t>& keys,
                                             int64_t& rows_scanned) {
   stmt_.Reset();
-  stmt_.BindInt64(1, keys.front());
-  stmt_.BindInt64(2, keys.back());
+  stmt_.BindInt64Array(1, keys);
   return Advance(rows_scanned);
 }
 

@@ -13,9 +13,8 @@
 //   }
 //
 // The customers are read in pages of kCustomersPerPage (by key). For each
-// page, one ordered query per table reads the rows of the page's key range
-// (first to last customer of the page: one range scan of the table's
-// per-customer index), and the scans are merged on the customer
+// page, one ordered query per table reads the rows of the page's customers
+// (their keys bound as one array), and the scans are merged on the customer
 // key: a few queries per page instead of queries per customer, and memory
 // bounded by a page (a PostgreSQL Statement holds its whole result).
 //
@@ -60,8 +59,7 @@ class SourceScanner final : public SourceScan {
   // customer key in column 0, ordered by it. The first (customers) takes
   // the source key as $1, the last customer key of the previous page as $2
   // (0 for the first page) and the page size as $3; each other scan takes
-  // the page's first and last customer keys as $1 and $2 (rows of other
-  // customers in that range are skipped by the merge).
+  // the page's customer keys as $1 (bigint[]).
   static std::vector<std::string> ScanQueries();
 
   // Starts the scans of the source `source_key` on `db` (reading the first
@@ -84,8 +82,7 @@ class SourceScanner final : public SourceScan {
     explicit Cursor(Statement stmt) : stmt_(std::move(stmt)) {}
     Cursor(Cursor&&) = default;
 
-    // Runs the scan for the key range of `keys` (in order, not empty) and
-    // steps to its first row.
+    // Runs the scan for the customers `keys` and steps to its first row.
     absl::Status Restart(const std::vector<int64_t>& keys,
                          int64_t& rows_scanned);
     // Steps to the next row.
