@@ -16,15 +16,6 @@ namespace {
 // table's per-customer index.
 constexpr absl::string_view kPageCustomers = " = ANY($1::bigint[])";
 
-// Indexes into cursors_ (ScanQueries()[i + 1]).
-enum CursorIndex {
-  kExternalIds,
-  kInvoices,
-  kTransactions,
-  kSubscriptions,
-  kCancellations,
-  kEvents,
-};
 
 }  // namespace
 
@@ -102,22 +93,10 @@ absl::StatusOr<std::unique_ptr<SourceScanner>> SourceScanner::Start(
     cursors.emplace_back(std::move(stmt));
   }
   std::unique_ptr<SourceScanner> scanner(new SourceScanner(
-      std::move(source_uuids), std::move(customers), std::move(cursors)));
+      std::move(customers),
+      ScanMerge<Statement>(std::move(source_uuids), std::move(cursors))));
   RECURRENT_RETURN_IF_ERROR(scanner->LoadPage());
   return scanner;
-}
-
-absl::Status SourceScanner::Cursor::Restart(const std::vector<int64_t>& keys,
-                                            int64_t& rows_scanned) {
-  stmt_.Reset();
-  stmt_.BindInt64Array(1, keys);
-  return Advance(rows_scanned);
-}
-
-absl::Status SourceScanner::Cursor::Advance(int64_t& rows_scanned) {
-  RECURRENT_ASSIGN_OR_RETURN(has_row_, stmt_.Step());
-  if (has_row_) ++rows_scanned;
-  return absl::OkStatus();
 }
 
 absl::Status SourceScanner::LoadPage() {
@@ -144,23 +123,13 @@ absl::Status SourceScanner::LoadPage() {
   std::vector<int64_t> keys;
   keys.reserve(page_.size());
   for (const CustomerHead& head : page_) keys.push_back(head.key);
-  for (Cursor& cursor : cursors_) {
-    RECURRENT_RETURN_IF_ERROR(cursor.Restart(keys, rows_scanned_));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SourceScanner::SkipTo(Cursor& cursor, int64_t key) {
-  while (cursor.customer() < key) {
+  for (Cursor& cursor : merge_.children()) {
+    Statement& stmt = cursor.statement();
+    stmt.Reset();
+    stmt.BindInt64Array(1, keys);
     RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
   }
   return absl::OkStatus();
-}
-
-const std::string& SourceScanner::SourceUuid(int64_t source_key) const {
-  static const std::string* const kUnknown = new std::string();
-  auto it = source_uuids_.find(source_key);
-  return it == source_uuids_.end() ? *kUnknown : it->second;
 }
 
 absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
@@ -180,131 +149,8 @@ absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
   state.customer.derived_tags = std::move(derived_tags);
   state.next_transition_at = head.next_transition_at;
 
-  RECURRENT_RETURN_IF_ERROR(ReadExternalIds(key, state));
-  std::vector<int64_t> invoice_keys;
-  RECURRENT_RETURN_IF_ERROR(ReadInvoices(key, state, invoice_keys));
-  RECURRENT_RETURN_IF_ERROR(ReadTransactions(key, state, invoice_keys));
-  RECURRENT_RETURN_IF_ERROR(ReadSubscriptions(key, state));
-  RECURRENT_RETURN_IF_ERROR(ReadCancellations(key, state));
-  RECURRENT_RETURN_IF_ERROR(ReadEvents(key, state));
+  RECURRENT_RETURN_IF_ERROR(merge_.Read(key, state, rows_scanned_));
   return true;
-}
-
-absl::Status SourceScanner::ReadExternalIds(int64_t key, CustomerState& state) {
-  Cursor& cursor = cursors_[kExternalIds];
-  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  Customer& customer = state.customer;
-  while (cursor.customer() == key) {
-    const Statement& row = cursor.row();
-    customer.external_ids.push_back(
-        ExternalId{SourceUuid(row.ColumnInt64(1)), row.ColumnText(2)});
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
-  }
-  if (!customer.external_ids.empty()) {
-    customer.data_source_uuid = customer.external_ids.front().data_source_uuid;
-    customer.external_id = customer.external_ids.front().external_id;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SourceScanner::ReadInvoices(int64_t key, CustomerState& state,
-                                         std::vector<int64_t>& invoice_keys) {
-  Cursor& cursor = cursors_[kInvoices];
-  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  std::vector<engine::Invoice>& invoices = state.facts.invoices;
-  while (cursor.customer() == key) {
-    const Statement& row = cursor.row();
-    const int64_t invoice_key = row.ColumnInt64(1);
-    if (invoice_keys.empty() || invoice_keys.back() != invoice_key) {
-      invoice_keys.push_back(invoice_key);
-      engine::Invoice& invoice = invoices.emplace_back();
-      invoice.data_source_uuid = SourceUuid(row.ColumnInt64(2));
-      invoice.external_id = row.ColumnText(3);
-      invoice.due_date = row.ColumnOptionalTime(4);
-      invoice.currency = row.ColumnText(5);
-    }
-    if (!row.ColumnIsNull(6)) {
-      engine::LineItem& item = invoices.back().line_items.emplace_back();
-      RECURRENT_ASSIGN_OR_RETURN(item.type,
-                                 LineItemTypeFromCode(row.ColumnInt64(6)));
-      item.subscription_external_id = row.ColumnText(7);
-      item.service_period_start = row.ColumnTime(8);
-      item.service_period_end = row.ColumnTime(9);
-      item.amount_in_cents = row.ColumnInt64(10);
-    }
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SourceScanner::ReadTransactions(
-    int64_t key, CustomerState& state,
-    const std::vector<int64_t>& invoice_keys) {
-  Cursor& cursor = cursors_[kTransactions];
-  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  // Both scans are ordered by invoice key within the customer.
-  size_t i = 0;
-  while (cursor.customer() == key) {
-    const Statement& row = cursor.row();
-    const int64_t invoice_key = row.ColumnInt64(1);
-    while (i < invoice_keys.size() && invoice_keys[i] < invoice_key) ++i;
-    if (i == invoice_keys.size() || invoice_keys[i] != invoice_key) {
-      return absl::InternalError(
-          absl::StrCat("transaction of unknown invoice #", invoice_key));
-    }
-    engine::Transaction& transaction =
-        state.facts.invoices[i].transactions.emplace_back();
-    RECURRENT_ASSIGN_OR_RETURN(transaction.type,
-                               TransactionTypeFromCode(row.ColumnInt64(2)));
-    RECURRENT_ASSIGN_OR_RETURN(transaction.result,
-                               TransactionResultFromCode(row.ColumnInt64(3)));
-    transaction.date = row.ColumnTime(4);
-    if (!row.ColumnIsNull(5)) transaction.amount_in_cents = row.ColumnInt64(5);
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SourceScanner::ReadSubscriptions(int64_t key,
-                                              CustomerState& state) {
-  Cursor& cursor = cursors_[kSubscriptions];
-  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  while (cursor.customer() == key) {
-    RECURRENT_ASSIGN_OR_RETURN(SubscriptionRow subscription,
-                               ReadStoredSubscription(cursor.row(), 1));
-    state.subscriptions.push_back(std::move(subscription));
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SourceScanner::ReadCancellations(int64_t key,
-                                              CustomerState& state) {
-  Cursor& cursor = cursors_[kCancellations];
-  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  while (cursor.customer() == key) {
-    const Statement& row = cursor.row();
-    state.facts.cancellations.push_back(engine::Cancellation{
-        SourceUuid(row.ColumnInt64(1)), row.ColumnText(2), row.ColumnTime(3)});
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SourceScanner::ReadEvents(int64_t key, CustomerState& state) {
-  Cursor& cursor = cursors_[kEvents];
-  RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
-  while (cursor.customer() == key) {
-    const Statement& row = cursor.row();
-    EventRow& event = state.events.emplace_back();
-    event.key = row.ColumnInt64(1);
-    event.subscription_key = row.ColumnInt64(2);
-    RECURRENT_ASSIGN_OR_RETURN(event.type,
-                               EventTypeFromCode(row.ColumnInt64(3)));
-    event.occurred_at = row.ColumnTime(4);
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace recurrent::persistence::postgres

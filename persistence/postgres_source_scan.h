@@ -46,6 +46,7 @@
 #include "absl/time/time.h"
 #include "persistence/backend.h"
 #include "persistence/postgres_connection.h"
+#include "persistence/source_scan_merge.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence::postgres {
@@ -75,29 +76,7 @@ class SourceScanner final : public SourceScan {
   int64_t rows_scanned() const override { return rows_scanned_; }
 
  private:
-  // One scan over the current page: a statement positioned on its current
-  // row.
-  class Cursor {
-   public:
-    explicit Cursor(Statement stmt) : stmt_(std::move(stmt)) {}
-    Cursor(Cursor&&) = default;
-
-    // Runs the scan for the customers `keys` and steps to its first row.
-    absl::Status Restart(const std::vector<int64_t>& keys,
-                         int64_t& rows_scanned);
-    // Steps to the next row.
-    absl::Status Advance(int64_t& rows_scanned);
-    // The customer key of the current row; the largest key when done.
-    int64_t customer() const {
-      return has_row_ ? stmt_.ColumnInt64(0)
-                      : std::numeric_limits<int64_t>::max();
-    }
-    const Statement& row() const { return stmt_; }
-
-   private:
-    Statement stmt_;
-    bool has_row_ = false;
-  };
+  using Cursor = ScanCursor<Statement>;
 
   // A row of the customers scan.
   struct CustomerHead {
@@ -108,29 +87,13 @@ class SourceScanner final : public SourceScan {
     std::optional<absl::Time> next_transition_at;
   };
 
-  SourceScanner(absl::flat_hash_map<int64_t, std::string> source_uuids,
-                Statement customers, std::vector<Cursor> cursors)
-      : source_uuids_(std::move(source_uuids)),
-        customers_(std::move(customers)),
-        cursors_(std::move(cursors)) {}
+  SourceScanner(Statement customers, ScanMerge<Statement> merge)
+      : customers_(std::move(customers)), merge_(std::move(merge)) {}
 
   // Reads the next page of customers and restarts the other scans on it;
   // leaves page_ empty after the last customer.
   absl::Status LoadPage();
-  // Skips rows of `cursor` before customer `key`, which the driving scan
-  // does not list (none, since all scans read one snapshot).
-  absl::Status SkipTo(Cursor& cursor, int64_t key);
-  absl::Status ReadExternalIds(int64_t key, CustomerState& state);
-  absl::Status ReadInvoices(int64_t key, CustomerState& state,
-                            std::vector<int64_t>& invoice_keys);
-  absl::Status ReadTransactions(int64_t key, CustomerState& state,
-                                const std::vector<int64_t>& invoice_keys);
-  absl::Status ReadSubscriptions(int64_t key, CustomerState& state);
-  absl::Status ReadCancellations(int64_t key, CustomerState& state);
-  absl::Status ReadEvents(int64_t key, CustomerState& state);
-  const std::string& SourceUuid(int64_t source_key) const;
 
-  absl::flat_hash_map<int64_t, std::string> source_uuids_;
   // The customers scan (ScanQueries()[0]), its source and size bound.
   Statement customers_;
   // The current page of customers, and the next one to return.
@@ -139,9 +102,8 @@ class SourceScanner final : public SourceScan {
   // The last customer key read; true once a page came back short.
   int64_t after_ = 0;
   bool last_page_ = false;
-  // external ids, invoices with line items, transactions, subscriptions,
-  // cancellations, events (ScanQueries()[1...]).
-  std::vector<Cursor> cursors_;
+  // The child scans (ScanQueries()[1...]), run again for each page.
+  ScanMerge<Statement> merge_;
   int64_t rows_scanned_ = 0;
 };
 

@@ -37,7 +37,9 @@
 #include "absl/status/statusor.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
+#include "persistence/source_scan_merge.h"
 #include "persistence/sqlite_connection.h"
+#include "persistence/sqlite_statement.h"
 
 namespace recurrent::persistence::sqlite {
 
@@ -60,47 +62,14 @@ class SourceScanner final : public SourceScan {
   int64_t rows_scanned() const override { return rows_scanned_; }
 
  private:
-  // One scan: a statement positioned on its current row.
-  class Cursor {
-   public:
-    explicit Cursor(Statement stmt) : stmt_(std::move(stmt)) {}
-    Cursor(Cursor&&) = default;
+  using Cursor = ScanCursor<Statement>;
 
-    // Steps to the next row.
-    absl::Status Advance(int64_t& rows_scanned);
-    // The customer key of the current row; the largest key when done.
-    int64_t customer() const {
-      return has_row_ ? stmt_.ColumnInt64(0)
-                      : std::numeric_limits<int64_t>::max();
-    }
-    const Statement& row() const { return stmt_; }
+  SourceScanner(Cursor customers, ScanMerge<Statement> merge)
+      : customers_(std::move(customers)), merge_(std::move(merge)) {}
 
-   private:
-    Statement stmt_;
-    bool has_row_ = false;
-  };
-
-  SourceScanner(absl::flat_hash_map<int64_t, std::string> source_uuids,
-                std::vector<Cursor> cursors)
-      : source_uuids_(std::move(source_uuids)), cursors_(std::move(cursors)) {}
-
-  // Skips rows of `cursor` before customer `key`, which the driving scan
-  // does not list (none, since all scans read one snapshot).
-  absl::Status SkipTo(Cursor& cursor, int64_t key);
-  absl::Status ReadExternalIds(int64_t key, CustomerState& state);
-  absl::Status ReadInvoices(int64_t key, CustomerState& state,
-                            std::vector<int64_t>& invoice_keys);
-  absl::Status ReadTransactions(int64_t key, CustomerState& state,
-                                const std::vector<int64_t>& invoice_keys);
-  absl::Status ReadSubscriptions(int64_t key, CustomerState& state);
-  absl::Status ReadCancellations(int64_t key, CustomerState& state);
-  absl::Status ReadEvents(int64_t key, CustomerState& state);
-  const std::string& SourceUuid(int64_t source_key) const;
-
-  absl::flat_hash_map<int64_t, std::string> source_uuids_;
-  // customers, external ids, invoices with line items, transactions,
-  // subscriptions, cancellations, events (see ScanQueries()).
-  std::vector<Cursor> cursors_;
+  // The customers (ScanQueries()[0]) and the child scans, merged on it.
+  Cursor customers_;
+  ScanMerge<Statement> merge_;
   int64_t rows_scanned_ = 0;
 };
 
