@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/postgres_data_sources.h"
@@ -16,41 +15,8 @@
 namespace recurrent::persistence::postgres {
 namespace {
 
-// Columns of a customers row (alias c), in the order ReadCustomerRow expects.
-constexpr absl::string_view kCustomerColumns =
-    "c.id, c.uuid, c.name, c.email, c.company, c.country, c.state, c.city,"
-    " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
-    " c.created_at, c.updated_at, c.derived_tags, c.next_transition_at";
-
-std::vector<std::string> SplitDerivedTags(absl::string_view text) {
-  return absl::StrSplit(text, '\n', absl::SkipEmpty());
-}
-
 // A customer row (without its external ids and tags until loaded).
 using CustomerRow = CustomerRecord;
-
-absl::StatusOr<CustomerRow> ReadCustomerRow(const Statement& stmt) {
-  CustomerRow row;
-  row.key = stmt.ColumnInt64(0);
-  Customer& c = row.customer;
-  c.uuid = stmt.ColumnText(1);
-  c.name = stmt.ColumnText(2);
-  c.email = stmt.ColumnText(3);
-  c.company = stmt.ColumnText(4);
-  c.country = stmt.ColumnText(5);
-  c.state = stmt.ColumnText(6);
-  c.city = stmt.ColumnText(7);
-  c.zip = stmt.ColumnText(8);
-  c.lead_created_at = stmt.ColumnOptionalTime(9);
-  c.free_trial_started_at = stmt.ColumnOptionalTime(10);
-  RECURRENT_ASSIGN_OR_RETURN(c.status,
-                             CustomerStatusFromCode(stmt.ColumnInt64(11)));
-  c.created_at = stmt.ColumnTime(12);
-  c.updated_at = stmt.ColumnTime(13);
-  c.derived_tags = SplitDerivedTags(stmt.ColumnText(14));
-  row.next_transition_at = stmt.ColumnOptionalTime(15);
-  return row;
-}
 
 // Fills external ids (primary first) and tags of `rows` with one query
 // each. The keys are passed as one bigint[] parameter, so the statements

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "persistence/postgres_connection.h"
+#include "persistence/customer_columns.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence::postgres {
@@ -30,13 +31,6 @@ absl::StatusOr<int64_t> FindCustomerKey(Connection& db, absl::string_view uuid);
 
 // Inserts `customer` as Backend::InsertCustomer documents.
 absl::Status InsertCustomer(Connection& db, const Customer& customer);
-
-// A customer record with what only the backend and the core see.
-struct CustomerRecord {
-  int64_t key = 0;
-  Customer customer;  // as GetCustomer returns it
-  std::optional<absl::Time> next_transition_at;
-};
 
 // kNotFound if absent.
 absl::StatusOr<CustomerRecord> LoadCustomerRecord(Connection& db,

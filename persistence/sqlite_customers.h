@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "persistence/customer_columns.h"
 #include "persistence/records.h"
 #include "persistence/sqlite_connection.h"
 
@@ -29,13 +30,6 @@ absl::StatusOr<int64_t> FindCustomerKey(Connection& db, absl::string_view uuid);
 
 // Inserts `customer` as Backend::InsertCustomer documents.
 absl::Status InsertCustomer(Connection& db, const Customer& customer);
-
-// A customer record with what only the backend and the core see.
-struct CustomerRecord {
-  int64_t key = 0;
-  Customer customer;  // as GetCustomer returns it
-  std::optional<absl::Time> next_transition_at;
-};
 
 // kNotFound if absent.
 absl::StatusOr<CustomerRecord> LoadCustomerRecord(Connection& db,
