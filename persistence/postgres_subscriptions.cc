@@ -191,34 +191,6 @@ absl::StatusOr<std::vector<engine::Cancellation>> LoadCustomerCancellations(
   return cancellations;
 }
 
-const absl::string_view kStoredSubscriptionColumns =
-    "s.id, s.data_source_id, s.uuid, c.uuid, d.uuid, s.external_id,"
-    " s.status, s.started_at, s.past_due_since, s.cancelled_at,"
-    " s.auto_churned, s.status_reason, s.current_period_start,"
-    " s.current_period_end";
-
-absl::StatusOr<SubscriptionRow> ReadStoredSubscription(const Statement& stmt,
-                                                       int first_column) {
-  const int f = first_column;
-  SubscriptionRow row;
-  row.key = stmt.ColumnInt64(f);
-  row.source_key = stmt.ColumnInt64(f + 1);
-  row.ref.uuid = stmt.ColumnText(f + 2);
-  row.ref.customer_uuid = stmt.ColumnText(f + 3);
-  row.ref.data_source_uuid = stmt.ColumnText(f + 4);
-  row.ref.external_id = stmt.ColumnText(f + 5);
-  engine::SubscriptionEvaluation& e = row.evaluation;
-  RECURRENT_ASSIGN_OR_RETURN(
-      e.status, SubscriptionStatusFromCode(stmt.ColumnInt64(f + 6)));
-  e.started_at = stmt.ColumnOptionalTime(f + 7);
-  e.past_due_since = stmt.ColumnOptionalTime(f + 8);
-  e.cancelled_at = stmt.ColumnOptionalTime(f + 9);
-  e.auto_churned = stmt.ColumnInt64(f + 10) != 0;
-  e.status_reason = stmt.ColumnText(f + 11);
-  e.current_period_start = stmt.ColumnOptionalTime(f + 12);
-  e.current_period_end = stmt.ColumnOptionalTime(f + 13);
-  return row;
-}
 
 absl::StatusOr<std::vector<SubscriptionRow>> LoadStoredSubscriptions(
     Connection& db, int64_t customer_key) {

@@ -10,8 +10,7 @@
 // statement over the whole source; PostgreSQL: one per page of customers);
 // the rows' columns are the same (see their ScanQueries()).
 //
-// `Statement` is the backend's statement class; the subscription rows are
-// read by its namespace's ReadStoredSubscription(row, first_column).
+// `Statement` is the backend's statement class.
 #ifndef RECURRENT_PERSISTENCE_SOURCE_SCAN_MERGE_H_
 #define RECURRENT_PERSISTENCE_SOURCE_SCAN_MERGE_H_
 
@@ -27,6 +26,7 @@
 #include "common/status_macros.h"
 #include "persistence/records.h"
 #include "persistence/row_codes.h"
+#include "persistence/subscription_columns.h"
 
 namespace recurrent::persistence {
 
@@ -192,7 +192,6 @@ class ScanMerge {
     Cursor& cursor = children_[kScanSubscriptions];
     RECURRENT_RETURN_IF_ERROR(SkipTo(cursor, key));
     while (cursor.customer() == key) {
-      // The backend's own reader, found by argument-dependent lookup.
       RECURRENT_ASSIGN_OR_RETURN(SubscriptionRow subscription,
                                  ReadStoredSubscription(cursor.row(), 1));
       state.subscriptions.push_back(std::move(subscription));

@@ -18,6 +18,7 @@
 #include "absl/types/span.h"
 #include "engine/facts.h"
 #include "persistence/records.h"
+#include "persistence/subscription_columns.h"
 #include "persistence/sqlite_connection.h"
 
 namespace recurrent::persistence::sqlite {
@@ -55,15 +56,6 @@ absl::StatusOr<bool> InsertCancellation(Connection& db,
 absl::StatusOr<std::vector<engine::Cancellation>> LoadCustomerCancellations(
     Connection& db, int64_t customer_key);
 
-// The columns ReadStoredSubscription() expects, for a query over
-// `subscriptions s JOIN customers c ON c.id = s.customer_id JOIN
-// data_sources d ON d.id = s.data_source_id`.
-extern const absl::string_view kStoredSubscriptionColumns;
-// A subscription row with its stored evaluation (`events`,
-// `data_source_uuid` and `subscription_external_id` of the evaluation are
-// left empty).
-absl::StatusOr<SubscriptionRow> ReadStoredSubscription(const Statement& stmt,
-                                                       int first_column);
 
 // Every subscription of the customer with its stored evaluation, in
 // creation order.
