@@ -372,6 +372,8 @@ absl::Status MoveCustomerRows(Connection& db, absl::string_view from_uuid,
         " SELECT $2::bigint, tag FROM customer_tags WHERE customer_id = $1"
         " ON CONFLICT DO NOTHING",
         "UPDATE invoices SET customer_id = $2 WHERE customer_id = $1",
+        "UPDATE line_items SET customer_id = $2 WHERE customer_id = $1",
+        "UPDATE transactions SET customer_id = $2 WHERE customer_id = $1",
         "UPDATE subscriptions SET customer_id = $2 WHERE customer_id = $1",
         "UPDATE subscription_events SET customer_id = $2"
         " WHERE customer_id = $1"}) {

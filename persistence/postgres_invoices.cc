@@ -123,11 +123,13 @@ constexpr absl::string_view kInsertInvoicesSql =
     " AS r(uuid, data_source_id, external_id, date, due_date, currency, ord)"
     " ORDER BY r.ord ON CONFLICT DO NOTHING RETURNING uuid, id";
 constexpr absl::string_view kInsertLineItemsSql =
-    "INSERT INTO line_items (uuid, invoice_id, data_source_id, external_id,"
-    " position, type, subscription_external_id, plan_external_id,"
-    " service_period_start, service_period_end, amount_in_cents, quantity,"
-    " discount_amount_in_cents, tax_amount_in_cents, prorated, description)"
-    " SELECT r.uuid, r.invoice_id, r.data_source_id, r.external_id,"
+    "INSERT INTO line_items (uuid, invoice_id, customer_id, data_source_id,"
+    " external_id, position, type, subscription_external_id,"
+    " plan_external_id, service_period_start, service_period_end,"
+    " amount_in_cents, quantity, discount_amount_in_cents,"
+    " tax_amount_in_cents, prorated, description)"
+    " SELECT r.uuid, r.invoice_id, $17::bigint, r.data_source_id,"
+    " r.external_id,"
     " r.position, r.type, r.subscription_external_id, r.plan_external_id,"
     " r.service_period_start, r.service_period_end, r.amount_in_cents,"
     " r.quantity, r.discount_amount_in_cents, r.tax_amount_in_cents,"
@@ -143,10 +145,10 @@ constexpr absl::string_view kInsertLineItemsSql =
     " ord)"
     " ORDER BY r.ord ON CONFLICT DO NOTHING RETURNING uuid, id";
 constexpr absl::string_view kInsertTransactionsSql =
-    "INSERT INTO transactions (uuid, invoice_id, data_source_id, external_id,"
-    " type, result, date, amount_in_cents)"
-    " SELECT r.uuid, r.invoice_id, r.data_source_id, r.external_id, r.type,"
-    " r.result, r.date, r.amount_in_cents"
+    "INSERT INTO transactions (uuid, invoice_id, customer_id, data_source_id,"
+    " external_id, type, result, date, amount_in_cents)"
+    " SELECT r.uuid, r.invoice_id, $9::bigint, r.data_source_id,"
+    " r.external_id, r.type, r.result, r.date, r.amount_in_cents"
     " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[],"
     " $5::integer[], $6::integer[], $7::bigint[], $8::bigint[])"
     " WITH ORDINALITY AS r(uuid, invoice_id, data_source_id, external_id,"
@@ -228,8 +230,10 @@ struct LineItemInsert {
   const LineItem* item = nullptr;
 };
 
+// Inserts line items of invoices of customer `customer_key`.
 absl::StatusOr<std::vector<int64_t>> InsertLineItemRows(
-    Connection& db, const std::vector<LineItemInsert>& rows) {
+    Connection& db, int64_t customer_key,
+    const std::vector<LineItemInsert>& rows) {
   if (rows.empty()) return std::vector<int64_t>();
   const size_t n = rows.size();
   std::vector<std::string> uuids, external_ids, subscription_ids, plan_ids,
@@ -281,6 +285,7 @@ absl::StatusOr<std::vector<int64_t>> InsertLineItemRows(
   stmt.BindInt64Array(14, taxes);
   stmt.BindInt64Array(15, prorated);
   stmt.BindTextArray(16, descriptions);
+  stmt.BindInt64(17, customer_key);
   return RunInsert(stmt, uuids);
 }
 
@@ -291,8 +296,10 @@ struct TransactionInsert {
   const Transaction* transaction = nullptr;
 };
 
+// Inserts transactions of invoices of customer `customer_key`.
 absl::StatusOr<std::vector<int64_t>> InsertTransactionRows(
-    Connection& db, const std::vector<TransactionInsert>& rows) {
+    Connection& db, int64_t customer_key,
+    const std::vector<TransactionInsert>& rows) {
   if (rows.empty()) return std::vector<int64_t>();
   const size_t n = rows.size();
   std::vector<std::string> uuids, external_ids;
@@ -327,6 +334,7 @@ absl::StatusOr<std::vector<int64_t>> InsertTransactionRows(
   stmt.BindInt64Array(6, results);
   stmt.BindInt64Array(7, dates);
   stmt.BindNullableArray(8, amounts);
+  stmt.BindInt64(9, customer_key);
   return RunInsert(stmt, uuids);
 }
 
@@ -474,9 +482,9 @@ absl::Status InsertInvoices(Connection& db, absl::string_view customer_uuid,
     }
   }
   RECURRENT_ASSIGN_OR_RETURN(const std::vector<int64_t> line_item_keys,
-                             InsertLineItemRows(db, line_items));
+                             InsertLineItemRows(db, customer_key, line_items));
   RECURRENT_ASSIGN_OR_RETURN(const std::vector<int64_t> transaction_keys,
-                             InsertTransactionRows(db, transactions));
+                             InsertTransactionRows(db, customer_key, transactions));
 
   // The first conflict in row-by-row order: each invoice, its line items,
   // its transactions (the tables' conflicts are independent of each other).
@@ -520,7 +528,7 @@ absl::Status InsertTransaction(Connection& db, absl::string_view invoice_uuid,
   RECURRENT_ASSIGN_OR_RETURN(
       const std::vector<int64_t> keys,
       InsertTransactionRows(
-          db,
+          db, invoice.customer_key,
           {TransactionInsert{invoice.key, invoice.source_key, &transaction}}));
   if (keys.front() == 0) {
     return NameConflict("transaction", transaction.external_id,

@@ -102,6 +102,9 @@ CREATE TABLE line_items (
   uuid                      TEXT NOT NULL UNIQUE,
   invoice_id                BIGINT NOT NULL
                             REFERENCES invoices(id) ON DELETE CASCADE,
+  -- The invoice's customer_id (kept equal by merges), so that the source
+  -- scan reads a page's line items with one range per customer.
+  customer_id               BIGINT NOT NULL,
   data_source_id            BIGINT NOT NULL
                             REFERENCES data_sources(id) ON DELETE CASCADE,
   external_id               TEXT NOT NULL,
@@ -120,6 +123,8 @@ CREATE TABLE line_items (
   UNIQUE (data_source_id, external_id)
 );
 CREATE INDEX line_items_by_invoice ON line_items (invoice_id, position);
+CREATE INDEX line_items_by_customer
+  ON line_items (customer_id, invoice_id, position);
 CREATE INDEX line_items_by_subscription
   ON line_items (data_source_id, subscription_external_id);
 
@@ -127,6 +132,7 @@ CREATE TABLE transactions (
   id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   uuid             TEXT NOT NULL UNIQUE,
   invoice_id       BIGINT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+  customer_id      BIGINT NOT NULL,   -- the invoice's, as in line_items
   data_source_id   BIGINT NOT NULL
                    REFERENCES data_sources(id) ON DELETE CASCADE,
   external_id      TEXT NOT NULL,
@@ -137,6 +143,8 @@ CREATE TABLE transactions (
   UNIQUE (data_source_id, external_id)
 );
 CREATE INDEX transactions_by_invoice ON transactions (invoice_id, date, id);
+CREATE INDEX transactions_by_customer
+  ON transactions (customer_id, invoice_id, date, id);
 
 CREATE TABLE subscriptions (
   id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -34,21 +34,21 @@ std::vector<std::string> SourceScanner::ScanQueries() {
                    " FROM customer_external_ids e WHERE e.customer_id",
                    kPageCustomers, " ORDER BY e.customer_id, e.position"),
       // Invoices with their line items (an invoice without line items
-      // still counts: one row with NULLs).
+      // still counts: one row with NULLs). Line items are looked up by
+      // their customer_id, one range per customer, not one probe per
+      // invoice (docs/performance.md, "EXPLAIN of a PostgreSQL scan page").
       absl::StrCat("SELECT i.customer_id, i.id, i.data_source_id,"
                    " i.external_id, i.due_date, i.currency, li.type,"
                    " li.subscription_external_id, li.service_period_start,"
                    " li.service_period_end, li.amount_in_cents"
                    " FROM invoices i LEFT JOIN line_items li"
-                   " ON li.invoice_id = i.id WHERE i.customer_id",
-                   kPageCustomers,
+                   " ON li.invoice_id = i.id AND li.customer_id",
+                   kPageCustomers, " WHERE i.customer_id", kPageCustomers,
                    " ORDER BY i.customer_id, i.id, li.position"),
-      absl::StrCat("SELECT i.customer_id, t.invoice_id, t.type, t.result,"
-                   " t.date, t.amount_in_cents FROM invoices i"
-                   " JOIN transactions t ON t.invoice_id = i.id"
-                   " WHERE i.customer_id",
+      absl::StrCat("SELECT customer_id, invoice_id, type, result, date,"
+                   " amount_in_cents FROM transactions WHERE customer_id",
                    kPageCustomers,
-                   " ORDER BY i.customer_id, i.id, t.date, t.id"),
+                   " ORDER BY customer_id, invoice_id, date, id"),
       absl::StrCat("SELECT s.customer_id, ", kStoredSubscriptionColumns,
                    " FROM subscriptions s"
                    " JOIN customers c ON c.id = s.customer_id"
@@ -68,8 +68,21 @@ std::vector<std::string> SourceScanner::ScanQueries() {
   };
 }
 
+SourceScanner::SourceScanner(Statement customers, ScanMerge<Statement> merge,
+                             std::vector<Cursor> spare_children,
+                             ReadAhead read_ahead)
+    : read_ahead_(read_ahead),
+      customers_(std::move(customers)),
+      merge_(std::move(merge)) {
+  ahead_.children = std::move(spare_children);
+}
+
+SourceScanner::~SourceScanner() {
+  if (fetcher_.joinable()) fetcher_.join();
+}
+
 absl::StatusOr<std::unique_ptr<SourceScanner>> SourceScanner::Start(
-    Connection& db, int64_t source_key) {
+    Connection& db, int64_t source_key, ReadAhead read_ahead) {
   absl::flat_hash_map<int64_t, std::string> source_uuids;
   {
     RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
@@ -80,36 +93,44 @@ absl::StatusOr<std::unique_ptr<SourceScanner>> SourceScanner::Start(
       source_uuids[stmt.ColumnInt64(0)] = stmt.ColumnText(1);
     }
   }
+  // Parallel query would take cores from the evaluators that consume this
+  // scan (and on 2 cores made pages slower); for this transaction only.
+  RECURRENT_RETURN_IF_ERROR(
+      db.Execute("SET LOCAL max_parallel_workers_per_gather = 0"));
   static const std::vector<std::string>* const kQueries =
       new std::vector<std::string>(ScanQueries());
   RECURRENT_ASSIGN_OR_RETURN(Statement customers,
                              db.Prepare(kQueries->front()));
   customers.BindInt64(1, source_key);
   customers.BindInt64(3, kCustomersPerPage);
-  std::vector<Cursor> cursors;
-  cursors.reserve(kQueries->size() - 1);
-  for (size_t i = 1; i < kQueries->size(); ++i) {
-    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare((*kQueries)[i]));
-    cursors.emplace_back(std::move(stmt));
+  // Two sets of child statements: the current page's, and the one the
+  // next page is read into.
+  std::vector<Cursor> sets[2];
+  for (std::vector<Cursor>& set : sets) {
+    set.reserve(kQueries->size() - 1);
+    for (size_t i = 1; i < kQueries->size(); ++i) {
+      RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare((*kQueries)[i]));
+      set.emplace_back(std::move(stmt));
+    }
   }
   std::unique_ptr<SourceScanner> scanner(new SourceScanner(
       std::move(customers),
-      ScanMerge<Statement>(std::move(source_uuids), std::move(cursors))));
-  RECURRENT_RETURN_IF_ERROR(scanner->LoadPage());
+      ScanMerge<Statement>(std::move(source_uuids), std::move(sets[0])),
+      std::move(sets[1]), read_ahead));
+  RECURRENT_RETURN_IF_ERROR(scanner->NextPage());
   return scanner;
 }
 
-absl::Status SourceScanner::LoadPage() {
-  page_.clear();
-  next_ = 0;
-  if (last_page_) return absl::OkStatus();
+absl::Status SourceScanner::Fetch(int64_t after) {
+  ahead_.customers.clear();
+  ahead_.rows_scanned = 0;
   customers_.Reset();
-  customers_.BindInt64(2, after_);
+  customers_.BindInt64(2, after);
   while (true) {
     RECURRENT_ASSIGN_OR_RETURN(const bool row, customers_.Step());
     if (!row) break;
-    ++rows_scanned_;
-    CustomerHead& head = page_.emplace_back();
+    ++ahead_.rows_scanned;
+    CustomerHead& head = ahead_.customers.emplace_back();
     head.key = customers_.ColumnInt64(0);
     head.uuid = customers_.ColumnText(1);
     head.status = customers_.ColumnInt64(2);
@@ -117,24 +138,47 @@ absl::Status SourceScanner::LoadPage() {
     head.next_transition_at = customers_.ColumnOptionalTime(4);
   }
   customers_.Reset();
-  last_page_ = static_cast<int>(page_.size()) < kCustomersPerPage;
-  if (page_.empty()) return absl::OkStatus();
-  after_ = page_.back().key;
+  if (ahead_.customers.empty()) return absl::OkStatus();
   std::vector<int64_t> keys;
-  keys.reserve(page_.size());
-  for (const CustomerHead& head : page_) keys.push_back(head.key);
-  for (Cursor& cursor : merge_.children()) {
+  keys.reserve(ahead_.customers.size());
+  for (const CustomerHead& head : ahead_.customers) keys.push_back(head.key);
+  for (Cursor& cursor : ahead_.children) {
     Statement& stmt = cursor.statement();
     stmt.Reset();
     stmt.BindInt64Array(1, keys);
-    RECURRENT_RETURN_IF_ERROR(cursor.Advance(rows_scanned_));
+    RECURRENT_RETURN_IF_ERROR(cursor.Advance(ahead_.rows_scanned));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceScanner::NextPage() {
+  if (fetcher_.joinable()) {
+    fetcher_.join();
+  } else {
+    ahead_.status = Fetch(after_);
+  }
+  RECURRENT_RETURN_IF_ERROR(ahead_.status);
+  page_ = std::move(ahead_.customers);
+  ahead_.customers = {};
+  next_ = 0;
+  rows_scanned_ += ahead_.rows_scanned;
+  // The page read becomes the current one; the current one's statements
+  // are free for the next.
+  std::swap(merge_.children(), ahead_.children);
+  last_page_ = static_cast<int>(page_.size()) < kCustomersPerPage;
+  if (!page_.empty()) after_ = page_.back().key;
+  if (!last_page_ && read_ahead_ == ReadAhead::kYes) {
+    fetcher_ = std::thread([this, after = after_] {
+      ahead_.status = Fetch(after);
+    });
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
   if (next_ == page_.size()) {
-    RECURRENT_RETURN_IF_ERROR(LoadPage());
+    if (last_page_) return false;
+    RECURRENT_RETURN_IF_ERROR(NextPage());
     if (page_.empty()) return false;
   }
   const CustomerHead& head = page_[next_++];

@@ -4,7 +4,8 @@
 // persistence/sqlite_source_scan.h).
 //
 //   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SourceScanner> scan,
-//                              SourceScanner::Start(db, source_key));
+//                              SourceScanner::Start(db, source_key,
+//                                                   ReadAhead::kNo));
 //   CustomerState state;
 //   while (true) {
 //     RECURRENT_ASSIGN_OR_RETURN(const bool more, scan->Next(state));
@@ -24,6 +25,13 @@
 // source), next_transition_at, facts, subscriptions with their stored
 // evaluations and events; not its fields, tags or settings.
 //
+// With ReadAhead::kYes, the queries of the next page run on a thread of the
+// scanner's own while the caller reads the current page (whose rows are
+// already in memory): the server's work and recurrentd's overlap, on two
+// cores, instead of alternating. The connection is then in use between
+// calls, so only a caller that leaves it to the scanner (a connection of
+// the scan's own) may ask for it.
+//
 // Internal to the PostgreSQL backend: runs on a connection inside a
 // REPEATABLE READ (or SERIALIZABLE) transaction held by the caller, so that
 // every page of every scan reads one snapshot; the connection and the
@@ -37,6 +45,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -63,13 +72,17 @@ class SourceScanner final : public SourceScan {
   // the page's customer keys as $1 (bigint[]).
   static std::vector<std::string> ScanQueries();
 
+  enum class ReadAhead { kNo, kYes };
+
   // Starts the scans of the source `source_key` on `db` (reading the first
   // page).
   static absl::StatusOr<std::unique_ptr<SourceScanner>> Start(
-      Connection& db, int64_t source_key);
+      Connection& db, int64_t source_key, ReadAhead read_ahead);
 
   SourceScanner(const SourceScanner&) = delete;
   SourceScanner& operator=(const SourceScanner&) = delete;
+  // Waits for a page being read ahead.
+  ~SourceScanner() override;
 
   // SourceScan:
   absl::StatusOr<bool> Next(CustomerState& state) override;
@@ -87,23 +100,41 @@ class SourceScanner final : public SourceScan {
     std::optional<absl::Time> next_transition_at;
   };
 
-  SourceScanner(Statement customers, ScanMerge<Statement> merge)
-      : customers_(std::move(customers)), merge_(std::move(merge)) {}
+  // A page read from the server: its customers and the child scans run on
+  // them (their results in memory, each cursor on its first row).
+  struct Page {
+    std::vector<CustomerHead> customers;
+    std::vector<Cursor> children;
+    int64_t rows_scanned = 0;
+    absl::Status status;
+  };
 
-  // Reads the next page of customers and restarts the other scans on it;
-  // leaves page_ empty after the last customer.
-  absl::Status LoadPage();
+  SourceScanner(Statement customers, ScanMerge<Statement> merge,
+                std::vector<Cursor> spare_children, ReadAhead read_ahead);
 
+  // Reads into ahead_ the page of customers after key `after`, running
+  // ahead_.children on it. The only user of the connection.
+  absl::Status Fetch(int64_t after);
+  // Makes the page in ahead_ (fetched now, or waited for) the current one,
+  // then starts reading the next one ahead if asked to.
+  absl::Status NextPage();
+
+  const ReadAhead read_ahead_;
   // The customers scan (ScanQueries()[0]), its source and size bound.
   Statement customers_;
   // The current page of customers, and the next one to return.
   std::vector<CustomerHead> page_;
   size_t next_ = 0;
-  // The last customer key read; true once a page came back short.
+  // The last customer key of the current page; true once a page came back
+  // short.
   int64_t after_ = 0;
   bool last_page_ = false;
-  // The child scans (ScanQueries()[1...]), run again for each page.
+  // The child scans (ScanQueries()[1...]) of the current page.
   ScanMerge<Statement> merge_;
+  // The next page, with the other set of child statements; written by
+  // fetcher_ while it runs.
+  Page ahead_;
+  std::thread fetcher_;
   int64_t rows_scanned_ = 0;
 };
 

@@ -76,12 +76,13 @@ absl::Status ConnectionReads<Interface>::CommitAndRelease() {
 
 template <typename Interface>
 absl::StatusOr<std::unique_ptr<SourceScan>>
-ConnectionReads<Interface>::ScanHere(absl::string_view data_source_uuid) {
+ConnectionReads<Interface>::ScanHere(absl::string_view data_source_uuid,
+                                     SourceScanner::ReadAhead read_ahead) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key,
                              FindDataSourceKey(*db, data_source_uuid));
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SourceScanner> scan,
-                             SourceScanner::Start(*db, source_key));
+                             SourceScanner::Start(*db, source_key, read_ahead));
   return std::unique_ptr<SourceScan>(std::move(scan));
 }
 
@@ -204,8 +205,9 @@ template class ConnectionReads<WriteTransaction>;
 
 // ---- PostgresReadTransaction --------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<ReadTransaction>> PostgresReadTransaction::Begin(
-    ConnectionLease connection, const std::string& snapshot) {
+absl::StatusOr<std::unique_ptr<PostgresReadTransaction>>
+PostgresReadTransaction::Begin(ConnectionLease connection,
+                               const std::string& snapshot) {
   std::unique_ptr<PostgresReadTransaction> txn(
       new PostgresReadTransaction(std::move(connection)));
   RECURRENT_RETURN_IF_ERROR(
@@ -222,12 +224,19 @@ absl::StatusOr<std::unique_ptr<ReadTransaction>> PostgresReadTransaction::Begin(
     RECURRENT_RETURN_IF_ERROR(db->Execute(
         absl::StrCat("SET TRANSACTION SNAPSHOT '", snapshot, "'").c_str()));
   }
-  return std::unique_ptr<ReadTransaction>(std::move(txn));
+  return txn;
 }
 
 absl::StatusOr<std::unique_ptr<SourceScan>> PostgresReadTransaction::ScanSource(
     absl::string_view data_source_uuid) {
-  return ScanHere(data_source_uuid);
+  // The caller may use this transaction between the scan's calls.
+  return ScanHere(data_source_uuid, SourceScanner::ReadAhead::kNo);
+}
+
+absl::StatusOr<std::unique_ptr<SourceScan>>
+PostgresReadTransaction::ScanSourceReadingAhead(
+    absl::string_view data_source_uuid) {
+  return ScanHere(data_source_uuid, SourceScanner::ReadAhead::kYes);
 }
 
 // ---- PostgresWriteTransaction -------------------------------------------------
@@ -262,11 +271,12 @@ PostgresWriteTransaction::ScanSource(absl::string_view data_source_uuid) {
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
                              pool_->OpenUnpooled());
   RECURRENT_ASSIGN_OR_RETURN(
-      std::unique_ptr<ReadTransaction> reader,
+      std::unique_ptr<PostgresReadTransaction> reader,
       PostgresReadTransaction::Begin(OwnedLease(std::move(connection)),
                                      snapshot));
+  // Nothing but the scan uses that connection.
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<SourceScan> scan,
-                             reader->ScanSource(data_source_uuid));
+                             reader->ScanSourceReadingAhead(data_source_uuid));
   return std::unique_ptr<SourceScan>(
       new SnapshotScan(std::move(reader), std::move(scan)));
 }

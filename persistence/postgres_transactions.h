@@ -38,6 +38,7 @@
 #include "persistence/backend.h"
 #include "persistence/postgres_connection.h"
 #include "persistence/postgres_pool.h"
+#include "persistence/postgres_source_scan.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence::postgres {
@@ -95,9 +96,12 @@ class ConnectionReads : public Interface {
   // Commits and ends the lease (finished whether the commit succeeded or
   // not; a failed commit rolled back).
   absl::Status CommitAndRelease();
-  // A scan of the source on this transaction's connection and snapshot.
+  // A scan of the source on this transaction's connection and snapshot
+  // (SourceScanner::ReadAhead::kYes only if nothing else uses it until the
+  // scan ends).
   absl::StatusOr<std::unique_ptr<SourceScan>> ScanHere(
-      absl::string_view data_source_uuid);
+      absl::string_view data_source_uuid,
+      SourceScanner::ReadAhead read_ahead);
 
  private:
   ConnectionLease lease_;  // rolled back, if still open, when returned
@@ -108,11 +112,15 @@ class PostgresReadTransaction final : public ConnectionReads<ReadTransaction> {
  public:
   // Begins a REPEATABLE READ READ ONLY transaction on `connection`; if
   // `snapshot` is set, it reads that exported snapshot.
-  static absl::StatusOr<std::unique_ptr<ReadTransaction>> Begin(
+  static absl::StatusOr<std::unique_ptr<PostgresReadTransaction>> Begin(
       ConnectionLease connection, const std::string& snapshot = "");
 
   absl::StatusOr<std::unique_ptr<SourceScan>> ScanSource(
       absl::string_view data_source_uuid) override;
+  // ScanSource() for a transaction that nothing else uses until the scan
+  // ends: the scan reads its next page ahead on this connection.
+  absl::StatusOr<std::unique_ptr<SourceScan>> ScanSourceReadingAhead(
+      absl::string_view data_source_uuid);
 
  private:
   explicit PostgresReadTransaction(ConnectionLease connection)

@@ -551,6 +551,136 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
   EXPECT_GT(rescan->rows_scanned(), 0);
 }
 
+// More customers than one page of PostgreSQL's scan (500), each with an
+// invoice, its line item and (every third) a transaction, one customer
+// merged into another: every customer comes once, in key order, with all
+// its rows, from a write transaction's scan (which on PostgreSQL reads
+// pages ahead on its own connection) and from a read transaction's.
+TEST_P(BackendConformanceTest, AScanOfManyPagesStreamsEveryCustomerWhole) {
+  constexpr int kCustomers = 1234;
+  const DataSourceRow source = NewSource("s");
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    for (int i = 0; i < kCustomers; ++i) {
+      const std::string id = absl::StrCat(i);
+      Customer customer;
+      customer.uuid = absl::StrCat("cus_", id);
+      customer.data_source_uuid = source.uuid;
+      customer.external_id = id;
+      customer.external_ids = {{source.uuid, id}};
+      customer.created_at = now_;
+      customer.updated_at = now_;
+      ASSERT_OK(txn->InsertCustomer(customer));
+      ASSERT_OK(txn->InsertSubscriptions(
+          {SubscriptionRef{absl::StrCat("sub_", id), customer.uuid,
+                           source.uuid, id}}));
+      Invoice invoice;
+      invoice.uuid = absl::StrCat("inv_", id);
+      invoice.external_id = absl::StrCat(id, "-inv");
+      invoice.customer_uuid = customer.uuid;
+      invoice.data_source_uuid = source.uuid;
+      invoice.date = now_ + absl::Seconds(i);
+      invoice.currency = "EUR";
+      LineItem item;
+      item.uuid = absl::StrCat("li_", id);
+      item.external_id = absl::StrCat(id, "-li");
+      item.subscription_external_id = id;
+      item.service_period_start = invoice.date;
+      item.service_period_end = invoice.date + absl::Hours(24 * 30);
+      item.amount_in_cents = 1000 + i;
+      invoice.line_items.push_back(item);
+      ASSERT_OK(txn->InsertInvoices(customer.uuid, {invoice}));
+      if (i % 3 == 0) {
+        Transaction paid;
+        paid.uuid = absl::StrCat("tr_", id);
+        paid.external_id = absl::StrCat(id, "-tr");
+        paid.type = engine::TransactionType::kPayment;
+        paid.result = engine::TransactionResult::kSuccessful;
+        paid.date = invoice.date;
+        ASSERT_OK(txn->InsertTransaction(invoice.uuid, paid));
+      }
+    }
+    // Customer 1 (with no transaction) merged into customer 0.
+    ASSERT_OK(txn->MoveCustomerRows("cus_1", "cus_0"));
+    ASSERT_OK(txn->Commit());
+  }
+  const auto check = [&](const std::vector<CustomerState>& states) {
+    ASSERT_THAT(states, SizeIs(kCustomers - 1));
+    for (size_t n = 1; n < states.size(); ++n) {
+      ASSERT_LT(states[n - 1].key, states[n].key);
+    }
+    ASSERT_EQ(states[0].customer.uuid, "cus_0");
+    ASSERT_THAT(states[0].facts.invoices, SizeIs(2));
+    EXPECT_THAT(states[0].subscriptions, SizeIs(2));
+    int transactions = 0;
+    for (const CustomerState& state : states) {
+      ASSERT_FALSE(state.facts.invoices.empty()) << state.customer.uuid;
+      for (const auto& invoice : state.facts.invoices) {
+        ASSERT_THAT(invoice.line_items, SizeIs(1)) << state.customer.uuid;
+        transactions += static_cast<int>(invoice.transactions.size());
+      }
+    }
+    EXPECT_EQ(transactions, (kCustomers + 2) / 3);
+    const CustomerState& last = states.back();
+    EXPECT_EQ(last.customer.uuid, absl::StrCat("cus_", kCustomers - 1));
+    EXPECT_EQ(last.facts.invoices.front().line_items.front().amount_in_cents,
+              1000 + kCustomers - 1);
+  };
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> scan,
+                         txn->ScanSource(source.uuid));
+    ASSERT_OK_AND_ASSIGN(const std::vector<CustomerState> states,
+                         Drain(*scan));
+    check(states);
+    scan.reset();
+    ASSERT_OK(txn->Commit());
+  }
+  std::unique_ptr<ReadTransaction> read =
+      MustBeginRead(*backend_, Backend::ReadKind::kScan);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> scan,
+                       read->ScanSource(source.uuid));
+  ASSERT_OK_AND_ASSIGN(const std::vector<CustomerState> states, Drain(*scan));
+  check(states);
+}
+
+// A scan abandoned part-way (its page read ahead still running on
+// PostgreSQL) ends cleanly, and its transaction commits.
+TEST_P(BackendConformanceTest, AScanAbandonedPartWayEndsCleanly) {
+  const DataSourceRow source = NewSource("s");
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    for (int i = 0; i < 1100; ++i) {
+      const std::string id = absl::StrCat(i);
+      Customer customer;
+      customer.uuid = absl::StrCat("cus_", id);
+      customer.data_source_uuid = source.uuid;
+      customer.external_id = id;
+      customer.external_ids = {{source.uuid, id}};
+      customer.created_at = now_;
+      customer.updated_at = now_;
+      ASSERT_OK(txn->InsertCustomer(customer));
+      ASSERT_OK(txn->InsertSubscriptions(
+          {SubscriptionRef{absl::StrCat("sub_", id), customer.uuid,
+                           source.uuid, id}}));
+    }
+    ASSERT_OK(txn->Commit());
+  }
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> scan,
+                       txn->ScanSource(source.uuid));
+  CustomerState state;
+  ASSERT_OK_AND_ASSIGN(const bool more, scan->Next(state));
+  EXPECT_TRUE(more);
+  scan.reset();
+  EXPECT_OK(txn->Commit());
+}
+
 // ---- Rows -------------------------------------------------------------------
 
 TEST_P(BackendConformanceTest, InsertCancellationIsFalseTheSecondTime) {
