@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <random>
@@ -111,7 +112,11 @@ class Runner {
     std::this_thread::sleep_until(window_start_);
     if (hooks.on_start) hooks.on_start();
     const double cpu_start = SelfCpuSeconds();
-    std::this_thread::sleep_until(window_end_);
+    while (SteadyClock::now() < window_end_ &&
+           !(PassStarted() && in_flight_.load() == 0)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const auto stopped = std::min(SteadyClock::now(), window_end_);
     const double cpu_end = SelfCpuSeconds();
     if (hooks.on_end) hooks.on_end();
     if (pacer.joinable()) pacer.join();
@@ -135,7 +140,8 @@ class Runner {
       }
     }
     total.skipped = skipped_.load();
-    total.window_seconds = absl::ToDoubleSeconds(options_.duration);
+    total.window_seconds =
+        std::chrono::duration<double>(stopped - window_start_).count();
     total.client_cpu_seconds = cpu_end - cpu_start;
     return total;
   }
@@ -223,6 +229,12 @@ class Runner {
     }
   }
 
+  // True once a one-pass run has started a read of every customer.
+  bool PassStarted() const {
+    return options_.one_pass && options_.customers_in_order &&
+           get_seq_.load() >= data_.customers.size();
+  }
+
   bool InWindow(SteadyClock::time_point t) const {
     return t >= window_start_ && t < window_end_;
   }
@@ -250,7 +262,7 @@ class Runner {
                                    call->status.error_message());
         }
       }
-      if (options_.rate <= 0 && now < window_end_) {
+      if (options_.rate <= 0 && now < window_end_ && !PassStarted()) {
         in_flight_.fetch_add(1);
         StartCall(call->channel, now, rng);
       }

@@ -44,6 +44,9 @@ struct DriverOptions {
   // GetCustomer reads the customers in list order (round robin) rather than
   // at random: one pass reads each once, e.g. to fill the server's cache.
   bool customers_in_order = false;
+  // With customers_in_order: the window ends once every customer was read
+  // (or at its duration, if that comes first).
+  bool one_pass = false;
 };
 
 // What the calls need; shared, read-only during the run.

@@ -65,6 +65,9 @@ ABSL_FLAG(uint64_t, seed, 1, "random seed");
 ABSL_FLAG(bool, customers_in_order, false,
           "GetCustomer reads the customers in order instead of at random "
           "(one pass reads each once: fills the server's cache)");
+ABSL_FLAG(bool, one_pass, false,
+          "with --customers_in_order: stop once every customer was read "
+          "(--duration is then an upper bound)");
 
 namespace recurrent::bench {
 namespace {
@@ -205,6 +208,7 @@ int Run() {
   options.deadline = absl::GetFlag(FLAGS_deadline);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.customers_in_order = absl::GetFlag(FLAGS_customers_in_order);
+  options.one_pass = absl::GetFlag(FLAGS_one_pass);
   if (options.channels < 1 || options.depth < 1 || options.threads < 1) {
     return Fail("--channels, --depth and --threads must be at least 1");
   }
