@@ -29,7 +29,6 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 using EventType = engine::EventType;
 
-constexpr absl::CivilMonth kJan(2025, 1);
 
 class ChangeLogTest : public StoreTest {
  protected:

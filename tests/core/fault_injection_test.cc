@@ -30,8 +30,6 @@ using ::recurrent::testing::FaultyBackend;
 using ::recurrent::testing::MakeTempDir;
 using ::recurrent::testing::TestBackend;
 
-const absl::Time kNow = Day(2025, 6, 15);
-constexpr absl::CivilMonth kJan(2025, 1);
 
 // One kind of write, run on the populated database.
 struct Write {

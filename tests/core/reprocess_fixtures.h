@@ -34,6 +34,11 @@ inline void PrintTo(const SettingsImpact& impact, std::ostream* os) {
 
 namespace recurrent::core::testing {
 
+// The month the fixtures' histories start in, and the instant they are
+// judged at.
+inline constexpr absl::CivilMonth kJan(2025, 1);
+inline const absl::Time kNow = Day(2025, 6, 15);
+
 MATCHER_P4(ImpactIs, reprocessed, reversed, applied, status_changed, "") {
   return arg.customers_reprocessed == reprocessed &&
          arg.auto_churns_reversed == reversed &&

@@ -38,7 +38,6 @@ using ::testing::Pair;
 using ::testing::SizeIs;
 using EventType = ::recurrent::engine::EventType;
 
-const absl::Time kNow = Day(2025, 6, 15);
 
 std::vector<std::pair<EventType, absl::Time>> Types(
     const std::vector<SubscriptionEvent>& events) {
@@ -48,7 +47,6 @@ std::vector<std::pair<EventType, absl::Time>> Types(
   }
   return out;
 }
-constexpr absl::CivilMonth kJan(2025, 1);
 
 // The crafted sources S and T; customers by name.
 struct Crafted {

@@ -27,8 +27,6 @@ using ::recurrent::testing::MakeTempDir;
 using ::recurrent::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const absl::Time kNow = Day(2025, 6, 15);
-constexpr absl::CivilMonth kJan(2025, 1);
 
 // Every stored evaluation and event, all columns but the events' row ids
 // (which a delete and re-insert of the same event may change).

@@ -33,9 +33,9 @@ using testing::Payment;
 using testing::SubAt;
 using testing::SubInvoice;
 
-constexpr SubscriptionStatus kActive = SubscriptionStatus::kActive;
-constexpr SubscriptionStatus kPastDue = SubscriptionStatus::kPastDue;
-constexpr SubscriptionStatus kCancelled = SubscriptionStatus::kCancelled;
+using testing::kActive;
+using testing::kCancelled;
+using testing::kPastDue;
 
 bool HasEvent(const std::vector<SubscriptionEvent>& events, EventType type) {
   for (const SubscriptionEvent& e : events) {

@@ -30,9 +30,9 @@ using testing::SubInvoice;
 using testing::SubscriptionItem;
 
 constexpr SubscriptionStatus kNotStarted = SubscriptionStatus::kNotStarted;
-constexpr SubscriptionStatus kActive = SubscriptionStatus::kActive;
-constexpr SubscriptionStatus kPastDue = SubscriptionStatus::kPastDue;
-constexpr SubscriptionStatus kCancelled = SubscriptionStatus::kCancelled;
+using testing::kActive;
+using testing::kCancelled;
+using testing::kPastDue;
 
 // One status expectation at an instant.
 struct StatusAt {

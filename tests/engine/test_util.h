@@ -42,6 +42,11 @@ inline constexpr char kSource[] = "ds_a";
 inline constexpr char kOtherSource[] = "ds_b";
 inline constexpr char kSub[] = "sub_1";
 
+// Short names for the statuses the tables of expectations use.
+inline constexpr SubscriptionStatus kActive = SubscriptionStatus::kActive;
+inline constexpr SubscriptionStatus kPastDue = SubscriptionStatus::kPastDue;
+inline constexpr SubscriptionStatus kCancelled = SubscriptionStatus::kCancelled;
+
 // Midnight UTC of the given date.
 inline absl::Time Day(int y, int m, int d) {
   return absl::FromCivil(absl::CivilDay(y, m, d), absl::UTCTimeZone());

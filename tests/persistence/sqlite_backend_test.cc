@@ -24,6 +24,7 @@
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_status.h"
 #include "tests/persistence/raw_db.h"
+#include "tests/persistence/rows.h"
 #include "tests/testing/backends.h"
 #include "tests/testing/status_matchers.h"
 
@@ -41,20 +42,6 @@ using ::testing::IsSupersetOf;
 using ::testing::Not;
 
 // Rows made through the interface, one committed write each.
-DataSourceRow SourceRow(const std::string& name, absl::Time at) {
-  DataSourceRow source;
-  source.uuid = absl::StrCat("ds_", name);
-  source.name = name;
-  source.system = "custom";
-  source.created_at = at;
-  source.settings.data_source_uuid = source.uuid;
-  source.settings.version = 1;
-  source.settings.applied_at = at;
-  source.settings.saved_at = at;
-  source.settings.values = "past_due_handling.mode=keep\n";
-  return source;
-}
-
 Customer CustomerRow(const std::string& source_uuid,
                      const std::string& external_id, absl::Time at) {
   Customer customer;

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "persistence/sqlite_backend.h"
 #include "tests/persistence/backend_conformance.h"
+#include "tests/persistence/rows.h"
 #include "tests/testing/backends.h"
 #include "tests/testing/status_matchers.h"
 
@@ -18,19 +19,6 @@ namespace {
 
 using ::recurrent::testing::MakeTempDir;
 using ::recurrent::testing::StatusIs;
-
-DataSourceRow SourceRow(const std::string& name, absl::Time at) {
-  DataSourceRow source;
-  source.uuid = absl::StrCat("ds_", name);
-  source.name = name;
-  source.system = "custom";
-  source.created_at = at;
-  source.settings.data_source_uuid = source.uuid;
-  source.settings.version = 1;
-  source.settings.applied_at = at;
-  source.settings.saved_at = at;
-  return source;
-}
 
 absl::Status Insert(Backend& backend, const DataSourceRow& source) {
   absl::StatusOr<std::unique_ptr<WriteTransaction>> txn = backend.BeginWrite();
