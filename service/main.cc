@@ -45,6 +45,7 @@
 #include "persistence/sqlite_backend.h"
 #include "persistence/sqlite_backup.h"
 #include "service/access_control.h"
+#include "service/flags.h"
 #include "service/server.h"
 #include "service/tls_files.h"
 
@@ -59,92 +60,6 @@ const char* malloc_conf =
     "background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:0";
 }
 #endif
-
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "Address to serve gRPC on, host:port (port 0 picks a free one).");
-ABSL_FLAG(std::string, db, "./data/recurrent.db",
-          "The database: a SQLite file (its folder is created if missing), "
-          "or a PostgreSQL connection URI, "
-          "postgresql://user[:password]@host[:port]/dbname[?options].");
-ABSL_FLAG(int32_t, pg_pool_size, 16,
-          "PostgreSQL: connections this replica opens at most (reads and "
-          "writes; a reprocess opens one more for its scan).");
-ABSL_FLAG(int32_t, worker_threads, 8,
-          "Threads running read calls (and their database reads).");
-ABSL_FLAG(int32_t, write_threads, 2,
-          "Threads that run write calls (writer and admin roles); reads "
-          "never queue behind them.");
-ABSL_FLAG(int32_t, reader_connections, 8,
-          "SQLite read connections in the pool.");
-ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
-          "How often stored statuses are brought up to date as time passes.");
-ABSL_FLAG(absl::Duration, change_log_retention, absl::Hours(24 * 30),
-          "How long change-log rows are kept (older ones are pruned every "
-          "minute).");
-ABSL_FLAG(absl::Duration, change_log_poll_interval, absl::Milliseconds(100),
-          "How often the change log is read for the writes of other "
-          "processes on the same database (the GetCustomer cache follows "
-          "them within this bound).");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
-          "How long in-flight calls may run after SIGINT/SIGTERM.");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM server certificate (chain): serve TLS instead of plaintext. "
-          "Needs --tls_key.");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
-ABSL_FLAG(std::string, tls_client_ca, "",
-          "PEM CA certificate(s): require client certificates signed by one "
-          "of them (mutual TLS). Needs --tls_cert.");
-ABSL_FLAG(bool, allow_unauthenticated, false,
-          "While no API key exists, serve without authentication even on an "
-          "address that is not loopback.");
-ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
-          "Largest request or response message, in bytes; larger requests "
-          "fail with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
-          "Close a connection that has not completed its HTTP/2 (and TLS) "
-          "handshake by then, so idle half-open connections cannot pile up.");
-ABSL_FLAG(int32_t, max_concurrent_streams, 100,
-          "Calls one connection may have open at once (HTTP/2 streams); its "
-          "client waits for one to end before starting another.");
-ABSL_FLAG(int32_t, max_connections, 2000,
-          "Open client connections beyond this are closed on arrival (0: no "
-          "cap). A public endpoint belongs behind a proxy.");
-ABSL_FLAG(int32_t, max_calls_in_flight, 4096,
-          "Calls the server holds at once: queued, running, or with a "
-          "response its client has not read yet. Beyond it calls fail with "
-          "RESOURCE_EXHAUSTED, except a connection's first (0: no bound).");
-ABSL_FLAG(int32_t, grpc_memory_mb, 512,
-          "Memory gRPC may use for connections and calls (MiB; its resource "
-          "quota). Under pressure it shrinks buffers and refuses new calls "
-          "(0: no quota).");
-ABSL_FLAG(int32_t, customer_cache_mb, 64,
-          "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
-          "turns the cache off). About 0.4 KB per customer.");
-ABSL_FLAG(bool, read_only, false,
-          "Serve reads only: the file is opened read-only and never written "
-          "(no migration, no re-evaluation); every write fails with "
-          "FAILED_PRECONDITION.");
-ABSL_FLAG(int32_t, max_invoices_per_customer, 100000,
-          "An import or merge that would leave one customer with more "
-          "invoices fails with FAILED_PRECONDITION, storing nothing.");
-ABSL_FLAG(int32_t, max_subscriptions_per_customer, 10000,
-          "An import or merge that would leave one customer with more "
-          "subscriptions fails with FAILED_PRECONDITION, storing nothing.");
-ABSL_FLAG(bool, log_reevaluations, false,
-          "Log each customer the re-evaluator re-evaluated as time passed, "
-          "with the transition time it was due at (after the commit).");
-ABSL_FLAG(bool, create_db, true,
-          "Create --db if it does not exist (the ready line then says so); "
-          "false refuses to start on a missing file, for production units.");
-ABSL_FLAG(int64_t, max_page_count, 0,
-          "Testing: cap the database at this many pages (PRAGMA "
-          "max_page_count) to simulate a full disk; 0 means no cap.");
-ABSL_FLAG(std::string, backup_to, "",
-          "Copy --db to this file with SQLite's online backup (safe while a "
-          "server serves --db), check it, and exit without serving.");
-ABSL_FLAG(std::string, create_api_key, "",
-          "NAME:ROLE (ROLE reader, writer or admin): create an API key in "
-          "--db, print it once on stdout, and exit without serving.");
 
 namespace recurrent::service {
 namespace {
@@ -304,10 +219,17 @@ absl::StatusOr<Database> OpenDatabase() {
 }
 
 int Run(int argc, char** argv) {
+  SetFlagsUsage();
   absl::SetProgramUsageMessage(
-      "Recurrent subscription-status gRPC server.\n"
-      "Usage: recurrentd [--listen=127.0.0.1:50051] "
-      "[--db=./data/recurrent.db]");
+      "the Recurrent subscription-status gRPC server.\n\n"
+      "  recurrentd [--listen=127.0.0.1:50051] [--db=./data/recurrent.db]\n"
+      "  recurrentd --db=postgresql://user@host/dbname   (several replicas "
+      "may share it)\n"
+      "  recurrentd --flagfile=/etc/recurrent/recurrentd.flags\n\n"
+      "Flags may be given on the command line or, one --name=value per "
+      "line, in a --flagfile. --version prints the version and the git "
+      "commit of the build; --helpfull also lists the flags of the "
+      "libraries. Running it in production: docs/operations.md.");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     return Fail(absl::StrCat("unexpected argument \"", positional[1],

@@ -1,0 +1,36 @@
+// recurrentd flags: the database.
+// Declared in service/flags.h; `recurrentd --help` lists them under
+// "recurrentd/storage".
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+#include "service/flags.h"
+
+ABSL_FLAG(std::string, db, "./data/recurrent.db",
+          "The database: a SQLite file (its folder is created if missing), "
+          "or a PostgreSQL connection URI, "
+          "postgresql://user[:password]@host[:port]/dbname[?options].");
+ABSL_FLAG(int32_t, pg_pool_size, 16,
+          "PostgreSQL: connections this replica opens at most (reads and "
+          "writes; a reprocess opens one more for its scan).");
+ABSL_FLAG(int32_t, reader_connections, 8,
+          "SQLite read connections in the pool.");
+ABSL_FLAG(bool, read_only, false,
+          "Serve reads only: the file is opened read-only and never written "
+          "(no migration, no re-evaluation); every write fails with "
+          "FAILED_PRECONDITION.");
+ABSL_FLAG(bool, create_db, true,
+          "Create --db if it does not exist (the ready line then says so); "
+          "false refuses to start on a missing file, for production units.");
+ABSL_FLAG(absl::Duration, change_log_retention, absl::Hours(24 * 30),
+          "How long change-log rows are kept (older ones are pruned every "
+          "minute).");
+ABSL_FLAG(absl::Duration, change_log_poll_interval, absl::Milliseconds(100),
+          "How often the change log is read for the writes of other "
+          "processes on the same database (the GetCustomer cache follows "
+          "them within this bound).");
+ABSL_FLAG(int64_t, max_page_count, 0,
+          "Testing: cap the database at this many pages (PRAGMA "
+          "max_page_count) to simulate a full disk; 0 means no cap.");

@@ -1,0 +1,31 @@
+// recurrentd flags: threads, caching, re-evaluation and
+// per-customer limits.
+// Declared in service/flags.h; `recurrentd --help` lists them under
+// "recurrentd/work".
+#include <cstdint>
+
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+#include "service/flags.h"
+
+ABSL_FLAG(int32_t, worker_threads, 8,
+          "Threads running read calls (and their database reads).");
+ABSL_FLAG(int32_t, write_threads, 2,
+          "Threads that run write calls (writer and admin roles); reads "
+          "never queue behind them.");
+ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
+          "How often stored statuses are brought up to date as time passes.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "How long in-flight calls may run after SIGINT/SIGTERM.");
+ABSL_FLAG(int32_t, customer_cache_mb, 64,
+          "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
+          "turns the cache off). About 0.4 KB per customer.");
+ABSL_FLAG(int32_t, max_invoices_per_customer, 100000,
+          "An import or merge that would leave one customer with more "
+          "invoices fails with FAILED_PRECONDITION, storing nothing.");
+ABSL_FLAG(int32_t, max_subscriptions_per_customer, 10000,
+          "An import or merge that would leave one customer with more "
+          "subscriptions fails with FAILED_PRECONDITION, storing nothing.");
+ABSL_FLAG(bool, log_reevaluations, false,
+          "Log each customer the re-evaluator re-evaluated as time passed, "
+          "with the transition time it was due at (after the commit).");

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's first run: examples/first-run.sh, run as it is against a
+# fresh server, succeeds, and its output shows what the README says it
+# shows.
+#   first_run_test.sh RECURRENTD RECURRENTCTL SOURCE_DIR
+RECURRENTD=$1 RECURRENTCTL=$2 SOURCE_DIR=$3
+source "$(dirname "$0")/lib.sh"
+
+start_server first-run --db="$WORK/first-run.db"
+out="$WORK/first-run.out"
+RECURRENT_ADDR="127.0.0.1:$PORT" RECURRENTCTL="$RECURRENTCTL" \
+  "$SOURCE_DIR/examples/first-run.sh" >"$out" 2>&1 ||
+  { cat "$out" >&2; fail "examples/first-run.sh exited with an error"; }
+cat "$out"
+
+# section N: the lines of step N of the output.
+section() { awk -v n="== $1." 'index($0, n) == 1 {on = 1; next} /^== / {on = 0} on' "$out"; }
+check "four customers listed now" test "$(section 3 | grep -c '^cus_')" -eq 4
+check "now, none is active (their histories ended in 2025)" \
+  bash -c '! grep -q " active " <<<"$0"' "$(section 3)"
+check "on 2025-04-15 ada is active" grep -Eq " ada .* active " <<<"$(section 4)"
+check "on 2025-04-15 cleo is past due (no April renewal)" \
+  grep -Eq " cleo .* past-due " <<<"$(section 4)"
+check "the dry run changes nothing" grep -q "dry run (nothing changed)" <<<"$(section 5)"
+check "auto-churn cancels the four customers" \
+  test "$(section 6 | grep -c ' cancelled ')" -ge 4
+check "cleo's churn is an event on 2025-04-15" \
+  grep -Eq "^2025-04-15 +auto-churned " <<<"$(section 6)"
+check "switching back retracts it" \
+  bash -c '! grep -q "auto-churned" <<<"$0"' "$(section 7)"
+check "ben's late payment is an event" grep -Eq "^2025-03-21 +recovered " <<<"$(section 8)"
+check "the history lists three versions" \
+  test "$(section 9 | grep -Ec '^[123] ')" -eq 3

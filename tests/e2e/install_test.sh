@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What `cmake --install` gives an operator, run from the installed files:
+# the binaries (--version names the commit, --help lists the flags by
+# group), the protos, the example flag file (a server starts from it with
+# --flagfile, and recurrentctl talks to it) and the systemd unit (it names
+# the installed binary and passes systemd-analyze verify when systemd is
+# there).
+#   install_test.sh CMAKE BUILD_DIR SOURCE_DIR
+CMAKE=$1 BUILD_DIR=$2 SOURCE_DIR=$3
+RECURRENTD=unused  # lib.sh's servers are started from the prefix below
+source "$(dirname "$0")/lib.sh"
+
+PREFIX="$WORK/prefix"
+"$CMAKE" --install "$BUILD_DIR" --prefix "$PREFIX" >"$WORK/install.log" ||
+  { cat "$WORK/install.log" >&2; fail "cmake --install"; }
+for file in bin/recurrentd bin/recurrentctl \
+    share/recurrent/protos/recurrent/v1/customer.proto \
+    share/recurrent/protos/recurrent/v1/change_feed.proto \
+    share/recurrent/protos/google/rpc/error_details.proto \
+    share/recurrent/recurrentd.flags lib/systemd/system/recurrentd.service; do
+  check "installs $file" test -f "$PREFIX/$file"
+done
+check "binaries are executable" test -x "$PREFIX/bin/recurrentd" -a -x "$PREFIX/bin/recurrentctl"
+
+version=$("$PREFIX/bin/recurrentd" --version)
+echo "$version"
+check "--version prints the version" grep -Eq '^recurrentd [0-9]+\.[0-9]+\.[0-9]+ \(commit ' <<<"$version"
+if commit=$(git -C "$SOURCE_DIR" rev-parse --short=12 HEAD 2>/dev/null); then
+  check "--version names the commit built from" grep -q "commit $commit" <<<"$version"
+fi
+
+help=$("$PREFIX/bin/recurrentd" --help 2>&1 || true)
+check "--help lists flags (not 'No flags matched')" \
+  bash -c '! grep -q "No flags matched" <<<"$0"' "$help"
+for group in network storage tools work; do
+  check "--help has the $group group" grep -q "Flags from recurrentd/$group:" <<<"$help"
+done
+for flag in listen db pg_pool_size tls_cert customer_cache_mb reevaluate_interval \
+    max_calls_in_flight create_api_key backup_to read_only; do
+  check "--help explains --$flag" grep -q -- "-$flag (" <<<"$help"
+done
+
+unit="$PREFIX/lib/systemd/system/recurrentd.service"
+check "the unit runs the installed binary" \
+  grep -q "^ExecStart=$PREFIX/bin/recurrentd --flagfile=/etc/recurrent/recurrentd.flags" "$unit"
+check "the unit has a user of its own" \
+  grep -q "^DynamicUser=yes" "$unit"
+check "the unit has a state directory" grep -q "^StateDirectory=recurrent" "$unit"
+if command -v systemd-analyze >/dev/null; then
+  # verify checks the unit's syntax and that ExecStart exists.
+  check "systemd-analyze verify accepts the unit" \
+    systemd-analyze verify --man=no "$unit"
+fi
+
+# The example flag file, pointed at this test's folder, starts a server.
+sed -e "s|^--db=.*|--db=$WORK/from-flagfile.db|" \
+    -e "s|^--listen=.*|--listen=127.0.0.1:0|" \
+    "$PREFIX/share/recurrent/recurrentd.flags" >"$WORK/recurrentd.flags"
+RECURRENTD="$PREFIX/bin/recurrentd"
+start_server flagfile --flagfile="$WORK/recurrentd.flags"
+check "the flag file's database is used" test -f "$WORK/from-flagfile.db"
+ctl() { "$PREFIX/bin/recurrentctl" --addr="127.0.0.1:$PORT" "$@"; }
+check "the installed recurrentctl creates a source" ctl sources create --name=Stripe --system=stripe
+check "and lists it" bash -c '"$0" --addr="127.0.0.1:$1" sources list | grep -q Stripe' \
+  "$PREFIX/bin/recurrentctl" "$PORT"
