@@ -109,6 +109,9 @@ class CannedReads : public Base {
     return std::vector<ChangeRow>();
   }
   absl::StatusOr<int64_t> LastChangeSequence() override { return 0; }
+  absl::StatusOr<persistence::StorageStats> ReadStorageStats() override {
+    return persistence::StorageStats();
+  }
 
  private:
   // The captured state of `uuid`, or of the first captured customer.

@@ -1123,6 +1123,10 @@ absl::StatusOr<int64_t> Store::LastChangeSequence() {
   return Reading([](ReadTransaction& txn) { return txn.LastChangeSequence(); });
 }
 
+absl::StatusOr<persistence::StorageStats> Store::ReadStorageStats() {
+  return Reading([](ReadTransaction& txn) { return txn.ReadStorageStats(); });
+}
+
 absl::StatusOr<int64_t> Store::PruneChanges(absl::Time before) {
   int64_t total = 0;
   while (true) {

@@ -304,6 +304,10 @@ class Store {
   // many.
   absl::StatusOr<int64_t> PruneChanges(absl::Time before);
 
+  // What the metrics report of the stored data (re-evaluator lag, change
+  // log size and age).
+  absl::StatusOr<persistence::StorageStats> ReadStorageStats();
+
  private:
   class Write;  // one write transaction and the change rows it appends
 

@@ -172,6 +172,9 @@ class ReadTransaction {
                                                              int limit) = 0;
   // The highest sequence ever appended (0 if none), pruned rows included.
   virtual absl::StatusOr<int64_t> LastChangeSequence() = 0;
+
+  // ---- For the metrics ----
+  virtual absl::StatusOr<StorageStats> ReadStorageStats() = 0;
 };
 
 // A write transaction: everything a ReadTransaction offers (reading the

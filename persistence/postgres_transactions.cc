@@ -18,6 +18,7 @@
 #include "persistence/postgres_schema.h"
 #include "persistence/postgres_source_scan.h"
 #include "persistence/postgres_subscriptions.h"
+#include "persistence/storage_stats.h"
 
 namespace recurrent::persistence::postgres {
 namespace {
@@ -198,6 +199,12 @@ template <typename Interface>
 absl::StatusOr<int64_t> ConnectionReads<Interface>::LastChangeSequence() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   return postgres::LastChangeSequence(*db);
+}
+
+template <typename Interface>
+absl::StatusOr<StorageStats> ConnectionReads<Interface>::ReadStorageStats() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return persistence::ReadStorageStats(*db);
 }
 
 template class ConnectionReads<ReadTransaction>;

@@ -84,6 +84,7 @@ class ConnectionReads : public Interface {
   absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t after,
                                                      int limit) override;
   absl::StatusOr<int64_t> LastChangeSequence() override;
+  absl::StatusOr<StorageStats> ReadStorageStats() override;
 
  protected:
   explicit ConnectionReads(ConnectionLease lease) : lease_(std::move(lease)) {}

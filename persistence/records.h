@@ -319,6 +319,18 @@ struct ChangeRow {
   CustomerStatus previous_status = CustomerStatus::kLead;
 };
 
+// What the metrics report of the stored data (ReadTransaction::
+// ReadStorageStats).
+struct StorageStats {
+  // The earliest instant at which a stored customer status may change with
+  // no new data (customers.next_transition_at); nullopt if none ever will.
+  // Once it is past, the re-evaluator has that much to catch up.
+  std::optional<absl::Time> earliest_transition_at;
+  // Rows in the change log, and when the oldest of them was committed.
+  int64_t change_log_rows = 0;
+  std::optional<absl::Time> oldest_change_at;
+};
+
 }  // namespace recurrent::persistence
 
 #endif  // RECURRENT_PERSISTENCE_RECORDS_H_

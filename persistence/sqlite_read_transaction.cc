@@ -13,6 +13,7 @@
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_subscriptions.h"
 #include "persistence/sqlite_transactions.h"
+#include "persistence/storage_stats.h"
 
 namespace recurrent::persistence::sqlite {
 
@@ -166,6 +167,12 @@ template <typename Interface>
 absl::StatusOr<int64_t> ConnectionReads<Interface>::LastChangeSequence() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   return sqlite::LastChangeSequence(*db);
+}
+
+template <typename Interface>
+absl::StatusOr<StorageStats> ConnectionReads<Interface>::ReadStorageStats() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return persistence::ReadStorageStats(*db);
 }
 
 template class ConnectionReads<ReadTransaction>;

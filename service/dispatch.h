@@ -31,6 +31,7 @@
 #include "service/customer_cache.h"
 #include "service/errors.h"
 #include "service/executor.h"
+#include "service/metrics.h"
 
 namespace recurrent::service {
 
@@ -45,6 +46,7 @@ struct ServiceEnv {
   AccessControl* access = nullptr;
   CustomerCache* customer_cache = nullptr;
   CallLimiter* limiter = nullptr;
+  ReprocessMetrics* reprocess_metrics = nullptr;  // may be null (tests)
 };
 
 // The reactor of every admitted unary call: gives the call's place in the

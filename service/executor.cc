@@ -31,6 +31,11 @@ absl::Status Executor::Schedule(const std::string& client,
   return absl::OkStatus();
 }
 
+size_t Executor::queued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queued_;
+}
+
 void Executor::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -55,6 +55,9 @@ class Executor {
   // Idempotent.
   void Shutdown();
 
+  // Work items waiting for a thread now.
+  size_t queued();
+
  private:
   void WorkerLoop();
 

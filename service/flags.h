@@ -25,6 +25,7 @@ ABSL_DECLARE_FLAG(int64_t, max_page_count);
 
 // Listening, TLS and connection limits (service/flags_network.cc).
 ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, metrics_listen);
 ABSL_DECLARE_FLAG(std::string, tls_cert);
 ABSL_DECLARE_FLAG(std::string, tls_key);
 ABSL_DECLARE_FLAG(std::string, tls_client_ca);

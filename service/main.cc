@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -46,6 +47,8 @@
 #include "persistence/sqlite_backup.h"
 #include "service/access_control.h"
 #include "service/flags.h"
+#include "service/metrics.h"
+#include "service/metrics_http.h"
 #include "service/server.h"
 #include "service/tls_files.h"
 
@@ -83,6 +86,21 @@ void RaiseOpenFileLimit() {
                  "recurrentd: warning: cannot raise the open-file limit from "
                  "%llu: %s\n",
                  static_cast<unsigned long long>(before), std::strerror(errno));
+  }
+}
+
+// The size of the SQLite database file and of its write-ahead log.
+void AddSqliteFileMetrics(Metrics& metrics, const std::string& path) {
+  for (const auto& [file, name] :
+       {std::pair{path, "database"}, std::pair{path + "-wal", "wal"}}) {
+    metrics.AddCallback("recurrent_database_file_bytes",
+                        "Size of the SQLite database file and of its "
+                        "write-ahead log, bytes.",
+                        {{"file", name}}, [file = file] {
+                          struct stat info;
+                          if (stat(file.c_str(), &info) != 0) return 0.0;
+                          return static_cast<double>(info.st_size);
+                        });
   }
 }
 
@@ -371,6 +389,25 @@ int Run(int argc, char** argv) {
       Server::Start(server_options, backend.get(), &clock, keys.get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
 
+  // Prometheus metrics: the server's, the database file's and the
+  // process's, at --metrics_listen.
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    Metrics& metrics = (*server)->metrics();
+    AddProcessMetrics(metrics);
+    if (!persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db))) {
+      AddSqliteFileMetrics(metrics, absl::GetFlag(FLAGS_db));
+    }
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(absl::GetFlag(FLAGS_metrics_listen),
+                                 &metrics);
+    if (!http.ok()) return Fail(std::string(http.status().message()));
+    metrics_http = *std::move(http);
+    std::printf("recurrentd: metrics at http://%s/metrics (port %d)\n",
+                absl::GetFlag(FLAGS_metrics_listen).c_str(),
+                metrics_http->port());
+  }
+
   std::printf("recurrentd: serving on port %d (listen %s, db %s%s%s)\n",
               (*server)->port(), server_options.listen_address.c_str(),
               database->shown_name.c_str(),
@@ -388,6 +425,7 @@ int Run(int argc, char** argv) {
               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  metrics_http.reset();  // its pages read the server
   server->reset();
   keys.reset();
   backend.reset();  // closes the database

@@ -120,7 +120,8 @@ bool IsLoopbackAddress(absl::string_view listen_address) {
 Server::Server(const ServerOptions& options, persistence::Backend* backend,
                const common::Clock* clock,
                std::unique_ptr<AccessControl> access)
-    : change_follower_(
+    : reprocess_metrics_(metrics_),
+      change_follower_(
           backend,
           core::ChangeFollower::Options{options.change_log_poll_interval}),
       store_(backend, options.store, &change_follower_),
@@ -155,6 +156,97 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);
       });
+  AddMetrics(clock);
+}
+
+void Server::AddMetrics(const common::Clock* clock) {
+  for (auto [executor, name] : {std::pair{&executor_, "reads"},
+                                std::pair{&write_executor_, "writes"}}) {
+    metrics_.AddCallback("recurrent_executor_queued_calls",
+                         "Calls waiting for a thread, by executor.",
+                         {{"executor", name}},
+                         [executor = executor] {
+                           return static_cast<double>(executor->queued());
+                         });
+  }
+  metrics_.AddCallback(
+      "recurrent_calls_held",
+      "Calls the server holds (queued, running, or with a response not yet "
+      "read by its client); bounded by --max_calls_in_flight.",
+      {}, [this] { return static_cast<double>(limiter_.held()); });
+  metrics_.AddCallback(
+      "recurrent_connections_refused_total",
+      "Connections closed on arrival because --max_connections were open.",
+      {},
+      [this] {
+        return listener_ != nullptr ? static_cast<double>(listener_->refused())
+                                    : 0.0;
+      },
+      Metrics::Type::kCounter);
+  const auto cache = [this](int64_t CustomerCache::Stats::*field) {
+    return [this, field] {
+      return static_cast<double>(customer_cache_.stats().*field);
+    };
+  };
+  metrics_.AddCallback("recurrent_customer_cache_hits_total",
+                       "GetCustomer calls answered from the cache.", {},
+                       cache(&CustomerCache::Stats::hits),
+                       Metrics::Type::kCounter);
+  metrics_.AddCallback("recurrent_customer_cache_misses_total",
+                       "GetCustomer calls the cache could not answer.", {},
+                       cache(&CustomerCache::Stats::misses),
+                       Metrics::Type::kCounter);
+  metrics_.AddCallback("recurrent_customer_cache_entries",
+                       "Customers whose answer the cache holds.", {},
+                       cache(&CustomerCache::Stats::entries));
+  metrics_.AddCallback("recurrent_customer_cache_bytes",
+                       "Memory the cache's entries take, bytes.", {},
+                       cache(&CustomerCache::Stats::bytes));
+  // Read from the database at most once a second, however many series and
+  // scrapes ask.
+  const auto stored = [this, clock](auto field) {
+    return [this, clock, field] {
+      std::lock_guard<std::mutex> lock(storage_stats_mu_);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - storage_stats_read_ >= std::chrono::seconds(1)) {
+        absl::StatusOr<persistence::StorageStats> stats =
+            store_.ReadStorageStats();
+        storage_stats_ = stats.ok() ? *stats : persistence::StorageStats();
+        storage_stats_read_ = now;
+      }
+      return field(storage_stats_, clock->Now());
+    };
+  };
+  metrics_.AddCallback(
+      "recurrent_reevaluation_lag_seconds",
+      "How far behind the re-evaluator is: now minus the earliest stored "
+      "status transition that is due and not yet applied (0 if none).",
+      {}, stored([](const persistence::StorageStats& stats, absl::Time now) {
+        if (!stats.earliest_transition_at.has_value() ||
+            *stats.earliest_transition_at > now) {
+          return 0.0;
+        }
+        return absl::ToDoubleSeconds(now - *stats.earliest_transition_at);
+      }));
+  metrics_.AddCallback(
+      "recurrent_change_log_rows", "Rows kept in the change log.", {},
+      stored([](const persistence::StorageStats& stats, absl::Time) {
+        return static_cast<double>(stats.change_log_rows);
+      }));
+  metrics_.AddCallback(
+      "recurrent_change_log_oldest_age_seconds",
+      "Age of the oldest change-log row (0 if none); rows older than "
+      "--change_log_retention are pruned every minute.",
+      {}, stored([](const persistence::StorageStats& stats, absl::Time now) {
+        if (!stats.oldest_change_at.has_value()) return 0.0;
+        return absl::ToDoubleSeconds(now - *stats.oldest_change_at);
+      }));
+  metrics_.AddCallback(
+      "recurrent_database_serving",
+      "1 while the database can serve (health SERVING), else 0.", {}, [this] {
+        std::lock_guard<std::mutex> lock(health_mu_);
+        return backend_healthy_ ? 1.0 : 0.0;
+      });
 }
 
 ServiceEnv Server::Env(const common::Clock* clock) {
@@ -166,6 +258,7 @@ ServiceEnv Server::Env(const common::Clock* clock) {
   env.access = access_.get();
   env.customer_cache = &customer_cache_;
   env.limiter = &limiter_;
+  env.reprocess_metrics = &reprocess_metrics_;
   return env;
 }
 
@@ -206,8 +299,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
   RouteProtobufLogs();
-  builder.experimental().SetInterceptorCreators(
-      MakeRequestParseInterceptors());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  // First, so that it counts every call, also those the next one refuses.
+  interceptors.push_back(MakeCallMetricsInterceptor(&server->metrics_));
+  for (auto& interceptor : MakeRequestParseInterceptors()) {
+    interceptors.push_back(std::move(interceptor));
+  }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&server->source_settings_service_);
   builder.RegisterService(&server->customer_service_);

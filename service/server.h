@@ -9,6 +9,7 @@
 #define RECURRENT_SERVICE_SERVER_H_
 
 #include <cstddef>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,7 @@
 #include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
+#include "service/metrics.h"
 #include "service/invoice_service.h"
 #include "service/source_settings_service.h"
 
@@ -157,6 +159,10 @@ class Server {
   // The cache of GetCustomer answers.
   const CustomerCache& customer_cache() const { return customer_cache_; }
 
+  // What the server reports to Prometheus (service/metrics.h); more series
+  // may be added (recurrentd adds the database's and the process's).
+  Metrics& metrics() { return metrics_; }
+
   // Asks the backend whether it can serve (Backend::CheckHealth), as is done
   // every second: while it cannot, grpc.health.v1.Health answers
   // NOT_SERVING and a loud line says why on stderr; once it can again,
@@ -176,11 +182,15 @@ class Server {
   // What the services need of this server (the members declared before
   // them).
   ServiceEnv Env(const common::Clock* clock);
+  // Registers the server's own series in metrics_.
+  void AddMetrics(const common::Clock* clock);
 
   // Declaration order is destruction order in reverse: the gRPC server goes
   // first, then the background threads, the services, the executors their
-  // calls run on, the access control they check, the cache they read, and
-  // the core.
+  // calls run on, the access control they check, the cache they read, the
+  // core, and last the metrics that all of them report to.
+  Metrics metrics_;
+  ReprocessMetrics reprocess_metrics_;
   core::ChangeFollower change_follower_;
   core::Store store_;
   CustomerCache customer_cache_;
@@ -196,6 +206,12 @@ class Server {
   core::Reevaluator reevaluator_;
   core::PeriodicThread pruner_;  // deletes change-log rows past retention
   persistence::Backend* const backend_;
+  // The storage figures the metrics last read, and when.
+  std::mutex storage_stats_mu_;
+  persistence::StorageStats storage_stats_
+      ABSL_GUARDED_BY(storage_stats_mu_);
+  std::chrono::steady_clock::time_point storage_stats_read_
+      ABSL_GUARDED_BY(storage_stats_mu_);
   std::mutex health_mu_;
   bool backend_healthy_ ABSL_GUARDED_BY(health_mu_) = true;
   core::PeriodicThread health_watch_;  // CheckBackendHealth every second

@@ -1,5 +1,6 @@
 #include "service/source_settings_service.h"
 
+#include <chrono>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -115,10 +116,16 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
                                    change.effective_at.value_or(now),
                                    caller.key_name};
         };
+        const auto started = std::chrono::steady_clock::now();
         RECURRENT_ASSIGN_OR_RETURN(
             core::Store::SettingsUpdate update,
             env_.store->UpdateSettings(request->data_source_uuid(), decide,
                                        change.dry_run, now));
+        if (update.applied && env_.reprocess_metrics != nullptr) {
+          env_.reprocess_metrics->Record(
+              absl::FromChrono(std::chrono::steady_clock::now() - started),
+              update.impact.customers_reprocessed);
+        }
         if (update.applied) {
           env_.access->Audit(caller, "SourceSettingsService.UpdateSettings",
                              absl::StrCat(request->data_source_uuid(),
@@ -165,9 +172,15 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
                                           common::kDataSourceIdPrefix,
                                           "data_source_uuid"));
         const absl::Time now = env_.clock->Now();
+        const auto started = std::chrono::steady_clock::now();
         RECURRENT_ASSIGN_OR_RETURN(
             core::SettingsImpact impact,
             env_.store->ReprocessDataSource(request->data_source_uuid(), now));
+        if (env_.reprocess_metrics != nullptr) {
+          env_.reprocess_metrics->Record(
+              absl::FromChrono(std::chrono::steady_clock::now() - started),
+              impact.customers_reprocessed);
+        }
         env_.access->Audit(caller, "SourceSettingsService.ReprocessDataSource",
                            request->data_source_uuid(), now);
         ImpactToProto(impact, response->mutable_impact());

@@ -355,6 +355,59 @@ TEST_P(BackendConformanceTest, LastChangeSequenceCountsPrunedRows) {
   EXPECT_GT(rows.front().sequence, last);
 }
 
+// The figures the metrics read: the earliest stored transition, and the
+// change log's rows and oldest row, before and after pruning.
+TEST_P(BackendConformanceTest, ReadStorageStatsReportsTransitionsAndTheLog) {
+  const auto stats = [&]() -> StorageStats {
+    std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+    if (read == nullptr) return {};
+    absl::StatusOr<StorageStats> result = read->ReadStorageStats();
+    EXPECT_OK(result);
+    return result.value_or(StorageStats());
+  };
+  StorageStats empty = stats();
+  EXPECT_EQ(empty.earliest_transition_at, std::nullopt);
+  EXPECT_EQ(empty.change_log_rows, 0);
+  EXPECT_EQ(empty.oldest_change_at, std::nullopt);
+
+  const DataSourceRow source = NewSource("s");
+  const absl::Time soon = Tick() + absl::Hours(5);
+  const absl::Time later = soon + absl::Hours(1);
+  for (const auto& [name, at] : {std::pair{"a", later}, std::pair{"b", soon}}) {
+    const Customer customer = NewCustomer(source.uuid, name);
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                         txn->LoadCustomerState(customer.uuid, false));
+    EvaluationWrite write;
+    write.customer_key = state.key;
+    write.customer = EvaluationWrite::CustomerUpdate{};
+    write.customer->status = CustomerStatus::kActive;
+    write.customer->next_transition_at = at;
+    ASSERT_OK(txn->WriteEvaluation(write));
+    ASSERT_OK(txn->Commit());
+  }
+  const absl::Time first = Tick();
+  ASSERT_OK(Append(*backend_, EveryKind(first)));
+  ASSERT_OK(Append(*backend_, EveryKind(Tick())));
+  StorageStats filled = stats();
+  EXPECT_EQ(filled.earliest_transition_at, soon);
+  EXPECT_EQ(filled.change_log_rows, 10);
+  EXPECT_EQ(filled.oldest_change_at, first);
+
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                         txn->PruneChanges(first + absl::Seconds(1), 1000));
+    EXPECT_EQ(pruned, 5);
+    ASSERT_OK(txn->Commit());
+  }
+  StorageStats pruned = stats();
+  EXPECT_EQ(pruned.change_log_rows, 5);
+  EXPECT_GT(pruned.oldest_change_at, first);
+}
+
 TEST_P(BackendConformanceTest, PruneChangesDeletesOnlyTheOldPrefix) {
   const absl::Time t0 = Tick();
   // committed_at by sequence: t0, t0+1, t0+2, t0+10, t0+1 (a clock that went

@@ -124,6 +124,9 @@ class FaultyReads : public Base {
   absl::StatusOr<int64_t> LastChangeSequence() override {
     FAULTY_FORWARD("LastChangeSequence", LastChangeSequence());
   }
+  absl::StatusOr<persistence::StorageStats> ReadStorageStats() override {
+    FAULTY_FORWARD("ReadStorageStats", ReadStorageStats());
+  }
 
  protected:
   FaultyBackend* const owner_;
