@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace recurrent::core {
@@ -31,8 +32,8 @@ absl::Status ChangeFollower::Start() {
       if (absl::Status status = Poll(); !status.ok()) {
         // Transient (busy, unreachable): the next round reads from the same
         // position.
-        std::fprintf(stderr, "recurrentd: reading the change log failed: %s\n",
-                     status.ToString().c_str());
+        log::Error("reading the change log failed",
+                   {{"error", status.ToString()}});
       }
     });
     poller_->Start();

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/log.h"
+
 namespace recurrent::core {
 namespace {
 
@@ -20,8 +22,8 @@ Reevaluator::Reevaluator(Store* store, const common::Clock* clock,
         if (absl::StatusOr<int> done = RunOnce(); !done.ok()) {
           // Transient (busy, disk full): the due customers stay due and the
           // next round retries them.
-          std::fprintf(stderr, "recurrentd: re-evaluation failed: %s\n",
-                       done.status().ToString().c_str());
+          log::Error("re-evaluation failed",
+                     {{"error", done.status().ToString()}});
         }
       }) {}
 

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "core/invoices.h"
 #include "core/recompute.h"
@@ -1005,9 +1006,9 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
       absl::StatusOr<engine::CustomerTimeline> timeline = BuildTimeline(state);
       if (timeline.status().code() == absl::StatusCode::kInvalidArgument) {
         // Left out of later rounds rather than blocking every one.
-        std::fprintf(stderr, "recurrentd: cannot re-evaluate customer %s: %s\n",
-                     uuid.c_str(),
-                     std::string(timeline.status().message()).c_str());
+        log::Error("cannot re-evaluate a customer",
+                   {{"customer", uuid},
+                    {"error", std::string(timeline.status().message())}});
         persistence::EvaluationWrite clear;
         clear.customer_key = state.key;
         clear.customer = persistence::EvaluationWrite::CustomerUpdate{
@@ -1025,11 +1026,10 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
   });
   if (count.ok()) {
     for (const auto& [uuid, due_at] : evaluated) {
-      std::fprintf(stderr, "recurrentd: re-evaluated %s due at %s\n",
-                   uuid.c_str(),
-                   absl::FormatTime(absl::RFC3339_full, due_at,
-                                    absl::UTCTimeZone())
-                       .c_str());
+      log::Info("re-evaluated",
+                {{"customer", uuid},
+                 {"due_at", absl::FormatTime(absl::RFC3339_full, due_at,
+                                             absl::UTCTimeZone())}});
     }
   }
   return count;

@@ -7,6 +7,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "persistence/keyset_page.h"
 #include "persistence/page_token.h"
@@ -130,8 +131,8 @@ absl::StatusOr<Connection*> PostgresApiKeyStore::Live() {
         Connection::Open(uri_);
     if (!reopened.ok()) {
       // The reason may name hosts: it goes to the log, not to callers.
-      std::fprintf(stderr, "recurrentd: api keys: %s\n",
-                   std::string(reopened.status().message()).c_str());
+      log::Error("cannot reopen the API keys' connection",
+                 {{"error", std::string(reopened.status().message())}});
       return absl::UnavailableError("the database cannot be reached; retry");
     }
     db_ = *std::move(reopened);

@@ -7,9 +7,11 @@
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
 
 namespace recurrent::persistence::postgres {
 namespace {
@@ -75,9 +77,10 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
   }
   if (lost || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" ||
       sqlstate == "57P02" || sqlstate == "57P03") {
-    std::fprintf(stderr, "recurrentd: postgres %s: %s",
-                 std::string(operation).c_str(),
-                 detail != nullptr ? detail : "connection lost\n");
+    log::Error("PostgreSQL connection lost",
+               {{"operation", std::string(operation)},
+                {"detail", std::string(absl::StripTrailingAsciiWhitespace(
+                               detail != nullptr ? detail : ""))}});
     return absl::UnavailableError("the database cannot be reached; retry");
   }
   if (sqlstate == "53100" || sqlstate == "53200") {
@@ -86,9 +89,11 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
   if (sqlstate == "25006") {
     return absl::FailedPreconditionError("the database is read-only");
   }
-  std::fprintf(stderr, "recurrentd: postgres %s failed (SQLSTATE %s): %s",
-               std::string(operation).c_str(), sqlstate.c_str(),
-               detail != nullptr ? detail : "\n");
+  log::Error("PostgreSQL statement failed",
+             {{"operation", std::string(operation)},
+              {"sqlstate", sqlstate},
+              {"detail", std::string(absl::StripTrailingAsciiWhitespace(
+                             detail != nullptr ? detail : ""))}});
   return absl::InternalError(
       absl::StrCat("database error during ", operation));
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace recurrent::persistence::sqlite {
 namespace {
@@ -39,9 +40,10 @@ absl::Status SqliteErrorToStatus(sqlite3* db, int rc,
     default:
       break;
   }
-  std::fprintf(stderr, "recurrent/persistence: sqlite %s failed: %s (%d): %s\n",
-               std::string(operation).c_str(), sqlite3_errstr(rc), rc,
-               db != nullptr ? sqlite3_errmsg(db) : "");
+  log::Error("SQLite statement failed",
+             {{"operation", std::string(operation)},
+              {"code", absl::StrCat(sqlite3_errstr(rc), " (", rc, ")")},
+              {"detail", db != nullptr ? sqlite3_errmsg(db) : ""}});
   return absl::InternalError(
       absl::StrCat("internal storage error (", sqlite3_errstr(rc), ")"));
 }

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace recurrent::service {
@@ -98,8 +99,8 @@ void AccessControl::IndexLocked(const persistence::ApiKey& key) {
   ActiveKey active;
   if (bytes.size() != active.digest.size()) {
     // Cannot match any secret; say so rather than ignore it silently.
-    std::fprintf(stderr, "recurrentd: API key %s has a malformed hash\n",
-                 key.uuid.c_str());
+    log::Error("an API key has a malformed hash; it is ignored",
+               {{"key", key.uuid}});
     return;
   }
   std::memcpy(active.digest.data(), bytes.data(), bytes.size());
@@ -216,15 +217,16 @@ void AccessControl::Audit(const Caller& caller, absl::string_view action,
                               ? std::string("(no key)")
                               : absl::StrCat("key \"", caller.key_name, "\" (",
                                              caller.key_uuid, ")");
-  std::fprintf(stderr, "recurrentd: audit: %s %s %s\n", who.c_str(),
-               std::string(action).c_str(), std::string(target).c_str());
+  log::Info("audit", {{"who", who},
+                      {"action", std::string(action)},
+                      {"target", std::string(target)}});
   if (store_ == nullptr) return;
   persistence::AuditEntry entry{now, caller.key_uuid, caller.key_name,
                                 std::string(action), std::string(target)};
   absl::Status recorded = store_->AppendAudit(entry);
   if (!recorded.ok()) {
-    std::fprintf(stderr, "recurrentd: cannot record audit entry: %s\n",
-                 recorded.ToString().c_str());
+    log::Error("cannot record an audit entry",
+               {{"error", recorded.ToString()}});
   }
 }
 

@@ -1,11 +1,13 @@
 #include "service/errors.h"
 
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -36,8 +38,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kUnknown:
     case absl::StatusCode::kDataLoss:
-      std::fprintf(stderr, "recurrentd: internal error: %s\n",
-                   status.ToString().c_str());
+      log::Error("internal error", {{"error", status.ToString()}});
       return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                           "internal error; see the server log");
     default:
@@ -61,6 +62,31 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   details.set_message(message);
   details.add_details()->PackFrom(bad_request);
   return grpc::Status(code, message, details.SerializeAsString());
+}
+
+std::string StatusCodeName(int code) {
+  static constexpr absl::string_view kNames[] = {
+      "OK",
+      "CANCELLED",
+      "UNKNOWN",
+      "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED",
+      "NOT_FOUND",
+      "ALREADY_EXISTS",
+      "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION",
+      "ABORTED",
+      "OUT_OF_RANGE",
+      "UNIMPLEMENTED",
+      "INTERNAL",
+      "UNAVAILABLE",
+      "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  if (code < 0 || code >= static_cast<int>(std::size(kNames))) {
+    return absl::StrCat(code);
+  }
+  return std::string(kNames[code]);
 }
 
 }  // namespace recurrent::service

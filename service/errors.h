@@ -31,6 +31,10 @@ std::optional<std::string> FieldOf(const absl::Status& status);
 // show which field is wrong.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// The name of a gRPC status code ("OK", "NOT_FOUND", ...), as metrics and
+// logs show it; the number for a code gRPC does not define.
+std::string StatusCodeName(int code);
+
 }  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_ERRORS_H_

@@ -47,6 +47,10 @@ ABSL_DECLARE_FLAG(int32_t, max_invoices_per_customer);
 ABSL_DECLARE_FLAG(int32_t, max_subscriptions_per_customer);
 ABSL_DECLARE_FLAG(bool, log_reevaluations);
 
+// Logging (service/flags_logging.cc).
+ABSL_DECLARE_FLAG(std::string, log_format);
+ABSL_DECLARE_FLAG(bool, log_requests);
+
 // One-off tasks: run, then exit without serving (service/flags_tools.cc).
 ABSL_DECLARE_FLAG(std::string, backup_to);
 ABSL_DECLARE_FLAG(std::string, create_api_key);

@@ -40,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "persistence/postgres_api_key_store.h"
 #include "persistence/postgres_backend.h"
 #include "persistence/sqlite_api_key_store.h"
@@ -249,6 +250,12 @@ int Run(int argc, char** argv) {
       "commit of the build; --helpfull also lists the flags of the "
       "libraries. Running it in production: docs/operations.md.");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_log_format) == "json") {
+    log::SetFormat(log::Format::kJson);
+  } else if (absl::GetFlag(FLAGS_log_format) != "text") {
+    return Fail(absl::StrCat("--log_format must be text or json, got \"",
+                             absl::GetFlag(FLAGS_log_format), "\""));
+  }
   if (positional.size() > 1) {
     return Fail(absl::StrCat("unexpected argument \"", positional[1],
                              "\"; see --help"));
@@ -379,6 +386,7 @@ int Run(int argc, char** argv) {
   server_options.allow_unauthenticated =
       absl::GetFlag(FLAGS_allow_unauthenticated);
   server_options.read_only = database->read_only;
+  server_options.log_requests = absl::GetFlag(FLAGS_log_requests);
   server_options.store.log_reevaluations =
       absl::GetFlag(FLAGS_log_reevaluations);
   server_options.store.max_invoices_per_customer =

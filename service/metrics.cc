@@ -14,28 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "grpcpp/support/status.h"
+#include "service/errors.h"
 
 namespace recurrent::service {
 namespace {
 
-constexpr absl::string_view kCodeNames[] = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED"};
 
 // A label value in the exposition format: backslash, quote and newline
 // escaped.
@@ -240,7 +223,7 @@ std::string Metrics::Render() const {
         if (count == 0) continue;
         absl::StrAppend(&out, "recurrent_grpc_calls_total",
                         LabelText({{"method", method},
-                                   {"code", std::string(kCodeNames[code])}}),
+                                   {"code", StatusCodeName(static_cast<int>(code))}}),
                         " ", count, "\n");
       }
     }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/log.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/support/interceptor.h"
@@ -53,9 +54,11 @@ void LogToStderr(google::protobuf::LogLevel level, const char* filename,
   static constexpr const char* kLevels[] = {"INFO", "WARNING", "ERROR",
                                             "FATAL"};
   const int index = static_cast<int>(level);
-  std::fprintf(stderr, "recurrentd: protobuf: %s: %s (%s:%d)\n",
-               index >= 0 && index < 4 ? kLevels[index] : "LOG",
-               message.c_str(), filename, line);
+  log::Warning("protobuf library message",
+               {{"protobuf_level",
+                 index >= 0 && index < 4 ? kLevels[index] : "LOG"},
+                {"message", message},
+                {"at", absl::StrCat(filename, ":", line)}});
 }
 
 }  // namespace

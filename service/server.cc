@@ -10,11 +10,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
+#include "service/request_log.h"
 #include "service/request_parse_interceptor.h"
 
 namespace recurrent::service {
@@ -56,11 +58,10 @@ absl::Status CheckAuthenticationPolicy(const ServerOptions& options,
   }
   if (access.HasKeys()) return absl::OkStatus();
   if (IsLoopbackAddress(options.listen_address)) {
-    std::fprintf(stderr,
-                 "recurrentd: warning: no API key exists, so every call is "
-                 "allowed without one (only on a loopback address); create "
-                 "one with 'recurrentctl keys create --name=NAME "
-                 "--role=admin'\n");
+    log::Warning(
+        "no API key exists, so every call is allowed without one (only on a "
+        "loopback address); create one with 'recurrentctl keys create "
+        "--name=NAME --role=admin'");
     return absl::OkStatus();
   }
   if (!options.allow_unauthenticated) {
@@ -70,11 +71,10 @@ absl::Status CheckAuthenticationPolicy(const ServerOptions& options,
         "'recurrentd --db=... --create_api_key=NAME:admin' or pass "
         "--allow_unauthenticated"));
   }
-  std::fprintf(stderr,
-               "recurrentd: warning: no API key exists and "
-               "--allow_unauthenticated is set: anyone who can reach %s may "
-               "call every method\n",
-               options.listen_address.c_str());
+  log::Warning(
+      "no API key exists and --allow_unauthenticated is set: anyone who can "
+      "reach the address may call every method",
+      {{"listen", options.listen_address}});
   return absl::OkStatus();
 }
 
@@ -144,9 +144,8 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                 absl::StatusOr<int64_t> pruned =
                     store_.PruneChanges(clock->Now() - retention);
                 if (!pruned.ok()) {
-                  std::fprintf(
-                      stderr, "recurrentd: pruning the change log failed: %s\n",
-                      pruned.status().ToString().c_str());
+                  log::Error("pruning the change log failed",
+                             {{"error", pruned.status().ToString()}});
                 }
               }),
       backend_(backend),
@@ -304,6 +303,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       interceptors;
   // First, so that it counts every call, also those the next one refuses.
   interceptors.push_back(MakeCallMetricsInterceptor(&server->metrics_));
+  if (options.log_requests) {
+    interceptors.push_back(MakeRequestLogInterceptor(server->access_.get()));
+  }
   for (auto& interceptor : MakeRequestParseInterceptors()) {
     interceptors.push_back(std::move(interceptor));
   }
@@ -340,12 +342,10 @@ absl::Status Server::CheckBackendHealth() {
   if (health.ok() == backend_healthy_ || shut_down_) return health;
   backend_healthy_ = health.ok();
   if (health.ok()) {
-    std::fprintf(stderr, "recurrentd: the database is back; SERVING\n");
+    log::Info("the database is back; SERVING");
   } else {
-    std::fprintf(stderr,
-                 "recurrentd: ERROR: the database cannot serve: %s; "
-                 "health NOT_SERVING\n",
-                 std::string(health.message()).c_str());
+    log::Error("the database cannot serve; health NOT_SERVING",
+               {{"error", std::string(health.message())}});
   }
   SetServing(*server_, health.ok());
   return health;

@@ -100,6 +100,8 @@ struct ServerOptions {
   // While no API key exists, serve without authentication even on an
   // address that is not loopback (otherwise Start refuses).
   bool allow_unauthenticated = false;
+  // One log line per call (service/request_log.h).
+  bool log_requests = false;
   // The backend only reads (SqliteBackend::Options::read_only): neither the
   // re-evaluator nor the change-log pruner runs (stored statuses stay as
   // they were; GetCustomer still answers as of now).

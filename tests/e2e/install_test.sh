@@ -32,11 +32,12 @@ fi
 help=$("$PREFIX/bin/recurrentd" --help 2>&1 || true)
 check "--help lists flags (not 'No flags matched')" \
   bash -c '! grep -q "No flags matched" <<<"$0"' "$help"
-for group in network storage tools work; do
+for group in logging network storage tools work; do
   check "--help has the $group group" grep -q "Flags from recurrentd/$group:" <<<"$help"
 done
 for flag in listen db pg_pool_size tls_cert customer_cache_mb reevaluate_interval \
-    max_calls_in_flight create_api_key backup_to read_only; do
+    max_calls_in_flight create_api_key backup_to read_only log_format \
+    log_requests metrics_listen; do
   check "--help explains --$flag" grep -q -- "-$flag (" <<<"$help"
 done
 

@@ -906,7 +906,8 @@ def check(addrs, state, logs):
     seen = {}
     problems = []
     early = []
-    line = re.compile(r"^(?:([0-9.]+) )?recurrentd: re-evaluated (cus_\S+) due at (\S+)")
+    # "[SECONDS ]TIME info re-evaluated customer=cus_… due_at=…" (common/log.h).
+    line = re.compile(r"^(?:([0-9.]+) )?\S+ info re-evaluated customer=(cus_\S+) due_at=(\S+)")
     per_log = {}
     for path in logs:
         name = os.path.basename(path)
