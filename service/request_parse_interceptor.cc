@@ -49,16 +49,15 @@ class Factory final
   }
 };
 
+// At the level libprotobuf gives (FATAL as error: libprotobuf aborts).
 void LogToStderr(google::protobuf::LogLevel level, const char* filename,
                  int line, const std::string& message) {
-  static constexpr const char* kLevels[] = {"INFO", "WARNING", "ERROR",
-                                            "FATAL"};
-  const int index = static_cast<int>(level);
-  log::Warning("protobuf library message",
-               {{"protobuf_level",
-                 index >= 0 && index < 4 ? kLevels[index] : "LOG"},
-                {"message", message},
-                {"at", absl::StrCat(filename, ":", line)}});
+  const auto write = level == google::protobuf::LOGLEVEL_INFO ? log::Info
+                     : level == google::protobuf::LOGLEVEL_WARNING
+                         ? log::Warning
+                         : log::Error;
+  write("protobuf library message",
+        {{"message", message}, {"at", absl::StrCat(filename, ":", line)}});
 }
 
 }  // namespace

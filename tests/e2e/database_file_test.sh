@@ -53,7 +53,7 @@ check "the refusal says why" grep -q "was deleted or replaced" <<<"$refused"
 for _ in $(seq 1 30); do [ "$(health)" = NOT_SERVING ] && break; sleep 0.1; done
 check "health is NOT_SERVING" test "$(health)" = NOT_SERVING
 check "the log says so loudly" \
-  grep -q "ERROR: the database cannot serve: database file .* was deleted" \
+  grep -q " error the database cannot serve; health NOT_SERVING error=\"database file .* was deleted" \
   "$WORK/again.log"
 got=$(call recurrent.v1.SourceSettingsService/GetDataSource "{\"uuid\": \"$DS\"}")
 check "reads still answer from the open file" \

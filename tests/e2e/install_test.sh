@@ -25,8 +25,12 @@ check "binaries are executable" test -x "$PREFIX/bin/recurrentd" -a -x "$PREFIX/
 version=$("$PREFIX/bin/recurrentd" --version)
 echo "$version"
 check "--version prints the version" grep -Eq '^recurrentd [0-9]+\.[0-9]+\.[0-9]+ \(commit ' <<<"$version"
-if commit=$(git -C "$SOURCE_DIR" rev-parse --short=12 HEAD 2>/dev/null); then
-  check "--version names the commit built from" grep -q "commit $commit" <<<"$version"
+if git -C "$SOURCE_DIR" rev-parse HEAD >/dev/null 2>&1; then
+  # The commit the binary was built from (HEAD at its last build): one of
+  # this repository's, HEAD or before it.
+  built=$(sed -n 's/.*(commit \([0-9a-f]*\)\(-dirty\)\{0,1\})$/\1/p' <<<"$version")
+  check "--version names a commit of this repository" \
+    git -C "$SOURCE_DIR" merge-base --is-ancestor "$built" HEAD
 fi
 
 help=$("$PREFIX/bin/recurrentd" --help 2>&1 || true)

@@ -212,7 +212,7 @@ TEST(ProtobufLogTest, LinesGoThroughTheServerLog) {
   v1::GetDataSourceRequest request;
   EXPECT_FALSE(request.ParseFromString("\x0a\x02\xc3\x28"));
   const std::string logged = ::testing::internal::GetCapturedStderr();
-  EXPECT_THAT(logged, ::testing::StartsWith("recurrentd: protobuf: ERROR: "));
+  EXPECT_THAT(logged, HasSubstr(" error protobuf library message message="));
   EXPECT_THAT(logged, HasSubstr("invalid UTF-8"));
 }
 
