@@ -1,6 +1,5 @@
 #include "core/change_follower.h"
 
-#include <cstdio>
 #include <utility>
 
 #include "common/log.h"

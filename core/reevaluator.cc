@@ -1,7 +1,5 @@
 #include "core/reevaluator.h"
 
-#include <cstdio>
-
 #include "common/log.h"
 
 namespace recurrent::core {

@@ -1,6 +1,5 @@
 #include "persistence/postgres_api_key_store.h"
 
-#include <cstdio>
 #include <string>
 #include <utility>
 

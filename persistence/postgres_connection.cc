@@ -2,7 +2,6 @@
 
 #include <libpq-fe.h>
 
-#include <cstdio>
 #include <cstring>
 #include <utility>
 

@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <cstdio>
 #include <string>
 
 #include "absl/strings/cord.h"

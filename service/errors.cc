@@ -1,6 +1,5 @@
 #include "service/errors.h"
 
-#include <cstdio>
 #include <iterator>
 #include <string>
 

@@ -69,12 +69,9 @@ void Header(std::string& out, absl::string_view name, absl::string_view help,
 // The call counts of one method as the interceptor sees them.
 class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  CallMetricsInterceptor(Metrics* metrics, std::string method)
-      : metrics_(metrics),
-        method_(std::move(method)),
-        start_(std::chrono::steady_clock::now()) {
-    metrics_->CallStarted(method_);
-  }
+  CallMetricsInterceptor(Metrics* metrics, absl::string_view method)
+      : stats_(metrics->CallStarted(method)),
+        start_(std::chrono::steady_clock::now()) {}
   // A call that ends without a status sent (its client went away) counts
   // as CANCELLED.
   ~CallMetricsInterceptor() override {
@@ -92,13 +89,12 @@ class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
  private:
   void Finish(int code) {
     finished_ = true;
-    metrics_->CallFinished(
-        method_, code,
+    Metrics::CallFinished(
+        stats_, code,
         absl::FromChrono(std::chrono::steady_clock::now() - start_));
   }
 
-  Metrics* const metrics_;
-  const std::string method_;
+  Metrics::MethodStats* const stats_;
   const std::chrono::steady_clock::time_point start_;
   bool finished_ = false;
 };
@@ -186,13 +182,15 @@ Metrics::MethodStats& Metrics::StatsOf(absl::string_view method) {
   return methods_[method];  // a node map: the reference stays valid
 }
 
-void Metrics::CallStarted(absl::string_view method) {
-  StatsOf(method).in_flight.fetch_add(1, std::memory_order_relaxed);
+Metrics::MethodStats* Metrics::CallStarted(absl::string_view method) {
+  MethodStats& stats = StatsOf(method);
+  stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+  return &stats;
 }
 
-void Metrics::CallFinished(absl::string_view method, int code,
+void Metrics::CallFinished(MethodStats* calls, int code,
                            absl::Duration latency) {
-  MethodStats& stats = StatsOf(method);
+  MethodStats& stats = *calls;
   stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
   if (code < 0 || code >= static_cast<int>(stats.by_code.size())) {
     code = grpc::StatusCode::UNKNOWN;

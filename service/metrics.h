@@ -71,16 +71,7 @@ class Metrics {
                    Labels labels, std::function<double()> value,
                    Type type = Type::kGauge);
 
-  // Counted by the interceptor: `method` is the full gRPC method name
-  // ("/recurrent.v1.CustomerService/GetCustomer"); `code` a grpc::StatusCode.
-  void CallStarted(absl::string_view method);
-  void CallFinished(absl::string_view method, int code, absl::Duration latency);
-
-  // The whole page, in the text exposition format.
-  std::string Render() const;
-
- private:
-  // The calls of one method.
+  // The calls of one method (what CallStarted returns).
   struct MethodStats {
     std::atomic<int64_t> in_flight{0};
     std::array<std::atomic<int64_t>, 17> by_code{};  // grpc::StatusCode 0..16
@@ -89,6 +80,18 @@ class Metrics {
     std::array<std::atomic<int64_t>, kLatencyBuckets.size() + 1> buckets{};
     std::atomic<int64_t> latency_sum_ns{0};
   };
+
+  // Counted by the interceptor: `method` is the full gRPC method name
+  // ("/recurrent.v1.CustomerService/GetCustomer"); `code` a grpc::StatusCode.
+  // The method's stats are looked up once per call, at its start.
+  MethodStats* CallStarted(absl::string_view method);
+  static void CallFinished(MethodStats* stats, int code,
+                           absl::Duration latency);
+
+  // The whole page, in the text exposition format.
+  std::string Render() const;
+
+ private:
   struct Series {
     std::string name;
     std::string help;

@@ -1,7 +1,5 @@
 #include "service/request_parse_interceptor.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/log.h"

@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <utility>
 
