@@ -604,6 +604,25 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
   EXPECT_GT(rescan->rows_scanned(), 0);
 }
 
+// Inserts, in `txn`, customer "cus_<id>" of `source_uuid` with external id
+// `id` and its subscription "sub_<id>" there.
+Customer InsertSubscribedCustomer(WriteTransaction& txn,
+                                  const std::string& source_uuid,
+                                  const std::string& id, absl::Time at) {
+  Customer customer;
+  customer.uuid = absl::StrCat("cus_", id);
+  customer.data_source_uuid = source_uuid;
+  customer.external_id = id;
+  customer.external_ids = {{source_uuid, id}};
+  customer.created_at = at;
+  customer.updated_at = at;
+  EXPECT_OK(txn.InsertCustomer(customer));
+  EXPECT_OK(txn.InsertSubscriptions(
+      {SubscriptionRef{absl::StrCat("sub_", id), customer.uuid, source_uuid,
+                       id}}));
+  return customer;
+}
+
 // More customers than one page of PostgreSQL's scan (500), each with an
 // invoice, its line item and (every third) a transaction, one customer
 // merged into another: every customer comes once, in key order, with all
@@ -618,16 +637,8 @@ TEST_P(BackendConformanceTest, AScanOfManyPagesStreamsEveryCustomerWhole) {
     for (int i = 0; i < kCustomers; ++i) {
       const std::string id = absl::StrCat(i);
       Customer customer;
-      customer.uuid = absl::StrCat("cus_", id);
-      customer.data_source_uuid = source.uuid;
-      customer.external_id = id;
-      customer.external_ids = {{source.uuid, id}};
-      customer.created_at = now_;
-      customer.updated_at = now_;
-      ASSERT_OK(txn->InsertCustomer(customer));
-      ASSERT_OK(txn->InsertSubscriptions(
-          {SubscriptionRef{absl::StrCat("sub_", id), customer.uuid,
-                           source.uuid, id}}));
+      ASSERT_NO_FATAL_FAILURE(
+          customer = InsertSubscribedCustomer(*txn, source.uuid, id, now_));
       Invoice invoice;
       invoice.uuid = absl::StrCat("inv_", id);
       invoice.external_id = absl::StrCat(id, "-inv");
@@ -710,16 +721,8 @@ TEST_P(BackendConformanceTest, AScanAbandonedPartWayEndsCleanly) {
     for (int i = 0; i < 1100; ++i) {
       const std::string id = absl::StrCat(i);
       Customer customer;
-      customer.uuid = absl::StrCat("cus_", id);
-      customer.data_source_uuid = source.uuid;
-      customer.external_id = id;
-      customer.external_ids = {{source.uuid, id}};
-      customer.created_at = now_;
-      customer.updated_at = now_;
-      ASSERT_OK(txn->InsertCustomer(customer));
-      ASSERT_OK(txn->InsertSubscriptions(
-          {SubscriptionRef{absl::StrCat("sub_", id), customer.uuid,
-                           source.uuid, id}}));
+      ASSERT_NO_FATAL_FAILURE(
+          customer = InsertSubscribedCustomer(*txn, source.uuid, id, now_));
     }
     ASSERT_OK(txn->Commit());
   }
