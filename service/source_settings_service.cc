@@ -12,6 +12,15 @@
 
 namespace recurrent::service {
 
+void SourceSettingsServiceImpl::RecordReprocess(
+    std::chrono::steady_clock::time_point started,
+    const core::SettingsImpact& impact) const {
+  if (env_.reprocess_metrics == nullptr) return;
+  env_.reprocess_metrics->Record(
+      absl::FromChrono(std::chrono::steady_clock::now() - started),
+      impact.customers_reprocessed);
+}
+
 grpc::ServerUnaryReactor* SourceSettingsServiceImpl::CreateDataSource(
     grpc::CallbackServerContext* context,
     const v1::CreateDataSourceRequest* request, v1::DataSource* response) {
@@ -121,11 +130,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
             core::Store::SettingsUpdate update,
             env_.store->UpdateSettings(request->data_source_uuid(), decide,
                                        change.dry_run, now));
-        if (update.applied && env_.reprocess_metrics != nullptr) {
-          env_.reprocess_metrics->Record(
-              absl::FromChrono(std::chrono::steady_clock::now() - started),
-              update.impact.customers_reprocessed);
-        }
+        if (update.applied) RecordReprocess(started, update.impact);
         if (update.applied) {
           env_.access->Audit(caller, "SourceSettingsService.UpdateSettings",
                              absl::StrCat(request->data_source_uuid(),
@@ -176,11 +181,7 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::ReprocessDataSource(
         RECURRENT_ASSIGN_OR_RETURN(
             core::SettingsImpact impact,
             env_.store->ReprocessDataSource(request->data_source_uuid(), now));
-        if (env_.reprocess_metrics != nullptr) {
-          env_.reprocess_metrics->Record(
-              absl::FromChrono(std::chrono::steady_clock::now() - started),
-              impact.customers_reprocessed);
-        }
+        RecordReprocess(started, impact);
         env_.access->Audit(caller, "SourceSettingsService.ReprocessDataSource",
                            request->data_source_uuid(), now);
         ImpactToProto(impact, response->mutable_impact());

@@ -2,6 +2,8 @@
 #ifndef RECURRENT_SERVICE_SOURCE_SETTINGS_SERVICE_H_
 #define RECURRENT_SERVICE_SOURCE_SETTINGS_SERVICE_H_
 
+#include <chrono>
+
 #include "recurrent/v1/source_settings.grpc.pb.h"
 #include "service/dispatch.h"
 
@@ -47,6 +49,10 @@ class SourceSettingsServiceImpl final
       v1::ReprocessDataSourceResponse* response) override;
 
  private:
+  // Counts a reprocess that began at `started` in env_.reprocess_metrics.
+  void RecordReprocess(std::chrono::steady_clock::time_point started,
+                       const core::SettingsImpact& impact) const;
+
   const ServiceEnv env_;
 };
 

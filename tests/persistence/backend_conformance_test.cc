@@ -127,27 +127,38 @@ Customer BackendConformanceTest::NewCustomer(const std::string& source_uuid,
   return customer;
 }
 
+// Invoice "inv_<id>" (external id "<id>-inv") of subscription `id` dated
+// `date`, in EUR, with one 30-day line item "li_<id>" of `amount` cents
+// starting then; no due date, no transaction.
+Invoice OneMonthInvoice(const std::string& customer_uuid,
+                        const std::string& source_uuid, const std::string& id,
+                        absl::Time date, int64_t amount) {
+  Invoice invoice;
+  invoice.uuid = absl::StrCat("inv_", id);
+  invoice.external_id = absl::StrCat(id, "-inv");
+  invoice.customer_uuid = customer_uuid;
+  invoice.data_source_uuid = source_uuid;
+  invoice.date = date;
+  invoice.currency = "EUR";
+  LineItem item;
+  item.uuid = absl::StrCat("li_", id);
+  item.external_id = absl::StrCat(id, "-li");
+  item.subscription_external_id = id;
+  item.service_period_start = date;
+  item.service_period_end = date + absl::Hours(24 * 30);
+  item.amount_in_cents = amount;
+  invoice.line_items.push_back(item);
+  return invoice;
+}
+
 SubscriptionRef BackendConformanceTest::NewSubscription(
     const Customer& customer, const std::string& source_uuid,
     const std::string& external_id) {
   SubscriptionRef ref{absl::StrCat("sub_", external_id), customer.uuid,
                       source_uuid, external_id};
-  Invoice invoice;
-  invoice.uuid = absl::StrCat("inv_", external_id);
-  invoice.external_id = absl::StrCat(external_id, "-inv");
-  invoice.customer_uuid = customer.uuid;
-  invoice.data_source_uuid = source_uuid;
-  invoice.date = Tick();
+  Invoice invoice = OneMonthInvoice(customer.uuid, source_uuid, external_id,
+                                    Tick(), 1000);
   invoice.due_date = invoice.date + absl::Hours(24);
-  invoice.currency = "EUR";
-  LineItem item;
-  item.uuid = absl::StrCat("li_", external_id);
-  item.external_id = absl::StrCat(external_id, "-li");
-  item.subscription_external_id = external_id;
-  item.service_period_start = invoice.date;
-  item.service_period_end = invoice.date + absl::Hours(24 * 30);
-  item.amount_in_cents = 1000;
-  invoice.line_items.push_back(item);
   std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
   if (txn == nullptr) return ref;
   EXPECT_OK(txn->InsertSubscriptions({ref}));
@@ -639,21 +650,8 @@ TEST_P(BackendConformanceTest, AScanOfManyPagesStreamsEveryCustomerWhole) {
       Customer customer;
       ASSERT_NO_FATAL_FAILURE(
           customer = InsertSubscribedCustomer(*txn, source.uuid, id, now_));
-      Invoice invoice;
-      invoice.uuid = absl::StrCat("inv_", id);
-      invoice.external_id = absl::StrCat(id, "-inv");
-      invoice.customer_uuid = customer.uuid;
-      invoice.data_source_uuid = source.uuid;
-      invoice.date = now_ + absl::Seconds(i);
-      invoice.currency = "EUR";
-      LineItem item;
-      item.uuid = absl::StrCat("li_", id);
-      item.external_id = absl::StrCat(id, "-li");
-      item.subscription_external_id = id;
-      item.service_period_start = invoice.date;
-      item.service_period_end = invoice.date + absl::Hours(24 * 30);
-      item.amount_in_cents = 1000 + i;
-      invoice.line_items.push_back(item);
+      const Invoice invoice = OneMonthInvoice(
+          customer.uuid, source.uuid, id, now_ + absl::Seconds(i), 1000 + i);
       ASSERT_OK(txn->InsertInvoices(customer.uuid, {invoice}));
       if (i % 3 == 0) {
         Transaction paid;
