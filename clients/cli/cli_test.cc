@@ -169,30 +169,6 @@ TEST(MoneyTest, FormatsCents) {
   EXPECT_EQ(FormatMoney(123456, ""), "1234.56");
 }
 
-TEST(MoneyTest, InvoiceAmounts) {
-  v1::Invoice invoice;
-  invoice.add_line_items()->set_amount_in_cents(4900);
-  invoice.add_line_items()->set_amount_in_cents(100);
-  EXPECT_EQ(InvoiceAmountDue(invoice), 5000);
-  EXPECT_EQ(InvoiceAmountPaid(invoice), 0);
-  v1::Transaction* partial = invoice.add_transactions();
-  partial->set_type(v1::TRANSACTION_TYPE_PAYMENT);
-  partial->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);
-  partial->set_amount_in_cents(1000);
-  v1::Transaction* failed = invoice.add_transactions();
-  failed->set_type(v1::TRANSACTION_TYPE_PAYMENT);
-  failed->set_result(v1::TRANSACTION_RESULT_FAILED);
-  v1::Transaction* refund = invoice.add_transactions();
-  refund->set_type(v1::TRANSACTION_TYPE_REFUND);
-  refund->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);
-  refund->set_amount_in_cents(1000);
-  EXPECT_EQ(InvoiceAmountPaid(invoice), 1000);
-  v1::Transaction* full = invoice.add_transactions();
-  full->set_type(v1::TRANSACTION_TYPE_PAYMENT);
-  full->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);  // no amount: all due
-  EXPECT_EQ(InvoiceAmountPaid(invoice), 6000);
-}
-
 std::string Printed(const Table& table) {
   char* buffer = nullptr;
   size_t size = 0;

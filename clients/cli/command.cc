@@ -6,6 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "clients/cli/values.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -58,6 +60,7 @@ int ExitCodeFor(grpc::StatusCode code) {
 
 Session::Session(GlobalOptions options, std::string command_path)
     : options_(std::move(options)),
+      call_timeout_(options_.timeout.value_or(kDefaultTimeout)),
       command_path_(std::move(command_path)),
       channel_(grpc::CreateChannel(options_.addr, Credentials(options_.tls))),
       sources_(v1::SourceSettingsService::NewStub(channel_)),
@@ -94,6 +97,22 @@ int Session::RpcFailed(const grpc::Status& status) {
   return ExitCodeFor(status.error_code());
 }
 
+void Session::PrintAsOf(const google::protobuf::Timestamp* as_of) {
+  if (json()) return;
+  if (as_of != nullptr) {
+    std::printf("As of %s\n", FormatTime(*as_of).c_str());
+  } else {
+    google::protobuf::Timestamp now;
+    now.set_seconds(absl::ToUnixSeconds(absl::Now()));
+    std::printf("As of now (%s)\n", FormatTime(now).c_str());
+  }
+}
+
+void Session::PrintNextPage(const std::string& next_page_token) {
+  if (json() || next_page_token.empty()) return;
+  std::printf("Next page: --page-token=%s\n", next_page_token.c_str());
+}
+
 int Session::UsageError(const absl::Status& status) {
   std::fprintf(stderr, "recurrentctl: %s (see 'recurrentctl %s --help')\n",
                OneLine(status.message()).c_str(), command_path_.c_str());
@@ -105,16 +124,20 @@ int Session::LocalError(const absl::Status& status) {
   return kExitLocalError;
 }
 
-void Session::PrintJsonLine(const google::protobuf::Message& message) {
+std::string Session::ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   std::string json;
+  // Cannot fail for our messages (no Any of an unknown type).
   if (!google::protobuf::util::MessageToJsonString(message, &json, options)
            .ok()) {
-    std::fprintf(stderr, "recurrentctl: cannot print JSON\n");
-    return;
+    return "null";
   }
-  std::fprintf(stdout, "%s\n", json.c_str());
+  return json;
+}
+
+void Session::PrintJsonLine(const google::protobuf::Message& message) {
+  std::fprintf(stdout, "%s\n", ToJson(message).c_str());
   std::fflush(stdout);
 }
 
@@ -135,6 +158,15 @@ void Session::PrintJson(const google::protobuf::Message& message) {
   if (json.empty() || json.back() != '\n') std::fputc('\n', stdout);
 }
 
+absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseAsOfFlag(
+    const ParsedArgs& args) {
+  if (!args.Has("as-of")) return std::nullopt;
+  absl::StatusOr<google::protobuf::Timestamp> parsed =
+      ParseTimeFlag("as-of", args.Get("as-of"));
+  if (!parsed.ok()) return parsed.status();
+  return *parsed;
+}
+
 absl::StatusOr<Paging> ParsePaging(const ParsedArgs& args) {
   Paging paging;
   for (auto [name, field] : {std::pair{"limit", &paging.limit},
@@ -148,6 +180,7 @@ absl::StatusOr<Paging> ParsePaging(const ParsedArgs& args) {
     }
     *field = *value;
   }
+  paging.page_token = args.Get("page-token");
   return paging;
 }
 

@@ -59,11 +59,19 @@ struct TlsFiles {
   std::string key;   // its private key
 };
 
+// The deadline of each call when --timeout is not given.
+inline constexpr absl::Duration kDefaultTimeout = absl::Seconds(30);
+// The same for the calls that reprocess a data source (settings set,
+// settings reprocess): they take seconds to minutes on a large source.
+inline constexpr absl::Duration kSettingsTimeout = absl::Minutes(10);
+
 // Options shared by every command (--addr, --timeout, --output, --api-key,
 // --tls-*).
 struct GlobalOptions {
   std::string addr = "127.0.0.1:50051";
-  absl::Duration timeout = absl::Seconds(30);
+  // --timeout; unset: kDefaultTimeout, or kSettingsTimeout for the calls
+  // that reprocess.
+  std::optional<absl::Duration> timeout;
   OutputFormat output = OutputFormat::kTable;
   // Sent as "authorization: Bearer <api_key>" when not empty.
   std::string api_key;
@@ -88,19 +96,30 @@ class Session {
 
   bool json() const { return options_.output == OutputFormat::kJson; }
 
-  // Runs one RPC: `call(context)` with the --timeout deadline and the API
-  // key. Returns 0 on success; otherwise prints the error line and returns
-  // its exit code.
-  template <typename Call>
-  int Rpc(Call&& call) {
+  // From now on, calls default to kSettingsTimeout instead of
+  // kDefaultTimeout (--timeout still wins).
+  void UseSettingsTimeout() {
+    call_timeout_ = options_.timeout.value_or(kSettingsTimeout);
+  }
+
+  // Runs one RPC: `call(context)` with the call deadline and the API key.
+  // Returns 0 on success; otherwise prints the error line and returns its
+  // exit code.
+  template <typename Fn>
+  int Rpc(Fn&& call) {
+    grpc::Status status = RpcStatus(std::forward<Fn>(call));
+    return status.ok() ? kExitOk : RpcFailed(status);
+  }
+
+  // The same, returning the status and printing nothing, for a caller that
+  // looks at the failure before reporting it.
+  template <typename Fn>
+  grpc::Status RpcStatus(Fn&& call) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
-                         absl::ToChronoMilliseconds(options_.timeout));
-    if (!options_.api_key.empty()) {
-      context.AddMetadata("authorization", "Bearer " + options_.api_key);
-    }
-    grpc::Status status = call(&context);
-    return status.ok() ? kExitOk : RpcFailed(status);
+                         absl::ToChronoMilliseconds(call_timeout_));
+    AddApiKey(&context);
+    return call(&context);
   }
 
   // Adds the API key to `context` of a stream, which has no deadline.
@@ -112,6 +131,14 @@ class Session {
 
   // Prints "recurrentctl: CODE: message" and returns the exit code.
   int RpcFailed(const grpc::Status& status);
+  // In table output, prints the instant a view shows before it:
+  // "As of 2025-03-01" for --as-of, "As of now (2026-11-29T09:10:00Z)"
+  // without it (`as_of` null).
+  void PrintAsOf(const google::protobuf::Timestamp* as_of);
+  // In table output, after a list that --limit stopped early, prints
+  // "Next page: --page-token=TOKEN" (nothing for an empty token). JSON
+  // output carries it as nextPageToken.
+  void PrintNextPage(const std::string& next_page_token);
   // Prints "recurrentctl: message (see 'recurrentctl CMD --help')" and
   // returns kExitUsage.
   int UsageError(const absl::Status& status);
@@ -123,9 +150,12 @@ class Session {
   void PrintJson(const google::protobuf::Message& message);
   // The same on one line (JSON lines, for streams), flushed.
   void PrintJsonLine(const google::protobuf::Message& message);
+  // `message` in that mapping on one line, to compose larger documents.
+  static std::string ToJson(const google::protobuf::Message& message);
 
  private:
   GlobalOptions options_;
+  absl::Duration call_timeout_;
   std::string command_path_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SourceSettingsService::Stub> sources_;
@@ -161,47 +191,84 @@ std::vector<Command> SubscriptionCommands();  // subscriptions, events
 std::vector<Command> KeyCommands();           // keys
 std::vector<Command> ChangeCommands();        // changes
 
-// --limit and --page-size, shared by every list command.
-inline std::vector<FlagSpec> PagingFlags() {
+// Parses --as-of ("" when not given: the server's now).
+absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseAsOfFlag(
+    const ParsedArgs& args);
+
+// Sets `request`'s as_of from --as-of when given, and leaves it unset
+// otherwise. INVALID_ARGUMENT for a bad date.
+template <typename Request>
+absl::Status ParseAsOf(const ParsedArgs& args, Request* request) {
+  auto as_of = ParseAsOfFlag(args);
+  if (!as_of.ok()) return as_of.status();
+  if (as_of->has_value()) *request->mutable_as_of() = **as_of;
+  return absl::OkStatus();
+}
+
+// `request`'s as_of, or null when unset (now), for Session::PrintAsOf.
+template <typename Request>
+const google::protobuf::Timestamp* AsOf(const Request& request) {
+  return request.has_as_of() ? &request.as_of() : nullptr;
+}
+
+// --limit and --page-size (the change feed's lists, which page by cursor).
+inline std::vector<FlagSpec> LimitFlags() {
   return {{"limit", "N",
            "Stop after N items (default: all; pages are "
            "followed automatically)."},
           {"page-size", "N", "Items per request (default: the server's, 50)."}};
 }
 
+// LimitFlags() and --page-token, shared by every paged list command.
+inline std::vector<FlagSpec> PagingFlags() {
+  std::vector<FlagSpec> flags = LimitFlags();
+  flags.push_back({"page-token", "TOKEN",
+                   "Start at this page: the token printed after a list that "
+                   "--limit stopped."});
+  return flags;
+}
+
 struct Paging {
   int limit = 0;  // 0: no limit
   int page_size = 0;
+  std::string page_token;  // empty: the first page
 };
 
-// Reads --limit and --page-size (each must be positive when given).
+// Reads --limit and --page-size (each must be positive when given) and
+// --page-token (when the command has it).
 absl::StatusOr<Paging> ParsePaging(const ParsedArgs& args);
 
-// Calls `fetch(context, request, &page)` page after page, appending the
-// items `items(page)` to `items(*all)` until the last page or `limit` items.
-// Returns 0, or the exit code of the failed call.
+// The largest page the server returns.
+inline constexpr int kMaxPageSize = 1000;
+
+// Calls `fetch(context, request, &page)` page after page from
+// `paging.page_token`, appending the items `items(page)` to `items(*all)`
+// until the last page or `limit` items. With a limit, each request asks for
+// no more than the items still wanted, so the list stops at a page boundary
+// and `all->next_page_token()` (empty after the last page) continues it
+// exactly. Returns 0, or the exit code of the failed call.
 template <typename Request, typename Response, typename Fetch, typename Items>
 int FetchAllPages(Session& session, const Paging& paging, Request request,
                   Fetch fetch, Items items, Response* all) {
-  if (paging.page_size > 0) {
-    request.set_page_size(paging.page_size);
-  } else if (paging.limit > 0) {
-    request.set_page_size(std::min(paging.limit, 1000));
-  }
-  auto full = [&] {
-    return paging.limit > 0 && items(all)->size() >= paging.limit;
-  };
-  while (!full()) {
+  request.set_page_token(paging.page_token);
+  if (paging.page_size > 0) request.set_page_size(paging.page_size);
+  while (true) {
+    if (paging.limit > 0) {
+      const int wanted = paging.limit - items(all)->size();
+      request.set_page_size(std::min(
+          wanted, paging.page_size > 0 ? paging.page_size : kMaxPageSize));
+    }
     Response page;
     int rc = session.Rpc([&](grpc::ClientContext* context) {
       return fetch(context, request, &page);
     });
     if (rc != kExitOk) return rc;
     for (auto& item : *items(&page)) {
-      if (full()) break;
       *items(all)->Add() = std::move(item);
     }
+    all->set_next_page_token(page.next_page_token());
     if (page.next_page_token().empty()) break;
+    if (paging.limit > 0 && items(all)->size() >= paging.limit) break;
     request.set_page_token(page.next_page_token());
   }
   return kExitOk;

@@ -119,7 +119,7 @@ std::vector<Command> ChangeCommands() {
   list_flags.push_back(
       {"after", "CURSOR",
        "Start after this cursor (default: the oldest change kept)."});
-  for (FlagSpec& flag : PagingFlags()) list_flags.push_back(flag);
+  for (FlagSpec& flag : LimitFlags()) list_flags.push_back(flag);
   commands.push_back(
       {"changes",
        "list",

@@ -8,6 +8,7 @@
 #include "clients/cli/command.h"
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
+#include "clients/cli/views.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/field_mask.pb.h"
 
@@ -68,8 +69,8 @@ absl::Status SetCustomerFields(const ParsedArgs& args, v1::Customer* customer,
 
 void PrintCustomers(Session& session, const v1::ListCustomersResponse& list) {
   if (session.json()) return session.PrintJson(list);
-  Table table(
-      {"UUID", "SOURCE", "EXTERNAL ID", "NAME", "EMAIL", "STATUS", "TAGS"});
+  Table table({"UUID", "SOURCE", "EXTERNAL ID", "NAME", "EMAIL", "STATUS",
+               "TAGS", "REASON"});
   for (const v1::Customer& customer : list.customers()) {
     std::vector<std::string> external_ids;
     for (const v1::CustomerExternalId& id : customer.external_ids()) {
@@ -79,14 +80,19 @@ void PrintCustomers(Session& session, const v1::ListCustomersResponse& list) {
     table.AddRow({customer.uuid(), customer.data_source_uuid(),
                   absl::StrJoin(external_ids, ","), customer.name(),
                   customer.email(), CustomerStatusName(customer.status()),
-                  absl::StrJoin(customer.tags(), ",")});
+                  absl::StrJoin(customer.tags(), ","),
+                  customer.status_reason()});
   }
   table.Print(stdout);
 }
 
-// Prints the customer returned by a call, or the call's error.
+// Prints the customer returned by a call, or the call's error. A read
+// evaluated at an instant passes `as_of` (holding null for now) to print it
+// first (see Session::PrintAsOf); a write shows no instant.
 template <typename Call>
-int PrintCustomerFrom(Session& session, Call&& call) {
+int PrintCustomerFrom(
+    Session& session, Call&& call,
+    std::optional<const google::protobuf::Timestamp*> as_of = std::nullopt) {
   v1::ListCustomersResponse list;
   v1::Customer* customer = list.add_customers();
   if (int rc = session.Rpc([&](grpc::ClientContext* context) {
@@ -97,6 +103,7 @@ int PrintCustomerFrom(Session& session, Call&& call) {
   if (session.json()) {
     session.PrintJson(*customer);
   } else {
+    if (as_of.has_value()) session.PrintAsOf(*as_of);
     PrintCustomers(session, list);
   }
   return kExitOk;
@@ -125,15 +132,103 @@ int CustomersCreate(Session& session, const ParsedArgs& args) {
 int CustomersGet(Session& session, const ParsedArgs& args) {
   v1::GetCustomerRequest request;
   request.set_uuid(args.positional()[0]);
-  if (args.Has("as-of")) {
-    auto as_of = ParseTimeFlag("as-of", args.Get("as-of"));
-    if (!as_of.ok()) return session.UsageError(as_of.status());
-    *request.mutable_as_of() = *as_of;
+  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+    return session.UsageError(s);
   }
   return PrintCustomerFrom(
-      session, [&](grpc::ClientContext* context, v1::Customer* response) {
+      session,
+      [&](grpc::ClientContext* context, v1::Customer* response) {
         return session.customers().GetCustomer(context, request, response);
+      },
+      AsOf(request));
+}
+
+// The number of recent events `customers describe` shows.
+constexpr int kDescribeEvents = 10;
+
+int CustomersDescribe(Session& session, const ParsedArgs& args) {
+  v1::GetCustomerRequest get;
+  get.set_uuid(args.positional()[0]);
+  if (absl::Status s = ParseAsOf(args, &get); !s.ok()) {
+    return session.UsageError(s);
+  }
+  v1::Customer customer;
+  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+        return session.customers().GetCustomer(context, get, &customer);
+      })) {
+    return rc;
+  }
+  v1::ListSubscriptionsRequest list_subscriptions;
+  list_subscriptions.set_customer_uuid(customer.uuid());
+  if (get.has_as_of()) *list_subscriptions.mutable_as_of() = get.as_of();
+  v1::ListSubscriptionsResponse subscriptions;
+  if (int rc = FetchAllPages(
+          session, Paging(), list_subscriptions,
+          [&](grpc::ClientContext* context,
+              const v1::ListSubscriptionsRequest& request,
+              v1::ListSubscriptionsResponse* page) {
+            return session.customers().ListSubscriptions(context, request,
+                                                         page);
+          },
+          [](v1::ListSubscriptionsResponse* response) {
+            return response->mutable_subscriptions();
+          },
+          &subscriptions)) {
+    return rc;
+  }
+  // Events come oldest first; keep the last kDescribeEvents.
+  v1::ListSubscriptionEventsRequest list_events;
+  list_events.set_customer_uuid(customer.uuid());
+  if (get.has_as_of()) *list_events.mutable_as_of() = get.as_of();
+  v1::ListSubscriptionEventsResponse events;
+  if (int rc = FetchAllPages(
+          session, Paging(), list_events,
+          [&](grpc::ClientContext* context,
+              const v1::ListSubscriptionEventsRequest& request,
+              v1::ListSubscriptionEventsResponse* page) {
+            return session.customers().ListSubscriptionEvents(context, request,
+                                                              page);
+          },
+          [](v1::ListSubscriptionEventsResponse* response) {
+            return response->mutable_events();
+          },
+          &events)) {
+    return rc;
+  }
+  const int older = events.events_size() - kDescribeEvents;
+  if (older > 0) events.mutable_events()->DeleteSubrange(0, older);
+  if (session.json()) {
+    auto json_list = [](const auto& messages) {
+      return absl::StrJoin(messages, ",", [](std::string* out, const auto& m) {
+        out->append(Session::ToJson(m));
       });
+    };
+    std::printf("{\"customer\":%s,\"subscriptions\":[%s],\"recentEvents\":[%s]}\n",
+                Session::ToJson(customer).c_str(),
+                json_list(subscriptions.subscriptions()).c_str(),
+                json_list(events.events()).c_str());
+    return kExitOk;
+  }
+  session.PrintAsOf(AsOf(get));
+  std::vector<std::string> external_ids;
+  for (const v1::CustomerExternalId& id : customer.external_ids()) {
+    external_ids.push_back(
+        absl::StrCat(id.external_id(), " (", id.data_source_uuid(), ")"));
+  }
+  Table fields({"FIELD", "VALUE"});
+  fields.AddRow({"Customer", customer.uuid()});
+  fields.AddRow({"External ids", absl::StrJoin(external_ids, ", ")});
+  fields.AddRow({"Name", customer.name()});
+  fields.AddRow({"Email", customer.email()});
+  fields.AddRow({"Status", CustomerStatusName(customer.status())});
+  fields.AddRow({"Reason", customer.status_reason()});
+  fields.AddRow({"Tags", absl::StrJoin(customer.tags(), ", ")});
+  fields.Print(stdout);
+  std::printf("\nSubscriptions\n");
+  PrintSubscriptionTable(subscriptions.subscriptions());
+  std::printf("\nRecent events (the last %d)\n", kDescribeEvents);
+  PrintEventTable(events.events());
+  return kExitOk;
 }
 
 int CustomersList(Session& session, const ParsedArgs& args) {
@@ -143,6 +238,9 @@ int CustomersList(Session& session, const ParsedArgs& args) {
   request.set_data_source_uuid(args.Get("source"));
   request.set_external_id(args.Get("external-id"));
   request.set_email(args.Get("email"));
+  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+    return session.UsageError(s);
+  }
   if (args.Has("status")) {
     auto status = ParseCustomerStatus("status", args.Get("status"));
     if (!status.ok()) return session.UsageError(status.status());
@@ -163,7 +261,9 @@ int CustomersList(Session& session, const ParsedArgs& args) {
           &all)) {
     return rc;
   }
+  session.PrintAsOf(AsOf(request));
   PrintCustomers(session, all);
+  session.PrintNextPage(all.next_page_token());
   return kExitOk;
 }
 
@@ -273,8 +373,22 @@ std::vector<Command> CustomerCommands() {
        1,
        {"recurrentctl customers get cus_… --as-of=2025-03-01"},
        CustomersGet});
+  commands.push_back(
+      {"customers",
+       "describe",
+       "CUSTOMER_UUID",
+       "Show a customer's status and reason, subscriptions and recent events.",
+       "One view of GetCustomer, ListSubscriptions and the last events of "
+       "ListSubscriptionEvents,\nall at the same instant (now or --as-of). "
+       "--output=json prints {customer, subscriptions,\nrecentEvents}.",
+       {{"as-of", "DATE", "Evaluate at DATE (may be future)."}},
+       1,
+       1,
+       {"recurrentctl customers describe cus_… --as-of=2025-03-01"},
+       CustomersDescribe});
   std::vector<FlagSpec> list_flags = {
-      {"status", "STATUS", "lead, active, past-due or cancelled."},
+      {"status", "STATUS", "lead, active, past-due or cancelled (at --as-of)."},
+      {"as-of", "DATE", "Evaluate statuses at DATE (default now; may be future)."},
       {"source", "DATA_SOURCE_UUID", "Only customers of this data source."},
       {"email", "EMAIL", "Only customers with this email."},
       {"external-id", "ID", "Only the customer with this external id."}};
@@ -284,7 +398,7 @@ std::vector<Command> CustomerCommands() {
        "list",
        "",
        "List customers matching every filter given.",
-       "Statuses are the stored ones, kept current by the server.",
+       "Statuses (and --status) are evaluated now, or at --as-of.",
        list_flags,
        0,
        0,

@@ -8,30 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cli/command.h"
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
+#include "clients/cli/views.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace recurrent::cli {
 namespace {
-
-void PrintInvoices(Session& session, const v1::ListInvoicesResponse& list) {
-  if (session.json()) return session.PrintJson(list);
-  Table table({"UUID", "EXTERNAL ID", "CUSTOMER", "DATE", "DUE DATE", "AMOUNT",
-               "PAID"});
-  for (const v1::Invoice& invoice : list.invoices()) {
-    table.AddRow({invoice.uuid(), invoice.external_id(),
-                  invoice.customer_uuid(), FormatTime(invoice.date()),
-                  FormatTime(invoice.due_date()),
-                  FormatMoney(InvoiceAmountDue(invoice), invoice.currency()),
-                  FormatMoney(InvoiceAmountPaid(invoice), invoice.currency())});
-  }
-  table.Print(stdout);
-}
 
 // Reads PATH, or stdin for "-".
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
@@ -91,15 +79,16 @@ int InvoicesImport(Session& session, const ParsedArgs& args) {
     session.PrintJson(response);
     return kExitOk;
   }
-  v1::ListInvoicesResponse list;
-  *list.mutable_invoices() = response.invoices();
-  PrintInvoices(session, list);
+  PrintInvoiceTable(response.invoices());
   return kExitOk;
 }
 
 int InvoicesGet(Session& session, const ParsedArgs& args) {
   v1::GetInvoiceRequest request;
   request.set_uuid(args.positional()[0]);
+  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+    return session.UsageError(s);
+  }
   v1::ListInvoicesResponse list;
   v1::Invoice* invoice = list.add_invoices();
   if (int rc = session.Rpc([&](grpc::ClientContext* context) {
@@ -110,7 +99,8 @@ int InvoicesGet(Session& session, const ParsedArgs& args) {
   if (session.json()) {
     session.PrintJson(*invoice);
   } else {
-    PrintInvoices(session, list);
+    session.PrintAsOf(AsOf(request));
+    PrintInvoiceTable(list.invoices());
   }
   return kExitOk;
 }
@@ -122,6 +112,10 @@ int InvoicesList(Session& session, const ParsedArgs& args) {
   request.set_customer_uuid(args.Get("customer"));
   request.set_data_source_uuid(args.Get("source"));
   request.set_external_id(args.Get("external-id"));
+  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+    return session.UsageError(s);
+  }
+  if (args.GetBool("open")) request.set_open(true);
   v1::ListInvoicesResponse all;
   if (int rc = FetchAllPages(
           session, *paging, request,
@@ -136,7 +130,13 @@ int InvoicesList(Session& session, const ParsedArgs& args) {
           &all)) {
     return rc;
   }
-  PrintInvoices(session, all);
+  if (session.json()) {
+    session.PrintJson(all);
+    return kExitOk;
+  }
+  session.PrintAsOf(AsOf(request));
+  PrintInvoiceTable(all.invoices());
+  session.PrintNextPage(all.next_page_token());
   return kExitOk;
 }
 
@@ -154,6 +154,53 @@ int InvoicesDelete(Session& session, const ParsedArgs& args) {
   } else {
     std::printf("invoice %s deleted\n", request.uuid().c_str());
   }
+  return kExitOk;
+}
+
+// After a payment: the invoice now, and the status now of the subscriptions
+// it bills.
+int PrintInvoiceStatus(Session& session, const std::string& invoice_uuid) {
+  v1::GetInvoiceRequest get;
+  get.set_uuid(invoice_uuid);
+  google::protobuf::RepeatedPtrField<v1::Invoice> invoices;
+  v1::Invoice* invoice = invoices.Add();
+  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+        return session.invoices().GetInvoice(context, get, invoice);
+      })) {
+    return rc;
+  }
+  std::printf("\nInvoice now\n");
+  PrintInvoiceTable(invoices);
+  absl::flat_hash_set<std::string> billed;
+  for (const v1::LineItem& item : invoice->line_items()) {
+    if (!item.subscription_external_id().empty()) {
+      billed.insert(item.subscription_external_id());
+    }
+  }
+  if (billed.empty()) return kExitOk;
+  v1::ListSubscriptionsRequest list;
+  list.set_customer_uuid(invoice->customer_uuid());
+  v1::ListSubscriptionsResponse subscriptions;
+  if (int rc = FetchAllPages(
+          session, Paging(), list,
+          [&](grpc::ClientContext* context,
+              const v1::ListSubscriptionsRequest& request,
+              v1::ListSubscriptionsResponse* page) {
+            return session.customers().ListSubscriptions(context, request,
+                                                         page);
+          },
+          [](v1::ListSubscriptionsResponse* response) {
+            return response->mutable_subscriptions();
+          },
+          &subscriptions)) {
+    return rc;
+  }
+  google::protobuf::RepeatedPtrField<v1::Subscription> shown;
+  for (v1::Subscription& sub : *subscriptions.mutable_subscriptions()) {
+    if (billed.contains(sub.external_id())) *shown.Add() = std::move(sub);
+  }
+  std::printf("\nIts subscriptions now\n");
+  PrintSubscriptionTable(shown);
   return kExitOk;
 }
 
@@ -199,7 +246,7 @@ int InvoicesPay(Session& session, const ParsedArgs& args) {
                     ? FormatMoney(response.amount_in_cents(), "")
                     : "amount due"});
   table.Print(stdout);
-  return kExitOk;
+  return PrintInvoiceStatus(session, request.invoice_uuid());
 }
 
 }  // namespace
@@ -233,8 +280,8 @@ std::vector<Command> InvoiceCommands() {
                       "get",
                       "INVOICE_UUID",
                       "Show an invoice with its amount due and paid.",
-                      "",
-                      {},
+                      "Paid and open are evaluated now, or at --as-of.",
+                      {{"as-of", "DATE", "Evaluate at DATE (may be future)."}},
                       1,
                       1,
                       {"recurrentctl invoices get inv_… --output=json"},
@@ -242,12 +289,14 @@ std::vector<Command> InvoiceCommands() {
   std::vector<FlagSpec> list_flags = {
       {"customer", "CUSTOMER_UUID", "Only this customer's invoices."},
       {"source", "DATA_SOURCE_UUID", "Only this data source's invoices."},
-      {"external-id", "ID", "Only the invoice with this external id."}};
+      {"external-id", "ID", "Only the invoice with this external id."},
+      {"open", "", "Only invoices open (not fully paid) at --as-of."},
+      {"as-of", "DATE", "Evaluate paid and open at DATE (default now)."}};
   for (FlagSpec& flag : PagingFlags()) list_flags.push_back(flag);
   commands.push_back({"invoices",
                       "list",
                       "",
-                      "List invoices in import order.",
+                      "List invoices in import order, with amounts paid and open.",
                       "",
                       list_flags,
                       0,

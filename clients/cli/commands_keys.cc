@@ -101,6 +101,7 @@ int KeysList(Session& session, const ParsedArgs& args) {
     return rc;
   }
   PrintKeys(session, all);
+  session.PrintNextPage(all.next_page_token());
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "clients/cli/command.h"
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
@@ -92,6 +93,7 @@ int SourcesList(Session& session, const ParsedArgs& args) {
     return rc;
   }
   PrintSources(session, all);
+  session.PrintNextPage(all.next_page_token());
   return kExitOk;
 }
 
@@ -148,6 +150,82 @@ int SettingsGet(Session& session, const ParsedArgs& args) {
   return kExitOk;
 }
 
+// The subscriptions a settings change changes (UpdateSettings with
+// list_changes), and how many the list leaves out.
+void PrintChanges(const v1::UpdateSettingsResponse& response) {
+  std::printf("\nChanged subscriptions\n");
+  Table table({"CUSTOMER", "CUSTOMER EXTERNAL ID", "SUBSCRIPTION",
+               "EXTERNAL ID", "STATUS BEFORE", "STATUS AFTER", "CHURNS ADDED",
+               "CHURNS REMOVED"});
+  auto times = [](const auto& list) {
+    return absl::StrJoin(list, ",", [](std::string* out, const auto& time) {
+      out->append(FormatTime(time));
+    });
+  };
+  for (const v1::SubscriptionChange& change : response.changes()) {
+    table.AddRow({change.customer_uuid(), change.customer_external_id(),
+                  change.subscription_uuid(), change.subscription_external_id(),
+                  SubscriptionStatusName(change.status_before()),
+                  SubscriptionStatusName(change.status_after()),
+                  times(change.auto_churns_added()),
+                  times(change.auto_churns_removed())});
+  }
+  table.Print(stdout);
+  if (response.changes_not_listed() > 0) {
+    std::printf("… and %lld more not listed\n",
+                static_cast<long long>(response.changes_not_listed()));
+  }
+}
+
+// UpdateSettings ran out of time: a change that started on the server
+// commits all the same, so look at the history and say whether it did.
+int SettingsDeadlineExceeded(Session& session, const grpc::Status& status,
+                             const v1::UpdateSettingsRequest& request,
+                             const v1::SourceSettings& before) {
+  session.RpcFailed(status);
+  v1::ListSettingsHistoryRequest history_request;
+  history_request.set_data_source_uuid(request.data_source_uuid());
+  v1::ListSettingsHistoryResponse history;
+  grpc::Status checked =
+      session.RpcStatus([&](grpc::ClientContext* context) {
+        return session.sources().ListSettingsHistory(context, history_request,
+                                                     &history);
+      });
+  if (!checked.ok()) {
+    std::fprintf(stderr,
+                 "recurrentctl: could not check the settings history (%s); "
+                 "a change the server started still commits: see "
+                 "'recurrentctl settings history %s'\n",
+                 checked.error_message().c_str(),
+                 request.data_source_uuid().c_str());
+    return ExitCodeFor(status.error_code());
+  }
+  for (const v1::SettingsVersion& version : history.versions()) {
+    const v1::SourceSettings& settings = version.settings();
+    if (settings.version() > before.version() &&
+        settings.past_due_handling().mode() ==
+            request.past_due_handling().mode() &&
+        settings.past_due_handling().auto_churn_after_days() ==
+            request.past_due_handling().auto_churn_after_days()) {
+      std::fprintf(stderr,
+                   "recurrentctl: the change was applied all the same: "
+                   "settings version %lld (see 'recurrentctl settings history "
+                   "%s')\n",
+                   static_cast<long long>(settings.version()),
+                   request.data_source_uuid().c_str());
+      return kExitOk;
+    }
+  }
+  std::fprintf(stderr,
+               "recurrentctl: the change is not applied yet (the current "
+               "version is still %lld); if the server started it, it still "
+               "commits: check 'recurrentctl settings history %s' before "
+               "sending it again\n",
+               static_cast<long long>(before.version()),
+               request.data_source_uuid().c_str());
+  return ExitCodeFor(status.error_code());
+}
+
 int SettingsSet(Session& session, const ParsedArgs& args) {
   const bool keep = args.GetBool("keep");
   const bool churn = args.Has("auto-churn-after");
@@ -173,34 +251,45 @@ int SettingsSet(Session& session, const ParsedArgs& args) {
     if (!at.ok()) return session.UsageError(at.status());
     *request.mutable_effective_at() = *at;
   }
-  v1::UpdateSettingsResponse response;
-  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
-        return session.sources().UpdateSettings(context, request, &response);
-      })) {
-    return rc;
+  request.set_list_changes(args.GetBool("list-changes"));
+  session.UseSettingsTimeout();
+  // The version in force before the call, to tell after a deadline whether
+  // the change was applied.
+  v1::GetSettingsRequest get;
+  get.set_data_source_uuid(request.data_source_uuid());
+  v1::SourceSettings before;
+  if (!request.dry_run()) {
+    if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+          return session.sources().GetSettings(context, get, &before);
+        })) {
+      return rc;
+    }
   }
+  v1::UpdateSettingsResponse response;
+  grpc::Status status = session.RpcStatus([&](grpc::ClientContext* context) {
+    return session.sources().UpdateSettings(context, request, &response);
+  });
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      !request.dry_run()) {
+    return SettingsDeadlineExceeded(session, status, request, before);
+  }
+  if (!status.ok()) return session.RpcFailed(status);
   if (session.json()) {
     session.PrintJson(response);
     return kExitOk;
   }
-  std::string result = request.dry_run()    ? "dry run (nothing changed)"
+  std::string result = request.dry_run()    ? "dry run (not saved)"
                        : response.applied() ? "applied"
                                             : "unchanged (already in force)";
   Table table = SettingsTable(/*with_result=*/true);
   std::vector<std::string> row = SettingsCells(response.settings());
-  if (request.dry_run()) {
-    // The response carries the settings in force; show the requested ones.
-    row[0] = "";
-    row[1] = HandlingName(request.past_due_handling());
-    row[2] =
-        request.has_effective_at() ? FormatTime(request.effective_at()) : "now";
-  }
   row.push_back(result);
   for (std::string& cell : ImpactCells(response.impact())) {
     row.push_back(std::move(cell));
   }
   table.AddRow(std::move(row));
   table.Print(stdout);
+  if (request.list_changes()) PrintChanges(response);
   return kExitOk;
 }
 
@@ -237,11 +326,18 @@ int SettingsHistory(Session& session, const ParsedArgs& args) {
 int SettingsReprocess(Session& session, const ParsedArgs& args) {
   v1::ReprocessDataSourceRequest request;
   request.set_data_source_uuid(args.positional()[0]);
+  session.UseSettingsTimeout();
   v1::ReprocessDataSourceResponse response;
-  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
-        return session.sources().ReprocessDataSource(context, request,
-                                                     &response);
-      })) {
+  grpc::Status status = session.RpcStatus([&](grpc::ClientContext* context) {
+    return session.sources().ReprocessDataSource(context, request, &response);
+  });
+  if (!status.ok()) {
+    const int rc = session.RpcFailed(status);
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      std::fprintf(stderr,
+                   "recurrentctl: a reprocess the server started runs to "
+                   "its end all the same\n");
+    }
     return rc;
   }
   if (session.json()) {
@@ -325,12 +421,16 @@ std::vector<Command> SourceCommands() {
        "(1-90) days; --keep\nkeeps them past due until cancelled. Saving "
        "reverses earlier automatic cancellations\nand applies the new rule "
        "atomically; --dry-run previews the impact without changing\n"
-       "anything.",
+       "anything.\nThe call's deadline is 10 minutes unless --timeout is given; "
+       "when it passes, the\nsettings history tells whether the change was "
+       "applied (a started change commits).",
        {{"auto-churn-after", "DAYS", "Auto-churn after DAYS days past due."},
         {"keep", "", "Keep past-due subscriptions until cancelled."},
         {"effective-at", "DATE",
          "When the settings take effect (default now; never in the future)."},
-        {"dry-run", "", "Show the impact; change nothing."}},
+        {"dry-run", "", "Show the impact; change nothing."},
+        {"list-changes", "",
+         "Also list the subscriptions that change (the first 1,000)."}},
        1,
        1,
        {"recurrentctl settings set ds_… --auto-churn-after=14 --dry-run",
@@ -352,7 +452,7 @@ std::vector<Command> SourceCommands() {
        "reprocess",
        "DATA_SOURCE_UUID",
        "Recompute every customer of a data source under its current settings.",
-       "",
+       "The call's deadline is 10 minutes unless --timeout is given.",
        {},
        1,
        1,

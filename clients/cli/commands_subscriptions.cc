@@ -7,40 +7,18 @@
 #include "clients/cli/command.h"
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
+#include "clients/cli/views.h"
 
 namespace recurrent::cli {
 namespace {
-
-void PrintSubscriptions(Session& session,
-                        const v1::ListSubscriptionsResponse& list) {
-  if (session.json()) return session.PrintJson(list);
-  Table table({"UUID", "EXTERNAL ID", "STATUS", "STARTED", "CURRENT PERIOD",
-               "PAST DUE SINCE", "CANCELLED AT", "REASON"});
-  for (const v1::Subscription& sub : list.subscriptions()) {
-    std::string status = SubscriptionStatusName(sub.status());
-    if (sub.auto_churned()) absl::StrAppend(&status, " (auto-churned)");
-    std::string period;
-    if (sub.has_current_period_start() || sub.has_current_period_end()) {
-      period = absl::StrCat(FormatTime(sub.current_period_start()), "..",
-                            FormatTime(sub.current_period_end()));
-    }
-    table.AddRow({sub.uuid(), sub.external_id(), status,
-                  FormatTime(sub.started_at()), period,
-                  FormatTime(sub.past_due_since()),
-                  FormatTime(sub.cancelled_at()), sub.status_reason()});
-  }
-  table.Print(stdout);
-}
 
 int SubscriptionsList(Session& session, const ParsedArgs& args) {
   absl::StatusOr<Paging> paging = ParsePaging(args);
   if (!paging.ok()) return session.UsageError(paging.status());
   v1::ListSubscriptionsRequest request;
   request.set_customer_uuid(args.positional()[0]);
-  if (args.Has("as-of")) {
-    auto as_of = ParseTimeFlag("as-of", args.Get("as-of"));
-    if (!as_of.ok()) return session.UsageError(as_of.status());
-    *request.mutable_as_of() = *as_of;
+  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+    return session.UsageError(s);
   }
   v1::ListSubscriptionsResponse all;
   if (int rc = FetchAllPages(
@@ -57,7 +35,13 @@ int SubscriptionsList(Session& session, const ParsedArgs& args) {
           &all)) {
     return rc;
   }
-  PrintSubscriptions(session, all);
+  if (session.json()) {
+    session.PrintJson(all);
+    return kExitOk;
+  }
+  session.PrintAsOf(AsOf(request));
+  PrintSubscriptionTable(all.subscriptions());
+  session.PrintNextPage(all.next_page_token());
   return kExitOk;
 }
 
@@ -80,7 +64,7 @@ int SubscriptionsCancel(Session& session, const ParsedArgs& args) {
   if (session.json()) {
     session.PrintJson(*subscription);
   } else {
-    PrintSubscriptions(session, list);
+    PrintSubscriptionTable(list.subscriptions());
   }
   return kExitOk;
 }
@@ -97,10 +81,8 @@ int Events(Session& session, const ParsedArgs& args) {
     return session.UsageError(absl::InvalidArgumentError(
         "give a CUSTOMER_UUID, --source=DATA_SOURCE_UUID, or both"));
   }
-  if (args.Has("as-of")) {
-    auto as_of = ParseTimeFlag("as-of", args.Get("as-of"));
-    if (!as_of.ok()) return session.UsageError(as_of.status());
-    *request.mutable_as_of() = *as_of;
+  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+    return session.UsageError(s);
   }
   v1::ListSubscriptionEventsResponse all;
   if (int rc = FetchAllPages(
@@ -121,14 +103,9 @@ int Events(Session& session, const ParsedArgs& args) {
     session.PrintJson(all);
     return kExitOk;
   }
-  Table table({"OCCURRED AT", "TYPE", "SUBSCRIPTION", "EXTERNAL ID", "CUSTOMER",
-               "UUID"});
-  for (const v1::SubscriptionEvent& event : all.events()) {
-    table.AddRow({FormatTime(event.occurred_at()), EventTypeName(event.type()),
-                  event.subscription_uuid(), event.subscription_external_id(),
-                  event.customer_uuid(), event.uuid()});
-  }
-  table.Print(stdout);
+  session.PrintAsOf(AsOf(request));
+  PrintEventTable(all.events());
+  session.PrintNextPage(all.next_page_token());
   return kExitOk;
 }
 

@@ -32,7 +32,8 @@ std::vector<FlagSpec> GlobalFlags() {
   return {{"addr", "HOST:PORT",
            "Server address (default: $RECURRENT_ADDR, else 127.0.0.1:50051)."},
           {"timeout", "DURATION",
-           "Deadline of each call, e.g. 10s or 500ms (default 30s)."},
+           "Deadline of each call, e.g. 10s or 500ms (default 30s; 10m for "
+           "settings set and settings reprocess)."},
           {"output", "FORMAT",
            "table (default) or json (protobuf JSON mapping; a list is one "
            "document). -o for short."},
@@ -213,16 +214,18 @@ absl::StatusOr<GlobalOptions> ReadGlobalOptions(const ParsedArgs& args) {
   if (args.Has("timeout")) {
     const std::string value = args.Get("timeout");
     int seconds = 0;
+    absl::Duration timeout;
     if (absl::SimpleAtoi(value, &seconds)) {
-      options.timeout = absl::Seconds(seconds);
-    } else if (!absl::ParseDuration(value, &options.timeout)) {
+      timeout = absl::Seconds(seconds);
+    } else if (!absl::ParseDuration(value, &timeout)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--timeout must be a duration such as 10s or 500ms, got \"", value,
           "\""));
     }
-    if (options.timeout <= absl::ZeroDuration()) {
+    if (timeout <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError("--timeout must be positive");
     }
+    options.timeout = timeout;
   }
   const char* env_key = std::getenv("RECURRENT_API_KEY");
   options.api_key = args.Get("api-key", env_key != nullptr ? env_key : "");

@@ -128,26 +128,4 @@ std::string FormatMoney(int64_t cents, absl::string_view currency) {
   return currency.empty() ? amount : absl::StrCat(amount, " ", currency);
 }
 
-int64_t InvoiceAmountDue(const v1::Invoice& invoice) {
-  int64_t due = 0;
-  for (const v1::LineItem& item : invoice.line_items()) {
-    due += item.amount_in_cents();
-  }
-  return due;
-}
-
-int64_t InvoiceAmountPaid(const v1::Invoice& invoice) {
-  const int64_t due = InvoiceAmountDue(invoice);
-  int64_t paid = 0;
-  for (const v1::Transaction& transaction : invoice.transactions()) {
-    if (transaction.type() != v1::TRANSACTION_TYPE_PAYMENT ||
-        transaction.result() != v1::TRANSACTION_RESULT_SUCCESSFUL) {
-      continue;
-    }
-    paid += transaction.has_amount_in_cents() ? transaction.amount_in_cents()
-                                              : std::max<int64_t>(due, 0);
-  }
-  return paid;
-}
-
 }  // namespace recurrent::cli

@@ -45,11 +45,6 @@ std::string HandlingName(const v1::PastDueHandling& handling);
 // "49.00 EUR", "-5.10 USD".
 std::string FormatMoney(int64_t cents, absl::string_view currency);
 
-// An invoice's amount due (sum of its line items) and the amount paid by its
-// successful payments (a payment without an amount pays the amount due).
-int64_t InvoiceAmountDue(const v1::Invoice& invoice);
-int64_t InvoiceAmountPaid(const v1::Invoice& invoice);
-
 }  // namespace recurrent::cli
 
 #endif  // RECURRENT_CLIENTS_CLI_VALUES_H_

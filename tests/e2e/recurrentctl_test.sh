@@ -13,11 +13,14 @@ source "$(dirname "$0")/lib.sh"
 [ -x "$CTL" ] || fail "recurrentctl not found at $CTL"
 unset RECURRENT_ADDR
 
-# ctl ARGS... : runs recurrentctl; sets RC, OUT (stdout) and ERR (stderr).
+# ctl ARGS... : runs recurrentctl; sets RC, RAW (stdout), OUT (stdout
+# without the "As of ..." line before a table and the "Next page: ..." line
+# after it, so that a table's header is OUT's first line) and ERR (stderr).
 ctl() {
   RC=0
   "$CTL" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
-  OUT=$(cat "$WORK/out")
+  RAW=$(cat "$WORK/out")
+  OUT=$(grep -Ev '^(As of |Next page: )' <<<"$RAW" || true)
   ERR=$(cat "$WORK/err")
 }
 # expect CODE ARGS... : runs recurrentctl and checks its exit code; an error
@@ -39,6 +42,7 @@ expect() {
 # stderr_has REGEX / out_has REGEX / out_lacks REGEX
 stderr_has() { grep -Eq -- "$1" <<<"$ERR" || { echo "stderr lacks /$1/: $ERR" >&2; return 1; }; }
 out_has() { grep -Eq -- "$1" <<<"$OUT" || { echo "stdout lacks /$1/: $OUT" >&2; return 1; }; }
+raw_has() { grep -Eq -- "$1" <<<"$RAW" || { echo "stdout lacks /$1/: $RAW" >&2; return 1; }; }
 out_lacks() { ! grep -Eq -- "$1" <<<"$OUT" || { echo "stdout has /$1/: $OUT" >&2; return 1; }; }
 # header REGEX: the first line of the table output.
 header() { head -n1 <<<"$OUT" | grep -Eq -- "$1" || { echo "header: $(head -n1 <<<"$OUT")" >&2; return 1; }; }
@@ -109,7 +113,8 @@ for command in "sources create" "sources list" "sources get" "sources delete" \
     "customers create" "customers get" "customers list" "customers update" \
     "customers delete" "customers merge" "customers tag" "customers untag" \
     "invoices import" "invoices get" "invoices list" "invoices delete" \
-    "invoices pay" "subscriptions list" "subscriptions cancel" "events"; do
+    "invoices pay" "subscriptions list" "subscriptions cancel" "events" \
+    "customers describe"; do
   # shellcheck disable=SC2086
   expect 0 $command --help || fail "$command --help"
   grep -q "Usage:" <<<"$OUT" && grep -q "Examples:" <<<"$OUT" &&
@@ -168,14 +173,17 @@ check "customers create with a bad country is INVALID_ARGUMENT, exit 3" \
 check "  naming the field" stderr_has "^recurrentctl: INVALID_ARGUMENT: customer.country: "
 check "customers create" expect 0 customers create --source="$DS" --external-id=c-001 \
   --name="Ada Lovelace" --email=ada@example.com --country=DE
-check "  prints a table" header "^UUID +SOURCE +EXTERNAL ID +NAME +EMAIL +STATUS +TAGS$"
+check "  prints a table" header "^UUID +SOURCE +EXTERNAL ID +NAME +EMAIL +STATUS +TAGS +REASON$"
+check "  and no instant (a write)" out_lacks "^As of"
 check "  a lead" is "$(cell c-001 STATUS)" "lead"
 check "  named" is "$(cell c-001 NAME)" "Ada Lovelace"
 ADA=$(cell c-001 UUID)
 check "invoices import from a file" expect 0 invoices import "$ADA" --file="$WORK/invoices.json"
-check "  prints a table" header "^UUID +EXTERNAL ID +CUSTOMER +DATE +DUE DATE +AMOUNT +PAID$"
+check "  prints a table" header "^UUID +EXTERNAL ID +CUSTOMER +DATE +DUE DATE +AMOUNT +PAID +OPEN$"
 check "  of 12 invoices" is "$(rows)" 12
 check "  one of them unpaid" is "$(cell "INV-${UNPAID:0:7}" PAID)" "0.00 EUR"
+check "  and open" is "$(cell "INV-${UNPAID:0:7}" OPEN)" "yes"
+check "  the others closed" is "$(cell "INV-${MONTH:0:7}" OPEN)" "no"
 check "  the others paid" is "$(cell "INV-${MONTH:0:7}" PAID)" "49.00 EUR"
 UNPAID_INVOICE=$(cell "INV-${UNPAID:0:7}" UUID)
 check "re-importing the same file is a no-op" \
@@ -193,6 +201,15 @@ check "invoices list --customer" expect 0 invoices list --customer="$ADA" --page
 check "  follows every page" is "$(rows)" 12
 check "invoices get" expect 0 invoices get "$UNPAID_INVOICE" -o json
 check "  returns the invoice" is "$(js 'v["externalId"]')" "INV-${UNPAID:0:7}"
+check "  with its amounts" is "$(js 'v["amountDueInCents"], v["amountPaidInCents"], v["open"]')" \
+  "('4900', '0', True)"
+check "invoices list --open" expect 0 invoices list --customer="$ADA" --open
+check "  prints the instant" raw_has "^As of now \([0-9-]+T[0-9:]+Z\)$"
+check "  lists the unpaid invoice alone" is "$(rows)/$(cell "INV-${UNPAID:0:7}" OPEN)" "1/yes"
+check "invoices list --open --as-of before it was due" \
+  expect 0 invoices list --customer="$ADA" --open --as-of="$BEFORE"
+check "  prints the instant" raw_has "^As of $BEFORE$"
+check "  lists none" is "$(rows)" 0
 
 # Statuses at several instants, under KEEP.
 check "subscriptions list --as-of before the unpaid invoice" \
@@ -210,11 +227,29 @@ check "  still past due (KEEP)" is "$(js 'v["subscriptions"][0]["status"]')" SUB
 check "customers list --status=past-due --source" \
   expect 0 customers list --status=past-due --source="$DS"
 check "  finds the customer" out_has "$ADA"
+check "  with the reason of its subscription" \
+  is "$(cell "$ADA" REASON | cut -c1-25)" "Subscription sub-pro: Pas"
 check "customers list --status=active" expect 0 customers list --status=active
 check "  does not" out_lacks "$ADA"
+check "customers list --status=active --as-of before the unpaid invoice" \
+  expect 0 customers list --status=active --as-of="$BEFORE"
+check "  prints the instant" raw_has "^As of $BEFORE$"
+check "  finds the customer active then" is "$(cell "$ADA" STATUS)" "active"
+check "customers describe" expect 0 customers describe "$ADA"
+check "  prints the instant" raw_has "^As of now "
+check "  the status" is "$(cell Status VALUE)" "past-due"
+check "  its reason" out_has "^Reason +Subscription sub-pro: Past due since $UNPAID"
+check "  the subscription" out_has "sub-pro +past-due"
+check "  and its events with the status they lead to" out_has "$UNPAID +past-due +past-due +sub_"
+check "customers describe --as-of -o json" expect 0 customers describe "$ADA" --as-of="$BEFORE" -o json
+check "  is one document" \
+  is "$(js 'v["customer"]["status"], [s["status"] for s in v["subscriptions"]], [e["type"] for e in v["recentEvents"]]')" \
+  "('CUSTOMER_STATUS_ACTIVE', ['SUBSCRIPTION_STATUS_ACTIVE'], ['SUBSCRIPTION_EVENT_TYPE_STARTED'])"
 check "events --as-of during the unpaid month" expect 0 events "$ADA" --as-of="$DURING"
-check "  prints a table" header "^OCCURRED AT +TYPE +SUBSCRIPTION +EXTERNAL ID +CUSTOMER +UUID$"
+check "  prints the instant" raw_has "^As of $DURING$"
+check "  prints a table" header "^OCCURRED AT +TYPE +STATUS AFTER +SUBSCRIPTION +EXTERNAL ID +CUSTOMER +UUID$"
 check "  started, then past due" is "$(awk 'NR>1 {print $2}' <<<"$OUT" | xargs)" "started past-due"
+check "  each with the status it leads to" is "$(awk 'NR>1 {print $3}' <<<"$OUT" | xargs)" "active past-due"
 check "events --as-of before" expect 0 events "$ADA" --as-of="$BEFORE" -o json
 check "  only started" is "$(js '[e["type"] for e in v["events"]]')" \
   "['SUBSCRIPTION_EVENT_TYPE_STARTED']"
@@ -223,6 +258,12 @@ check "  only started" is "$(js '[e["type"] for e in v["events"]]')" \
 check "settings set --dry-run" expect 0 settings set "$DS" --auto-churn-after=14 --dry-run
 check "  shows the impact" header "^VERSION +PAST-DUE HANDLING +APPLIED AT +RESULT +REPROCESSED +CHURNS APPLIED"
 check "  one churn would be applied" is "$(cell "dry run" "CHURNS APPLIED")" 1
+check "  by the proposed version 2" is "$(cell "dry run" VERSION)/$(cell "dry run" "PAST-DUE HANDLING")" \
+  "2/auto-churn after 14 days"
+check "settings set --dry-run --list-changes" \
+  expect 0 settings set "$DS" --auto-churn-after=14 --dry-run --list-changes
+check "  lists the subscription that would churn" \
+  out_has "^$ADA +c-001 +sub_[a-z0-9]+ +sub-pro +past-due +[a-z-]+ +$(day "$UNPAID +14 days") +-$"
 check "settings set --dry-run as JSON" \
   expect 0 settings set "$DS" --auto-churn-after=14 --dry-run -o json
 check "  applied is false" is "$(js 'v["applied"]')" False
@@ -262,6 +303,8 @@ check "invoices pay" \
   expect 0 invoices pay "$UNPAID_INVOICE" --external-id=TR-LATE --at="$CHURNED"
 check "  prints the transaction" header "^UUID +EXTERNAL ID +INVOICE +TYPE +RESULT +DATE +AMOUNT$"
 check "  a successful payment" is "$(cell TR-LATE TYPE)/$(cell TR-LATE RESULT)" "payment/successful"
+check "  then the invoice, paid" out_has "^$UNPAID_INVOICE +INV-${UNPAID:0:7} .* 49.00 EUR +49.00 EUR +no$"
+check "  and the subscription's status now" out_has "^sub_[a-z0-9]+ +sub-pro +active "
 check "paying again with the same transaction is a no-op" \
   expect 0 invoices pay "$UNPAID_INVOICE" --external-id=TR-LATE --at="$CHURNED"
 check "the same id with another amount is ALREADY_EXISTS, exit 5" \
@@ -337,10 +380,23 @@ check "  in creation order" is "$(awk 'NR>1 {print $3}' <<<"$OUT" | xargs)" \
   "p-1 p-2 p-3 p-4 p-5 p-6 p-7"
 check "customers list --limit=3" expect 0 customers list --source="$DS2" --limit=3
 check "  stops at 3" is "$(awk 'NR>1 {print $3}' <<<"$OUT" | xargs)" "p-1 p-2 p-3"
+check "  and prints the next page's token" raw_has "^Next page: --page-token=[A-Za-z0-9_-]+$"
+TOKEN=$(sed -n 's/^Next page: --page-token=//p' <<<"$RAW")
+check "customers list --page-token continues after p-3" \
+  expect 0 customers list --source="$DS2" --page-token="$TOKEN" --limit=2 --page-size=3
+check "  with p-4 and p-5" is "$(awk 'NR>1 {print $3}' <<<"$OUT" | xargs)" "p-4 p-5"
+check "  and the token after p-5" raw_has "^Next page: "
+check "customers list to the end prints no token" \
+  expect 0 customers list --source="$DS2" --page-token="$TOKEN"
+check "  p-4 to p-7" is "$(awk 'NR>1 {print $3}' <<<"$OUT" | xargs)" "p-4 p-5 p-6 p-7"
+check "  and no next page" bash -c "! grep -q '^Next page' <<<'$RAW'"
+check "a bad --page-token is INVALID_ARGUMENT, exit 3" \
+  expect 3 customers list --source="$DS2" --page-token=garbage
 check "customers list --limit=5 --page-size=2 -o json" \
   expect 0 customers list --source="$DS2" --limit=5 --page-size=2 -o json
 check "  is one JSON document with 5 customers" \
   is "$(js '[c["externalId"] for c in v["customers"]]')" "['p-1', 'p-2', 'p-3', 'p-4', 'p-5']"
+check "  and the next page's token" is "$(js 'len(v["nextPageToken"]) > 0')" True
 check "sources list" expect 0 sources list
 check "  both sources" is "$(rows)" 2
 check "sources list --limit=1" expect 0 sources list --limit=1
