@@ -103,7 +103,18 @@ if "$PYTHON" "$CLIENT/example.py" --addr=127.0.0.1:1 >/dev/null 2>"$WORK/down.er
 fi
 check "example without a server exits 1 with UNAVAILABLE" grep -q "^example: UNAVAILABLE: " "$WORK/down.err"
 
-# The client's unit tests, live.
-check "clients/python/tests/test_client.py passes against the server" \
-  env RECURRENT_ADDR="$ADDR" "$PYTHON" -m unittest discover -s "$CLIENT/tests" -t "$CLIENT/tests" -v
+# The client's unit tests, live; the API key test on a server of its own
+# (its first key turns authentication on).
+e2e_db keys
+start_server keys --db="$DB"
+KEYS_ADDR="127.0.0.1:$PORT"
+run_unittests() {
+  env RECURRENT_ADDR="$ADDR" RECURRENT_KEYS_ADDR="$KEYS_ADDR" \
+    "$PYTHON" -m unittest discover -s "$CLIENT/tests" -t "$CLIENT/tests" -v 2>&1 |
+    tee "$WORK/unittest.out"
+  return "${PIPESTATUS[0]}"
+}
+check "clients/python/tests/test_client.py passes against the server" run_unittests
+check "  including the API key test (not skipped)" \
+  grep -q "^test_api_keys .* ok$" "$WORK/unittest.out"
 echo "python_client_test: all checks passed"

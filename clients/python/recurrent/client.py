@@ -4,13 +4,52 @@ import grpc
 from google.protobuf import field_mask_pb2
 
 from recurrent.convert import Record, enum_number, to_timestamp
-from recurrent.errors import from_rpc_error
+from recurrent.errors import DeadlineExceeded, from_rpc_error
 from recurrent.invoices import invoice_proto, transaction_proto
-from recurrent.v1 import (change_feed_pb2, change_feed_pb2_grpc, customer_pb2,
+from recurrent.v1 import (api_key_pb2, api_key_pb2_grpc, change_feed_pb2,
+                          change_feed_pb2_grpc, customer_pb2,
                           customer_pb2_grpc, invoice_pb2, invoice_pb2_grpc,
                           source_settings_pb2, source_settings_pb2_grpc)
 
-__all__ = ["RecurrentClient"]
+__all__ = ["RecurrentClient", "Pager"]
+
+# The default deadline, in seconds, of the calls that reprocess a data source
+# (update_settings, reprocess_data_source): seconds to minutes on a large one.
+SETTINGS_TIMEOUT = 600.0
+
+
+class Pager:
+    """The items of a paged list: iterate over it to follow every page, or
+    read one page at a time.
+
+        pager = client.list_customers(page_size=50)      # fetches page 1
+        first = pager.page                               # its items (a list)
+        token = pager.next_page_token                    # "" after the last
+        later = client.list_customers(page_size=50, page_token=token)
+
+    Attributes:
+      page: the Records of the page fetched last.
+      next_page_token: the token of the page after it ("" when it was the
+        last); pass it as ``page_token=`` to continue the same listing.
+    """
+
+    def __init__(self, fetch, request, field):
+        self._fetch = fetch
+        self._request = request
+        self._field = field
+        self._load(fetch(request))  # errors surface at the call
+
+    def _load(self, response):
+        self.page = [Record(item) for item in getattr(response, self._field)]
+        self.next_page_token = response.next_page_token
+
+    def __iter__(self):
+        while True:
+            yield from self.page
+            if not self.next_page_token:
+                return
+            self._request.page_token = self.next_page_token
+            self._load(self._fetch(self._request))
 
 _CUSTOMER_FIELDS = ("name", "email", "company", "country", "state", "city",
                     "zip", "lead_created_at", "free_trial_started_at")
@@ -46,18 +85,22 @@ class RecurrentClient:
         "authorization: Bearer <key>"; None sends none (a server without
         keys, on loopback). Calls then raise Unauthenticated for a missing,
         unknown or revoked key and PermissionDenied when its role is too low.
+      settings_timeout: seconds update_settings and reprocess_data_source
+        may take (default 600: they reprocess a whole source).
     """
 
     def __init__(self, address="127.0.0.1:50051", timeout=10.0, channel=None,
-                 api_key=None):
+                 api_key=None, settings_timeout=SETTINGS_TIMEOUT):
         self.address = address
         self.timeout = timeout
+        self.settings_timeout = settings_timeout
         self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
         self._channel = channel if channel is not None else grpc.insecure_channel(address)
         self._sources = source_settings_pb2_grpc.SourceSettingsServiceStub(self._channel)
         self._customers = customer_pb2_grpc.CustomerServiceStub(self._channel)
         self._invoices = invoice_pb2_grpc.InvoiceServiceStub(self._channel)
         self._changes = change_feed_pb2_grpc.ChangeFeedServiceStub(self._channel)
+        self._keys = api_key_pb2_grpc.ApiKeyServiceStub(self._channel)
 
     def close(self):
         """Closes the channel."""
@@ -72,27 +115,20 @@ class RecurrentClient:
 
     # -- plumbing ------------------------------------------------------------
 
-    def _call(self, method, request):
+    def _call(self, method, request, timeout=None):
         try:
-            return method(request, timeout=self.timeout, metadata=self._metadata)
+            return method(request, timeout=timeout or self.timeout,
+                          metadata=self._metadata)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
     def _record(self, method, request):
         return Record(self._call(method, request))
 
-    def _pages(self, method, request, field):
-        response = self._call(method, request)  # errors surface at the call
-
-        def iterate(response):
-            while True:
-                for item in getattr(response, field):
-                    yield Record(item)
-                if not response.next_page_token:
-                    return
-                request.page_token = response.next_page_token
-                response = self._call(method, request)
-        return iterate(response)
+    def _pages(self, method, request, field, page_size=None, page_token=None):
+        request.page_size = page_size or 0
+        request.page_token = page_token or ""
+        return Pager(lambda r: self._call(method, r), request, field)
 
     @staticmethod
     def _set_time(message, field, value):
@@ -113,11 +149,12 @@ class RecurrentClient:
         return self._record(self._sources.GetDataSource,
                             source_settings_pb2.GetDataSourceRequest(uuid=uuid))
 
-    def list_data_sources(self, page_size=None):
-        """Iterates over every data source, in creation order."""
+    def list_data_sources(self, page_size=None, page_token=None):
+        """Every data source, in creation order: a Pager (iterate over it,
+        or read ``.page`` and ``.next_page_token``)."""
         return self._pages(self._sources.ListDataSources,
-                           source_settings_pb2.ListDataSourcesRequest(page_size=page_size or 0),
-                           "data_sources")
+                           source_settings_pb2.ListDataSourcesRequest(),
+                           "data_sources", page_size, page_token)
 
     def delete_data_source(self, uuid):
         """Deletes a data source and everything that belongs only to it."""
@@ -131,19 +168,30 @@ class RecurrentClient:
                                 data_source_uuid=data_source_uuid))
 
     def update_settings(self, data_source_uuid, *, auto_churn_after_days=None,
-                        keep=False, dry_run=False, effective_at=None):
+                        keep=False, dry_run=False, effective_at=None,
+                        list_changes=False):
         """Changes a source's past-due handling and reprocesses its customers.
 
         Give exactly one of ``auto_churn_after_days=N`` (AUTO_CHURN after N
         days past due, 1..90) or ``keep=True`` (KEEP: past due until
         cancelled explicitly). With ``dry_run=True`` nothing changes and the
         result previews the impact. ``effective_at`` (default now, never in
-        the future) becomes the settings' ``applied_at``.
+        the future) becomes the settings' ``applied_at``. With
+        ``list_changes=True`` the result also lists the subscriptions that
+        change (``.changes``: the first 1,000, and ``.changes_not_listed``).
 
-        Returns the UpdateSettingsResponse: ``.settings``, ``.impact``
-        (customers_reprocessed, auto_churns_reversed, auto_churns_applied,
-        customers_status_changed) and ``.applied`` (False for a dry run or
-        when the settings were already in force).
+        Returns the UpdateSettingsResponse: ``.settings`` (the proposed
+        record: the saved version, or for a dry run the version it would be
+        saved as), ``.impact`` (customers_reprocessed, auto_churns_reversed,
+        auto_churns_applied, customers_status_changed) and ``.applied``
+        (False for a dry run or when the settings were already in force).
+
+        The call may take ``settings_timeout`` seconds. When that passes it
+        raises DeadlineExceeded with ``.applied``: True when the settings
+        history shows the change saved all the same, False when it does not
+        (yet: a change the server started still commits; look at
+        list_settings_history before sending it again), None when the history
+        could not be read.
         """
         if keep == (auto_churn_after_days is not None):
             raise ValueError("give exactly one of auto_churn_after_days=N or keep=True")
@@ -156,9 +204,35 @@ class RecurrentClient:
                 auto_churn_after_days=auto_churn_after_days)
         request = source_settings_pb2.UpdateSettingsRequest(
             data_source_uuid=data_source_uuid, past_due_handling=handling,
-            dry_run=dry_run)
+            dry_run=dry_run, list_changes=list_changes)
         self._set_time(request, "effective_at", effective_at)
-        return self._record(self._sources.UpdateSettings, request)
+        before = None if dry_run else self.get_settings(data_source_uuid)
+        try:
+            return Record(self._call(self._sources.UpdateSettings, request,
+                                     timeout=self.settings_timeout))
+        except DeadlineExceeded as error:
+            if before is None:
+                raise
+            error.applied = self._applied_after(before, handling)
+            if error.applied:
+                error.message += "; the change was applied all the same"
+            elif error.applied is False:
+                error.message += ("; not applied yet (a change the server "
+                                  "started still commits: check the settings "
+                                  "history before sending it again)")
+            error.args = ("%s: %s" % (error.code.name, error.message),)
+            raise
+
+    def _applied_after(self, before, handling):
+        """Whether a settings version newer than ``before`` with ``handling``
+        is in the history; None if the history cannot be read."""
+        try:
+            versions = self.list_settings_history(before.data_source_uuid)
+        except Exception:  # noqa: BLE001 - any failure means "unknown"
+            return None
+        return any(v.settings.version > before.version and
+                   v.proto.settings.past_due_handling == handling
+                   for v in versions)
 
     def list_settings_history(self, data_source_uuid):
         """Every settings version of a source, oldest first (a list of
@@ -172,7 +246,8 @@ class RecurrentClient:
         """Recomputes every customer of a source; returns the SettingsImpact."""
         response = self._call(self._sources.ReprocessDataSource,
                               source_settings_pb2.ReprocessDataSourceRequest(
-                                  data_source_uuid=data_source_uuid))
+                                  data_source_uuid=data_source_uuid),
+                              timeout=self.settings_timeout)
         return Record(response.impact)
 
     # -- CustomerService ----------------------------------------------------
@@ -224,16 +299,19 @@ class RecurrentClient:
                    customer_pb2.DeleteCustomerRequest(uuid=uuid))
 
     def list_customers(self, *, data_source_uuid=None, external_id=None,
-                       email=None, status=None, page_size=None):
-        """Iterates over the customers matching every given filter, in a
-        stable order, following pages. ``status`` is "LEAD", "ACTIVE",
-        "PAST_DUE" or "CANCELLED" (the stored, current status)."""
+                       email=None, status=None, as_of=None, page_size=None,
+                       page_token=None):
+        """The customers matching every given filter, in a stable order, with
+        their status and reason at ``as_of`` (default now; may be in the
+        future): a Pager. ``status`` ("LEAD", "ACTIVE", "PAST_DUE" or
+        "CANCELLED") matches the status at ``as_of``."""
         request = customer_pb2.ListCustomersRequest(
             data_source_uuid=data_source_uuid or "", external_id=external_id or "",
             email=email or "",
-            status=enum_number(customer_pb2.CustomerStatus.DESCRIPTOR, status),
-            page_size=page_size or 0)
-        return self._pages(self._customers.ListCustomers, request, "customers")
+            status=enum_number(customer_pb2.CustomerStatus.DESCRIPTOR, status))
+        self._set_time(request, "as_of", as_of)
+        return self._pages(self._customers.ListCustomers, request, "customers",
+                           page_size, page_token)
 
     def merge_customers(self, from_uuid, into_uuid):
         """Moves everything of ``from_uuid`` into ``into_uuid`` (then deleted);
@@ -260,11 +338,10 @@ class RecurrentClient:
         periods and past-due/cancellation times at ``as_of`` (default now;
         may be in the future), in creation order. Returns a list (every
         page fetched)."""
-        request = customer_pb2.ListSubscriptionsRequest(
-            customer_uuid=customer_uuid, page_size=page_size or 0)
+        request = customer_pb2.ListSubscriptionsRequest(customer_uuid=customer_uuid)
         self._set_time(request, "as_of", as_of)
         return list(self._pages(self._customers.ListSubscriptions, request,
-                                "subscriptions"))
+                                "subscriptions", page_size))
 
     def cancel_subscription(self, subscription_uuid, cancelled_at=None):
         """Cancels a subscription explicitly at ``cancelled_at`` (default
@@ -275,16 +352,17 @@ class RecurrentClient:
         return self._record(self._customers.CancelSubscription, request)
 
     def list_subscription_events(self, customer_uuid=None, *, data_source_uuid=None,
-                                 as_of=None, page_size=None):
-        """Iterates over the subscription events of a customer and/or a data
-        source that occurred up to ``as_of`` (default now), in time order.
-        Each event has ``type`` ("STARTED", "PAST_DUE", "RECOVERED",
-        "CANCELLED", "AUTO_CHURNED", "REACTIVATED") and ``occurred_at``."""
+                                 as_of=None, page_size=None, page_token=None):
+        """The subscription events of a customer and/or a data source that
+        occurred up to ``as_of`` (default now), in time order: a Pager. Each
+        event has ``type`` ("STARTED", "PAST_DUE", "RECOVERED", "CANCELLED",
+        "AUTO_CHURNED", "REACTIVATED"), ``occurred_at`` and ``status_after``
+        (the subscription's status from then on)."""
         request = customer_pb2.ListSubscriptionEventsRequest(
-            customer_uuid=customer_uuid or "", data_source_uuid=data_source_uuid or "",
-            page_size=page_size or 0)
+            customer_uuid=customer_uuid or "", data_source_uuid=data_source_uuid or "")
         self._set_time(request, "as_of", as_of)
-        return self._pages(self._customers.ListSubscriptionEvents, request, "events")
+        return self._pages(self._customers.ListSubscriptionEvents, request, "events",
+                           page_size, page_token)
 
     # -- InvoiceService -----------------------------------------------------
 
@@ -299,19 +377,28 @@ class RecurrentClient:
         response = self._call(self._invoices.ImportInvoices, request)
         return [Record(i) for i in response.invoices]
 
-    def get_invoice(self, uuid):
-        """One invoice with its line items and transactions."""
-        return self._record(self._invoices.GetInvoice,
-                            invoice_pb2.GetInvoiceRequest(uuid=uuid))
+    def get_invoice(self, uuid, as_of=None):
+        """One invoice with its line items and transactions, and its
+        ``amount_due_in_cents``, ``amount_paid_in_cents`` and ``open`` at
+        ``as_of`` (default now)."""
+        request = invoice_pb2.GetInvoiceRequest(uuid=uuid)
+        self._set_time(request, "as_of", as_of)
+        return self._record(self._invoices.GetInvoice, request)
 
     def list_invoices(self, *, customer_uuid=None, data_source_uuid=None,
-                      external_id=None, page_size=None):
-        """Iterates over the invoices matching every given filter, in import
-        order, following pages."""
+                      external_id=None, open=None, as_of=None, page_size=None,
+                      page_token=None):
+        """The invoices matching every given filter, in import order, with
+        their amounts at ``as_of`` (default now): a Pager. ``open=True``
+        (False) keeps only the invoices open (not open) at ``as_of``."""
         request = invoice_pb2.ListInvoicesRequest(
             customer_uuid=customer_uuid or "", data_source_uuid=data_source_uuid or "",
-            external_id=external_id or "", page_size=page_size or 0)
-        return self._pages(self._invoices.ListInvoices, request, "invoices")
+            external_id=external_id or "")
+        if open is not None:
+            request.open = open
+        self._set_time(request, "as_of", as_of)
+        return self._pages(self._invoices.ListInvoices, request, "invoices",
+                           page_size, page_token)
 
     def delete_invoice(self, uuid):
         """Deletes an invoice (subscriptions left with no line item go)."""
@@ -325,6 +412,29 @@ class RecurrentClient:
                             invoice_pb2.AddTransactionRequest(
                                 invoice_uuid=invoice_uuid,
                                 transaction=transaction_proto(transaction)))
+
+    # -- ApiKeyService -------------------------------------------------------
+
+    def create_api_key(self, name, role):
+        """Creates an API key; ``role`` is "READER", "WRITER" or "ADMIN".
+        Returns the CreateApiKeyResponse: ``.api_key`` (the secret to pass as
+        ``RecurrentClient(api_key=…)``, returned only here, once) and ``.key``
+        (uuid, name, role, created_at). Needs an ADMIN key, except for the
+        first key of a server (loopback only)."""
+        return self._record(self._keys.CreateApiKey, api_key_pb2.CreateApiKeyRequest(
+            name=name, role=enum_number(api_key_pb2.ApiKeyRole.DESCRIPTOR, role)))
+
+    def list_api_keys(self, page_size=None, page_token=None):
+        """Every API key (never its secret), revoked ones included, in
+        creation order: a Pager."""
+        return self._pages(self._keys.ListApiKeys, api_key_pb2.ListApiKeysRequest(),
+                           "keys", page_size, page_token)
+
+    def revoke_api_key(self, uuid):
+        """Revokes a key (calls with it fail with Unauthenticated from then
+        on); returns it. Revoking a revoked key returns it unchanged."""
+        return self._record(self._keys.RevokeApiKey,
+                            api_key_pb2.RevokeApiKeyRequest(uuid=uuid))
 
     # -- the change feed -----------------------------------------------------
 

@@ -22,6 +22,8 @@ __all__ = [
 _FIELD_PREFIX = re.compile(
     r"^([A-Za-z_]\w*(?:\[\d+\])?(?:\.[A-Za-z_]\w*(?:\[\d+\])?)*): ")
 _BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
+_ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+_RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo"
 
 
 class RecurrentError(Exception):
@@ -36,18 +38,35 @@ class RecurrentError(Exception):
         from the "field: problem" prefix of the message.
       violations: every (field, description) pair of a google.rpc.BadRequest
         detail (empty when the server sent none).
+      reason: the stable reason of a google.rpc.ErrorInfo detail
+        ("TAG_LIMIT", "OVERLOADED", …; see docs/api.md, "Errors"), or None.
+      domain, metadata: the ErrorInfo's domain ("recurrent") and metadata
+        dict (empty without one).
+      retry_delay: seconds to wait before retrying, from a google.rpc.RetryInfo
+        detail, which the server sends only where a retry can help; None
+        otherwise. ``retryable`` is True when it is set.
     """
 
-    def __init__(self, code, message, violations=()):
+    def __init__(self, code, message, violations=(), details=None):
         super().__init__("%s: %s" % (code.name, message))
         self.code = code
         self.message = message
         self.violations = list(violations)
+        details = details or ErrorDetails()
+        self.reason = details.reason
+        self.domain = details.domain
+        self.metadata = dict(details.metadata)
+        self.retry_delay = details.retry_delay
         if self.violations:
             self.field = self.violations[0][0]
         else:
             match = _FIELD_PREFIX.match(message)
             self.field = match.group(1) if match else None
+
+    @property
+    def retryable(self):
+        """True when the server said a retry can help (RetryInfo)."""
+        return self.retry_delay is not None
 
 
 class InvalidArgument(RecurrentError):
@@ -119,11 +138,58 @@ def from_rpc_error(error):
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message = (error.details() if hasattr(error, "details") else None) or ""
     violations = ()
+    details = ErrorDetails()
     metadata = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
     for key, value in metadata or ():
         if key == "grpc-status-details-bin":
             violations = bad_request_violations(value)
-    return _BY_CODE.get(code, RecurrentError)(code, message, violations)
+            details = error_details(value)
+    return _BY_CODE.get(code, RecurrentError)(code, message, violations, details)
+
+
+class ErrorDetails:
+    """The google.rpc.ErrorInfo and RetryInfo of an error (see RecurrentError)."""
+
+    def __init__(self, reason=None, domain=None, metadata=None, retry_delay=None):
+        self.reason = reason
+        self.domain = domain
+        self.metadata = metadata or {}
+        self.retry_delay = retry_delay
+
+
+def error_details(status_bytes):
+    """The ErrorInfo and RetryInfo details in a serialized google.rpc.Status,
+    decoded by hand like bad_request_violations; empty for anything it cannot
+    read."""
+    details = ErrorDetails()
+    try:
+        for type_url, value in _any_details(status_bytes):
+            if type_url == _ERROR_INFO_TYPE:
+                for number, field in _wire_fields(value):
+                    if number == 1:
+                        details.reason = bytes(field).decode()
+                    elif number == 2:
+                        details.domain = bytes(field).decode()
+                    elif number == 3:  # map<string, string>: entries
+                        entry = dict(_wire_fields(field))
+                        details.metadata[bytes(entry.get(1, b"")).decode()] = (
+                            bytes(entry.get(2, b"")).decode())
+            elif type_url == _RETRY_INFO_TYPE:
+                delay = dict(_wire_fields(dict(_wire_fields(value)).get(1, b"")))
+                details.retry_delay = delay.get(1, 0) + delay.get(2, 0) / 1e9
+    except (ValueError, IndexError, UnicodeDecodeError, TypeError):
+        return ErrorDetails()
+    return details
+
+
+def _any_details(status_bytes):
+    """Yields (type URL, value bytes) of each google.protobuf.Any in
+    google.rpc.Status.details."""
+    for number, detail in _wire_fields(status_bytes):
+        if number != 3:  # Status.details: repeated google.protobuf.Any
+            continue
+        any_fields = dict(_wire_fields(detail))
+        yield bytes(any_fields.get(1, b"")).decode(), any_fields.get(2, b"")
 
 
 def bad_request_violations(status_bytes):
@@ -135,13 +201,10 @@ def bad_request_violations(status_bytes):
     """
     violations = []
     try:
-        for number, detail in _wire_fields(status_bytes):
-            if number != 3:  # Status.details: repeated google.protobuf.Any
+        for type_url, value in _any_details(status_bytes):
+            if type_url != _BAD_REQUEST_TYPE:
                 continue
-            any_fields = dict(_wire_fields(detail))
-            if bytes(any_fields.get(1, b"")).decode() != _BAD_REQUEST_TYPE:
-                continue
-            for vnumber, violation in _wire_fields(any_fields.get(2, b"")):
+            for vnumber, violation in _wire_fields(value):
                 if vnumber != 1:  # BadRequest.field_violations
                     continue
                 fields = dict(_wire_fields(violation))

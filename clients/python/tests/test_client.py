@@ -21,7 +21,8 @@ import grpc  # noqa: E402
 import recurrent  # noqa: E402
 from recurrent import Invoice, LineItem, Transaction  # noqa: E402
 from recurrent.convert import enum_number  # noqa: E402
-from recurrent.errors import bad_request_violations, from_rpc_error  # noqa: E402
+from recurrent.errors import (bad_request_violations, error_details,  # noqa: E402
+                              from_rpc_error)
 from recurrent.v1 import customer_pb2, invoice_pb2  # noqa: E402
 
 UTC = dt.timezone.utc
@@ -75,7 +76,38 @@ class FakeRpcError(grpc.RpcError):
         return self._trailing
 
 
+def _any(type_name, payload):
+    return _field(3, _field(1, "type.googleapis.com/google.rpc." + type_name) +
+                  _field(2, payload))
+
+
 class OfflineTest(unittest.TestCase):
+    def test_error_info_and_retry_info_are_decoded(self):
+        error_info = (_field(1, "OVERLOADED") + _field(2, "recurrent") +
+                      _field(3, _field(1, "queue") + _field(2, "writes")))
+        retry_info = _field(1, _field(1, 2) + _field(2, 500000000))  # 2.5 s
+        status = _field(1, 8) + _field(2, "server is overloaded; retry later") + \
+            _any("ErrorInfo", error_info) + _any("RetryInfo", retry_info)
+        details = error_details(status)
+        self.assertEqual((details.reason, details.domain, details.metadata,
+                          details.retry_delay),
+                         ("OVERLOADED", "recurrent", {"queue": "writes"}, 2.5))
+        error = from_rpc_error(FakeRpcError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED, "server is overloaded; retry later",
+            (("grpc-status-details-bin", status),)))
+        self.assertIsInstance(error, recurrent.ResourceExhausted)
+        self.assertEqual((error.reason, error.retry_delay, error.retryable),
+                         ("OVERLOADED", 2.5, True))
+        # Without RetryInfo a retry does not help, whatever the code.
+        full = _field(1, 8) + _any("ErrorInfo", _field(1, "DISK_FULL"))
+        error = from_rpc_error(FakeRpcError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED, "disk full",
+            (("grpc-status-details-bin", full),)))
+        self.assertEqual((error.reason, error.retry_delay, error.retryable),
+                         ("DISK_FULL", None, False))
+        # Unreadable details decode to nothing rather than raise.
+        self.assertIsNone(error_details(b"\xff\xff").reason)
+
     def test_datetime_round_trip_keeps_the_instant_in_utc(self):
         berlin = dt.timezone(dt.timedelta(hours=2))
         value = dt.datetime(2025, 3, 1, 10, 30, 5, 123456, tzinfo=berlin)
@@ -257,6 +289,32 @@ class LiveTest(unittest.TestCase):
         by_source = list(self.client.list_subscription_events(data_source_uuid=source.uuid))
         self.assertEqual([e.uuid for e in by_source], [e.uuid for e in events])
 
+    def test_page_tokens_in_and_out(self):
+        source = self.client.create_data_source(unique("tokens"))
+        created = [self.client.create_customer(source.uuid, "t%d" % i).uuid for i in range(5)]
+        pager = self.client.list_customers(data_source_uuid=source.uuid, page_size=2)
+        self.assertEqual([c.uuid for c in pager.page], created[:2])
+        self.assertTrue(pager.next_page_token)
+        rest = self.client.list_customers(data_source_uuid=source.uuid, page_size=2,
+                                          page_token=pager.next_page_token)
+        self.assertEqual([c.uuid for c in rest.page], created[2:4])
+        self.assertEqual([c.uuid for c in rest], created[2:])  # follows the rest
+        self.assertEqual(rest.next_page_token, "")
+        with self.assertRaises(recurrent.InvalidArgument):
+            self.client.list_customers(data_source_uuid=source.uuid, page_token="garbage")
+
+    def test_settings_deadline_says_whether_the_change_was_applied(self):
+        source = self.client.create_data_source(unique("deadline"))
+        hurried = recurrent.RecurrentClient(self.client.address, timeout=30,
+                                            settings_timeout=1e-6)
+        with hurried, self.assertRaises(recurrent.DeadlineExceeded) as caught:
+            hurried.update_settings(source.uuid, auto_churn_after_days=14)
+        error = caught.exception
+        # The history was read: the answer is yes or no, and said.
+        self.assertIn(error.applied, (True, False))
+        self.assertRegex(error.message, "applied all the same|not applied yet")
+        self.assertEqual(self.client.settings_timeout, recurrent.client.SETTINGS_TIMEOUT)
+
     def test_change_feed_lists_and_watches(self):
         source = self.client.create_data_source(unique("feed"))
         customer = self.client.create_customer(source.uuid, "feed-1")
@@ -360,6 +418,28 @@ class LiveTest(unittest.TestCase):
         self.client.delete_data_source(source.uuid)
         with self.assertRaises(recurrent.NotFound):
             self.client.get_data_source(source.uuid)
+
+    def test_api_keys(self):
+        # Creating the first key turns authentication on: a server of its own.
+        address = os.environ.get("RECURRENT_KEYS_ADDR")
+        if not address:
+            self.skipTest("set RECURRENT_KEYS_ADDR to a fresh recurrentd without keys")
+        with recurrent.RecurrentClient(address) as anonymous:
+            created = anonymous.create_api_key("python-admin", "admin")
+            self.assertTrue(created.api_key.startswith("rk_"), created.api_key)
+            self.assertEqual((created.key.name, created.key.role), ("python-admin", "ADMIN"))
+            with self.assertRaises(recurrent.Unauthenticated):
+                anonymous.list_api_keys()
+        with recurrent.RecurrentClient(address, api_key=created.api_key) as admin:
+            reader = admin.create_api_key("python-reader", "READER")
+            pager = admin.list_api_keys(page_size=1)
+            self.assertEqual([k.name for k in pager.page], ["python-admin"])
+            self.assertEqual([k.name for k in pager], ["python-admin", "python-reader"])
+            revoked = admin.revoke_api_key(reader.key.uuid)
+            self.assertIsNotNone(revoked.revoked_at)
+        with recurrent.RecurrentClient(address, api_key=reader.api_key) as gone:
+            with self.assertRaises(recurrent.Unauthenticated):
+                gone.list_data_sources()
 
     def test_tags(self):
         customer = self.new_customer()
