@@ -53,12 +53,11 @@ step "3. Statuses now: every history ended in 2025, so nothing was renewed"
 ctl customers list --source="$DS"
 
 step "4. Statuses on 15 April 2025, while the histories were running"
-for customer in ada ben cleo dan; do
-  ctl customers get "${CUS[$customer]}" --as-of=2025-04-15
-done
+ctl customers list --source="$DS" --as-of=2025-04-15
+ctl customers describe "${CUS[cleo]}" --as-of=2025-04-15
 
 step "5. What auto-churn after 14 days past due would change (a dry run)"
-ctl settings set "$DS" --auto-churn-after=14 --dry-run
+ctl settings set "$DS" --auto-churn-after=14 --dry-run --list-changes
 
 step "6. Apply it: past-due subscriptions are cancelled 14 days in"
 ctl settings set "$DS" --auto-churn-after=14

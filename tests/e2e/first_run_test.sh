@@ -18,10 +18,15 @@ section() { awk -v n="== $1." 'index($0, n) == 1 {on = 1; next} /^== / {on = 0} 
 check "four customers listed now" test "$(section 3 | grep -c '^cus_')" -eq 4
 check "now, none is active (their histories ended in 2025)" \
   bash -c '! grep -q " active " <<<"$0"' "$(section 3)"
+check "the list on 2025-04-15 says so" grep -q "^As of 2025-04-15$" <<<"$(section 4)"
 check "on 2025-04-15 ada is active" grep -Eq " ada .* active " <<<"$(section 4)"
 check "on 2025-04-15 cleo is past due (no April renewal)" \
   grep -Eq " cleo .* past-due " <<<"$(section 4)"
-check "the dry run changes nothing" grep -q "dry run (nothing changed)" <<<"$(section 5)"
+check "cleo's description gives the reason" \
+  grep -Eq "^Reason +Subscription cleo-sub: Past due since 2025-04-01" <<<"$(section 4)"
+check "the dry run changes nothing" grep -q "dry run (not saved)" <<<"$(section 5)"
+check "  and lists the four subscriptions it would churn" \
+  test "$(section 5 | grep -Ec '^cus_[a-z0-9]+ +(ada|ben|cleo|dan) +sub_')" -eq 4
 check "auto-churn cancels the four customers" \
   test "$(section 6 | grep -c ' cancelled ')" -ge 4
 check "cleo's churn is an event on 2025-04-15" \
