@@ -204,7 +204,8 @@ absl::StatusOr<int64_t> ConnectionReads<Interface>::LastChangeSequence() {
 template <typename Interface>
 absl::StatusOr<StorageStats> ConnectionReads<Interface>::ReadStorageStats() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  return persistence::ReadStorageStats(*db);
+  return persistence::ReadStorageStats(
+      *db, "SELECT pg_database_size(current_database())");
 }
 
 template class ConnectionReads<ReadTransaction>;

@@ -329,6 +329,9 @@ struct StorageStats {
   // Rows in the change log, and when the oldest of them was committed.
   int64_t change_log_rows = 0;
   std::optional<absl::Time> oldest_change_at;
+  // The database's size as the database reports it, bytes (SQLite: its pages
+  // without the write-ahead log; PostgreSQL: pg_database_size()).
+  int64_t database_bytes = 0;
 };
 
 }  // namespace recurrent::persistence

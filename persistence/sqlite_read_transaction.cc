@@ -172,7 +172,10 @@ absl::StatusOr<int64_t> ConnectionReads<Interface>::LastChangeSequence() {
 template <typename Interface>
 absl::StatusOr<StorageStats> ConnectionReads<Interface>::ReadStorageStats() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  return persistence::ReadStorageStats(*db);
+  return persistence::ReadStorageStats(
+      *db,
+      "SELECT page_count * page_size FROM pragma_page_count(),"
+      " pragma_page_size()");
 }
 
 template class ConnectionReads<ReadTransaction>;

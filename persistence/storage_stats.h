@@ -1,9 +1,10 @@
 // ReadStorageStats: what the metrics report of the stored data
-// (service/metrics.h), with the same SQL on both backends.
+// (service/metrics.h), with the same SQL on both backends but for the size.
 //
 // `Connection` is the backend's connection class (sqlite::Connection or
 // postgres::Connection): Prepare(sql) -> StatusOr<Statement>, with Step(),
-// ColumnInt64() and ColumnOptionalTime().
+// ColumnInt64() and ColumnOptionalTime(). `size_sql` is the backend's query
+// of the database's size in bytes (one row, one column).
 #ifndef RECURRENT_PERSISTENCE_STORAGE_STATS_H_
 #define RECURRENT_PERSISTENCE_STORAGE_STATS_H_
 
@@ -16,8 +17,14 @@
 namespace recurrent::persistence {
 
 template <typename Connection>
-absl::StatusOr<StorageStats> ReadStorageStats(Connection& db) {
+absl::StatusOr<StorageStats> ReadStorageStats(Connection& db,
+                                              const char* size_sql) {
   StorageStats stats;
+  {
+    RECURRENT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(size_sql));
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (row) stats.database_bytes = stmt.ColumnInt64(0);
+  }
   {
     // customers_by_next_transition makes this one index lookup.
     RECURRENT_ASSIGN_OR_RETURN(

@@ -240,6 +240,13 @@ void Server::AddMetrics(const common::Clock* clock) {
         return absl::ToDoubleSeconds(now - *stats.oldest_change_at);
       }));
   metrics_.AddCallback(
+      "recurrent_database_size_bytes",
+      "Size of the database as it reports it, bytes (SQLite: its pages, "
+      "without the write-ahead log; PostgreSQL: pg_database_size).",
+      {}, stored([](const persistence::StorageStats& stats, absl::Time) {
+        return static_cast<double>(stats.database_bytes);
+      }));
+  metrics_.AddCallback(
       "recurrent_database_serving",
       "1 while the database can serve (health SERVING), else 0.", {}, [this] {
         std::lock_guard<std::mutex> lock(health_mu_);

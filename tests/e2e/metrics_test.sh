@@ -65,6 +65,9 @@ done
 check "the database file has a size" \
   python3 -c 'import sys; sys.exit(not float(sys.argv[1]) > 0)' \
   "$(value "$after" 'recurrent_database_file_bytes{file="database"}')"
+check "and so has the database, as it reports it" \
+  python3 -c 'import sys; sys.exit(not float(sys.argv[1]) > 0)' \
+  "$(value "$after" recurrent_database_size_bytes)"
 check "other paths are 404" \
   bash -c '! python3 -c "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:$0/other\", timeout=10)" 2>/dev/null' "$METRICS_PORT"
 if command -v promtool >/dev/null; then
