@@ -20,6 +20,7 @@
 #include "core/invoices.h"
 #include "core/recompute.h"
 #include "core/reprocess.h"
+#include "engine/customer_reason.h"
 #include "engine/customer_timeline.h"
 #include "persistence/page_token.h"
 
@@ -1068,7 +1069,8 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
         persistence::EvaluationWrite clear;
         clear.customer_key = state.key;
         clear.customer = persistence::EvaluationWrite::CustomerUpdate{
-            state.customer.status, state.customer.derived_tags, std::nullopt};
+            state.customer.status, state.customer.status_reason,
+            state.customer.derived_tags, std::nullopt};
         RECURRENT_RETURN_IF_ERROR(txn.WriteEvaluation(clear));
         continue;
       }
