@@ -12,6 +12,7 @@
 #include "core/event_ids.h"
 #include "core/invoices.h"
 #include "core/settings.h"
+#include "engine/customer_reason.h"
 
 namespace recurrent::core {
 namespace {
@@ -233,12 +234,14 @@ absl::StatusOr<EvaluationWrite> PlanWrite(
   const auto micros = [](const std::optional<absl::Time>& t) {
     return t.has_value() ? std::optional<int64_t>(Micros(*t)) : std::nullopt;
   };
+  std::string reason = CustomerStatusReason(state, timeline, evaluation);
   if (evaluation.status != state.customer.status ||
+      reason != state.customer.status_reason ||
       evaluation.derived_tags != state.customer.derived_tags ||
       micros(evaluation.next_transition_at) !=
           micros(state.next_transition_at)) {
     write.customer = EvaluationWrite::CustomerUpdate{
-        evaluation.status, evaluation.derived_tags,
+        evaluation.status, std::move(reason), evaluation.derived_tags,
         evaluation.next_transition_at};
   }
   return write;
@@ -336,6 +339,23 @@ engine::Published View(const CustomerState& state,
 }
 
 }  // namespace
+
+std::string CustomerStatusReason(const CustomerState& state,
+                                 const engine::CustomerTimeline& timeline,
+                                 const engine::CustomerEvaluation& evaluation) {
+  std::vector<engine::SubscriptionForReason> subscriptions;
+  subscriptions.reserve(state.subscriptions.size());
+  for (const SubscriptionRow& s : state.subscriptions) {  // creation order
+    const engine::SubscriptionEvaluation* evaluated =
+        FindEvaluation(evaluation, NameOf(s));
+    if (evaluated == nullptr) continue;  // not in the facts: never starts
+    // The timeline's subscriptions are in the evaluation's order.
+    const size_t i = evaluated - evaluation.subscriptions.data();
+    subscriptions.push_back(engine::SubscriptionForReason{
+        evaluated, timeline.subscriptions()[i].timeline.started_at()});
+  }
+  return engine::CustomerStatusReason(evaluation.status, subscriptions);
+}
 
 absl::StatusOr<engine::CustomerTimeline> BuildTimeline(
     const CustomerState& state) {

@@ -14,6 +14,7 @@
 #ifndef RECURRENT_CORE_RECOMPUTE_H_
 #define RECURRENT_CORE_RECOMPUTE_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -61,6 +62,13 @@ absl::Time EvaluationInstant(const engine::Published& stored, absl::Time now);
 // reprocess counts as "before" (core/settings.h, SourceSettings).
 engine::Published StoredViewAt(const persistence::CustomerState& state,
                                absl::Time t);
+
+// The customer's status_reason in `evaluation` (an EvaluateAt() of
+// `timeline`, built from `state`): engine::CustomerStatusReason over the
+// subscriptions in creation order (the order of state.subscriptions).
+std::string CustomerStatusReason(const persistence::CustomerState& state,
+                                 const engine::CustomerTimeline& timeline,
+                                 const engine::CustomerEvaluation& evaluation);
 
 // What recomputing one customer writes.
 struct Recompute {

@@ -20,6 +20,7 @@
 #include "core/invoices.h"
 #include "core/recompute.h"
 #include "core/reprocess.h"
+#include "engine/customer_reason.h"
 #include "engine/customer_timeline.h"
 #include "persistence/page_token.h"
 
@@ -542,6 +543,8 @@ absl::StatusOr<Customer> Store::CreateCustomer(const Customer& customer,
     row.external_id = customer.external_id;
     row.external_ids = {{customer.data_source_uuid, customer.external_id}};
     row.status = persistence::CustomerStatus::kLead;
+    row.status_reason =
+        engine::CustomerStatusReason(persistence::CustomerStatus::kLead, {});
     row.created_at = now;
     row.updated_at = now;
     RECURRENT_RETURN_IF_ERROR(txn.InsertCustomer(row));
@@ -610,6 +613,58 @@ absl::StatusOr<Page<Customer>> Store::ListCustomers(
           txn.GetDataSource(filter.data_source_uuid).status());
     }
     return txn.ListCustomers(filter, page);
+  });
+}
+
+absl::StatusOr<Page<EvaluatedCustomer>> Store::ListCustomersAt(
+    const CustomerFilter& filter, absl::Time as_of, const PageRequest& page) {
+  RECURRENT_RETURN_IF_ERROR(persistence::ValidatePageSize(page));
+  return Reading([&](ReadTransaction& txn)
+                     -> absl::StatusOr<Page<EvaluatedCustomer>> {
+    if (!filter.data_source_uuid.empty()) {
+      RECURRENT_RETURN_IF_ERROR(
+          txn.GetDataSource(filter.data_source_uuid).status());
+    }
+    // The stored status says nothing of the status at as_of: walk the
+    // customers matching the other filters and evaluate each. Each backend
+    // page asks for as many customers as the page still lacks, so the page
+    // fills up exactly at the end of a backend page, whose token then
+    // continues the listing.
+    CustomerFilter others = filter;
+    others.status.reset();
+    Page<EvaluatedCustomer> out;
+    std::string token = page.page_token;
+    int evaluated = 0;
+    while (true) {
+      const int want =
+          std::min(page.page_size - static_cast<int>(out.items.size()),
+                   kMaxCustomersEvaluatedPerPage - evaluated);
+      if (want <= 0) break;
+      RECURRENT_ASSIGN_OR_RETURN(
+          Page<Customer> customers,
+          txn.ListCustomers(others, PageRequest{want, token}));
+      for (const Customer& customer : customers.items) {
+        RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
+                                   txn.LoadCustomerState(customer.uuid, false));
+        RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
+                                   BuildTimeline(state));
+        EvaluatedCustomer item;
+        item.evaluation = timeline.EvaluateAt(as_of);
+        ++evaluated;
+        if (filter.status.has_value() &&
+            item.evaluation.status != *filter.status) {
+          continue;
+        }
+        item.status_reason =
+            CustomerStatusReason(state, timeline, item.evaluation);
+        item.customer = std::move(state.customer);
+        out.items.push_back(std::move(item));
+      }
+      token = std::move(customers.next_page_token);
+      if (token.empty()) break;
+    }
+    out.next_page_token = std::move(token);
+    return out;
   });
 }
 
@@ -695,6 +750,8 @@ absl::StatusOr<EvaluatedCustomer> Store::EvaluateCustomer(
                              BuildTimeline(state));
   EvaluatedCustomer evaluated;
   evaluated.evaluation = timeline.EvaluateAt(as_of);
+  evaluated.status_reason =
+      CustomerStatusReason(state, timeline, evaluated.evaluation);
   evaluated.customer = std::move(state.customer);
   return evaluated;
 }
@@ -1012,7 +1069,8 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
         persistence::EvaluationWrite clear;
         clear.customer_key = state.key;
         clear.customer = persistence::EvaluationWrite::CustomerUpdate{
-            state.customer.status, state.customer.derived_tags, std::nullopt};
+            state.customer.status, state.customer.status_reason,
+            state.customer.derived_tags, std::nullopt};
         RECURRENT_RETURN_IF_ERROR(txn.WriteEvaluation(clear));
         continue;
       }

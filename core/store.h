@@ -57,6 +57,9 @@ using persistence::Transaction;
 // Most user tags one customer may carry.
 inline constexpr int kMaxTagsPerCustomer = 100;
 
+// Most customers one page of Store::ListCustomersAt evaluates.
+inline constexpr int kMaxCustomersEvaluatedPerPage = persistence::kMaxPageSize;
+
 // A subscription as the engine evaluates it at an instant.
 struct EvaluatedSubscription {
   persistence::RowKey key = 0;  // creation order within its customer
@@ -68,6 +71,8 @@ struct EvaluatedSubscription {
 struct EvaluatedCustomer {
   Customer customer;  // as stored: fields, tags, external ids
   engine::CustomerEvaluation evaluation;
+  // One sentence explaining evaluation.status (engine/customer_reason.h).
+  std::string status_reason;
 };
 
 class Store {
@@ -171,9 +176,24 @@ class Store {
                                           absl::Time now);
   // Deletes the customer and everything it owns. kNotFound if absent.
   absl::Status DeleteCustomer(absl::string_view uuid, absl::Time now);
-  // kNotFound if the filter names an absent source.
+  // Customers matching `filter`, in creation order, with their stored
+  // evaluation (status, status_reason, derived tags: as of their last
+  // recompute, which the re-evaluator keeps current); the status filter
+  // matches the stored status. kNotFound if the filter names an absent
+  // source.
   absl::StatusOr<Page<Customer>> ListCustomers(const CustomerFilter& filter,
                                                const PageRequest& page);
+  // The same listing with each customer evaluated from its facts at `as_of`
+  // (as EvaluateCustomer does, so each answers as it would there), and the
+  // status filter matching the status at `as_of`. Reads one snapshot and
+  // evaluates at most kMaxCustomersEvaluatedPerPage customers: with a status
+  // filter, a page may then hold fewer than page_size customers (even none)
+  // and still have a next_page_token. A token continues the listing of the
+  // same filters (as_of is the caller's to keep). kNotFound if the filter
+  // names an absent source; kInvalidArgument for a bad page size or token,
+  // or facts the engine rejects.
+  absl::StatusOr<Page<EvaluatedCustomer>> ListCustomersAt(
+      const CustomerFilter& filter, absl::Time as_of, const PageRequest& page);
   // Moves everything of `from` (external ids, tags, invoices, subscriptions)
   // to `into`, deletes `from`, recomputes `into` and returns it. Lead and
   // trial dates become the earliest set value of the two. kNotFound if

@@ -44,6 +44,14 @@ absl::string_view SubscriptionStatusName(SubscriptionStatus status);
 absl::string_view CustomerStatusName(CustomerStatus status);
 absl::string_view EventTypeName(EventType type);
 
+// The status an event of `type` names as the subscription's status from it
+// on (the API's SubscriptionEvent.status_after): kActive after kStarted,
+// kRecovered and kReactivated; kPastDue after kPastDue; kCancelled after
+// kCancelled and kAutoChurned. By type alone: a subscription that starts or
+// is reactivated straight into PAST_DUE (R5, R4) has kStarted or
+// kReactivated, and this still says kActive.
+SubscriptionStatus StatusAfter(EventType type);
+
 struct SubscriptionEvent {
   EventType type = EventType::kStarted;
   absl::Time occurred_at;

@@ -208,9 +208,10 @@ class WriteTransaction : public ReadTransaction {
   virtual absl::Status InsertSettingsVersion(const SettingsRow& settings) = 0;
 
   // ---- Customers ----
-  // Inserts `customer` (uuid, fields, times; status kLead, no tags) with its
-  // one external id (data_source_uuid, external_id). kNotFound if the source
-  // is absent; kAlreadyExists if the external id is taken in it.
+  // Inserts `customer` (uuid, fields, times, status_reason; status kLead, no
+  // tags) with its one external id (data_source_uuid, external_id).
+  // kNotFound if the source is absent; kAlreadyExists if the external id is
+  // taken in it.
   virtual absl::Status InsertCustomer(const Customer& customer) = 0;
   // Stores the customer's writable fields and user tags (replacing them)
   // and updated_at. kNotFound if absent.

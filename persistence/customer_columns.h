@@ -30,7 +30,8 @@ struct CustomerRecord {
 inline constexpr absl::string_view kCustomerColumns =
     "c.id, c.uuid, c.name, c.email, c.company, c.country, c.state, c.city,"
     " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
-    " c.created_at, c.updated_at, c.derived_tags, c.next_transition_at";
+    " c.created_at, c.updated_at, c.derived_tags, c.next_transition_at,"
+    " c.status_reason";
 
 // The current row of `stmt`, selected as kCustomerColumns (without its
 // external ids and tags, which have tables of their own).
@@ -58,6 +59,7 @@ absl::StatusOr<CustomerRecord> ReadCustomerRow(const Statement& stmt) {
       absl::StrSplit(stmt.ColumnText(14), '\n', absl::SkipEmpty());
   c.derived_tags = std::move(derived_tags);
   row.next_transition_at = stmt.ColumnOptionalTime(15);
+  c.status_reason = stmt.ColumnText(16);
   return row;
 }
 

@@ -205,11 +205,13 @@ absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("UPDATE customers SET status = $1, derived_tags = $2,"
-                   " next_transition_at = $3 WHERE id = $4"));
+                   " next_transition_at = $3, status_reason = $4"
+                   " WHERE id = $5"));
     stmt.BindInt64(1, CustomerStatusCode(update.status));
     stmt.BindText(2, absl::StrJoin(update.derived_tags, "\n"));
     stmt.BindOptionalTime(3, update.next_transition_at);
-    stmt.BindInt64(4, write.customer_key);
+    stmt.BindText(4, update.status_reason);
+    stmt.BindInt64(5, write.customer_key);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();

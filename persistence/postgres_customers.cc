@@ -180,9 +180,9 @@ absl::Status InsertCustomer(Connection& db, const Customer& customer) {
         Statement stmt,
         db.Prepare("INSERT INTO customers (uuid, name, email, company, country,"
                    " state, city, zip, lead_created_at, free_trial_started_at,"
-                   " status, created_at, updated_at)"
+                   " status, created_at, updated_at, status_reason)"
                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-                   " $13) RETURNING id"));
+                   " $13, $14) RETURNING id"));
     stmt.BindText(1, customer.uuid);
     stmt.BindText(2, customer.name);
     stmt.BindText(3, customer.email);
@@ -196,6 +196,7 @@ absl::Status InsertCustomer(Connection& db, const Customer& customer) {
     stmt.BindInt64(11, CustomerStatusCode(CustomerStatus::kLead));
     stmt.BindTime(12, customer.created_at);
     stmt.BindTime(13, customer.updated_at);
+    stmt.BindText(14, customer.status_reason);
     RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
     if (!row) return absl::InternalError("inserting a customer returned no id");
     key = stmt.ColumnInt64(0);

@@ -239,7 +239,12 @@ CREATE TABLE change_log_head (
 );
 INSERT INTO change_log_head (last_sequence) VALUES (0);
 )sql"},
-    // Append new migrations here, numbered as SQLite's: {6, "...", R"sql(...)sql"},
+    {6, "the customer's status reason", R"sql(
+-- One sentence explaining the stored status (engine/customer_reason.h),
+-- written with it by every recompute. '' until then in a migrated database.
+ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
+)sql"},
+    // Append new migrations here, numbered as SQLite's: {7, "...", R"sql(...)sql"},
 };
 
 absl::Status TooNew(int64_t version) {

@@ -98,6 +98,7 @@ class SourceScanner final : public SourceScan {
     int64_t status = 0;  // CustomerStatusCode
     std::string derived_tags;
     std::optional<absl::Time> next_transition_at;
+    std::string status_reason;
   };
 
   // A page read from the server: its customers and the child scans run on

@@ -121,6 +121,10 @@ struct Customer : CustomerFields {
   std::vector<ExternalId> external_ids;
   // The stored evaluation (as of the customer's last recompute).
   CustomerStatus status = CustomerStatus::kLead;
+  // One sentence explaining `status` (engine/customer_reason.h), stored with
+  // it; empty in a database migrated before it was stored, until the
+  // customer's next recompute.
+  std::string status_reason;
   std::vector<std::string> tags;  // user tags, sorted, unique
   // Derived tags (R8) of the stored evaluation, sorted.
   std::vector<std::string> derived_tags;
@@ -236,8 +240,8 @@ struct EventRow {
 struct CustomerState {
   RowKey key = 0;
   // The customer record. A source scan (SourceScan) fills only uuid,
-  // external ids (data_source_uuid, external_id and external_ids), status and
-  // derived_tags.
+  // external ids (data_source_uuid, external_id and external_ids), status,
+  // status_reason and derived_tags.
   Customer customer;
   std::optional<absl::Time> next_transition_at;
   // Its facts: every invoice (all sources) and explicit cancellation.
@@ -265,6 +269,7 @@ struct EvaluationWrite {
   };
   struct CustomerUpdate {
     CustomerStatus status = CustomerStatus::kLead;
+    std::string status_reason;
     std::vector<std::string> derived_tags;  // sorted
     std::optional<absl::Time> next_transition_at;
   };

@@ -124,11 +124,12 @@ absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("UPDATE customers SET status = ?, derived_tags = ?,"
-                   " next_transition_at = ? WHERE id = ?"));
+                   " next_transition_at = ?, status_reason = ? WHERE id = ?"));
     stmt.BindInt64(1, CustomerStatusCode(update.status));
     stmt.BindText(2, absl::StrJoin(update.derived_tags, "\n"));
     stmt.BindOptionalTime(3, update.next_transition_at);
-    stmt.BindInt64(4, write.customer_key);
+    stmt.BindText(4, update.status_reason);
+    stmt.BindInt64(5, write.customer_key);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();

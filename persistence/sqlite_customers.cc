@@ -148,8 +148,8 @@ absl::Status InsertCustomer(Connection& db, const Customer& customer) {
         Statement stmt,
         db.Prepare("INSERT INTO customers (uuid, name, email, company, country,"
                    " state, city, zip, lead_created_at, free_trial_started_at,"
-                   " status, created_at, updated_at)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   " status, created_at, updated_at, status_reason)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     stmt.BindText(1, customer.uuid);
     stmt.BindText(2, customer.name);
     stmt.BindText(3, customer.email);
@@ -163,6 +163,7 @@ absl::Status InsertCustomer(Connection& db, const Customer& customer) {
     stmt.BindInt64(11, CustomerStatusCode(CustomerStatus::kLead));
     stmt.BindTime(12, customer.created_at);
     stmt.BindTime(13, customer.updated_at);
+    stmt.BindText(14, customer.status_reason);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   const int64_t key = db.LastInsertRowId();

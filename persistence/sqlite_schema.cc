@@ -276,7 +276,12 @@ CREATE TABLE change_log (
   previous_status           INTEGER            -- CustomerStatusCode
 );
 )sql"},
-    // Append new migrations here: {6, "...", R"sql(...)sql"},
+    {6, "the customer's status reason", R"sql(
+-- One sentence explaining the stored status (engine/customer_reason.h),
+-- written with it by every recompute. '' until then in a migrated database.
+ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
+)sql"},
+    // Append new migrations here: {7, "...", R"sql(...)sql"},
 };
 
 }  // namespace

@@ -24,7 +24,8 @@ constexpr absl::string_view kSourceCustomers =
 std::vector<std::string> SourceScanner::ScanQueries() {
   return {
       absl::StrCat("SELECT c.id, c.uuid, c.status, c.derived_tags,"
-                   " c.next_transition_at FROM customers c WHERE c.id IN ",
+                   " c.next_transition_at, c.status_reason"
+                   " FROM customers c WHERE c.id IN ",
                    kSourceCustomers, " ORDER BY c.id"),
       absl::StrCat("SELECT e.customer_id, e.data_source_id, e.external_id"
                    " FROM customer_external_ids e WHERE e.customer_id IN ",
@@ -114,6 +115,7 @@ absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
       absl::StrSplit(row.ColumnText(3), '\n', absl::SkipEmpty());
   state.customer.derived_tags = std::move(derived_tags);
   state.next_transition_at = row.ColumnOptionalTime(4);
+  state.customer.status_reason = row.ColumnText(5);
   RECURRENT_RETURN_IF_ERROR(customers.Advance(rows_scanned_));
 
   RECURRENT_RETURN_IF_ERROR(merge_.Read(key, state, rows_scanned_));

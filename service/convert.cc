@@ -130,6 +130,7 @@ void CustomerToProto(const persistence::Customer& customer, v1::Customer* out) {
         TimeToProto(*customer.free_trial_started_at);
   }
   out->set_status(CustomerStatusToProto(customer.status));
+  out->set_status_reason(customer.status_reason);
   std::vector<std::string> tags = customer.tags;
   tags.insert(tags.end(), customer.derived_tags.begin(),
               customer.derived_tags.end());
@@ -141,9 +142,11 @@ void CustomerToProto(const persistence::Customer& customer, v1::Customer* out) {
 
 void EvaluatedCustomerToProto(const persistence::Customer& customer,
                               const engine::CustomerEvaluation& evaluation,
+                              absl::string_view status_reason,
                               v1::Customer* out) {
   persistence::Customer evaluated = customer;
   evaluated.status = evaluation.status;
+  evaluated.status_reason = std::string(status_reason);
   evaluated.derived_tags = evaluation.derived_tags;
   CustomerToProto(evaluated, out);
 }
@@ -219,6 +222,8 @@ void EventToProto(const persistence::SubscriptionEvent& event,
   out->set_customer_uuid(event.subscription.customer_uuid);
   out->set_data_source_uuid(event.subscription.data_source_uuid);
   *out->mutable_occurred_at() = TimeToProto(event.occurred_at);
+  out->set_status_after(
+      SubscriptionStatusToProto(engine::StatusAfter(event.type)));
 }
 
 void TransactionToProto(const persistence::Transaction& transaction,

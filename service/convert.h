@@ -44,12 +44,14 @@ void DataSourceToProto(const core::DataSource& source, v1::DataSource* out);
 v1::CustomerStatus CustomerStatusToProto(persistence::CustomerStatus status);
 std::optional<persistence::CustomerStatus> CustomerStatusFromProto(
     v1::CustomerStatus status);
-// Tags are the user tags followed by the derived ones, sorted together.
+// Tags are the user tags followed by the derived ones, sorted together. The
+// status and status_reason are the stored ones.
 void CustomerToProto(const persistence::Customer& customer, v1::Customer* out);
-// `customer` as evaluated by the engine: its status and derived tags replace
-// the stored ones.
+// `customer` as evaluated by the engine: its status, `status_reason` and
+// derived tags replace the stored ones.
 void EvaluatedCustomerToProto(const persistence::Customer& customer,
                               const engine::CustomerEvaluation& evaluation,
+                              absl::string_view status_reason,
                               v1::Customer* out);
 
 // Subscriptions and events.
@@ -59,6 +61,7 @@ v1::SubscriptionEventType EventTypeToProto(engine::EventType type);
 void SubscriptionToProto(const persistence::SubscriptionRef& ref,
                          const engine::SubscriptionEvaluation& evaluation,
                          v1::Subscription* out);
+// status_after is engine::StatusAfter(event.type).
 void EventToProto(const persistence::SubscriptionEvent& event,
                   v1::SubscriptionEvent* out);
 

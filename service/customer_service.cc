@@ -61,7 +61,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
             const core::EvaluatedCustomer evaluated,
             env_.store->EvaluateCustomer(request->uuid(), as_of));
         EvaluatedCustomerToProto(evaluated.customer, evaluated.evaluation,
-                                 response);
+                                 evaluated.status_reason, response);
         // Only answers for the present are kept: those are read again.
         if (!request->has_as_of()) {
           cache.Fill(ticket, *response, as_of,
@@ -116,8 +116,26 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
     RECURRENT_ASSIGN_OR_RETURN(persistence::CustomerFilter filter,
                                ParseCustomerFilter(*request));
     RECURRENT_ASSIGN_OR_RETURN(
+        absl::Time as_of,
+        ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
+    RECURRENT_ASSIGN_OR_RETURN(
         persistence::PageRequest page_request,
         ParsePage(request->page_size(), request->page_token()));
+    if (request->has_as_of()) {
+      // Evaluated from the facts at as_of, as GetCustomer answers there.
+      RECURRENT_ASSIGN_OR_RETURN(
+          persistence::Page<core::EvaluatedCustomer> page,
+          env_.store->ListCustomersAt(filter, as_of, page_request));
+      for (const core::EvaluatedCustomer& customer : page.items) {
+        EvaluatedCustomerToProto(customer.customer, customer.evaluation,
+                                 customer.status_reason,
+                                 response->add_customers());
+      }
+      response->set_next_page_token(page.next_page_token);
+      return absl::OkStatus();
+    }
+    // Without as_of, the stored statuses (kept current by the re-evaluator)
+    // are filtered in the database.
     RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::Customer> page,
                                env_.store->ListCustomers(filter, page_request));
     for (const persistence::Customer& customer : page.items) {

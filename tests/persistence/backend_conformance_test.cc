@@ -538,6 +538,7 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
     write.customer = EvaluationWrite::CustomerUpdate{};
     write.customer->status = CustomerStatus::kActive;
     write.customer->derived_tags = {"x-tag", "y-tag"};
+    write.customer->status_reason = "Subscription A: paid.";
     write.customer->next_transition_at = event_at + absl::Hours(1);
     ASSERT_OK(txn->WriteEvaluation(write));
     ASSERT_OK(txn->Commit());
@@ -560,6 +561,7 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
     customer.external_id = "c";
     customer.created_at = Tick();
     customer.updated_at = customer.created_at;
+    customer.status_reason = "No subscription has started yet.";
     return customer;
   }();
   EXPECT_OK(txn->InsertCustomer(c));
@@ -572,6 +574,7 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
   write.deleted_events.push_back(state.events.at(0).key);
   write.customer = EvaluationWrite::CustomerUpdate{};
   write.customer->status = CustomerStatus::kPastDue;
+  write.customer->status_reason = "Subscription A: unpaid.";
   EXPECT_OK(txn->WriteEvaluation(write));
   reader.join();
   scan.reset();
@@ -584,6 +587,7 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
   EXPECT_EQ(s.customer.uuid, a.uuid);
   EXPECT_EQ(s.customer.status, CustomerStatus::kActive);
   EXPECT_THAT(s.customer.derived_tags, ElementsAre("x-tag", "y-tag"));
+  EXPECT_EQ(s.customer.status_reason, "Subscription A: paid.");
   EXPECT_EQ(s.customer.data_source_uuid, source.uuid);
   EXPECT_EQ(s.customer.external_id, "a");
   EXPECT_THAT(
@@ -613,9 +617,19 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
   ASSERT_OK_AND_ASSIGN(const std::vector<CustomerState> after, Drain(*rescan));
   ASSERT_THAT(after, SizeIs(2));
   EXPECT_EQ(after[0].customer.status, CustomerStatus::kPastDue);
+  EXPECT_EQ(after[0].customer.status_reason, "Subscription A: unpaid.");
   EXPECT_THAT(after[0].events, IsEmpty());
   EXPECT_EQ(after[1].customer.uuid, c.uuid);
+  EXPECT_EQ(after[1].customer.status_reason,
+            "No subscription has started yet.");
   EXPECT_GT(rescan->rows_scanned(), 0);
+  // The stored reason is read with the record, by a look-up and a listing.
+  ASSERT_OK_AND_ASSIGN(const Customer got, read->GetCustomer(a.uuid));
+  EXPECT_EQ(got.status_reason, "Subscription A: unpaid.");
+  ASSERT_OK_AND_ASSIGN(const Page<Customer> listed,
+                       read->ListCustomers(CustomerFilter{}, PageRequest{}));
+  ASSERT_THAT(listed.items, SizeIs(2));
+  EXPECT_EQ(listed.items[1].status_reason, "No subscription has started yet.");
 }
 
 // Inserts, in `txn`, customer "cus_<id>" of `source_uuid` with external id

@@ -196,7 +196,7 @@ class CachedGetCustomerTest : public ApiTest {
     EXPECT_TRUE(evaluated.ok()) << evaluated.status();
     if (evaluated.ok()) {
       EvaluatedCustomerToProto(evaluated->customer, evaluated->evaluation,
-                               &out);
+                               evaluated->status_reason, &out);
     }
     return out;
   }
