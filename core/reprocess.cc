@@ -20,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status_macros.h"
 #include "engine/comparison.h"
 #include "engine/customer_timeline.h"
@@ -46,19 +47,38 @@ absl::Status ListChanges(const CustomerState& customer,
                          const engine::CustomerTimeline& after, absl::Time now,
                          const engine::Comparison& comparison,
                          SubscriptionChanges& changes) {
-  for (const engine::SubscriptionComparison& compared :
-       engine::CompareSubscriptions(before, after, now, comparison)) {
-    auto row = std::find_if(
-        customer.subscriptions.begin(), customer.subscriptions.end(),
-        [&](const persistence::SubscriptionRow& s) {
-          return s.ref.data_source_uuid == compared.data_source_uuid &&
-                 s.ref.external_id == compared.subscription_external_id;
+  const std::vector<engine::SubscriptionComparison> compared_subscriptions =
+      engine::CompareSubscriptions(before, after, now, comparison);
+  if (compared_subscriptions.empty()) return absl::OkStatus();
+  // The rows by (source, external id), as the engine names subscriptions.
+  using Name = std::pair<absl::string_view, absl::string_view>;
+  const auto name_of = [](const persistence::SubscriptionRow* s) {
+    return Name(s->ref.data_source_uuid, s->ref.external_id);
+  };
+  std::vector<const persistence::SubscriptionRow*> rows;
+  rows.reserve(customer.subscriptions.size());
+  for (const persistence::SubscriptionRow& s : customer.subscriptions) {
+    rows.push_back(&s);
+  }
+  std::sort(rows.begin(), rows.end(),
+            [&](const persistence::SubscriptionRow* a,
+                const persistence::SubscriptionRow* b) {
+              return name_of(a) < name_of(b);
+            });
+  for (const engine::SubscriptionComparison& compared : compared_subscriptions) {
+    const Name name(compared.data_source_uuid,
+                    compared.subscription_external_id);
+    auto found = std::lower_bound(
+        rows.begin(), rows.end(), name,
+        [&](const persistence::SubscriptionRow* s, const Name& n) {
+          return name_of(s) < n;
         });
-    if (row == customer.subscriptions.end()) {
-      return absl::InternalError(absl::StrCat(
-          "customer ", customer.customer.uuid, ": subscription ",
-          compared.subscription_external_id, " has no row"));
+    if (found == rows.end() || name_of(*found) != name) {
+      return absl::InternalError(
+          absl::StrCat("customer ", customer.customer.uuid, ": subscription ",
+                       compared.subscription_external_id, " has no row"));
     }
+    const persistence::SubscriptionRow* row = *found;
     SubscriptionChange change;
     change.subscription_uuid = row->ref.uuid;
     change.subscription_external_id = row->ref.external_id;
@@ -341,8 +361,7 @@ absl::StatusOr<ReprocessResult> ReprocessSource(persistence::SourceScan& scan,
   // flight.
   SubscriptionChanges changes(checked.max_listed_changes);
   RECURRENT_ASSIGN_OR_RETURN(
-      result.rows_scanned,
-      pipeline.Run([&](Chunk& chunk) -> absl::Status {
+      result.rows_scanned, pipeline.Run([&](Chunk& chunk) -> absl::Status {
         Add(chunk.impact, result.impact);
         if (chunk.changes.has_value()) changes.Merge(*std::move(chunk.changes));
         if (apply == nullptr) return absl::OkStatus();

@@ -38,7 +38,9 @@ struct ReprocessRequest {
   // With settings_before only: list the subscriptions whose status at `now`
   // or whose auto-churns differ between the two evaluations (the very
   // comparison the impact counts), keeping the first `max_listed_changes`
-  // (core/settings_changes.h). Without it nothing is collected.
+  // (core/settings_changes.h): each chunk in flight holds at most that
+  // many, merged in order as chunks are consumed. Without it nothing is
+  // collected.
   bool list_changes = false;
   int max_listed_changes = kMaxListedSettingsChanges;
   int threads = 1;             // evaluating threads, at least 1

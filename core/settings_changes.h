@@ -36,8 +36,10 @@ struct SubscriptionChange {
   std::string subscription_external_id;
   std::string customer_uuid;
   std::string customer_external_id;  // in the customer's primary source
-  engine::SubscriptionStatus status_before = engine::SubscriptionStatus::kNotStarted;
-  engine::SubscriptionStatus status_after = engine::SubscriptionStatus::kNotStarted;
+  engine::SubscriptionStatus status_before =
+      engine::SubscriptionStatus::kNotStarted;
+  engine::SubscriptionStatus status_after =
+      engine::SubscriptionStatus::kNotStarted;
   // The instants of the auto-churns the change applies and reverses, oldest
   // first.
   std::vector<absl::Time> auto_churns_added;

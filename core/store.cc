@@ -446,10 +446,9 @@ absl::StatusOr<ReprocessResult> Store::Reprocess(Write& write,
   WriteTransaction& txn = write.txn();
   RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
                              txn.CurrentSettings());
-  RECURRENT_ASSIGN_OR_RETURN(engine::SettingsMap settings,
-                             ToSettingsMap(rows));
-  const ReprocessRequest request = MakeReprocessRequest(
-      uuid, std::move(settings), next, list_changes, now);
+  RECURRENT_ASSIGN_OR_RETURN(engine::SettingsMap settings, ToSettingsMap(rows));
+  const ReprocessRequest request =
+      MakeReprocessRequest(uuid, std::move(settings), next, list_changes, now);
   // Before this transaction writes anything: the scan then reads exactly
   // the state its writes replace (backend contract, point 5).
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
@@ -477,8 +476,7 @@ absl::StatusOr<Store::SettingsUpdate> Store::PreviewSettings(
   update.settings = NextVersion(update.settings, *decision, now);
   RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
                              txn->CurrentSettings());
-  RECURRENT_ASSIGN_OR_RETURN(engine::SettingsMap settings,
-                             ToSettingsMap(rows));
+  RECURRENT_ASSIGN_OR_RETURN(engine::SettingsMap settings, ToSettingsMap(rows));
   const ReprocessRequest request = MakeReprocessRequest(
       uuid, std::move(settings), &update.settings, list_changes, now);
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
@@ -506,8 +504,9 @@ absl::StatusOr<Store::SettingsUpdate> Store::UpdateSettings(
                                decide(update.settings));
     if (!decision.has_value()) return update;
     SourceSettings next = NextVersion(update.settings, *decision, now);
-    RECURRENT_ASSIGN_OR_RETURN(ReprocessResult result,
-                               Reprocess(write, uuid, &next, list_changes, now));
+    RECURRENT_ASSIGN_OR_RETURN(
+        ReprocessResult result,
+        Reprocess(write, uuid, &next, list_changes, now));
     update.impact = result.impact;
     next.impact = update.impact;
     RECURRENT_RETURN_IF_ERROR(write.txn().InsertSettingsVersion(ToRow(next)));

@@ -105,16 +105,16 @@ Comparison Compare(const Published& before, const Published& after) {
 }
 
 std::vector<SubscriptionComparison> CompareSubscriptions(
-    const CustomerTimeline& before, const CustomerTimeline& after,
-    absl::Time t, const Comparison& comparison) {
+    const CustomerTimeline& before, const CustomerTimeline& after, absl::Time t,
+    const Comparison& comparison) {
   std::vector<SubscriptionComparison> all;
   for (const CustomerTimeline::Subscription& s : before.subscriptions()) {
-    Entry(all, {s.data_source_uuid, s.subscription_external_id})
-        .status_before = s.timeline.StatusAt(t);
+    Entry(all, {s.data_source_uuid, s.subscription_external_id}).status_before =
+        s.timeline.StatusAt(t);
   }
   for (const CustomerTimeline::Subscription& s : after.subscriptions()) {
-    Entry(all, {s.data_source_uuid, s.subscription_external_id})
-        .status_after = s.timeline.StatusAt(t);
+    Entry(all, {s.data_source_uuid, s.subscription_external_id}).status_after =
+        s.timeline.StatusAt(t);
   }
   // appeared and disappeared are sorted by (name, type, occurred_at): each
   // subscription's auto-churns come oldest first.

@@ -104,8 +104,8 @@ struct SubscriptionComparison {
 // t)): the auto-churns listed are exactly the ones it counts (the sums of
 // the lists' sizes are its auto_churns_applied and auto_churns_reversed).
 std::vector<SubscriptionComparison> CompareSubscriptions(
-    const CustomerTimeline& before, const CustomerTimeline& after,
-    absl::Time t, const Comparison& comparison);
+    const CustomerTimeline& before, const CustomerTimeline& after, absl::Time t,
+    const Comparison& comparison);
 
 }  // namespace recurrent::engine
 

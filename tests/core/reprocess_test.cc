@@ -389,15 +389,16 @@ void ExpectListingAgreesWithImpact(Store& storage,
   for (const SubscriptionChange& c : update.changes) {
     added += c.auto_churns_added.size();
     removed += c.auto_churns_removed.size();
-    if (c.status_before != c.status_after) status_changed.insert(c.customer_uuid);
+    if (c.status_before != c.status_after) {
+      status_changed.insert(c.customer_uuid);
+    }
     absl::StatusOr<Page<EvaluatedSubscription>> stored =
         storage.ListSubscriptions(c.customer_uuid, kNow, PageRequest{100, ""});
     ASSERT_OK(stored);
-    const auto it = std::find_if(
-        stored->items.begin(), stored->items.end(),
-        [&](const EvaluatedSubscription& s) {
-          return s.ref.uuid == c.subscription_uuid;
-        });
+    const auto it = std::find_if(stored->items.begin(), stored->items.end(),
+                                 [&](const EvaluatedSubscription& s) {
+                                   return s.ref.uuid == c.subscription_uuid;
+                                 });
     ASSERT_NE(it, stored->items.end()) << c.subscription_uuid;
     EXPECT_EQ(it->ref.external_id, c.subscription_external_id);
   }
@@ -431,8 +432,8 @@ TEST_P(StoreTest, ADryRunListsTheChangedSubscriptionsAsTheChangeDoes) {
       MustUpdateListing(*store_, c.s.uuid, AutoChurn(14), /*dry_run=*/false);
   EXPECT_TRUE(applied.applied);
   EXPECT_EQ(Describe(applied.changes), Describe(preview.changes));
-  for (size_t i = 0; i < applied.changes.size() &&
-                     i < preview.changes.size(); ++i) {
+  for (size_t i = 0; i < applied.changes.size() && i < preview.changes.size();
+       ++i) {
     EXPECT_EQ(applied.changes[i].subscription_uuid,
               preview.changes[i].subscription_uuid);
     EXPECT_EQ(applied.changes[i].customer_uuid,
@@ -446,11 +447,10 @@ TEST_P(StoreTest, ADryRunListsTheChangedSubscriptionsAsTheChangeDoes) {
   EXPECT_THAT(moved.impact, ImpactIs(6, 4, 4, 0));
   EXPECT_THAT(
       Describe(moved.changes),
-      UnorderedElementsAre(
-          "c1/s1 ACTIVE->ACTIVE +2025-03-03 -2025-02-15",
-          "c3/s3 CANCELLED->CANCELLED +2025-05-01 -2025-04-15",
-          "c7/s7a ACTIVE->ACTIVE +2025-05-31 -2025-05-15",
-          "c7/s7b ACTIVE->ACTIVE +2025-05-31 -2025-05-15"));
+      UnorderedElementsAre("c1/s1 ACTIVE->ACTIVE +2025-03-03 -2025-02-15",
+                           "c3/s3 CANCELLED->CANCELLED +2025-05-01 -2025-04-15",
+                           "c7/s7a ACTIVE->ACTIVE +2025-05-31 -2025-05-15",
+                           "c7/s7b ACTIVE->ACTIVE +2025-05-31 -2025-05-15"));
   ExpectListingAgreesWithImpact(*store_, moved);
 
   // A merged customer's subscription in the changed source is named with
@@ -476,15 +476,14 @@ TEST_P(StoreTest, WithoutListChangesOrWithNoNewVersionNothingIsListed) {
   }
   // A no-op (no new version) lists nothing and shows the current settings.
   for (const bool dry_run : {true, false}) {
-    ASSERT_OK_AND_ASSIGN(
-        const Store::SettingsUpdate update,
-        store_->UpdateSettings(
-            c.s.uuid,
-            [](const SourceSettings&)
-                -> absl::StatusOr<std::optional<NewSettings>> {
-              return std::nullopt;
-            },
-            dry_run, kNow, /*list_changes=*/true));
+    ASSERT_OK_AND_ASSIGN(const Store::SettingsUpdate update,
+                         store_->UpdateSettings(
+                             c.s.uuid,
+                             [](const SourceSettings&)
+                                 -> absl::StatusOr<std::optional<NewSettings>> {
+                               return std::nullopt;
+                             },
+                             dry_run, kNow, /*list_changes=*/true));
     EXPECT_FALSE(update.applied);
     EXPECT_EQ(update.settings.version, 2);
     EXPECT_EQ(update.settings.past_due_handling, AutoChurn(14));

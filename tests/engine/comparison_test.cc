@@ -242,11 +242,10 @@ TEST(CompareSubscriptionsTest, NothingChangedListsNothing) {
   const CustomerFacts facts = TwoSubscriptions();
   const CustomerTimeline keep = MustBuild(facts, KeepSettings());
   const absl::Time now = Day(2025, 6, 15);
-  EXPECT_THAT(
-      CompareSubscriptions(
-          keep, keep, now,
-          Compare(PublishedAt(keep, now), PublishedAt(keep, now))),
-      IsEmpty());
+  EXPECT_THAT(CompareSubscriptions(
+                  keep, keep, now,
+                  Compare(PublishedAt(keep, now), PublishedAt(keep, now))),
+              IsEmpty());
 }
 
 }  // namespace

@@ -326,7 +326,8 @@ TEST_F(SettingsReprocessTest, ListChangesNamesEachChangedSubscription) {
   EXPECT_EQ(noop.changes_not_listed(), 0);
 }
 
-TEST_F(SettingsReprocessTest, ListedChangesAreOrderedByCustomerAndSubscription) {
+TEST_F(SettingsReprocessTest,
+       ListedChangesAreOrderedByCustomerAndSubscription) {
   // Three more customers, each with two subscriptions unpaid in February.
   for (const std::string id : {"c3", "c4", "c5"}) {
     const std::string customer = CreateCustomer(source_, id);
