@@ -13,11 +13,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status_macros.h"
 #include "engine/comparison.h"
 #include "engine/customer_timeline.h"
@@ -34,12 +37,68 @@ struct Chunk {
   std::vector<CustomerState> customers;  // freed once evaluated
   std::vector<Recompute> recomputes;     // the non-empty ones
   SettingsImpact impact;
+  std::optional<SubscriptionChanges> changes;  // with list_changes
 };
 
-// Plans the recompute of `customer` and adds its impact to `impact`.
+// Adds to `changes` the subscriptions of `customer` that `comparison` (of
+// `before` and `after` at `now`) concerns.
+absl::Status ListChanges(const CustomerState& customer,
+                         const engine::CustomerTimeline& before,
+                         const engine::CustomerTimeline& after, absl::Time now,
+                         const engine::Comparison& comparison,
+                         SubscriptionChanges& changes) {
+  const std::vector<engine::SubscriptionComparison> compared_subscriptions =
+      engine::CompareSubscriptions(before, after, now, comparison);
+  if (compared_subscriptions.empty()) return absl::OkStatus();
+  // The rows by (source, external id), as the engine names subscriptions.
+  using Name = std::pair<absl::string_view, absl::string_view>;
+  const auto name_of = [](const persistence::SubscriptionRow* s) {
+    return Name(s->ref.data_source_uuid, s->ref.external_id);
+  };
+  std::vector<const persistence::SubscriptionRow*> rows;
+  rows.reserve(customer.subscriptions.size());
+  for (const persistence::SubscriptionRow& s : customer.subscriptions) {
+    rows.push_back(&s);
+  }
+  std::sort(rows.begin(), rows.end(),
+            [&](const persistence::SubscriptionRow* a,
+                const persistence::SubscriptionRow* b) {
+              return name_of(a) < name_of(b);
+            });
+  for (const engine::SubscriptionComparison& compared : compared_subscriptions) {
+    const Name name(compared.data_source_uuid,
+                    compared.subscription_external_id);
+    auto found = std::lower_bound(
+        rows.begin(), rows.end(), name,
+        [&](const persistence::SubscriptionRow* s, const Name& n) {
+          return name_of(s) < n;
+        });
+    if (found == rows.end() || name_of(*found) != name) {
+      return absl::InternalError(
+          absl::StrCat("customer ", customer.customer.uuid, ": subscription ",
+                       compared.subscription_external_id, " has no row"));
+    }
+    const persistence::SubscriptionRow* row = *found;
+    SubscriptionChange change;
+    change.subscription_uuid = row->ref.uuid;
+    change.subscription_external_id = row->ref.external_id;
+    change.customer_uuid = customer.customer.uuid;
+    change.customer_external_id = customer.customer.external_id;
+    change.status_before = compared.status_before;
+    change.status_after = compared.status_after;
+    change.auto_churns_added = compared.auto_churns_applied;
+    change.auto_churns_removed = compared.auto_churns_reversed;
+    changes.Add(std::move(change));
+  }
+  return absl::OkStatus();
+}
+
+// Plans the recompute of `customer`, adds its impact to `impact` and, when
+// `changes` is not null, its changed subscriptions to `changes`.
 absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
                                            const ReprocessRequest& request,
-                                           SettingsImpact& impact) {
+                                           SettingsImpact& impact,
+                                           SubscriptionChanges* changes) {
   RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                              BuildTimeline(customer, request.settings));
   const engine::Published stored = StoredView(customer);
@@ -54,6 +113,10 @@ absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
         BuildTimeline(customer, *request.settings_before));
     comparison = engine::Compare(engine::PublishedAt(before, request.now),
                                  engine::PublishedAt(timeline, request.now));
+    if (changes != nullptr) {
+      RECURRENT_RETURN_IF_ERROR(ListChanges(customer, before, timeline,
+                                            request.now, comparison, *changes));
+    }
   } else {
     comparison = engine::Compare(StoredViewAt(customer, request.now),
                                  engine::PublishedAt(timeline, request.now));
@@ -217,9 +280,14 @@ class Pipeline {
         chunk = std::move(scanned_.front());
         scanned_.pop_front();
       }
+      if (request_.list_changes) {
+        chunk->changes.emplace(request_.max_listed_changes);
+      }
+      SubscriptionChanges* changes =
+          chunk->changes.has_value() ? &*chunk->changes : nullptr;
       for (const CustomerState& customer : chunk->customers) {
         absl::StatusOr<Recompute> recompute =
-            EvaluateCustomer(customer, request_, chunk->impact);
+            EvaluateCustomer(customer, request_, chunk->impact, changes);
         if (!recompute.ok()) return Fail(recompute.status());
         if (!recompute->write.empty() || !recompute->changes.empty()) {
           chunk->recomputes.push_back(*std::move(recompute));
@@ -280,21 +348,32 @@ class Pipeline {
 absl::StatusOr<ReprocessResult> ReprocessSource(persistence::SourceScan& scan,
                                                 const ReprocessRequest& request,
                                                 const ApplyRecompute& apply) {
+  if (request.list_changes && !request.settings_before.has_value()) {
+    return absl::InvalidArgumentError(
+        "listing changes needs the settings before");
+  }
   ReprocessRequest checked = request;
   checked.threads = std::max(1, request.threads);
   checked.chunk_customers = std::max(1, request.chunk_customers);
   Pipeline pipeline(scan, checked);
   ReprocessResult result;
+  // Merged chunk by chunk: at most max_listed_changes more per chunk in
+  // flight.
+  SubscriptionChanges changes(checked.max_listed_changes);
   RECURRENT_ASSIGN_OR_RETURN(
-      result.rows_scanned,
-      pipeline.Run([&](const Chunk& chunk) -> absl::Status {
+      result.rows_scanned, pipeline.Run([&](Chunk& chunk) -> absl::Status {
         Add(chunk.impact, result.impact);
+        if (chunk.changes.has_value()) changes.Merge(*std::move(chunk.changes));
         if (apply == nullptr) return absl::OkStatus();
         for (const Recompute& recompute : chunk.recomputes) {
           RECURRENT_RETURN_IF_ERROR(apply(recompute));
         }
         return absl::OkStatus();
       }));
+  if (checked.list_changes) {
+    result.changes_not_listed = changes.not_listed();
+    result.changes = std::move(changes).Take();
+  }
   return result;
 }
 

@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/recompute.h"
+#include "core/settings_changes.h"
 #include "engine/settings.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
@@ -33,6 +35,14 @@ struct ReprocessRequest {
   // events at or before `now` and the stored customer status).
   std::optional<engine::SettingsMap> settings_before;
   absl::Time now;
+  // With settings_before only: list the subscriptions whose status at `now`
+  // or whose auto-churns differ between the two evaluations (the very
+  // comparison the impact counts), keeping the first `max_listed_changes`
+  // (core/settings_changes.h): each chunk in flight holds at most that
+  // many, merged in order as chunks are consumed. Without it nothing is
+  // collected.
+  bool list_changes = false;
+  int max_listed_changes = kMaxListedSettingsChanges;
   int threads = 1;             // evaluating threads, at least 1
   int chunk_customers = 1024;  // customers per chunk, at least 1
   // The scan and evaluation threads run at idle priority; if no evaluated
@@ -45,6 +55,10 @@ struct ReprocessRequest {
 struct ReprocessResult {
   persistence::SettingsImpact impact;
   int64_t rows_scanned = 0;
+  // With list_changes: the first max_listed_changes changed subscriptions
+  // by (customer uuid, subscription uuid), and how many others changed.
+  std::vector<SubscriptionChange> changes;
+  int64_t changes_not_listed = 0;
 };
 
 // Called on the calling thread, in customer order, for every customer whose
@@ -54,8 +68,9 @@ using ApplyRecompute = std::function<absl::Status(const Recompute&)>;
 // Reprocesses the customers `scan` streams (it is read on one internal
 // thread meanwhile) per `request`, handing each non-empty recompute to
 // `apply` (none for a dry run: pass nullptr). kInvalidArgument naming the
-// customer if the engine rejects its facts; an error from `apply` stops the
-// pipeline and is returned.
+// customer if the engine rejects its facts, and if list_changes is set
+// without settings_before; an error from `apply` stops the pipeline and is
+// returned.
 absl::StatusOr<ReprocessResult> ReprocessSource(persistence::SourceScan& scan,
                                                 const ReprocessRequest& request,
                                                 const ApplyRecompute& apply);

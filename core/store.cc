@@ -419,37 +419,49 @@ absl::StatusOr<SourceSettings> Store::GetSettings(absl::string_view uuid) {
   });
 }
 
-absl::StatusOr<SettingsImpact> Store::Reprocess(Write& write,
-                                                absl::string_view uuid,
-                                                const SourceSettings* next,
-                                                absl::Time now) {
-  WriteTransaction& txn = write.txn();
+ReprocessRequest Store::MakeReprocessRequest(absl::string_view uuid,
+                                             engine::SettingsMap settings,
+                                             const SourceSettings* next,
+                                             bool list_changes,
+                                             absl::Time now) const {
   ReprocessRequest request;
-  RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
-                             txn.CurrentSettings());
-  RECURRENT_ASSIGN_OR_RETURN(request.settings, ToSettingsMap(rows));
+  request.settings = std::move(settings);
   if (next != nullptr) {
     request.settings_before = request.settings;
     request.settings[std::string(uuid)] = ToEngine(*next);
+    request.list_changes = list_changes;
   }
+  request.max_listed_changes = options_.max_listed_settings_changes;
   request.now = now;
   request.threads = ReprocessThreads();
   request.chunk_customers = options_.reprocess_chunk_customers;
   request.promote_after = options_.reprocess_promote_after;
+  return request;
+}
+
+absl::StatusOr<ReprocessResult> Store::Reprocess(Write& write,
+                                                 absl::string_view uuid,
+                                                 const SourceSettings* next,
+                                                 bool list_changes,
+                                                 absl::Time now) {
+  WriteTransaction& txn = write.txn();
+  RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
+                             txn.CurrentSettings());
+  RECURRENT_ASSIGN_OR_RETURN(engine::SettingsMap settings, ToSettingsMap(rows));
+  const ReprocessRequest request =
+      MakeReprocessRequest(uuid, std::move(settings), next, list_changes, now);
   // Before this transaction writes anything: the scan then reads exactly
   // the state its writes replace (backend contract, point 5).
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
                              txn.ScanSource(uuid));
-  RECURRENT_ASSIGN_OR_RETURN(
-      const ReprocessResult result,
-      ReprocessSource(*scan, request, [&write](const Recompute& recompute) {
-        return write.Apply(recompute);
-      }));
-  return result.impact;
+  return ReprocessSource(*scan, request, [&write](const Recompute& recompute) {
+    return write.Apply(recompute);
+  });
 }
 
 absl::StatusOr<Store::SettingsUpdate> Store::PreviewSettings(
-    absl::string_view uuid, const SettingsDecision& decide, absl::Time now) {
+    absl::string_view uuid, const SettingsDecision& decide, bool list_changes,
+    absl::Time now) {
   // A snapshot of its own: no write lock, and short reads are not kept
   // waiting for a connection.
   RECURRENT_ASSIGN_OR_RETURN(
@@ -461,29 +473,28 @@ absl::StatusOr<Store::SettingsUpdate> Store::PreviewSettings(
   RECURRENT_ASSIGN_OR_RETURN(const std::optional<NewSettings> decision,
                              decide(update.settings));
   if (!decision.has_value()) return update;
-  const SourceSettings next = NextVersion(update.settings, *decision, now);
-  ReprocessRequest request;
+  // The version as it would be saved (not saved).
+  update.settings = NextVersion(update.settings, *decision, now);
   RECURRENT_ASSIGN_OR_RETURN(const std::vector<SettingsRow> rows,
                              txn->CurrentSettings());
-  RECURRENT_ASSIGN_OR_RETURN(request.settings, ToSettingsMap(rows));
-  request.settings_before = request.settings;
-  request.settings[std::string(uuid)] = ToEngine(next);
-  request.now = now;
-  request.threads = ReprocessThreads();
-  request.chunk_customers = options_.reprocess_chunk_customers;
-  request.promote_after = options_.reprocess_promote_after;
+  RECURRENT_ASSIGN_OR_RETURN(engine::SettingsMap settings, ToSettingsMap(rows));
+  const ReprocessRequest request = MakeReprocessRequest(
+      uuid, std::move(settings), &update.settings, list_changes, now);
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
                              txn->ScanSource(uuid));
-  RECURRENT_ASSIGN_OR_RETURN(const ReprocessResult result,
+  RECURRENT_ASSIGN_OR_RETURN(ReprocessResult result,
                              ReprocessSource(*scan, request, nullptr));
   update.impact = result.impact;
+  update.settings.impact = result.impact;
+  update.changes = std::move(result.changes);
+  update.changes_not_listed = result.changes_not_listed;
   return update;
 }
 
 absl::StatusOr<Store::SettingsUpdate> Store::UpdateSettings(
     absl::string_view uuid, const SettingsDecision& decide, bool dry_run,
-    absl::Time now) {
-  if (dry_run) return PreviewSettings(uuid, decide, now);
+    absl::Time now, bool list_changes) {
+  if (dry_run) return PreviewSettings(uuid, decide, list_changes, now);
   return Writing([&](Write& write) -> absl::StatusOr<SettingsUpdate> {
     RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({std::string(uuid)}));
     SettingsUpdate update;
@@ -494,13 +505,17 @@ absl::StatusOr<Store::SettingsUpdate> Store::UpdateSettings(
                                decide(update.settings));
     if (!decision.has_value()) return update;
     SourceSettings next = NextVersion(update.settings, *decision, now);
-    RECURRENT_ASSIGN_OR_RETURN(update.impact,
-                               Reprocess(write, uuid, &next, now));
+    RECURRENT_ASSIGN_OR_RETURN(
+        ReprocessResult result,
+        Reprocess(write, uuid, &next, list_changes, now));
+    update.impact = result.impact;
     next.impact = update.impact;
     RECURRENT_RETURN_IF_ERROR(write.txn().InsertSettingsVersion(ToRow(next)));
     RECURRENT_RETURN_IF_ERROR(write.Append(SourceChanged(uuid, now)));
     update.settings = std::move(next);
     update.applied = true;
+    update.changes = std::move(result.changes);
+    update.changes_not_listed = result.changes_not_listed;
     return update;
   });
 }
@@ -510,7 +525,10 @@ absl::StatusOr<SettingsImpact> Store::ReprocessDataSource(
   return Writing([&](Write& write) -> absl::StatusOr<SettingsImpact> {
     RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({std::string(uuid)}));
     RECURRENT_RETURN_IF_ERROR(write.txn().GetDataSource(uuid).status());
-    return Reprocess(write, uuid, nullptr, now);
+    RECURRENT_ASSIGN_OR_RETURN(
+        const ReprocessResult result,
+        Reprocess(write, uuid, nullptr, /*list_changes=*/false, now));
+    return result.impact;
   });
 }
 

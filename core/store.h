@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "core/change_follower.h"
 #include "core/settings.h"
+#include "core/settings_changes.h"
 #include "engine/evaluation.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
@@ -53,6 +54,9 @@ using persistence::PageRequest;
 using persistence::SubscriptionEvent;
 using persistence::SubscriptionRef;
 using persistence::Transaction;
+
+struct ReprocessRequest;  // core/reprocess.h
+struct ReprocessResult;
 
 // Most user tags one customer may carry.
 inline constexpr int kMaxTagsPerCustomer = 100;
@@ -87,6 +91,8 @@ class Store {
     // Idle-priority reprocess threads starved this long are raised to nice
     // 10 (core/reprocess.h).
     absl::Duration reprocess_promote_after = absl::Milliseconds(250);
+    // Most subscription changes UpdateSettings lists (tests lower it).
+    int max_listed_settings_changes = kMaxListedSettingsChanges;
     // An import or merge that would leave a customer with more invoices or
     // subscriptions than these fails with kFailedPrecondition, storing
     // nothing. They bound what one customer's evaluation costs (every read
@@ -137,15 +143,25 @@ class Store {
   //
   // With `dry_run`, computes the same impact on a snapshot and changes
   // nothing (it blocks no writer). With no new version, changes nothing and
-  // reports a zero impact. kNotFound if the source is absent.
+  // reports a zero impact. With `list_changes`, also lists the subscriptions
+  // whose status now or whose auto-churns the change changes, from the same
+  // comparison as the impact (core/settings_changes.h; at most
+  // Options::max_listed_settings_changes, the others counted); nothing with
+  // no new version. kNotFound if the source is absent.
   struct SettingsUpdate {
-    SourceSettings settings;  // in force after the call
-    SettingsImpact impact;    // exact; also for a dry run
-    bool applied = false;     // a new version was saved
+    // The new version: saved if `applied`, else (a dry run) as it would be
+    // saved. With no new version, the current settings.
+    SourceSettings settings;
+    SettingsImpact impact;  // exact; also for a dry run
+    bool applied = false;   // a new version was saved
+    // With list_changes, sorted by (customer uuid, subscription uuid).
+    std::vector<SubscriptionChange> changes;
+    int64_t changes_not_listed = 0;
   };
   absl::StatusOr<SettingsUpdate> UpdateSettings(absl::string_view uuid,
                                                 const SettingsDecision& decide,
-                                                bool dry_run, absl::Time now);
+                                                bool dry_run, absl::Time now,
+                                                bool list_changes = false);
   // Recomputes every customer that has a subscription in the source under
   // its current settings at `now` (for an operator after an upgrade),
   // atomically as above, and returns the impact; saves no new version.
@@ -345,11 +361,21 @@ class Store {
   absl::StatusOr<Customer> EditCustomer(
       absl::string_view uuid, absl::Time now,
       const std::function<absl::Status(Customer&)>& edit);
-  absl::StatusOr<SettingsImpact> Reprocess(Write& write, absl::string_view uuid,
-                                           const SourceSettings* next,
-                                           absl::Time now);
+  // The request that reprocesses source `uuid` at `now` under `settings`
+  // (every source's current ones) or, with `next`, under them with `next`
+  // for the source (then the impact compares with `settings`).
+  ReprocessRequest MakeReprocessRequest(absl::string_view uuid,
+                                        engine::SettingsMap settings,
+                                        const SourceSettings* next,
+                                        bool list_changes,
+                                        absl::Time now) const;
+  absl::StatusOr<ReprocessResult> Reprocess(Write& write,
+                                            absl::string_view uuid,
+                                            const SourceSettings* next,
+                                            bool list_changes, absl::Time now);
   absl::StatusOr<SettingsUpdate> PreviewSettings(absl::string_view uuid,
                                                  const SettingsDecision& decide,
+                                                 bool list_changes,
                                                  absl::Time now);
   int ReprocessThreads() const;
 

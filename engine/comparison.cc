@@ -28,6 +28,28 @@ int64_t CountAutoChurns(const std::vector<PublishedEvent>& events) {
                        });
 }
 
+// (source, subscription external id): how the engine names a subscription.
+using Name = std::pair<absl::string_view, absl::string_view>;
+
+Name NameOf(const SubscriptionComparison& s) {
+  return {s.data_source_uuid, s.subscription_external_id};
+}
+
+// The entry of `sorted` (by name) named `name`, inserted if absent.
+SubscriptionComparison& Entry(std::vector<SubscriptionComparison>& sorted,
+                              Name name) {
+  auto it = std::lower_bound(
+      sorted.begin(), sorted.end(), name,
+      [](const SubscriptionComparison& s, Name n) { return NameOf(s) < n; });
+  if (it == sorted.end() || NameOf(*it) != name) {
+    SubscriptionComparison entry;
+    entry.data_source_uuid = name.first;
+    entry.subscription_external_id = name.second;
+    it = sorted.insert(it, std::move(entry));
+  }
+  return *it;
+}
+
 }  // namespace
 
 Published PublishedAt(const CustomerTimeline& timeline, absl::Time t) {
@@ -80,6 +102,40 @@ Comparison Compare(const Published& before, const Published& after) {
   comparison.auto_churns_applied = CountAutoChurns(comparison.appeared);
   comparison.auto_churns_reversed = CountAutoChurns(comparison.disappeared);
   return comparison;
+}
+
+std::vector<SubscriptionComparison> CompareSubscriptions(
+    const CustomerTimeline& before, const CustomerTimeline& after, absl::Time t,
+    const Comparison& comparison) {
+  std::vector<SubscriptionComparison> all;
+  for (const CustomerTimeline::Subscription& s : before.subscriptions()) {
+    Entry(all, {s.data_source_uuid, s.subscription_external_id}).status_before =
+        s.timeline.StatusAt(t);
+  }
+  for (const CustomerTimeline::Subscription& s : after.subscriptions()) {
+    Entry(all, {s.data_source_uuid, s.subscription_external_id}).status_after =
+        s.timeline.StatusAt(t);
+  }
+  // appeared and disappeared are sorted by (name, type, occurred_at): each
+  // subscription's auto-churns come oldest first.
+  for (const PublishedEvent& e : comparison.appeared) {
+    if (e.type != EventType::kAutoChurned) continue;
+    Entry(all, {e.data_source_uuid, e.subscription_external_id})
+        .auto_churns_applied.push_back(e.occurred_at);
+  }
+  for (const PublishedEvent& e : comparison.disappeared) {
+    if (e.type != EventType::kAutoChurned) continue;
+    Entry(all, {e.data_source_uuid, e.subscription_external_id})
+        .auto_churns_reversed.push_back(e.occurred_at);
+  }
+  all.erase(std::remove_if(all.begin(), all.end(),
+                           [](const SubscriptionComparison& s) {
+                             return s.status_before == s.status_after &&
+                                    s.auto_churns_applied.empty() &&
+                                    s.auto_churns_reversed.empty();
+                           }),
+            all.end());
+  return all;
 }
 
 }  // namespace recurrent::engine

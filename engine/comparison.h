@@ -13,6 +13,11 @@
 //   changes.auto_churns_reversed ...  // the settings impact counters
 //   changes.appeared / disappeared    // events to publish / retract
 //
+// and, to list a settings change subscription by subscription, which
+// subscriptions that comparison concerns:
+//
+//   CompareSubscriptions(old_timeline, new_timeline, now, changes)
+//
 // Pure: no I/O, no clock.
 #ifndef RECURRENT_ENGINE_COMPARISON_H_
 #define RECURRENT_ENGINE_COMPARISON_H_
@@ -76,6 +81,31 @@ struct Comparison {
 };
 
 Comparison Compare(const Published& before, const Published& after);
+
+// One subscription's part of a comparison of two timelines of a customer.
+// The strings are views into the timelines compared.
+struct SubscriptionComparison {
+  absl::string_view data_source_uuid;
+  absl::string_view subscription_external_id;
+  // Its status at the instant compared, in each timeline (kNotStarted if
+  // the timeline lacks it).
+  SubscriptionStatus status_before = SubscriptionStatus::kNotStarted;
+  SubscriptionStatus status_after = SubscriptionStatus::kNotStarted;
+  // The instants of its AUTO_CHURNED events among the comparison's
+  // `appeared` and `disappeared`, oldest first.
+  std::vector<absl::Time> auto_churns_applied;
+  std::vector<absl::Time> auto_churns_reversed;
+};
+
+// The subscriptions whose status at `t` differs between `before` and
+// `after`, or that have auto-churns among `comparison`'s appeared or
+// disappeared events, sorted by (source, subscription external id).
+// `comparison` must be Compare(PublishedAt(before, t), PublishedAt(after,
+// t)): the auto-churns listed are exactly the ones it counts (the sums of
+// the lists' sizes are its auto_churns_applied and auto_churns_reversed).
+std::vector<SubscriptionComparison> CompareSubscriptions(
+    const CustomerTimeline& before, const CustomerTimeline& after, absl::Time t,
+    const Comparison& comparison);
 
 }  // namespace recurrent::engine
 

@@ -57,6 +57,22 @@ void ImpactToProto(const core::SettingsImpact& impact,
   out->set_customers_status_changed(impact.customers_status_changed);
 }
 
+void SubscriptionChangeToProto(const core::SubscriptionChange& change,
+                               v1::SubscriptionChange* out) {
+  out->set_subscription_uuid(change.subscription_uuid);
+  out->set_subscription_external_id(change.subscription_external_id);
+  out->set_customer_uuid(change.customer_uuid);
+  out->set_customer_external_id(change.customer_external_id);
+  out->set_status_before(SubscriptionStatusToProto(change.status_before));
+  out->set_status_after(SubscriptionStatusToProto(change.status_after));
+  for (absl::Time t : change.auto_churns_added) {
+    *out->add_auto_churns_added() = TimeToProto(t);
+  }
+  for (absl::Time t : change.auto_churns_removed) {
+    *out->add_auto_churns_removed() = TimeToProto(t);
+  }
+}
+
 void SettingsToProto(const core::SourceSettings& settings,
                      v1::SourceSettings* out) {
   out->set_data_source_uuid(settings.data_source_uuid);

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/settings.h"
+#include "core/settings_changes.h"
 #include "engine/evaluation.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "persistence/api_key_store.h"
@@ -31,6 +32,8 @@ v1::PastDueMode PastDueModeToProto(core::PastDueMode mode);
 void SettingsToProto(const core::SourceSettings& settings,
                      v1::SourceSettings* out);
 void ImpactToProto(const core::SettingsImpact& impact, v1::SettingsImpact* out);
+void SubscriptionChangeToProto(const core::SubscriptionChange& change,
+                               v1::SubscriptionChange* out);
 
 // API keys (never their secrets or hashes).
 v1::ApiKeyRole ApiKeyRoleToProto(persistence::ApiKeyRole role);

@@ -36,6 +36,7 @@ absl::StatusOr<SettingsChange> ParseUpdateSettings(
   const v1::PastDueHandling& handling = request.past_due_handling();
   SettingsChange change;
   change.dry_run = request.dry_run();
+  change.list_changes = request.list_changes();
   const int days = handling.auto_churn_after_days();
   switch (handling.mode()) {
     case v1::PAST_DUE_MODE_KEEP:

@@ -27,6 +27,7 @@ struct SettingsChange {
   core::PastDueHandling past_due_handling;
   std::optional<absl::Time> effective_at;  // unset: now
   bool dry_run = false;
+  bool list_changes = false;
 };
 // `now` bounds `effective_at` (never in the future).
 absl::StatusOr<SettingsChange> ParseUpdateSettings(

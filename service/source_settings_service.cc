@@ -129,7 +129,8 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
         RECURRENT_ASSIGN_OR_RETURN(
             core::Store::SettingsUpdate update,
             env_.store->UpdateSettings(request->data_source_uuid(), decide,
-                                       change.dry_run, now));
+                                       change.dry_run, now,
+                                       change.list_changes));
         if (update.applied) RecordReprocess(started, update.impact);
         if (update.applied) {
           env_.access->Audit(caller, "SourceSettingsService.UpdateSettings",
@@ -140,6 +141,10 @@ grpc::ServerUnaryReactor* SourceSettingsServiceImpl::UpdateSettings(
         SettingsToProto(update.settings, response->mutable_settings());
         ImpactToProto(update.impact, response->mutable_impact());
         response->set_applied(update.applied);
+        for (const core::SubscriptionChange& listed : update.changes) {
+          SubscriptionChangeToProto(listed, response->add_changes());
+        }
+        response->set_changes_not_listed(update.changes_not_listed);
         return absl::OkStatus();
       });
 }

@@ -14,11 +14,17 @@
 // Under AUTO_CHURN 14: c1 churns Feb 15 (reactivated Mar 1: ACTIVE), c3
 // Apr 15 (CANCELLED), c7 twice May 15 (reactivated Jun 1: ACTIVE). Under
 // AUTO_CHURN 30: Mar 3, May 1 and twice May 31, same statuses.
+#include <algorithm>
 #include <functional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "core/settings_changes.h"
 #include "core/store.h"
 #include "engine/evaluation.h"
 #include "gmock/gmock.h"
@@ -36,6 +42,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
 using EventType = ::recurrent::engine::EventType;
 
 
@@ -218,8 +225,8 @@ TEST_P(StoreTest, DryRunChangesNothingAndPreviewsTheImpact) {
   Store::SettingsUpdate preview =
       MustUpdate(*store_, c.s.uuid, AutoChurn(14), kNow, /*dry_run=*/true);
   EXPECT_FALSE(preview.applied);
-  EXPECT_EQ(preview.settings.version, 1);  // still in force
-  EXPECT_EQ(preview.settings.past_due_handling, kKeep);
+  EXPECT_EQ(preview.settings.version, 2);  // as it would be saved
+  EXPECT_EQ(preview.settings.past_due_handling, AutoChurn(14));
   EXPECT_THAT(preview.impact, ImpactIs(6, 0, 4, 3));
   EXPECT_EQ(DumpVisibleState(*store_, sources), before);
 
@@ -233,7 +240,7 @@ TEST_P(StoreTest, DryRunChangesNothingAndPreviewsTheImpact) {
   // A dry run of a change back previews the reversal.
   preview = MustUpdate(*store_, c.s.uuid, kKeep, kNow, /*dry_run=*/true);
   EXPECT_THAT(preview.impact, ImpactIs(6, 4, 0, 3));
-  EXPECT_EQ(preview.settings.version, 2);
+  EXPECT_EQ(preview.settings.version, 3);
 }
 
 TEST_P(StoreTest, SettingsOfAMergedCustomersOtherSourceApply) {
@@ -327,6 +334,220 @@ TEST_P(StoreTest, ASourceWithoutSubscriptionsReprocessesNobody) {
                 return filter;
               }()),
               IsEmpty());
+}
+
+// ---- list_changes ----------------------------------------------------------
+
+Store::SettingsUpdate MustUpdateListing(Store& storage,
+                                        const std::string& source,
+                                        PastDueHandling handling,
+                                        bool dry_run) {
+  absl::StatusOr<Store::SettingsUpdate> update =
+      storage.UpdateSettings(source, SaveSettings(handling, kNow), dry_run,
+                             kNow, /*list_changes=*/true);
+  EXPECT_OK(update);
+  return update.ok() ? *update : Store::SettingsUpdate{};
+}
+
+std::string Dates(const std::vector<absl::Time>& instants) {
+  std::vector<std::string> out;
+  for (absl::Time t : instants) {
+    out.push_back(absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()));
+  }
+  return absl::StrJoin(out, ",");
+}
+
+// "customer/subscription BEFORE->AFTER +added -removed".
+std::vector<std::string> Describe(
+    const std::vector<SubscriptionChange>& changes) {
+  std::vector<std::string> out;
+  for (const SubscriptionChange& c : changes) {
+    out.push_back(absl::StrCat(
+        c.customer_external_id, "/", c.subscription_external_id, " ",
+        engine::SubscriptionStatusName(c.status_before), "->",
+        engine::SubscriptionStatusName(c.status_after), " +",
+        Dates(c.auto_churns_added), " -", Dates(c.auto_churns_removed)));
+  }
+  return out;
+}
+
+// The listing is in (customer uuid, subscription uuid) order, names the
+// stored subscriptions, and agrees with the impact: the same auto-churns,
+// and every customer whose status changed has a subscription whose status
+// changed.
+void ExpectListingAgreesWithImpact(Store& storage,
+                                   const Store::SettingsUpdate& update) {
+  EXPECT_TRUE(std::is_sorted(
+      update.changes.begin(), update.changes.end(),
+      [](const SubscriptionChange& a, const SubscriptionChange& b) {
+        return std::tie(a.customer_uuid, a.subscription_uuid) <
+               std::tie(b.customer_uuid, b.subscription_uuid);
+      }));
+  int64_t added = 0;
+  int64_t removed = 0;
+  std::set<std::string> status_changed;
+  for (const SubscriptionChange& c : update.changes) {
+    added += c.auto_churns_added.size();
+    removed += c.auto_churns_removed.size();
+    if (c.status_before != c.status_after) {
+      status_changed.insert(c.customer_uuid);
+    }
+    absl::StatusOr<Page<EvaluatedSubscription>> stored =
+        storage.ListSubscriptions(c.customer_uuid, kNow, PageRequest{100, ""});
+    ASSERT_OK(stored);
+    const auto it = std::find_if(stored->items.begin(), stored->items.end(),
+                                 [&](const EvaluatedSubscription& s) {
+                                   return s.ref.uuid == c.subscription_uuid;
+                                 });
+    ASSERT_NE(it, stored->items.end()) << c.subscription_uuid;
+    EXPECT_EQ(it->ref.external_id, c.subscription_external_id);
+  }
+  EXPECT_EQ(update.changes_not_listed, 0);
+  EXPECT_EQ(added, update.impact.auto_churns_applied);
+  EXPECT_EQ(removed, update.impact.auto_churns_reversed);
+  EXPECT_GE(static_cast<int64_t>(status_changed.size()),
+            update.impact.customers_status_changed);
+}
+
+TEST_P(StoreTest, ADryRunListsTheChangedSubscriptionsAsTheChangeDoes) {
+  Crafted c;
+  CRAFT(c);
+  const std::vector<std::string> sources = {c.s.uuid, c.t.uuid};
+  const std::string before = DumpVisibleState(*store_, sources);
+
+  const Store::SettingsUpdate preview =
+      MustUpdateListing(*store_, c.s.uuid, AutoChurn(14), /*dry_run=*/true);
+  EXPECT_FALSE(preview.applied);
+  EXPECT_THAT(preview.impact, ImpactIs(6, 0, 4, 3));
+  EXPECT_THAT(Describe(preview.changes),
+              UnorderedElementsAre("c1/s1 PAST_DUE->ACTIVE +2025-02-15 -",
+                                   "c3/s3 PAST_DUE->CANCELLED +2025-04-15 -",
+                                   "c7/s7a PAST_DUE->ACTIVE +2025-05-15 -",
+                                   "c7/s7b PAST_DUE->ACTIVE +2025-05-15 -"));
+  ExpectListingAgreesWithImpact(*store_, preview);
+  EXPECT_EQ(DumpVisibleState(*store_, sources), before);
+
+  // Applied, the change lists the same.
+  const Store::SettingsUpdate applied =
+      MustUpdateListing(*store_, c.s.uuid, AutoChurn(14), /*dry_run=*/false);
+  EXPECT_TRUE(applied.applied);
+  EXPECT_EQ(Describe(applied.changes), Describe(preview.changes));
+  for (size_t i = 0; i < applied.changes.size() && i < preview.changes.size();
+       ++i) {
+    EXPECT_EQ(applied.changes[i].subscription_uuid,
+              preview.changes[i].subscription_uuid);
+    EXPECT_EQ(applied.changes[i].customer_uuid,
+              preview.changes[i].customer_uuid);
+  }
+  ExpectListingAgreesWithImpact(*store_, applied);
+
+  // X=14 -> X=30: every churn moves, no status now changes.
+  const Store::SettingsUpdate moved =
+      MustUpdateListing(*store_, c.s.uuid, AutoChurn(30), /*dry_run=*/true);
+  EXPECT_THAT(moved.impact, ImpactIs(6, 4, 4, 0));
+  EXPECT_THAT(
+      Describe(moved.changes),
+      UnorderedElementsAre("c1/s1 ACTIVE->ACTIVE +2025-03-03 -2025-02-15",
+                           "c3/s3 CANCELLED->CANCELLED +2025-05-01 -2025-04-15",
+                           "c7/s7a ACTIVE->ACTIVE +2025-05-31 -2025-05-15",
+                           "c7/s7b ACTIVE->ACTIVE +2025-05-31 -2025-05-15"));
+  ExpectListingAgreesWithImpact(*store_, moved);
+
+  // A merged customer's subscription in the changed source is named with
+  // the customer's primary external id.
+  const Store::SettingsUpdate through_t =
+      MustUpdateListing(*store_, c.t.uuid, AutoChurn(14), /*dry_run=*/true);
+  EXPECT_THAT(through_t.impact, ImpactIs(2, 0, 2, 2));
+  EXPECT_THAT(Describe(through_t.changes),
+              UnorderedElementsAre("c5/t5 PAST_DUE->ACTIVE +2025-02-15 -",
+                                   "c6/t6 PAST_DUE->CANCELLED +2025-04-15 -"));
+  ExpectListingAgreesWithImpact(*store_, through_t);
+}
+
+TEST_P(StoreTest, WithoutListChangesOrWithNoNewVersionNothingIsListed) {
+  Crafted c;
+  CRAFT(c);
+  for (const bool dry_run : {true, false}) {
+    const Store::SettingsUpdate update =
+        MustUpdate(*store_, c.s.uuid, AutoChurn(14), kNow, dry_run);
+    EXPECT_THAT(update.impact, ImpactIs(6, 0, 4, 3));
+    EXPECT_THAT(update.changes, IsEmpty());
+    EXPECT_EQ(update.changes_not_listed, 0);
+  }
+  // A no-op (no new version) lists nothing and shows the current settings.
+  for (const bool dry_run : {true, false}) {
+    ASSERT_OK_AND_ASSIGN(const Store::SettingsUpdate update,
+                         store_->UpdateSettings(
+                             c.s.uuid,
+                             [](const SourceSettings&)
+                                 -> absl::StatusOr<std::optional<NewSettings>> {
+                               return std::nullopt;
+                             },
+                             dry_run, kNow, /*list_changes=*/true));
+    EXPECT_FALSE(update.applied);
+    EXPECT_EQ(update.settings.version, 2);
+    EXPECT_EQ(update.settings.past_due_handling, AutoChurn(14));
+    EXPECT_THAT(update.impact, ImpactIs(0, 0, 0, 0));
+    EXPECT_THAT(update.changes, IsEmpty());
+    EXPECT_EQ(update.changes_not_listed, 0);
+  }
+}
+
+TEST_P(StoreTest, ADryRunShowsTheVersionItWouldSave) {
+  Crafted c;
+  CRAFT(c);
+  const Store::SettingsUpdate preview =
+      MustUpdate(*store_, c.s.uuid, AutoChurn(14), Day(2025, 5, 1),
+                 /*dry_run=*/true);
+  EXPECT_FALSE(preview.applied);
+  EXPECT_EQ(preview.settings.data_source_uuid, c.s.uuid);
+  EXPECT_EQ(preview.settings.version, 2);
+  EXPECT_EQ(preview.settings.past_due_handling, AutoChurn(14));
+  EXPECT_EQ(preview.settings.applied_at, Day(2025, 5, 1));
+  ASSERT_OK_AND_ASSIGN(const SourceSettings current,
+                       store_->GetSettings(c.s.uuid));
+  EXPECT_EQ(current.version, 1);
+  EXPECT_EQ(current.past_due_handling, kKeep);
+  // Saved, it is that version.
+  const Store::SettingsUpdate applied =
+      MustUpdate(*store_, c.s.uuid, AutoChurn(14), Day(2025, 5, 1));
+  EXPECT_EQ(applied.settings.version, preview.settings.version);
+  EXPECT_EQ(applied.settings.applied_at, preview.settings.applied_at);
+  EXPECT_EQ(applied.settings.past_due_handling,
+            preview.settings.past_due_handling);
+}
+
+TEST_P(StoreTest, ListedChangesStopAtTheCapInOrderAndTheRestAreCounted) {
+  Crafted c;
+  CRAFT(c);
+  const Store::SettingsUpdate all =
+      MustUpdateListing(*store_, c.s.uuid, AutoChurn(14), /*dry_run=*/true);
+  ASSERT_THAT(all.changes, SizeIs(4));
+  // A store that lists 2, with one customer per chunk and two evaluating
+  // threads: the first two of the whole order, whichever chunk held them.
+  Store::Options options;
+  options.max_listed_settings_changes = 2;
+  options.reprocess_chunk_customers = 1;
+  options.reprocess_threads = 2;
+  Store capped(backend_.get(), options, nullptr);
+  for (const bool dry_run : {true, false}) {
+    const Store::SettingsUpdate update =
+        MustUpdateListing(capped, c.s.uuid, AutoChurn(14), dry_run);
+    EXPECT_THAT(update.impact, ImpactIs(6, 0, 4, 3));
+    ASSERT_THAT(update.changes, SizeIs(2));
+    EXPECT_EQ(update.changes_not_listed, 2);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(update.changes[i].subscription_uuid,
+                all.changes[i].subscription_uuid);
+    }
+  }
+  // A cap of 0 only counts.
+  options.max_listed_settings_changes = 0;
+  Store counting(backend_.get(), options, nullptr);
+  const Store::SettingsUpdate update =
+      MustUpdateListing(counting, c.s.uuid, kKeep, /*dry_run=*/true);
+  EXPECT_THAT(update.changes, IsEmpty());
+  EXPECT_EQ(update.changes_not_listed, 4);
 }
 
 }  // namespace

@@ -157,5 +157,96 @@ TEST(CompareTest, SettingsImpactOfAReversalCountsEachChurnOnce) {
   EXPECT_THAT(comparison.appeared, IsEmpty());
 }
 
+// CompareSubscriptions: a settings change, subscription by subscription.
+
+// "sub_1" (Jan-Apr) misses its February payment and is not renewed after
+// April; "sub_2" (Jan-Jun) is always paid.
+CustomerFacts TwoSubscriptions() {
+  CustomerFacts facts;
+  facts.invoices = MonthlyInvoices("sub_1", absl::CivilDay(2025, 1, 1), 4, "a");
+  facts.invoices[1].transactions.clear();
+  for (Invoice& invoice :
+       MonthlyInvoices("sub_2", absl::CivilDay(2025, 1, 1), 6, "b")) {
+    facts.invoices.push_back(std::move(invoice));
+  }
+  return facts;
+}
+
+TEST(CompareSubscriptionsTest, ListsTheSubscriptionsWhoseStatusOrChurnsChange) {
+  const CustomerFacts facts = TwoSubscriptions();
+  const absl::Time now = Day(2025, 6, 15);
+  const CustomerTimeline keep = MustBuild(facts, KeepSettings());
+  const CustomerTimeline auto14 = MustBuild(facts, AutoChurn(14));
+  const Comparison comparison =
+      Compare(PublishedAt(keep, now), PublishedAt(auto14, now));
+  // sub_1 churns Feb 15 (reactivated Mar 1) and May 15 (after its last
+  // period); sub_2 is untouched.
+  std::vector<SubscriptionComparison> subscriptions =
+      CompareSubscriptions(keep, auto14, now, comparison);
+  ASSERT_EQ(subscriptions.size(), 1u);
+  EXPECT_EQ(subscriptions[0].data_source_uuid, kSource);
+  EXPECT_EQ(subscriptions[0].subscription_external_id, "sub_1");
+  EXPECT_EQ(subscriptions[0].status_before, SubscriptionStatus::kPastDue);
+  EXPECT_EQ(subscriptions[0].status_after, SubscriptionStatus::kCancelled);
+  EXPECT_THAT(subscriptions[0].auto_churns_applied,
+              ElementsAre(Day(2025, 2, 15), Day(2025, 5, 15)));
+  EXPECT_THAT(subscriptions[0].auto_churns_reversed, IsEmpty());
+  // The churns listed are the ones the comparison counts.
+  EXPECT_EQ(comparison.auto_churns_applied, 2);
+  EXPECT_EQ(comparison.auto_churns_reversed, 0);
+
+  // X=14 -> X=30: both churns move (Mar 3, May 31), oldest first; the
+  // status now stays CANCELLED.
+  const CustomerTimeline auto30 = MustBuild(facts, AutoChurn(30));
+  subscriptions = CompareSubscriptions(
+      auto14, auto30, now,
+      Compare(PublishedAt(auto14, now), PublishedAt(auto30, now)));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  EXPECT_EQ(subscriptions[0].status_before, SubscriptionStatus::kCancelled);
+  EXPECT_EQ(subscriptions[0].status_after, SubscriptionStatus::kCancelled);
+  EXPECT_THAT(subscriptions[0].auto_churns_reversed,
+              ElementsAre(Day(2025, 2, 15), Day(2025, 5, 15)));
+  EXPECT_THAT(subscriptions[0].auto_churns_applied,
+              ElementsAre(Day(2025, 3, 3), Day(2025, 5, 31)));
+
+  // Back to KEEP: the churns are reversed, sub_1 is past due again.
+  subscriptions = CompareSubscriptions(
+      auto30, keep, now,
+      Compare(PublishedAt(auto30, now), PublishedAt(keep, now)));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  EXPECT_EQ(subscriptions[0].status_after, SubscriptionStatus::kPastDue);
+  EXPECT_THAT(subscriptions[0].auto_churns_reversed,
+              ElementsAre(Day(2025, 3, 3), Day(2025, 5, 31)));
+  EXPECT_THAT(subscriptions[0].auto_churns_applied, IsEmpty());
+}
+
+TEST(CompareSubscriptionsTest, AChurnNotYetDueIsNotListed) {
+  // At May 20 the X=30 churn of May 31 has not occurred: sub_1 is past due
+  // either way and only the churns up to now differ.
+  const CustomerFacts facts = TwoSubscriptions();
+  const absl::Time now = Day(2025, 5, 20);
+  const CustomerTimeline keep = MustBuild(facts, KeepSettings());
+  const CustomerTimeline auto30 = MustBuild(facts, AutoChurn(30));
+  const std::vector<SubscriptionComparison> subscriptions =
+      CompareSubscriptions(
+          keep, auto30, now,
+          Compare(PublishedAt(keep, now), PublishedAt(auto30, now)));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  EXPECT_EQ(subscriptions[0].status_before, SubscriptionStatus::kPastDue);
+  EXPECT_EQ(subscriptions[0].status_after, SubscriptionStatus::kPastDue);
+  EXPECT_THAT(subscriptions[0].auto_churns_applied,
+              ElementsAre(Day(2025, 3, 3)));
+}
+
+TEST(CompareSubscriptionsTest, NothingChangedListsNothing) {
+  const CustomerFacts facts = TwoSubscriptions();
+  const CustomerTimeline keep = MustBuild(facts, KeepSettings());
+  const absl::Time now = Day(2025, 6, 15);
+  EXPECT_THAT(CompareSubscriptions(
+                  keep, keep, now,
+                  Compare(PublishedAt(keep, now), PublishedAt(keep, now))),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace recurrent::engine::testing

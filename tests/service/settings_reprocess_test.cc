@@ -1,8 +1,11 @@
 // Save and reprocess through the API (issue 5): reversal, exact impact, dry
 // runs, effective_at and R6 b, ReprocessDataSource, settings history.
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/convert.h"
@@ -46,6 +49,33 @@ class SettingsReprocessTest : public ApiTest {
     if (effective_at)
       *request.mutable_effective_at() = TimeToProto(*effective_at);
     return settings_->UpdateSettings(&context, request, response);
+  }
+
+  v1::SourceSettings GetSettings(const std::string& source) {
+    grpc::ClientContext context;
+    v1::GetSettingsRequest request;
+    request.set_data_source_uuid(source);
+    v1::SourceSettings settings;
+    EXPECT_TRUE(settings_->GetSettings(&context, request, &settings).ok());
+    return settings;
+  }
+
+  // UpdateSettings with list_changes; fails the test unless it succeeds.
+  v1::UpdateSettingsResponse MustList(const std::string& source, int days,
+                                      bool dry_run) {
+    grpc::ClientContext context;
+    v1::UpdateSettingsRequest request;
+    request.set_data_source_uuid(source);
+    request.mutable_past_due_handling()->set_mode(
+        days == 0 ? v1::PAST_DUE_MODE_KEEP : v1::PAST_DUE_MODE_AUTO_CHURN);
+    request.mutable_past_due_handling()->set_auto_churn_after_days(days);
+    request.set_dry_run(dry_run);
+    request.set_list_changes(true);
+    v1::UpdateSettingsResponse response;
+    const grpc::Status status =
+        settings_->UpdateSettings(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
   }
 
   Impact MustUpdate(const std::string& source, int days, bool dry_run = false,
@@ -219,6 +249,120 @@ TEST_F(SettingsReprocessTest, OnlyTheChangedSourceIsReprocessed) {
   EXPECT_THAT(EventStrings(c4, T("2025-12-31")),
               ElementsAre("STARTED@2025-01-01T00:00:00",
                           "PAST_DUE@2025-02-01T00:00:00"));
+}
+
+// "customer/subscription BEFORE->AFTER +added -removed" (dates).
+std::vector<std::string> Describe(const v1::UpdateSettingsResponse& response) {
+  const auto dates = [](const auto& instants) {
+    std::string out;
+    for (const google::protobuf::Timestamp& t : instants) {
+      if (!out.empty()) out += ",";
+      out += absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(t.seconds()),
+                              absl::UTCTimeZone());
+    }
+    return out;
+  };
+  std::vector<std::string> out;
+  for (const v1::SubscriptionChange& c : response.changes()) {
+    out.push_back(absl::StrCat(
+        c.customer_external_id(), "/", c.subscription_external_id(), " ",
+        v1::SubscriptionStatus_Name(c.status_before()), "->",
+        v1::SubscriptionStatus_Name(c.status_after()), " +",
+        dates(c.auto_churns_added()), " -", dates(c.auto_churns_removed())));
+  }
+  return out;
+}
+
+TEST_F(SettingsReprocessTest, ListChangesNamesEachChangedSubscription) {
+  const v1::UpdateSettingsResponse preview =
+      MustList(source_, 14, /*dry_run=*/true);
+  EXPECT_FALSE(preview.applied());
+  EXPECT_THAT(FromProto(preview.impact()), ImpactIs(2, 0, 2, 1));
+  EXPECT_THAT(Describe(preview),
+              ElementsAre("c1/sub-1 SUBSCRIPTION_STATUS_PAST_DUE->"
+                          "SUBSCRIPTION_STATUS_CANCELLED +2025-02-15,"
+                          "2025-05-15 -"));
+  EXPECT_EQ(preview.changes_not_listed(), 0);
+  ASSERT_EQ(preview.changes_size(), 1);
+  EXPECT_EQ(preview.changes(0).customer_uuid(), c1_);
+  EXPECT_EQ(preview.changes(0).subscription_uuid(),
+            Subscription(c1_, T("2025-03-01")).uuid());
+  // The proposed record: the version the change would be saved as.
+  EXPECT_EQ(preview.settings().data_source_uuid(), source_);
+  EXPECT_EQ(preview.settings().version(), 2);
+  EXPECT_EQ(preview.settings().past_due_handling().mode(),
+            v1::PAST_DUE_MODE_AUTO_CHURN);
+  EXPECT_EQ(preview.settings().past_due_handling().auto_churn_after_days(), 14);
+  EXPECT_EQ(preview.settings().applied_at().seconds(),
+            absl::ToUnixSeconds(T("2026-01-01")));
+  EXPECT_EQ(GetSettings(source_).version(), 1);
+
+  // Applied, the same list and the saved version.
+  const v1::UpdateSettingsResponse applied =
+      MustList(source_, 14, /*dry_run=*/false);
+  EXPECT_TRUE(applied.applied());
+  EXPECT_EQ(Describe(applied), Describe(preview));
+  EXPECT_EQ(applied.changes(0).subscription_uuid(),
+            preview.changes(0).subscription_uuid());
+  EXPECT_EQ(applied.settings().version(), 2);
+  EXPECT_THAT(FromProto(applied.impact()), ImpactIs(2, 0, 2, 1));
+
+  // X=14 -> X=30: both churns move; the status now stays CANCELLED.
+  const v1::UpdateSettingsResponse moved =
+      MustList(source_, 30, /*dry_run=*/true);
+  EXPECT_THAT(FromProto(moved.impact()), ImpactIs(2, 2, 2, 0));
+  EXPECT_THAT(Describe(moved),
+              ElementsAre("c1/sub-1 SUBSCRIPTION_STATUS_CANCELLED->"
+                          "SUBSCRIPTION_STATUS_CANCELLED +2025-03-03,"
+                          "2025-05-31 -2025-02-15,2025-05-15"));
+
+  // The same settings again: a no-op lists nothing and shows the current
+  // settings.
+  const v1::UpdateSettingsResponse noop =
+      MustList(source_, 14, /*dry_run=*/false);
+  EXPECT_FALSE(noop.applied());
+  EXPECT_EQ(noop.settings().version(), 2);
+  EXPECT_EQ(noop.changes_size(), 0);
+  EXPECT_EQ(noop.changes_not_listed(), 0);
+}
+
+TEST_F(SettingsReprocessTest,
+       ListedChangesAreOrderedByCustomerAndSubscription) {
+  // Three more customers, each with two subscriptions unpaid in February.
+  for (const std::string id : {"c3", "c4", "c5"}) {
+    const std::string customer = CreateCustomer(source_, id);
+    auto specs = Monthly(id + "-a", T("2025-01-01"), 12);
+    specs[1].payments.clear();
+    auto more = Monthly(id + "-b", T("2025-01-01"), 12);
+    more[1].payments.clear();
+    for (InvoiceSpec& spec : more) {
+      spec.external_id += "-b";
+      specs.push_back(spec);
+    }
+    MustImport(customer, specs);
+  }
+  const v1::UpdateSettingsResponse response =
+      MustList(source_, 14, /*dry_run=*/true);
+  ASSERT_EQ(response.changes_size(), 7);
+  int64_t added = 0;
+  for (int i = 0; i < response.changes_size(); ++i) {
+    const v1::SubscriptionChange& c = response.changes(i);
+    added += c.auto_churns_added_size();
+    if (i == 0) continue;
+    const v1::SubscriptionChange& p = response.changes(i - 1);
+    EXPECT_LT(std::tie(p.customer_uuid(), p.subscription_uuid()),
+              std::tie(c.customer_uuid(), c.subscription_uuid()));
+  }
+  EXPECT_EQ(added, response.impact().auto_churns_applied());
+  EXPECT_EQ(response.changes_not_listed(), 0);
+}
+
+TEST_F(SettingsReprocessTest, WithoutListChangesNothingIsListed) {
+  v1::UpdateSettingsResponse response;
+  ASSERT_TRUE(Update(source_, 14, &response, /*dry_run=*/true).ok());
+  EXPECT_THAT(FromProto(response.impact()), ImpactIs(2, 0, 2, 1));
+  EXPECT_EQ(response.changes_size(), 0);
+  EXPECT_EQ(response.changes_not_listed(), 0);
 }
 
 }  // namespace

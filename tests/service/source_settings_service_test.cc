@@ -266,10 +266,13 @@ TEST_F(SourceSettingsServiceTest, DryRunChangesNothing) {
   v1::UpdateSettingsResponse response;
   ASSERT_TRUE(UpdateSettings(request, &response).ok());
   EXPECT_FALSE(response.applied());
-  EXPECT_EQ(response.settings().version(), 1);
+  // The response shows the version the change would be saved as.
+  EXPECT_EQ(response.settings().version(), 2);
   EXPECT_EQ(response.settings().past_due_handling().mode(),
-            v1::PAST_DUE_MODE_KEEP);
+            v1::PAST_DUE_MODE_AUTO_CHURN);
   EXPECT_EQ(GetSettings(source.uuid()).version(), 1);
+  EXPECT_EQ(GetSettings(source.uuid()).past_due_handling().mode(),
+            v1::PAST_DUE_MODE_KEEP);
 }
 
 TEST_F(SourceSettingsServiceTest, UpdateSettingsValidation) {
