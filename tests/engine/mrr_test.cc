@@ -2,6 +2,7 @@
 #include "engine/mrr.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -527,6 +528,154 @@ void RandomizeMoney(testing::Random& r, CustomerFacts* facts) {
       invoice.line_items.push_back(change);
     }
   }
+}
+
+// A naive reading of M1 in long double: the MRR of (source, sub) in
+// `currency` from the line items covering t, or nullopt if none does.
+std::optional<long double> NaiveCovering(const CustomerFacts& facts,
+                                         const std::string& source,
+                                         const std::string& sub,
+                                         const std::string& currency,
+                                         absl::Time t) {
+  auto months = [](absl::Time s, absl::Time e) -> long double {
+    for (int k = 1; k <= 1200; ++k) {
+      const absl::CivilSecond cs = absl::ToCivilSecond(s, absl::UTCTimeZone());
+      const absl::CivilMonth m = absl::CivilMonth(cs) + k;
+      const int last = (absl::CivilDay(m + 1) - 1).day();
+      const absl::Time target = absl::FromCivil(
+          absl::CivilSecond(m.year(), m.month(), std::min(cs.day(), last),
+                            cs.hour(), cs.minute(), cs.second()),
+          absl::UTCTimeZone());
+      if (target == e) return k;
+      if (target > e) break;
+    }
+    return absl::FDivDuration(e - s, absl::Hours(24)) / 30.436875L;
+  };
+  std::vector<const LineItem*> items;
+  std::vector<const Invoice*> invoices;
+  for (const Invoice& invoice : facts.invoices) {
+    if (invoice.data_source_uuid != source) continue;
+    for (const LineItem& item : invoice.line_items) {
+      if (item.type == LineItemType::kSubscription &&
+          item.subscription_external_id == sub) {
+        items.push_back(&item);
+        invoices.push_back(&invoice);
+      }
+    }
+  }
+  bool covered = false;
+  long double sum = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const LineItem& item = *items[i];
+    if (t < item.service_period_start || item.service_period_end <= t) continue;
+    covered = true;
+    if (invoices[i]->currency != currency) continue;
+    const long double net = item.amount_in_cents - item.tax_amount_in_cents;
+    const LineItem* full = nullptr;
+    for (const LineItem* p : items) {
+      if (item.prorated && !p->prorated &&
+          p->service_period_start <= item.service_period_start &&
+          item.service_period_start < p->service_period_end &&
+          (full == nullptr ||
+           std::tie(p->service_period_start, p->service_period_end) >
+               std::tie(full->service_period_start,
+                        full->service_period_end))) {
+        full = p;
+      }
+    }
+    if (full == nullptr) {
+      sum += net / months(item.service_period_start, item.service_period_end);
+    } else {
+      sum += net *
+             absl::FDivDuration(
+                 full->service_period_end - full->service_period_start,
+                 item.service_period_end - item.service_period_start) /
+             months(full->service_period_start, full->service_period_end);
+    }
+  }
+  if (!covered) return std::nullopt;
+  return sum;
+}
+
+// M1 and M2 against the naive reading at every line-item boundary and
+// status change (and around them) of random histories. Where the exact sum
+// is within 1e-6 cent of a half cent, either neighbour is accepted.
+TEST(M2SubscriptionMrrTest, MatchesANaiveReadingOnRandomHistories) {
+  int compared = 0;
+  for (int seed = 0; seed < testing::Seeds(); ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    testing::Random r(seed);
+    const SettingsMap settings = testing::RandomSettings(r);
+    CustomerFacts facts = testing::RandomFacts(r, settings);
+    RandomizeMoney(r, &facts);
+    const CustomerTimeline timeline = MustBuild(facts, settings);
+    const MrrTimeline mrr = MrrTimeline::Build(facts, timeline);
+    for (const SubscriptionMrr& s : mrr.subscriptions()) {
+      const CustomerTimeline::Subscription* sub = nullptr;
+      for (const CustomerTimeline::Subscription& x : timeline.subscriptions()) {
+        if (x.data_source_uuid == s.data_source_uuid &&
+            x.subscription_external_id == s.subscription_external_id) {
+          sub = &x;
+        }
+      }
+      ASSERT_NE(sub, nullptr);
+      std::vector<absl::Time> instants;
+      std::vector<absl::Time> ends;  // of its line items, for the hold
+      for (const Invoice& invoice : facts.invoices) {
+        for (const LineItem& item : invoice.line_items) {
+          if (invoice.data_source_uuid != s.data_source_uuid ||
+              item.subscription_external_id != s.subscription_external_id ||
+              item.type != LineItemType::kSubscription) {
+            continue;
+          }
+          instants.push_back(item.service_period_start);
+          instants.push_back(item.service_period_end);
+          ends.push_back(item.service_period_end);
+        }
+      }
+      for (const SubscriptionEvent& e : sub->timeline.events()) {
+        instants.push_back(e.occurred_at);
+      }
+      std::sort(ends.begin(), ends.end());
+      for (absl::Time base : std::vector<absl::Time>(instants)) {
+        for (absl::Time t : {base - kSecond, base, base + kSecond}) {
+          const SubscriptionStatus status = sub->timeline.StatusAt(t);
+          std::optional<long double> want;
+          if (status == SubscriptionStatus::kActive ||
+              status == SubscriptionStatus::kPastDue) {
+            want = NaiveCovering(facts, s.data_source_uuid,
+                                 s.subscription_external_id, s.currency, t);
+            if (!want.has_value()) {
+              // A gap: the MRR of the instant before the latest end <= t.
+              auto it = std::upper_bound(ends.begin(), ends.end(), t);
+              want = it == ends.begin()
+                         ? 0
+                         : NaiveCovering(facts, s.data_source_uuid,
+                                         s.subscription_external_id,
+                                         s.currency,
+                                         *std::prev(it) - absl::Nanoseconds(1))
+                               .value_or(0);
+            }
+          }
+          const long double v = std::max<long double>(0, want.value_or(0));
+          const int64_t got = MrrAt(s.steps, t);
+          const long double frac = v - std::floor(v);
+          if (std::fabs(frac - 0.5L) < 1e-6L) {
+            ASSERT_TRUE(got == static_cast<int64_t>(std::floor(v)) ||
+                        got == static_cast<int64_t>(std::ceil(v)))
+                << got << " vs " << static_cast<double>(v);
+          } else {
+            ASSERT_EQ(got, static_cast<int64_t>(std::llround(v)))
+                << s.subscription_external_id << " " << s.currency << " at "
+                << absl::FormatTime(t, absl::UTCTimeZone())
+                << " naive=" << static_cast<double>(v);
+          }
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, testing::Seeds());
 }
 
 TEST(M6IdentityTest, StartPlusMovementsIsEndOnRandomHistories) {
