@@ -12,9 +12,11 @@
 //   for (const MrrMovement& movement : mrr.movements()) ...
 //
 // Everything is a step list (piecewise constant over time), so MRR at an
-// instant is a binary search. Money is exact: int64 cents, each line item's
-// contribution kept as an exact fraction until the per-subscription sum is
-// rounded half away from zero (M1). The engine is pure: no I/O and no clock.
+// instant is a binary search. Money is int64 cents; each line item's
+// contribution is kept as an exact fraction until the per-subscription sum
+// is rounded half away from zero (M1). (Only a sum whose fractions overflow
+// 128 bits, which takes many line items of unrelated odd lengths, is
+// summed in long double instead.) The engine is pure: no I/O and no clock.
 #ifndef RECURRENT_ENGINE_MRR_H_
 #define RECURRENT_ENGINE_MRR_H_
 
@@ -179,13 +181,12 @@ class MrrTimeline {
 absl::StatusOr<MrrTimeline> ComputeMrr(const CustomerFacts& facts,
                                        const SettingsMap& settings);
 
-// The MRR of one SUBSCRIPTION line item with service period [start, end)
-// (M1) before rounding is exact only inside the engine; this returns it
-// rounded half away from zero to a cent, for a non-prorated item:
-// (net) / months(start, end), where months is a whole k when `end` is
-// exactly k calendar months after `start` (day of month clamped to the
-// month's last day, same time of day), otherwise (end - start) /
-// kAverageMonth. Exposed for tests and docs.
+// Returns the MRR of a non-prorated SUBSCRIPTION line item of `net_in_cents`
+// (amount minus tax) with service period [start, end), rounded half away
+// from zero to a cent (M1): net / k when `end` is exactly k calendar months
+// after `start` in UTC (same time of day, the day of month clamped to the
+// last day of a shorter month), else net / ((end - start) / kAverageMonth).
+// Requires start < end, both finite.
 int64_t LineItemMrrInCents(int64_t net_in_cents, absl::Time start,
                            absl::Time end);
 
