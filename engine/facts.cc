@@ -33,6 +33,11 @@ absl::Status ValidateLineItem(size_t i, const Invoice& invoice, size_t j) {
     return Invalid(where(), absl::StrCat("amount_in_cents must be within ±",
                                          kMaxAmountInCents));
   }
+  if (item.tax_amount_in_cents > kMaxAmountInCents ||
+      item.tax_amount_in_cents < -kMaxAmountInCents) {
+    return Invalid(where(), absl::StrCat("tax_amount_in_cents must be within ±",
+                                         kMaxAmountInCents));
+  }
   if (item.type == LineItemType::kOneTime) return absl::OkStatus();
   if (item.subscription_external_id.empty()) {
     return Invalid(where(), "subscription_external_id is required");

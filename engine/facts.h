@@ -44,7 +44,14 @@ struct LineItem {
   absl::Time service_period_start;
   absl::Time service_period_end;
   // May be zero or negative (discounts); counts toward the amount due (R2).
+  // The line total after discounts, tax included.
   int64_t amount_in_cents = 0;
+  // The tax included in amount_in_cents; MRR excludes it (M1). Must be
+  // within ±kMaxAmountInCents.
+  int64_t tax_amount_in_cents = 0;
+  // A partial-period charge or credit: its MRR is scaled to the full period
+  // it falls in (M1).
+  bool prorated = false;
 };
 
 enum class TransactionType { kPayment, kRefund };
@@ -91,7 +98,8 @@ struct CustomerFacts {
 // service_period_end must be after service_period_start". Checks: every time
 // is finite; SUBSCRIPTION and TRIAL line items name a subscription;
 // SUBSCRIPTION line items have start < end; amounts are within
-// kMaxAmountInCents (line items: in absolute value; payments: not negative);
+// kMaxAmountInCents (line items' amount and tax: in absolute value; payments:
+// not negative);
 // invoices and cancellations name a data source.
 absl::Status ValidateFacts(const CustomerFacts& facts);
 

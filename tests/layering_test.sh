@@ -20,7 +20,7 @@ forbid() {
 forbid common 'engine/|persistence/|core/|service/' "common/ depends on nothing of ours"
 forbid engine 'persistence/|core/|service/' "the engine is pure: no storage, core or gRPC"
 forbid persistence 'core/|service/' "backends do not know the core or the service"
-forbid persistence 'engine/(customer_timeline|evaluator|comparison|subscription_timeline|invoice|status_reason|settings)\.h' \
+forbid persistence 'engine/(customer_timeline|evaluator|comparison|mrr|subscription_timeline|invoice|status_reason|settings)\.h' \
   "backends never call the engine (they use its plain types only)"
 forbid core 'service/|persistence/sqlite_|recurrent/v1/|grpcpp/' "the core holds no SQL and no gRPC"
 # The service reaches storage only through the core; only main.cc (the
