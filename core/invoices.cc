@@ -104,10 +104,9 @@ engine::Invoice InvoiceFacts(const Invoice& invoice) {
   out.due_date = invoice.due_date;
   out.line_items.reserve(invoice.line_items.size());
   for (const LineItem& item : invoice.line_items) {
-    out.line_items.push_back(
-        engine::LineItem{item.type, item.subscription_external_id,
-                         item.service_period_start, item.service_period_end,
-                         item.amount_in_cents});
+    out.line_items.push_back(engine::LineItem{
+        item.type, item.subscription_external_id, item.service_period_start,
+        item.service_period_end, item.amount_in_cents});
   }
   out.transactions.reserve(invoice.transactions.size());
   for (const Transaction& transaction : invoice.transactions) {

@@ -245,9 +245,9 @@ class Store {
   // open-ness at its instant (R2, AmountsAt in core/invoices.h) equals its
   // `open`: a page holds up to page.page_size of them, found among about
   // Options' max_invoices_scanned_per_page stored invoices at most, so it
-  // may be short (even empty) with a next_page_token; across the pages every matching invoice
-  // appears exactly once, since a token names a position in import order.
-  // kInvalidArgument for a bad page size or token.
+  // may be short (even empty) with a next_page_token; across the pages every
+  // matching invoice appears exactly once, since a token names a position in
+  // import order. kInvalidArgument for a bad page size or token.
   absl::StatusOr<Page<Invoice>> ListInvoices(
       const InvoiceFilter& filter, const PageRequest& page,
       std::optional<OpenAt> open_at = std::nullopt);

@@ -101,9 +101,9 @@ std::vector<T> ListPages(int page_size, const List& list) {
 
 }  // namespace
 
-std::vector<Invoice> StoreTest::ListAllInvoices(
-    const InvoiceFilter& filter, int page_size,
-    std::optional<OpenAt> open_at) {
+std::vector<Invoice> StoreTest::ListAllInvoices(const InvoiceFilter& filter,
+                                                int page_size,
+                                                std::optional<OpenAt> open_at) {
   return ListPages<Invoice>(page_size, [&](const PageRequest& page) {
     absl::StatusOr<Page<Invoice>> result =
         store_->ListInvoices(filter, page, open_at);

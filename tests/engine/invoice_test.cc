@@ -151,8 +151,8 @@ TEST(R2OpenInvoicesTest, AmountPaidAtCountsSuccessfulPaymentsUpToT) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const Invoice invoice = MakeInvoice(
-        PaidAtCase{c.name, c.line_item_cents, c.transactions, {}});
+    const Invoice invoice =
+        MakeInvoice(PaidAtCase{c.name, c.line_item_cents, c.transactions, {}});
     for (const auto& [t, paid] : c.expected) {
       SCOPED_TRACE(absl::FormatTime(t));
       EXPECT_EQ(AmountPaidAt(invoice, t), paid);
