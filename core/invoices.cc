@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "engine/invoice.h"
 
 namespace recurrent::core {
 namespace {
@@ -83,6 +84,46 @@ bool SameInvoice(const Invoice& stored, const Invoice& wanted) {
          std::equal(stored_transactions.begin(), stored_transactions.end(),
                     wanted_transactions.begin(), wanted_transactions.end(),
                     SameTransaction);
+}
+
+std::string DerivedLineItemId(absl::string_view invoice_external_id,
+                              size_t position) {
+  return absl::StrCat(invoice_external_id, "#li", position);
+}
+
+std::string DerivedTransactionId(absl::string_view invoice_external_id,
+                                 size_t position) {
+  return absl::StrCat(invoice_external_id, "#tr", position);
+}
+
+engine::Invoice InvoiceFacts(const Invoice& invoice) {
+  engine::Invoice out;
+  out.data_source_uuid = invoice.data_source_uuid;
+  out.external_id = invoice.external_id;
+  out.currency = invoice.currency;
+  out.due_date = invoice.due_date;
+  out.line_items.reserve(invoice.line_items.size());
+  for (const LineItem& item : invoice.line_items) {
+    out.line_items.push_back(engine::LineItem{
+        item.type, item.subscription_external_id, item.service_period_start,
+        item.service_period_end, item.amount_in_cents});
+  }
+  out.transactions.reserve(invoice.transactions.size());
+  for (const Transaction& transaction : invoice.transactions) {
+    out.transactions.push_back(
+        engine::Transaction{transaction.type, transaction.result,
+                            transaction.date, transaction.amount_in_cents});
+  }
+  return out;
+}
+
+InvoiceAmounts AmountsAt(const Invoice& invoice, absl::Time as_of) {
+  const engine::Invoice facts = InvoiceFacts(invoice);
+  InvoiceAmounts amounts;
+  amounts.due_in_cents = engine::AmountDue(facts);
+  amounts.paid_in_cents = engine::AmountPaidAt(facts, as_of);
+  amounts.open = engine::IsOpenAt(facts, as_of);
+  return amounts;
 }
 
 std::vector<std::string> CustomerSources(

@@ -1,15 +1,19 @@
 // Invoice identity and normalization: what makes two imports of an invoice
-// the same, and which of a customer's sources an invoice belongs to.
+// the same, the ids of line items and transactions sent without one, which
+// of a customer's sources an invoice belongs to, and an invoice's amounts at
+// an instant (R2).
 #ifndef RECURRENT_CORE_INVOICES_H_
 #define RECURRENT_CORE_INVOICES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "engine/facts.h"
 #include "persistence/records.h"
 
 namespace recurrent::core {
@@ -28,6 +32,28 @@ bool SameInvoice(const persistence::Invoice& stored,
                  const persistence::Invoice& wanted);
 bool SameTransaction(const persistence::Transaction& a,
                      const persistence::Transaction& b);
+
+// The external id of the line item (transaction) at 1-based `position` of
+// an imported invoice whose request gave it none:
+// "<invoice_external_id>#li<position>" ("…#tr<position>"). Derived from the
+// request alone, so that re-sending an identical invoice stores nothing new.
+std::string DerivedLineItemId(absl::string_view invoice_external_id,
+                              size_t position);
+std::string DerivedTransactionId(absl::string_view invoice_external_id,
+                                 size_t position);
+
+// The engine's view of `invoice` (its facts).
+engine::Invoice InvoiceFacts(const persistence::Invoice& invoice);
+
+// An invoice's amounts at an instant, by the engine's rules (R2,
+// engine/invoice.h): what is due, what successful payments dated up to the
+// instant have paid (capped at the amount due), and whether it is open then.
+struct InvoiceAmounts {
+  int64_t due_in_cents = 0;
+  int64_t paid_in_cents = 0;
+  bool open = false;
+};
+InvoiceAmounts AmountsAt(const persistence::Invoice& invoice, absl::Time as_of);
 
 // The distinct sources of `customer`'s external ids, primary first.
 std::vector<std::string> CustomerSources(const persistence::Customer& customer);

@@ -917,10 +917,54 @@ absl::StatusOr<Invoice> Store::GetInvoice(absl::string_view uuid) {
   return Reading([&](ReadTransaction& txn) { return txn.GetInvoice(uuid); });
 }
 
-absl::StatusOr<Page<Invoice>> Store::ListInvoices(const InvoiceFilter& filter,
-                                                  const PageRequest& page) {
-  return Reading(
-      [&](ReadTransaction& txn) { return txn.ListInvoices(filter, page); });
+absl::StatusOr<Page<Invoice>> Store::ListInvoices(
+    const InvoiceFilter& filter, const PageRequest& page,
+    std::optional<OpenAt> open_at) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<Page<Invoice>> {
+    if (!open_at.has_value()) return txn.ListInvoices(filter, page);
+    RECURRENT_RETURN_IF_ERROR(persistence::ValidatePageSize(page));
+    // The stored invoices are read in chunks of the unfiltered listing, all
+    // in this one read transaction (one snapshot); the backend's tokens
+    // name positions in it, so the page ends exactly after the last
+    // invoice it shows or scanned.
+    PageRequest chunk_request{
+        std::max(page.page_size,
+                 std::min(persistence::kDefaultPageSize,
+                          options_.max_invoices_scanned_per_page)),
+        page.page_token};
+    Page<Invoice> result;
+    int scanned = 0;
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(Page<Invoice> chunk,
+                                 txn.ListInvoices(filter, chunk_request));
+      for (size_t i = 0; i < chunk.items.size(); ++i) {
+        if (AmountsAt(chunk.items[i], open_at->as_of).open != open_at->open) {
+          continue;
+        }
+        result.items.push_back(std::move(chunk.items[i]));
+        if (static_cast<int>(result.items.size()) < page.page_size) continue;
+        // Full: the next page starts after chunk item i, which is where the
+        // same chunk cut after i + 1 invoices ends.
+        if (i + 1 == chunk.items.size()) {
+          result.next_page_token = std::move(chunk.next_page_token);
+        } else {
+          RECURRENT_ASSIGN_OR_RETURN(
+              const Page<Invoice> head,
+              txn.ListInvoices(filter, PageRequest{static_cast<int>(i + 1),
+                                                   chunk_request.page_token}));
+          result.next_page_token = head.next_page_token;
+        }
+        return result;
+      }
+      scanned += static_cast<int>(chunk.items.size());
+      if (chunk.next_page_token.empty() ||
+          scanned >= options_.max_invoices_scanned_per_page) {
+        result.next_page_token = std::move(chunk.next_page_token);
+        return result;
+      }
+      chunk_request.page_token = std::move(chunk.next_page_token);
+    }
+  });
 }
 
 absl::Status Store::DeleteInvoice(absl::string_view uuid, absl::Time now) {

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,12 @@ inline constexpr int kMaxTagsPerCustomer = 100;
 
 // Most customers one page of Store::ListCustomersAt evaluates.
 inline constexpr int kMaxCustomersEvaluatedPerPage = persistence::kMaxPageSize;
+
+// ListInvoices' filter on an invoice's open-ness at an instant.
+struct OpenAt {
+  bool open = true;
+  absl::Time as_of;
+};
 
 // A subscription as the engine evaluates it at an instant.
 struct EvaluatedSubscription {
@@ -103,6 +110,11 @@ class Store {
     // commit: "recurrentd: re-evaluated cus_… due at <time>" (an audit of
     // who applied which transition, e.g. across replicas).
     bool log_reevaluations = false;
+    // A ListInvoices page filtered on open-ness reads at most about this
+    // many stored invoices (whole chunks of at least the page size), then
+    // returns what it found with a token to continue. Bounds one call's work
+    // when few invoices match.
+    int max_invoices_scanned_per_page = 5000;
   };
 
   // `backend` and `follower` (which may be null) are not owned and must
@@ -264,10 +276,17 @@ class Store {
       absl::Time now);
   // kNotFound if absent.
   absl::StatusOr<Invoice> GetInvoice(absl::string_view uuid);
-  // In import order. A filter naming an absent customer or source matches
-  // nothing.
-  absl::StatusOr<Page<Invoice>> ListInvoices(const InvoiceFilter& filter,
-                                             const PageRequest& page);
+  // In import order, a page at a time. A filter naming an absent customer
+  // or source matches nothing. With `open_at`, only the invoices whose
+  // open-ness at its instant (R2, AmountsAt in core/invoices.h) equals its
+  // `open`: a page holds up to page.page_size of them, found among about
+  // Options' max_invoices_scanned_per_page stored invoices at most, so it
+  // may be short (even empty) with a next_page_token; across the pages every
+  // matching invoice appears exactly once, since a token names a position in
+  // import order. kInvalidArgument for a bad page size or token.
+  absl::StatusOr<Page<Invoice>> ListInvoices(
+      const InvoiceFilter& filter, const PageRequest& page,
+      std::optional<OpenAt> open_at = std::nullopt);
   // Deletes the invoice (its line items and transactions) and the
   // subscriptions it leaves with no SUBSCRIPTION or TRIAL line item (R1),
   // and recomputes its customer. kNotFound if absent.

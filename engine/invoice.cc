@@ -52,4 +52,16 @@ absl::Time FullyPaidAt(const Invoice& invoice) {
   return absl::InfiniteFuture();
 }
 
+int64_t AmountPaidAt(const Invoice& invoice, absl::Time t) {
+  const int64_t due = AmountDue(invoice);
+  if (due <= 0) return 0;
+  int64_t paid = 0;
+  for (const Transaction& transaction : invoice.transactions) {
+    if (!IsSuccessfulPayment(transaction) || transaction.date > t) continue;
+    paid = SaturatingAdd(paid, transaction.amount_in_cents.value_or(due));
+    if (paid >= due) return due;
+  }
+  return paid;
+}
+
 }  // namespace recurrent::engine

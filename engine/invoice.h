@@ -21,6 +21,15 @@ int64_t AmountDue(const Invoice& invoice);
 // never fully paid.
 absl::Time FullyPaidAt(const Invoice& invoice);
 
+// Returns what `invoice`'s successful PAYMENTs dated <= `t` have paid, in
+// [0, max(AmountDue, 0)]: their amounts summed, a payment without an amount
+// paying the rest, and the total capped at the amount due (an overpayment
+// pays no more than is due; nothing is paid of an amount due <= 0). Refunds
+// and failed transactions change nothing. Agrees with FullyPaidAt: for a
+// positive amount due, AmountPaidAt(invoice, t) == AmountDue(invoice) iff
+// FullyPaidAt(invoice) <= t.
+int64_t AmountPaidAt(const Invoice& invoice, absl::Time t);
+
 // Returns true iff `invoice` is open at `t`: paid at t (payments dated <= t)
 // is less than the amount due.
 inline bool IsOpenAt(const Invoice& invoice, absl::Time t) {

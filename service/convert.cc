@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/invoices.h"
 #include "service/change_feed_requests.h"
 #include "service/errors.h"
 
@@ -274,7 +275,8 @@ v1::LineItemType LineItemTypeToProto(engine::LineItemType type) {
 
 }  // namespace
 
-void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out) {
+void InvoiceToProto(const persistence::Invoice& invoice, absl::Time as_of,
+                    v1::Invoice* out) {
   out->set_uuid(invoice.uuid);
   out->set_external_id(invoice.external_id);
   out->set_customer_uuid(invoice.customer_uuid);
@@ -305,6 +307,10 @@ void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out) {
   for (const persistence::Transaction& transaction : invoice.transactions) {
     TransactionToProto(transaction, out->add_transactions());
   }
+  const core::InvoiceAmounts amounts = core::AmountsAt(invoice, as_of);
+  out->set_amount_due_in_cents(amounts.due_in_cents);
+  out->set_amount_paid_in_cents(amounts.paid_in_cents);
+  out->set_open(amounts.open);
 }
 
 v1::ApiKeyRole ApiKeyRoleToProto(persistence::ApiKeyRole role) {

@@ -72,7 +72,10 @@ void EventToProto(const persistence::SubscriptionEvent& event,
 void ChangeToProto(const persistence::ChangeRow& row, v1::Change* out);
 
 // Invoices.
-void InvoiceToProto(const persistence::Invoice& invoice, v1::Invoice* out);
+// With its amounts: amount due, and amount paid and open at `as_of` (R2,
+// core::AmountsAt).
+void InvoiceToProto(const persistence::Invoice& invoice, absl::Time as_of,
+                    v1::Invoice* out);
 void TransactionToProto(const persistence::Transaction& transaction,
                         v1::Transaction* out);
 

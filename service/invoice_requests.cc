@@ -5,10 +5,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "core/invoices.h"
 #include "service/convert.h"
 #include "service/errors.h"
 #include "service/field_checks.h"
@@ -51,11 +53,20 @@ class DuplicateChecker {
   absl::flat_hash_map<std::string, std::string> first_;
 };
 
+// An external id that may be omitted (left empty, for the caller to derive)
+// but, when given, is a proper id.
+absl::Status CheckOptionalExternalId(const std::string& id,
+                                     const std::string& field) {
+  if (id.empty()) return absl::OkStatus();
+  return CheckRequired(id, kMaxIdLength, field);
+}
+
+// Leaves external_id empty if the request gives none.
 absl::StatusOr<persistence::Transaction> ParseTransaction(
     const v1::Transaction& in, const std::string& path) {
   persistence::Transaction out;
   RECURRENT_RETURN_IF_ERROR(
-      CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+      CheckOptionalExternalId(in.external_id(), path + ".external_id"));
   out.external_id = in.external_id();
   switch (in.type()) {
     case v1::TRANSACTION_TYPE_PAYMENT:
@@ -91,11 +102,12 @@ absl::StatusOr<persistence::Transaction> ParseTransaction(
   return out;
 }
 
+// Leaves external_id empty if the request gives none.
 absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
                                                     const std::string& path) {
   persistence::LineItem out;
   RECURRENT_RETURN_IF_ERROR(
-      CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+      CheckOptionalExternalId(in.external_id(), path + ".external_id"));
   out.external_id = in.external_id();
   switch (in.type()) {
     case v1::LINE_ITEM_TYPE_SUBSCRIPTION:
@@ -164,6 +176,34 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
   out.prorated = in.prorated();
   out.description = in.description();
   return out;
+}
+
+// Gives each of `items` (line items or transactions of the invoice at
+// `path`, named `list` there) sent without an external id the one `derive`
+// makes from its 1-based position. kInvalidArgument naming the field if an
+// explicit id equals the id derived for another item of the list, which
+// would make them one.
+template <typename Item>
+absl::Status DeriveMissingIds(
+    std::vector<Item>& items, const std::string& path, absl::string_view list,
+    absl::FunctionRef<std::string(size_t position)> derive) {
+  absl::flat_hash_map<std::string, size_t> derived;  // id -> index
+  for (size_t j = 0; j < items.size(); ++j) {
+    if (items[j].external_id.empty()) derived.emplace(derive(j + 1), j);
+  }
+  if (derived.empty()) return absl::OkStatus();
+  for (size_t j = 0; j < items.size(); ++j) {
+    if (items[j].external_id.empty()) continue;
+    auto it = derived.find(items[j].external_id);
+    if (it == derived.end()) continue;
+    return InvalidField(
+        absl::StrCat(path, ".", list, "[", j, "].external_id"),
+        absl::StrCat("\"", items[j].external_id, "\" is the id derived for ",
+                     path, ".", list, "[", it->second,
+                     "], which has no external_id"));
+  }
+  for (auto& [id, j] : derived) items[j].external_id = id;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -239,22 +279,37 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
                                        " line items and transactions"));
     }
     for (int j = 0; j < in.line_items_size(); ++j) {
-      const std::string item_path = absl::StrCat(path, ".line_items[", j, "]");
-      RECURRENT_ASSIGN_OR_RETURN(persistence::LineItem item,
-                                 ParseLineItem(in.line_items(j), item_path));
-      RECURRENT_RETURN_IF_ERROR(
-          line_item_ids.Check(source_key + item.external_id,
-                              item_path + ".external_id", "line item"));
+      RECURRENT_ASSIGN_OR_RETURN(
+          persistence::LineItem item,
+          ParseLineItem(in.line_items(j),
+                        absl::StrCat(path, ".line_items[", j, "]")));
       out.line_items.push_back(std::move(item));
     }
     for (int k = 0; k < in.transactions_size(); ++k) {
-      const std::string tx_path = absl::StrCat(path, ".transactions[", k, "]");
-      RECURRENT_ASSIGN_OR_RETURN(persistence::Transaction tx,
-                                 ParseTransaction(in.transactions(k), tx_path));
-      RECURRENT_RETURN_IF_ERROR(
-          transaction_ids.Check(source_key + tx.external_id,
-                                tx_path + ".external_id", "transaction"));
+      RECURRENT_ASSIGN_OR_RETURN(
+          persistence::Transaction tx,
+          ParseTransaction(in.transactions(k),
+                           absl::StrCat(path, ".transactions[", k, "]")));
       out.transactions.push_back(std::move(tx));
+    }
+    RECURRENT_RETURN_IF_ERROR(DeriveMissingIds(
+        out.line_items, path, "line_items", [&](size_t position) {
+          return core::DerivedLineItemId(out.external_id, position);
+        }));
+    RECURRENT_RETURN_IF_ERROR(DeriveMissingIds(
+        out.transactions, path, "transactions", [&](size_t position) {
+          return core::DerivedTransactionId(out.external_id, position);
+        }));
+    for (size_t j = 0; j < out.line_items.size(); ++j) {
+      RECURRENT_RETURN_IF_ERROR(line_item_ids.Check(
+          source_key + out.line_items[j].external_id,
+          absl::StrCat(path, ".line_items[", j, "].external_id"), "line item"));
+    }
+    for (size_t k = 0; k < out.transactions.size(); ++k) {
+      RECURRENT_RETURN_IF_ERROR(transaction_ids.Check(
+          source_key + out.transactions[k].external_id,
+          absl::StrCat(path, ".transactions[", k, "].external_id"),
+          "transaction"));
     }
     invoices.push_back(std::move(out));
   }
@@ -268,12 +323,27 @@ absl::StatusOr<persistence::Transaction> ParseAddTransaction(
   if (!request.has_transaction()) {
     return InvalidField("transaction", "required");
   }
+  if (request.transaction().external_id().empty()) {
+    // Unlike on import, nothing to derive one from: a re-sent call could
+    // not be told from a second payment.
+    return InvalidField("transaction.external_id",
+                        "required by AddTransaction, so that a re-sent call "
+                        "is not taken for a second payment");
+  }
   return ParseTransaction(request.transaction(), "transaction");
 }
 
-absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
-    const v1::ListInvoicesRequest& request) {
-  persistence::InvoiceFilter filter;
+absl::StatusOr<absl::Time> ParseGetInvoice(const v1::GetInvoiceRequest& request,
+                                           absl::Time now) {
+  RECURRENT_RETURN_IF_ERROR(
+      CheckId(request.uuid(), common::kInvoiceIdPrefix, "uuid"));
+  return ParseAsOf(request.has_as_of(), request.as_of(), now);
+}
+
+absl::StatusOr<InvoiceQuery> ParseListInvoices(
+    const v1::ListInvoicesRequest& request, absl::Time now) {
+  InvoiceQuery query;
+  persistence::InvoiceFilter& filter = query.filter;
   RECURRENT_RETURN_IF_ERROR(CheckOptionalId(
       request.customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
   RECURRENT_RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(),
@@ -284,7 +354,14 @@ absl::StatusOr<persistence::InvoiceFilter> ParseInvoiceFilter(
   filter.customer_uuid = request.customer_uuid();
   filter.data_source_uuid = request.data_source_uuid();
   filter.external_id = request.external_id();
-  return filter;
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.as_of, ParseAsOf(request.has_as_of(), request.as_of(), now));
+  if (request.has_open()) {
+    query.open_at = core::OpenAt{request.open(), query.as_of};
+  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.page, ParsePage(request.page_size(), request.page_token()));
+  return query;
 }
 
 }  // namespace recurrent::service

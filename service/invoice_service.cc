@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/time/time.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
 #include "service/convert.h"
@@ -17,12 +18,12 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ImportInvoices(
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
     RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::Invoice> invoices,
                                ParseImportInvoices(*request));
+    const absl::Time now = env_.clock->Now();
     RECURRENT_ASSIGN_OR_RETURN(
         std::vector<persistence::Invoice> stored,
-        env_.store->ImportInvoices(request->customer_uuid(), invoices,
-                                   env_.clock->Now()));
+        env_.store->ImportInvoices(request->customer_uuid(), invoices, now));
     for (const persistence::Invoice& invoice : stored) {
-      InvoiceToProto(invoice, response->add_invoices());
+      InvoiceToProto(invoice, now, response->add_invoices());
     }
     return absl::OkStatus();
   });
@@ -32,11 +33,11 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::GetInvoice(
     grpc::CallbackServerContext* context, const v1::GetInvoiceRequest* request,
     v1::Invoice* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RECURRENT_RETURN_IF_ERROR(
-        CheckId(request->uuid(), common::kInvoiceIdPrefix, "uuid"));
+    RECURRENT_ASSIGN_OR_RETURN(const absl::Time as_of,
+                               ParseGetInvoice(*request, env_.clock->Now()));
     RECURRENT_ASSIGN_OR_RETURN(persistence::Invoice invoice,
                                env_.store->GetInvoice(request->uuid()));
-    InvoiceToProto(invoice, response);
+    InvoiceToProto(invoice, as_of, response);
     return absl::OkStatus();
   });
 }
@@ -46,15 +47,13 @@ grpc::ServerUnaryReactor* InvoiceServiceImpl::ListInvoices(
     const v1::ListInvoicesRequest* request,
     v1::ListInvoicesResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RECURRENT_ASSIGN_OR_RETURN(persistence::InvoiceFilter filter,
-                               ParseInvoiceFilter(*request));
+    RECURRENT_ASSIGN_OR_RETURN(const InvoiceQuery query,
+                               ParseListInvoices(*request, env_.clock->Now()));
     RECURRENT_ASSIGN_OR_RETURN(
-        persistence::PageRequest page_request,
-        ParsePage(request->page_size(), request->page_token()));
-    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::Invoice> page,
-                               env_.store->ListInvoices(filter, page_request));
+        persistence::Page<persistence::Invoice> page,
+        env_.store->ListInvoices(query.filter, query.page, query.open_at));
     for (const persistence::Invoice& invoice : page.items) {
-      InvoiceToProto(invoice, response->add_invoices());
+      InvoiceToProto(invoice, query.as_of, response->add_invoices());
     }
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();

@@ -351,6 +351,131 @@ TEST_P(StoreTest, ListInvoicesFiltersAndPages) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Twelve invoices of one customer: INV-0, 3, 6, 9 paid in full on Jan 5;
+// INV-1, 4, 7, 10 paid in part on Jan 5; INV-2, 5, 8, 11 paid in full on
+// Feb 10. Returns their uuids in import order.
+std::vector<std::string> ImportPaymentMix(Store& store,
+                                          const std::string& customer,
+                                          absl::Time now) {
+  std::vector<Invoice> invoices;
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = absl::StrCat("INV-", i);
+    Invoice invoice =
+        MonthlyInvoice(id, absl::StrCat("SUB-", i), Day(2025, 1, 1),
+                       Day(2025, 2, 1), Day(2025, 1, 1));
+    switch (i % 3) {
+      case 0:
+        invoice.transactions.push_back(Payment(id + "-tr", Day(2025, 1, 5)));
+        break;
+      case 1:
+        invoice.transactions.push_back(
+            Payment(id + "-tr", Day(2025, 1, 5), 1000));
+        break;
+      default:
+        invoice.transactions.push_back(Payment(id + "-tr", Day(2025, 2, 10)));
+    }
+    invoices.push_back(std::move(invoice));
+  }
+  absl::StatusOr<std::vector<Invoice>> stored =
+      store.ImportInvoices(customer, invoices, now);
+  EXPECT_OK(stored);
+  std::vector<std::string> uuids;
+  if (stored.ok()) {
+    for (const Invoice& invoice : *stored) uuids.push_back(invoice.uuid);
+  }
+  return uuids;
+}
+
+TEST_P(StoreTest, ListInvoicesOpenFilterShowsEveryMatchOnceAcrossPages) {
+  const DataSource source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "c-1");
+  const std::vector<std::string> all =
+      ImportPaymentMix(*store_, customer.uuid, Tick());
+  ASSERT_THAT(all, SizeIs(12));
+  // The uuids of invoices i with keep(i), in import order.
+  auto expected = [&](auto keep) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 12; ++i) {
+      if (keep(i)) out.push_back(all[i]);
+    }
+    return out;
+  };
+  struct Case {
+    absl::Time as_of;
+    bool open;
+    std::vector<std::string> uuids;
+  };
+  const std::vector<Case> cases = {
+      {Day(2025, 1, 1), true, all},
+      {Day(2025, 1, 1), false, {}},
+      {Day(2025, 1, 20), true, expected([](int i) { return i % 3 != 0; })},
+      {Day(2025, 1, 20), false, expected([](int i) { return i % 3 == 0; })},
+      {Day(2025, 3, 1), true, expected([](int i) { return i % 3 == 1; })},
+      {Day(2025, 3, 1), false, expected([](int i) { return i % 3 != 1; })},
+  };
+  for (const Case& c : cases) {
+    for (const int page_size : {1, 2, 3, 5, 1000}) {
+      SCOPED_TRACE(absl::StrCat(absl::FormatTime(c.as_of), " open=", c.open,
+                                " page_size=", page_size));
+      std::vector<std::string> uuids;
+      for (const Invoice& invoice : ListAllInvoices(
+               ByCustomer(customer.uuid), page_size, OpenAt{c.open, c.as_of})) {
+        uuids.push_back(invoice.uuid);
+      }
+      EXPECT_EQ(uuids, c.uuids);
+    }
+  }
+
+  // A page is full while matches remain, and its token continues right
+  // after its last invoice: open at Jan 20 are INV-1, 2, 4, 5, ...
+  PageRequest page;
+  page.page_size = 3;
+  const OpenAt open_jan20{true, Day(2025, 1, 20)};
+  ASSERT_OK_AND_ASSIGN(Page<Invoice> first,
+                       store_->ListInvoices({}, page, open_jan20));
+  ASSERT_THAT(first.items, SizeIs(3));
+  EXPECT_EQ(first.items[2].uuid, all[4]);
+  page.page_token = first.next_page_token;
+  ASSERT_OK_AND_ASSIGN(Page<Invoice> second,
+                       store_->ListInvoices({}, page, open_jan20));
+  ASSERT_THAT(second.items, SizeIs(3));
+  EXPECT_EQ(second.items[0].uuid, all[5]);
+  // The same token with another filter still fails.
+  EXPECT_THAT(store_->ListInvoices(ByCustomer(customer.uuid), page, open_jan20),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  page.page_size = 0;
+  page.page_token.clear();
+  EXPECT_THAT(store_->ListInvoices({}, page, open_jan20),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_P(StoreTest, ListInvoicesOpenFilterBoundsTheScanOfOnePage) {
+  const DataSource source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "c-1");
+  const std::vector<std::string> all =
+      ImportPaymentMix(*store_, customer.uuid, Tick());
+  Store::Options options;
+  options.max_invoices_scanned_per_page = 2;
+  Store store(backend_.get(), options, nullptr);
+  // Open on Mar 1: INV-1, 4, 7, 10. Each call reads two stored invoices, so
+  // some pages are empty but carry a token; none is lost or repeated.
+  const OpenAt open_mar1{true, Day(2025, 3, 1)};
+  PageRequest page;
+  page.page_size = 1;
+  std::vector<std::string> uuids;
+  int pages = 0;
+  do {
+    ASSERT_OK_AND_ASSIGN(Page<Invoice> result,
+                         store.ListInvoices({}, page, open_mar1));
+    ASSERT_LE(result.items.size(), 1u);
+    for (const Invoice& invoice : result.items) uuids.push_back(invoice.uuid);
+    page.page_token = result.next_page_token;
+    ASSERT_LT(++pages, 20);
+  } while (!page.page_token.empty());
+  EXPECT_THAT(uuids, ElementsAre(all[1], all[4], all[7], all[10]));
+  EXPECT_GT(pages, 4);
+}
+
 TEST_P(StoreTest, AddTransactionIsIdempotentPerExternalId) {
   const DataSource source = NewSource("s");
   const Customer customer = NewCustomer(source.uuid, "c-1");

@@ -102,9 +102,15 @@ std::vector<T> ListPages(int page_size, const List& list) {
 }  // namespace
 
 std::vector<Invoice> StoreTest::ListAllInvoices(const InvoiceFilter& filter,
-                                                int page_size) {
+                                                int page_size,
+                                                std::optional<OpenAt> open_at) {
   return ListPages<Invoice>(page_size, [&](const PageRequest& page) {
-    return store_->ListInvoices(filter, page);
+    absl::StatusOr<Page<Invoice>> result =
+        store_->ListInvoices(filter, page, open_at);
+    if (result.ok()) {
+      EXPECT_LE(result->items.size(), static_cast<size_t>(page_size));
+    }
+    return result;
   });
 }
 

@@ -12,6 +12,7 @@
 #define RECURRENT_TESTS_CORE_STORE_TEST_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,8 +86,9 @@ class StoreTest : public ::testing::TestWithParam<TestBackend> {
                                      int page_size = 1000);
 
   // Every invoice / event matching `filter`, paging with `page_size`.
-  std::vector<Invoice> ListAllInvoices(const InvoiceFilter& filter,
-                                       int page_size = 1000);
+  std::vector<Invoice> ListAllInvoices(
+      const InvoiceFilter& filter, int page_size = 1000,
+      std::optional<OpenAt> open_at = std::nullopt);
   std::vector<SubscriptionEvent> ListAllEvents(const EventFilter& filter,
                                                int page_size = 1000);
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -105,6 +106,64 @@ TEST(R2OpenInvoicesTest, OpenWhilePaidIsLessThanDue) {
   EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 1, 1)));
   EXPECT_TRUE(IsOpenAt(invoice, Day(2025, 2, 5) - absl::Seconds(1)));
   EXPECT_FALSE(IsOpenAt(invoice, Day(2025, 2, 5)));
+}
+
+TEST(R2OpenInvoicesTest, AmountPaidAtCountsSuccessfulPaymentsUpToT) {
+  const absl::Time d1 = Day(2025, 2, 1);
+  const absl::Time d2 = Day(2025, 2, 10);
+  const absl::Time d3 = Day(2025, 2, 20);
+  const absl::Time before = d1 - absl::Seconds(1);
+  const absl::Time later = Day(2030, 1, 1);
+  struct Case {
+    std::string name;
+    std::vector<int64_t> line_item_cents;
+    std::vector<Transaction> transactions;
+    // (t, expected paid at t)
+    std::vector<std::pair<absl::Time, int64_t>> expected;
+  };
+  const std::vector<Case> cases = {
+      {"no payment", {4900}, {}, {{before, 0}, {later, 0}}},
+      {"partial then full",
+       {4900},
+       {Payment(d1, 2000), Payment(d2, 2900)},
+       {{before, 0}, {d1, 2000}, {d2 - absl::Seconds(1), 2000}, {d2, 4900}}},
+      {"payment without amount pays the rest",
+       {4900},
+       {Payment(d1, 1000), Payment(d2)},
+       {{d1, 1000}, {d2, 4900}, {later, 4900}}},
+      {"overpayment is capped at the amount due",
+       {4900},
+       {Payment(d1, 3000), Payment(d2, 3000)},
+       {{d1, 3000}, {d2, 4900}}},
+      {"refund changes nothing",
+       {4900},
+       {Payment(d1, 4900), Refund(d2, 4900)},
+       {{d1, 4900}, {d3, 4900}}},
+      {"failed payment changes nothing",
+       {4900},
+       {Payment(d1, 900), FailedPayment(d2)},
+       {{d1, 900}, {d3, 900}}},
+      {"zero amount due pays nothing", {0}, {Payment(d1, 100)}, {{d2, 0}}},
+      {"negative amount due pays nothing",
+       {100, -500},
+       {Payment(d1)},
+       {{d2, 0}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Invoice invoice =
+        MakeInvoice(PaidAtCase{c.name, c.line_item_cents, c.transactions, {}});
+    for (const auto& [t, paid] : c.expected) {
+      SCOPED_TRACE(absl::FormatTime(t));
+      EXPECT_EQ(AmountPaidAt(invoice, t), paid);
+      // The same rule as FullyPaidAt and IsOpenAt.
+      const int64_t due = AmountDue(invoice);
+      EXPECT_EQ(IsOpenAt(invoice, t), due > 0 && paid < due);
+      if (due > 0) {
+        EXPECT_EQ(paid == due, FullyPaidAt(invoice) <= t);
+      }
+    }
+  }
 }
 
 TEST(R2OpenInvoicesTest, TotalsSaturateInsteadOfOverflowing) {

@@ -130,9 +130,9 @@ void Check(int kind, const uint8_t* data, size_t size) {
     RECURRENT_CASE(19, ImportInvoicesRequest,
                    StatusOf(ParseImportInvoices(request)))
     RECURRENT_CASE(20, GetInvoiceRequest,
-                   CheckId(request.uuid(), common::kInvoiceIdPrefix, "uuid"))
+                   StatusOf(ParseGetInvoice(request, kNow)))
     RECURRENT_CASE(21, ListInvoicesRequest,
-                   StatusOf(ParseInvoiceFilter(request)))
+                   StatusOf(ParseListInvoices(request, kNow)))
     RECURRENT_CASE(22, DeleteInvoiceRequest,
                    CheckId(request.uuid(), common::kInvoiceIdPrefix, "uuid"))
     RECURRENT_CASE(23, AddTransactionRequest,

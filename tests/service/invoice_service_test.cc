@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -66,6 +68,10 @@ TEST_F(InvoiceServiceTest, ImportReturnsAndStoresEveryField) {
   expected.set_data_source_uuid(source_);
   expected.mutable_line_items(0)->set_uuid(stored.line_items(0).uuid());
   expected.mutable_transactions(0)->set_uuid(stored.transactions(0).uuid());
+  // Its amounts as of now (2025-01-01): the payment of Jan 5 is to come.
+  expected.set_amount_due_in_cents(4900);
+  expected.set_amount_paid_in_cents(0);
+  expected.set_open(true);
   EXPECT_EQ(stored.DebugString(), expected.DebugString());
 
   grpc::ClientContext get_context;
@@ -141,9 +147,9 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
        [](auto& r) { r.mutable_invoices(1)->set_data_source_uuid("cus_x"); }},
       {"invoices[1].line_items",
        [](auto& r) { r.mutable_invoices(1)->clear_line_items(); }},
-      {"invoices[1].line_items[0].external_id",
+      {"invoices[1].line_items[0].external_id",  // blank (empty derives one)
        [](auto& r) {
-         r.mutable_invoices(1)->mutable_line_items(0)->clear_external_id();
+         r.mutable_invoices(1)->mutable_line_items(0)->set_external_id("  ");
        }},
       {"invoices[1].line_items[0].type",
        [](auto& r) {
@@ -181,9 +187,9 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
        [](auto& r) {
          r.mutable_invoices(1)->mutable_transactions(0)->clear_date();
        }},
-      {"invoices[1].transactions[0].external_id",
+      {"invoices[1].transactions[0].external_id",  // blank
        [](auto& r) {
-         r.mutable_invoices(1)->mutable_transactions(0)->clear_external_id();
+         r.mutable_invoices(1)->mutable_transactions(0)->set_external_id(" ");
        }},
       {"invoices[1].transactions[0].type",
        [](auto& r) {
@@ -299,6 +305,307 @@ TEST_F(InvoiceServiceTest, AddTransactionAndItsErrors) {
   EXPECT_EQ(Pay(invoice, "p", T("2025-01-03")).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_THAT(ListInvoices(customer_)[0].transactions(), SizeIs(1));
+}
+
+// GetInvoice at `as_of` (now if nullopt); fails the test on error.
+v1::Invoice GetInvoiceAt(v1::InvoiceService::Stub& stub,
+                         const std::string& uuid,
+                         std::optional<absl::Time> as_of) {
+  grpc::ClientContext context;
+  v1::GetInvoiceRequest request;
+  request.set_uuid(uuid);
+  if (as_of) *request.mutable_as_of() = TimeToProto(*as_of);
+  v1::Invoice out;
+  const grpc::Status status = stub.GetInvoice(&context, request, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return out;
+}
+
+TEST_F(InvoiceServiceTest, AmountPaidAndOpenFollowAsOf) {
+  // 4900 due: 2000 paid on Jan 10, a failed payment on Jan 15, the rest
+  // (a payment without amount) on Jan 20, a refund on Jan 25.
+  InvoiceSpec spec{"INV-1", "sub-1", T("2025-01-01"), T("2025-02-01")};
+  spec.due = T("2025-01-01");
+  spec.payments = {Payment{T("2025-01-10"), 2000},
+                   Payment{T("2025-01-15"), 2900, /*failed=*/true},
+                   Payment{T("2025-01-20")},
+                   Payment{T("2025-01-25"), 4900, false, /*refund=*/true}};
+  v1::ImportInvoicesResponse imported;
+  ASSERT_TRUE(Import(customer_, {spec}, &imported).ok());
+  // The response is as of now, 2025-01-01: nothing paid yet.
+  EXPECT_EQ(imported.invoices(0).amount_due_in_cents(), 4900);
+  EXPECT_EQ(imported.invoices(0).amount_paid_in_cents(), 0);
+  EXPECT_TRUE(imported.invoices(0).open());
+  const std::string uuid = imported.invoices(0).uuid();
+
+  struct Case {
+    std::string as_of;
+    int64_t paid;
+    bool open;
+  };
+  const std::vector<Case> cases = {
+      {"2024-12-31", 0, true},              // before anything
+      {"2025-01-10", 2000, true},           // the partial payment
+      {"2025-01-19T23:59:59", 2000, true},  // the failed one changes nothing
+      {"2025-01-20", 4900, false},          // the rest is paid
+      {"2025-01-25", 4900, false},          // the refund changes nothing
+      {"2030-01-01", 4900, false},          // the future
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.as_of);
+    const v1::Invoice got = GetInvoiceAt(*invoices_, uuid, T(c.as_of));
+    EXPECT_EQ(got.amount_due_in_cents(), 4900);
+    EXPECT_EQ(got.amount_paid_in_cents(), c.paid);
+    EXPECT_EQ(got.open(), c.open);
+    // ListInvoices answers the same at the same instant.
+    grpc::ClientContext context;
+    v1::ListInvoicesRequest request;
+    request.set_customer_uuid(customer_);
+    *request.mutable_as_of() = TimeToProto(T(c.as_of));
+    v1::ListInvoicesResponse response;
+    ASSERT_TRUE(invoices_->ListInvoices(&context, request, &response).ok());
+    ASSERT_THAT(response.invoices(), SizeIs(1));
+    EXPECT_EQ(response.invoices(0).amount_paid_in_cents(), c.paid);
+    EXPECT_EQ(response.invoices(0).open(), c.open);
+  }
+
+  // Without as_of, the server's now.
+  EXPECT_TRUE(GetInvoiceAt(*invoices_, uuid, std::nullopt).open());
+  server_.clock().Set(T("2025-01-12"));
+  EXPECT_EQ(GetInvoiceAt(*invoices_, uuid, std::nullopt).amount_paid_in_cents(),
+            2000);
+  server_.clock().Set(T("2025-01-21"));
+  const v1::Invoice now = GetInvoiceAt(*invoices_, uuid, std::nullopt);
+  EXPECT_EQ(now.amount_paid_in_cents(), 4900);
+  EXPECT_FALSE(now.open());
+  EXPECT_EQ(ListInvoices(customer_).at(0).DebugString(), now.DebugString());
+
+  // A bad as_of names its field.
+  grpc::ClientContext context;
+  v1::GetInvoiceRequest request;
+  request.set_uuid(uuid);
+  request.mutable_as_of()->set_seconds(-1'000'000'000'000);
+  v1::Invoice out;
+  const grpc::Status status = invoices_->GetInvoice(&context, request, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("as_of"));
+}
+
+TEST_F(InvoiceServiceTest, AddTransactionCountsFromItsDate) {
+  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 1);
+  specs[0].payments.clear();
+  v1::ImportInvoicesResponse imported;
+  ASSERT_TRUE(Import(customer_, specs, &imported).ok());
+  const std::string uuid = imported.invoices(0).uuid();
+  EXPECT_TRUE(GetInvoiceAt(*invoices_, uuid, T("2025-03-01")).open());
+  ASSERT_TRUE(Pay(uuid, "p-1", T("2025-01-02"), 900).ok());
+  v1::Invoice got = GetInvoiceAt(*invoices_, uuid, T("2025-03-01"));
+  EXPECT_EQ(got.amount_paid_in_cents(), 900);
+  EXPECT_TRUE(got.open());
+  ASSERT_TRUE(Pay(uuid, "p-2", T("2025-01-03")).ok());  // pays the rest
+  got = GetInvoiceAt(*invoices_, uuid, T("2025-03-01"));
+  EXPECT_EQ(got.amount_paid_in_cents(), 4900);
+  EXPECT_FALSE(got.open());
+  EXPECT_TRUE(GetInvoiceAt(*invoices_, uuid, T("2025-01-02")).open());
+}
+
+TEST_F(InvoiceServiceTest, ListInvoicesOpenFilterPagesAtAsOf) {
+  // Ten monthly invoices due at their start: those of even months paid at
+  // their start, those of odd months paid on 2025-06-15.
+  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 10);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (i % 2 == 1) specs[i].payments = {Payment{T("2025-06-15")}};
+  }
+  v1::ImportInvoicesResponse imported;
+  ASSERT_TRUE(Import(customer_, specs, &imported).ok());
+  auto uuids_where = [&](auto keep) {
+    std::vector<std::string> out;
+    for (int i = 0; i < imported.invoices_size(); ++i) {
+      if (keep(i)) out.push_back(imported.invoices(i).uuid());
+    }
+    return out;
+  };
+  // Every page of ListInvoices(open, as_of) with `page_size`; checks each
+  // invoice shown has the asked open-ness.
+  auto list = [&](bool open, absl::Time as_of, int page_size) {
+    std::vector<std::string> out;
+    v1::ListInvoicesRequest request;
+    request.set_customer_uuid(customer_);
+    request.set_open(open);
+    *request.mutable_as_of() = TimeToProto(as_of);
+    request.set_page_size(page_size);
+    for (int pages = 0; pages < 100; ++pages) {
+      grpc::ClientContext context;
+      v1::ListInvoicesResponse response;
+      const grpc::Status status =
+          invoices_->ListInvoices(&context, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_LE(response.invoices_size(), page_size);
+      for (const v1::Invoice& invoice : response.invoices()) {
+        EXPECT_EQ(invoice.open(), open) << invoice.external_id();
+        out.push_back(invoice.uuid());
+      }
+      if (!status.ok() || response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    return out;
+  };
+  for (const int page_size : {1, 3, 1000}) {
+    SCOPED_TRACE(page_size);
+    // On May 1, January's, March's and May's are paid; the others are open
+    // (those not yet due too: open means unpaid).
+    EXPECT_EQ(list(true, T("2025-05-01"), page_size),
+              uuids_where([](int i) { return i % 2 == 1 || i >= 6; }));
+    EXPECT_EQ(list(false, T("2025-05-01"), page_size),
+              uuids_where([](int i) { return i % 2 == 0 && i < 6; }));
+    // On June 15 the odd ones are paid; July's and September's are not yet.
+    EXPECT_THAT(
+        list(true, T("2025-06-15"), page_size),
+        ElementsAre(imported.invoices(6).uuid(), imported.invoices(8).uuid()));
+    EXPECT_THAT(list(false, T("2026-01-01"), page_size),
+                SizeIs(imported.invoices_size()));
+    EXPECT_THAT(list(true, T("2026-01-01"), page_size), IsEmpty());
+  }
+  // Without the filter, everything, with open as of now (2025-01-01).
+  const std::vector<v1::Invoice> all = ListInvoices(customer_);
+  ASSERT_THAT(all, SizeIs(10));
+  EXPECT_FALSE(all[0].open());
+  EXPECT_TRUE(all[1].open());
+}
+
+TEST_F(InvoiceServiceTest, LineItemAndTransactionIdsAreDerivedWhenOmitted) {
+  v1::ImportInvoicesRequest request;
+  request.set_customer_uuid(customer_);
+  v1::Invoice* invoice = request.add_invoices();
+  *invoice =
+      MakeInvoice({"INV-7",
+                   "sub-1",
+                   T("2025-01-01"),
+                   T("2025-02-01"),
+                   4900,
+                   T("2025-01-01"),
+                   {Payment{T("2025-01-02"), 900}, Payment{T("2025-01-03")}}});
+  *invoice->add_line_items() = invoice->line_items(0);
+  invoice->mutable_line_items(1)->set_external_id("setup");
+  invoice->mutable_line_items(1)->set_type(v1::LINE_ITEM_TYPE_ONE_TIME);
+  *invoice->add_line_items() = invoice->line_items(0);
+  invoice->mutable_line_items(0)->clear_external_id();
+  invoice->mutable_line_items(2)->clear_external_id();
+  invoice->mutable_line_items(2)->set_subscription_external_id("sub-2");
+  invoice->mutable_transactions(0)->clear_external_id();
+  invoice->mutable_transactions(1)->clear_external_id();
+  grpc::ClientContext context;
+  v1::ImportInvoicesResponse first;
+  grpc::Status status = invoices_->ImportInvoices(&context, request, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(first.invoices(), SizeIs(1));
+  const v1::Invoice& stored = first.invoices(0);
+  ASSERT_THAT(stored.line_items(), SizeIs(3));
+  EXPECT_EQ(stored.line_items(0).external_id(), "INV-7#li1");
+  EXPECT_EQ(stored.line_items(1).external_id(), "setup");
+  EXPECT_EQ(stored.line_items(2).external_id(), "INV-7#li3");
+  ASSERT_THAT(stored.transactions(), SizeIs(2));
+  EXPECT_EQ(stored.transactions(0).external_id(), "INV-7#tr1");
+  EXPECT_EQ(stored.transactions(1).external_id(), "INV-7#tr2");
+  EXPECT_EQ(GetInvoiceAt(*invoices_, stored.uuid(), std::nullopt).DebugString(),
+            stored.DebugString());
+
+  // Re-sending the identical invoice stores nothing new.
+  grpc::ClientContext again;
+  v1::ImportInvoicesResponse second;
+  status = invoices_->ImportInvoices(&again, request, &second);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(second.DebugString(), first.DebugString());
+  ASSERT_THAT(ListInvoices(customer_), SizeIs(1));
+  EXPECT_THAT(ListInvoices(customer_)[0].transactions(), SizeIs(2));
+
+  // The same invoice with its line items in another order is another
+  // content under the same ids: refused as before.
+  std::swap(*request.mutable_invoices(0)->mutable_line_items(0),
+            *request.mutable_invoices(0)->mutable_line_items(2));
+  grpc::ClientContext swapped;
+  v1::ImportInvoicesResponse ignored;
+  EXPECT_EQ(invoices_->ImportInvoices(&swapped, request, &ignored).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(InvoiceServiceTest, ExplicitIdEqualToADerivedOneIsRefused) {
+  struct Case {
+    std::string field;
+    std::function<void(v1::Invoice&)> mutate;
+  };
+  const std::vector<Case> cases = {
+      {"invoices[0].line_items[0].external_id",
+       [](v1::Invoice& i) {
+         *i.add_line_items() = i.line_items(0);
+         i.mutable_line_items(1)->clear_external_id();
+         i.mutable_line_items(1)->set_subscription_external_id("sub-2");
+         i.mutable_line_items(0)->set_external_id(i.external_id() + "#li2");
+       }},
+      {"invoices[0].line_items[1].external_id",
+       [](v1::Invoice& i) {
+         *i.add_line_items() = i.line_items(0);
+         i.mutable_line_items(0)->clear_external_id();
+         i.mutable_line_items(1)->set_subscription_external_id("sub-2");
+         i.mutable_line_items(1)->set_external_id(i.external_id() + "#li1");
+       }},
+      {"invoices[0].transactions[1].external_id",
+       [](v1::Invoice& i) {
+         *i.add_transactions() = i.transactions(0);
+         i.mutable_transactions(0)->clear_external_id();
+         i.mutable_transactions(1)->set_external_id(i.external_id() + "#tr1");
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.field);
+    v1::ImportInvoicesRequest request;
+    request.set_customer_uuid(customer_);
+    *request.add_invoices() =
+        MakeInvoice(Monthly("sub-1", T("2025-01-01"), 1)[0]);
+    c.mutate(*request.mutable_invoices(0));
+    grpc::ClientContext context;
+    v1::ImportInvoicesResponse response;
+    const grpc::Status status =
+        invoices_->ImportInvoices(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+    EXPECT_THAT(status.error_message(), HasSubstr("derived"));
+  }
+  EXPECT_THAT(ListInvoices(customer_), IsEmpty());
+  // An explicit id equal to its own derived one is no collision.
+  v1::ImportInvoicesRequest request;
+  request.set_customer_uuid(customer_);
+  v1::Invoice* invoice = request.add_invoices();
+  *invoice = MakeInvoice(Monthly("sub-1", T("2025-01-01"), 1)[0]);
+  invoice->mutable_line_items(0)->set_external_id(invoice->external_id() +
+                                                  "#li1");
+  grpc::ClientContext context;
+  v1::ImportInvoicesResponse response;
+  EXPECT_TRUE(invoices_->ImportInvoices(&context, request, &response).ok());
+}
+
+TEST_F(InvoiceServiceTest, AddTransactionWithoutExternalIdIsRefused) {
+  v1::ImportInvoicesResponse imported;
+  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 1);
+  specs[0].payments.clear();
+  ASSERT_TRUE(Import(customer_, specs, &imported).ok());
+  grpc::ClientContext context;
+  v1::AddTransactionRequest request;
+  request.set_invoice_uuid(imported.invoices(0).uuid());
+  v1::Transaction* tx = request.mutable_transaction();
+  tx->set_type(v1::TRANSACTION_TYPE_PAYMENT);
+  tx->set_result(v1::TRANSACTION_RESULT_SUCCESSFUL);
+  *tx->mutable_date() = TimeToProto(T("2025-01-02"));
+  v1::Transaction out;
+  const grpc::Status status =
+      invoices_->AddTransaction(&context, request, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("transaction.external_id"));
+  EXPECT_THAT(ListInvoices(customer_).at(0).transactions(), IsEmpty());
+  EXPECT_TRUE(
+      GetInvoiceAt(*invoices_, imported.invoices(0).uuid(), T("2025-03-01"))
+          .open());
 }
 
 TEST_F(InvoiceServiceTest, CancelSubscriptionErrors) {
