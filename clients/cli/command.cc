@@ -6,7 +6,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -56,6 +59,51 @@ int ExitCodeFor(grpc::StatusCode code) {
   }
 }
 
+ErrorDetails DecodeErrorDetails(const grpc::Status& status) {
+  ErrorDetails decoded;
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return decoded;
+  }
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::RetryInfo retry;
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&info)) {
+      decoded.has_info = true;
+      decoded.reason = info.reason();
+      decoded.domain = info.domain();
+      decoded.metadata.insert(info.metadata().begin(), info.metadata().end());
+    } else if (any.UnpackTo(&retry)) {
+      decoded.retry_delay = absl::Seconds(retry.retry_delay().seconds()) +
+                            absl::Nanoseconds(retry.retry_delay().nanos());
+    } else if (any.UnpackTo(&bad_request)) {
+      for (const auto& violation : bad_request.field_violations()) {
+        decoded.field_violations.emplace_back(violation.field(),
+                                              violation.description());
+      }
+    }
+  }
+  return decoded;
+}
+
+int ExitCodeFor(grpc::StatusCode code, const ErrorDetails& details) {
+  if (details.retry_delay.has_value()) return kExitUnavailable;
+  const int by_code = ExitCodeFor(code);
+  if (!details.has_info || by_code != kExitUnavailable) return by_code;
+  // The server says why and does not suggest a retry.
+  return kExitOtherError;
+}
+
+std::string FormatRetryDelay(absl::Duration delay) {
+  google::protobuf::Duration duration;
+  absl::Duration nanos;
+  duration.set_seconds(absl::IDivDuration(delay, absl::Seconds(1), &nanos));
+  duration.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(nanos)));
+  return google::protobuf::util::TimeUtil::ToString(duration);
+}
+
 Session::Session(GlobalOptions options, std::string command_path)
     : options_(std::move(options)),
       command_path_(std::move(command_path)),
@@ -71,27 +119,75 @@ int Session::RpcFailed(const grpc::Status& status) {
   std::string code = absl::StatusCodeToString(
       static_cast<absl::StatusCode>(status.error_code()));
   std::string message = OneLine(status.error_message());
-  // Field violations (google.rpc.BadRequest) the message does not name yet.
-  google::rpc::Status details;
-  if (!status.error_details().empty() &&
-      details.ParseFromString(status.error_details())) {
-    for (const google::protobuf::Any& any : details.details()) {
-      google::rpc::BadRequest bad_request;
-      if (!any.UnpackTo(&bad_request)) continue;
-      for (const auto& violation : bad_request.field_violations()) {
-        if (absl::StrContains(message, violation.field())) continue;
-        absl::StrAppend(&message, " [", violation.field(), ": ",
-                        OneLine(violation.description()), "]");
-      }
-    }
+  const ErrorDetails details = DecodeErrorDetails(status);
+  const int exit_code = ExitCodeFor(status.error_code(), details);
+  if (json()) {
+    PrintErrorJson(code, message, details, exit_code);
+    return exit_code;
   }
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+  // Field violations (google.rpc.BadRequest) the message does not name yet.
+  for (const auto& [field, description] : details.field_violations) {
+    if (absl::StrContains(message, field)) continue;
+    absl::StrAppend(&message, " [", field, ": ", OneLine(description), "]");
+  }
+  if (details.has_info) {
+    absl::StrAppend(&message, " (reason ", details.reason);
+    if (details.retry_delay.has_value()) {
+      absl::StrAppend(&message, "; retry after ",
+                      FormatRetryDelay(*details.retry_delay));
+    }
+    absl::StrAppend(&message, ")");
+  } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    // Not the server's word: most likely it was not reached.
     absl::StrAppend(&message, " (server ", options_.addr,
                     "; set --addr or RECURRENT_ADDR)");
   }
   std::fprintf(stderr, "recurrentctl: %s: %s\n", code.c_str(), message.c_str());
-  return ExitCodeFor(status.error_code());
+  return exit_code;
+}
+
+void Session::PrintErrorJson(const std::string& code,
+                             const std::string& message,
+                             const ErrorDetails& details, int exit_code) {
+  google::protobuf::Struct error;
+  auto& fields = *error.mutable_fields();
+  fields["code"].set_string_value(code);
+  fields["message"].set_string_value(message);
+  fields["exitCode"].set_number_value(exit_code);
+  fields["retryable"].set_bool_value(exit_code == kExitUnavailable);
+  if (details.has_info) {
+    fields["reason"].set_string_value(details.reason);
+    fields["domain"].set_string_value(details.domain);
+    auto& metadata =
+        *fields["metadata"].mutable_struct_value()->mutable_fields();
+    for (const auto& [key, value] : details.metadata) {
+      metadata[key].set_string_value(value);
+    }
+  }
+  if (details.retry_delay.has_value()) {
+    fields["retryDelay"].set_string_value(
+        FormatRetryDelay(*details.retry_delay));
+  }
+  if (!details.field_violations.empty()) {
+    auto* list = fields["fieldViolations"].mutable_list_value();
+    for (const auto& [field, description] : details.field_violations) {
+      auto& violation =
+          *list->add_values()->mutable_struct_value()->mutable_fields();
+      violation["field"].set_string_value(field);
+      violation["description"].set_string_value(description);
+    }
+  }
+  google::protobuf::Struct wrapper;
+  *(*wrapper.mutable_fields())["error"].mutable_struct_value() =
+      std::move(error);
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(wrapper, &json).ok()) {
+    std::fprintf(stderr, "recurrentctl: %s: %s\n", code.c_str(),
+                 message.c_str());
+    return;
+  }
+  std::fprintf(stderr, "%s\n", json.c_str());
 }
 
 int Session::UsageError(const absl::Status& status) {
