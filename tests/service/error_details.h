@@ -22,7 +22,8 @@ inline google::rpc::Status DetailsOf(const grpc::Status& status) {
 // The google.rpc.ErrorInfo in the details of `status` (empty if none).
 inline google::rpc::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
   google::rpc::ErrorInfo info;
-  for (const auto& any : DetailsOf(status).details()) {
+  const google::rpc::Status details = DetailsOf(status);
+  for (const auto& any : details.details()) {
     if (any.UnpackTo(&info)) return info;
   }
   return info;
@@ -36,7 +37,8 @@ inline std::string ReasonOf(const grpc::Status& status) {
 // The google.rpc.RetryInfo delay in the details of `status`, if any.
 inline std::optional<absl::Duration> RetryDelayOf(const grpc::Status& status) {
   google::rpc::RetryInfo retry;
-  for (const auto& any : DetailsOf(status).details()) {
+  const google::rpc::Status details = DetailsOf(status);
+  for (const auto& any : details.details()) {
     if (any.UnpackTo(&retry)) {
       return absl::Seconds(retry.retry_delay().seconds()) +
              absl::Nanoseconds(retry.retry_delay().nanos());

@@ -45,7 +45,8 @@ TEST(ErrorsTest, InvalidFieldCarriesErrorInfoAndBadRequest) {
   EXPECT_FALSE(RetryDelayOf(status).has_value());
   google::rpc::BadRequest bad_request;
   bool found = false;
-  for (const auto& any : DetailsOf(status).details()) {
+  const google::rpc::Status details = DetailsOf(status);
+  for (const auto& any : details.details()) {
     if (any.UnpackTo(&bad_request)) found = true;
   }
   ASSERT_TRUE(found);
