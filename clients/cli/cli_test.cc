@@ -319,6 +319,31 @@ TEST(ErrorDetailsTest, DecodesReasonMetadataRetryAndFields) {
                    .has_info);
 }
 
+TEST(ErrorDetailsTest, JsonFormHasEveryPartInAFixedOrder) {
+  const grpc::Status sent = service::ToGrpcStatus(common::WithReason(
+      absl::ResourceExhaustedError("server is \"overloaded\""),
+      common::reason::kOverloaded, {{"flag", "--max_calls_in_flight"}}));
+  EXPECT_EQ(ErrorJson("RESOURCE_EXHAUSTED", sent.error_message(),
+                      DecodeErrorDetails(sent), 7),
+            "{\"error\":{\"code\":\"RESOURCE_EXHAUSTED\",\"message\":\"server is "
+            "\\\"overloaded\\\"\",\"reason\":\"OVERLOADED\",\"domain\":"
+            "\"recurrent\",\"metadata\":{\"flag\":\"--max_calls_in_flight\"},"
+            "\"retryDelay\":\"1s\",\"retryable\":true,\"exitCode\":7}}");
+  const grpc::Status field = service::ToGrpcStatus(
+      service::InvalidField("customer.country", "must be 2 letters"));
+  EXPECT_EQ(ErrorJson("INVALID_ARGUMENT", field.error_message(),
+                      DecodeErrorDetails(field), 3),
+            "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
+            "\"customer.country: must be 2 letters\",\"reason\":"
+            "\"INVALID_FIELD\",\"domain\":\"recurrent\",\"metadata\":{\"field\":"
+            "\"customer.country\"},\"fieldViolations\":[{\"field\":"
+            "\"customer.country\",\"description\":\"must be 2 letters\"}],"
+            "\"retryable\":false,\"exitCode\":3}}");
+  EXPECT_EQ(ErrorJson("UNAVAILABLE", "connect failed", ErrorDetails(), 7),
+            "{\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"connect "
+            "failed\",\"retryable\":true,\"exitCode\":7}}");
+}
+
 TEST(CommandsTest, EveryCommandHasHelpAndAnExample) {
   std::vector<Command> all;
   for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,

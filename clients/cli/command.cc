@@ -104,6 +104,50 @@ std::string FormatRetryDelay(absl::Duration delay) {
   return google::protobuf::util::TimeUtil::ToString(duration);
 }
 
+std::string ErrorJson(absl::string_view code, absl::string_view message,
+                      const ErrorDetails& details, int exit_code) {
+  // Written out in a fixed order; strings escaped by protobuf's JSON printer.
+  const auto quote = [](absl::string_view text) {
+    google::protobuf::Value value;
+    value.set_string_value(std::string(text));
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) {
+      return std::string("\"\"");
+    }
+    return json;
+  };
+  std::string json = absl::StrCat("{\"error\":{\"code\":", quote(code),
+                                  ",\"message\":", quote(message));
+  if (details.has_info) {
+    absl::StrAppend(&json, ",\"reason\":", quote(details.reason),
+                    ",\"domain\":", quote(details.domain), ",\"metadata\":{");
+    const char* separator = "";
+    for (const auto& [key, value] : details.metadata) {
+      absl::StrAppend(&json, separator, quote(key), ":", quote(value));
+      separator = ",";
+    }
+    absl::StrAppend(&json, "}");
+  }
+  if (details.retry_delay.has_value()) {
+    absl::StrAppend(&json, ",\"retryDelay\":",
+                    quote(FormatRetryDelay(*details.retry_delay)));
+  }
+  if (!details.field_violations.empty()) {
+    absl::StrAppend(&json, ",\"fieldViolations\":[");
+    const char* separator = "";
+    for (const auto& [field, description] : details.field_violations) {
+      absl::StrAppend(&json, separator, "{\"field\":", quote(field),
+                      ",\"description\":", quote(description), "}");
+      separator = ",";
+    }
+    absl::StrAppend(&json, "]");
+  }
+  absl::StrAppend(&json, ",\"retryable\":",
+                  exit_code == kExitUnavailable ? "true" : "false",
+                  ",\"exitCode\":", exit_code, "}}");
+  return json;
+}
+
 Session::Session(GlobalOptions options, std::string command_path)
     : options_(std::move(options)),
       command_path_(std::move(command_path)),
@@ -122,7 +166,8 @@ int Session::RpcFailed(const grpc::Status& status) {
   const ErrorDetails details = DecodeErrorDetails(status);
   const int exit_code = ExitCodeFor(status.error_code(), details);
   if (json()) {
-    PrintErrorJson(code, message, details, exit_code);
+    std::fprintf(stderr, "%s\n",
+                 ErrorJson(code, message, details, exit_code).c_str());
     return exit_code;
   }
   // Field violations (google.rpc.BadRequest) the message does not name yet.
@@ -145,49 +190,6 @@ int Session::RpcFailed(const grpc::Status& status) {
   }
   std::fprintf(stderr, "recurrentctl: %s: %s\n", code.c_str(), message.c_str());
   return exit_code;
-}
-
-void Session::PrintErrorJson(const std::string& code,
-                             const std::string& message,
-                             const ErrorDetails& details, int exit_code) {
-  google::protobuf::Struct error;
-  auto& fields = *error.mutable_fields();
-  fields["code"].set_string_value(code);
-  fields["message"].set_string_value(message);
-  fields["exitCode"].set_number_value(exit_code);
-  fields["retryable"].set_bool_value(exit_code == kExitUnavailable);
-  if (details.has_info) {
-    fields["reason"].set_string_value(details.reason);
-    fields["domain"].set_string_value(details.domain);
-    auto& metadata =
-        *fields["metadata"].mutable_struct_value()->mutable_fields();
-    for (const auto& [key, value] : details.metadata) {
-      metadata[key].set_string_value(value);
-    }
-  }
-  if (details.retry_delay.has_value()) {
-    fields["retryDelay"].set_string_value(
-        FormatRetryDelay(*details.retry_delay));
-  }
-  if (!details.field_violations.empty()) {
-    auto* list = fields["fieldViolations"].mutable_list_value();
-    for (const auto& [field, description] : details.field_violations) {
-      auto& violation =
-          *list->add_values()->mutable_struct_value()->mutable_fields();
-      violation["field"].set_string_value(field);
-      violation["description"].set_string_value(description);
-    }
-  }
-  google::protobuf::Struct wrapper;
-  *(*wrapper.mutable_fields())["error"].mutable_struct_value() =
-      std::move(error);
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(wrapper, &json).ok()) {
-    std::fprintf(stderr, "recurrentctl: %s: %s\n", code.c_str(),
-                 message.c_str());
-    return;
-  }
-  std::fprintf(stderr, "%s\n", json.c_str());
 }
 
 int Session::UsageError(const absl::Status& status) {

@@ -86,6 +86,14 @@ int ExitCodeFor(grpc::StatusCode code, const ErrorDetails& details);
 // "1s", "0.500s": a retry delay as the protobuf JSON mapping writes it.
 std::string FormatRetryDelay(absl::Duration delay);
 
+// A failed call as the one line --output=json prints on stderr, keys in this
+// order: {"error":{"code","message","reason","domain","metadata",
+// "retryDelay","fieldViolations","retryable","exitCode"}}. reason, domain
+// and metadata are absent without an ErrorInfo, retryDelay without a
+// RetryInfo, fieldViolations without a BadRequest.
+std::string ErrorJson(absl::string_view code, absl::string_view message,
+                      const ErrorDetails& details, int exit_code);
+
 enum class OutputFormat { kTable, kJson };
 
 // PEM contents for a TLS channel (--tls-ca, --tls-cert, --tls-key).
@@ -163,12 +171,6 @@ class Session {
   void PrintJsonLine(const google::protobuf::Message& message);
 
  private:
-  // RpcFailed's --output=json form: {"error": {"code", "message", "reason",
-  // "domain", "metadata", "retryDelay", "retryable", "exitCode",
-  // "fieldViolations"}} on one line of stderr.
-  void PrintErrorJson(const std::string& code, const std::string& message,
-                      const ErrorDetails& details, int exit_code);
-
   GlobalOptions options_;
   std::string command_path_;
   std::shared_ptr<grpc::Channel> channel_;
