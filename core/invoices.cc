@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "engine/invoice.h"
 
 namespace recurrent::core {
@@ -144,16 +145,20 @@ absl::StatusOr<std::string> ResolveSource(
   const std::string field = absl::StrCat("invoices[", i, "].data_source_uuid");
   if (data_source_uuid.empty()) {
     if (sources.size() == 1) return sources.front();
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": required, customer ", customer_uuid,
-                     " spans several data sources"));
+    return common::WithReason(absl::InvalidArgumentError(absl::StrCat(
+                                  field, ": required, customer ", customer_uuid,
+                                  " spans several data sources")),
+                              common::reason::kInvalidRequest,
+                              {{"field", std::string(field)}});
   }
   for (const std::string& source : sources) {
     if (source == data_source_uuid) return source;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": customer ", customer_uuid,
-                   " has no external id in data source ", data_source_uuid));
+  return common::WithReason(
+      absl::InvalidArgumentError(absl::StrCat(
+          field, ": customer ", customer_uuid,
+          " has no external id in data source ", data_source_uuid)),
+      common::reason::kInvalidRequest, {{"field", std::string(field)}});
 }
 
 }  // namespace recurrent::core

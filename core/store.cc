@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -72,9 +73,12 @@ bool ChangesInputs(const ChangeRow& row) {
 }
 
 absl::Status TooManyTags(size_t count, absl::string_view what) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("a customer may carry at most ", kMaxTagsPerCustomer,
-                   " tags; ", what, " would make ", count));
+  return common::WithReason(
+      absl::ResourceExhaustedError(absl::StrCat("a customer may carry at most ",
+                                                kMaxTagsPerCustomer, " tags; ",
+                                                what, " would make ", count)),
+      common::reason::kTagLimit,
+      {{"limit", absl::StrCat(kMaxTagsPerCustomer)}});
 }
 
 // Locks the sources of the customer that `customer_of()` names and returns
@@ -90,8 +94,10 @@ absl::StatusOr<std::string> LockCustomerOf(WriteTransaction& txn,
     if (again == customer) return customer;
     customer = std::move(again);
   }
-  return absl::UnavailableError(
-      absl::StrCat("customer ", customer, " is being merged; retry"));
+  return common::WithReason(
+      absl::UnavailableError(
+          absl::StrCat("customer ", customer, " is being merged; retry")),
+      common::reason::kCustomerBeingMerged);
 }
 
 // The earliest set value of `a` and `b`.
@@ -111,22 +117,26 @@ absl::Status CheckCustomerLimits(const CustomerState& state,
                                  const Store::Options& options,
                                  absl::string_view what) {
   const auto over = [&](size_t count, int limit, absl::string_view rows,
-                        absl::string_view flag) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, " would give customer ", state.customer.uuid, " ", count, " ",
-        rows, ", over the limit of ", limit, " per customer (", flag,
-        "); nothing was stored"));
+                        absl::string_view flag, absl::string_view reason) {
+    return common::WithReason(
+        absl::FailedPreconditionError(
+            absl::StrCat(what, " would give customer ", state.customer.uuid,
+                         " ", count, " ", rows, ", over the limit of ", limit,
+                         " per customer (", flag, "); nothing was stored")),
+        reason, {{"limit", absl::StrCat(limit)}});
   };
   if (state.facts.invoices.size() >
       static_cast<size_t>(options.max_invoices_per_customer)) {
     return over(state.facts.invoices.size(), options.max_invoices_per_customer,
-                "invoices", "--max_invoices_per_customer");
+                "invoices", "--max_invoices_per_customer",
+                common::reason::kInvoiceLimit);
   }
   if (state.subscriptions.size() >
       static_cast<size_t>(options.max_subscriptions_per_customer)) {
     return over(state.subscriptions.size(),
                 options.max_subscriptions_per_customer, "subscriptions",
-                "--max_subscriptions_per_customer");
+                "--max_subscriptions_per_customer",
+                common::reason::kSubscriptionLimit);
   }
   return absl::OkStatus();
 }
@@ -698,8 +708,10 @@ absl::StatusOr<Customer> Store::MergeCustomers(absl::string_view from_uuid,
     RECURRENT_ASSIGN_OR_RETURN(const CustomerState into,
                                txn.LoadCustomerState(into_uuid, true));
     if (from.key == into.key) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
+      return common::WithReason(
+          absl::InvalidArgumentError(absl::StrCat("cannot merge customer ",
+                                                  from_uuid, " into itself")),
+          common::reason::kInvalidRequest);
     }
     std::set<std::string> tags(into.customer.tags.begin(),
                                into.customer.tags.end());
@@ -844,10 +856,12 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
       }
       if (existing.has_value()) {
         if (!SameInvoice(*existing, wanted)) {
-          return absl::AlreadyExistsError(
-              absl::StrCat("invoice '", wanted.external_id,
-                           "' already exists in data source ", source,
-                           " with different content"));
+          return common::ResourceAlreadyExists(
+              absl::AlreadyExistsError(
+                  absl::StrCat("invoice '", wanted.external_id,
+                               "' already exists in data source ", source,
+                               " with different content")),
+              "invoice", wanted.external_id);
         }
         stored.push_back(*std::move(existing));  // an identical re-send
         continue;
@@ -871,17 +885,24 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
           // exact check, with the stored ones, follows the insert).
           if (new_subscriptions.size() >
               static_cast<size_t>(options_.max_subscriptions_per_customer)) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "this import would give customer ", customer_uuid,
-                " more than ", options_.max_subscriptions_per_customer,
-                " subscriptions, the limit per customer "
-                "(--max_subscriptions_per_customer); nothing was stored"));
+            return common::WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "this import would give customer ", customer_uuid,
+                    " more than ", options_.max_subscriptions_per_customer,
+                    " subscriptions, the limit per customer "
+                    "(--max_subscriptions_per_customer); nothing was stored")),
+                common::reason::kSubscriptionLimit,
+                {{"limit",
+                  absl::StrCat(options_.max_subscriptions_per_customer)}});
           }
         } else if (subscription->customer_uuid != customer_uuid) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "subscription '", item.subscription_external_id,
-              "' of data source ", source, " belongs to another customer (",
-              subscription->customer_uuid, ")"));
+          return common::WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "subscription '", item.subscription_external_id,
+                  "' of data source ", source, " belongs to another customer (",
+                  subscription->customer_uuid, ")")),
+              common::reason::kSubscriptionOfOtherCustomer,
+              {{"resource_id", item.subscription_external_id}});
         }
       }
       wanted.uuid = common::NewId(common::kInvoiceIdPrefix);
@@ -1015,9 +1036,11 @@ absl::StatusOr<Transaction> Store::AddTransaction(
     if (existing.has_value()) {
       if (existing->invoice_uuid != invoice_uuid ||
           !SameTransaction(existing->transaction, wanted)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "transaction '", wanted.external_id,
-            "' already exists in data source ", invoice.data_source_uuid));
+        return common::ResourceAlreadyExists(
+            absl::AlreadyExistsError(absl::StrCat(
+                "transaction '", wanted.external_id,
+                "' already exists in data source ", invoice.data_source_uuid)),
+            "transaction", wanted.external_id);
       }
       // An identical re-send.
       RECURRENT_RETURN_IF_ERROR(
@@ -1066,8 +1089,11 @@ absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
                        [&](const EvaluatedSubscription& s) {
                          return s.ref.uuid == uuid;
                        })) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "subscription ", uuid, " has not started by cancelled_at"));
+        return common::WithReason(
+            absl::FailedPreconditionError(absl::StrCat(
+                "subscription ", uuid, " has not started by cancelled_at")),
+            common::reason::kSubscriptionNotStarted,
+            {{"resource_id", std::string(uuid)}});
       }
     }
     RECURRENT_ASSIGN_OR_RETURN(const bool recorded,
@@ -1206,18 +1232,22 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     }
     RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
     if (after > last) {
-      return absl::InvalidArgumentError(
-          "the cursor is ahead of the change log: it was not issued by this "
-          "database");
+      return common::WithReason(
+          absl::InvalidArgumentError(
+              "the cursor is ahead of the change log: it was not issued by "
+              "this database"),
+          common::reason::kChangeCursorUnknown);
     }
     RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> oldest,
                                txn.ReadChanges(0, 1));
     const int64_t first_kept = oldest.empty() ? last + 1 : oldest[0].sequence;
     if (after > 0 && after < first_kept - 1) {
-      return absl::OutOfRangeError(
-          "the cursor is older than the change log's retention: changes after "
-          "it were pruned; start again from an empty cursor (and reconcile "
-          "with ListSubscriptionEvents)");
+      return common::WithReason(
+          absl::OutOfRangeError(
+              "the cursor is older than the change log's retention: changes "
+              "after it were pruned; start again from an empty cursor (and "
+              "reconcile with ListSubscriptionEvents)"),
+          common::reason::kChangeCursorExpired);
     }
     ChangesPage page;
     std::vector<persistence::ChangeRow>& found = page.rows;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/records.h"
 #include "persistence/row_codes.h"
@@ -16,7 +17,7 @@
 namespace recurrent::persistence {
 
 inline absl::Status InvoiceNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("invoice ", uuid, " not found"));
+  return common::ResourceNotFound("invoice", uuid);
 }
 
 // An invoices row with its keys.

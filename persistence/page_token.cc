@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/fnv1a.h"
 
 namespace recurrent::persistence {
@@ -55,16 +56,22 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
   std::string payload;
   if (!absl::WebSafeBase64Unescape(token, &payload) ||
       payload.size() != kPayloadSize || payload[0] != kTokenVersion) {
-    return absl::InvalidArgumentError("page_token is malformed");
+    return common::WithReason(
+        absl::InvalidArgumentError("page_token is malformed"),
+        common::reason::kInvalidRequest, {{"field", "page_token"}});
   }
   absl::string_view view(payload);
   const int64_t last_key = static_cast<int64_t>(GetUint64(view.substr(1, 8)));
   if (GetUint64(view.substr(9, 8)) != fingerprint) {
-    return absl::InvalidArgumentError(
-        "page_token does not belong to this query (filters changed?)");
+    return common::WithReason(
+        absl::InvalidArgumentError(
+            "page_token does not belong to this query (filters changed?)"),
+        common::reason::kInvalidRequest, {{"field", "page_token"}});
   }
   if (last_key < 0)
-    return absl::InvalidArgumentError("page_token is malformed");
+    return common::WithReason(
+        absl::InvalidArgumentError("page_token is malformed"),
+        common::reason::kInvalidRequest, {{"field", "page_token"}});
   return last_key;
 }
 
@@ -83,12 +90,16 @@ absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
   std::string payload;
   if (!absl::WebSafeBase64Unescape(token, &payload) ||
       payload.size() != kPairPayloadSize || payload[0] != kPairTokenVersion) {
-    return absl::InvalidArgumentError("page_token is malformed");
+    return common::WithReason(
+        absl::InvalidArgumentError("page_token is malformed"),
+        common::reason::kInvalidRequest, {{"field", "page_token"}});
   }
   absl::string_view view(payload);
   if (GetUint64(view.substr(17, 8)) != fingerprint) {
-    return absl::InvalidArgumentError(
-        "page_token does not belong to this query (filters changed?)");
+    return common::WithReason(
+        absl::InvalidArgumentError(
+            "page_token does not belong to this query (filters changed?)"),
+        common::reason::kInvalidRequest, {{"field", "page_token"}});
   }
   return PageKey{static_cast<int64_t>(GetUint64(view.substr(1, 8))),
                  static_cast<int64_t>(GetUint64(view.substr(9, 8)))};
@@ -96,8 +107,10 @@ absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
 
 absl::Status ValidatePageSize(const PageRequest& page) {
   if (page.page_size < 1 || page.page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must be in 1..", kMaxPageSize));
+    return common::WithReason(absl::InvalidArgumentError(absl::StrCat(
+                                  "page_size must be in 1..", kMaxPageSize)),
+                              common::reason::kInvalidRequest,
+                              {{"field", "page_size"}});
   }
   return absl::OkStatus();
 }

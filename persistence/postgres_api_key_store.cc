@@ -5,6 +5,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -72,7 +73,7 @@ absl::StatusOr<ApiKey> LoadKey(Connection& db, absl::string_view uuid) {
   stmt.BindText(1, uuid);
   RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) {
-    return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
+    return common::ResourceNotFound("api_key", uuid);
   }
   return ReadKey(stmt);
 }
@@ -132,7 +133,9 @@ absl::StatusOr<Connection*> PostgresApiKeyStore::Live() {
       // The reason may name hosts: it goes to the log, not to callers.
       log::Error("cannot reopen the API keys' connection",
                  {{"error", std::string(reopened.status().message())}});
-      return absl::UnavailableError("the database cannot be reached; retry");
+      return common::WithReason(
+          absl::UnavailableError("the database cannot be reached; retry"),
+          common::reason::kDatabaseUnavailable);
     }
     db_ = *std::move(reopened);
   }
@@ -159,9 +162,11 @@ absl::StatusOr<ApiKey> PostgresApiKeyStore::CreateApiKey(
           db->Prepare("SELECT EXISTS (SELECT 1 FROM api_keys)::integer"));
       RECURRENT_ASSIGN_OR_RETURN(bool row, count.Step());
       if (row && count.ColumnInt64(0) != 0) {
-        return absl::UnauthenticatedError(
-            "an API key exists now; this call needs one (authorization: "
-            "Bearer rk_…)");
+        return common::WithReason(
+            absl::UnauthenticatedError(
+                "an API key exists now; this call needs one (authorization: "
+                "Bearer rk_…)"),
+            common::reason::kApiKeyMissing);
       }
     }
     const std::string uuid = common::NewId(common::kApiKeyIdPrefix);
@@ -177,8 +182,10 @@ absl::StatusOr<ApiKey> PostgresApiKeyStore::CreateApiKey(
       stmt.BindTime(5, now);
       absl::Status inserted = stmt.Run();
       if (postgres::IsUniqueViolation(inserted)) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("an API key named \"", name, "\" already exists"));
+        return common::ResourceAlreadyExists(
+            absl::AlreadyExistsError(
+                absl::StrCat("an API key named \"", name, "\" already exists")),
+            "api_key", name);
       }
       RECURRENT_RETURN_IF_ERROR(inserted);
     }

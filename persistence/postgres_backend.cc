@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/postgres_connection.h"
 #include "persistence/postgres_pool.h"
@@ -62,7 +63,9 @@ absl::Status PostgresBackend::CheckHealth() {
   const absl::StatusOr<int64_t> one = health_->QueryInt64("SELECT 1");
   if (!one.ok()) {
     if (health_->Broken()) health_.reset();
-    return absl::UnavailableError("the PostgreSQL server cannot be reached");
+    return common::WithReason(
+        absl::UnavailableError("the PostgreSQL server cannot be reached"),
+        common::reason::kDatabaseUnavailable);
   }
   return absl::OkStatus();
 }

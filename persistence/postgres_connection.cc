@@ -5,11 +5,12 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 
 namespace recurrent::persistence::postgres {
@@ -68,11 +69,15 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
     return status;
   }
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
-    return absl::UnavailableError(
-        "the database aborted a conflicting write; retry");
+    return common::WithReason(
+        absl::UnavailableError(
+            "the database aborted a conflicting write; retry"),
+        common::reason::kDatabaseBusy);
   }
   if (sqlstate == "57014") {
-    return absl::UnavailableError("the database cancelled the statement");
+    return common::WithReason(
+        absl::UnavailableError("the database cancelled the statement"),
+        common::reason::kDatabaseBusy);
   }
   if (lost || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" ||
       sqlstate == "57P02" || sqlstate == "57P03") {
@@ -80,13 +85,19 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
                {{"operation", std::string(operation)},
                 {"detail", std::string(absl::StripTrailingAsciiWhitespace(
                                detail != nullptr ? detail : ""))}});
-    return absl::UnavailableError("the database cannot be reached; retry");
+    return common::WithReason(
+        absl::UnavailableError("the database cannot be reached; retry"),
+        common::reason::kDatabaseUnavailable);
   }
   if (sqlstate == "53100" || sqlstate == "53200") {
-    return absl::ResourceExhaustedError("the database is full");
+    return common::WithReason(
+        absl::ResourceExhaustedError("the database is full"),
+        common::reason::kDiskFull);
   }
   if (sqlstate == "25006") {
-    return absl::FailedPreconditionError("the database is read-only");
+    return common::WithReason(
+        absl::FailedPreconditionError("the database is read-only"),
+        common::reason::kDatabaseReadOnly);
   }
   log::Error("PostgreSQL statement failed",
              {{"operation", std::string(operation)},
@@ -247,8 +258,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) {
       reason.pop_back();
     }
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to PostgreSQL: ", reason));
+    return common::WithReason(absl::UnavailableError(absl::StrCat(
+                                  "cannot connect to PostgreSQL: ", reason)),
+                              common::reason::kDatabaseUnavailable);
   }
   std::unique_ptr<Connection> connection(new Connection(std::move(conn)));
   // Times are integers and texts are UTF-8 whatever the server's defaults.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/postgres_data_sources.h"
@@ -158,7 +159,7 @@ CustomerPageQuery CustomerPageSql(const CustomerFilter& filter) {
 }  // namespace
 
 absl::Status CustomerNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("customer ", uuid, " not found"));
+  return common::ResourceNotFound("customer", uuid);
 }
 
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
@@ -217,9 +218,11 @@ absl::Status InsertCustomer(Connection& db, const Customer& customer) {
                              db.Prepare("DELETE FROM customers WHERE id = $1"));
   undo.BindInt64(1, key);
   RECURRENT_RETURN_IF_ERROR(undo.Run());
-  return absl::AlreadyExistsError(absl::StrCat(
-      "a customer with external id '", customer.external_id,
-      "' already exists in data source ", customer.data_source_uuid));
+  return common::ResourceAlreadyExists(
+      absl::AlreadyExistsError(absl::StrCat(
+          "a customer with external id '", customer.external_id,
+          "' already exists in data source ", customer.data_source_uuid)),
+      "customer", customer.external_id);
 }
 
 absl::StatusOr<CustomerRecord> LoadCustomerRecord(Connection& db,
@@ -351,8 +354,10 @@ absl::Status MoveCustomerRows(Connection& db, absl::string_view from_uuid,
   RECURRENT_ASSIGN_OR_RETURN(const int64_t into,
                              FindCustomerKey(db, into_uuid));
   if (from == into) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
+    return common::WithReason(
+        absl::InvalidArgumentError(
+            absl::StrCat("cannot merge customer ", from_uuid, " into itself")),
+        common::reason::kInvalidRequest);
   }
   {
     // Append from's external ids after into's, keeping their order.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/keyset_page.h"
 #include "persistence/page_token.h"
@@ -72,7 +73,7 @@ absl::StatusOr<DataSourceRow> ReadDataSource(const Statement& stmt) {
 }  // namespace
 
 absl::Status DataSourceNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("data source ", uuid, " not found"));
+  return common::ResourceNotFound("data_source", uuid);
 }
 
 absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
@@ -102,8 +103,10 @@ absl::Status InsertDataSource(Connection& db, const DataSourceRow& source) {
     // on after kAlreadyExists).
     RECURRENT_RETURN_IF_ERROR(insert.Run());
     if (insert.RowsAffected() == 0) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "data source named '", source.name, "' already exists"));
+      return common::ResourceAlreadyExists(
+          absl::AlreadyExistsError(absl::StrCat(
+              "data source named '", source.name, "' already exists")),
+          "data_source", source.name);
     }
   }
   SettingsRow settings = source.settings;
@@ -252,9 +255,11 @@ absl::Status InsertSettingsVersion(Connection& db,
   // Nothing inserted: the source is absent, or the version exists.
   RECURRENT_RETURN_IF_ERROR(
       FindDataSourceKey(db, settings.data_source_uuid).status());
-  return absl::AlreadyExistsError(
-      absl::StrCat("settings version ", settings.version, " of data source ",
-                   settings.data_source_uuid, " already exists"));
+  return common::ResourceAlreadyExists(
+      absl::AlreadyExistsError(absl::StrCat(
+          "settings version ", settings.version, " of data source ",
+          settings.data_source_uuid, " already exists")),
+      "settings_version", absl::StrCat(settings.version));
 }
 
 }  // namespace recurrent::persistence::postgres

@@ -6,11 +6,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
+#include "persistence/invoice_columns.h"
 #include "persistence/page_token.h"
 #include "persistence/postgres_customers.h"
 #include "persistence/postgres_data_sources.h"
-#include "persistence/invoice_columns.h"
 #include "persistence/row_codes.h"
 #include "persistence/row_index.h"
 
@@ -89,9 +91,11 @@ absl::StatusOr<InvoiceRow> FindInvoiceRow(Connection& db,
 // id is taken.
 absl::Status NameConflict(absl::string_view kind, absl::string_view external_id,
                           absl::string_view source_uuid) {
-  return absl::AlreadyExistsError(
-      absl::StrCat(kind, " '", external_id, "' already exists in data source ",
-                   source_uuid));
+  return common::ResourceAlreadyExists(
+      absl::AlreadyExistsError(absl::StrCat(kind, " '", external_id,
+                                            "' already exists in data source ",
+                                            source_uuid)),
+      absl::StrReplaceAll(kind, {{" ", "_"}}), external_id);
 }
 
 // ---- Multi-row inserts ------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 
 namespace recurrent::persistence::postgres {
 
@@ -28,8 +29,10 @@ absl::StatusOr<ConnectionLease> ConnectionPool::Acquire() {
     while (idle_.empty() && open_ >= size_) {
       if (returned_.wait_until(lock, deadline) == std::cv_status::timeout &&
           idle_.empty() && open_ >= size_) {
-        return absl::UnavailableError(absl::StrCat(
-            "all ", size_, " database connections are busy; retry"));
+        return common::WithReason(
+            absl::UnavailableError(absl::StrCat(
+                "all ", size_, " database connections are busy; retry")),
+            common::reason::kDatabaseBusy);
       }
     }
     if (!idle_.empty()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/postgres_customers.h"
 #include "persistence/postgres_data_sources.h"
@@ -16,7 +17,7 @@ namespace recurrent::persistence::postgres {
 namespace {
 
 absl::Status SubscriptionNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("subscription ", uuid, " not found"));
+  return common::ResourceNotFound("subscription", uuid);
 }
 
 // A subscription's identity (alias s) with its customer's and source's
@@ -134,9 +135,11 @@ absl::Status InsertSubscriptions(Connection& db,
   // taken (rows are told apart by uuid, new and distinct for every row).
   for (size_t i = 0; i < uuids.size(); ++i) {
     if (inserted.erase(uuids[i]) > 0) continue;
-    return absl::AlreadyExistsError(absl::StrCat(
-        "subscription '", refs[i].external_id,
-        "' already exists in data source ", refs[i].data_source_uuid));
+    return common::ResourceAlreadyExists(
+        absl::AlreadyExistsError(absl::StrCat(
+            "subscription '", refs[i].external_id,
+            "' already exists in data source ", refs[i].data_source_uuid)),
+        "subscription", refs[i].external_id);
   }
   return lookup_error;
 }

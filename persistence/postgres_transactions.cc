@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/postgres_change_log.h"
 #include "persistence/postgres_customer_state.h"
@@ -56,7 +57,9 @@ absl::StatusOr<Connection*> ConnectionReads<Interface>::Active() {
     return absl::InternalError("transaction used after it ended");
   }
   if (lease_->Broken()) {
-    return absl::UnavailableError("the database cannot be reached; retry");
+    return common::WithReason(
+        absl::UnavailableError("the database cannot be reached; retry"),
+        common::reason::kDatabaseUnavailable);
   }
   return lease_.get();
 }
@@ -347,7 +350,9 @@ absl::Status PostgresWriteTransaction::LockCustomerSources(
     RECURRENT_RETURN_IF_ERROR(LockUuids(std::move(sources)));
     if (locked_.size() == before) return absl::OkStatus();
   }
-  return absl::UnavailableError("the customer is being merged; retry");
+  return common::WithReason(
+      absl::UnavailableError("the customer is being merged; retry"),
+      common::reason::kCustomerBeingMerged);
 }
 
 absl::StatusOr<std::vector<std::string>>

@@ -4,12 +4,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "persistence/keyset_page.h"
 #include "persistence/page_token.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_file_watch.h"
-#include "persistence/keyset_page.h"
 #include "persistence/sqlite_scoped_transaction.h"
 #include "persistence/sqlite_status.h"
 
@@ -71,7 +72,7 @@ absl::StatusOr<ApiKey> LoadKey(Connection& db, absl::string_view uuid) {
   stmt.BindText(1, uuid);
   RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
   if (!found) {
-    return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
+    return common::ResourceNotFound("api_key", uuid);
   }
   return ReadKey(stmt);
 }
@@ -123,9 +124,11 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
         Statement count, db_->Prepare("SELECT EXISTS (SELECT 1 FROM api_keys)"));
     RECURRENT_ASSIGN_OR_RETURN(bool row, count.Step());
     if (row && count.ColumnInt64(0) != 0) {
-      return absl::UnauthenticatedError(
-          "an API key exists now; this call needs one (authorization: Bearer "
-          "rk_…)");
+      return common::WithReason(
+          absl::UnauthenticatedError("an API key exists now; this call needs "
+                                     "one (authorization: Bearer "
+                                     "rk_…)"),
+          common::reason::kApiKeyMissing);
     }
   }
   const std::string uuid = common::NewId(common::kApiKeyIdPrefix);
@@ -141,8 +144,10 @@ absl::StatusOr<ApiKey> SqliteApiKeyStore::CreateApiKey(
     stmt.BindTime(5, now);
     absl::Status inserted = stmt.Run();
     if (sqlite::IsUniqueViolation(inserted)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("an API key named \"", name, "\" already exists"));
+      return common::ResourceAlreadyExists(
+          absl::AlreadyExistsError(
+              absl::StrCat("an API key named \"", name, "\" already exists")),
+          "api_key", name);
     }
     RECURRENT_RETURN_IF_ERROR(inserted);
   }

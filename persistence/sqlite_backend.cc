@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_connection_pool.h"
@@ -214,7 +215,9 @@ absl::StatusOr<std::unique_ptr<ReadTransaction>> SqliteBackend::BeginRead(
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>> SqliteBackend::BeginWrite() {
   if (writer_ == nullptr) {
-    return absl::FailedPreconditionError("database is read-only");
+    return common::WithReason(
+        absl::FailedPreconditionError("database is read-only"),
+        common::reason::kDatabaseReadOnly);
   }
   return sqlite::SqliteWriteTransaction::Begin(
       writer_->Acquire(), [this] { return OpenScanConnection(); },

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 
@@ -24,11 +25,14 @@ absl::Status BackupError(int rc, const std::string& to_path) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return absl::UnavailableError(
-          "the source database stayed locked; retry later");
+      return common::WithReason(
+          absl::UnavailableError(
+              "the source database stayed locked; retry later"),
+          common::reason::kDatabaseBusy);
     case SQLITE_FULL:
-      return absl::ResourceExhaustedError(
-          absl::StrCat("disk full while writing ", to_path));
+      return common::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                                    "disk full while writing ", to_path)),
+                                common::reason::kDiskFull);
     default:
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot write backup ", to_path, ": ", sqlite3_errstr(rc)));

@@ -5,10 +5,10 @@
 
 #include <filesystem>
 #include <string>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {
@@ -67,8 +67,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const std::string detail =
         raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-      return absl::UnavailableError(
-          absl::StrCat("database ", path, " is locked: ", detail));
+      return common::WithReason(absl::UnavailableError(absl::StrCat(
+                                    "database ", path, " is locked: ", detail)),
+                                common::reason::kDatabaseBusy);
     }
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open database ", path, ": ", detail));

@@ -1,4 +1,3 @@
-#include "persistence/row_index.h"
 #include "persistence/sqlite_customers.h"
 
 #include <algorithm>
@@ -7,9 +6,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/page_token.h"
 #include "persistence/row_codes.h"
+#include "persistence/row_index.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_status.h"
 
@@ -127,7 +128,7 @@ std::string CustomerPageSql(const CustomerFilter& filter) {
 }  // namespace
 
 absl::Status CustomerNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("customer ", uuid, " not found"));
+  return common::ResourceNotFound("customer", uuid);
 }
 
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db,
@@ -176,9 +177,11 @@ absl::Status InsertCustomer(Connection& db, const Customer& customer) {
   stmt.BindInt64(3, key);
   if (absl::Status status = stmt.Run(); !status.ok()) {
     if (IsUniqueViolation(status)) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "a customer with external id '", customer.external_id,
-          "' already exists in data source ", customer.data_source_uuid));
+      return common::ResourceAlreadyExists(
+          absl::AlreadyExistsError(absl::StrCat(
+              "a customer with external id '", customer.external_id,
+              "' already exists in data source ", customer.data_source_uuid)),
+          "customer", customer.external_id);
     }
     return status;
   }
@@ -311,8 +314,10 @@ absl::Status MoveCustomerRows(Connection& db, absl::string_view from_uuid,
   RECURRENT_ASSIGN_OR_RETURN(const int64_t into,
                              FindCustomerKey(db, into_uuid));
   if (from == into) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot merge customer ", from_uuid, " into itself"));
+    return common::WithReason(
+        absl::InvalidArgumentError(
+            absl::StrCat("cannot merge customer ", from_uuid, " into itself")),
+        common::reason::kInvalidRequest);
   }
   {
     // Append from's external ids after into's, keeping their order.

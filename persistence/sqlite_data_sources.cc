@@ -4,9 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
-#include "persistence/page_token.h"
 #include "persistence/keyset_page.h"
+#include "persistence/page_token.h"
 #include "persistence/sqlite_status.h"
 
 namespace recurrent::persistence::sqlite {
@@ -73,7 +74,7 @@ absl::StatusOr<DataSourceRow> ReadDataSource(const Statement& stmt) {
 }  // namespace
 
 absl::Status DataSourceNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("data source ", uuid, " not found"));
+  return common::ResourceNotFound("data_source", uuid);
 }
 
 absl::StatusOr<int64_t> FindDataSourceKey(Connection& db,
@@ -98,8 +99,10 @@ absl::Status InsertDataSource(Connection& db, const DataSourceRow& source) {
     insert.BindTime(4, source.created_at);
     if (absl::Status status = insert.Run(); !status.ok()) {
       if (IsUniqueViolation(status)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "data source named '", source.name, "' already exists"));
+        return common::ResourceAlreadyExists(
+            absl::AlreadyExistsError(absl::StrCat(
+                "data source named '", source.name, "' already exists")),
+            "data_source", source.name);
       }
       return status;
     }
@@ -243,9 +246,11 @@ absl::Status InsertSettingsVersion(Connection& db,
   stmt.BindText(10, settings.values);
   if (absl::Status status = stmt.Run(); !status.ok()) {
     if (IsUniqueViolation(status)) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "settings version ", settings.version, " of data source ",
-          settings.data_source_uuid, " already exists"));
+      return common::ResourceAlreadyExists(
+          absl::AlreadyExistsError(absl::StrCat(
+              "settings version ", settings.version, " of data source ",
+              settings.data_source_uuid, " already exists")),
+          "settings_version", absl::StrCat(settings.version));
     }
     return status;
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 
 namespace recurrent::persistence::sqlite {
 
@@ -33,7 +34,8 @@ absl::StatusOr<std::unique_ptr<FileWatch>> FileWatch::Start(
 
 absl::Status FileWatch::Check() {
   if (lost_.load(std::memory_order_acquire)) {
-    return absl::UnavailableError(LostMessage(path_));
+    return common::WithReason(absl::UnavailableError(LostMessage(path_)),
+                              common::reason::kDatabaseReplaced);
   }
   struct stat info;
   if (stat(path_.c_str(), &info) == 0 && info.st_dev == device_ &&
@@ -44,7 +46,8 @@ absl::Status FileWatch::Check() {
   // unreadable, EIO) also means the path cannot be trusted to reach the
   // file any more.
   lost_.store(true, std::memory_order_release);
-  return absl::UnavailableError(LostMessage(path_));
+  return common::WithReason(absl::UnavailableError(LostMessage(path_)),
+                            common::reason::kDatabaseReplaced);
 }
 
 }  // namespace recurrent::persistence::sqlite

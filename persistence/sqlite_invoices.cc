@@ -1,4 +1,3 @@
-#include "persistence/row_index.h"
 #include "persistence/sqlite_invoices.h"
 
 #include <optional>
@@ -7,10 +6,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
-#include "persistence/page_token.h"
 #include "persistence/invoice_columns.h"
+#include "persistence/page_token.h"
 #include "persistence/row_codes.h"
+#include "persistence/row_index.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_status.h"
@@ -94,9 +96,11 @@ absl::Status NameConflict(absl::Status status, absl::string_view kind,
                           absl::string_view external_id,
                           absl::string_view source_uuid) {
   if (!IsUniqueViolation(status)) return status;
-  return absl::AlreadyExistsError(
-      absl::StrCat(kind, " '", external_id, "' already exists in data source ",
-                   source_uuid));
+  return common::ResourceAlreadyExists(
+      absl::AlreadyExistsError(absl::StrCat(kind, " '", external_id,
+                                            "' already exists in data source ",
+                                            source_uuid)),
+      absl::StrReplaceAll(kind, {{" ", "_"}}), external_id);
 }
 
 struct SourceRef {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 
 namespace recurrent::persistence::sqlite {
@@ -23,11 +24,17 @@ absl::Status SqliteErrorToStatus(sqlite3* db, int rc,
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return absl::UnavailableError("database is busy; retry later");
+      return common::WithReason(
+          absl::UnavailableError("database is busy; retry later"),
+          common::reason::kDatabaseBusy);
     case SQLITE_FULL:
-      return absl::ResourceExhaustedError("database or disk is full");
+      return common::WithReason(
+          absl::ResourceExhaustedError("database or disk is full"),
+          common::reason::kDiskFull);
     case SQLITE_READONLY:
-      return absl::FailedPreconditionError("database is read-only");
+      return common::WithReason(
+          absl::FailedPreconditionError("database is read-only"),
+          common::reason::kDatabaseReadOnly);
     case SQLITE_CONSTRAINT:
       if (rc == SQLITE_CONSTRAINT_UNIQUE ||
           rc == SQLITE_CONSTRAINT_PRIMARYKEY) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/row_codes.h"
 #include "persistence/sqlite_customers.h"
@@ -15,7 +16,7 @@ namespace recurrent::persistence::sqlite {
 namespace {
 
 absl::Status SubscriptionNotFound(absl::string_view uuid) {
-  return absl::NotFoundError(absl::StrCat("subscription ", uuid, " not found"));
+  return common::ResourceNotFound("subscription", uuid);
 }
 
 // A subscription's identity (alias s) with its customer's and source's
@@ -102,9 +103,11 @@ absl::Status InsertSubscriptions(Connection& db,
     stmt.BindText(4, ref.external_id);
     if (absl::Status status = stmt.Run(); !status.ok()) {
       if (IsUniqueViolation(status)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "subscription '", ref.external_id,
-            "' already exists in data source ", ref.data_source_uuid));
+        return common::ResourceAlreadyExists(
+            absl::AlreadyExistsError(absl::StrCat(
+                "subscription '", ref.external_id,
+                "' already exists in data source ", ref.data_source_uuid)),
+            "subscription", ref.external_id);
       }
       return status;
     }

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -38,9 +39,10 @@ uint64_t PrefixOf(const std::array<unsigned char, 32>& digest) {
 }
 
 absl::Status MissingKey() {
-  return absl::UnauthenticatedError(
-      "this call needs an API key: send the metadata "
-      "\"authorization: Bearer <key>\"");
+  return common::WithReason(absl::UnauthenticatedError(
+                                "this call needs an API key: send the metadata "
+                                "\"authorization: Bearer <key>\""),
+                            common::reason::kApiKeyMissing);
 }
 
 }  // namespace
@@ -141,25 +143,35 @@ absl::StatusOr<Caller> AccessControl::AuthorizeHeaders(
     return MissingKey();
   }
   if (authorization.size() > 1) {
-    return absl::UnauthenticatedError(
-        "send one \"authorization\" metadata entry, not several");
+    return common::WithReason(
+        absl::UnauthenticatedError(
+            "send one \"authorization\" metadata entry, not several"),
+        common::reason::kApiKeyMalformed);
   }
   absl::string_view value = absl::StripAsciiWhitespace(authorization[0]);
   constexpr absl::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
       !absl::StartsWithIgnoreCase(value, kScheme)) {
-    return absl::UnauthenticatedError(
-        "the \"authorization\" metadata must read \"Bearer <key>\"");
+    return common::WithReason(
+        absl::UnauthenticatedError(
+            "the \"authorization\" metadata must read \"Bearer <key>\""),
+        common::reason::kApiKeyMalformed);
   }
   value.remove_prefix(kScheme.size());
   const ActiveKey* key = FindLocked(absl::StripLeadingAsciiWhitespace(value));
   if (key == nullptr) {
-    return absl::UnauthenticatedError("unknown or revoked API key");
+    return common::WithReason(
+        absl::UnauthenticatedError("unknown or revoked API key"),
+        common::reason::kApiKeyInvalid);
   }
   if (static_cast<int>(key->role) < static_cast<int>(required)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "API key \"", key->name, "\" has role ", RoleName(key->role),
-        "; this call needs ", RoleName(required)));
+    return common::WithReason(
+        absl::PermissionDeniedError(absl::StrCat(
+            "API key \"", key->name, "\" has role ", RoleName(key->role),
+            "; this call needs ", RoleName(required))),
+        common::reason::kApiKeyRoleTooLow,
+        {{"role", std::string(RoleName(key->role))},
+         {"required_role", std::string(RoleName(required))}});
   }
   return Caller{key->uuid, key->name};
 }
@@ -189,7 +201,7 @@ absl::StatusOr<CreatedKey> AccessControl::CreateKey(
 absl::StatusOr<persistence::ApiKey> AccessControl::RevokeKey(
     absl::string_view uuid, absl::Time now) {
   if (store_ == nullptr) {
-    return absl::NotFoundError(absl::StrCat("API key ", uuid, " not found"));
+    return common::ResourceNotFound("api_key", uuid);
   }
   RECURRENT_ASSIGN_OR_RETURN(persistence::ApiKey key,
                              store_->RevokeApiKey(uuid, now));

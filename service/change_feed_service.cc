@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "service/change_feed_requests.h"
 #include "service/convert.h"
@@ -57,7 +58,7 @@ class ChangeFeedServiceImpl::Watch final
     writing_ = false;
     pending_.pop_front();
     if (!ok && !end_.has_value()) {
-      end_ = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+      end_ = ToGrpcStatus(absl::CancelledError("the client went away"));
     }
     if (end_.has_value()) {
       MaybeFinish(lock);
@@ -69,7 +70,7 @@ class ChangeFeedServiceImpl::Watch final
   }
 
   void OnCancel() override {
-    End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+    End(ToGrpcStatus(absl::CancelledError("cancelled by the client")));
   }
 
   void OnDone() override {
@@ -104,9 +105,10 @@ class ChangeFeedServiceImpl::Watch final
         connection_, [this] { Read(); });
     if (!scheduled.ok()) {
       reading_ = false;
-      end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "the server is overloaded; resume from your last "
-                          "cursor");
+      end_ = ToGrpcStatus(common::WithReason(
+          absl::UnavailableError(
+              "the server is overloaded; resume from your last cursor"),
+          common::reason::kOverloaded));
       MaybeFinish(lock);
     }
   }
@@ -238,9 +240,11 @@ grpc::ServerWriteReactor<v1::Change>* ChangeFeedServiceImpl::WatchChanges(
     }
   }
   if (refused.ok() && ending()) {
-    refused = absl::UnavailableError(
-        "the server is shutting down; reconnect and resume from your last "
-        "cursor");
+    refused = common::WithReason(
+        absl::UnavailableError(
+            "the server is shutting down; reconnect and resume from your last "
+            "cursor"),
+        common::reason::kShuttingDown);
   }
   // Until the reactor is returned to gRPC, nothing it calls runs a
   // reaction, so it cannot end before it is registered.
@@ -270,9 +274,10 @@ void ChangeFeedServiceImpl::EndWatches() {
     ending_ = true;
   }
   for (Watch* watch : PinWatches()) {
-    watch->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "the server is shutting down; reconnect and "
-                            "resume from your last cursor"));
+    watch->End(ToGrpcStatus(common::WithReason(
+        absl::UnavailableError("the server is shutting down; reconnect and "
+                               "resume from your last cursor"),
+        common::reason::kShuttingDown)));
     watch->Unpin();
   }
 }

@@ -103,8 +103,8 @@ grpc::ServerUnaryReactor* DispatchWithFastPath(
       reactor->connection(), [context, reactor, caller = *std::move(caller),
                           work = std::move(work)]() mutable {
         if (context->IsCancelled()) {
-          reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                                       "call cancelled before it started"));
+          reactor->Finish(ToGrpcStatus(
+              absl::CancelledError("call cancelled before it started")));
           return;
         }
         if constexpr (std::is_invocable_v<Work&, const Caller&>) {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/error_reason.h"
+
 namespace recurrent::service {
 
 Executor::Executor(const Options& options) : options_(options) {
@@ -17,11 +19,15 @@ absl::Status Executor::Schedule(const std::string& client,
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) {
-      return absl::UnavailableError("server is shutting down");
+      return common::WithReason(
+          absl::UnavailableError("server is shutting down"),
+          common::reason::kShuttingDown);
     }
     auto [it, first] = queues_.try_emplace(client);
     if (!first && queued_ >= options_.max_queued) {
-      return absl::ResourceExhaustedError("server is overloaded; retry later");
+      return common::WithReason(
+          absl::ResourceExhaustedError("server is overloaded; retry later"),
+          common::reason::kOverloaded);
     }
     if (first) turns_.push_back(&it->first);
     it->second.push_back(std::move(work));

@@ -2,10 +2,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/error_reason.h"
 #include "common/log.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/support/interceptor.h"
+#include "service/errors.h"
 
 namespace recurrent::service {
 namespace {
@@ -26,9 +28,10 @@ class RequestParseInterceptor final : public grpc::experimental::Interceptor {
     }
     if (unparseable_ && methods->QueryInterceptionHookPoint(
                             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      methods->ModifySendStatus(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
-          UnparseableRequestMessage(method_ == nullptr ? "" : method_)));
+      methods->ModifySendStatus(ToGrpcStatus(common::WithReason(
+          absl::InvalidArgumentError(
+              UnparseableRequestMessage(method_ == nullptr ? "" : method_)),
+          common::reason::kMalformedRequest)));
     }
     methods->Proceed();
   }

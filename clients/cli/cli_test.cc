@@ -10,14 +10,17 @@
 #include "clients/cli/command.h"
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/errors.h"
 
 namespace recurrent::cli {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 const std::vector<FlagSpec> kSpecs = {{"status", "STATUS", "Status."},
                                       {"dry-run", "", "Dry run."},
@@ -210,6 +213,111 @@ TEST(ExitCodeTest, OneCodePerClass) {
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNAUTHENTICATED), 9);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::PERMISSION_DENIED), 9);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNIMPLEMENTED), 8);
+}
+
+// The server's errors, as service::ToGrpcStatus makes them: "worth retrying"
+// (7) follows RetryInfo, not the code.
+TEST(ExitCodeTest, WorthRetryingFollowsRetryInfo) {
+  const auto exit_code = [](const absl::Status& status) {
+    const grpc::Status sent = service::ToGrpcStatus(status);
+    return ExitCodeFor(sent.error_code(), DecodeErrorDetails(sent));
+  };
+  const auto with = [](absl::Status status, absl::string_view reason) {
+    return common::WithReason(std::move(status), reason);
+  };
+  namespace reason = common::reason;
+  // RetryInfo: 7, whatever the code.
+  EXPECT_EQ(exit_code(with(absl::ResourceExhaustedError("x"),
+                           reason::kOverloaded)),
+            7);
+  EXPECT_EQ(exit_code(with(absl::UnavailableError("x"), reason::kDatabaseBusy)),
+            7);
+  EXPECT_EQ(exit_code(with(absl::UnavailableError("x"),
+                           reason::kDatabaseUnavailable)),
+            7);
+  EXPECT_EQ(
+      exit_code(with(absl::UnavailableError("x"), reason::kShuttingDown)), 7);
+  // No RetryInfo: not worth retrying, though the code once said so.
+  EXPECT_EQ(
+      exit_code(with(absl::UnavailableError("x"), reason::kDatabaseReplaced)),
+      8);
+  EXPECT_EQ(exit_code(with(absl::ResourceExhaustedError("x"),
+                           reason::kDiskFull)),
+            8);
+  EXPECT_EQ(exit_code(with(absl::ResourceExhaustedError("x"),
+                           reason::kTagLimit)),
+            8);
+  EXPECT_EQ(exit_code(absl::UnavailableError("x")), 8);
+  // The other classes keep their codes.
+  EXPECT_EQ(exit_code(with(absl::FailedPreconditionError("x"),
+                           reason::kDatabaseReadOnly)),
+            6);
+  EXPECT_EQ(exit_code(service::InvalidField("f", "bad")), 3);
+  EXPECT_EQ(exit_code(common::ResourceNotFound("customer", "cus_x")), 4);
+  EXPECT_EQ(exit_code(absl::InternalError("x")), 8);
+  EXPECT_EQ(exit_code(with(absl::UnauthenticatedError("x"),
+                           reason::kApiKeyInvalid)),
+            9);
+  // No ErrorInfo: not the server's word (unreachable, --timeout, an older
+  // server), so by code.
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNAVAILABLE,
+                        DecodeErrorDetails(grpc::Status(
+                            grpc::StatusCode::UNAVAILABLE, "connect failed"))),
+            7);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::DEADLINE_EXCEEDED, ErrorDetails()),
+            7);
+}
+
+TEST(ErrorDetailsTest, DecodesReasonMetadataRetryAndFields) {
+  const grpc::Status overloaded =
+      service::ToGrpcStatus(common::WithReason(
+          absl::ResourceExhaustedError("x"), common::reason::kOverloaded,
+          {{"flag", "--max_calls_in_flight"}}));
+  const ErrorDetails details = DecodeErrorDetails(overloaded);
+  EXPECT_TRUE(details.has_info);
+  EXPECT_EQ(details.reason, "OVERLOADED");
+  EXPECT_EQ(details.domain, "recurrent");
+  EXPECT_THAT(details.metadata,
+              ElementsAre(Pair("flag", "--max_calls_in_flight")));
+  EXPECT_EQ(details.retry_delay, absl::Seconds(1));
+  EXPECT_EQ(FormatRetryDelay(*details.retry_delay), "1s");
+  EXPECT_EQ(FormatRetryDelay(absl::Milliseconds(1500)), "1.500s");
+
+  const ErrorDetails field = DecodeErrorDetails(service::ToGrpcStatus(
+      service::InvalidField("invoices[0].currency", "must be EUR")));
+  EXPECT_EQ(field.reason, "INVALID_FIELD");
+  EXPECT_FALSE(field.retry_delay.has_value());
+  EXPECT_THAT(field.field_violations,
+              ElementsAre(Pair("invoices[0].currency", "must be EUR")));
+
+  EXPECT_FALSE(DecodeErrorDetails(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                               "connect failed"))
+                   .has_info);
+}
+
+TEST(ErrorDetailsTest, JsonFormHasEveryPartInAFixedOrder) {
+  const grpc::Status sent = service::ToGrpcStatus(common::WithReason(
+      absl::ResourceExhaustedError("server is \"overloaded\""),
+      common::reason::kOverloaded, {{"flag", "--max_calls_in_flight"}}));
+  EXPECT_EQ(ErrorJson("RESOURCE_EXHAUSTED", sent.error_message(),
+                      DecodeErrorDetails(sent), 7),
+            "{\"error\":{\"code\":\"RESOURCE_EXHAUSTED\",\"message\":\"server is "
+            "\\\"overloaded\\\"\",\"reason\":\"OVERLOADED\",\"domain\":"
+            "\"recurrent\",\"metadata\":{\"flag\":\"--max_calls_in_flight\"},"
+            "\"retryDelay\":\"1s\",\"retryable\":true,\"exitCode\":7}}");
+  const grpc::Status field = service::ToGrpcStatus(
+      service::InvalidField("customer.country", "must be 2 letters"));
+  EXPECT_EQ(ErrorJson("INVALID_ARGUMENT", field.error_message(),
+                      DecodeErrorDetails(field), 3),
+            "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
+            "\"customer.country: must be 2 letters\",\"reason\":"
+            "\"INVALID_FIELD\",\"domain\":\"recurrent\",\"metadata\":{\"field\":"
+            "\"customer.country\"},\"fieldViolations\":[{\"field\":"
+            "\"customer.country\",\"description\":\"must be 2 letters\"}],"
+            "\"retryable\":false,\"exitCode\":3}}");
+  EXPECT_EQ(ErrorJson("UNAVAILABLE", "connect failed", ErrorDetails(), 7),
+            "{\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"connect "
+            "failed\",\"retryable\":true,\"exitCode\":7}}");
 }
 
 TEST(CommandsTest, EveryCommandHasHelpAndAnExample) {

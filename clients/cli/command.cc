@@ -8,7 +8,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "clients/cli/values.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -58,6 +61,95 @@ int ExitCodeFor(grpc::StatusCode code) {
   }
 }
 
+ErrorDetails DecodeErrorDetails(const grpc::Status& status) {
+  ErrorDetails decoded;
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return decoded;
+  }
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::RetryInfo retry;
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&info)) {
+      decoded.has_info = true;
+      decoded.reason = info.reason();
+      decoded.domain = info.domain();
+      decoded.metadata.insert(info.metadata().begin(), info.metadata().end());
+    } else if (any.UnpackTo(&retry)) {
+      decoded.retry_delay = absl::Seconds(retry.retry_delay().seconds()) +
+                            absl::Nanoseconds(retry.retry_delay().nanos());
+    } else if (any.UnpackTo(&bad_request)) {
+      for (const auto& violation : bad_request.field_violations()) {
+        decoded.field_violations.emplace_back(violation.field(),
+                                              violation.description());
+      }
+    }
+  }
+  return decoded;
+}
+
+int ExitCodeFor(grpc::StatusCode code, const ErrorDetails& details) {
+  if (details.retry_delay.has_value()) return kExitUnavailable;
+  const int by_code = ExitCodeFor(code);
+  if (!details.has_info || by_code != kExitUnavailable) return by_code;
+  // The server says why and does not suggest a retry.
+  return kExitOtherError;
+}
+
+std::string FormatRetryDelay(absl::Duration delay) {
+  google::protobuf::Duration duration;
+  absl::Duration nanos;
+  duration.set_seconds(absl::IDivDuration(delay, absl::Seconds(1), &nanos));
+  duration.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(nanos)));
+  return google::protobuf::util::TimeUtil::ToString(duration);
+}
+
+std::string ErrorJson(absl::string_view code, absl::string_view message,
+                      const ErrorDetails& details, int exit_code) {
+  // Written out in a fixed order; strings escaped by protobuf's JSON printer.
+  const auto quote = [](absl::string_view text) {
+    google::protobuf::Value value;
+    value.set_string_value(std::string(text));
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) {
+      return std::string("\"\"");
+    }
+    return json;
+  };
+  std::string json = absl::StrCat("{\"error\":{\"code\":", quote(code),
+                                  ",\"message\":", quote(message));
+  if (details.has_info) {
+    absl::StrAppend(&json, ",\"reason\":", quote(details.reason),
+                    ",\"domain\":", quote(details.domain), ",\"metadata\":{");
+    const char* separator = "";
+    for (const auto& [key, value] : details.metadata) {
+      absl::StrAppend(&json, separator, quote(key), ":", quote(value));
+      separator = ",";
+    }
+    absl::StrAppend(&json, "}");
+  }
+  if (details.retry_delay.has_value()) {
+    absl::StrAppend(&json, ",\"retryDelay\":",
+                    quote(FormatRetryDelay(*details.retry_delay)));
+  }
+  if (!details.field_violations.empty()) {
+    absl::StrAppend(&json, ",\"fieldViolations\":[");
+    const char* separator = "";
+    for (const auto& [field, description] : details.field_violations) {
+      absl::StrAppend(&json, separator, "{\"field\":", quote(field),
+                      ",\"description\":", quote(description), "}");
+      separator = ",";
+    }
+    absl::StrAppend(&json, "]");
+  }
+  absl::StrAppend(&json, ",\"retryable\":",
+                  exit_code == kExitUnavailable ? "true" : "false",
+                  ",\"exitCode\":", exit_code, "}}");
+  return json;
+}
+
 Session::Session(GlobalOptions options, std::string command_path)
     : options_(std::move(options)),
       call_timeout_(options_.timeout.value_or(kDefaultTimeout)),
@@ -74,27 +166,33 @@ int Session::RpcFailed(const grpc::Status& status) {
   std::string code = absl::StatusCodeToString(
       static_cast<absl::StatusCode>(status.error_code()));
   std::string message = OneLine(status.error_message());
-  // Field violations (google.rpc.BadRequest) the message does not name yet.
-  google::rpc::Status details;
-  if (!status.error_details().empty() &&
-      details.ParseFromString(status.error_details())) {
-    for (const google::protobuf::Any& any : details.details()) {
-      google::rpc::BadRequest bad_request;
-      if (!any.UnpackTo(&bad_request)) continue;
-      for (const auto& violation : bad_request.field_violations()) {
-        if (absl::StrContains(message, violation.field())) continue;
-        absl::StrAppend(&message, " [", violation.field(), ": ",
-                        OneLine(violation.description()), "]");
-      }
-    }
+  const ErrorDetails details = DecodeErrorDetails(status);
+  const int exit_code = ExitCodeFor(status.error_code(), details);
+  if (json()) {
+    std::fprintf(stderr, "%s\n",
+                 ErrorJson(code, message, details, exit_code).c_str());
+    return exit_code;
   }
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+  // Field violations (google.rpc.BadRequest) the message does not name yet.
+  for (const auto& [field, description] : details.field_violations) {
+    if (absl::StrContains(message, field)) continue;
+    absl::StrAppend(&message, " [", field, ": ", OneLine(description), "]");
+  }
+  if (details.has_info) {
+    absl::StrAppend(&message, " (reason ", details.reason);
+    if (details.retry_delay.has_value()) {
+      absl::StrAppend(&message, "; retry after ",
+                      FormatRetryDelay(*details.retry_delay));
+    }
+    absl::StrAppend(&message, ")");
+  } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    // Not the server's word: most likely it was not reached.
     absl::StrAppend(&message, " (server ", options_.addr,
                     "; set --addr or RECURRENT_ADDR)");
   }
   std::fprintf(stderr, "recurrentctl: %s: %s\n", code.c_str(), message.c_str());
-  return ExitCodeFor(status.error_code());
+  return exit_code;
 }
 
 void Session::PrintAsOf(const google::protobuf::Timestamp* as_of) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,17 +39,60 @@ inline constexpr int kExitInvalidArgument = 3;  // also OUT_OF_RANGE
 inline constexpr int kExitNotFound = 4;
 inline constexpr int kExitAlreadyExists = 5;
 inline constexpr int kExitFailedPrecondition = 6;
-// Worth retrying: UNAVAILABLE (server down or database busy),
-// DEADLINE_EXCEEDED (--timeout), RESOURCE_EXHAUSTED, ABORTED.
+// Worth retrying: the server's error details hold a google.rpc.RetryInfo
+// (server overloaded or shutting down, database busy or unreachable, ...);
+// or, for an error that did not come from a Recurrent server (no
+// google.rpc.ErrorInfo: server unreachable, --timeout, an older server),
+// UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED.
 inline constexpr int kExitUnavailable = 7;
-// Any other gRPC error (INTERNAL, UNIMPLEMENTED, UNKNOWN, ...).
+// Any other gRPC error (INTERNAL, UNIMPLEMENTED, UNKNOWN, ...), including an
+// UNAVAILABLE or RESOURCE_EXHAUSTED from the server without RetryInfo
+// (DISK_FULL, DATABASE_REPLACED, TAG_LIMIT, ...).
 inline constexpr int kExitOtherError = 8;
 // UNAUTHENTICATED (no, unknown or revoked API key) or PERMISSION_DENIED (the
 // key's role is too low).
 inline constexpr int kExitAuth = 9;
 
-// The exit code for a failed call with `code`.
+// What the details of a failed call (a google.rpc.Status in the
+// "grpc-status-details-bin" trailer) say; googleapis' names and numbers, so
+// any Recurrent server version's details decode.
+struct ErrorDetails {
+  // google.rpc.ErrorInfo; has_info false when the details hold none.
+  bool has_info = false;
+  std::string reason;  // a recurrent.v1.ErrorReason name, e.g. "OVERLOADED"
+  std::string domain;  // "recurrent"
+  std::map<std::string, std::string> metadata;
+  // google.rpc.RetryInfo's retry_delay, when the details hold one.
+  std::optional<absl::Duration> retry_delay;
+  // google.rpc.BadRequest: field, description.
+  std::vector<std::pair<std::string, std::string>> field_violations;
+};
+
+// Decodes the details of `status`; empty when it has none (or they do not
+// parse).
+ErrorDetails DecodeErrorDetails(const grpc::Status& status);
+
+// The exit code for a failed call with `code` that carries no ErrorInfo
+// (by code alone: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and
+// ABORTED are worth retrying).
 int ExitCodeFor(grpc::StatusCode code);
+
+// The exit code for a failed call with `code` and `details`: with an
+// ErrorInfo, kExitUnavailable exactly when there is a RetryInfo, else the
+// code's class (kExitOtherError for the retry codes); without one,
+// ExitCodeFor(code).
+int ExitCodeFor(grpc::StatusCode code, const ErrorDetails& details);
+
+// "1s", "0.500s": a retry delay as the protobuf JSON mapping writes it.
+std::string FormatRetryDelay(absl::Duration delay);
+
+// A failed call as the one line --output=json prints on stderr, keys in this
+// order: {"error":{"code","message","reason","domain","metadata",
+// "retryDelay","fieldViolations","retryable","exitCode"}}. reason, domain
+// and metadata are absent without an ErrorInfo, retryDelay without a
+// RetryInfo, fieldViolations without a BadRequest.
+std::string ErrorJson(absl::string_view code, absl::string_view message,
+                      const ErrorDetails& details, int exit_code);
 
 enum class OutputFormat { kTable, kJson };
 
@@ -129,7 +173,9 @@ class Session {
     }
   }
 
-  // Prints "recurrentctl: CODE: message" and returns the exit code.
+  // Prints "recurrentctl: CODE: message (reason REASON; retry after 1s)"
+  // (with --output=json, one JSON object instead, on stderr too) and returns
+  // the exit code.
   int RpcFailed(const grpc::Status& status);
   // In table output, prints the instant a view shows before it:
   // "As of 2025-03-01" for --as-of, "As of now (2026-11-29T09:10:00Z)"

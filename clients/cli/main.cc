@@ -96,12 +96,16 @@ constexpr char kExitCodes[] =
     "  4  NOT_FOUND\n"
     "  5  ALREADY_EXISTS\n"
     "  6  FAILED_PRECONDITION\n"
-    "  7  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or ABORTED: "
-    "worth retrying\n"
-    "  8  any other gRPC error (INTERNAL, UNIMPLEMENTED, ...)\n"
+    "  7  worth retrying: the server's error carries a RetryInfo (overloaded,\n"
+    "     shutting down, database busy or unreachable); or the server was not\n"
+    "     reached (UNAVAILABLE or DEADLINE_EXCEEDED without a reason)\n"
+    "  8  any other gRPC error (INTERNAL, UNIMPLEMENTED, ...; also UNAVAILABLE\n"
+    "     or RESOURCE_EXHAUSTED that a retry cannot cure, e.g. DISK_FULL)\n"
     "  9  UNAUTHENTICATED or PERMISSION_DENIED: no, unknown or revoked API "
     "key, or its role is too low\n"
-    "Errors are one line on stderr: \"recurrentctl: CODE: message\".\n";
+    "Errors are one line on stderr: \"recurrentctl: CODE: message (reason "
+    "REASON;\nretry after 1s)\"; with --output=json, one JSON object "
+    "{\"error\": {...}} instead.\n";
 
 std::string RootHelp(const std::vector<Command>& commands) {
   std::string text =
@@ -179,7 +183,7 @@ std::string CommandHelp(const Command& command) {
   absl::StrAppend(&text,
                   "\nExit codes: 0 ok, 1 local error, 2 usage, "
                   "3 INVALID_ARGUMENT, 4 NOT_FOUND, 5 ALREADY_EXISTS,\n"
-                  "6 FAILED_PRECONDITION, 7 UNAVAILABLE (retry), 8 other, "
+                  "6 FAILED_PRECONDITION, 7 worth retrying, 8 other, "
                   "9 UNAUTHENTICATED or\nPERMISSION_DENIED "
                   "(see recurrentctl --help).\n");
   return text;

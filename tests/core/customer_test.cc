@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "core/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -135,10 +136,12 @@ TEST_P(StoreTest, MergeRefusesMoreTagsThanTheLimit) {
   into_tags.back() = "from-0";  // a shared tag counts once
   ASSERT_OK(store_->AddCustomerTags(from.uuid, from_tags, Tick()));
   ASSERT_OK(store_->AddCustomerTags(into.uuid, into_tags, Tick()));
-  EXPECT_THAT(store_->MergeCustomers(from.uuid, into.uuid, Tick()),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       AllOf(HasSubstr("at most 100 tags"),
-                             HasSubstr("this merge would make 199"))));
+  const absl::Status refused =
+      store_->MergeCustomers(from.uuid, into.uuid, Tick()).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
+                                AllOf(HasSubstr("at most 100 tags"),
+                                      HasSubstr("this merge would make 199"))));
+  EXPECT_EQ(common::ReasonOf(refused), "TAG_LIMIT");
   // Nothing merged.
   ASSERT_OK_AND_ASSIGN(const Customer still, store_->GetCustomer(from.uuid));
   EXPECT_EQ(still.tags.size(), from_tags.size());

@@ -162,6 +162,11 @@ check "a duplicate name is ALREADY_EXISTS, exit 5" expect 5 sources create --nam
 check "  with the code name" stderr_has "^recurrentctl: ALREADY_EXISTS: "
 check "an unknown source is NOT_FOUND, exit 4" expect 4 sources get ds_aaaaaaaaaaaaaaaaaaaa
 check "  with the code name" stderr_has "^recurrentctl: NOT_FOUND: "
+check "  and the server's reason" stderr_has " \(reason RESOURCE_NOT_FOUND\)$"
+ctl sources get ds_aaaaaaaaaaaaaaaaaaaa -o json
+check "  with -o json, the error is one JSON object on stderr" \
+  is "$RC/$(python3 -c 'import json,sys; e=json.loads(sys.argv[1])["error"]; print(e["code"], e["reason"], e["domain"], e["metadata"]["resource_type"], e["exitCode"], e["retryable"])' "$ERR")" \
+  "4/NOT_FOUND RESOURCE_NOT_FOUND recurrent data_source 4 False"
 check "an id of the wrong kind is INVALID_ARGUMENT, exit 3" expect 3 sources get cus_x
 check "sources get --output=json" expect 0 sources get "$DS" --output=json
 check "  is the protobuf JSON mapping" is "$(js 'v["settings"]["pastDueHandling"]["mode"]')" \
@@ -415,4 +420,19 @@ check "  prints {} as JSON" is "$(js 'v')" "{}"
 check "customers list" expect 0 customers list
 check "  no customers are left" is "$(rows)" 0
 check "sources get of the deleted source is NOT_FOUND" expect 4 sources get "$DS2"
+
+# "Worth retrying" (7) follows the server's RetryInfo, not the code: a
+# SQLite file deleted under the server refuses writes with UNAVAILABLE that
+# no retry cures (DATABASE_REPLACED), so exit 8.
+if [ "$E2E_BACKEND" != postgres ]; then
+  rm -f "$DB"
+  check "a write after the database file is deleted exits 8, not 7" \
+    expect 8 sources create --name=Late
+  check "  UNAVAILABLE with the reason and no retry delay" \
+    stderr_has "^recurrentctl: UNAVAILABLE: .* \(reason DATABASE_REPLACED\)$"
+  ctl sources create --name=Late -o json
+  check "  in JSON: not retryable" \
+    is "$RC/$(python3 -c 'import json,sys; e=json.loads(sys.argv[1])["error"]; print(e["reason"], e["retryable"], "retryDelay" in e)' "$ERR")" \
+    "8/DATABASE_REPLACED False False"
+fi
 echo "recurrentctl_test: all checks passed"

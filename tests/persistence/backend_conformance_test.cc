@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,6 +31,7 @@ using ::recurrent::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Pair;
 using ::testing::SizeIs;
 
 MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
@@ -878,12 +880,18 @@ TEST_P(BackendConformanceTest, UniquenessConflictsNameTheRow) {
                        "data source named 's' already exists"));
   Customer again = customer;
   again.uuid = "cus_again";
+  const absl::Status customer_taken = txn->InsertCustomer(again);
   EXPECT_THAT(
-      txn->InsertCustomer(again),
+      customer_taken,
       StatusIs(absl::StatusCode::kAlreadyExists,
                absl::StrCat("a customer with external id 'a' already exists"
                             " in data source ",
                             source.uuid)));
+  // The reason and what clashed, for the API's google.rpc.ErrorInfo.
+  EXPECT_EQ(common::ReasonOf(customer_taken), "RESOURCE_ALREADY_EXISTS");
+  EXPECT_THAT(common::ReasonMetadataOf(customer_taken),
+              ElementsAre(Pair("resource_id", "a"),
+                          Pair("resource_type", "customer")));
   Invoice invoice;
   invoice.uuid = "inv_new";
   invoice.external_id = "NEW";
@@ -895,20 +903,31 @@ TEST_P(BackendConformanceTest, UniquenessConflictsNameTheRow) {
   item.external_id = "A-li";  // taken
   item.type = engine::LineItemType::kOneTime;
   invoice.line_items.push_back(item);
-  EXPECT_THAT(txn->InsertInvoices(customer.uuid, {invoice}),
+  const absl::Status line_item_taken =
+      txn->InsertInvoices(customer.uuid, {invoice});
+  EXPECT_THAT(line_item_taken,
               StatusIs(absl::StatusCode::kAlreadyExists,
                        absl::StrCat("line item 'A-li' already exists in data"
                                     " source ",
                                     source.uuid)));
+  EXPECT_EQ(common::ReasonOf(line_item_taken), "RESOURCE_ALREADY_EXISTS");
+  EXPECT_THAT(common::ReasonMetadataOf(line_item_taken),
+              ElementsAre(Pair("resource_id", "A-li"),
+                          Pair("resource_type", "line_item")));
   invoice.external_id = "A-inv";
   EXPECT_THAT(txn->InsertInvoices(customer.uuid, {invoice}),
               StatusIs(absl::StatusCode::kAlreadyExists,
                        absl::StrCat("invoice 'A-inv' already exists in data"
                                     " source ",
                                     source.uuid)));
-  EXPECT_THAT(
-      txn->InsertInvoices("cus_absent", {invoice}),
-      StatusIs(absl::StatusCode::kNotFound, "customer cus_absent not found"));
+  const absl::Status no_customer =
+      txn->InsertInvoices("cus_absent", {invoice});
+  EXPECT_THAT(no_customer, StatusIs(absl::StatusCode::kNotFound,
+                                    "customer cus_absent not found"));
+  EXPECT_EQ(common::ReasonOf(no_customer), "RESOURCE_NOT_FOUND");
+  EXPECT_THAT(common::ReasonMetadataOf(no_customer),
+              ElementsAre(Pair("resource_id", "cus_absent"),
+                          Pair("resource_type", "customer")));
   Transaction payment;
   payment.uuid = "tr_1";
   payment.external_id = "T-1";

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -421,6 +422,7 @@ TEST_F(SqliteBackendTest, WriteLockHeldElsewhereIsUnavailableReadsStillWork) {
   const absl::StatusOr<std::unique_ptr<WriteTransaction>> blocked =
       backend->BeginWrite();
   EXPECT_THAT(blocked, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(common::ReasonOf(blocked.status()), "DATABASE_BUSY");
   EXPECT_THAT(blocked.status().message(),
               AllOf(Not(HasSubstr("INSERT")), Not(HasSubstr("BEGIN"))));
   // WAL: readers are not blocked.
@@ -706,6 +708,14 @@ TEST(SqliteStatusTest, MapsResultCodes) {
                        "database or disk is full"));
   EXPECT_THAT(SqliteErrorToStatus(nullptr, SQLITE_READONLY, "step"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+  // The reasons the API's google.rpc.ErrorInfo carries.
+  EXPECT_EQ(common::ReasonOf(SqliteErrorToStatus(nullptr, SQLITE_BUSY, "step")),
+            "DATABASE_BUSY");
+  EXPECT_EQ(common::ReasonOf(SqliteErrorToStatus(nullptr, SQLITE_FULL, "step")),
+            "DISK_FULL");
+  EXPECT_EQ(
+      common::ReasonOf(SqliteErrorToStatus(nullptr, SQLITE_READONLY, "step")),
+      "DATABASE_READ_ONLY");
   const absl::Status unique =
       SqliteErrorToStatus(nullptr, SQLITE_CONSTRAINT_UNIQUE, "step");
   EXPECT_THAT(unique, StatusIs(absl::StatusCode::kAlreadyExists));

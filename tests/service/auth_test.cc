@@ -4,6 +4,7 @@
 // settings or deleted things.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "service/access_control.h"
 #include "tests/service/api_fixture.h"
+#include "tests/service/error_details.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -318,9 +320,13 @@ TEST_F(AuthTest, RefusalsDoNotRevealWhetherAResourceExists) {
   EXPECT_EQ(get_existing.error_code(), kUnauthenticated);
   EXPECT_EQ(get_missing.error_code(), kUnauthenticated);
   EXPECT_EQ(get_existing.error_message(), get_missing.error_message());
+  EXPECT_EQ(ReasonOf(get_existing), "API_KEY_MISSING");
+  EXPECT_EQ(ReasonOf(get_missing), "API_KEY_MISSING");
   // A malformed id is not even looked at.
-  EXPECT_EQ(CallAs(As::kUnknownKey, GetCustomerCall("nonsense")).error_code(),
-            kUnauthenticated);
+  const grpc::Status unknown_key =
+      CallAs(As::kUnknownKey, GetCustomerCall("nonsense"));
+  EXPECT_EQ(unknown_key.error_code(), kUnauthenticated);
+  EXPECT_EQ(ReasonOf(unknown_key), "API_KEY_INVALID");
 
   // With too low a role: the same error too, and nothing is deleted.
   const grpc::Status delete_existing =
@@ -332,6 +338,15 @@ TEST_F(AuthTest, RefusalsDoNotRevealWhetherAResourceExists) {
   EXPECT_EQ(delete_existing.error_message(), delete_missing.error_message());
   EXPECT_THAT(delete_existing.error_message(),
               HasSubstr("has role writer; this call needs admin"));
+  EXPECT_EQ(ReasonOf(delete_existing), "API_KEY_ROLE_TOO_LOW");
+  EXPECT_EQ(ErrorInfoOf(delete_existing).metadata().at("role"), "writer");
+  EXPECT_EQ(ErrorInfoOf(delete_existing).metadata().at("required_role"),
+            "admin");
+  const auto metadata = [](const grpc::Status& status) {
+    const auto& map = ErrorInfoOf(status).metadata();
+    return std::map<std::string, std::string>(map.begin(), map.end());
+  };
+  EXPECT_EQ(metadata(delete_missing), metadata(delete_existing));
   EXPECT_TRUE(CallAs(As::kReader, GetCustomerCall(customer_)).ok());
 }
 
@@ -341,7 +356,13 @@ TEST_F(AuthTest, MalformedAuthorizationIsUnauthenticated) {
        {std::string("Basic abc"), std::string("Bearer"), std::string("Bearer "),
         std::string(admin_), absl::StrCat("Bearer ", admin_, "x")}) {
     SCOPED_TRACE(header);
-    EXPECT_EQ(WithHeader(header, get).error_code(), kUnauthenticated);
+    const grpc::Status status = WithHeader(header, get);
+    EXPECT_EQ(status.error_code(), kUnauthenticated);
+    // "Bearer <key>x" is well formed, with a key nobody has.
+    EXPECT_EQ(ReasonOf(status), absl::StartsWith(header, "Bearer ") &&
+                                        header.size() > 7
+                                    ? "API_KEY_INVALID"
+                                    : "API_KEY_MALFORMED");
   }
   // The scheme is case-insensitive.
   EXPECT_TRUE(WithHeader(absl::StrCat("bearer ", admin_), get).ok());
@@ -375,8 +396,9 @@ TEST_F(AuthTest, RevokedKeyIsUnauthenticatedAtOnceAndAfterRestart) {
                 return keys_->RevokeApiKey(c, revoke, &revoked);
               }).ok());
   EXPECT_TRUE(revoked.has_revoked_at());
-  EXPECT_EQ(CallAs(As::kWriter, GetCustomerCall(customer_)).error_code(),
-            kUnauthenticated);
+  const grpc::Status refused = CallAs(As::kWriter, GetCustomerCall(customer_));
+  EXPECT_EQ(refused.error_code(), kUnauthenticated);
+  EXPECT_EQ(ReasonOf(refused), "API_KEY_INVALID");
 
   server_.Restart();
   customers_ = server_.customer_stub();

@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "tests/service/api_fixture.h"
+#include "tests/service/error_details.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -341,6 +342,7 @@ TEST_F(ChangeFeedTest, ACursorOlderThanTheRetentionIsOutOfRange) {
   grpc::Status status = ListStatus(request);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_THAT(status.error_message(), HasSubstr("retention"));
+  EXPECT_EQ(ReasonOf(status), "CHANGE_CURSOR_EXPIRED");
   // An empty cursor starts at the oldest change kept.
   EXPECT_FALSE(AllChanges().empty());
 }
@@ -465,6 +467,8 @@ TEST_F(ChangeFeedTest, ShutdownEndsWatchesWithUnavailable) {
   grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(status.error_message(), HasSubstr("last cursor"));
+  EXPECT_EQ(ReasonOf(status), "SHUTTING_DOWN");
+  EXPECT_TRUE(RetryDelayOf(status).has_value());
 }
 
 }  // namespace

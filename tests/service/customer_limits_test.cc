@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "service/convert.h"
 #include "tests/service/api_fixture.h"
+#include "tests/service/error_details.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -114,6 +115,8 @@ TEST_F(CustomerLimitsTest, AHundredThousandSubscriptionsAreRefused) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(),
               HasSubstr("more than 10000 subscriptions"));
+  EXPECT_EQ(ReasonOf(status), "SUBSCRIPTION_LIMIT");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("limit"), "10000");
   EXPECT_THAT(ListInvoices(customer), IsEmpty());
   v1::ListSubscriptionsResponse listed;
   ASSERT_TRUE(ListPage(customer, 0, "", &listed).ok());
@@ -135,6 +138,8 @@ TEST_F(CustomerLimitsTest, ImportsAndMergesOverTheLimitsStoreNothing) {
   EXPECT_THAT(status.error_message(),
               HasSubstr("6 subscriptions, over the limit of 5 per customer "
                         "(--max_subscriptions_per_customer)"));
+  EXPECT_EQ(ReasonOf(status), "SUBSCRIPTION_LIMIT");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("limit"), "5");
   EXPECT_EQ(ListInvoices(customer).size(), 1u);
   // Invoices: 7 more of subscription a-0 make 8, one more is over.
   MustImport(customer, Monthly("a-0", T("2025-02-01"), 7));
@@ -142,6 +147,9 @@ TEST_F(CustomerLimitsTest, ImportsAndMergesOverTheLimitsStoreNothing) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(),
               HasSubstr("9 invoices, over the limit of 8 per customer"));
+  EXPECT_EQ(ReasonOf(status), "INVOICE_LIMIT");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("limit"), "8");
+  EXPECT_FALSE(RetryDelayOf(status).has_value());
   EXPECT_EQ(ListInvoices(customer).size(), 8u);
   // An identical re-send adds nothing, so it is not refused.
   EXPECT_TRUE(Import(customer, Monthly("a-0", T("2025-02-01"), 7)).ok());

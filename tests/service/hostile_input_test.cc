@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "service/request_parse_interceptor.h"
 #include "tests/service/api_fixture.h"
+#include "tests/service/error_details.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -194,6 +195,7 @@ TEST_F(HostileInputTest, UnparseableRequestsAreInvalidArgumentWithAMessage) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(status.error_message(),
                 HasSubstr(std::string("the request is not a valid ") + c.type));
+    EXPECT_EQ(ReasonOf(status), "MALFORMED_REQUEST");
   }
   // Valid bytes of the same methods still work.
   const std::string source = CreateSource("s");

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/service/api_fixture.h"
+#include "tests/service/error_details.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -50,6 +51,9 @@ TEST_F(ReliabilityTest, TagsPerCustomerAreCapped) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(status.error_message().find("at most 100 tags"), std::string::npos)
       << status.error_message();
+  EXPECT_EQ(ReasonOf(status), "TAG_LIMIT");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("limit"), "100");
+  EXPECT_FALSE(RetryDelayOf(status).has_value());
   EXPECT_EQ(GetCustomer(customer).tags_size(), 100);
 }
 

@@ -12,12 +12,16 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/service/error_details.h"
 #include "tests/service/test_server.h"
 #include "tests/testing/backends.h"
 
 namespace recurrent::service {
 namespace {
 
+using ::recurrent::service::testing::DetailsOf;
+using ::recurrent::service::testing::ErrorInfoOf;
+using ::recurrent::service::testing::ReasonOf;
 using ::recurrent::service::testing::TestServer;
 
 grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
@@ -100,9 +104,13 @@ TEST(ServerTest, InvalidArgumentCarriesABadRequestFieldViolation) {
   ASSERT_TRUE(details.ParseFromString(status.error_details()));
   EXPECT_EQ(details.code(), 3);
   EXPECT_EQ(details.message(), status.error_message());
-  ASSERT_EQ(details.details_size(), 1);
+  // The ErrorInfo first (INVALID_FIELD), then the BadRequest.
+  ASSERT_EQ(details.details_size(), 2);
+  EXPECT_EQ(ReasonOf(status), "INVALID_FIELD");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("field"),
+            "past_due_handling.auto_churn_after_days");
   google::rpc::BadRequest bad_request;
-  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_TRUE(details.details(1).UnpackTo(&bad_request));
   ASSERT_EQ(bad_request.field_violations_size(), 1);
   EXPECT_EQ(bad_request.field_violations(0).field(),
             "past_due_handling.auto_churn_after_days");
@@ -110,7 +118,8 @@ TEST(ServerTest, InvalidArgumentCarriesABadRequestFieldViolation) {
               ::testing::StartsWith("must be between 1 and 90"));
 }
 
-TEST(ServerTest, OtherErrorsCarryNoDetails) {
+// Errors other than a field's carry an ErrorInfo, but no BadRequest.
+TEST(ServerTest, OtherErrorsCarryErrorInfoButNoBadRequest) {
   TestServer server;
   grpc::ClientContext context;
   v1::GetDataSourceRequest request;
@@ -119,7 +128,11 @@ TEST(ServerTest, OtherErrorsCarryNoDetails) {
   grpc::Status status =
       server.settings_stub()->GetDataSource(&context, request, &source);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_TRUE(status.error_details().empty());
+  const google::rpc::Status details = DetailsOf(status);
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(ReasonOf(status), "RESOURCE_NOT_FOUND");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("resource_type"), "data_source");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("resource_id"), "ds_missing");
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "persistence/sqlite_backup.h"
 #include "service/server.h"
 #include "tests/service/api_fixture.h"
+#include "tests/service/error_details.h"
 #include "tests/testing/backends.h"
 
 namespace recurrent::service::testing {
@@ -116,6 +117,8 @@ TEST_F(SqliteReliabilityTest, FullDiskRefusesWritesKeepsReads) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
   EXPECT_NE(status.error_message().find("full"), std::string::npos);
+  EXPECT_EQ(ReasonOf(status), "DISK_FULL");
+  EXPECT_FALSE(RetryDelayOf(status).has_value());
   // Reads go on, and see whole batches only.
   EXPECT_EQ(GetCustomer(customer).uuid(), customer);
   const size_t stored = ListInvoices(customer).size();
@@ -144,8 +147,11 @@ TEST_F(SqliteReliabilityTest, ReadOnlyDatabaseRefusesWritesKeepsReads) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << status.error_message();
   EXPECT_EQ(status.error_message(), "database is read-only");
-  EXPECT_EQ(Import(customer, Batch("second", 2)).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(status), "DATABASE_READ_ONLY");
+  EXPECT_FALSE(RetryDelayOf(status).has_value());
+  const grpc::Status import = Import(customer, Batch("second", 2));
+  EXPECT_EQ(import.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(import), "DATABASE_READ_ONLY");
   EXPECT_EQ(GetCustomer(customer).uuid(), customer);
   EXPECT_EQ(ListInvoices(customer).size(), 3u);
   EXPECT_EQ(IntegrityCheck(), "ok");
@@ -166,6 +172,9 @@ TEST_F(SqliteReliabilityTest, DeletedDatabaseFileRefusesWritesAndHealth) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(refused.error_message(),
               HasSubstr("was deleted or replaced while open"));
+  // UNAVAILABLE, but retrying cannot help: no RetryInfo.
+  EXPECT_EQ(ReasonOf(refused), "DATABASE_REPLACED");
+  EXPECT_FALSE(RetryDelayOf(refused).has_value());
   EXPECT_EQ(server_.server().CheckBackendHealth().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(HealthStatus(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
@@ -185,6 +194,7 @@ TEST_F(SqliteReliabilityTest, ReplacedDatabaseFileRefusesWrites) {
   const grpc::Status refused = Import(customer, Batch("second", 1));
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(refused.error_message(), HasSubstr("was deleted or replaced"));
+  EXPECT_EQ(ReasonOf(refused), "DATABASE_REPLACED");
 }
 
 // --read_only opens the file read-only for real: before, it switched the
