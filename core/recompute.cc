@@ -103,15 +103,18 @@ bool SameStoredEvaluation(const engine::SubscriptionEvaluation& stored,
          SameMicros(stored.current_period_end, evaluated.current_period_end);
 }
 
-// An event row's identity: (subscription row, type, instant).
+// An event row's identity: (subscription row, type, instant, status after).
+// A stored event whose status_after the engine now computes differently is
+// replaced like one that moved in time.
 struct EventKey {
   RowKey subscription_key = 0;
   engine::EventType type = engine::EventType::kStarted;
   int64_t occurred_at_micros = 0;
+  engine::SubscriptionStatus status_after = engine::SubscriptionStatus::kActive;
 
   auto Tie() const {
     return std::make_tuple(subscription_key, static_cast<int>(type),
-                           occurred_at_micros);
+                           occurred_at_micros, static_cast<int>(status_after));
   }
   friend bool operator<(const EventKey& a, const EventKey& b) {
     return a.Tie() < b.Tie();
@@ -140,8 +143,8 @@ absl::StatusOr<std::vector<EventKey>> TimelineEvents(
     }
     for (const engine::SubscriptionEvent& event :
          subscription.timeline.events()) {
-      events.push_back(
-          EventKey{row->key, event.type, Micros(event.occurred_at)});
+      events.push_back(EventKey{row->key, event.type,
+                                Micros(event.occurred_at), event.status_after});
     }
   }
   std::sort(events.begin(), events.end());
@@ -176,8 +179,9 @@ void DiffEvents(const CustomerState& state, const std::vector<EventKey>& wanted,
       const absl::Time at = absl::FromUnixMicros(key.occurred_at_micros);
       for (size_t i = w; i < w_end; ++i) {
         write.inserted_events.push_back(EvaluationWrite::NewEvent{
-            EventUuid(sub.ref.uuid, key.type, at, static_cast<int>(i - w)),
-            sub.key, sub.source_key, key.type, at});
+            EventUuid(sub.ref.uuid, key.type, key.status_after, at,
+                      static_cast<int>(i - w)),
+            sub.key, sub.source_key, key.type, at, key.status_after});
       }
     }
     w = w_end;
@@ -225,8 +229,9 @@ absl::StatusOr<EvaluationWrite> PlanWrite(
   std::vector<std::pair<EventKey, RowKey>> stored;
   stored.reserve(state.events.size());
   for (const EventRow& e : state.events) {
-    stored.emplace_back(
-        EventKey{e.subscription_key, e.type, Micros(e.occurred_at)}, e.key);
+    stored.emplace_back(EventKey{e.subscription_key, e.type,
+                                 Micros(e.occurred_at), e.status_after},
+                        e.key);
   }
   std::sort(stored.begin(), stored.end());
   DiffEvents(state, wanted, stored, write);
@@ -276,9 +281,10 @@ absl::Status AppendEventRows(const CustomerState& state,
     row.kind = kind;
     row.data_source_uuid = sub->ref.data_source_uuid;
     row.customer_uuid = state.customer.uuid;
-    row.event.uuid =
-        EventUuid(sub->ref.uuid, event.type, event.occurred_at, event.ordinal);
+    row.event.uuid = EventUuid(sub->ref.uuid, event.type, event.status_after,
+                               event.occurred_at, event.ordinal);
     row.event.type = event.type;
+    row.event.status_after = event.status_after;
     row.event.subscription = sub->ref;
     row.event.subscription.customer_uuid = state.customer.uuid;
     row.event.occurred_at = absl::FromUnixMicros(Micros(event.occurred_at));
@@ -331,9 +337,9 @@ engine::Published View(const CustomerState& state,
     if (until_at.has_value() && e.occurred_at > *until_at) continue;
     const SubscriptionRow* sub = FindByKey(state, e.subscription_key);
     if (sub == nullptr) continue;  // rows always have their subscription
-    view.events.push_back(engine::PublishedEvent{sub->ref.data_source_uuid,
-                                                 sub->ref.external_id, e.type,
-                                                 e.occurred_at, 0});
+    view.events.push_back(engine::PublishedEvent{
+        sub->ref.data_source_uuid, sub->ref.external_id, e.type, e.occurred_at,
+        e.status_after, 0});
   }
   return view;
 }

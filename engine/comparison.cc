@@ -10,7 +10,7 @@ namespace {
 // Identity of an event, ordinal aside.
 auto KeyOf(const PublishedEvent& e) {
   return std::make_tuple(e.data_source_uuid, e.subscription_external_id, e.type,
-                         e.occurred_at);
+                         e.occurred_at, e.status_after);
 }
 
 std::vector<PublishedEvent> Sorted(std::vector<PublishedEvent> events) {
@@ -62,7 +62,7 @@ Published PublishedAt(const CustomerTimeline& timeline, absl::Time t) {
       if (event.occurred_at > t) break;
       published.events.push_back(PublishedEvent{
           subscription.data_source_uuid, subscription.subscription_external_id,
-          event.type, event.occurred_at, 0});
+          event.type, event.occurred_at, event.status_after, 0});
     }
   }
   return published;

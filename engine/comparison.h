@@ -40,9 +40,11 @@ struct PublishedEvent {
   absl::string_view subscription_external_id;
   EventType type = EventType::kStarted;
   absl::Time occurred_at;
-  // Among identical events (same subscription, type and instant) of one
-  // view, this one's position: 0 for the first. R9 never produces two, but
-  // the comparison stays exact if it did.
+  // SubscriptionEvent::status_after: part of what the event is.
+  SubscriptionStatus status_after = SubscriptionStatus::kActive;
+  // Among identical events (same subscription, type, instant and
+  // status_after) of one view, this one's position: 0 for the first. R9
+  // never produces two, but the comparison stays exact if it did.
   int ordinal = 0;
 };
 
@@ -64,8 +66,8 @@ struct Comparison {
   CustomerStatus status_after = CustomerStatus::kLead;
   // Events of `after` that `before` lacks (to publish), and of `before`
   // that `after` lacks (to retract), as multisets; each sorted by
-  // (source, subscription, type, occurred_at, ordinal). An event that moved
-  // in time is in both. Ordinals number identical events: those that appear
+  // (source, subscription, type, occurred_at, status_after, ordinal). An
+  // event that moved in time or whose status_after changed is in both. Ordinals number identical events: those that appear
   // continue after the ones kept, those that disappear are the last ones.
   std::vector<PublishedEvent> appeared;
   std::vector<PublishedEvent> disappeared;

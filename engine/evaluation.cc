@@ -30,21 +30,6 @@ absl::string_view CustomerStatusName(CustomerStatus status) {
   return "UNKNOWN";
 }
 
-SubscriptionStatus StatusAfter(EventType type) {
-  switch (type) {
-    case EventType::kStarted:
-    case EventType::kRecovered:
-    case EventType::kReactivated:
-      return SubscriptionStatus::kActive;
-    case EventType::kPastDue:
-      return SubscriptionStatus::kPastDue;
-    case EventType::kCancelled:
-    case EventType::kAutoChurned:
-      return SubscriptionStatus::kCancelled;
-  }
-  return SubscriptionStatus::kActive;
-}
-
 absl::string_view EventTypeName(EventType type) {
   switch (type) {
     case EventType::kStarted:

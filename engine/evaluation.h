@@ -44,21 +44,22 @@ absl::string_view SubscriptionStatusName(SubscriptionStatus status);
 absl::string_view CustomerStatusName(CustomerStatus status);
 absl::string_view EventTypeName(EventType type);
 
-// The status an event of `type` names as the subscription's status from it
-// on (the API's SubscriptionEvent.status_after): kActive after kStarted,
-// kRecovered and kReactivated; kPastDue after kPastDue; kCancelled after
-// kCancelled and kAutoChurned. By type alone: a subscription that starts or
-// is reactivated straight into PAST_DUE (R5, R4) has kStarted or
-// kReactivated, and this still says kActive.
-SubscriptionStatus StatusAfter(EventType type);
-
+// One status change of a subscription (R9).
 struct SubscriptionEvent {
   EventType type = EventType::kStarted;
   absl::Time occurred_at;
+  // The subscription's status from occurred_at on, until its next event
+  // (the API's SubscriptionEvent.status_after). Never kNotStarted. The type
+  // does not fix it: kStarted and kReactivated lead to kActive or, straight
+  // into an unpaid stretch, to kPastDue (R5, R4).
+  SubscriptionStatus status_after = SubscriptionStatus::kActive;
 
+  // Two events are the same iff all three fields are: an event whose
+  // status_after changes is a different event (core/event_ids.h).
   friend bool operator==(const SubscriptionEvent& a,
                          const SubscriptionEvent& b) {
-    return a.type == b.type && a.occurred_at == b.occurred_at;
+    return a.type == b.type && a.occurred_at == b.occurred_at &&
+           a.status_after == b.status_after;
   }
   friend bool operator!=(const SubscriptionEvent& a,
                          const SubscriptionEvent& b) {

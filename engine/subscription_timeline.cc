@@ -459,8 +459,10 @@ class SubscriptionTimeline::Builder {
       const Segment& prev = segments[k - 1];
       const Segment& cur = segments[k];
       if (prev.status == cur.status) continue;
+      // The segment that starts here holds until the next status change.
       out->events_.push_back(SubscriptionEvent{
-          EventFor(prev.status, cur.status, cur.reason), cur.from});
+          EventFor(prev.status, cur.status, cur.reason), cur.from,
+          cur.status});
     }
 
     // Keep copies of the invoices the segments name.

@@ -4,7 +4,8 @@
 // Columns, in this order: sequence, committed_at, kind, data_source_uuid,
 // customer_uuid, customer_sources (source uuids, one per line), event_uuid,
 // event_type, subscription_uuid, subscription_external_id, occurred_at
-// (event rows only, else NULL), status, previous_status (status rows only).
+// (event rows only, else NULL), status, previous_status (status rows only),
+// event_status_after (event rows only).
 #ifndef RECURRENT_PERSISTENCE_CHANGE_LOG_COLUMNS_H_
 #define RECURRENT_PERSISTENCE_CHANGE_LOG_COLUMNS_H_
 
@@ -24,7 +25,8 @@ namespace recurrent::persistence {
 inline constexpr char kChangeLogColumns[] =
     "sequence, committed_at, kind, data_source_uuid, customer_uuid,"
     " customer_sources, event_uuid, event_type, subscription_uuid,"
-    " subscription_external_id, occurred_at, status, previous_status";
+    " subscription_external_id, occurred_at, status, previous_status,"
+    " event_status_after";
 
 inline bool IsEventChange(ChangeKind kind) {
   return kind == ChangeKind::kEventPublished ||
@@ -53,6 +55,8 @@ absl::StatusOr<ChangeRow> ReadChangeRow(const Statement& stmt) {
     event.subscription.customer_uuid = row.customer_uuid;
     event.subscription.data_source_uuid = row.data_source_uuid;
     event.occurred_at = stmt.ColumnTime(10);
+    RECURRENT_ASSIGN_OR_RETURN(
+        event.status_after, SubscriptionStatusFromCode(stmt.ColumnInt64(13)));
   }
   if (row.kind == ChangeKind::kCustomerStatusChanged) {
     RECURRENT_ASSIGN_OR_RETURN(row.status,

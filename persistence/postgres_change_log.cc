@@ -15,8 +15,10 @@
 namespace recurrent::persistence::postgres {
 namespace {
 
-// Rows per INSERT (13 array parameters each).
+// Rows per INSERT (kColumns array parameters each).
 constexpr size_t kAppendBatch = 1000;
+// The columns of kChangeLogColumns.
+constexpr int kColumns = 14;
 
 using Column = std::vector<std::optional<std::string>>;
 
@@ -51,10 +53,11 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
           "INSERT INTO change_log (", kChangeLogColumns,
           ") SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[],"
           " $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],"
-          " $9::text[], $10::text[], $11::bigint[], $12::int[], $13::int[])")));
+          " $9::text[], $10::text[], $11::bigint[], $12::int[], $13::int[],"
+          " $14::int[])")));
   for (size_t begin = 0; begin < rows.size(); begin += kAppendBatch) {
     const size_t end = std::min(rows.size(), begin + kAppendBatch);
-    std::vector<Column> columns(13);
+    std::vector<Column> columns(kColumns);
     for (Column& column : columns) column.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
       const ChangeRow& row = rows[i];
@@ -83,8 +86,13 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
       columns[12].push_back(
           status ? Number(CustomerStatusCode(row.previous_status))
                  : std::nullopt);
+      columns[13].push_back(
+          event ? Number(SubscriptionStatusCode(row.event.status_after))
+                : std::nullopt);
     }
-    for (int c = 0; c < 13; ++c) insert.BindNullableArray(c + 1, columns[c]);
+    for (int c = 0; c < kColumns; ++c) {
+      insert.BindNullableArray(c + 1, columns[c]);
+    }
     RECURRENT_RETURN_IF_ERROR(insert.Run());
   }
   return absl::OkStatus();

@@ -122,10 +122,10 @@ absl::Status InsertEvents(
     const std::vector<EvaluationWrite::NewEvent>& events) {
   const size_t n = events.size();
   std::vector<std::string> uuids;
-  std::vector<int64_t> subscriptions, sources, types, times;
+  std::vector<int64_t> subscriptions, sources, types, times, statuses;
   uuids.reserve(n);
   for (std::vector<int64_t>* column :
-       {&subscriptions, &sources, &types, &times}) {
+       {&subscriptions, &sources, &types, &times, &statuses}) {
     column->reserve(n);
   }
   for (const EvaluationWrite::NewEvent& event : events) {
@@ -134,17 +134,20 @@ absl::Status InsertEvents(
     sources.push_back(event.source_key);
     types.push_back(EventTypeCode(event.type));
     times.push_back(absl::ToUnixMicros(event.occurred_at));
+    statuses.push_back(SubscriptionStatusCode(event.status_after));
   }
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
-                 " customer_id, data_source_id, type, occurred_at)"
+                 " customer_id, data_source_id, type, occurred_at,"
+                 " status_after)"
                  " SELECT r.uuid, r.subscription_id, $1::bigint,"
-                 " r.data_source_id, r.type, r.occurred_at"
+                 " r.data_source_id, r.type, r.occurred_at, r.status_after"
                  " FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
-                 " $5::integer[], $6::bigint[]) WITH ORDINALITY"
+                 " $5::integer[], $6::bigint[], $7::integer[])"
+                 " WITH ORDINALITY"
                  " AS r(uuid, subscription_id, data_source_id, type,"
-                 " occurred_at, ord)"
+                 " occurred_at, status_after, ord)"
                  " ORDER BY r.ord"));
   stmt.BindInt64(1, customer_key);
   stmt.BindTextArray(2, uuids);
@@ -152,6 +155,7 @@ absl::Status InsertEvents(
   stmt.BindInt64Array(4, sources);
   stmt.BindInt64Array(5, types);
   stmt.BindInt64Array(6, times);
+  stmt.BindInt64Array(7, statuses);
   return stmt.Run();
 }
 

@@ -62,7 +62,7 @@ std::vector<std::string> SourceScanner::ScanQueries() {
                    kPageCustomers,
                    " ORDER BY s.customer_id, s.id, x.cancelled_at"),
       absl::StrCat("SELECT customer_id, id, subscription_id, type,"
-                   " occurred_at FROM subscription_events"
+                   " occurred_at, status_after FROM subscription_events"
                    " WHERE customer_id",
                    kPageCustomers, " ORDER BY customer_id"),
   };

@@ -206,6 +206,9 @@ struct SubscriptionEvent {
   engine::EventType type = engine::EventType::kStarted;
   SubscriptionRef subscription;
   absl::Time occurred_at;
+  // The subscription's status from occurred_at on (engine::SubscriptionEvent
+  // ::status_after).
+  engine::SubscriptionStatus status_after = engine::SubscriptionStatus::kActive;
 };
 
 // Filters of ListEvents; at least one of customer_uuid and data_source_uuid
@@ -234,6 +237,7 @@ struct EventRow {
   RowKey subscription_key = 0;
   engine::EventType type = engine::EventType::kStarted;
   absl::Time occurred_at;
+  engine::SubscriptionStatus status_after = engine::SubscriptionStatus::kActive;
 };
 
 // Everything about one customer that its evaluation reads or replaces.
@@ -266,6 +270,8 @@ struct EvaluationWrite {
     RowKey source_key = 0;
     engine::EventType type = engine::EventType::kStarted;
     absl::Time occurred_at;
+    engine::SubscriptionStatus status_after =
+        engine::SubscriptionStatus::kActive;
   };
   struct CustomerUpdate {
     CustomerStatus status = CustomerStatus::kLead;

@@ -224,6 +224,8 @@ class ScanMerge {
       RECURRENT_ASSIGN_OR_RETURN(event.type,
                                  EventTypeFromCode(row.ColumnInt64(3)));
       event.occurred_at = row.ColumnTime(4);
+      RECURRENT_ASSIGN_OR_RETURN(
+          event.status_after, SubscriptionStatusFromCode(row.ColumnInt64(5)));
       RECURRENT_RETURN_IF_ERROR(cursor.Advance(*rows_scanned_));
     }
     return absl::OkStatus();

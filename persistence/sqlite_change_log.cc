@@ -20,8 +20,8 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
                  " data_source_uuid, customer_uuid, customer_sources,"
                  " event_uuid, event_type, subscription_uuid,"
                  " subscription_external_id, occurred_at, status,"
-                 " previous_status)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 " previous_status, event_status_after)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   for (const ChangeRow& row : rows) {
     stmt.Reset();
     stmt.BindTime(1, row.committed_at);
@@ -35,8 +35,10 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
       stmt.BindText(8, row.event.subscription.uuid);
       stmt.BindText(9, row.event.subscription.external_id);
       stmt.BindTime(10, row.event.occurred_at);
+      stmt.BindInt64(13, SubscriptionStatusCode(row.event.status_after));
     } else {
       for (int i = 6; i <= 10; ++i) stmt.BindNull(i);
+      stmt.BindNull(13);
     }
     if (row.kind == ChangeKind::kCustomerStatusChanged) {
       stmt.BindInt64(11, CustomerStatusCode(row.status));

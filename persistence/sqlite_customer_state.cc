@@ -106,8 +106,8 @@ absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO subscription_events (uuid, subscription_id,"
-                   " customer_id, data_source_id, type, occurred_at)"
-                   " VALUES (?, ?, ?, ?, ?, ?)"));
+                   " customer_id, data_source_id, type, occurred_at,"
+                   " status_after) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     for (const EvaluationWrite::NewEvent& event : write.inserted_events) {
       stmt.Reset();
       stmt.BindText(1, event.uuid);
@@ -116,6 +116,7 @@ absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
       stmt.BindInt64(4, event.source_key);
       stmt.BindInt64(5, EventTypeCode(event.type));
       stmt.BindTime(6, event.occurred_at);
+      stmt.BindInt64(7, SubscriptionStatusCode(event.status_after));
       RECURRENT_RETURN_IF_ERROR(stmt.Run());
     }
   }

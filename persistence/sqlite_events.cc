@@ -18,7 +18,7 @@ absl::StatusOr<std::vector<EventRow>> LoadCustomerEvents(Connection& db,
                                                          int64_t customer_key) {
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
-      db.Prepare("SELECT id, subscription_id, type, occurred_at"
+      db.Prepare("SELECT id, subscription_id, type, occurred_at, status_after"
                  " FROM subscription_events WHERE customer_id = ?"));
   stmt.BindInt64(1, customer_key);
   std::vector<EventRow> events;
@@ -31,6 +31,8 @@ absl::StatusOr<std::vector<EventRow>> LoadCustomerEvents(Connection& db,
     RECURRENT_ASSIGN_OR_RETURN(event.type,
                                EventTypeFromCode(stmt.ColumnInt64(2)));
     event.occurred_at = stmt.ColumnTime(3);
+    RECURRENT_ASSIGN_OR_RETURN(event.status_after,
+                               SubscriptionStatusFromCode(stmt.ColumnInt64(4)));
     events.push_back(event);
   }
   return events;
@@ -68,7 +70,7 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
   // the cursor. ?1 customer, ?2 source, ?3 as_of, ?4/?5 cursor, ?6 limit.
   std::string sql =
       "SELECT e.id, e.uuid, e.type, e.occurred_at, s.uuid, c.uuid, d.uuid,"
-      " s.external_id FROM subscription_events e"
+      " s.external_id, e.status_after FROM subscription_events e"
       " JOIN subscriptions s ON s.id = e.subscription_id"
       " JOIN customers c ON c.id = e.customer_id"
       " JOIN data_sources d ON d.id = e.data_source_id WHERE ";
@@ -107,6 +109,8 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
     event.subscription.customer_uuid = stmt.ColumnText(5);
     event.subscription.data_source_uuid = stmt.ColumnText(6);
     event.subscription.external_id = stmt.ColumnText(7);
+    RECURRENT_ASSIGN_OR_RETURN(event.status_after,
+                               SubscriptionStatusFromCode(stmt.ColumnInt64(8)));
     last = PageKey{stmt.ColumnInt64(3), stmt.ColumnInt64(0)};
     result.items.push_back(std::move(event));
   }

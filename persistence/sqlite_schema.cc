@@ -276,10 +276,31 @@ CREATE TABLE change_log (
   previous_status           INTEGER            -- CustomerStatusCode
 );
 )sql"},
-    {6, "the customer's status reason", R"sql(
+    {6, "the customer's status reason; each event's status after it", R"sql(
 -- One sentence explaining the stored status (engine/customer_reason.h),
 -- written with it by every recompute. '' until then in a migrated database.
 ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
+
+-- Each event's status_after (engine::SubscriptionEvent): the subscription's
+-- status from the event on, computed by the engine and written with the
+-- event by every recompute. Existing rows get the status their type usually
+-- leads to (SubscriptionStatusCode by EventTypeCode: ACTIVE 2 after STARTED 1,
+-- RECOVERED 3 and REACTIVATED 6; PAST_DUE 3 after PAST_DUE 2; CANCELLED 4
+-- after CANCELLED 4 and AUTO_CHURNED 5), the best value without the facts:
+-- a STARTED or REACTIVATED straight into PAST_DUE says ACTIVE until the
+-- customer's next recompute replaces the event.
+ALTER TABLE subscription_events
+  ADD COLUMN status_after INTEGER NOT NULL DEFAULT 2;
+UPDATE subscription_events SET status_after = CASE type
+  WHEN 2 THEN 3 WHEN 4 THEN 4 WHEN 5 THEN 4 ELSE 2 END;
+-- (SQLite keeps the column's DEFAULT; every insert names the column.)
+
+-- The same for the change log's event rows (published, retracted); NULL on
+-- other rows.
+ALTER TABLE change_log ADD COLUMN event_status_after INTEGER;
+UPDATE change_log SET event_status_after = CASE event_type
+  WHEN 2 THEN 3 WHEN 4 THEN 4 WHEN 5 THEN 4 ELSE 2 END
+  WHERE kind IN (1, 2);
 )sql"},
     // Append new migrations here: {7, "...", R"sql(...)sql"},
 };

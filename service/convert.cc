@@ -239,8 +239,7 @@ void EventToProto(const persistence::SubscriptionEvent& event,
   out->set_customer_uuid(event.subscription.customer_uuid);
   out->set_data_source_uuid(event.subscription.data_source_uuid);
   *out->mutable_occurred_at() = TimeToProto(event.occurred_at);
-  out->set_status_after(
-      SubscriptionStatusToProto(engine::StatusAfter(event.type)));
+  out->set_status_after(SubscriptionStatusToProto(event.status_after));
 }
 
 void TransactionToProto(const persistence::Transaction& transaction,

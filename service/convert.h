@@ -64,7 +64,7 @@ v1::SubscriptionEventType EventTypeToProto(engine::EventType type);
 void SubscriptionToProto(const persistence::SubscriptionRef& ref,
                          const engine::SubscriptionEvaluation& evaluation,
                          v1::Subscription* out);
-// status_after is engine::StatusAfter(event.type).
+// status_after is the stored event's (computed by the engine).
 void EventToProto(const persistence::SubscriptionEvent& event,
                   v1::SubscriptionEvent* out);
 

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "core/event_ids.h"
 #include "core/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -233,6 +234,33 @@ TEST_P(StoreTest, CancelSubscriptionRecordsAnExplicitCancel) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->GetSubscription("sub_nope"),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// An event that leads where its type usually does keeps the uuid derived
+// from (subscription, type, instant, ordinal) before events carried
+// status_after, so stored and published uuids survive the migration; one
+// that leads elsewhere (STARTED straight into PAST_DUE) is another event.
+TEST(EventUuidTest, StatusAfterIsPartOfTheIdentityOnlyWhereItIsUnusual) {
+  const absl::Time at = absl::FromUnixMicros(1'735'689'600'000'001);
+  using engine::SubscriptionStatus;
+  EXPECT_EQ(EventUuid("sub_1", EventType::kStarted, SubscriptionStatus::kActive,
+                      at, 0),
+            common::DerivedId(common::kEventIdPrefix,
+                              "sub_1/1/1735689600000001/0"));
+  EXPECT_EQ(EventUuid("sub_1", EventType::kAutoChurned,
+                      SubscriptionStatus::kCancelled, at, 2),
+            common::DerivedId(common::kEventIdPrefix,
+                              "sub_1/5/1735689600000001/2"));
+  const std::string past_due = EventUuid("sub_1", EventType::kStarted,
+                                         SubscriptionStatus::kPastDue, at, 0);
+  EXPECT_NE(past_due, EventUuid("sub_1", EventType::kStarted,
+                                SubscriptionStatus::kActive, at, 0));
+  EXPECT_EQ(past_due, EventUuid("sub_1", EventType::kStarted,
+                                SubscriptionStatus::kPastDue, at, 0));
+  EXPECT_NE(EventUuid("sub_1", EventType::kReactivated,
+                      SubscriptionStatus::kPastDue, at, 0),
+            EventUuid("sub_1", EventType::kReactivated,
+                      SubscriptionStatus::kActive, at, 0));
 }
 
 TEST_P(StoreTest, EventUuidsAreStableAcrossUnrelatedWrites) {

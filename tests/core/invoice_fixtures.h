@@ -18,7 +18,8 @@ namespace recurrent::persistence {
 // Failure messages show events readably.
 inline void PrintTo(const SubscriptionEvent& event, std::ostream* os) {
   *os << engine::EventTypeName(event.type) << "@"
-      << absl::FormatTime(event.occurred_at) << " "
+      << absl::FormatTime(event.occurred_at) << "->"
+      << engine::SubscriptionStatusName(event.status_after) << " "
       << event.subscription.external_id << " " << event.uuid;
 }
 

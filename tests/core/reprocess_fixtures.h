@@ -96,13 +96,14 @@ inline std::string FreshEvaluationMismatches(
     if (customer->derived_tags != evaluation.derived_tags) {
       absl::StrAppend(&out, customer->external_id, ": derived tags differ\n");
     }
-    using Event = std::tuple<std::string, engine::EventType, absl::Time>;
+    using Event = std::tuple<std::string, engine::EventType, absl::Time,
+                             engine::SubscriptionStatus>;
     std::vector<Event> expected;
     for (const auto& subscription : timeline->subscriptions()) {
       for (const engine::SubscriptionEvent& e :
            subscription.timeline.events()) {
         expected.emplace_back(subscription.subscription_external_id, e.type,
-                              e.occurred_at);
+                              e.occurred_at, e.status_after);
       }
     }
     std::vector<Event> stored;
@@ -114,7 +115,8 @@ inline std::string FreshEvaluationMismatches(
         storage.ListSubscriptionEvents(filter, page);
     if (!events.ok()) return events.status().ToString();
     for (const SubscriptionEvent& e : events->items) {
-      stored.emplace_back(e.subscription.external_id, e.type, e.occurred_at);
+      stored.emplace_back(e.subscription.external_id, e.type, e.occurred_at,
+                          e.status_after);
     }
     std::sort(expected.begin(), expected.end());
     std::sort(stored.begin(), stored.end());
@@ -151,8 +153,9 @@ inline std::string DumpVisibleState(Store& storage,
     if (!events.ok()) return events.status().ToString();
     for (const SubscriptionEvent& e : events->items) {
       absl::StrAppend(&out, e.uuid, " ", engine::EventTypeName(e.type), "@",
-                      absl::FormatTime(e.occurred_at), " ", e.subscription.uuid,
-                      "\n");
+                      absl::FormatTime(e.occurred_at), "->",
+                      engine::SubscriptionStatusName(e.status_after), " ",
+                      e.subscription.uuid, "\n");
     }
     absl::StatusOr<std::vector<SourceSettings>> history =
         storage.ListSettingsHistory(source);

@@ -18,7 +18,7 @@ using ::testing::FieldsAre;
 using ::testing::IsEmpty;
 
 PublishedEvent Event(absl::string_view sub, EventType type, absl::Time at) {
-  return PublishedEvent{kSource, sub, type, at, 0};
+  return PublishedEvent{kSource, sub, type, at, UsualStatusAfter(type), 0};
 }
 
 // (subscription, type, instant, ordinal) of each event.

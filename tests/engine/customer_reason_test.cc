@@ -1,6 +1,5 @@
 // R7 reason rule: which subscription decides a customer's status, and the
-// customer's status_reason; and StatusAfter (R9, SubscriptionEvent's
-// status_after).
+// customer's status_reason.
 #include "engine/customer_reason.h"
 
 #include <vector>
@@ -119,16 +118,6 @@ TEST(R7CustomerReasonTest, AgreesWithTheTimeline) {
   EXPECT_EQ(CustomerStatusReason(e.status, in),
             absl::StrCat("Subscription sub_1: ",
                          e.subscriptions[0].status_reason));
-}
-
-TEST(R9EventsTest, StatusAfterEachEventType) {
-  EXPECT_EQ(StatusAfter(EventType::kStarted), SubscriptionStatus::kActive);
-  EXPECT_EQ(StatusAfter(EventType::kRecovered), SubscriptionStatus::kActive);
-  EXPECT_EQ(StatusAfter(EventType::kReactivated), SubscriptionStatus::kActive);
-  EXPECT_EQ(StatusAfter(EventType::kPastDue), SubscriptionStatus::kPastDue);
-  EXPECT_EQ(StatusAfter(EventType::kCancelled), SubscriptionStatus::kCancelled);
-  EXPECT_EQ(StatusAfter(EventType::kAutoChurned),
-            SubscriptionStatus::kCancelled);
 }
 
 }  // namespace

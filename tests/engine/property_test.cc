@@ -377,6 +377,8 @@ TEST(PropertyTest, NextTransitionAtIsExactAndStatusFieldsAreConsistent) {
         } else {
           ASSERT_NE(last, nullptr);
           ASSERT_EQ(s.started_at, s.events.front().occurred_at);
+          // The last event's status_after is the status from it up to t.
+          ASSERT_EQ(last->status_after, s.status);
         }
         if (s.status == SubscriptionStatus::kPastDue) {
           ASSERT_EQ(*s.past_due_since, last->occurred_at);

@@ -335,11 +335,13 @@ TEST(R4CancellationTest, ReactivatedStraightIntoPastDue) {
   facts.invoices[2].transactions = {testing::Payment(Day(2025, 3, 5))};
   facts.cancellations = {Cancel(kSub, Day(2025, 2, 10))};
   const CustomerTimeline timeline = MustBuild(facts, KeepSettings());
-  // R9: the reactivation into PAST_DUE is one REACTIVATED event.
+  // R9: the reactivation into PAST_DUE is one REACTIVATED event, and it
+  // says so: its status_after is PAST_DUE, not ACTIVE.
   EXPECT_THAT(AllEvents(timeline),
               ElementsAre(Ev(EventType::kStarted, Day(2025, 1, 1)),
                           Ev(EventType::kCancelled, Day(2025, 2, 10)),
-                          Ev(EventType::kReactivated, Day(2025, 3, 1)),
+                          Ev(EventType::kReactivated, Day(2025, 3, 1),
+                             SubscriptionStatus::kPastDue),
                           Ev(EventType::kRecovered, Day(2025, 3, 5)),
                           Ev(EventType::kPastDue, Day(2025, 5, 1))));
   EXPECT_EQ(SubAt(timeline, Day(2025, 3, 2)).past_due_since, Day(2025, 3, 1));
@@ -415,8 +417,10 @@ TEST(R5PastDueTest, StartsAlreadyPastDueWithOneStartedEvent) {
   ExpectStatuses(
       timeline, {{Day(2025, 1, 25), kNotStarted}, {Day(2025, 2, 1), kPastDue}});
   EXPECT_EQ(SubAt(timeline, Day(2025, 2, 1)).past_due_since, Day(2025, 2, 1));
+  // Its STARTED event leads straight into PAST_DUE.
   EXPECT_THAT(AllEvents(timeline),
-              ElementsAre(Ev(EventType::kStarted, Day(2025, 2, 1)),
+              ElementsAre(Ev(EventType::kStarted, Day(2025, 2, 1),
+                             SubscriptionStatus::kPastDue),
                           Ev(EventType::kRecovered, Day(2025, 2, 10)),
                           Ev(EventType::kPastDue, Day(2025, 3, 1))));
 }
@@ -448,7 +452,9 @@ TEST(R9EventsTest, AllEventTypesInOrder) {
                           Ev(EventType::kPastDue, Day(2025, 2, 1)),
                           Ev(EventType::kRecovered, Day(2025, 2, 5)),
                           Ev(EventType::kCancelled, Day(2025, 3, 10)),
-                          Ev(EventType::kReactivated, Day(2025, 4, 1)),
+                          // April is never paid: straight into PAST_DUE.
+                          Ev(EventType::kReactivated, Day(2025, 4, 1),
+                             kPastDue),
                           Ev(EventType::kAutoChurned, Day(2025, 4, 15)),
                           Ev(EventType::kReactivated, Day(2025, 5, 1)),
                           Ev(EventType::kPastDue, Day(2025, 7, 1)),
@@ -476,6 +482,49 @@ TEST(R9EventsTest, ConsecutiveEventsAlwaysChangeTheStatus) {
                                   Ev(EventType::kReactivated, Day(2025, 4, 1)),
                                   Ev(EventType::kPastDue, Day(2025, 7, 1))));
   EXPECT_EQ(SubAt(timeline, Day(2025, 3, 15)).cancelled_at, Day(2025, 2, 10));
+}
+
+// status_after is the status from the event's instant until the next event,
+// whatever the type: here every type, and STARTED and REACTIVATED both into
+// ACTIVE and straight into PAST_DUE.
+TEST(R9EventsTest, StatusAfterIsTheStatusUntilTheNextEvent) {
+  CustomerFacts every_type;
+  every_type.invoices = MonthlyInvoices(kSub, absl::CivilDay(2025, 1, 1), 6);
+  every_type.invoices[1].transactions = {testing::Payment(Day(2025, 2, 5))};
+  every_type.invoices[3].transactions.clear();
+  every_type.cancellations = {Cancel(kSub, Day(2025, 3, 10))};
+  CustomerFacts into_past_due;  // starts and is reactivated into PAST_DUE
+  into_past_due.invoices = MonthlyInvoices(kSub, absl::CivilDay(2025, 1, 1), 4);
+  into_past_due.invoices[0].transactions = {testing::Payment(Day(2025, 1, 3))};
+  into_past_due.invoices[2].transactions = {testing::Payment(Day(2025, 3, 5))};
+  into_past_due.cancellations = {Cancel(kSub, Day(2025, 2, 10))};
+  for (const CustomerFacts* facts : {&every_type, &into_past_due}) {
+    const CustomerTimeline timeline =
+        MustBuild(*facts, facts == &every_type ? testing::AutoChurn(14)
+                                               : KeepSettings());
+    const std::vector<SubscriptionEvent> events = AllEvents(timeline);
+    ASSERT_FALSE(events.empty());
+    for (size_t i = 0; i < events.size(); ++i) {
+      SCOPED_TRACE(::testing::PrintToString(events[i]));
+      EXPECT_NE(events[i].status_after, kNotStarted);
+      EXPECT_EQ(events[i].status_after,
+                SubAt(timeline, events[i].occurred_at).status);
+      const absl::Time until = i + 1 < events.size()
+                                   ? events[i + 1].occurred_at
+                                   : Day(2030, 1, 1);
+      EXPECT_EQ(events[i].status_after,
+                SubAt(timeline, until - absl::Nanoseconds(1)).status);
+    }
+  }
+  EXPECT_THAT(
+      AllEvents(MustBuild(into_past_due, KeepSettings())),
+      ElementsAre(Ev(EventType::kStarted, Day(2025, 1, 1), kPastDue),
+                  Ev(EventType::kRecovered, Day(2025, 1, 3), kActive),
+                  Ev(EventType::kCancelled, Day(2025, 2, 10), kCancelled),
+                  Ev(EventType::kReactivated, Day(2025, 3, 1), kPastDue),
+                  Ev(EventType::kRecovered, Day(2025, 3, 5), kActive),
+                  Ev(EventType::kPastDue, Day(2025, 5, 1), kPastDue)));
+  // every_type's events: R9EventsTest.AllEventTypesInOrder.
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ inline void PrintTo(EventType type, std::ostream* os) {
 }
 inline void PrintTo(const SubscriptionEvent& event, std::ostream* os) {
   *os << EventTypeName(event.type) << "@"
-      << absl::FormatTime(event.occurred_at, absl::UTCTimeZone());
+      << absl::FormatTime(event.occurred_at, absl::UTCTimeZone()) << "->"
+      << SubscriptionStatusName(event.status_after);
 }
 
 namespace testing {
@@ -171,8 +172,26 @@ inline std::vector<SubscriptionEvent> AllEvents(
   return SubAt(timeline, absl::InfiniteFuture(), sub, source).events;
 }
 
+// The status an event of `type` leads to unless it starts or reactivates
+// straight into PAST_DUE (then say so with the three-argument Ev).
+inline SubscriptionStatus UsualStatusAfter(EventType type) {
+  switch (type) {
+    case EventType::kPastDue:
+      return SubscriptionStatus::kPastDue;
+    case EventType::kCancelled:
+    case EventType::kAutoChurned:
+      return SubscriptionStatus::kCancelled;
+    default:
+      return SubscriptionStatus::kActive;
+  }
+}
+
+inline SubscriptionEvent Ev(EventType type, absl::Time at,
+                            SubscriptionStatus status_after) {
+  return SubscriptionEvent{type, at, status_after};
+}
 inline SubscriptionEvent Ev(EventType type, absl::Time at) {
-  return SubscriptionEvent{type, at};
+  return Ev(type, at, UsualStatusAfter(type));
 }
 
 }  // namespace testing

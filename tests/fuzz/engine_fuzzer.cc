@@ -89,8 +89,8 @@ CustomerFacts DecodeFacts(FuzzedDataProvider& in) {
   return facts;
 }
 
-// The status an event leads to, if it determines one.
-std::optional<SubscriptionStatus> StatusAfter(EventType type) {
+// The status an event of `type` must lead to, if the type fixes it.
+std::optional<SubscriptionStatus> FixedStatusAfter(EventType type) {
   switch (type) {
     case EventType::kPastDue:
       return SubscriptionStatus::kPastDue;
@@ -150,14 +150,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Require(event.occurred_at >= previous_at, "events are in time order");
       Require(any_auto_churn || event.type != EventType::kAutoChurned,
               "KEEP never auto-churns");
-      const std::optional<SubscriptionStatus> now = StatusAfter(event.type);
-      if (previous.has_value() && now.has_value()) {
-        Require(*previous != *now, "consecutive events change the status");
+      const SubscriptionStatus now = event.status_after;
+      Require(now != SubscriptionStatus::kNotStarted,
+              "an event leads to a started status");
+      const std::optional<SubscriptionStatus> fixed =
+          FixedStatusAfter(event.type);
+      if (fixed.has_value()) {
+        Require(now == *fixed, "status_after agrees with the event type");
+      } else {
+        Require(now != SubscriptionStatus::kCancelled,
+                "STARTED and REACTIVATED lead to ACTIVE or PAST_DUE");
+      }
+      if (previous.has_value()) {
+        Require(*previous != now, "consecutive events change the status");
       }
       previous = now;
       previous_at = event.occurred_at;
     }
-    if (previous.has_value() && sub.status != SubscriptionStatus::kNotStarted) {
+    if (previous.has_value()) {
       Require(sub.status == *previous, "the last event gives the status");
     }
   }

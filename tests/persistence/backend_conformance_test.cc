@@ -4,6 +4,7 @@
 // made through the interface too (no backend headers here).
 #include "tests/persistence/backend_conformance.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -66,7 +67,8 @@ std::string Describe(const ChangeRow& row) {
       absl::StrJoin(row.customer_sources, ","), "] event=", e.uuid, "/",
       static_cast<int>(e.type), "/", e.subscription.uuid, "/",
       e.subscription.customer_uuid, "/", e.subscription.data_source_uuid, "/",
-      e.subscription.external_id, "/", absl::FormatTime(e.occurred_at),
+      e.subscription.external_id, "/", absl::FormatTime(e.occurred_at), "/",
+      engine::SubscriptionStatusName(e.status_after),
       " status=", static_cast<int>(row.status),
       " previous=", static_cast<int>(row.previous_status));
 }
@@ -252,9 +254,13 @@ std::vector<ChangeRow> EveryKind(absl::Time at) {
     row.data_source_uuid = "ds_a";
     row.customer_uuid = "cus_a";
     row.event.uuid = absl::StrCat("evt_", static_cast<int>(kind));
+    // A STARTED straight into PAST_DUE: status_after is not the type's.
     row.event.type = kind == ChangeKind::kEventPublished
                          ? engine::EventType::kAutoChurned
-                         : engine::EventType::kRecovered;
+                         : engine::EventType::kStarted;
+    row.event.status_after = kind == ChangeKind::kEventPublished
+                                 ? engine::SubscriptionStatus::kCancelled
+                                 : engine::SubscriptionStatus::kPastDue;
     row.event.subscription = SubscriptionRef{"sub_a", "cus_a", "ds_a", "SUB-A"};
     row.event.occurred_at = at - absl::Hours(24) + absl::Microseconds(7);
   }
@@ -632,6 +638,78 @@ TEST_P(BackendConformanceTest, AWriteTransactionScansTheStateAtItsStart) {
                        read->ListCustomers(CustomerFilter{}, PageRequest{}));
   ASSERT_THAT(listed.items, SizeIs(2));
   EXPECT_EQ(listed.items[1].status_reason, "No subscription has started yet.");
+}
+
+// Each event's status_after is stored as written (not derived from its
+// type) and read back by every reader of events: the customer state, the
+// source scan and the listings by customer and by source.
+TEST_P(BackendConformanceTest, EventStatusAfterRoundTrips) {
+  const DataSourceRow source = NewSource("s");
+  const Customer a = NewCustomer(source.uuid, "a");
+  NewSubscription(a, source.uuid, "A");
+  const absl::Time started = Tick();
+  const absl::Time recovered = started + absl::Hours(24);
+  const absl::Time reactivated = started + absl::Hours(72);
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                         txn->LoadCustomerState(a.uuid, false));
+    ASSERT_THAT(state.subscriptions, SizeIs(1));
+    const SubscriptionRow& sub = state.subscriptions[0];
+    EvaluationWrite write;
+    write.customer_key = state.key;
+    write.inserted_events = {
+        {"evt_1", sub.key, sub.source_key, engine::EventType::kStarted, started,
+         engine::SubscriptionStatus::kPastDue},
+        {"evt_2", sub.key, sub.source_key, engine::EventType::kRecovered,
+         recovered, engine::SubscriptionStatus::kActive},
+        {"evt_3", sub.key, sub.source_key, engine::EventType::kReactivated,
+         reactivated, engine::SubscriptionStatus::kPastDue},
+    };
+    ASSERT_OK(txn->WriteEvaluation(write));
+    ASSERT_OK(txn->Commit());
+  }
+  using engine::SubscriptionStatus;
+  const std::vector<SubscriptionStatus> expected = {
+      SubscriptionStatus::kPastDue, SubscriptionStatus::kActive,
+      SubscriptionStatus::kPastDue};
+  const auto by_time = [](std::vector<EventRow> events) {
+    std::sort(events.begin(), events.end(),
+              [](const EventRow& x, const EventRow& y) {
+                return x.occurred_at < y.occurred_at;
+              });
+    std::vector<SubscriptionStatus> out;
+    for (const EventRow& e : events) out.push_back(e.status_after);
+    return out;
+  };
+
+  std::unique_ptr<ReadTransaction> read =
+      MustBeginRead(*backend_, Backend::ReadKind::kScan);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                       read->LoadCustomerState(a.uuid, true));
+  EXPECT_EQ(by_time(state.events), expected);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> scan,
+                       read->ScanSource(source.uuid));
+  ASSERT_OK_AND_ASSIGN(const std::vector<CustomerState> scanned, Drain(*scan));
+  ASSERT_THAT(scanned, SizeIs(1));
+  EXPECT_EQ(by_time(scanned[0].events), expected);
+  scan.reset();
+  for (const EventFilter& filter :
+       {EventFilter{a.uuid, "", absl::InfiniteFuture()},
+        EventFilter{"", source.uuid, absl::InfiniteFuture()}}) {
+    ASSERT_OK_AND_ASSIGN(const Page<SubscriptionEvent> page,
+                         read->ListEvents(filter, PageRequest{}));
+    std::vector<SubscriptionStatus> listed;
+    for (const SubscriptionEvent& e : page.items) {
+      listed.push_back(e.status_after);
+    }
+    EXPECT_EQ(listed, expected);
+    ASSERT_THAT(page.items, SizeIs(3));
+    EXPECT_EQ(page.items[0].uuid, "evt_1");
+    EXPECT_EQ(page.items[0].type, engine::EventType::kStarted);
+  }
 }
 
 // Inserts, in `txn`, customer "cus_<id>" of `source_uuid` with external id

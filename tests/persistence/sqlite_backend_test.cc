@@ -331,6 +331,69 @@ TEST_F(SqliteBackendTest, MigratesVersion4SettingsIntoOneRecord) {
   EXPECT_EQ(raw.Value("SELECT COUNT(*) FROM settings_versions"), "1");
 }
 
+// Migration 6 gives every stored event (and every event row of the change
+// log) the status its type usually leads to; the next recompute of the
+// customer replaces an event whose exact status_after differs.
+TEST_F(SqliteBackendTest, MigratesVersion5EventsWithTheirTypesStatusAfter) {
+  // One event of every type (codes 1..6), a published and a retracted event
+  // row and a status row in the log.
+  CreateOldDatabase(
+      5,
+      "INSERT INTO data_sources (uuid, name, system, created_at) VALUES"
+      " ('ds_a', 'a', 'custom', 1000000);"
+      "INSERT INTO customers (uuid, status, created_at, updated_at) VALUES"
+      " ('cus_a', 2, 1000000, 1000000);"
+      "INSERT INTO subscriptions (uuid, customer_id, data_source_id,"
+      " external_id) VALUES ('sub_a', 1, 1, 'A');"
+      "INSERT INTO subscription_events (uuid, subscription_id, customer_id,"
+      " data_source_id, type, occurred_at) VALUES"
+      " ('evt_1', 1, 1, 1, 1, 1000001), ('evt_2', 1, 1, 1, 2, 1000002),"
+      " ('evt_3', 1, 1, 1, 3, 1000003), ('evt_4', 1, 1, 1, 4, 1000004),"
+      " ('evt_5', 1, 1, 1, 5, 1000005), ('evt_6', 1, 1, 1, 6, 1000006);"
+      "INSERT INTO change_log (committed_at, kind, data_source_uuid,"
+      " customer_uuid, customer_sources, event_uuid, event_type,"
+      " subscription_uuid, subscription_external_id, occurred_at, status,"
+      " previous_status) VALUES"
+      " (2000000, 1, 'ds_a', 'cus_a', '', 'evt_2', 2, 'sub_a', 'A', 1000002,"
+      "  NULL, NULL),"
+      " (2000000, 2, 'ds_a', 'cus_a', '', 'evt_6', 6, 'sub_a', 'A', 1000006,"
+      "  NULL, NULL),"
+      " (2000000, 3, 'ds_a', 'cus_a', 'ds_a', NULL, NULL, NULL, NULL, NULL,"
+      "  2, 1);");
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  ASSERT_OK_AND_ASSIGN(
+      const Page<SubscriptionEvent> events,
+      Read(*backend, [](ReadTransaction& txn) {
+        return txn.ListEvents(
+            EventFilter{"cus_a", "", absl::InfiniteFuture()}, PageRequest{});
+      }));
+  using engine::SubscriptionStatus;
+  std::vector<SubscriptionStatus> status_after;
+  for (const SubscriptionEvent& e : events.items) {
+    status_after.push_back(e.status_after);
+  }
+  EXPECT_THAT(status_after,
+              ElementsAre(SubscriptionStatus::kActive,     // STARTED
+                          SubscriptionStatus::kPastDue,    // PAST_DUE
+                          SubscriptionStatus::kActive,     // RECOVERED
+                          SubscriptionStatus::kCancelled,  // CANCELLED
+                          SubscriptionStatus::kCancelled,  // AUTO_CHURNED
+                          SubscriptionStatus::kActive));   // REACTIVATED
+  ASSERT_OK_AND_ASSIGN(
+      const std::vector<ChangeRow> changes,
+      Read(*backend,
+           [](ReadTransaction& txn) { return txn.ReadChanges(0, 10); }));
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].event.status_after, SubscriptionStatus::kPastDue);
+  EXPECT_EQ(changes[1].event.status_after, SubscriptionStatus::kActive);
+  backend.reset();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Rows("SELECT event_status_after FROM change_log"
+                     " ORDER BY sequence"),
+            "3\n2\nNULL\n");
+  EXPECT_EQ(raw.Value("PRAGMA integrity_check"), "ok");
+}
+
 // ---- Opening ----------------------------------------------------------------
 
 TEST_F(SqliteBackendTest, CreatesMissingFolders) {
@@ -593,15 +656,16 @@ TEST_F(SqliteBackendTest, StoresEnumsAsStableCodes) {
     rows[0].previous_status = CustomerStatus::kLead;
     rows[1].kind = ChangeKind::kEventPublished;
     rows[1].event.type = engine::EventType::kAutoChurned;
+    rows[1].event.status_after = engine::SubscriptionStatus::kCancelled;
     return txn.AppendChanges(rows);
   }));
   backend.reset();
   RawDb raw(path_);
   EXPECT_EQ(raw.Value("SELECT status FROM customers"), "1");  // LEAD
-  EXPECT_EQ(raw.Rows("SELECT kind, event_type, status, previous_status"
-                     " FROM change_log ORDER BY sequence"),
-            "3|NULL|2|1\n"       // STATUS_CHANGED: ACTIVE <- LEAD
-            "1|5|NULL|NULL\n");  // EVENT_PUBLISHED: AUTO_CHURNED
+  EXPECT_EQ(raw.Rows("SELECT kind, event_type, status, previous_status,"
+                     " event_status_after FROM change_log ORDER BY sequence"),
+            "3|NULL|2|1|NULL\n"  // STATUS_CHANGED: ACTIVE <- LEAD
+            "1|5|NULL|NULL|4\n");  // EVENT_PUBLISHED: AUTO_CHURNED, CANCELLED
   // A code this build does not know is an error, not a guess.
   raw.Exec("UPDATE customers SET status = 9");
   raw.Exec("UPDATE change_log SET kind = 9");

@@ -308,71 +308,156 @@ TEST_F(CustomerReadsTest, ListCustomersRejectsABadAsOfAndAForeignToken) {
   EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
 }
 
-v1::SubscriptionStatus Expected(v1::SubscriptionEventType type) {
-  switch (type) {
-    case v1::SUBSCRIPTION_EVENT_TYPE_PAST_DUE:
-      return v1::SUBSCRIPTION_STATUS_PAST_DUE;
-    case v1::SUBSCRIPTION_EVENT_TYPE_CANCELLED:
-    case v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED:
-      return v1::SUBSCRIPTION_STATUS_CANCELLED;
-    default:
-      return v1::SUBSCRIPTION_STATUS_ACTIVE;
-  }
-}
-
-TEST_F(CustomerReadsTest, EveryEventSaysTheStatusAfterIt) {
-  // Auto-churn after 14 days: STARTED, PAST_DUE, AUTO_CHURNED, REACTIVATED,
-  // PAST_DUE, RECOVERED, CANCELLED.
-  const std::string source = CreateSource("Stripe", 14);
-  const std::string customer = CreateCustomer(source, "c1");
-  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 6);
-  specs[1].payments.clear();  // February: unpaid, churns on 2025-02-15
-  specs[3].payments = {Payment{T("2025-04-05")}};  // paid 4 days late
-  server_.clock().Set(T("2025-06-10"));
-  MustImport(customer, specs);
-  ASSERT_TRUE(
-      Cancel(Subscription(customer, T("2025-06-10")).uuid(), T("2025-06-10"))
-          .ok());
-
-  const std::vector<v1::SubscriptionEvent> events = Events(customer);
-  std::map<v1::SubscriptionEventType, int> types;
-  for (const v1::SubscriptionEvent& event : events) {
-    ++types[event.type()];
-    EXPECT_EQ(event.status_after(), Expected(event.type()))
-        << v1::SubscriptionEventType_Name(event.type());
-  }
-  for (const v1::SubscriptionEventType type :
-       {v1::SUBSCRIPTION_EVENT_TYPE_STARTED, v1::SUBSCRIPTION_EVENT_TYPE_PAST_DUE,
-        v1::SUBSCRIPTION_EVENT_TYPE_RECOVERED,
-        v1::SUBSCRIPTION_EVENT_TYPE_CANCELLED,
-        v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED,
-        v1::SUBSCRIPTION_EVENT_TYPE_REACTIVATED}) {
-    EXPECT_GT(types[type], 0) << v1::SubscriptionEventType_Name(type);
-  }
-  // The status after each event is the subscription's status at its
-  // instant (none of these starts or reactivates straight into PAST_DUE).
-  for (const v1::SubscriptionEvent& event : events) {
-    const absl::Time at = absl::FromUnixSeconds(event.occurred_at().seconds());
-    EXPECT_EQ(Subscription(customer, at).status(), event.status_after())
-        << v1::SubscriptionEventType_Name(event.type());
-  }
-
-  // The change feed carries the same field on its events.
+// Every change of the feed about `customer`, oldest first.
+std::vector<v1::Change> FeedOf(TestServer& server,
+                               const std::string& customer) {
   std::unique_ptr<v1::ChangeFeedService::Stub> feed =
-      v1::ChangeFeedService::NewStub(server_.channel());
+      v1::ChangeFeedService::NewStub(server.channel());
   grpc::ClientContext context;
   v1::ListChangesRequest request;
   request.set_customer_uuid(customer);
   request.set_page_size(1000);
   v1::ListChangesResponse response;
-  ASSERT_TRUE(feed->ListChanges(&context, request, &response).ok());
-  int with_event = 0;
-  for (const v1::Change& change : response.changes()) {
-    if (!change.has_event()) continue;
-    ++with_event;
-    EXPECT_EQ(change.event().status_after(), Expected(change.event().type()));
+  const grpc::Status status = feed->ListChanges(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return {response.changes().begin(), response.changes().end()};
+}
+
+absl::Time InstantOf(const v1::SubscriptionEvent& event) {
+  return absl::FromUnixSeconds(event.occurred_at().seconds()) +
+         absl::Nanoseconds(event.occurred_at().nanos());
+}
+
+TEST_F(CustomerReadsTest, EveryEventSaysTheStatusAfterIt) {
+  // Auto-churn after 14 days. c1: STARTED, PAST_DUE, AUTO_CHURNED,
+  // REACTIVATED, PAST_DUE, RECOVERED, CANCELLED. c2: its first invoice is
+  // paid 5 days late (STARTED straight into PAST_DUE, RECOVERED); cancelled
+  // on 2025-02-10 and its March invoice paid 3 days late (REACTIVATED
+  // straight into PAST_DUE, RECOVERED).
+  const std::string source = CreateSource("Stripe", 14);
+  const std::string c1 = CreateCustomer(source, "c1");
+  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 6);
+  specs[1].payments.clear();  // February: unpaid, churns on 2025-02-15
+  specs[3].payments = {Payment{T("2025-04-05")}};  // paid 4 days late
+  server_.clock().Set(T("2025-06-10"));
+  MustImport(c1, specs);
+  ASSERT_TRUE(
+      Cancel(Subscription(c1, T("2025-06-10")).uuid(), T("2025-06-10")).ok());
+  const std::string c2 = CreateCustomer(source, "c2");
+  std::vector<InvoiceSpec> late = Monthly("sub-2", T("2025-01-01"), 4);
+  late[0].payments = {Payment{T("2025-01-06")}};
+  late[2].payments = {Payment{T("2025-03-04")}};
+  MustImport(c2, late);
+  ASSERT_TRUE(
+      Cancel(Subscription(c2, T("2025-01-20")).uuid(), T("2025-02-10")).ok());
+
+  EXPECT_THAT(EventStrings(c2),
+              ::testing::ElementsAre(
+                  "STARTED@2025-01-01T00:00:00", "RECOVERED@2025-01-06T00:00:00",
+                  "CANCELLED@2025-02-10T00:00:00",
+                  "REACTIVATED@2025-03-01T00:00:00",
+                  "RECOVERED@2025-03-04T00:00:00",
+                  "PAST_DUE@2025-05-01T00:00:00",
+                  "AUTO_CHURNED@2025-05-15T00:00:00"));
+  for (const std::string& customer : {c1, c2}) {
+    const std::vector<v1::SubscriptionEvent> events = Events(customer);
+    std::map<v1::SubscriptionEventType, int> types;
+    for (const v1::SubscriptionEvent& event : events) {
+      ++types[event.type()];
+      // The status after each event is the subscription's status at its
+      // instant (ListSubscriptions as of then), whatever the type.
+      EXPECT_EQ(Subscription(customer, InstantOf(event)).status(),
+                event.status_after())
+          << customer << " " << v1::SubscriptionEventType_Name(event.type());
+    }
+    if (customer == c1) {
+      for (const v1::SubscriptionEventType type :
+           {v1::SUBSCRIPTION_EVENT_TYPE_STARTED,
+            v1::SUBSCRIPTION_EVENT_TYPE_PAST_DUE,
+            v1::SUBSCRIPTION_EVENT_TYPE_RECOVERED,
+            v1::SUBSCRIPTION_EVENT_TYPE_CANCELLED,
+            v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED,
+            v1::SUBSCRIPTION_EVENT_TYPE_REACTIVATED}) {
+        EXPECT_GT(types[type], 0) << v1::SubscriptionEventType_Name(type);
+      }
+    }
   }
-  EXPECT_GT(with_event, 0);
+  const std::vector<v1::SubscriptionEvent> c2_events = Events(c2);
+  ASSERT_EQ(c2_events.size(), 7u);
+  EXPECT_EQ(c2_events[0].status_after(), v1::SUBSCRIPTION_STATUS_PAST_DUE);
+  EXPECT_EQ(c2_events[3].status_after(), v1::SUBSCRIPTION_STATUS_PAST_DUE);
+  EXPECT_EQ(c2_events[1].status_after(), v1::SUBSCRIPTION_STATUS_ACTIVE);
+
+  // The change feed carries the same field on its events: replayed, its
+  // publications minus its retractions (each retracted as it was published)
+  // are the listed events, field for field.
+  for (const std::string& customer : {c1, c2}) {
+    std::map<std::string, std::string> replayed;  // uuid -> event
+    for (const v1::Change& change : FeedOf(server_, customer)) {
+      const std::string& uuid = change.event().uuid();
+      if (change.type() == v1::CHANGE_TYPE_EVENT_PUBLISHED) {
+        EXPECT_TRUE(
+            replayed.emplace(uuid, change.event().SerializeAsString()).second)
+            << uuid;
+      } else if (change.type() == v1::CHANGE_TYPE_EVENT_RETRACTED) {
+        EXPECT_EQ(replayed[uuid], change.event().SerializeAsString()) << uuid;
+        replayed.erase(uuid);
+      }
+    }
+    std::map<std::string, std::string> expected;
+    for (const v1::SubscriptionEvent& event : Events(customer, T("2025-06-10"))) {
+      expected[event.uuid()] = event.SerializeAsString();
+    }
+    EXPECT_FALSE(expected.empty());
+    EXPECT_EQ(replayed, expected) << customer;
+  }
+}
+
+// A fact that changes where an event leads (not its type or instant) makes
+// it another event: the stored one is replaced under a new uuid, the feed
+// retracts the old one (as published) and publishes the new one.
+TEST_F(CustomerReadsTest, AFactThatChangesStatusAfterReplacesTheEvent) {
+  const std::string source = CreateSource("Stripe");
+  const std::string customer = CreateCustomer(source, "c1");
+  std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 1);
+  specs[0].end = T("2025-03-01");
+  specs[0].payments.clear();  // unpaid: starts straight into PAST_DUE
+  server_.clock().Set(T("2025-01-10"));
+  MustImport(customer, specs);
+  // Up to now (a future PAST_DUE at the period's end appears once paid).
+  const std::vector<v1::SubscriptionEvent> before =
+      Events(customer, T("2025-01-10"));
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].type(), v1::SUBSCRIPTION_EVENT_TYPE_STARTED);
+  EXPECT_EQ(before[0].status_after(), v1::SUBSCRIPTION_STATUS_PAST_DUE);
+  const size_t seen = FeedOf(server_, customer).size();
+
+  // Paid in full at the due date, recorded late: it started ACTIVE.
+  const std::vector<v1::Invoice> invoices = ListInvoices(customer);
+  ASSERT_EQ(invoices.size(), 1u);
+  ASSERT_TRUE(Pay(invoices[0].uuid(), "tx-late", T("2025-01-01")).ok());
+  const std::vector<v1::SubscriptionEvent> after =
+      Events(customer, T("2025-01-10"));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].type(), v1::SUBSCRIPTION_EVENT_TYPE_STARTED);
+  EXPECT_EQ(InstantOf(after[0]), InstantOf(before[0]));
+  EXPECT_EQ(after[0].status_after(), v1::SUBSCRIPTION_STATUS_ACTIVE);
+  EXPECT_NE(after[0].uuid(), before[0].uuid());
+  EXPECT_EQ(Subscription(customer, T("2025-01-01")).status(),
+            v1::SUBSCRIPTION_STATUS_ACTIVE);
+
+  const std::vector<v1::Change> feed = FeedOf(server_, customer);
+  ASSERT_EQ(feed.size(), seen + 3);
+  EXPECT_EQ(feed[seen].type(), v1::CHANGE_TYPE_EVENT_RETRACTED);
+  EXPECT_EQ(feed[seen].event().SerializeAsString(),
+            before[0].SerializeAsString());
+  EXPECT_EQ(feed[seen + 1].type(), v1::CHANGE_TYPE_EVENT_PUBLISHED);
+  EXPECT_EQ(feed[seen + 1].event().SerializeAsString(),
+            after[0].SerializeAsString());
+  EXPECT_EQ(feed[seen + 2].type(), v1::CHANGE_TYPE_CUSTOMER_STATUS_CHANGED);
+  EXPECT_EQ(feed[seen + 2].previous_customer_status(),
+            v1::CUSTOMER_STATUS_PAST_DUE);
+  EXPECT_EQ(feed[seen + 2].customer_status(), v1::CUSTOMER_STATUS_ACTIVE);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -13,15 +14,26 @@ namespace {
 
 using persistence::ChangeKind;
 using persistence::ChangeRow;
-using Published =
-    std::map<std::string, std::pair<engine::EventType, absl::Time>>;
+// An event as the log and the listing show it: type, instant, status after.
+using Shown =
+    std::tuple<engine::EventType, absl::Time, engine::SubscriptionStatus>;
+using Published = std::map<std::string, Shown>;
+
+Shown ShownOf(const core::SubscriptionEvent& event) {
+  return {event.type, event.occurred_at, event.status_after};
+}
+
+std::string Describe(const Shown& event) {
+  return absl::StrCat(
+      engine::EventTypeName(std::get<0>(event)), "@",
+      absl::FormatTime(std::get<1>(event), absl::UTCTimeZone()), "->",
+      engine::SubscriptionStatusName(std::get<2>(event)));
+}
 
 std::string Describe(const Published& events) {
   std::string out;
   for (const auto& [uuid, event] : events) {
-    absl::StrAppend(&out, " ", engine::EventTypeName(event.first), "@",
-                    absl::FormatTime(event.second, absl::UTCTimeZone()), "(",
-                    uuid, ")");
+    absl::StrAppend(&out, " ", Describe(event), "(", uuid, ")");
   }
   return out;
 }
@@ -56,11 +68,7 @@ std::string ChangeLogMismatches(core::Store& store, absl::Time now) {
       if (row.customer_uuid != customer) continue;
       switch (row.kind) {
         case ChangeKind::kEventPublished:
-          if (!published
-                   .emplace(
-                       row.event.uuid,
-                       std::make_pair(row.event.type, row.event.occurred_at))
-                   .second) {
+          if (!published.emplace(row.event.uuid, ShownOf(row.event)).second) {
             absl::StrAppend(&out, customer, ": ", row.event.uuid,
                             " published twice\n");
           }
@@ -69,12 +77,22 @@ std::string ChangeLogMismatches(core::Store& store, absl::Time now) {
                             " published before it was due\n");
           }
           break;
-        case ChangeKind::kEventRetracted:
-          if (published.erase(row.event.uuid) != 1) {
+        case ChangeKind::kEventRetracted: {
+          auto it = published.find(row.event.uuid);
+          if (it == published.end()) {
             absl::StrAppend(&out, customer, ": ", row.event.uuid,
                             " retracted but not published\n");
+            break;
           }
+          if (it->second != ShownOf(row.event)) {
+            absl::StrAppend(&out, customer, ": ", row.event.uuid,
+                            " published as ", Describe(it->second),
+                            ", retracted as ", Describe(ShownOf(row.event)),
+                            "\n");
+          }
+          published.erase(it);
           break;
+        }
         case ChangeKind::kCustomerStatusChanged:
           if (row.previous_status != status || row.status == status) {
             absl::StrAppend(&out, customer, ": status row ",
@@ -112,8 +130,7 @@ std::string ChangeLogMismatches(core::Store& store, absl::Time now) {
           store.ListSubscriptionEvents(filter, page);
       if (!events.ok()) return events.status().ToString();
       for (const core::SubscriptionEvent& event : events->items) {
-        expected.emplace(event.uuid,
-                         std::make_pair(event.type, event.occurred_at));
+        expected.emplace(event.uuid, ShownOf(event));
       }
       if (events->next_page_token.empty()) break;
       page.page_token = events->next_page_token;

@@ -15,8 +15,9 @@ namespace recurrent::testing {
 //  - sequences increase (committed_at need not: clocks may step back);
 //  - for every customer the log names or the store holds, its publications
 //    minus its retractions are exactly its ListSubscriptionEvents as of
-//    `now` (uuids, types and instants), none published twice or before it
-//    was due, none retracted unpublished; a customer that no longer exists
+//    `now` (uuids, types, instants and status_after), none published twice
+//    or before it was due, none retracted unpublished or retracted as other
+//    than it was published; a customer that no longer exists
 //    has nothing left published;
 //  - its status rows chain from LEAD (each previous status is the one the
 //    row before reported) to its stored status.
