@@ -123,7 +123,9 @@ InvoiceAmounts AmountsAt(const Invoice& invoice, absl::Time as_of) {
   InvoiceAmounts amounts;
   amounts.due_in_cents = engine::AmountDue(facts);
   amounts.paid_in_cents = engine::AmountPaidAt(facts, as_of);
-  amounts.open = engine::IsOpenAt(facts, as_of);
+  // An invoice not yet issued at `as_of` is not open then, whatever its
+  // payments.
+  amounts.open = invoice.date <= as_of && engine::IsOpenAt(facts, as_of);
   return amounts;
 }
 

@@ -47,7 +47,8 @@ engine::Invoice InvoiceFacts(const persistence::Invoice& invoice);
 
 // An invoice's amounts at an instant, by the engine's rules (R2,
 // engine/invoice.h): what is due, what successful payments dated up to the
-// instant have paid (capped at the amount due), and whether it is open then.
+// instant have paid (capped at the amount due), and whether it is open then
+// (issued by then, date <= instant, and not fully paid).
 struct InvoiceAmounts {
   int64_t due_in_cents = 0;
   int64_t paid_in_cents = 0;

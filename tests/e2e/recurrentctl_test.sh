@@ -211,10 +211,10 @@ check "  with its amounts" is "$(js 'v["amountDueInCents"], v["amountPaidInCents
 check "invoices list --open" expect 0 invoices list --customer="$ADA" --open
 check "  prints the instant" raw_has "^As of now \([0-9-]+T[0-9:]+Z\)$"
 check "  lists the unpaid invoice alone" is "$(rows)/$(cell "INV-${UNPAID:0:7}" OPEN)" "1/yes"
-check "invoices list --open --as-of before it was due" \
+check "invoices list --open --as-of before it was issued" \
   expect 0 invoices list --customer="$ADA" --open --as-of="$BEFORE"
 check "  prints the instant" raw_has "^As of $BEFORE$"
-check "  lists none" is "$(rows)" 0
+check "  lists none (later invoices were not issued yet)" is "$(rows)" 0
 
 # Statuses at several instants, under KEEP.
 check "subscriptions list --as-of before the unpaid invoice" \

@@ -344,7 +344,7 @@ TEST_F(InvoiceServiceTest, AmountPaidAndOpenFollowAsOf) {
     bool open;
   };
   const std::vector<Case> cases = {
-      {"2024-12-31", 0, true},              // before anything
+      {"2024-12-31", 0, false},             // not issued yet
       {"2025-01-10", 2000, true},           // the partial payment
       {"2025-01-19T23:59:59", 2000, true},  // the failed one changes nothing
       {"2025-01-20", 4900, false},          // the rest is paid
@@ -452,25 +452,32 @@ TEST_F(InvoiceServiceTest, ListInvoicesOpenFilterPagesAtAsOf) {
   };
   for (const int page_size : {1, 3, 1000}) {
     SCOPED_TRACE(page_size);
-    // On May 1, January's, March's and May's are paid; the others are open
-    // (those not yet due too: open means unpaid).
+    // On May 1, January's to May's are issued: February's and April's are
+    // open; the others paid or not issued yet (not open).
     EXPECT_EQ(list(true, T("2025-05-01"), page_size),
-              uuids_where([](int i) { return i % 2 == 1 || i >= 6; }));
+              uuids_where([](int i) { return i % 2 == 1 && i <= 4; }));
     EXPECT_EQ(list(false, T("2025-05-01"), page_size),
-              uuids_where([](int i) { return i % 2 == 0 && i < 6; }));
-    // On June 15 the odd ones are paid; July's and September's are not yet.
-    EXPECT_THAT(
-        list(true, T("2025-06-15"), page_size),
-        ElementsAre(imported.invoices(6).uuid(), imported.invoices(8).uuid()));
+              uuids_where([](int i) { return !(i % 2 == 1 && i <= 4); }));
+    // On June 14, June's is issued and open too; on June 15 the odd ones are
+    // paid, and July's is not issued yet.
+    EXPECT_THAT(list(true, T("2025-06-14"), page_size),
+                ElementsAre(imported.invoices(1).uuid(),
+                            imported.invoices(3).uuid(),
+                            imported.invoices(5).uuid()));
+    EXPECT_THAT(list(true, T("2025-06-15"), page_size), IsEmpty());
     EXPECT_THAT(list(false, T("2026-01-01"), page_size),
                 SizeIs(imported.invoices_size()));
     EXPECT_THAT(list(true, T("2026-01-01"), page_size), IsEmpty());
   }
-  // Without the filter, everything, with open as of now (2025-01-01).
+  // Without the filter, everything, with open as of now (2025-01-01): only
+  // January's is issued, and it is paid.
   const std::vector<v1::Invoice> all = ListInvoices(customer_);
   ASSERT_THAT(all, SizeIs(10));
-  EXPECT_FALSE(all[0].open());
-  EXPECT_TRUE(all[1].open());
+  for (const v1::Invoice& invoice : all) {
+    EXPECT_FALSE(invoice.open()) << invoice.external_id();
+  }
+  server_.clock().Set(T("2025-02-01"));
+  EXPECT_TRUE(ListInvoices(customer_).at(1).open());
 }
 
 TEST_F(InvoiceServiceTest, LineItemAndTransactionIdsAreDerivedWhenOmitted) {
