@@ -9,6 +9,9 @@
 namespace recurrent::common {
 namespace {
 
+constexpr absl::string_view kFieldPayloadUrl =
+    "type.googleapis.com/recurrent.v1.FieldViolation";
+
 constexpr absl::string_view kReasonUrl = "recurrent/error_reason";
 // One payload per metadata key: this prefix, then the key.
 constexpr absl::string_view kMetadataUrlPrefix = "recurrent/error_metadata/";
@@ -49,6 +52,20 @@ absl::Status ResourceAlreadyExists(absl::Status status,
   return WithReason(std::move(status), reason::kResourceAlreadyExists,
                     {{"resource_type", std::string(resource_type)},
                      {"resource_id", std::string(id)}});
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view problem) {
+  absl::Status status = WithReason(
+      absl::InvalidArgumentError(absl::StrCat(field, ": ", problem)),
+      reason::kInvalidField, {{"field", std::string(field)}});
+  status.SetPayload(kFieldPayloadUrl, absl::Cord(field));
+  return status;
+}
+
+std::optional<std::string> FieldOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kFieldPayloadUrl);
+  if (!payload.has_value()) return std::nullopt;
+  return std::string(*payload);
 }
 
 std::optional<std::string> ReasonOf(const absl::Status& status) {

@@ -90,6 +90,17 @@ absl::Status ResourceAlreadyExists(absl::Status status,
                                    absl::string_view resource_type,
                                    absl::string_view id);
 
+// INVALID_ARGUMENT for one bad request field, e.g.
+// InvalidField("customer.country", "must be an ISO 3166-1 alpha-2 code"),
+// with reason INVALID_FIELD. The message reads "customer.country: must be
+// …"; the field path is also attached (see FieldOf), so that the service
+// sends a google.rpc.BadRequest naming it. Any layer that checks a request
+// field uses it.
+absl::Status InvalidField(absl::string_view field, absl::string_view problem);
+
+// The field path attached by InvalidField, if any.
+std::optional<std::string> FieldOf(const absl::Status& status);
+
 // The reason attached by WithReason, if any.
 std::optional<std::string> ReasonOf(const absl::Status& status);
 

@@ -147,20 +147,17 @@ absl::StatusOr<std::string> ResolveSource(
   const std::string field = absl::StrCat("invoices[", i, "].data_source_uuid");
   if (data_source_uuid.empty()) {
     if (sources.size() == 1) return sources.front();
-    return common::WithReason(absl::InvalidArgumentError(absl::StrCat(
-                                  field, ": required, customer ", customer_uuid,
-                                  " spans several data sources")),
-                              common::reason::kInvalidRequest,
-                              {{"field", std::string(field)}});
+    return common::InvalidField(
+        field, absl::StrCat("required, customer ", customer_uuid,
+                            " spans several data sources"));
   }
   for (const std::string& source : sources) {
     if (source == data_source_uuid) return source;
   }
-  return common::WithReason(
-      absl::InvalidArgumentError(absl::StrCat(
-          field, ": customer ", customer_uuid,
-          " has no external id in data source ", data_source_uuid)),
-      common::reason::kInvalidRequest, {{"field", std::string(field)}});
+  return common::InvalidField(
+      field, absl::StrCat("customer ", customer_uuid,
+                          " has no external id in data source ",
+                          data_source_uuid));
 }
 
 }  // namespace recurrent::core

@@ -56,22 +56,16 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token,
   std::string payload;
   if (!absl::WebSafeBase64Unescape(token, &payload) ||
       payload.size() != kPayloadSize || payload[0] != kTokenVersion) {
-    return common::WithReason(
-        absl::InvalidArgumentError("page_token is malformed"),
-        common::reason::kInvalidRequest, {{"field", "page_token"}});
+    return common::InvalidField("page_token", "is malformed");
   }
   absl::string_view view(payload);
   const int64_t last_key = static_cast<int64_t>(GetUint64(view.substr(1, 8)));
   if (GetUint64(view.substr(9, 8)) != fingerprint) {
-    return common::WithReason(
-        absl::InvalidArgumentError(
-            "page_token does not belong to this query (filters changed?)"),
-        common::reason::kInvalidRequest, {{"field", "page_token"}});
+    return common::InvalidField(
+        "page_token", "does not belong to this query (filters changed?)");
   }
   if (last_key < 0)
-    return common::WithReason(
-        absl::InvalidArgumentError("page_token is malformed"),
-        common::reason::kInvalidRequest, {{"field", "page_token"}});
+    return common::InvalidField("page_token", "is malformed");
   return last_key;
 }
 
@@ -90,16 +84,12 @@ absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
   std::string payload;
   if (!absl::WebSafeBase64Unescape(token, &payload) ||
       payload.size() != kPairPayloadSize || payload[0] != kPairTokenVersion) {
-    return common::WithReason(
-        absl::InvalidArgumentError("page_token is malformed"),
-        common::reason::kInvalidRequest, {{"field", "page_token"}});
+    return common::InvalidField("page_token", "is malformed");
   }
   absl::string_view view(payload);
   if (GetUint64(view.substr(17, 8)) != fingerprint) {
-    return common::WithReason(
-        absl::InvalidArgumentError(
-            "page_token does not belong to this query (filters changed?)"),
-        common::reason::kInvalidRequest, {{"field", "page_token"}});
+    return common::InvalidField(
+        "page_token", "does not belong to this query (filters changed?)");
   }
   return PageKey{static_cast<int64_t>(GetUint64(view.substr(1, 8))),
                  static_cast<int64_t>(GetUint64(view.substr(9, 8)))};
@@ -107,10 +97,8 @@ absl::StatusOr<PageKey> DecodePairPageToken(absl::string_view token,
 
 absl::Status ValidatePageSize(const PageRequest& page) {
   if (page.page_size < 1 || page.page_size > kMaxPageSize) {
-    return common::WithReason(absl::InvalidArgumentError(absl::StrCat(
-                                  "page_size must be in 1..", kMaxPageSize)),
-                              common::reason::kInvalidRequest,
-                              {{"field", "page_size"}});
+    return common::InvalidField("page_size",
+                                absl::StrCat("must be in 1..", kMaxPageSize));
   }
   return absl::OkStatus();
 }

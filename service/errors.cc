@@ -17,8 +17,7 @@ namespace {
 
 namespace reason = common::reason;
 
-constexpr absl::string_view kFieldPayloadUrl =
-    "type.googleapis.com/recurrent.v1.FieldViolation";
+
 
 // Every reason the server sends, in the order of recurrent.v1.ErrorReason,
 // with the least wait before a retry: the one table that decides which
@@ -98,20 +97,6 @@ std::string FallbackReason(absl::StatusCode code) {
 }
 
 }  // namespace
-
-absl::Status InvalidField(absl::string_view field, absl::string_view problem) {
-  absl::Status status = common::WithReason(
-      absl::InvalidArgumentError(absl::StrCat(field, ": ", problem)),
-      reason::kInvalidField, {{"field", std::string(field)}});
-  status.SetPayload(kFieldPayloadUrl, absl::Cord(field));
-  return status;
-}
-
-std::optional<std::string> FieldOf(const absl::Status& status) {
-  absl::optional<absl::Cord> payload = status.GetPayload(kFieldPayloadUrl);
-  if (!payload.has_value()) return std::nullopt;
-  return std::string(*payload);
-}
 
 std::string ReasonFor(const absl::Status& status) {
   if (IsInternal(status.code())) return std::string(reason::kInternal);

@@ -21,18 +21,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "grpcpp/support/status.h"
 
 namespace recurrent::service {
 
-// INVALID_ARGUMENT for one bad request field, e.g.
-// InvalidField("customer.country", "must be an ISO 3166-1 alpha-2 code").
-// The message reads "customer.country: must be …"; the field path is also
-// attached as a payload (see FieldOf).
-absl::Status InvalidField(absl::string_view field, absl::string_view problem);
-
-// The field path attached by InvalidField, if any.
-std::optional<std::string> FieldOf(const absl::Status& status);
+// Field errors (common/error_reason.h), used by every request parser here.
+using common::FieldOf;
+using common::InvalidField;
 
 // The ErrorInfo.domain of every error: "recurrent".
 inline constexpr absl::string_view kErrorDomain = "recurrent";
