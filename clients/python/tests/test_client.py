@@ -303,6 +303,38 @@ class LiveTest(unittest.TestCase):
         with self.assertRaises(recurrent.InvalidArgument):
             self.client.list_customers(data_source_uuid=source.uuid, page_token="garbage")
 
+    def test_fields_that_explain_statuses(self):
+        source = self.client.create_data_source(unique("explain"))
+        customer = self.client.create_customer(source.uuid, "explain-1")
+        self.client.import_invoices(customer.uuid, [
+            monthly_invoice(1, key="explain"), monthly_invoice(2, paid=False, key="explain")])
+        feb10 = dt.date(2024, 2, 10)
+        [listed] = self.client.list_customers(data_source_uuid=source.uuid, as_of=feb10)
+        self.assertEqual(listed.status, "PAST_DUE")
+        self.assertTrue(listed.status_reason.startswith(
+            "Subscription sub-explain: Past due since 2024-02-01"), listed.status_reason)
+        self.assertEqual([c.uuid for c in self.client.list_customers(
+            data_source_uuid=source.uuid, status="ACTIVE", as_of=dt.date(2024, 1, 15))],
+            [customer.uuid])
+        events = list(self.client.list_subscription_events(customer.uuid, as_of=feb10))
+        self.assertEqual([(e.type, e.status_after) for e in events],
+                         [("STARTED", "ACTIVE"), ("PAST_DUE", "PAST_DUE")])
+        [unpaid] = self.client.list_invoices(customer_uuid=customer.uuid, open=True, as_of=feb10)
+        self.assertEqual((unpaid.external_id, unpaid.amount_due_in_cents,
+                          unpaid.amount_paid_in_cents, unpaid.open),
+                         ("INV-explain-2024-02", 4900, 0, True))
+        self.assertEqual(self.client.get_invoice(unpaid.uuid, as_of=dt.date(2024, 1, 15)).open,
+                         False)  # not issued yet
+        preview = self.client.update_settings(source.uuid, auto_churn_after_days=14,
+                                              dry_run=True, list_changes=True)
+        self.assertEqual((preview.settings.version, preview.applied), (2, False))
+        [change] = preview.changes
+        self.assertEqual((change.subscription_external_id, change.status_before,
+                          change.status_after, change.auto_churns_added,
+                          preview.changes_not_listed),
+                         ("sub-explain", "PAST_DUE", "CANCELLED",
+                          [dt.datetime(2024, 2, 15, tzinfo=UTC)], 0))
+
     def test_settings_deadline_says_whether_the_change_was_applied(self):
         source = self.client.create_data_source(unique("deadline"))
         hurried = recurrent.RecurrentClient(self.client.address, timeout=30,
