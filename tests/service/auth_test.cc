@@ -343,8 +343,9 @@ TEST_F(AuthTest, RefusalsDoNotRevealWhetherAResourceExists) {
   EXPECT_EQ(ErrorInfoOf(delete_existing).metadata().at("required_role"),
             "admin");
   const auto metadata = [](const grpc::Status& status) {
-    const auto& map = ErrorInfoOf(status).metadata();
-    return std::map<std::string, std::string>(map.begin(), map.end());
+    const google::rpc::ErrorInfo info = ErrorInfoOf(status);
+    return std::map<std::string, std::string>(info.metadata().begin(),
+                                              info.metadata().end());
   };
   EXPECT_EQ(metadata(delete_missing), metadata(delete_existing));
   EXPECT_TRUE(CallAs(As::kReader, GetCustomerCall(customer_)).ok());
