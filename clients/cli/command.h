@@ -320,6 +320,13 @@ int FetchAllPages(Session& session, const Paging& paging, Request request,
   return kExitOk;
 }
 
+// Every page of ListSubscriptions(request) from `paging` (subscriptions
+// list, customers describe, invoices pay). Returns 0 or the failed call's
+// exit code.
+int FetchSubscriptions(Session& session, const Paging& paging,
+                       const v1::ListSubscriptionsRequest& request,
+                       v1::ListSubscriptionsResponse* all);
+
 }  // namespace recurrent::cli
 
 #endif  // RECURRENT_CLIENTS_CLI_COMMAND_H_

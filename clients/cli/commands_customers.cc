@@ -162,18 +162,8 @@ int CustomersDescribe(Session& session, const ParsedArgs& args) {
   list_subscriptions.set_customer_uuid(customer.uuid());
   if (get.has_as_of()) *list_subscriptions.mutable_as_of() = get.as_of();
   v1::ListSubscriptionsResponse subscriptions;
-  if (int rc = FetchAllPages(
-          session, Paging(), list_subscriptions,
-          [&](grpc::ClientContext* context,
-              const v1::ListSubscriptionsRequest& request,
-              v1::ListSubscriptionsResponse* page) {
-            return session.customers().ListSubscriptions(context, request,
-                                                         page);
-          },
-          [](v1::ListSubscriptionsResponse* response) {
-            return response->mutable_subscriptions();
-          },
-          &subscriptions)) {
+  if (int rc = FetchSubscriptions(session, Paging(), list_subscriptions,
+                                  &subscriptions)) {
     return rc;
   }
   // Events come oldest first; keep the last kDescribeEvents.

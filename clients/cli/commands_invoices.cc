@@ -181,18 +181,7 @@ int PrintInvoiceStatus(Session& session, const std::string& invoice_uuid) {
   v1::ListSubscriptionsRequest list;
   list.set_customer_uuid(invoice->customer_uuid());
   v1::ListSubscriptionsResponse subscriptions;
-  if (int rc = FetchAllPages(
-          session, Paging(), list,
-          [&](grpc::ClientContext* context,
-              const v1::ListSubscriptionsRequest& request,
-              v1::ListSubscriptionsResponse* page) {
-            return session.customers().ListSubscriptions(context, request,
-                                                         page);
-          },
-          [](v1::ListSubscriptionsResponse* response) {
-            return response->mutable_subscriptions();
-          },
-          &subscriptions)) {
+  if (int rc = FetchSubscriptions(session, Paging(), list, &subscriptions)) {
     return rc;
   }
   google::protobuf::RepeatedPtrField<v1::Subscription> shown;

@@ -10,6 +10,24 @@
 #include "clients/cli/views.h"
 
 namespace recurrent::cli {
+
+int FetchSubscriptions(Session& session, const Paging& paging,
+                       const v1::ListSubscriptionsRequest& request,
+                       v1::ListSubscriptionsResponse* all) {
+  return FetchAllPages(
+      session, paging, request,
+      [&](grpc::ClientContext* context,
+          const v1::ListSubscriptionsRequest& page_request,
+          v1::ListSubscriptionsResponse* page) {
+        return session.customers().ListSubscriptions(context, page_request,
+                                                     page);
+      },
+      [](v1::ListSubscriptionsResponse* response) {
+        return response->mutable_subscriptions();
+      },
+      all);
+}
+
 namespace {
 
 int SubscriptionsList(Session& session, const ParsedArgs& args) {
@@ -21,18 +39,7 @@ int SubscriptionsList(Session& session, const ParsedArgs& args) {
     return session.UsageError(s);
   }
   v1::ListSubscriptionsResponse all;
-  if (int rc = FetchAllPages(
-          session, *paging, request,
-          [&](grpc::ClientContext* context,
-              const v1::ListSubscriptionsRequest& page_request,
-              v1::ListSubscriptionsResponse* page) {
-            return session.customers().ListSubscriptions(context, page_request,
-                                                         page);
-          },
-          [](v1::ListSubscriptionsResponse* response) {
-            return response->mutable_subscriptions();
-          },
-          &all)) {
+  if (int rc = FetchSubscriptions(session, *paging, request, &all)) {
     return rc;
   }
   if (session.json()) {
