@@ -24,6 +24,19 @@ using ::testing::SizeIs;
 
 class InvoiceServiceTest : public ApiTest {
  protected:
+  // Imports one monthly invoice of "sub-1" after `mutate` changed it.
+  grpc::Status ImportOneMonthMutated(
+      const std::function<void(v1::Invoice&)>& mutate) {
+    v1::ImportInvoicesRequest request;
+    request.set_customer_uuid(customer_);
+    *request.add_invoices() =
+        MakeInvoice(Monthly("sub-1", T("2025-01-01"), 1)[0]);
+    mutate(*request.mutable_invoices(0));
+    grpc::ClientContext context;
+    v1::ImportInvoicesResponse response;
+    return invoices_->ImportInvoices(&context, request, &response);
+  }
+
   void SetUp() override {
     source_ = CreateSource("Stripe");
     customer_ = CreateCustomer(source_, "c1");
@@ -258,15 +271,7 @@ TEST_F(InvoiceServiceTest, AmountsAreBoundedSoNoTotalOverflows) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.field);
-    v1::ImportInvoicesRequest request;
-    request.set_customer_uuid(customer_);
-    *request.add_invoices() =
-        MakeInvoice(Monthly("sub-1", T("2025-01-01"), 1)[0]);
-    c.mutate(*request.mutable_invoices(0));
-    grpc::ClientContext context;
-    v1::ImportInvoicesResponse response;
-    const grpc::Status status =
-        invoices_->ImportInvoices(&context, request, &response);
+    const grpc::Status status = ImportOneMonthMutated(c.mutate);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
@@ -565,15 +570,7 @@ TEST_F(InvoiceServiceTest, ExplicitIdEqualToADerivedOneIsRefused) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.field);
-    v1::ImportInvoicesRequest request;
-    request.set_customer_uuid(customer_);
-    *request.add_invoices() =
-        MakeInvoice(Monthly("sub-1", T("2025-01-01"), 1)[0]);
-    c.mutate(*request.mutable_invoices(0));
-    grpc::ClientContext context;
-    v1::ImportInvoicesResponse response;
-    const grpc::Status status =
-        invoices_->ImportInvoices(&context, request, &response);
+    const grpc::Status status = ImportOneMonthMutated(c.mutate);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
