@@ -649,18 +649,18 @@ absl::StatusOr<Customer> Store::EditCustomer(
     RECURRENT_RETURN_IF_ERROR(
         txn.UpdateCustomer(uuid, customer, customer.tags, now));
     RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
-    RECURRENT_ASSIGN_OR_RETURN(Customer edited, txn.GetCustomer(uuid));
-    // Its MRR now, beside the stored status. The edit does not depend on
-    // the facts: if the engine rejects them, the answer has no MRR.
-    RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
+    // As stored, with its MRR now beside the stored status. The edit does
+    // not depend on the facts: if the engine rejects them, the answer has
+    // no MRR.
+    RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
                                txn.LoadCustomerState(uuid, false));
     if (absl::StatusOr<engine::CustomerTimeline> timeline =
             BuildTimeline(state);
         timeline.ok()) {
-      edited.mrr = engine::MrrTimeline::Build(state.facts, *timeline)
-                       .CustomerMrrAt(now);
+      state.customer.mrr = engine::MrrTimeline::Build(state.facts, *timeline)
+                               .CustomerMrrAt(now);
     }
-    return edited;
+    return std::move(state.customer);
   });
 }
 
