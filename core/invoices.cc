@@ -107,7 +107,8 @@ engine::Invoice InvoiceFacts(const Invoice& invoice) {
   for (const LineItem& item : invoice.line_items) {
     out.line_items.push_back(engine::LineItem{
         item.type, item.subscription_external_id, item.service_period_start,
-        item.service_period_end, item.amount_in_cents});
+        item.service_period_end, item.amount_in_cents, item.tax_amount_in_cents,
+        item.prorated});
   }
   out.transactions.reserve(invoice.transactions.size());
   for (const Transaction& transaction : invoice.transactions) {

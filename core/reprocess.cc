@@ -10,11 +10,14 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,6 +27,7 @@
 #include "common/status_macros.h"
 #include "engine/comparison.h"
 #include "engine/customer_timeline.h"
+#include "engine/mrr.h"
 
 namespace recurrent::core {
 namespace {
@@ -93,6 +97,86 @@ absl::Status ListChanges(const CustomerState& customer,
   return absl::OkStatus();
 }
 
+// Adds `cents` of `currency` to `amounts` (sorted by currency).
+void AddAmount(std::vector<engine::MrrAmount>& amounts,
+               absl::string_view currency, int64_t cents) {
+  auto it = std::lower_bound(amounts.begin(), amounts.end(), currency,
+                             [](const engine::MrrAmount& a,
+                                absl::string_view c) { return a.currency < c; });
+  if (it == amounts.end() || it->currency != currency) {
+    it = amounts.insert(it, engine::MrrAmount{std::string(currency), 0});
+  }
+  it->mrr_in_cents += cents;
+}
+
+void AddAmounts(const std::vector<engine::MrrAmount>& part, int64_t sign,
+                std::vector<engine::MrrAmount>& total) {
+  for (const engine::MrrAmount& amount : part) {
+    AddAmount(total, amount.currency, sign * amount.mrr_in_cents);
+  }
+}
+
+void DropZeros(std::vector<engine::MrrAmount>& amounts) {
+  amounts.erase(std::remove_if(amounts.begin(), amounts.end(),
+                               [](const engine::MrrAmount& amount) {
+                                 return amount.mrr_in_cents == 0;
+                               }),
+                amounts.end());
+}
+
+// True iff the subscription is cancelled at `t` by an auto-churn: its last
+// event at or before `t` is AUTO_CHURNED.
+bool AutoChurnedAt(const engine::SubscriptionTimeline& timeline,
+                   absl::Time t) {
+  const std::vector<engine::SubscriptionEvent>& events = timeline.events();
+  auto after = std::upper_bound(
+      events.begin(), events.end(), t,
+      [](absl::Time t, const engine::SubscriptionEvent& event) {
+        return t < event.occurred_at;
+      });
+  return after != events.begin() &&
+         std::prev(after)->type == engine::EventType::kAutoChurned;
+}
+
+// Adds to `impact` what going from `before` to `after` (timelines of
+// `customer`'s facts) does to its MRR at `now`: the change per currency,
+// and the MRR before of the subscriptions auto-churned at `now` after and
+// not before (SettingsImpact). Only called when the two differ in an event
+// by `now`: with the same events, every subscription has the same status
+// history up to `now`, hence the same MRR (M2).
+void AddMrrImpact(const CustomerState& customer,
+                  const engine::CustomerTimeline& before,
+                  const engine::CustomerTimeline& after, absl::Time now,
+                  SettingsImpact& impact) {
+  const engine::MrrTimeline mrr_before =
+      engine::MrrTimeline::Build(customer.facts, before);
+  const engine::MrrTimeline mrr_after =
+      engine::MrrTimeline::Build(customer.facts, after);
+  AddAmounts(mrr_after.CustomerMrrAt(now), 1, impact.mrr_change);
+  AddAmounts(mrr_before.CustomerMrrAt(now), -1, impact.mrr_change);
+  // Both lists are sorted by (source, external id).
+  const auto& subs_before = before.subscriptions();
+  auto it = subs_before.begin();
+  for (const engine::CustomerTimeline::Subscription& sub :
+       after.subscriptions()) {
+    if (!AutoChurnedAt(sub.timeline, now)) continue;
+    const auto name = [](const engine::CustomerTimeline::Subscription& s) {
+      return std::tie(s.data_source_uuid, s.subscription_external_id);
+    };
+    while (it != subs_before.end() && name(*it) < name(sub)) ++it;
+    if (it != subs_before.end() && name(*it) == name(sub) &&
+        AutoChurnedAt(it->timeline, now)) {
+      continue;
+    }
+    const std::optional<engine::MrrAmount> churned =
+        mrr_before.SubscriptionMrrAt(sub.data_source_uuid,
+                                     sub.subscription_external_id, now);
+    if (churned.has_value() && churned->mrr_in_cents != 0) {
+      AddAmount(impact.churned_mrr, churned->currency, churned->mrr_in_cents);
+    }
+  }
+}
+
 // Plans the recompute of `customer`, adds its impact to `impact` and, when
 // `changes` is not null, its changed subscriptions to `changes`.
 absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
@@ -113,11 +197,17 @@ absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
         BuildTimeline(customer, *request.settings_before));
     comparison = engine::Compare(engine::PublishedAt(before, request.now),
                                  engine::PublishedAt(timeline, request.now));
+    if (!comparison.appeared.empty() || !comparison.disappeared.empty()) {
+      AddMrrImpact(customer, before, timeline, request.now, impact);
+    }
     if (changes != nullptr) {
       RECURRENT_RETURN_IF_ERROR(ListChanges(customer, before, timeline,
                                             request.now, comparison, *changes));
     }
   } else {
+    // The stored state holds no MRR: a reprocess under unchanged settings
+    // reports no MRR change (its "before" is the engine's own answer for
+    // the same facts and settings).
     comparison = engine::Compare(StoredViewAt(customer, request.now),
                                  engine::PublishedAt(timeline, request.now));
   }
@@ -133,6 +223,8 @@ void Add(const SettingsImpact& part, SettingsImpact& total) {
   total.auto_churns_reversed += part.auto_churns_reversed;
   total.auto_churns_applied += part.auto_churns_applied;
   total.customers_status_changed += part.customers_status_changed;
+  AddAmounts(part.mrr_change, 1, total.mrr_change);
+  AddAmounts(part.churned_mrr, 1, total.churned_mrr);
 }
 
 // A reprocess is background batch work, and the server serves reads
@@ -370,6 +462,8 @@ absl::StatusOr<ReprocessResult> ReprocessSource(persistence::SourceScan& scan,
         }
         return absl::OkStatus();
       }));
+  DropZeros(result.impact.mrr_change);
+  DropZeros(result.impact.churned_mrr);
   if (checked.list_changes) {
     result.changes_not_listed = changes.not_listed();
     result.changes = std::move(changes).Take();

@@ -23,7 +23,55 @@ absl::Status Unreadable(absl::string_view values, absl::string_view why) {
                                           "\" cannot be read: ", why));
 }
 
+// MRR impact record keys. Stored in databases: never rename.
+constexpr absl::string_view kMrrChangeKey = "mrr_change";
+constexpr absl::string_view kChurnedMrrKey = "churned_mrr";
+
+void EncodeAmounts(absl::string_view key,
+                   const std::vector<engine::MrrAmount>& amounts,
+                   std::string& out) {
+  for (const engine::MrrAmount& amount : amounts) {
+    absl::StrAppend(&out, key, " ", amount.currency, " ", amount.mrr_in_cents,
+                    "\n");
+  }
+}
+
 }  // namespace
+
+std::string EncodeMrrImpact(const SettingsImpact& impact) {
+  std::string out;
+  EncodeAmounts(kMrrChangeKey, impact.mrr_change, out);
+  EncodeAmounts(kChurnedMrrKey, impact.churned_mrr, out);
+  return out;
+}
+
+absl::Status DecodeMrrImpact(absl::string_view record,
+                             SettingsImpact& impact) {
+  std::vector<engine::MrrAmount> mrr_change;
+  std::vector<engine::MrrAmount> churned_mrr;
+  for (absl::string_view line :
+       absl::StrSplit(record, '\n', absl::SkipEmpty())) {
+    const std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    engine::MrrAmount amount;
+    if (fields.size() != 3 || fields[1].empty() ||
+        !absl::SimpleAtoi(fields[2], &amount.mrr_in_cents)) {
+      return absl::InternalError(absl::StrCat(
+          "stored MRR impact line \"", line, "\" cannot be read"));
+    }
+    amount.currency = std::string(fields[1]);
+    if (fields[0] == kMrrChangeKey) {
+      mrr_change.push_back(std::move(amount));
+    } else if (fields[0] == kChurnedMrrKey) {
+      churned_mrr.push_back(std::move(amount));
+    } else {
+      return absl::InternalError(absl::StrCat(
+          "stored MRR impact line \"", line, "\" has an unknown key"));
+    }
+  }
+  impact.mrr_change = std::move(mrr_change);
+  impact.churned_mrr = std::move(churned_mrr);
+  return absl::OkStatus();
+}
 
 std::string EncodeSettingsValues(const SourceSettings& settings) {
   const PastDueHandling& handling = settings.past_due_handling;
@@ -71,6 +119,7 @@ persistence::SettingsRow ToRow(const SourceSettings& settings) {
   row.saved_at = settings.saved_at;
   row.saved_by = settings.saved_by;
   row.impact = settings.impact;
+  row.mrr_impact = EncodeMrrImpact(settings.impact);
   row.values = EncodeSettingsValues(settings);
   return row;
 }
@@ -83,6 +132,7 @@ absl::StatusOr<SourceSettings> FromRow(const persistence::SettingsRow& row) {
   settings.saved_at = row.saved_at;
   settings.saved_by = row.saved_by;
   settings.impact = row.impact;
+  RECURRENT_RETURN_IF_ERROR(DecodeMrrImpact(row.mrr_impact, settings.impact));
   RECURRENT_RETURN_IF_ERROR(DecodeSettingsValues(row.values, settings));
   return settings;
 }

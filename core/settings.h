@@ -86,6 +86,13 @@ std::string EncodeSettingsValues(const SourceSettings& settings);
 absl::Status DecodeSettingsValues(absl::string_view values,
                                   SourceSettings& settings);
 
+// The MRR amounts of an impact (mrr_change, churned_mrr) as one record
+// ("mrr_change EUR 1200" and "churned_mrr EUR 4900" lines; '' for none), and
+// back into `impact`. Decoding fails with kInternal on a record this build
+// cannot read.
+std::string EncodeMrrImpact(const SettingsImpact& impact);
+absl::Status DecodeMrrImpact(absl::string_view record, SettingsImpact& impact);
+
 persistence::SettingsRow ToRow(const SourceSettings& settings);
 absl::StatusOr<SourceSettings> FromRow(const persistence::SettingsRow& row);
 absl::StatusOr<DataSource> FromRow(const persistence::DataSourceRow& row);

@@ -23,6 +23,7 @@
 #include "core/reprocess.h"
 #include "engine/customer_reason.h"
 #include "engine/customer_timeline.h"
+#include "engine/mrr.h"
 #include "persistence/page_token.h"
 
 namespace recurrent::core {
@@ -143,14 +144,15 @@ absl::Status CheckCustomerLimits(const CustomerState& state,
 
 // The subscriptions of `state` whose row key is above `after` and that have
 // started in `evaluation`, in creation (row key) order: at most `limit`,
-// and whether more follow.
+// and whether more follow. With `mrr` (built from the same timeline as
+// `evaluation`), each with its MRR at the evaluation's instant.
 struct StartedPage {
   std::vector<EvaluatedSubscription> subscriptions;
   bool more = false;
 };
 StartedPage StartedSubscriptions(
     const CustomerState& state, const engine::CustomerEvaluation& evaluation,
-    persistence::RowKey after = 0,
+    const engine::MrrTimeline* mrr, persistence::RowKey after = 0,
     size_t limit = std::numeric_limits<size_t>::max()) {
   absl::flat_hash_map<std::pair<absl::string_view, absl::string_view>,
                       const engine::SubscriptionEvaluation*>
@@ -173,10 +175,52 @@ StartedPage StartedSubscriptions(
       page.more = true;
       break;
     }
-    page.subscriptions.push_back(
-        EvaluatedSubscription{row.key, row.ref, *it->second});
+    EvaluatedSubscription& subscription = page.subscriptions.emplace_back(
+        EvaluatedSubscription{row.key, row.ref, *it->second, {}});
+    if (mrr != nullptr) {
+      subscription.mrr =
+          mrr->SubscriptionMrrAt(row.ref.data_source_uuid, row.ref.external_id,
+                                 evaluation.evaluated_at)
+              .value_or(engine::MrrAmount{});
+    }
   }
   return page;
+}
+
+// The first MRR movement of `mrr` after `t`, if any: when the customer's
+// MRR next changes with no new facts.
+std::optional<absl::Time> NextMrrChangeAfter(const engine::MrrTimeline& mrr,
+                                             absl::Time t) {
+  const std::vector<engine::MrrMovement>& movements = mrr.movements();
+  auto next = std::upper_bound(
+      movements.begin(), movements.end(), t,
+      [](absl::Time t, const engine::MrrMovement& movement) {
+        return t < movement.occurred_at;
+      });
+  if (next == movements.end()) return std::nullopt;
+  return next->occurred_at;
+}
+
+// `state`'s customer evaluated at `as_of` with `timeline` (built from it),
+// its MRR then and when that answer next changes.
+EvaluatedCustomer Evaluated(CustomerState& state,
+                            const engine::CustomerTimeline& timeline,
+                            engine::CustomerEvaluation evaluation) {
+  EvaluatedCustomer out;
+  const absl::Time as_of = evaluation.evaluated_at;
+  const engine::MrrTimeline mrr =
+      engine::MrrTimeline::Build(state.facts, timeline);
+  out.status_reason = CustomerStatusReason(state, timeline, evaluation);
+  out.next_change_at = evaluation.next_transition_at;
+  if (const std::optional<absl::Time> next = NextMrrChangeAfter(mrr, as_of);
+      next.has_value() &&
+      (!out.next_change_at.has_value() || *next < *out.next_change_at)) {
+    out.next_change_at = next;
+  }
+  out.evaluation = std::move(evaluation);
+  out.customer = std::move(state.customer);
+  out.customer.mrr = mrr.CustomerMrrAt(as_of);
+  return out;
 }
 
 // The subscriptions of `state` that no SUBSCRIPTION or TRIAL line item of
@@ -237,6 +281,8 @@ class Store::Write {
   struct Recomputed {
     CustomerState state;
     engine::CustomerEvaluation evaluation;
+    // The timeline `evaluation` comes from (always set).
+    std::optional<engine::CustomerTimeline> timeline;
   };
   // Recomputes the customer `uuid` at `now`, after this write's row
   // changes. `before` is what observers were last shown (by default the
@@ -257,8 +303,8 @@ class Store::Write {
       absl::Span<const SubscriptionRow> former_subscriptions = {}) {
     Recomputed result;
     result.state = std::move(state);
-    RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
-                             BuildTimeline(result.state));
+    RECURRENT_ASSIGN_OR_RETURN(engine::CustomerTimeline timeline,
+                               BuildTimeline(result.state));
     const engine::Published stored =
         before != nullptr ? *before : StoredView(result.state);
     now = EvaluationInstant(stored, now);
@@ -268,6 +314,7 @@ class Store::Write {
                       former_subscriptions));
     RECURRENT_RETURN_IF_ERROR(Apply(recompute));
     result.evaluation = timeline.EvaluateAt(now);
+    result.timeline = std::move(timeline);
     return result;
   }
 
@@ -602,7 +649,18 @@ absl::StatusOr<Customer> Store::EditCustomer(
     RECURRENT_RETURN_IF_ERROR(
         txn.UpdateCustomer(uuid, customer, customer.tags, now));
     RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
-    return txn.GetCustomer(uuid);
+    // As stored, with its MRR now beside the stored status. The edit does
+    // not depend on the facts: if the engine rejects them, the answer has
+    // no MRR.
+    RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
+                               txn.LoadCustomerState(uuid, false));
+    if (absl::StatusOr<engine::CustomerTimeline> timeline =
+            BuildTimeline(state);
+        timeline.ok()) {
+      state.customer.mrr = engine::MrrTimeline::Build(state.facts, *timeline)
+                               .CustomerMrrAt(now);
+    }
+    return std::move(state.customer);
   });
 }
 
@@ -676,17 +734,14 @@ absl::StatusOr<Page<EvaluatedCustomer>> Store::ListCustomersAt(
                                    txn.LoadCustomerState(customer.uuid, false));
         RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                                    BuildTimeline(state));
-        EvaluatedCustomer item;
-        item.evaluation = timeline.EvaluateAt(as_of);
+        engine::CustomerEvaluation evaluation = timeline.EvaluateAt(as_of);
         ++evaluated;
         if (filter.status.has_value() &&
-            item.evaluation.status != *filter.status) {
+            evaluation.status != *filter.status) {
           continue;
         }
-        item.status_reason =
-            CustomerStatusReason(state, timeline, item.evaluation);
-        item.customer = std::move(state.customer);
-        out.items.push_back(std::move(item));
+        out.items.push_back(
+            Evaluated(state, timeline, std::move(evaluation)));
       }
       token = std::move(customers.next_page_token);
       if (token.empty()) break;
@@ -741,9 +796,14 @@ absl::StatusOr<Customer> Store::MergeCustomers(absl::string_view from_uuid,
                                txn.LoadCustomerState(into_uuid, true));
     RECURRENT_RETURN_IF_ERROR(
         CheckCustomerLimits(merged, options_, "this merge"));
-    RECURRENT_RETURN_IF_ERROR(
-        write.RecomputeLoaded(std::move(merged), now, &into_view).status());
-    return txn.GetCustomer(into_uuid);
+    RECURRENT_ASSIGN_OR_RETURN(
+        const Write::Recomputed recomputed,
+        write.RecomputeLoaded(std::move(merged), now, &into_view));
+    RECURRENT_ASSIGN_OR_RETURN(Customer result, txn.GetCustomer(into_uuid));
+    result.mrr =
+        engine::MrrTimeline::Build(recomputed.state.facts, *recomputed.timeline)
+            .CustomerMrrAt(recomputed.evaluation.evaluated_at);
+    return result;
   });
 }
 
@@ -778,12 +838,7 @@ absl::StatusOr<EvaluatedCustomer> Store::EvaluateCustomer(
                              }));
   RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                              BuildTimeline(state));
-  EvaluatedCustomer evaluated;
-  evaluated.evaluation = timeline.EvaluateAt(as_of);
-  evaluated.status_reason =
-      CustomerStatusReason(state, timeline, evaluated.evaluation);
-  evaluated.customer = std::move(state.customer);
-  return evaluated;
+  return Evaluated(state, timeline, timeline.EvaluateAt(as_of));
 }
 
 absl::StatusOr<Page<EvaluatedSubscription>> Store::ListSubscriptions(
@@ -806,8 +861,10 @@ absl::StatusOr<Page<EvaluatedSubscription>> Store::ListSubscriptions(
                              }));
   RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                              BuildTimeline(state));
+  const engine::MrrTimeline mrr =
+      engine::MrrTimeline::Build(state.facts, timeline);
   StartedPage started = StartedSubscriptions(
-      state, timeline.EvaluateAt(as_of), after, page.page_size);
+      state, timeline.EvaluateAt(as_of), &mrr, after, page.page_size);
   Page<EvaluatedSubscription> result;
   result.items = std::move(started.subscriptions);
   if (started.more) {
@@ -1083,7 +1140,8 @@ absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
       RECURRENT_ASSIGN_OR_RETURN(const engine::CustomerTimeline timeline,
                              BuildTimeline(state));
       const std::vector<EvaluatedSubscription> started =
-          StartedSubscriptions(state, timeline.EvaluateAt(cancelled_at))
+          StartedSubscriptions(state, timeline.EvaluateAt(cancelled_at),
+                               nullptr)
               .subscriptions;
       if (std::none_of(started.begin(), started.end(),
                        [&](const EvaluatedSubscription& s) {
@@ -1104,8 +1162,10 @@ absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
       RECURRENT_RETURN_IF_ERROR(
           write.Append(CustomerChanged(recomputed.state.customer, now)));
     }
+    const engine::MrrTimeline mrr = engine::MrrTimeline::Build(
+        recomputed.state.facts, *recomputed.timeline);
     for (EvaluatedSubscription& subscription :
-         StartedSubscriptions(recomputed.state, recomputed.evaluation)
+         StartedSubscriptions(recomputed.state, recomputed.evaluation, &mrr)
              .subscriptions) {
       if (subscription.ref.uuid == uuid) return subscription;
     }

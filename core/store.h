@@ -40,6 +40,7 @@
 #include "core/settings.h"
 #include "core/settings_changes.h"
 #include "engine/evaluation.h"
+#include "engine/mrr.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
 
@@ -76,14 +77,23 @@ struct EvaluatedSubscription {
   persistence::RowKey key = 0;  // creation order within its customer
   SubscriptionRef ref;
   engine::SubscriptionEvaluation evaluation;
+  // Its MRR at the same instant and its currency (M2,
+  // engine::MrrTimeline::SubscriptionMrrAt), from the same timeline.
+  engine::MrrAmount mrr;
 };
 
 // A customer as the engine evaluates it at an instant.
 struct EvaluatedCustomer {
-  Customer customer;  // as stored: fields, tags, external ids
+  // As stored (fields, tags, external ids), with `mrr` at the instant.
+  Customer customer;
   engine::CustomerEvaluation evaluation;
   // One sentence explaining evaluation.status (engine/customer_reason.h).
   std::string status_reason;
+  // The first instant after the evaluation's at which the answer (the
+  // evaluation or customer.mrr) changes if no facts change: the earlier of
+  // evaluation.next_transition_at and the next MRR movement; unset if none
+  // ever does.
+  std::optional<absl::Time> next_change_at;
 };
 
 class Store {
@@ -196,7 +206,9 @@ class Store {
   absl::StatusOr<Customer> GetCustomer(absl::string_view uuid);
   // Reads the customer, lets `mutate` change its writable fields
   // (CustomerFields; changes to other fields are ignored), stores it with
-  // updated_at = now and returns it. An error from `mutate` aborts and is
+  // updated_at = now and returns it (with the stored status and its MRR at
+  // `now`; every write below that returns a Customer fills its `mrr` at the
+  // instant it answers for, CreateCustomer's being empty). An error from `mutate` aborts and is
   // returned as is; `mutate` must not call the Store. kNotFound if absent.
   using CustomerMutation = std::function<absl::Status(Customer& customer)>;
   absl::StatusOr<Customer> UpdateCustomer(absl::string_view uuid,
@@ -223,7 +235,8 @@ class Store {
   absl::StatusOr<Page<EvaluatedCustomer>> ListCustomersAt(
       const CustomerFilter& filter, absl::Time as_of, const PageRequest& page);
   // Moves everything of `from` (external ids, tags, invoices, subscriptions)
-  // to `into`, deletes `from`, recomputes `into` and returns it. Lead and
+  // to `into`, deletes `from`, recomputes `into` and returns it (`mrr` as
+  // recomputed). Lead and
   // trial dates become the earliest set value of the two. kNotFound if
   // either is absent; kInvalidArgument if they are the same customer;
   // kResourceExhausted, merging nothing, if `into` would carry more than
@@ -242,12 +255,13 @@ class Store {
       absl::string_view uuid, const std::vector<std::string>& tags,
       absl::Time now);
   // The customer evaluated by the engine from its stored facts at `as_of`
-  // (any instant: a future one projects the known facts). kNotFound if
-  // absent.
+  // (any instant: a future one projects the known facts), with its MRR at
+  // `as_of` (customer.mrr). kNotFound if absent.
   absl::StatusOr<EvaluatedCustomer> EvaluateCustomer(absl::string_view uuid,
                                                      absl::Time as_of);
   // The customer's subscriptions that have started by `as_of` (R1: the
-  // others do not count yet), evaluated at `as_of`, in creation order, a
+  // others do not count yet), evaluated at `as_of` with their MRR then, in
+  // creation order, a
   // page at a time (a token names a position in that order, so pages stay
   // consistent across writes: a new subscription comes last). kNotFound if
   // the customer is absent; kInvalidArgument for a bad page size or token.
@@ -304,10 +318,10 @@ class Store {
   // kNotFound if absent.
   absl::StatusOr<SubscriptionRef> GetSubscription(absl::string_view uuid);
   // Records an explicit cancellation at `cancelled_at` (R4), recomputes the
-  // customer and returns the subscription as of `now`; recording the same
-  // instant again changes nothing. kFailedPrecondition if the subscription
-  // has not started by `cancelled_at` (R1: it does not count yet).
-  // kNotFound if absent.
+  // customer and returns the subscription (and its MRR) as of `now`;
+  // recording the same instant again changes nothing. kFailedPrecondition
+  // if the subscription has not started by `cancelled_at` (R1: it does not
+  // count yet). kNotFound if absent.
   absl::StatusOr<EvaluatedSubscription> CancelSubscription(
       absl::string_view uuid, absl::Time cancelled_at, absl::Time now);
   // Stored events (every event of each customer's timeline as of its last

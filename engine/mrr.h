@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "engine/customer_timeline.h"
 #include "engine/facts.h"
+#include "engine/mrr_amount.h"  // MrrAmount
 #include "engine/settings.h"
 
 namespace recurrent::engine {
@@ -37,19 +38,6 @@ namespace recurrent::engine {
 // The length of a month for a service period that is not a whole number of
 // calendar months (M1): 30.436875 days (365.2425 / 12), exactly 2,629,746 s.
 inline constexpr absl::Duration kAverageMonth = absl::Seconds(2'629'746);
-
-// An amount of MRR in one currency (ISO 4217, as on the invoices).
-struct MrrAmount {
-  std::string currency;
-  int64_t mrr_in_cents = 0;
-
-  friend bool operator==(const MrrAmount& a, const MrrAmount& b) {
-    return a.currency == b.currency && a.mrr_in_cents == b.mrr_in_cents;
-  }
-  friend bool operator!=(const MrrAmount& a, const MrrAmount& b) {
-    return !(a == b);
-  }
-};
 
 // One step of a piecewise-constant MRR: `mrr_in_cents` from `from` until the
 // next step's `from`. A step list is in strictly increasing `from` order; its

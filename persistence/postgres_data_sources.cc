@@ -17,7 +17,7 @@ namespace {
 constexpr absl::string_view kSettingsColumns =
     "d.uuid, s.version, s.applied_at, s.saved_at, s.customers_reprocessed, "
     "s.auto_churns_reversed, s.auto_churns_applied, "
-    "s.customers_status_changed, s.saved_by, s.setting_values";
+    "s.customers_status_changed, s.saved_by, s.setting_values, s.mrr_impact";
 
 // Joins each source (alias d) with its current settings version (alias s).
 constexpr absl::string_view kCurrentSettingsJoin =
@@ -37,6 +37,7 @@ SettingsRow ReadSettings(const Statement& stmt, int first) {
   settings.impact.customers_status_changed = stmt.ColumnInt64(first + 7);
   settings.saved_by = stmt.ColumnText(first + 8);
   settings.values = stmt.ColumnText(first + 9);
+  settings.mrr_impact = stmt.ColumnText(first + 10);
   return settings;
 }
 
@@ -235,9 +236,11 @@ absl::Status InsertSettingsVersion(Connection& db,
       db.Prepare("INSERT INTO settings_versions (data_source_id, version,"
                  " applied_at, saved_at, customers_reprocessed,"
                  " auto_churns_reversed, auto_churns_applied,"
-                 " customers_status_changed, saved_by, setting_values)"
+                 " customers_status_changed, saved_by, setting_values,"
+                 " mrr_impact)"
                  " SELECT id, $2::bigint, $3::bigint, $4::bigint, $5::bigint,"
-                 " $6::bigint, $7::bigint, $8::bigint, $9::text, $10::text"
+                 " $6::bigint, $7::bigint, $8::bigint, $9::text, $10::text,"
+                 " $11::text"
                  " FROM data_sources WHERE uuid = $1"
                  " ON CONFLICT DO NOTHING"));
   stmt.BindText(1, settings.data_source_uuid);
@@ -250,6 +253,7 @@ absl::Status InsertSettingsVersion(Connection& db,
   stmt.BindInt64(8, settings.impact.customers_status_changed);
   stmt.BindText(9, settings.saved_by);
   stmt.BindText(10, settings.values);
+  stmt.BindText(11, settings.mrr_impact);
   RECURRENT_RETURN_IF_ERROR(stmt.Run());
   if (stmt.RowsAffected() == 1) return absl::OkStatus();
   // Nothing inserted: the source is absent, or the version exists.

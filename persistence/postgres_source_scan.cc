@@ -40,7 +40,8 @@ std::vector<std::string> SourceScanner::ScanQueries() {
       absl::StrCat("SELECT i.customer_id, i.id, i.data_source_id,"
                    " i.external_id, i.due_date, i.currency, li.type,"
                    " li.subscription_external_id, li.service_period_start,"
-                   " li.service_period_end, li.amount_in_cents"
+                   " li.service_period_end, li.amount_in_cents,"
+                   " li.tax_amount_in_cents, li.prorated"
                    " FROM invoices i LEFT JOIN line_items li"
                    " ON li.invoice_id = i.id AND li.customer_id",
                    kPageCustomers, " WHERE i.customer_id", kPageCustomers,

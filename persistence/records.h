@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "engine/evaluation.h"
 #include "engine/facts.h"
+#include "engine/mrr_amount.h"
 
 namespace recurrent::persistence {
 
@@ -63,6 +64,11 @@ struct SettingsImpact {
   int64_t auto_churns_applied = 0;
   // Customers whose status at `now` differs after from before.
   int64_t customers_status_changed = 0;
+  // MRR at `now` after minus before, per currency, and the MRR (before) of
+  // the subscriptions auto-churned at `now` after and not before; each
+  // sorted by currency, zeros left out. Stored as SettingsRow::mrr_impact.
+  std::vector<engine::MrrAmount> mrr_change;
+  std::vector<engine::MrrAmount> churned_mrr;
 };
 
 // One saved version of a source's settings. The setting values are one
@@ -74,7 +80,10 @@ struct SettingsRow {
   absl::Time applied_at;  // in force from this instant
   absl::Time saved_at;
   std::string saved_by;  // API key name; may be empty
+  // Its counters; backends store impact.mrr_change and churned_mrr only as
+  // `mrr_impact`, which the core encodes (core::EncodeMrrImpact).
   SettingsImpact impact;
+  std::string mrr_impact;
   std::string values;  // core::EncodeSettingsValues
 };
 
@@ -130,6 +139,10 @@ struct Customer : CustomerFields {
   std::vector<std::string> derived_tags;
   absl::Time created_at;
   absl::Time updated_at;  // last change of the fields or tags
+  // Not a column: the MRR (M3) at the instant of the answer, per currency
+  // over all sources, sorted by currency, zeros left out; filled by the core
+  // where it answers with one (engine::MrrTimeline::CustomerMrrAt).
+  std::vector<engine::MrrAmount> mrr;
 };
 
 // Filters of ListCustomers; empty/unset fields do not filter.

@@ -153,6 +153,8 @@ class ScanMerge {
         item.service_period_start = row.ColumnTime(8);
         item.service_period_end = row.ColumnTime(9);
         item.amount_in_cents = row.ColumnInt64(10);
+        item.tax_amount_in_cents = row.ColumnInt64(11);
+        item.prorated = row.ColumnInt64(12) != 0;
       }
       RECURRENT_RETURN_IF_ERROR(cursor.Advance(*rows_scanned_));
     }

@@ -28,7 +28,8 @@ engine::Invoice ToEngine(Invoice invoice) {
     out.line_items.push_back(
         engine::LineItem{item.type, std::move(item.subscription_external_id),
                          item.service_period_start, item.service_period_end,
-                         item.amount_in_cents});
+                         item.amount_in_cents, item.tax_amount_in_cents,
+                         item.prorated});
   }
   out.transactions.reserve(invoice.transactions.size());
   for (const Transaction& transaction : invoice.transactions) {

@@ -281,6 +281,10 @@ CREATE TABLE change_log (
 -- written with it by every recompute. '' until then in a migrated database.
 ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
 
+-- The MRR part of a settings version's impact (core::EncodeMrrImpact:
+-- "mrr_change EUR 1200" and "churned_mrr EUR 4900" lines); '' for none.
+ALTER TABLE settings_versions ADD COLUMN mrr_impact TEXT NOT NULL DEFAULT '';
+
 -- Each event's status_after (engine::SubscriptionEvent): the subscription's
 -- status from the event on, computed by the engine and written with the
 -- event by every recompute. Existing rows get the status their type usually

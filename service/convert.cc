@@ -50,12 +50,24 @@ v1::PastDueMode PastDueModeToProto(core::PastDueMode mode) {
   return v1::PAST_DUE_MODE_UNSPECIFIED;
 }
 
+void MrrAmountsToProto(
+    const std::vector<engine::MrrAmount>& amounts,
+    google::protobuf::RepeatedPtrField<v1::MrrAmount>* out) {
+  for (const engine::MrrAmount& amount : amounts) {
+    v1::MrrAmount* proto = out->Add();
+    proto->set_currency(amount.currency);
+    proto->set_mrr_in_cents(amount.mrr_in_cents);
+  }
+}
+
 void ImpactToProto(const core::SettingsImpact& impact,
                    v1::SettingsImpact* out) {
   out->set_customers_reprocessed(impact.customers_reprocessed);
   out->set_auto_churns_reversed(impact.auto_churns_reversed);
   out->set_auto_churns_applied(impact.auto_churns_applied);
   out->set_customers_status_changed(impact.customers_status_changed);
+  MrrAmountsToProto(impact.mrr_change, out->mutable_mrr_change());
+  MrrAmountsToProto(impact.churned_mrr, out->mutable_churned_mrr());
 }
 
 void SubscriptionChangeToProto(const core::SubscriptionChange& change,
@@ -155,6 +167,7 @@ void CustomerToProto(const persistence::Customer& customer, v1::Customer* out) {
   for (std::string& tag : tags) out->add_tags(std::move(tag));
   *out->mutable_created_at() = TimeToProto(customer.created_at);
   *out->mutable_updated_at() = TimeToProto(customer.updated_at);
+  MrrAmountsToProto(customer.mrr, out->mutable_mrr());
 }
 
 void EvaluatedCustomerToProto(const persistence::Customer& customer,
@@ -203,7 +216,7 @@ v1::SubscriptionEventType EventTypeToProto(engine::EventType type) {
 
 void SubscriptionToProto(const persistence::SubscriptionRef& ref,
                          const engine::SubscriptionEvaluation& evaluation,
-                         v1::Subscription* out) {
+                         const engine::MrrAmount& mrr, v1::Subscription* out) {
   out->set_uuid(ref.uuid);
   out->set_external_id(ref.external_id);
   out->set_customer_uuid(ref.customer_uuid);
@@ -228,6 +241,8 @@ void SubscriptionToProto(const persistence::SubscriptionRef& ref,
     *out->mutable_current_period_end() =
         TimeToProto(*evaluation.current_period_end);
   }
+  out->set_mrr_in_cents(mrr.mrr_in_cents);
+  out->set_currency(mrr.currency);
 }
 
 void EventToProto(const persistence::SubscriptionEvent& event,

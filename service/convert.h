@@ -3,6 +3,7 @@
 #define RECURRENT_SERVICE_CONVERT_H_
 
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -10,6 +11,7 @@
 #include "core/settings.h"
 #include "core/settings_changes.h"
 #include "engine/evaluation.h"
+#include "engine/mrr_amount.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "persistence/api_key_store.h"
 #include "persistence/records.h"
@@ -31,6 +33,11 @@ google::protobuf::Timestamp TimeToProto(absl::Time t);
 v1::PastDueMode PastDueModeToProto(core::PastDueMode mode);
 void SettingsToProto(const core::SourceSettings& settings,
                      v1::SourceSettings* out);
+// Amounts in the order given (the core's: by currency).
+void MrrAmountsToProto(
+    const std::vector<engine::MrrAmount>& amounts,
+    google::protobuf::RepeatedPtrField<v1::MrrAmount>* out);
+// With its MRR amounts.
 void ImpactToProto(const core::SettingsImpact& impact, v1::SettingsImpact* out);
 void SubscriptionChangeToProto(const core::SubscriptionChange& change,
                                v1::SubscriptionChange* out);
@@ -48,7 +55,7 @@ v1::CustomerStatus CustomerStatusToProto(persistence::CustomerStatus status);
 std::optional<persistence::CustomerStatus> CustomerStatusFromProto(
     v1::CustomerStatus status);
 // Tags are the user tags followed by the derived ones, sorted together. The
-// status and status_reason are the stored ones.
+// status and status_reason are the stored ones; mrr is customer.mrr.
 void CustomerToProto(const persistence::Customer& customer, v1::Customer* out);
 // `customer` as evaluated by the engine: its status, `status_reason` and
 // derived tags replace the stored ones.
@@ -61,9 +68,10 @@ void EvaluatedCustomerToProto(const persistence::Customer& customer,
 v1::SubscriptionStatus SubscriptionStatusToProto(
     engine::SubscriptionStatus status);
 v1::SubscriptionEventType EventTypeToProto(engine::EventType type);
+// `mrr` is its MRR and currency at the evaluation's instant.
 void SubscriptionToProto(const persistence::SubscriptionRef& ref,
                          const engine::SubscriptionEvaluation& evaluation,
-                         v1::Subscription* out);
+                         const engine::MrrAmount& mrr, v1::Subscription* out);
 // status_after is the stored event's (computed by the engine).
 void EventToProto(const persistence::SubscriptionEvent& event,
                   v1::SubscriptionEvent* out);

@@ -3,13 +3,15 @@
 //
 //   CustomerCache::Ticket ticket = cache.BeginFill(uuid);  // before reading
 //   ... read the snapshot, evaluate at `now`, build `customer` ...
-//   cache.Fill(ticket, customer, now, evaluation.next_transition_at);
+//   cache.Fill(ticket, customer, now, next_change_at);
 //   ...
 //   if (cache.Lookup(uuid, now, &response)) return;  // a later call
 //
 // An entry is a v1::Customer (serialized) as the engine evaluated the
-// customer's facts at an instant `from`, with the instant `until` of its next
-// transition. The engine's answer is constant on [from, until), so the entry
+// customer's facts at an instant `from`, with the instant `until` at which
+// that answer next changes: its next transition or its next MRR movement
+// (core::EvaluatedCustomer::next_change_at), whichever comes first. The
+// engine's answer is constant on [from, until), so the entry
 // is exact for any instant in it for as long as the customer's facts, fields
 // and settings are unchanged. Every committed change of those is a row of
 // the change log (persistence::ChangeKind kCustomerChanged, kSourceChanged);

@@ -64,9 +64,9 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
                                  evaluated.status_reason, response);
         // Only answers for the present are kept: those are read again.
         if (!request->has_as_of()) {
+          // Valid until the status or the MRR next changes.
           cache.Fill(ticket, *response, as_of,
-                     evaluated.evaluation.next_transition_at.value_or(
-                         absl::InfiniteFuture()));
+                     evaluated.next_change_at.value_or(absl::InfiniteFuture()));
         }
         return absl::OkStatus();
       });
@@ -228,6 +228,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
         env_.store->ListSubscriptions(request->customer_uuid(), as_of, page));
     for (const core::EvaluatedSubscription& subscription : listed.items) {
       SubscriptionToProto(subscription.ref, subscription.evaluation,
+                          subscription.mrr,
                           response->add_subscriptions());
     }
     response->set_next_page_token(listed.next_page_token);
@@ -246,7 +247,8 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CancelSubscription(
         const core::EvaluatedSubscription cancelled,
         env_.store->CancelSubscription(cancellation.subscription_uuid,
                                        cancellation.cancelled_at, now));
-    SubscriptionToProto(cancelled.ref, cancelled.evaluation, response);
+    SubscriptionToProto(cancelled.ref, cancelled.evaluation, cancelled.mrr,
+                        response);
     return absl::OkStatus();
   });
 }

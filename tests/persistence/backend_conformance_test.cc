@@ -899,7 +899,11 @@ TEST_P(BackendConformanceTest, SettingsRowsRoundTripTheirValuesVerbatim) {
   v2.applied_at = source.created_at - absl::Hours(24 * 40);
   v2.saved_at = Tick();
   v2.saved_by = "admin key";
-  v2.impact = SettingsImpact{10, 2, 3, 4};
+  v2.impact.customers_reprocessed = 10;
+  v2.impact.auto_churns_reversed = 2;
+  v2.impact.auto_churns_applied = 3;
+  v2.impact.customers_status_changed = 4;
+  v2.mrr_impact = "mrr_change EUR -4900\nchurned_mrr EUR 4900\n";
   v2.values = "past_due_handling.mode=auto_churn\n";
   {
     std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
@@ -923,7 +927,7 @@ TEST_P(BackendConformanceTest, SettingsRowsRoundTripTheirValuesVerbatim) {
            a.impact.auto_churns_applied == b.impact.auto_churns_applied &&
            a.impact.customers_status_changed ==
                b.impact.customers_status_changed &&
-           a.values == b.values;
+           a.values == b.values && a.mrr_impact == b.mrr_impact;
   };
   std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
   ASSERT_NE(read, nullptr);
