@@ -576,6 +576,9 @@ absl::StatusOr<Customer> Store::CreateCustomer(const Customer& customer,
     row.created_at = now;
     row.updated_at = now;
     RECURRENT_RETURN_IF_ERROR(txn.InsertCustomer(row));
+    // Writes its derived MRR rows (a lead from the beginning of time), so
+    // that the MRR metrics count it; nothing else differs.
+    RECURRENT_RETURN_IF_ERROR(write.RecomputeCustomer(row.uuid, now).status());
     RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(row, now)));
     return txn.GetCustomer(row.uuid);
   });
