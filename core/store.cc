@@ -647,6 +647,35 @@ absl::StatusOr<Page<Customer>> Store::ListCustomers(
   });
 }
 
+absl::StatusOr<Page<ListedCustomer>> Store::ListCustomersWithMrr(
+    const CustomerFilter& filter, const PageRequest& page, absl::Time now) {
+  return Reading(
+      [&](ReadTransaction& txn) -> absl::StatusOr<Page<ListedCustomer>> {
+        if (!filter.data_source_uuid.empty()) {
+          RECURRENT_RETURN_IF_ERROR(
+              txn.GetDataSource(filter.data_source_uuid).status());
+        }
+        RECURRENT_ASSIGN_OR_RETURN(Page<Customer> customers,
+                                   txn.ListCustomers(filter, page));
+        std::vector<std::string> uuids;
+        uuids.reserve(customers.items.size());
+        for (const Customer& customer : customers.items) {
+          uuids.push_back(customer.uuid);
+        }
+        RECURRENT_ASSIGN_OR_RETURN(
+            std::vector<std::vector<engine::MrrAmount>> mrr,
+            txn.CustomersMrrAt(uuids, now));
+        Page<ListedCustomer> listed;
+        listed.items.reserve(customers.items.size());
+        for (size_t i = 0; i < customers.items.size(); ++i) {
+          listed.items.push_back(
+              {std::move(customers.items[i]), std::move(mrr[i])});
+        }
+        listed.next_page_token = std::move(customers.next_page_token);
+        return listed;
+      });
+}
+
 absl::StatusOr<Page<EvaluatedCustomer>> Store::ListCustomersAt(
     const CustomerFilter& filter, absl::Time as_of, const PageRequest& page) {
   RECURRENT_RETURN_IF_ERROR(persistence::ValidatePageSize(page));

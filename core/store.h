@@ -40,6 +40,7 @@
 #include "core/settings.h"
 #include "core/settings_changes.h"
 #include "engine/evaluation.h"
+#include "engine/mrr.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
 
@@ -84,6 +85,14 @@ struct EvaluatedCustomer {
   engine::CustomerEvaluation evaluation;
   // One sentence explaining evaluation.status (engine/customer_reason.h).
   std::string status_reason;
+};
+
+// A customer as stored, with its MRR at an instant from the stored MRR rows
+// (core/mrr_rows.h; M3: per currency over every source, sorted, zeros left
+// out).
+struct ListedCustomer {
+  Customer customer;
+  std::vector<engine::MrrAmount> mrr;
 };
 
 class Store {
@@ -211,6 +220,12 @@ class Store {
   // source.
   absl::StatusOr<Page<Customer>> ListCustomers(const CustomerFilter& filter,
                                                const PageRequest& page);
+  // ListCustomers with each customer's MRR at `now` read from its stored
+  // MRR rows in the same snapshot (exact for the facts stored, whatever the
+  // lag of the stored status; none for a customer whose rows were never
+  // written, e.g. in a migrated database before a reprocess).
+  absl::StatusOr<Page<ListedCustomer>> ListCustomersWithMrr(
+      const CustomerFilter& filter, const PageRequest& page, absl::Time now);
   // The same listing with each customer evaluated from its facts at `as_of`
   // (as EvaluateCustomer does, so each answers as it would there), and the
   // status filter matching the status at `as_of`. Reads one snapshot and

@@ -135,11 +135,18 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
       return absl::OkStatus();
     }
     // Without as_of, the stored statuses (kept current by the re-evaluator)
-    // are filtered in the database.
-    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::Customer> page,
-                               env_.store->ListCustomers(filter, page_request));
-    for (const persistence::Customer& customer : page.items) {
-      CustomerToProto(customer, response->add_customers());
+    // are filtered in the database; the MRR at now is the stored rows'.
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Page<core::ListedCustomer> page,
+        env_.store->ListCustomersWithMrr(filter, page_request, as_of));
+    for (const core::ListedCustomer& listed : page.items) {
+      v1::Customer* out = response->add_customers();
+      CustomerToProto(listed.customer, out);
+      for (const engine::MrrAmount& amount : listed.mrr) {
+        v1::MrrAmount* mrr = out->add_mrr();
+        mrr->set_currency(amount.currency);
+        mrr->set_mrr_in_cents(amount.mrr_in_cents);
+      }
     }
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();

@@ -228,6 +228,47 @@ TEST_P(MrrTest, StoredMovementsAndTotalsMatchTheEngine) {
   }
 }
 
+TEST_P(MrrTest, ListCustomersWithMrrReadsTheStoredMrrAtNow) {
+  const DataSource a = NewSource("a");
+  const DataSource b = NewSource("b");
+  std::vector<std::string> all;
+  all.push_back(Subscriber(a.uuid, "paying", 6, 0).uuid);
+  all.push_back(Subscriber(a.uuid, "late", 2, 2, 9900).uuid);
+  all.push_back(NewCustomer(a.uuid, "lead").uuid);
+  all.push_back(Subscriber(b.uuid, "other", 3, 1, 2000).uuid);
+  for (const absl::Time t :
+       {Day(2024, 6, 1), Day(2025, 1, 15), Day(2025, 3, 20), Day(2026, 1, 1)}) {
+    SCOPED_TRACE(absl::FormatTime(t));
+    std::vector<std::string> listed;
+    persistence::PageRequest page;
+    page.page_size = 3;
+    while (true) {
+      ASSERT_OK_AND_ASSIGN(const Page<ListedCustomer> got,
+                           store_->ListCustomersWithMrr({}, page, t));
+      for (const ListedCustomer& customer : got.items) {
+        listed.push_back(customer.customer.uuid);
+        // The customer's MRR at t as the engine computes it (M3).
+        auto snapshot = Snapshot(customer.customer.uuid);
+        ASSERT_OK(snapshot.status());
+        auto timeline = engine::CustomerTimeline::Build(snapshot->facts,
+                                                        snapshot->settings);
+        ASSERT_OK(timeline.status());
+        EXPECT_EQ(customer.mrr,
+                  engine::MrrTimeline::Build(snapshot->facts, *timeline)
+                      .CustomerMrrAt(t, ""))
+            << customer.customer.external_id;
+      }
+      if (got.next_page_token.empty()) break;
+      page.page_token = got.next_page_token;
+    }
+    EXPECT_EQ(listed, all);
+  }
+  CustomerFilter unknown;
+  unknown.data_source_uuid = "ds_unknown";
+  EXPECT_THAT(store_->ListCustomersWithMrr(unknown, {}, Day(2025, 1, 1)),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_P(MrrTest, MovementsTimeWindowIsHalfOpen) {
   const DataSource s = NewSource("s");
   Subscriber(s.uuid, "c", 3, 0);

@@ -9,6 +9,7 @@
 //                  (PAST_DUE from Mar 1, keeping its MRR, M2).
 //   source B, USD: carol, annual 1,200.00 from Jan 1 2025 (MRR 100.00, M1);
 //                  dave, a lead.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Pair;
 using ::testing::UnorderedElementsAreArray;
 
 std::string Day(const google::protobuf::Timestamp& ts) {
@@ -527,6 +529,53 @@ TEST_F(MetricsServiceTest, GetMrrSeriesErrorsNameTheField) {
   request.set_data_source_uuid("ds_aaaaaaaaaaaaaaaaaaaa");
   EXPECT_EQ(GetSeries(request, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// ---- Customer.mrr on ListCustomers without as_of ---------------------------
+
+TEST_F(MetricsServiceTest, ListCustomersWithoutAsOfShowsTheStoredMrrNow) {
+  // Every customer's "currency cents" list, all pages (two per page).
+  const auto listed = [this](const std::string& source) {
+    std::map<std::string, std::string> out;
+    v1::ListCustomersRequest request;
+    request.set_data_source_uuid(source);
+    request.set_page_size(2);
+    for (int pages = 0; pages < 10; ++pages) {
+      grpc::ClientContext context;
+      v1::ListCustomersResponse response;
+      grpc::Status status =
+          customers_->ListCustomers(&context, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      for (const v1::Customer& customer : response.customers()) {
+        std::string mrr;
+        for (const v1::MrrAmount& amount : customer.mrr()) {
+          absl::StrAppend(&mrr, mrr.empty() ? "" : " ", amount.currency(),
+                          " ", amount.mrr_in_cents());
+        }
+        out[Name(customer.uuid())] = mrr;
+      }
+      if (!status.ok() || response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    return out;
+  };
+  // Now is 2025-06-01: alice cancelled, bob past due (still counted), carol
+  // within her year, dave a lead.
+  EXPECT_THAT(listed(""),
+              ElementsAre(Pair("alice", ""), Pair("bob", "EUR 10000"),
+                          Pair("carol", "USD 10000"), Pair("dave", "")));
+  EXPECT_THAT(listed(source_a_),
+              ElementsAre(Pair("alice", ""), Pair("bob", "EUR 10000")));
+
+  // The amounts are those at now, as GetMrr's.
+  server_.clock().Set(T("2025-02-10"));
+  EXPECT_THAT(listed(""),
+              ElementsAre(Pair("alice", "EUR 4900"), Pair("bob", "EUR 10000"),
+                          Pair("carol", "USD 10000"), Pair("dave", "")));
+  server_.clock().Set(T("2025-01-15"));
+  EXPECT_THAT(listed(""),
+              ElementsAre(Pair("alice", "EUR 4900"), Pair("bob", ""),
+                          Pair("carol", "USD 10000"), Pair("dave", "")));
 }
 
 }  // namespace
