@@ -105,6 +105,19 @@ class CannedReads : public Base {
       absl::string_view) override {
     return NotCanned("ScanSource");
   }
+  absl::StatusOr<Page<persistence::MrrMovementRow>> ListMrrMovements(
+      const persistence::MrrMovementFilter&, const PageRequest&) override {
+    return NotCanned("ListMrrMovements");
+  }
+  absl::StatusOr<std::vector<std::vector<persistence::MrrSums>>> SumMrr(
+      absl::string_view, absl::Span<const absl::Time>) override {
+    return NotCanned("SumMrr");
+  }
+  // The captured rows hold no MRR rows: every customer has none.
+  absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> CustomersMrrAt(
+      absl::Span<const std::string> customer_uuids, absl::Time) override {
+    return std::vector<std::vector<engine::MrrAmount>>(customer_uuids.size());
+  }
   absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t, int) override {
     return std::vector<ChangeRow>();
   }

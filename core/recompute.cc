@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "core/event_ids.h"
 #include "core/invoices.h"
+#include "core/mrr_rows.h"
 #include "core/settings.h"
 #include "engine/customer_reason.h"
 
@@ -249,6 +250,8 @@ absl::StatusOr<EvaluationWrite> PlanWrite(
         evaluation.status, std::move(reason), evaluation.derived_tags,
         evaluation.next_transition_at};
   }
+  persistence::MrrWrite mrr = PlanMrrRows(state, timeline);
+  if (state.mrr_digest != mrr.digest) write.mrr = std::move(mrr);
   return write;
 }
 

@@ -623,6 +623,9 @@ absl::StatusOr<Customer> Store::CreateCustomer(const Customer& customer,
     row.created_at = now;
     row.updated_at = now;
     RECURRENT_RETURN_IF_ERROR(txn.InsertCustomer(row));
+    // Writes its derived MRR rows (a lead from the beginning of time), so
+    // that the MRR metrics count it; nothing else differs.
+    RECURRENT_RETURN_IF_ERROR(write.RecomputeCustomer(row.uuid, now).status());
     RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(row, now)));
     return txn.GetCustomer(row.uuid);
   });
@@ -699,6 +702,29 @@ absl::StatusOr<Page<Customer>> Store::ListCustomers(
           txn.GetDataSource(filter.data_source_uuid).status());
     }
     return txn.ListCustomers(filter, page);
+  });
+}
+
+absl::StatusOr<Page<Customer>> Store::ListCustomersWithMrr(
+    const CustomerFilter& filter, const PageRequest& page, absl::Time now) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<Page<Customer>> {
+    if (!filter.data_source_uuid.empty()) {
+      RECURRENT_RETURN_IF_ERROR(
+          txn.GetDataSource(filter.data_source_uuid).status());
+    }
+    RECURRENT_ASSIGN_OR_RETURN(Page<Customer> customers,
+                               txn.ListCustomers(filter, page));
+    std::vector<std::string> uuids;
+    uuids.reserve(customers.items.size());
+    for (const Customer& customer : customers.items) {
+      uuids.push_back(customer.uuid);
+    }
+    RECURRENT_ASSIGN_OR_RETURN(std::vector<std::vector<engine::MrrAmount>> mrr,
+                               txn.CustomersMrrAt(uuids, now));
+    for (size_t i = 0; i < customers.items.size(); ++i) {
+      customers.items[i].mrr = std::move(mrr[i]);
+    }
+    return customers;
   });
 }
 

@@ -223,6 +223,12 @@ class Store {
   // source.
   absl::StatusOr<Page<Customer>> ListCustomers(const CustomerFilter& filter,
                                                const PageRequest& page);
+  // ListCustomers with each customer's `mrr` at `now` read from its stored
+  // MRR rows (core/mrr_rows.h) in the same snapshot (exact for the facts stored, whatever the
+  // lag of the stored status; none for a customer whose rows were never
+  // written, e.g. in a migrated database before a reprocess).
+  absl::StatusOr<Page<Customer>> ListCustomersWithMrr(
+      const CustomerFilter& filter, const PageRequest& page, absl::Time now);
   // The same listing with each customer evaluated from its facts at `as_of`
   // (as EvaluateCustomer does, so each answers as it would there), and the
   // status filter matching the status at `as_of`. Reads one snapshot and

@@ -166,6 +166,26 @@ class ReadTransaction {
   virtual absl::StatusOr<std::unique_ptr<SourceScan>> ScanSource(
       absl::string_view data_source_uuid) = 0;
 
+  // ---- Derived MRR (records.h, MrrWrite) ----
+  // Stored MRR movements matching `filter`, ordered by (occurred_at, then a
+  // stable tie-break). kNotFound if a named customer or source is absent.
+  virtual absl::StatusOr<Page<MrrMovementRow>> ListMrrMovements(
+      const MrrMovementFilter& filter, const PageRequest& page) = 0;
+  // The sums of the stored MRR rows of the scope `data_source_uuid` (empty:
+  // all sources, in_total rows) over each interval [bounds[i - 1],
+  // bounds[i]), the first from the beginning of time: bounds.size()
+  // entries, each per currency (MrrSums). `bounds` must be ascending.
+  // kNotFound if a named source is absent.
+  virtual absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrr(
+      absl::string_view data_source_uuid,
+      absl::Span<const absl::Time> bounds) = 0;
+  // The stored MRR at `t` of each of `customer_uuids`, in their order: per
+  // currency summed over sources, sorted, zeros left out (an absent
+  // customer has none).
+  virtual absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>>
+  CustomersMrrAt(absl::Span<const std::string> customer_uuids,
+                 absl::Time t) = 0;
+
   // ---- The change log ----
   // Up to `limit` rows with sequence > `after`, in sequence order.
   virtual absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t after,

@@ -23,6 +23,7 @@ struct CustomerRecord {
   int64_t key = 0;
   Customer customer;  // as GetCustomer returns it
   std::optional<absl::Time> next_transition_at;
+  std::optional<int64_t> mrr_digest;  // CustomerState::mrr_digest
 };
 
 // Columns of a customers row (alias c), in the order ReadCustomerRow
@@ -31,7 +32,7 @@ inline constexpr absl::string_view kCustomerColumns =
     "c.id, c.uuid, c.name, c.email, c.company, c.country, c.state, c.city,"
     " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
     " c.created_at, c.updated_at, c.derived_tags, c.next_transition_at,"
-    " c.status_reason";
+    " c.status_reason, c.mrr_digest";
 
 // The current row of `stmt`, selected as kCustomerColumns (without its
 // external ids and tags, which have tables of their own).
@@ -60,6 +61,7 @@ absl::StatusOr<CustomerRecord> ReadCustomerRow(const Statement& stmt) {
   c.derived_tags = std::move(derived_tags);
   row.next_transition_at = stmt.ColumnOptionalTime(15);
   c.status_reason = stmt.ColumnText(16);
+  if (!stmt.ColumnIsNull(17)) row.mrr_digest = stmt.ColumnInt64(17);
   return row;
 }
 

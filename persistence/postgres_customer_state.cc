@@ -15,6 +15,7 @@
 #include "persistence/postgres_data_sources.h"
 #include "persistence/postgres_events.h"
 #include "persistence/postgres_invoices.h"
+#include "persistence/postgres_mrr.h"
 #include "persistence/postgres_subscriptions.h"
 #include "persistence/row_codes.h"
 
@@ -171,6 +172,7 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
   state.key = record.key;
   state.customer = std::move(record.customer);
   state.next_transition_at = record.next_transition_at;
+  state.mrr_digest = record.mrr_digest;
   RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
                              LoadCustomerInvoices(db, state.key));
   state.facts.invoices.reserve(invoices.size());
@@ -218,6 +220,9 @@ absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
     stmt.BindText(4, update.status_reason);
     stmt.BindInt64(5, write.customer_key);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (write.mrr.has_value()) {
+    RECURRENT_RETURN_IF_ERROR(WriteMrr(db, write.customer_key, *write.mrr));
   }
   return absl::OkStatus();
 }

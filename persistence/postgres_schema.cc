@@ -239,7 +239,7 @@ CREATE TABLE change_log_head (
 );
 INSERT INTO change_log_head (last_sequence) VALUES (0);
 )sql"},
-    {6, "the customer's status reason; each event's status after it", R"sql(
+    {6, "the customer's status reason; each event's status after it; derived MRR", R"sql(
 -- One sentence explaining the stored status (engine/customer_reason.h),
 -- written with it by every recompute. '' until then in a migrated database.
 ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
@@ -268,6 +268,66 @@ ALTER TABLE change_log ADD COLUMN event_status_after INTEGER;
 UPDATE change_log SET event_status_after = CASE event_type
   WHEN 2 THEN 3 WHEN 4 THEN 4 WHEN 5 THEN 4 ELSE 2 END
   WHERE kind IN (1, 2);
+
+-- Derived MRR (docs/semantics.md M1-M6; persistence/records.h, MrrWrite):
+-- each customer's rows are written by every recompute whose MRR differs from
+-- the stored one (customers.mrr_digest, NULL until the first such recompute,
+-- e.g. in a migrated database until its sources are reprocessed) and
+-- replaced whole. They go with their customer (ON DELETE CASCADE); rows of
+-- a deleted source go with it, and its remaining customers are recomputed.
+ALTER TABLE customers ADD COLUMN mrr_digest BIGINT;
+
+-- The customer's MRR movements (M4); id is the listing's tie-break.
+CREATE TABLE mrr_movements (
+  id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  customer_id     BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  data_source_id  BIGINT NOT NULL
+                  REFERENCES data_sources(id) ON DELETE CASCADE,
+  currency        TEXT NOT NULL,
+  occurred_at     BIGINT NOT NULL,
+  type            INTEGER NOT NULL,  -- MrrMovementTypeCode
+  mrr_change      BIGINT NOT NULL,
+  mrr_after       BIGINT NOT NULL
+);
+-- Covering the sums per source and over all sources (GetMrr, GetMrrSeries).
+CREATE INDEX mrr_movements_by_source
+  ON mrr_movements (data_source_id, occurred_at, currency, type, mrr_change);
+CREATE INDEX mrr_movements_by_time
+  ON mrr_movements (occurred_at, currency, type, mrr_change);
+CREATE INDEX mrr_movements_by_customer
+  ON mrr_movements (customer_id, occurred_at);
+
+-- What the customer counts for from `at` on, as changes (MrrDelta): a sum
+-- up to an instant is the state at it. data_source_id NULL: all the
+-- customer's sources; in_total: counted in the all-sources sums. mrr_*:
+-- customers with MRR in the currency by status; the others: customers by
+-- status, whatever the row's currency.
+CREATE TABLE mrr_deltas (
+  customer_id             BIGINT NOT NULL
+                          REFERENCES customers(id) ON DELETE CASCADE,
+  data_source_id          BIGINT REFERENCES data_sources(id) ON DELETE CASCADE,
+  in_total                INTEGER NOT NULL,
+  at                      BIGINT NOT NULL,
+  currency                TEXT NOT NULL,
+  past_due_mrr            BIGINT NOT NULL,
+  mrr_active_customers    INTEGER NOT NULL,
+  mrr_past_due_customers  INTEGER NOT NULL,
+  lead_customers          INTEGER NOT NULL,
+  active_customers        INTEGER NOT NULL,
+  past_due_customers      INTEGER NOT NULL,
+  cancelled_customers     INTEGER NOT NULL
+);
+CREATE INDEX mrr_deltas_by_customer ON mrr_deltas (customer_id);
+-- Covering the sums per source and over all sources.
+CREATE INDEX mrr_deltas_by_source
+  ON mrr_deltas (data_source_id, at, currency, past_due_mrr,
+                 mrr_active_customers, mrr_past_due_customers, lead_customers,
+                 active_customers, past_due_customers, cancelled_customers);
+CREATE INDEX mrr_deltas_in_total
+  ON mrr_deltas (at, currency, past_due_mrr, mrr_active_customers,
+                 mrr_past_due_customers, lead_customers, active_customers,
+                 past_due_customers, cancelled_customers)
+  WHERE in_total = 1;
 )sql"},
     // Append new migrations here, numbered as SQLite's: {7, "...", R"sql(...)sql"},
 };

@@ -27,7 +27,7 @@ std::vector<std::string> SourceScanner::ScanQueries() {
       // across the join, and each page would then walk customers from the
       // first.
       "SELECT c.id, c.uuid, c.status, c.derived_tags, c.next_transition_at,"
-      " c.status_reason FROM customers c WHERE c.id > $2 AND c.id IN (SELECT customer_id"
+      " c.status_reason, c.mrr_digest FROM customers c WHERE c.id > $2 AND c.id IN (SELECT customer_id"
       " FROM subscriptions WHERE data_source_id = $1 AND customer_id > $2)"
       " ORDER BY c.id LIMIT $3",
       absl::StrCat("SELECT e.customer_id, e.data_source_id, e.external_id"
@@ -138,6 +138,7 @@ absl::Status SourceScanner::Fetch(int64_t after) {
     head.derived_tags = customers_.ColumnText(3);
     head.next_transition_at = customers_.ColumnOptionalTime(4);
     head.status_reason = customers_.ColumnText(5);
+    if (!customers_.ColumnIsNull(6)) head.mrr_digest = customers_.ColumnInt64(6);
   }
   customers_.Reset();
   if (ahead_.customers.empty()) return absl::OkStatus();
@@ -195,6 +196,7 @@ absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
   state.customer.derived_tags = std::move(derived_tags);
   state.next_transition_at = head.next_transition_at;
   state.customer.status_reason = head.status_reason;
+  state.mrr_digest = head.mrr_digest;
 
   RECURRENT_RETURN_IF_ERROR(merge_.Read(key, state, rows_scanned_));
   return true;

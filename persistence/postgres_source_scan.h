@@ -99,6 +99,7 @@ class SourceScanner final : public SourceScan {
     std::string derived_tags;
     std::optional<absl::Time> next_transition_at;
     std::string status_reason;
+    std::optional<int64_t> mrr_digest;
   };
 
   // A page read from the server: its customers and the child scans run on

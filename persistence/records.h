@@ -21,6 +21,7 @@
 #include "engine/evaluation.h"
 #include "engine/facts.h"
 #include "engine/mrr_amount.h"
+#include "engine/mrr.h"
 
 namespace recurrent::persistence {
 
@@ -141,7 +142,8 @@ struct Customer : CustomerFields {
   absl::Time updated_at;  // last change of the fields or tags
   // Not a column: the MRR (M3) at the instant of the answer, per currency
   // over all sources, sorted by currency, zeros left out; filled by the core
-  // where it answers with one (engine::MrrTimeline::CustomerMrrAt).
+  // where it answers with one: evaluated (engine::MrrTimeline::CustomerMrrAt)
+  // or read from the stored MRR rows (core::Store::ListCustomersWithMrr).
   std::vector<engine::MrrAmount> mrr;
 };
 
@@ -269,6 +271,77 @@ struct CustomerState {
   std::vector<SubscriptionRow> subscriptions;  // creation order
   // Every stored event, in no particular order; left empty unless asked for.
   std::vector<EventRow> events;
+  // The digest of the stored MRR rows (MrrWrite::digest), or nullopt if
+  // none were ever written (a customer migrated from an older schema).
+  std::optional<int64_t> mrr_digest;
+};
+
+// ---- Derived MRR (docs/semantics.md M1-M6) ---------------------------------
+//
+// A customer's MRR history is stored as two kinds of rows, both replaced
+// whole whenever it changes: its movements (M4), and "deltas" from which
+// GetMrr and GetMrrSeries sum what they count at an instant. Every quantity
+// Q at instant t in a scope is SUM(delta of Q WHERE at <= t), so an interval
+// is a range scan. The core (core/mrr_rows.h) decides the rows; backends
+// only store and sum them.
+
+// A change, at `at`, of what the customer counts for in one scope and
+// currency. A scope is one data source (`data_source_uuid`) or, with an
+// empty uuid, all of the customer's sources together. Rows with `in_total`
+// make the all-sources sums: a customer with one source has only that
+// source's rows, with in_total; a customer with several has per-source rows
+// without it and all-sources rows with it.
+struct MrrDelta {
+  std::string data_source_uuid;  // empty: all the customer's sources
+  bool in_total = false;
+  absl::Time at;          // absl::InfinitePast() for the initial state
+  std::string currency;   // may be empty on a row of status counts only
+  int64_t past_due_mrr_in_cents = 0;  // MRR of PAST_DUE subscriptions
+  // Customers with MRR > 0 in the currency whose status is ACTIVE/PAST_DUE.
+  int64_t mrr_active_customers = 0;
+  int64_t mrr_past_due_customers = 0;
+  // Customers by status (R7), whatever the row's currency.
+  int64_t lead_customers = 0;
+  int64_t active_customers = 0;
+  int64_t past_due_customers = 0;
+  int64_t cancelled_customers = 0;
+};
+
+// A customer's stored MRR rows: replaces all it had.
+struct MrrWrite {
+  int64_t digest = 0;  // of everything below; stored on the customer
+  std::vector<engine::MrrMovement> movements;
+  std::vector<MrrDelta> deltas;
+};
+
+// A stored movement with its customer.
+struct MrrMovementRow {
+  std::string customer_uuid;
+  engine::MrrMovement movement;
+};
+
+// Filters of ListMrrMovements; empty/unset fields do not filter.
+struct MrrMovementFilter {
+  std::string data_source_uuid;
+  std::string customer_uuid;
+  std::optional<absl::Time> start;  // start <= occurred_at
+  std::optional<absl::Time> end;    // occurred_at < end
+};
+
+// The sums of the MRR rows of a scope over one interval, per currency
+// (sorted; the counts by status may be on any currency's entry, the empty
+// one included: add them up).
+struct MrrSums {
+  std::string currency;
+  // Movement changes by engine::MrrMovementType (its enumerator order).
+  int64_t movements_in_cents[5] = {0, 0, 0, 0, 0};
+  int64_t past_due_mrr_in_cents = 0;
+  int64_t mrr_active_customers = 0;
+  int64_t mrr_past_due_customers = 0;
+  int64_t lead_customers = 0;
+  int64_t active_customers = 0;
+  int64_t past_due_customers = 0;
+  int64_t cancelled_customers = 0;
 };
 
 // Writes that make a customer's stored evaluation a new one.
@@ -298,10 +371,13 @@ struct EvaluationWrite {
   std::vector<RowKey> deleted_events;
   std::vector<NewEvent> inserted_events;  // inserted in this order
   std::optional<CustomerUpdate> customer;
+  // Replaces the customer's MRR rows and digest when set.
+  std::optional<MrrWrite> mrr;
 
   bool empty() const {
     return subscriptions.empty() && deleted_events.empty() &&
-           inserted_events.empty() && !customer.has_value();
+           inserted_events.empty() && !customer.has_value() &&
+           !mrr.has_value();
   }
 };
 

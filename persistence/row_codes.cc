@@ -49,6 +49,13 @@ constexpr CodeTable<engine::EventType, 6> kEventTypes = {
     {engine::EventType::kRecovered, 3},   {engine::EventType::kCancelled, 4},
     {engine::EventType::kAutoChurned, 5}, {engine::EventType::kReactivated, 6},
 };
+constexpr CodeTable<engine::MrrMovementType, 5> kMrrMovementTypes = {
+    {engine::MrrMovementType::kNewBusiness, 1},
+    {engine::MrrMovementType::kExpansion, 2},
+    {engine::MrrMovementType::kContraction, 3},
+    {engine::MrrMovementType::kChurn, 4},
+    {engine::MrrMovementType::kReactivation, 5},
+};
 constexpr CodeTable<engine::LineItemType, 3> kLineItemTypes = {
     {engine::LineItemType::kSubscription, 1},
     {engine::LineItemType::kOneTime, 2},
@@ -85,6 +92,13 @@ int64_t EventTypeCode(engine::EventType type) {
 }
 absl::StatusOr<engine::EventType> EventTypeFromCode(int64_t code) {
   return FromCode(kEventTypes, code, "event type");
+}
+
+int64_t MrrMovementTypeCode(engine::MrrMovementType type) {
+  return ToCode(kMrrMovementTypes, type);
+}
+absl::StatusOr<engine::MrrMovementType> MrrMovementTypeFromCode(int64_t code) {
+  return FromCode(kMrrMovementTypes, code, "MRR movement type");
 }
 
 int64_t LineItemTypeCode(engine::LineItemType type) {

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "engine/evaluation.h"
 #include "engine/facts.h"
+#include "engine/mrr.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence {
@@ -33,6 +34,11 @@ absl::StatusOr<engine::SubscriptionStatus> SubscriptionStatusFromCode(
 // REACTIVATED = 6.
 int64_t EventTypeCode(engine::EventType type);
 absl::StatusOr<engine::EventType> EventTypeFromCode(int64_t code);
+
+// NEW_BUSINESS = 1, EXPANSION = 2, CONTRACTION = 3, CHURN = 4,
+// REACTIVATION = 5 (the API's MrrMovementType numbers).
+int64_t MrrMovementTypeCode(engine::MrrMovementType type);
+absl::StatusOr<engine::MrrMovementType> MrrMovementTypeFromCode(int64_t code);
 
 // SUBSCRIPTION = 1, ONE_TIME = 2, TRIAL = 3.
 int64_t LineItemTypeCode(engine::LineItemType type);

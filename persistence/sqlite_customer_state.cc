@@ -11,6 +11,7 @@
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_events.h"
 #include "persistence/sqlite_invoices.h"
+#include "persistence/sqlite_mrr.h"
 #include "persistence/sqlite_subscriptions.h"
 
 namespace recurrent::persistence::sqlite {
@@ -51,6 +52,7 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
   state.key = record.key;
   state.customer = std::move(record.customer);
   state.next_transition_at = record.next_transition_at;
+  state.mrr_digest = record.mrr_digest;
   RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
                              LoadCustomerInvoices(db, state.key));
   state.facts.invoices.reserve(invoices.size());
@@ -133,6 +135,9 @@ absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {
     stmt.BindText(4, update.status_reason);
     stmt.BindInt64(5, write.customer_key);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (write.mrr.has_value()) {
+    RECURRENT_RETURN_IF_ERROR(WriteMrr(db, write.customer_key, *write.mrr));
   }
   return absl::OkStatus();
 }

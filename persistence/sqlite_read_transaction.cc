@@ -10,6 +10,7 @@
 #include "persistence/sqlite_data_sources.h"
 #include "persistence/sqlite_events.h"
 #include "persistence/sqlite_invoices.h"
+#include "persistence/sqlite_mrr.h"
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_subscriptions.h"
 #include "persistence/sqlite_transactions.h"
@@ -154,6 +155,30 @@ absl::StatusOr<Page<SubscriptionEvent>> ConnectionReads<Interface>::ListEvents(
     const EventFilter& filter, const PageRequest& page) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   return LoadEventPage(*db, filter, page);
+}
+
+template <typename Interface>
+absl::StatusOr<Page<MrrMovementRow>>
+ConnectionReads<Interface>::ListMrrMovements(const MrrMovementFilter& filter,
+                                             const PageRequest& page) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return LoadMrrMovementPage(*db, filter, page);
+}
+
+template <typename Interface>
+absl::StatusOr<std::vector<std::vector<MrrSums>>>
+ConnectionReads<Interface>::SumMrr(absl::string_view data_source_uuid,
+                                   absl::Span<const absl::Time> bounds) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return SumMrrRows(*db, data_source_uuid, bounds);
+}
+
+template <typename Interface>
+absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>>
+ConnectionReads<Interface>::CustomersMrrAt(
+    absl::Span<const std::string> customer_uuids, absl::Time t) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return LoadCustomersMrrAt(*db, customer_uuids, t);
 }
 
 template <typename Interface>

@@ -24,7 +24,7 @@ constexpr absl::string_view kSourceCustomers =
 std::vector<std::string> SourceScanner::ScanQueries() {
   return {
       absl::StrCat("SELECT c.id, c.uuid, c.status, c.derived_tags,"
-                   " c.next_transition_at, c.status_reason"
+                   " c.next_transition_at, c.status_reason, c.mrr_digest"
                    " FROM customers c WHERE c.id IN ",
                    kSourceCustomers, " ORDER BY c.id"),
       absl::StrCat("SELECT e.customer_id, e.data_source_id, e.external_id"
@@ -117,6 +117,7 @@ absl::StatusOr<bool> SourceScanner::Next(CustomerState& state) {
   state.customer.derived_tags = std::move(derived_tags);
   state.next_transition_at = row.ColumnOptionalTime(4);
   state.customer.status_reason = row.ColumnText(5);
+  if (!row.ColumnIsNull(6)) state.mrr_digest = row.ColumnInt64(6);
   RECURRENT_RETURN_IF_ERROR(customers.Advance(rows_scanned_));
 
   RECURRENT_RETURN_IF_ERROR(merge_.Read(key, state, rows_scanned_));

@@ -68,6 +68,13 @@ class ConnectionReads : public Interface {
       absl::string_view external_id) override;
   absl::StatusOr<Page<SubscriptionEvent>> ListEvents(
       const EventFilter& filter, const PageRequest& page) override;
+  absl::StatusOr<Page<MrrMovementRow>> ListMrrMovements(
+      const MrrMovementFilter& filter, const PageRequest& page) override;
+  absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrr(
+      absl::string_view data_source_uuid,
+      absl::Span<const absl::Time> bounds) override;
+  absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> CustomersMrrAt(
+      absl::Span<const std::string> customer_uuids, absl::Time t) override;
   absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t after,
                                                      int limit) override;
   absl::StatusOr<int64_t> LastChangeSequence() override;

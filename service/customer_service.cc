@@ -135,9 +135,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
       return absl::OkStatus();
     }
     // Without as_of, the stored statuses (kept current by the re-evaluator)
-    // are filtered in the database.
-    RECURRENT_ASSIGN_OR_RETURN(persistence::Page<persistence::Customer> page,
-                               env_.store->ListCustomers(filter, page_request));
+    // are filtered in the database; the MRR at now is the stored rows'.
+    RECURRENT_ASSIGN_OR_RETURN(
+        persistence::Page<persistence::Customer> page,
+        env_.store->ListCustomersWithMrr(filter, page_request, as_of));
     for (const persistence::Customer& customer : page.items) {
       CustomerToProto(customer, response->add_customers());
     }

@@ -32,6 +32,7 @@ constexpr const char* kServiceNames[] = {
     "recurrent.v1.InvoiceService",
     "recurrent.v1.ApiKeyService",
     "recurrent.v1.ChangeFeedService",
+    "recurrent.v1.MetricsService",
 };
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(
@@ -136,6 +137,8 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       invoice_service_(Env(clock)),
       api_key_service_(Env(clock)),
       change_feed_service_(Env(clock), &change_follower_),
+      mrr_metrics_(backend),
+      metrics_service_(Env(clock), &mrr_metrics_),
       reevaluator_(&store_, clock,
                    core::Reevaluator::Options{options.reevaluate_interval}),
       pruner_(kPruneInterval,
@@ -322,6 +325,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->invoice_service_);
   builder.RegisterService(&server->api_key_service_);
   builder.RegisterService(&server->change_feed_service_);
+  builder.RegisterService(&server->metrics_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
     server->shut_down_ = true;

@@ -38,6 +38,7 @@
 #include "service/executor.h"
 #include "service/metrics.h"
 #include "service/invoice_service.h"
+#include "service/metrics_service.h"
 #include "service/source_settings_service.h"
 
 namespace recurrent::service {
@@ -205,6 +206,8 @@ class Server {
   InvoiceServiceImpl invoice_service_;
   ApiKeyServiceImpl api_key_service_;
   ChangeFeedServiceImpl change_feed_service_;
+  core::MrrMetrics mrr_metrics_;
+  MetricsServiceImpl metrics_service_;
   core::Reevaluator reevaluator_;
   core::PeriodicThread pruner_;  // deletes change-log rows past retention
   persistence::Backend* const backend_;

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/backends.h"
 #include "recurrent/v1/change_feed.grpc.pb.h"
+#include "recurrent/v1/metrics.grpc.pb.h"
 #include "service/access_control.h"
 #include "tests/service/api_fixture.h"
 #include "tests/service/error_details.h"
@@ -119,6 +120,8 @@ class AuthTest : public ApiTest {
   std::unique_ptr<v1::ApiKeyService::Stub> keys_;
   std::unique_ptr<v1::ChangeFeedService::Stub> feed_ =
       v1::ChangeFeedService::NewStub(server_.channel());
+  std::unique_ptr<v1::MetricsService::Stub> metrics_ =
+      v1::MetricsService::NewStub(server_.channel());
 };
 
 // One representative RPC: the role it needs and what it returns when
@@ -188,6 +191,31 @@ TEST_F(AuthTest, EveryRoleAgainstEveryClassOfRpc) {
          request.set_customer_uuid(customer_);
          v1::ListInvoicesResponse response;
          return invoices_->ListInvoices(c, request, &response);
+       }},
+      {"GetMrr", Role::kReader, grpc::StatusCode::OK,
+       [&](grpc::ClientContext* c) {
+         v1::GetMrrRequest request;
+         request.set_data_source_uuid(source_);
+         v1::GetMrrResponse response;
+         return metrics_->GetMrr(c, request, &response);
+       }},
+      {"ListMrrMovements", Role::kReader, grpc::StatusCode::OK,
+       [&](grpc::ClientContext* c) {
+         v1::ListMrrMovementsRequest request;
+         request.set_customer_uuid(customer_);
+         v1::ListMrrMovementsResponse response;
+         return metrics_->ListMrrMovements(c, request, &response);
+       }},
+      {"GetMrrSeries", Role::kReader, grpc::StatusCode::OK,
+       [&](grpc::ClientContext* c) {
+         v1::GetMrrSeriesRequest request;
+         request.mutable_start_time()->set_seconds(
+             absl::ToUnixSeconds(T("2024-12-01")));
+         request.mutable_end_time()->set_seconds(
+             absl::ToUnixSeconds(T("2025-02-01")));
+         request.set_interval(v1::SERIES_INTERVAL_MONTH);
+         v1::GetMrrSeriesResponse response;
+         return metrics_->GetMrrSeries(c, request, &response);
        }},
       // Writes of customers, invoices, transactions, cancellations, tags.
       {"CreateCustomer", Role::kWriter, grpc::StatusCode::OK,

@@ -117,6 +117,19 @@ class FaultyReads : public Base {
     return std::unique_ptr<SourceScan>(
         std::make_unique<FaultyScan>(owner_, std::move(scan)));
   }
+  absl::StatusOr<Page<persistence::MrrMovementRow>> ListMrrMovements(
+      const persistence::MrrMovementFilter& filter,
+      const PageRequest& page) override {
+    FAULTY_FORWARD("ListMrrMovements", ListMrrMovements(filter, page));
+  }
+  absl::StatusOr<std::vector<std::vector<persistence::MrrSums>>> SumMrr(
+      absl::string_view source, absl::Span<const absl::Time> bounds) override {
+    FAULTY_FORWARD("SumMrr", SumMrr(source, bounds));
+  }
+  absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> CustomersMrrAt(
+      absl::Span<const std::string> customers, absl::Time t) override {
+    FAULTY_FORWARD("CustomersMrrAt", CustomersMrrAt(customers, t));
+  }
   absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t after,
                                                      int limit) override {
     FAULTY_FORWARD("ReadChanges", ReadChanges(after, limit));

@@ -1,0 +1,325 @@
+#include "persistence/postgres_mrr.h"
+
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "persistence/mrr_sums.h"
+#include "persistence/page_token.h"
+#include "persistence/row_codes.h"
+#include "persistence/postgres_customers.h"
+#include "persistence/postgres_data_sources.h"
+
+namespace recurrent::persistence::postgres {
+namespace {
+
+constexpr int64_t kMinMicros = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
+
+}  // namespace
+
+absl::Status WriteMrr(Connection& db, int64_t customer_key,
+                      const MrrWrite& write) {
+  for (const char* sql :
+       {"DELETE FROM mrr_movements WHERE customer_id = $1",
+        "DELETE FROM mrr_deltas WHERE customer_id = $1"}) {
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    stmt.BindInt64(1, customer_key);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  // One statement per table, whatever the number of rows; sources are
+  // named by uuid and joined to their keys.
+  if (!write.movements.empty()) {
+    const size_t n = write.movements.size();
+    std::vector<std::string> sources, currencies;
+    std::vector<int64_t> times, types, changes, afters;
+    sources.reserve(n);
+    currencies.reserve(n);
+    for (std::vector<int64_t>* column : {&times, &types, &changes, &afters}) {
+      column->reserve(n);
+    }
+    for (const engine::MrrMovement& m : write.movements) {
+      sources.push_back(m.data_source_uuid);
+      currencies.push_back(m.currency);
+      times.push_back(absl::ToUnixMicros(m.occurred_at));
+      types.push_back(MrrMovementTypeCode(m.type));
+      changes.push_back(m.mrr_change_in_cents);
+      afters.push_back(m.mrr_after_in_cents);
+    }
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO mrr_movements (customer_id, data_source_id,"
+                   " currency, occurred_at, type, mrr_change, mrr_after)"
+                   " SELECT $1::bigint, d.id, r.currency, r.occurred_at,"
+                   " r.type, r.mrr_change, r.mrr_after"
+                   " FROM unnest($2::text[], $3::text[], $4::bigint[],"
+                   " $5::integer[], $6::bigint[], $7::bigint[])"
+                   " WITH ORDINALITY AS r(source, currency, occurred_at,"
+                   " type, mrr_change, mrr_after, ord)"
+                   " JOIN data_sources d ON d.uuid = r.source"
+                   " ORDER BY r.ord"));
+    stmt.BindInt64(1, customer_key);
+    stmt.BindTextArray(2, sources);
+    stmt.BindTextArray(3, currencies);
+    stmt.BindInt64Array(4, times);
+    stmt.BindInt64Array(5, types);
+    stmt.BindInt64Array(6, changes);
+    stmt.BindInt64Array(7, afters);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (!write.deltas.empty()) {
+    const size_t n = write.deltas.size();
+    std::vector<std::string> sources, currencies;
+    std::vector<int64_t> in_total, times, past_due_mrr, mrr_active,
+        mrr_past_due, lead, active, past_due, cancelled;
+    sources.reserve(n);
+    currencies.reserve(n);
+    for (const MrrDelta& d : write.deltas) {
+      sources.push_back(d.data_source_uuid);
+      currencies.push_back(d.currency);
+      in_total.push_back(d.in_total ? 1 : 0);
+      times.push_back(absl::ToUnixMicros(d.at));
+      past_due_mrr.push_back(d.past_due_mrr_in_cents);
+      mrr_active.push_back(d.mrr_active_customers);
+      mrr_past_due.push_back(d.mrr_past_due_customers);
+      lead.push_back(d.lead_customers);
+      active.push_back(d.active_customers);
+      past_due.push_back(d.past_due_customers);
+      cancelled.push_back(d.cancelled_customers);
+    }
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO mrr_deltas (customer_id, data_source_id,"
+                   " in_total, at, currency, past_due_mrr, mrr_active_customers,"
+                   " mrr_past_due_customers, lead_customers,"
+                   " active_customers, past_due_customers,"
+                   " cancelled_customers)"
+                   " SELECT $1::bigint, d.id, r.in_total, r.at, r.currency,"
+                   " r.past_due_mrr, r.mrr_active, r.mrr_past_due, r.lead,"
+                   " r.active, r.past_due, r.cancelled"
+                   " FROM unnest($2::text[], $3::integer[], $4::bigint[],"
+                   " $5::text[], $6::bigint[], $7::integer[], $8::integer[],"
+                   " $9::integer[], $10::integer[], $11::integer[],"
+                   " $12::integer[])"
+                   " AS r(source, in_total, at, currency, past_due_mrr,"
+                   " mrr_active, mrr_past_due, lead, active, past_due,"
+                   " cancelled)"
+                   " LEFT JOIN data_sources d ON d.uuid = r.source"));
+    stmt.BindInt64(1, customer_key);
+    stmt.BindTextArray(2, sources);
+    stmt.BindInt64Array(3, in_total);
+    stmt.BindInt64Array(4, times);
+    stmt.BindTextArray(5, currencies);
+    stmt.BindInt64Array(6, past_due_mrr);
+    stmt.BindInt64Array(7, mrr_active);
+    stmt.BindInt64Array(8, mrr_past_due);
+    stmt.BindInt64Array(9, lead);
+    stmt.BindInt64Array(10, active);
+    stmt.BindInt64Array(11, past_due);
+    stmt.BindInt64Array(12, cancelled);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("UPDATE customers SET mrr_digest = $1 WHERE id = $2"));
+  stmt.BindInt64(1, write.digest);
+  stmt.BindInt64(2, customer_key);
+  return stmt.Run();
+}
+
+absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
+    Connection& db, const MrrMovementFilter& filter, const PageRequest& page) {
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
+  // The time window is not part of the query's identity (as ListEvents'
+  // as_of): a page token positions in (occurred_at, id) order.
+  const uint64_t fingerprint = QueryFingerprint(
+      "mrr_movements", {filter.customer_uuid, filter.data_source_uuid});
+  PageKey after{kMinMicros, 0};
+  if (!page.page_token.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        after, DecodePairPageToken(page.page_token, fingerprint));
+  }
+  int64_t customer_key = 0;
+  int64_t source_key = 0;
+  if (!filter.customer_uuid.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(customer_key,
+                               FindCustomerKey(db, filter.customer_uuid));
+  }
+  if (!filter.data_source_uuid.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(source_key,
+                               FindDataSourceKey(db, filter.data_source_uuid));
+  }
+  // $1/$2 window, $3/$4 cursor, $5 limit, then the keys filtered on (every
+  // parameter up to the highest must be used): $6 customer and $7 source,
+  // $6 customer, or $6 source.
+  std::string sql =
+      "SELECT m.id, m.occurred_at, c.uuid, d.uuid, m.currency, m.type,"
+      " m.mrr_change, m.mrr_after FROM mrr_movements m"
+      " JOIN customers c ON c.id = m.customer_id"
+      " JOIN data_sources d ON d.id = m.data_source_id WHERE ";
+  if (customer_key != 0) {
+    absl::StrAppend(&sql, "m.customer_id = $6 AND ");
+    if (source_key != 0) absl::StrAppend(&sql, "m.data_source_id = $7 AND ");
+  } else if (source_key != 0) {
+    absl::StrAppend(&sql, "m.data_source_id = $6 AND ");
+  }
+  absl::StrAppend(&sql,
+                  "m.occurred_at >= $1 AND m.occurred_at < $2"
+                  " AND (m.occurred_at, m.id) > ($3, $4)"
+                  " ORDER BY m.occurred_at, m.id LIMIT $5");
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+  if (filter.start.has_value()) {
+    stmt.BindTime(1, *filter.start);
+  } else {
+    stmt.BindInt64(1, kMinMicros);
+  }
+  if (filter.end.has_value()) {
+    stmt.BindTime(2, *filter.end);
+  } else {
+    stmt.BindInt64(2, kMaxMicros);
+  }
+  stmt.BindInt64(3, after.first);
+  stmt.BindInt64(4, after.second);
+  stmt.BindInt64(5, int64_t{page.page_size} + 1);
+  if (customer_key != 0) {
+    stmt.BindInt64(6, customer_key);
+    if (source_key != 0) stmt.BindInt64(7, source_key);
+  } else if (source_key != 0) {
+    stmt.BindInt64(6, source_key);
+  }
+  Page<MrrMovementRow> result;
+  PageKey last;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<int>(result.items.size()) == page.page_size) {
+      result.next_page_token = EncodePageToken(last, fingerprint);
+      break;
+    }
+    MrrMovementRow item;
+    engine::MrrMovement& m = item.movement;
+    m.occurred_at = stmt.ColumnTime(1);
+    item.customer_uuid = stmt.ColumnText(2);
+    m.data_source_uuid = stmt.ColumnText(3);
+    m.currency = stmt.ColumnText(4);
+    RECURRENT_ASSIGN_OR_RETURN(m.type,
+                               MrrMovementTypeFromCode(stmt.ColumnInt64(5)));
+    m.mrr_change_in_cents = stmt.ColumnInt64(6);
+    m.mrr_after_in_cents = stmt.ColumnInt64(7);
+    last = PageKey{stmt.ColumnInt64(1), stmt.ColumnInt64(0)};
+    result.items.push_back(std::move(item));
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
+    Connection& db, absl::string_view data_source_uuid,
+    absl::Span<const absl::Time> bounds) {
+  int64_t source_key = 0;
+  if (!data_source_uuid.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(source_key,
+                               FindDataSourceKey(db, data_source_uuid));
+  }
+  // Each walks an index over one interval: $1/$2 [lo, hi), $3 source.
+  const char* const movements_sql =
+      source_key != 0
+          ? "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
+            " WHERE data_source_id = $3 AND occurred_at >= $1"
+            " AND occurred_at < $2 GROUP BY currency, type"
+          : "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
+            " WHERE occurred_at >= $1 AND occurred_at < $2"
+            " GROUP BY currency, type";
+  const char* const deltas_sql =
+      source_key != 0
+          ? "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
+            " SUM(mrr_past_due_customers), SUM(lead_customers),"
+            " SUM(active_customers), SUM(past_due_customers),"
+            " SUM(cancelled_customers) FROM mrr_deltas"
+            " WHERE data_source_id = $3 AND at >= $1 AND at < $2"
+            " GROUP BY currency"
+          : "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
+            " SUM(mrr_past_due_customers), SUM(lead_customers),"
+            " SUM(active_customers), SUM(past_due_customers),"
+            " SUM(cancelled_customers) FROM mrr_deltas"
+            " WHERE in_total = 1 AND at >= $1 AND at < $2"
+            " GROUP BY currency";
+  RECURRENT_ASSIGN_OR_RETURN(Statement movements, db.Prepare(movements_sql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement deltas, db.Prepare(deltas_sql));
+  std::vector<std::vector<MrrSums>> out;
+  out.reserve(bounds.size());
+  int64_t lo = kMinMicros;
+  for (const absl::Time bound : bounds) {
+    const int64_t hi = absl::ToUnixMicros(bound);
+    MrrSumsBuilder builder;
+    for (Statement* stmt : {&movements, &deltas}) {
+      stmt->Reset();
+      stmt->BindInt64(1, lo);
+      stmt->BindInt64(2, hi);
+      if (source_key != 0) stmt->BindInt64(3, source_key);
+    }
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, movements.Step());
+      if (!row) break;
+      RECURRENT_ASSIGN_OR_RETURN(
+          const engine::MrrMovementType type,
+          MrrMovementTypeFromCode(movements.ColumnInt64(1)));
+      builder.For(movements.ColumnText(0))
+          .movements_in_cents[static_cast<int>(type)] +=
+          movements.ColumnInt64(2);
+    }
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, deltas.Step());
+      if (!row) break;
+      MrrSums& sums = builder.For(deltas.ColumnText(0));
+      sums.past_due_mrr_in_cents += deltas.ColumnInt64(1);
+      sums.mrr_active_customers += deltas.ColumnInt64(2);
+      sums.mrr_past_due_customers += deltas.ColumnInt64(3);
+      sums.lead_customers += deltas.ColumnInt64(4);
+      sums.active_customers += deltas.ColumnInt64(5);
+      sums.past_due_customers += deltas.ColumnInt64(6);
+      sums.cancelled_customers += deltas.ColumnInt64(7);
+    }
+    out.push_back(builder.Take());
+    lo = hi;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(
+    Connection& db, absl::Span<const std::string> customer_uuids,
+    absl::Time t) {
+  // The latest movement at or before t of each (customer, source, currency)
+  // holds the MRR after it (mrr_movements_by_customer).
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("SELECT DISTINCT ON (m.customer_id, m.data_source_id,"
+                 " m.currency) c.uuid, m.currency, m.mrr_after"
+                 " FROM mrr_movements m JOIN customers c"
+                 " ON c.id = m.customer_id"
+                 " WHERE c.uuid = ANY($1::text[]) AND m.occurred_at <= $2"
+                 " ORDER BY m.customer_id, m.data_source_id, m.currency,"
+                 " m.occurred_at DESC"));
+  stmt.BindTextArray(1, std::vector<std::string>(customer_uuids.begin(),
+                                                 customer_uuids.end()));
+  stmt.BindTime(2, t);
+  absl::flat_hash_map<std::string, CustomerMrrBuilder> by_customer;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    by_customer[stmt.ColumnText(0)].Add(stmt.ColumnText(1),
+                                        stmt.ColumnInt64(2));
+  }
+  std::vector<std::vector<engine::MrrAmount>> out;
+  out.reserve(customer_uuids.size());
+  for (const std::string& uuid : customer_uuids) {
+    auto it = by_customer.find(uuid);
+    out.push_back(it == by_customer.end() ? std::vector<engine::MrrAmount>()
+                                          : it->second.Take());
+  }
+  return out;
+}
+
+}  // namespace recurrent::persistence::postgres

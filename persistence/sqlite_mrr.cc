@@ -1,0 +1,298 @@
+#include "persistence/sqlite_mrr.h"
+
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "persistence/mrr_sums.h"
+#include "persistence/page_token.h"
+#include "persistence/row_codes.h"
+#include "persistence/sqlite_customers.h"
+#include "persistence/sqlite_data_sources.h"
+
+namespace recurrent::persistence::sqlite {
+namespace {
+
+constexpr int64_t kMinMicros = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
+
+// Source keys by uuid, looked up once per write.
+class SourceKeys {
+ public:
+  explicit SourceKeys(Connection& db) : db_(db) {}
+  absl::StatusOr<int64_t> Get(const std::string& uuid) {
+    auto it = keys_.find(uuid);
+    if (it != keys_.end()) return it->second;
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t key, FindDataSourceKey(db_, uuid));
+    keys_.emplace(uuid, key);
+    return key;
+  }
+
+ private:
+  Connection& db_;
+  absl::flat_hash_map<std::string, int64_t> keys_;
+};
+
+}  // namespace
+
+absl::Status WriteMrr(Connection& db, int64_t customer_key,
+                      const MrrWrite& write) {
+  for (const char* sql : {"DELETE FROM mrr_movements WHERE customer_id = ?",
+                          "DELETE FROM mrr_deltas WHERE customer_id = ?"}) {
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+    stmt.BindInt64(1, customer_key);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  SourceKeys sources(db);
+  if (!write.movements.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO mrr_movements (customer_id, data_source_id,"
+                   " currency, occurred_at, type, mrr_change, mrr_after)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    for (const engine::MrrMovement& m : write.movements) {
+      RECURRENT_ASSIGN_OR_RETURN(const int64_t source,
+                                 sources.Get(m.data_source_uuid));
+      stmt.Reset();
+      stmt.BindInt64(1, customer_key);
+      stmt.BindInt64(2, source);
+      stmt.BindText(3, m.currency);
+      stmt.BindTime(4, m.occurred_at);
+      stmt.BindInt64(5, MrrMovementTypeCode(m.type));
+      stmt.BindInt64(6, m.mrr_change_in_cents);
+      stmt.BindInt64(7, m.mrr_after_in_cents);
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    }
+  }
+  if (!write.deltas.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO mrr_deltas (customer_id, data_source_id,"
+                   " in_total, at, currency, past_due_mrr, mrr_active_customers,"
+                   " mrr_past_due_customers, lead_customers,"
+                   " active_customers, past_due_customers,"
+                   " cancelled_customers)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const MrrDelta& d : write.deltas) {
+      stmt.Reset();
+      stmt.BindInt64(1, customer_key);
+      if (d.data_source_uuid.empty()) {
+        stmt.BindNull(2);
+      } else {
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t source,
+                                   sources.Get(d.data_source_uuid));
+        stmt.BindInt64(2, source);
+      }
+      stmt.BindInt64(3, d.in_total ? 1 : 0);
+      stmt.BindTime(4, d.at);
+      stmt.BindText(5, d.currency);
+      stmt.BindInt64(6, d.past_due_mrr_in_cents);
+      stmt.BindInt64(7, d.mrr_active_customers);
+      stmt.BindInt64(8, d.mrr_past_due_customers);
+      stmt.BindInt64(9, d.lead_customers);
+      stmt.BindInt64(10, d.active_customers);
+      stmt.BindInt64(11, d.past_due_customers);
+      stmt.BindInt64(12, d.cancelled_customers);
+      RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    }
+  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("UPDATE customers SET mrr_digest = ? WHERE id = ?"));
+  stmt.BindInt64(1, write.digest);
+  stmt.BindInt64(2, customer_key);
+  return stmt.Run();
+}
+
+absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
+    Connection& db, const MrrMovementFilter& filter, const PageRequest& page) {
+  RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
+  // The time window is not part of the query's identity (as ListEvents'
+  // as_of): a page token positions in (occurred_at, id) order.
+  const uint64_t fingerprint = QueryFingerprint(
+      "mrr_movements", {filter.customer_uuid, filter.data_source_uuid});
+  PageKey after{kMinMicros, 0};
+  if (!page.page_token.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        after, DecodePairPageToken(page.page_token, fingerprint));
+  }
+  int64_t customer_key = 0;
+  int64_t source_key = 0;
+  if (!filter.customer_uuid.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(customer_key,
+                               FindCustomerKey(db, filter.customer_uuid));
+  }
+  if (!filter.data_source_uuid.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(source_key,
+                               FindDataSourceKey(db, filter.data_source_uuid));
+  }
+  // ?1 customer, ?2 source, ?3/?4 window, ?5/?6 cursor, ?7 limit.
+  std::string sql =
+      "SELECT m.id, m.occurred_at, c.uuid, d.uuid, m.currency, m.type,"
+      " m.mrr_change, m.mrr_after FROM mrr_movements m"
+      " JOIN customers c ON c.id = m.customer_id"
+      " JOIN data_sources d ON d.id = m.data_source_id WHERE ";
+  if (customer_key != 0) {
+    absl::StrAppend(&sql, "m.customer_id = ?1 AND ");
+    if (source_key != 0) absl::StrAppend(&sql, "+m.data_source_id = ?2 AND ");
+  } else if (source_key != 0) {
+    absl::StrAppend(&sql, "m.data_source_id = ?2 AND ");
+  }
+  absl::StrAppend(&sql,
+                  "m.occurred_at >= ?3 AND m.occurred_at < ?4"
+                  " AND (m.occurred_at, m.id) > (?5, ?6)"
+                  " ORDER BY m.occurred_at, m.id LIMIT ?7");
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
+  stmt.BindInt64(1, customer_key);
+  stmt.BindInt64(2, source_key);
+  if (filter.start.has_value()) {
+    stmt.BindTime(3, *filter.start);
+  } else {
+    stmt.BindInt64(3, kMinMicros);
+  }
+  if (filter.end.has_value()) {
+    stmt.BindTime(4, *filter.end);
+  } else {
+    stmt.BindInt64(4, kMaxMicros);
+  }
+  stmt.BindInt64(5, after.first);
+  stmt.BindInt64(6, after.second);
+  stmt.BindInt64(7, int64_t{page.page_size} + 1);
+  Page<MrrMovementRow> result;
+  PageKey last;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<int>(result.items.size()) == page.page_size) {
+      result.next_page_token = EncodePageToken(last, fingerprint);
+      break;
+    }
+    MrrMovementRow item;
+    engine::MrrMovement& m = item.movement;
+    m.occurred_at = stmt.ColumnTime(1);
+    item.customer_uuid = stmt.ColumnText(2);
+    m.data_source_uuid = stmt.ColumnText(3);
+    m.currency = stmt.ColumnText(4);
+    RECURRENT_ASSIGN_OR_RETURN(m.type,
+                               MrrMovementTypeFromCode(stmt.ColumnInt64(5)));
+    m.mrr_change_in_cents = stmt.ColumnInt64(6);
+    m.mrr_after_in_cents = stmt.ColumnInt64(7);
+    last = PageKey{stmt.ColumnInt64(1), stmt.ColumnInt64(0)};
+    result.items.push_back(std::move(item));
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
+    Connection& db, absl::string_view data_source_uuid,
+    absl::Span<const absl::Time> bounds) {
+  int64_t source_key = 0;
+  if (!data_source_uuid.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(source_key,
+                               FindDataSourceKey(db, data_source_uuid));
+  }
+  // Each walks a covering index over one interval: ?1 source, ?2/?3 [lo, hi).
+  const char* const movements_sql =
+      source_key != 0
+          ? "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
+            " WHERE data_source_id = ?1 AND occurred_at >= ?2"
+            " AND occurred_at < ?3 GROUP BY currency, type"
+          : "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
+            " WHERE occurred_at >= ?2 AND occurred_at < ?3"
+            " GROUP BY currency, type";
+  const char* const deltas_sql =
+      source_key != 0
+          ? "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
+            " SUM(mrr_past_due_customers), SUM(lead_customers),"
+            " SUM(active_customers), SUM(past_due_customers),"
+            " SUM(cancelled_customers) FROM mrr_deltas"
+            " WHERE data_source_id = ?1 AND at >= ?2 AND at < ?3"
+            " GROUP BY currency"
+          : "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
+            " SUM(mrr_past_due_customers), SUM(lead_customers),"
+            " SUM(active_customers), SUM(past_due_customers),"
+            " SUM(cancelled_customers) FROM mrr_deltas"
+            " WHERE in_total = 1 AND at >= ?2 AND at < ?3"
+            " GROUP BY currency";
+  RECURRENT_ASSIGN_OR_RETURN(Statement movements, db.Prepare(movements_sql));
+  RECURRENT_ASSIGN_OR_RETURN(Statement deltas, db.Prepare(deltas_sql));
+  std::vector<std::vector<MrrSums>> out;
+  out.reserve(bounds.size());
+  int64_t lo = kMinMicros;
+  for (const absl::Time bound : bounds) {
+    const int64_t hi = absl::ToUnixMicros(bound);
+    MrrSumsBuilder builder;
+    movements.Reset();
+    movements.BindInt64(1, source_key);
+    movements.BindInt64(2, lo);
+    movements.BindInt64(3, hi);
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, movements.Step());
+      if (!row) break;
+      RECURRENT_ASSIGN_OR_RETURN(
+          const engine::MrrMovementType type,
+          MrrMovementTypeFromCode(movements.ColumnInt64(1)));
+      builder.For(movements.ColumnText(0))
+          .movements_in_cents[static_cast<int>(type)] +=
+          movements.ColumnInt64(2);
+    }
+    deltas.Reset();
+    deltas.BindInt64(1, source_key);
+    deltas.BindInt64(2, lo);
+    deltas.BindInt64(3, hi);
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, deltas.Step());
+      if (!row) break;
+      MrrSums& sums = builder.For(deltas.ColumnText(0));
+      sums.past_due_mrr_in_cents += deltas.ColumnInt64(1);
+      sums.mrr_active_customers += deltas.ColumnInt64(2);
+      sums.mrr_past_due_customers += deltas.ColumnInt64(3);
+      sums.lead_customers += deltas.ColumnInt64(4);
+      sums.active_customers += deltas.ColumnInt64(5);
+      sums.past_due_customers += deltas.ColumnInt64(6);
+      sums.cancelled_customers += deltas.ColumnInt64(7);
+    }
+    out.push_back(builder.Take());
+    lo = hi;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(
+    Connection& db, absl::Span<const std::string> customer_uuids,
+    absl::Time t) {
+  // The latest movement at or before t of each (source, currency) holds the
+  // MRR after it (mrr_movements_by_customer, newest first).
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare("SELECT m.data_source_id, m.currency, m.mrr_after"
+                 " FROM mrr_movements m"
+                 " WHERE m.customer_id = (SELECT id FROM customers"
+                 " WHERE uuid = ?1) AND m.occurred_at <= ?2"
+                 " ORDER BY m.occurred_at DESC"));
+  std::vector<std::vector<engine::MrrAmount>> out;
+  out.reserve(customer_uuids.size());
+  for (const std::string& uuid : customer_uuids) {
+    stmt.Reset();
+    stmt.BindText(1, uuid);
+    stmt.BindTime(2, t);
+    CustomerMrrBuilder builder;
+    absl::flat_hash_map<std::pair<int64_t, std::string>, bool> seen;
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      std::string currency = stmt.ColumnText(1);
+      if (!seen.try_emplace({stmt.ColumnInt64(0), currency}, true).second) {
+        continue;
+      }
+      builder.Add(currency, stmt.ColumnInt64(2));
+    }
+    out.push_back(builder.Take());
+  }
+  return out;
+}
+
+}  // namespace recurrent::persistence::sqlite

@@ -1,0 +1,386 @@
+// The Backend contract for the derived MRR rows (persistence/records.h,
+// MrrWrite; backend.h, ListMrrMovements, SumMrr, CustomersMrrAt), checked
+// through the interface on every backend: written with a customer's
+// evaluation together with its digest, replaced whole by the next write,
+// kept by a write without them, and deleted with their customer and with
+// their source. (Which rows a customer has is the core's: tests/core/
+// mrr_test.cc.)
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "persistence/backend.h"
+#include "persistence/records.h"
+#include "tests/persistence/backend_conformance.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recurrent::persistence::testing {
+namespace {
+
+using ::recurrent::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Optional;
+
+using engine::MrrMovementType;
+
+engine::MrrMovement Movement(MrrMovementType type, const std::string& source,
+                             const std::string& currency, absl::Time at,
+                             int64_t change, int64_t after) {
+  engine::MrrMovement m;
+  m.type = type;
+  m.data_source_uuid = source;
+  m.currency = currency;
+  m.occurred_at = at;
+  m.mrr_change_in_cents = change;
+  m.mrr_after_in_cents = after;
+  return m;
+}
+
+// A delta of the customer's status counts in `source` (in the all-sources
+// sums too), in `currency`.
+MrrDelta Delta(const std::string& source, absl::Time at,
+               const std::string& currency, int64_t lead, int64_t active,
+               int64_t mrr_active) {
+  MrrDelta d;
+  d.data_source_uuid = source;
+  d.in_total = true;
+  d.at = at;
+  d.currency = currency;
+  d.lead_customers = lead;
+  d.active_customers = active;
+  d.mrr_active_customers = mrr_active;
+  return d;
+}
+
+class MrrRowsTest : public BackendConformanceTest {
+ protected:
+  // Commits one WriteEvaluation of the customer with `mrr` (and nothing
+  // else when it is unset: a write that only changes the status).
+  void Write(const std::string& customer_uuid,
+             const std::optional<MrrWrite>& mrr) {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+        backend_->BeginWrite();
+    ASSERT_OK(txn);
+    ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                         (*txn)->LoadCustomerState(customer_uuid, false));
+    EvaluationWrite write;
+    write.customer_key = state.key;
+    write.mrr = mrr;
+    if (!mrr.has_value()) {
+      write.customer = EvaluationWrite::CustomerUpdate{};
+      write.customer->status = CustomerStatus::kActive;
+    }
+    ASSERT_OK((*txn)->WriteEvaluation(write));
+    ASSERT_OK((*txn)->Commit());
+  }
+
+  std::unique_ptr<ReadTransaction> Read() {
+    absl::StatusOr<std::unique_ptr<ReadTransaction>> txn =
+        backend_->BeginRead();
+    EXPECT_OK(txn);
+    return txn.ok() ? *std::move(txn) : nullptr;
+  }
+
+  std::optional<int64_t> Digest(const std::string& customer_uuid) {
+    std::unique_ptr<ReadTransaction> txn = Read();
+    if (txn == nullptr) return std::nullopt;
+    absl::StatusOr<CustomerState> state =
+        txn->LoadCustomerState(customer_uuid, false);
+    EXPECT_OK(state);
+    return state.ok() ? state->mrr_digest : std::nullopt;
+  }
+
+  // Every stored movement of the filter, two per page, as text.
+  std::vector<std::string> Movements(const MrrMovementFilter& filter = {}) {
+    std::vector<std::string> out;
+    std::unique_ptr<ReadTransaction> txn = Read();
+    if (txn == nullptr) return out;
+    PageRequest page;
+    page.page_size = 2;
+    for (int pages = 0; pages < 100; ++pages) {
+      absl::StatusOr<Page<MrrMovementRow>> result =
+          txn->ListMrrMovements(filter, page);
+      EXPECT_OK(result);
+      if (!result.ok()) break;
+      for (const MrrMovementRow& row : result->items) {
+        const engine::MrrMovement& m = row.movement;
+        out.push_back(absl::StrCat(
+            row.customer_uuid, " ", m.data_source_uuid, " ",
+            engine::MrrMovementTypeName(m.type), " ", m.currency, " +",
+            absl::ToInt64Seconds(m.occurred_at - now0_), "s ",
+            m.mrr_change_in_cents, " -> ", m.mrr_after_in_cents));
+      }
+      if (result->next_page_token.empty()) break;
+      page.page_token = result->next_page_token;
+    }
+    return out;
+  }
+
+  // The sums of `source` ("" for all) up to and including `t`, as text:
+  // "CUR mrr=… active_customers=…" per currency, then "lead=… active=…".
+  std::vector<std::string> SumsAt(const std::string& source, absl::Time t) {
+    std::vector<std::string> out;
+    std::unique_ptr<ReadTransaction> txn = Read();
+    if (txn == nullptr) return out;
+    const absl::Time bounds[] = {t + absl::Microseconds(1)};
+    absl::StatusOr<std::vector<std::vector<MrrSums>>> sums =
+        txn->SumMrr(source, bounds);
+    EXPECT_OK(sums);
+    if (!sums.ok() || sums->size() != 1) return out;
+    int64_t lead = 0;
+    int64_t active = 0;
+    for (const MrrSums& s : sums->front()) {
+      lead += s.lead_customers;
+      active += s.active_customers;
+      int64_t mrr = 0;
+      for (const int64_t change : s.movements_in_cents) mrr += change;
+      if (s.currency.empty()) continue;
+      out.push_back(absl::StrCat(s.currency, " mrr=", mrr,
+                                 " mrr_active_customers=",
+                                 s.mrr_active_customers));
+    }
+    out.push_back(absl::StrCat("lead=", lead, " active=", active));
+    return out;
+  }
+
+  std::vector<engine::MrrAmount> MrrAt(const std::string& customer_uuid,
+                                       absl::Time t) {
+    std::unique_ptr<ReadTransaction> txn = Read();
+    if (txn == nullptr) return {};
+    const std::string uuids[] = {customer_uuid};
+    absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> mrr =
+        txn->CustomersMrrAt(uuids, t);
+    EXPECT_OK(mrr);
+    return mrr.ok() && mrr->size() == 1 ? mrr->front()
+                                        : std::vector<engine::MrrAmount>();
+  }
+
+  // A customer of `source` that was a lead until `now0_ + 10 s`, then
+  // active with `amount` cents of MRR in EUR.
+  MrrWrite Subscriber(const std::string& source, int64_t amount,
+                      int64_t digest) {
+    MrrWrite write;
+    write.digest = digest;
+    write.movements = {Movement(MrrMovementType::kNewBusiness, source, "EUR",
+                                At(10), amount, amount)};
+    write.deltas = {Delta(source, absl::InfinitePast(), "", 1, 0, 0),
+                    Delta(source, At(10), "EUR", -1, 1, 1)};
+    return write;
+  }
+
+  absl::Time At(int seconds) const { return now0_ + absl::Seconds(seconds); }
+
+  const absl::Time now0_ = absl::FromUnixSeconds(1'800'000'000);
+};
+
+TEST_P(MrrRowsTest, RowsAreWrittenWithTheirDigest) {
+  const DataSourceRow source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "a");
+  // Never written: no digest, no rows.
+  EXPECT_EQ(Digest(customer.uuid), std::nullopt);
+  EXPECT_THAT(Movements(), IsEmpty());
+  EXPECT_THAT(SumsAt("", At(100)), ElementsAre("lead=0 active=0"));
+
+  MrrWrite write = Subscriber(source.uuid, 4900, 17);
+  write.movements.push_back(Movement(MrrMovementType::kExpansion, source.uuid,
+                                     "EUR", At(20), 100, 5000));
+  write.movements.push_back(Movement(MrrMovementType::kNewBusiness,
+                                     source.uuid, "USD", At(20), 700, 700));
+  write.deltas.push_back(Delta(source.uuid, At(20), "USD", 0, 0, 1));
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, write));
+
+  EXPECT_THAT(Digest(customer.uuid), Optional(17));
+  const std::string prefix = absl::StrCat(customer.uuid, " ", source.uuid);
+  EXPECT_THAT(Movements(),
+              ElementsAre(prefix + " NEW_BUSINESS EUR +10s 4900 -> 4900",
+                          prefix + " EXPANSION EUR +20s 100 -> 5000",
+                          prefix + " NEW_BUSINESS USD +20s 700 -> 700"));
+  // Sums up to an instant, inclusive; per source and over all sources.
+  EXPECT_THAT(SumsAt(source.uuid, At(9)), ElementsAre("lead=1 active=0"));
+  EXPECT_THAT(SumsAt(source.uuid, At(10)),
+              ElementsAre("EUR mrr=4900 mrr_active_customers=1",
+                          "lead=0 active=1"));
+  EXPECT_THAT(SumsAt("", At(20)),
+              ElementsAre("EUR mrr=5000 mrr_active_customers=1",
+                          "USD mrr=700 mrr_active_customers=1",
+                          "lead=0 active=1"));
+  EXPECT_THAT(MrrAt(customer.uuid, At(15)),
+              ElementsAre(engine::MrrAmount{"EUR", 4900}));
+  EXPECT_THAT(MrrAt(customer.uuid, At(20)),
+              ElementsAre(engine::MrrAmount{"EUR", 5000},
+                          engine::MrrAmount{"USD", 700}));
+  EXPECT_THAT(MrrAt(customer.uuid, At(0)), IsEmpty());
+
+  // A source scan carries the digest too.
+  NewSubscription(customer, source.uuid, "sub-a");
+  absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+      backend_->BeginWrite();
+  ASSERT_OK(txn);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SourceScan> scan,
+                       (*txn)->ScanSource(source.uuid));
+  CustomerState state;
+  ASSERT_OK_AND_ASSIGN(const bool found, scan->Next(state));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(state.customer.uuid, customer.uuid);
+  EXPECT_THAT(state.mrr_digest, Optional(17));
+  scan.reset();
+  ASSERT_OK((*txn)->Commit());
+}
+
+TEST_P(MrrRowsTest, ANewWriteReplacesTheRowsWholeAndAWriteWithoutKeepsThem) {
+  const DataSourceRow source = NewSource("s");
+  const Customer a = NewCustomer(source.uuid, "a");
+  const Customer b = NewCustomer(source.uuid, "b");
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, Subscriber(source.uuid, 4900, 1)));
+  ASSERT_NO_FATAL_FAILURE(Write(b.uuid, Subscriber(source.uuid, 1000, 2)));
+  EXPECT_THAT(SumsAt("", At(10)),
+              ElementsAre("EUR mrr=5900 mrr_active_customers=2",
+                          "lead=0 active=2"));
+
+  // A's MRR changed (its digest with it): the old rows are gone, b's stay.
+  MrrWrite changed;
+  changed.digest = 3;
+  changed.movements = {Movement(MrrMovementType::kNewBusiness, source.uuid,
+                                "EUR", At(30), 2000, 2000)};
+  changed.deltas = {Delta(source.uuid, absl::InfinitePast(), "", 1, 0, 0),
+                    Delta(source.uuid, At(30), "EUR", -1, 1, 1)};
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, changed));
+  EXPECT_THAT(Digest(a.uuid), Optional(3));
+  EXPECT_THAT(Digest(b.uuid), Optional(2));
+  MrrMovementFilter only_a;
+  only_a.customer_uuid = a.uuid;
+  EXPECT_THAT(Movements(only_a),
+              ElementsAre(absl::StrCat(a.uuid, " ", source.uuid,
+                                       " NEW_BUSINESS EUR +30s 2000 -> 2000")));
+  EXPECT_THAT(SumsAt("", At(10)),
+              ElementsAre("EUR mrr=1000 mrr_active_customers=1",
+                          "lead=1 active=1"));
+  EXPECT_THAT(SumsAt(source.uuid, At(30)),
+              ElementsAre("EUR mrr=3000 mrr_active_customers=2",
+                          "lead=0 active=2"));
+
+  // A write of the status alone leaves the rows and the digest.
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, std::nullopt));
+  EXPECT_THAT(Digest(a.uuid), Optional(3));
+  EXPECT_THAT(Movements(only_a), ElementsAre(::testing::HasSubstr("+30s")));
+
+  // An empty write (no MRR ever) removes every row.
+  MrrWrite none;
+  none.digest = 4;
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, none));
+  EXPECT_THAT(Digest(a.uuid), Optional(4));
+  EXPECT_THAT(Movements(only_a), IsEmpty());
+  EXPECT_THAT(MrrAt(a.uuid, At(100)), IsEmpty());
+  EXPECT_THAT(SumsAt("", At(100)),
+              ElementsAre("EUR mrr=1000 mrr_active_customers=1",
+                          "lead=0 active=1"));
+}
+
+TEST_P(MrrRowsTest, RowsGoWithTheirCustomer) {
+  const DataSourceRow source = NewSource("s");
+  const Customer a = NewCustomer(source.uuid, "a");
+  const Customer b = NewCustomer(source.uuid, "b");
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, Subscriber(source.uuid, 4900, 1)));
+  ASSERT_NO_FATAL_FAILURE(Write(b.uuid, Subscriber(source.uuid, 1000, 2)));
+  {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+        backend_->BeginWrite();
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->DeleteCustomer(a.uuid));
+    ASSERT_OK((*txn)->Commit());
+  }
+  EXPECT_THAT(Movements(), ElementsAre(absl::StrCat(
+                               b.uuid, " ", source.uuid,
+                               " NEW_BUSINESS EUR +10s 1000 -> 1000")));
+  EXPECT_THAT(SumsAt(source.uuid, At(10)),
+              ElementsAre("EUR mrr=1000 mrr_active_customers=1",
+                          "lead=0 active=1"));
+  EXPECT_THAT(SumsAt("", At(0)), ElementsAre("lead=1 active=0"));
+  EXPECT_THAT(MrrAt(a.uuid, At(10)), IsEmpty());
+  std::unique_ptr<ReadTransaction> txn = Read();
+  ASSERT_NE(txn, nullptr);
+  MrrMovementFilter deleted;
+  deleted.customer_uuid = a.uuid;
+  EXPECT_THAT(txn->ListMrrMovements(deleted, PageRequest()),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  // Merged away: `from` is deleted with its rows; `into` keeps its own until
+  // the core writes new ones.
+  const Customer c = NewCustomer(source.uuid, "c");
+  ASSERT_NO_FATAL_FAILURE(Write(c.uuid, Subscriber(source.uuid, 300, 5)));
+  {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> write =
+        backend_->BeginWrite();
+    ASSERT_OK(write);
+    ASSERT_OK((*write)->MoveCustomerRows(c.uuid, b.uuid));
+    ASSERT_OK((*write)->Commit());
+  }
+  EXPECT_THAT(Movements(), ElementsAre(absl::StrCat(
+                               b.uuid, " ", source.uuid,
+                               " NEW_BUSINESS EUR +10s 1000 -> 1000")));
+  EXPECT_THAT(Digest(b.uuid), Optional(2));
+  EXPECT_THAT(SumsAt("", At(10)),
+              ElementsAre("EUR mrr=1000 mrr_active_customers=1",
+                          "lead=0 active=1"));
+}
+
+TEST_P(MrrRowsTest, RowsGoWithTheirSource) {
+  const DataSourceRow kept = NewSource("kept");
+  const DataSourceRow gone = NewSource("gone");
+  // `a` belongs to `kept` and has rows in both sources; `b` only to `gone`.
+  const Customer a = NewCustomer(kept.uuid, "a");
+  const Customer b = NewCustomer(gone.uuid, "b");
+  MrrWrite both = Subscriber(kept.uuid, 4900, 1);
+  both.movements.push_back(Movement(MrrMovementType::kNewBusiness, gone.uuid,
+                                    "EUR", At(20), 800, 800));
+  both.deltas.push_back(Delta(gone.uuid, At(20), "EUR", 0, 0, 0));
+  both.deltas.back().in_total = false;
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, both));
+  ASSERT_NO_FATAL_FAILURE(Write(b.uuid, Subscriber(gone.uuid, 1000, 2)));
+  EXPECT_THAT(Movements(), ::testing::SizeIs(3));
+  EXPECT_THAT(SumsAt(gone.uuid, At(20)),
+              ElementsAre("EUR mrr=1800 mrr_active_customers=1",
+                          "lead=0 active=1"));
+
+  {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+        backend_->BeginWrite();
+    ASSERT_OK(txn);
+    ASSERT_OK_AND_ASSIGN(const std::vector<std::string> remaining,
+                         (*txn)->DeleteDataSource(gone.uuid));
+    EXPECT_THAT(remaining, IsEmpty());
+    ASSERT_OK((*txn)->Commit());
+  }
+  // b went with its only source; a keeps its rows of `kept` only.
+  EXPECT_THAT(Movements(), ElementsAre(absl::StrCat(
+                               a.uuid, " ", kept.uuid,
+                               " NEW_BUSINESS EUR +10s 4900 -> 4900")));
+  EXPECT_THAT(Digest(a.uuid), Optional(1));
+  EXPECT_THAT(MrrAt(a.uuid, At(20)),
+              ElementsAre(engine::MrrAmount{"EUR", 4900}));
+  EXPECT_THAT(SumsAt("", At(20)),
+              ElementsAre("EUR mrr=4900 mrr_active_customers=1",
+                          "lead=0 active=1"));
+  std::unique_ptr<ReadTransaction> txn = Read();
+  ASSERT_NE(txn, nullptr);
+  const absl::Time bounds[] = {At(20)};
+  EXPECT_THAT(txn->SumMrr(gone.uuid, bounds),
+              StatusIs(absl::StatusCode::kNotFound));
+  MrrMovementFilter by_source;
+  by_source.data_source_uuid = gone.uuid;
+  EXPECT_THAT(txn->ListMrrMovements(by_source, PageRequest()),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, MrrRowsTest,
+    ::testing::ValuesIn(::recurrent::testing::TestBackends()),
+    ::recurrent::testing::TestBackendName);
+
+}  // namespace
+}  // namespace recurrent::persistence::testing
