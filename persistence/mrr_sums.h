@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/mrr.h"
+#include "engine/mrr_types.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence {

@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "engine/mrr.h"
+#include "engine/mrr_types.h"
 #include "persistence/records.h"
 #include "persistence/postgres_connection.h"
 

@@ -20,8 +20,7 @@
 #include "absl/time/time.h"
 #include "engine/evaluation.h"
 #include "engine/facts.h"
-#include "engine/mrr_amount.h"
-#include "engine/mrr.h"
+#include "engine/mrr_types.h"
 
 namespace recurrent::persistence {
 

@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "engine/evaluation.h"
 #include "engine/facts.h"
-#include "engine/mrr.h"
+#include "engine/mrr_types.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence {

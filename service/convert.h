@@ -11,7 +11,7 @@
 #include "core/settings.h"
 #include "core/settings_changes.h"
 #include "engine/evaluation.h"
-#include "engine/mrr_amount.h"
+#include "engine/mrr_types.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "persistence/api_key_store.h"
 #include "persistence/records.h"

@@ -27,12 +27,15 @@ struct Channel {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::CustomerService::Stub> customers;
   std::unique_ptr<v1::InvoiceService::Stub> invoices;
+  std::unique_ptr<v1::MetricsService::Stub> metrics;
   grpc::CompletionQueue* cq = nullptr;
 };
 
 // One call in flight; the completion queue's tag.
 struct Call {
   virtual ~Call() = default;
+  // Sends the call; its completion is this call's tag.
+  virtual void Finish() = 0;
   CallKind kind = CallKind::kGet;
   int channel = 0;
   SteadyClock::time_point start;  // intended (open loop) or actual send
@@ -46,7 +49,7 @@ struct TypedCall : Call {
   Response response;
   std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
 
-  void Finish() {
+  void Finish() override {
     reader->StartCall();
     reader->Finish(&response, &status, this);
   }
@@ -78,6 +81,7 @@ class Runner {
           options_.target, grpc::InsecureChannelCredentials(), args);
       channel.customers = v1::CustomerService::NewStub(channel.channel);
       channel.invoices = v1::InvoiceService::NewStub(channel.channel);
+      channel.metrics = v1::MetricsService::NewStub(channel.channel);
       channel.cq = cqs_[i % options_.threads].get();
       channels_.push_back(std::move(channel));
     }
@@ -203,30 +207,30 @@ class Runner {
         base = call;
         break;
       }
+      case CallKind::kMrr: {
+        auto* call = new TypedCall<v1::GetMrrRequest, v1::GetMrrResponse>;
+        call->request = data_.mrr_request;
+        call->reader = channel.metrics->PrepareAsyncGetMrr(
+            &call->context, call->request, channel.cq);
+        base = call;
+        break;
+      }
+      case CallKind::kMrrSeries: {
+        auto* call = new TypedCall<v1::GetMrrSeriesRequest,
+                                   v1::GetMrrSeriesResponse>;
+        call->request = data_.mrr_series_request;
+        call->reader = channel.metrics->PrepareAsyncGetMrrSeries(
+            &call->context, call->request, channel.cq);
+        base = call;
+        break;
+      }
     }
     base->kind = kind;
     base->channel = c;
     base->start = start;
     base->context.set_deadline(std::chrono::system_clock::now() +
                                absl::ToChronoNanoseconds(options_.deadline));
-    switch (kind) {
-      case CallKind::kGet:
-        static_cast<TypedCall<v1::GetCustomerRequest, v1::Customer>*>(base)
-            ->Finish();
-        break;
-      case CallKind::kList:
-        static_cast<
-            TypedCall<v1::ListCustomersRequest, v1::ListCustomersResponse>*>(
-            base)
-            ->Finish();
-        break;
-      case CallKind::kImport:
-        static_cast<
-            TypedCall<v1::ImportInvoicesRequest, v1::ImportInvoicesResponse>*>(
-            base)
-            ->Finish();
-        break;
-    }
+    base->Finish();
   }
 
   // True once a one-pass run has started a read of every customer.
@@ -313,6 +317,10 @@ const char* CallKindName(CallKind kind) {
       return "ListCustomers";
     case CallKind::kImport:
       return "ImportInvoices";
+    case CallKind::kMrr:
+      return "GetMrr";
+    case CallKind::kMrrSeries:
+      return "GetMrrSeries";
   }
   return "?";
 }

@@ -24,8 +24,14 @@
 
 namespace recurrent::bench {
 
-enum class CallKind { kGet = 0, kList = 1, kImport = 2 };
-inline constexpr int kCallKinds = 3;
+enum class CallKind {
+  kGet = 0,
+  kList = 1,
+  kImport = 2,
+  kMrr = 3,        // GetMrr of the source, now
+  kMrrSeries = 4,  // GetMrrSeries of the source, monthly
+};
+inline constexpr int kCallKinds = 5;
 const char* CallKindName(CallKind kind);
 
 struct DriverOptions {
@@ -39,7 +45,7 @@ struct DriverOptions {
   absl::Duration duration = absl::Seconds(10);
   absl::Duration deadline = absl::Seconds(30);  // per call
   // Probability of each kind per call (need not sum to 1; normalized).
-  std::array<double, kCallKinds> mix = {1, 0, 0};
+  std::array<double, kCallKinds> mix = {1, 0, 0, 0, 0};
   uint64_t seed = 1;
   // GetCustomer reads the customers in list order (round robin) rather than
   // at random: one pass reads each once, e.g. to fill the server's cache.
@@ -59,6 +65,8 @@ struct WorkloadData {
   ImportShape import_shape;
   std::string run_id;  // makes imported external ids unique per run
   absl::Time import_now;
+  v1::GetMrrRequest mrr_request;
+  v1::GetMrrSeriesRequest mrr_series_request;
 };
 
 struct KindResult {

@@ -40,7 +40,8 @@
 #include "bench/loadgen/workload.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
-ABSL_FLAG(std::string, scenario, "get", "get, list, import or mix");
+ABSL_FLAG(std::string, scenario, "get", "get, list, import, mix, mrr (GetMrr of --source) or mrr_series "
+          "(GetMrrSeries of --source, monthly over --series_months)");
 ABSL_FLAG(std::string, label, "",
           "label of the RESULT lines (default: scenario)");
 ABSL_FLAG(int, channels, 4, "gRPC channels (TCP connections)");
@@ -58,6 +59,8 @@ ABSL_FLAG(std::string, customer_cache, "",
 ABSL_FLAG(int, import_invoices, 100, "invoices per batch (import scenario)");
 ABSL_FLAG(double, mix_read, 0.9, "share of reads in the mix scenario");
 ABSL_FLAG(int, mix_import_invoices, 1, "invoices per batch (mix scenario)");
+ABSL_FLAG(int, series_months, 36,
+          "months of the mrr_series scenario, ending with the current one");
 ABSL_FLAG(std::string, reprocess_source, "",
           "reprocess this source back to back during the run");
 ABSL_FLAG(int, server_pid, 0, "server process to report CPU and memory of");
@@ -217,16 +220,20 @@ int Run() {
   data.run_id = absl::StrCat(absl::ToUnixMillis(absl::Now()), "-", getpid());
   data.import_now = absl::Now();
   if (scenario == "get") {
-    options.mix = {1, 0, 0};
+    options.mix = {1, 0, 0, 0, 0};
   } else if (scenario == "list") {
-    options.mix = {0, 1, 0};
+    options.mix = {0, 1, 0, 0, 0};
   } else if (scenario == "import") {
-    options.mix = {0, 0, 1};
+    options.mix = {0, 0, 1, 0, 0};
     data.import_shape.invoices = absl::GetFlag(FLAGS_import_invoices);
   } else if (scenario == "mix") {
     const double read = absl::GetFlag(FLAGS_mix_read);
-    options.mix = {read, 0, 1 - read};
+    options.mix = {read, 0, 1 - read, 0, 0};
     data.import_shape.invoices = absl::GetFlag(FLAGS_mix_import_invoices);
+  } else if (scenario == "mrr") {
+    options.mix = {0, 0, 0, 1, 0};
+  } else if (scenario == "mrr_series") {
+    options.mix = {0, 0, 0, 0, 1};
   } else {
     return Fail("unknown --scenario " + scenario);
   }
@@ -253,6 +260,9 @@ int Run() {
   if (data.customers.empty()) return Fail("the source has no customers");
   data.import_customers = data.customers;
   data.import_source_uuid = *source;
+  data.mrr_request.set_data_source_uuid(*source);
+  data.mrr_series_request = MakeMrrSeriesRequest(
+      *source, absl::GetFlag(FLAGS_series_months), data.import_now);
   if (options.mix[static_cast<int>(CallKind::kList)] > 0) {
     absl::StatusOr<std::vector<std::string>> tokens =
         FetchPastDuePageTokens(*setup, data.list_page_size, 100000);

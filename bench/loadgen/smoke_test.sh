@@ -32,9 +32,11 @@ run --scenario=list
 run --scenario=import --import_invoices=5
 run --scenario=mix
 run --scenario=get --rate=200
+run --scenario=mrr
+run --scenario=mrr_series
 
 results=$(grep -c '^RESULT' "$work/out")
-[[ $results -ge 6 ]] || { echo "expected at least 6 RESULT lines, got $results"; exit 1; }
+[[ $results -ge 8 ]] || { echo "expected at least 8 RESULT lines, got $results"; exit 1; }
 if grep '^RESULT' "$work/out" | grep -v ' errors=0 ' | grep -q .; then
   echo "some calls failed"; exit 1
 fi

@@ -142,4 +142,17 @@ v1::ImportInvoicesRequest MakeImportRequest(const ImportShape& shape,
   return request;
 }
 
+v1::GetMrrSeriesRequest MakeMrrSeriesRequest(
+    const std::string& data_source_uuid, int months, absl::Time now) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilMonth month = absl::ToCivilMonth(now, utc);
+  v1::GetMrrSeriesRequest request;
+  request.set_data_source_uuid(data_source_uuid);
+  SetTime(absl::FromCivil(month - (months - 1), utc),
+          request.mutable_start_time());
+  SetTime(absl::FromCivil(month + 1, utc), request.mutable_end_time());
+  request.set_interval(v1::SERIES_INTERVAL_MONTH);
+  return request;
+}
+
 }  // namespace recurrent::bench

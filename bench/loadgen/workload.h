@@ -13,6 +13,7 @@
 #include "grpcpp/grpcpp.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
+#include "recurrent/v1/metrics.grpc.pb.h"
 #include "recurrent/v1/source_settings.grpc.pb.h"
 
 namespace recurrent::bench {
@@ -51,6 +52,11 @@ v1::ImportInvoicesRequest MakeImportRequest(const ImportShape& shape,
                                             const std::string& data_source_uuid,
                                             const std::string& run_id,
                                             int64_t seq, absl::Time now);
+
+// GetMrrSeries of `data_source_uuid`, monthly over the month of `now` and
+// the `months` - 1 before it (UTC).
+v1::GetMrrSeriesRequest MakeMrrSeriesRequest(
+    const std::string& data_source_uuid, int months, absl::Time now);
 
 }  // namespace recurrent::bench
 
