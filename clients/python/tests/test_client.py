@@ -512,13 +512,15 @@ class LiveTest(unittest.TestCase):
         [sub] = self.client.list_subscriptions(ben.uuid, as_of=dt.date(2024, 3, 10))
         self.assertEqual((sub.status, sub.mrr_in_cents, sub.currency), ("PAST_DUE", 4900, "EUR"))
 
-        # Auto-churn after 14 days: previewed, ben's MRR goes on 15 March.
+        # Auto-churn after 14 days, previewed: ben's MRR goes on 15 March,
+        # ada's on 15 April (her plan was not renewed); under KEEP both are
+        # past due now and keep their MRR.
         preview = self.client.update_settings(source.uuid, auto_churn_after_days=14,
                                               dry_run=True)
         self.assertEqual([(a.currency, a.mrr_in_cents) for a in preview.impact.mrr_change],
-                         [("EUR", -4900)])
+                         [("EUR", -9800)])
         self.assertEqual([(a.currency, a.mrr_in_cents) for a in preview.impact.churned_mrr],
-                         [("EUR", 4900)])
+                         [("EUR", 9800)])
         self.client.update_settings(source.uuid, auto_churn_after_days=14)
 
         movements = list(self.client.list_mrr_movements(data_source_uuid=source.uuid,
