@@ -10,9 +10,8 @@ namespace {
 
 constexpr char kFullBlock[] = "\u2588";
 // Index n: a block n eighths of a column wide (0: nothing).
-constexpr const char* kPartialBlocks[] = {"",         "\u258F", "\u258E",
-                                          "\u258D",   "\u258C", "\u258B",
-                                          "\u258A",   "\u2589"};
+constexpr const char* kPartialBlocks[] = {
+    "", "\u258F", "\u258E", "\u258D", "\u258C", "\u258B", "\u258A", "\u2589"};
 
 // Display width of UTF-8 text: counts code points.
 int Width(const std::string& text) {
@@ -40,9 +39,9 @@ std::string BarChart(const std::vector<Bar>& bars, int width) {
   for (const Bar& bar : bars) {
     int eighths = 0;
     if (bar.value > 0) {
-      eighths = static_cast<int>(std::lround(static_cast<double>(bar.value) /
-                                             static_cast<double>(max) *
-                                             columns * 8));
+      eighths =
+          static_cast<int>(std::lround(static_cast<double>(bar.value) /
+                                       static_cast<double>(max) * columns * 8));
       eighths = std::max(eighths, 1);
     }
     std::string drawn;

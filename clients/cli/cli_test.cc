@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "clients/cli/args.h"
 #include "clients/cli/chart.h"
@@ -152,8 +153,7 @@ TEST(EnumTest, CustomerStatusAcceptsFriendlyAndProtoNames) {
 
 TEST(EnumTest, SeriesIntervalAcceptsFriendlyAndProtoNames) {
   EXPECT_EQ(*ParseSeriesInterval("interval", "day"), v1::SERIES_INTERVAL_DAY);
-  EXPECT_EQ(*ParseSeriesInterval("interval", "Week"),
-            v1::SERIES_INTERVAL_WEEK);
+  EXPECT_EQ(*ParseSeriesInterval("interval", "Week"), v1::SERIES_INTERVAL_WEEK);
   EXPECT_EQ(*ParseSeriesInterval("interval", "SERIES_INTERVAL_MONTH"),
             v1::SERIES_INTERVAL_MONTH);
   for (const char* bad : {"year", "", "unspecified", "monthly"}) {
@@ -245,19 +245,22 @@ std::string Spaces(int n) { return std::string(n, ' '); }
 
 TEST(BarChartTest, ScalesTheLongestBarToTheRoomLeftInTheWidth) {
   // Width 30: labels 2 + values 5 + two gaps of 2 leave 19 columns.
+  const std::vector<std::string> lines = {
+      "a   " + Blocks(19) + "   1.00",
+      // Half of 19 columns: 9 and a half (76 eighths).
+      "bb  " + Blocks(9) + "\u258C" + Spaces(11) + "10.50",
+      "c" + Spaces(25) + "0.00",
+      // 1% of 152 eighths rounds to 2: a quarter block.
+      "d   \u258E" + Spaces(21) + "0.01",
+      "e" + Spaces(24) + "-0.05",
+  };
   EXPECT_EQ(BarChart({{"a", 100, "1.00"},
                       {"bb", 50, "10.50"},
                       {"c", 0, "0.00"},
                       {"d", 1, "0.01"},
                       {"e", -5, "-0.05"}},
                      30),
-            "a   " + Blocks(19) + "   1.00\n" +
-                // Half of 19 columns: 9 and a half (76 eighths).
-                "bb  " + Blocks(9) + "\u258C" + Spaces(11) + "10.50\n" +
-                "c" + Spaces(25) + "0.00\n" +
-                // 1% of 152 eighths rounds to 2: a quarter block.
-                "d   \u258E" + Spaces(21) + "0.01\n" +
-                "e" + Spaces(24) + "-0.05\n");
+            absl::StrJoin(lines, "\n") + "\n");
   EXPECT_EQ(BarChart({}), "");
 }
 
@@ -372,9 +375,10 @@ TEST(MrrViewTest, TotalsAndMovements) {
   churn->set_currency("EUR");
   churn->mutable_occurred_at()->set_seconds(1740787200);
   churn->set_mrr_change_in_cents(-4900);
-  EXPECT_EQ(Printed(MrrMovementsTable(movements)),
-            "OCCURRED AT   TYPE    CUSTOMER   SOURCE   CHANGE       MRR AFTER\n"
-            "2025-03-01    churn   cus_1      ds_1     -49.00 EUR   0.00 EUR\n");
+  EXPECT_EQ(
+      Printed(MrrMovementsTable(movements)),
+      "OCCURRED AT   TYPE    CUSTOMER   SOURCE   CHANGE       MRR AFTER\n"
+      "2025-03-01    churn   cus_1      ds_1     -49.00 EUR   0.00 EUR\n");
 }
 
 TEST(ExitCodeTest, OneCodePerClass) {

@@ -77,12 +77,11 @@ void PrintCustomers(Session& session, const v1::ListCustomersResponse& list) {
       external_ids.push_back(id.external_id());
     }
     if (external_ids.empty()) external_ids.push_back(customer.external_id());
-    table.AddRow({customer.uuid(), customer.data_source_uuid(),
-                  absl::StrJoin(external_ids, ","), customer.name(),
-                  customer.email(), CustomerStatusName(customer.status()),
-                  FormatMoneyList(customer.mrr()),
-                  absl::StrJoin(customer.tags(), ","),
-                  customer.status_reason()});
+    table.AddRow(
+        {customer.uuid(), customer.data_source_uuid(),
+         absl::StrJoin(external_ids, ","), customer.name(), customer.email(),
+         CustomerStatusName(customer.status()), FormatMoneyList(customer.mrr()),
+         absl::StrJoin(customer.tags(), ","), customer.status_reason()});
   }
   table.Print(stdout);
 }

@@ -16,10 +16,9 @@ namespace {
 template <typename Request>
 absl::Status ParseTimeRange(const ParsedArgs& args, Request* request) {
   using Setter = google::protobuf::Timestamp* (Request::*)();
-  for (auto [flag, field] : {std::pair<const char*, Setter>{
-                                 "start", &Request::mutable_start_time},
-                             std::pair<const char*, Setter>{
-                                 "end", &Request::mutable_end_time}}) {
+  for (auto [flag, field] :
+       {std::pair<const char*, Setter>{"start", &Request::mutable_start_time},
+        std::pair<const char*, Setter>{"end", &Request::mutable_end_time}}) {
     if (!args.Has(flag)) continue;
     absl::StatusOr<google::protobuf::Timestamp> time =
         ParseTimeFlag(flag, args.Get(flag));

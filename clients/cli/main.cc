@@ -66,9 +66,9 @@ constexpr Group kGroups[] = {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,
-                     SubscriptionCommands, KeyCommands, ChangeCommands,
-                     MetricsCommands}) {
+  for (auto* list :
+       {SourceCommands, CustomerCommands, InvoiceCommands, SubscriptionCommands,
+        KeyCommands, ChangeCommands, MetricsCommands}) {
     for (Command& command : list()) all.push_back(std::move(command));
   }
   return all;

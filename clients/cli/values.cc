@@ -147,11 +147,10 @@ std::string FormatMoney(int64_t cents, absl::string_view currency) {
 
 std::string FormatMoneyList(
     const google::protobuf::RepeatedPtrField<v1::MrrAmount>& amounts) {
-  return absl::StrJoin(amounts, ", ",
-                       [](std::string* out, const v1::MrrAmount& amount) {
-                         out->append(FormatMoney(amount.mrr_in_cents(),
-                                                 amount.currency()));
-                       });
+  return absl::StrJoin(
+      amounts, ", ", [](std::string* out, const v1::MrrAmount& amount) {
+        out->append(FormatMoney(amount.mrr_in_cents(), amount.currency()));
+      });
 }
 
 }  // namespace recurrent::cli

@@ -8,9 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "recurrent/v1/customer.pb.h"
-#include "google/protobuf/repeated_ptr_field.h"
 #include "recurrent/v1/invoice.pb.h"
 #include "recurrent/v1/metrics.pb.h"
 #include "recurrent/v1/source_settings.pb.h"

@@ -51,13 +51,12 @@ void PrintInvoiceTable(
   Table table({"UUID", "EXTERNAL ID", "CUSTOMER", "DATE", "DUE DATE", "AMOUNT",
                "PAID", "OPEN"});
   for (const v1::Invoice& invoice : invoices) {
-    table.AddRow({invoice.uuid(), invoice.external_id(),
-                  invoice.customer_uuid(), FormatTime(invoice.date()),
-                  FormatTime(invoice.due_date()),
-                  FormatMoney(invoice.amount_due_in_cents(), invoice.currency()),
-                  FormatMoney(invoice.amount_paid_in_cents(),
-                              invoice.currency()),
-                  invoice.open() ? "yes" : "no"});
+    table.AddRow(
+        {invoice.uuid(), invoice.external_id(), invoice.customer_uuid(),
+         FormatTime(invoice.date()), FormatTime(invoice.due_date()),
+         FormatMoney(invoice.amount_due_in_cents(), invoice.currency()),
+         FormatMoney(invoice.amount_paid_in_cents(), invoice.currency()),
+         invoice.open() ? "yes" : "no"});
   }
   table.Print(stdout);
 }
@@ -91,13 +90,12 @@ Table MrrMovementsTable(
 
 Table MrrSeriesTable(const v1::GetMrrSeriesResponse& response) {
   using Field = int64_t (v1::MrrSeriesTotal::*)() const;
-  constexpr Field kAmounts[] = {
-      &v1::MrrSeriesTotal::mrr_in_cents,
-      &v1::MrrSeriesTotal::new_business_in_cents,
-      &v1::MrrSeriesTotal::expansion_in_cents,
-      &v1::MrrSeriesTotal::contraction_in_cents,
-      &v1::MrrSeriesTotal::churn_in_cents,
-      &v1::MrrSeriesTotal::reactivation_in_cents};
+  constexpr Field kAmounts[] = {&v1::MrrSeriesTotal::mrr_in_cents,
+                                &v1::MrrSeriesTotal::new_business_in_cents,
+                                &v1::MrrSeriesTotal::expansion_in_cents,
+                                &v1::MrrSeriesTotal::contraction_in_cents,
+                                &v1::MrrSeriesTotal::churn_in_cents,
+                                &v1::MrrSeriesTotal::reactivation_in_cents};
   Table table({"START", "MRR", "NEW BUSINESS", "EXPANSION", "CONTRACTION",
                "CHURN", "REACTIVATION", "LEADS", "ACTIVE", "PAST DUE",
                "CANCELLED"});
@@ -135,8 +133,8 @@ std::string MrrSeriesCharts(const v1::GetMrrSeriesResponse& response) {
       for (const v1::MrrSeriesTotal& total : point.totals()) {
         if (total.currency() == currency) mrr = total.mrr_in_cents();
       }
-      bars.push_back({FormatTime(point.start_time()), mrr,
-                      FormatMoney(mrr, currency)});
+      bars.push_back(
+          {FormatTime(point.start_time()), mrr, FormatMoney(mrr, currency)});
     }
     charts.push_back(absl::StrCat("MRR ", currency, "\n", BarChart(bars)));
   }
