@@ -1,5 +1,7 @@
 // recurrentctl mrr ...: MetricsService (MRR, its movements and a series).
+#include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
