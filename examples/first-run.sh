@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's first run, end to end, with recurrentctl against a running
 # server: a data source, four customers and their invoices (invoices/), the
-# statuses now and in the past, a dry run and then auto-churn, events and a
-# tag, the switch back and its reversal, a late payment, and the settings
+# statuses now and in the past, a dry run and then auto-churn, events, MRR
+# and a tag, the switch back and its reversal, a late payment, and the settings
 # history. Every command is printed before its output.
 #
 #   scripts/serve &                 # or any recurrentd on a fresh database
@@ -64,6 +64,10 @@ ctl settings set "$DS" --auto-churn-after=14
 ctl customers list --source="$DS"
 ctl events "${CUS[cleo]}"
 ctl customers tag "${CUS[dan]}" dunning-sent
+# MRR follows: each automatic cancellation is a churn, ben's April renewal
+# a reactivation.
+ctl mrr movements --source="$DS"
+ctl mrr series --source="$DS" --start=2025-01-01 --end=2025-09-01 --interval=month --chart
 
 step "7. Switch back to keep: the automatic cancellations are reversed"
 ctl settings set "$DS" --keep

@@ -6,10 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "clients/cli/args.h"
+#include "clients/cli/chart.h"
 #include "clients/cli/command.h"
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
+#include "clients/cli/views.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -147,6 +151,21 @@ TEST(EnumTest, CustomerStatusAcceptsFriendlyAndProtoNames) {
   EXPECT_FALSE(ParseCustomerStatus("status", "sleeping").ok());
 }
 
+TEST(EnumTest, SeriesIntervalAcceptsFriendlyAndProtoNames) {
+  EXPECT_EQ(*ParseSeriesInterval("interval", "day"), v1::SERIES_INTERVAL_DAY);
+  EXPECT_EQ(*ParseSeriesInterval("interval", "Week"), v1::SERIES_INTERVAL_WEEK);
+  EXPECT_EQ(*ParseSeriesInterval("interval", "SERIES_INTERVAL_MONTH"),
+            v1::SERIES_INTERVAL_MONTH);
+  for (const char* bad : {"year", "", "unspecified", "monthly"}) {
+    absl::StatusOr<v1::SeriesInterval> interval =
+        ParseSeriesInterval("interval", bad);
+    ASSERT_FALSE(interval.ok()) << bad;
+    EXPECT_THAT(interval.status().message(),
+                HasSubstr("--interval must be day, week or month"))
+        << bad;
+  }
+}
+
 TEST(EnumTest, FriendlyNames) {
   EXPECT_EQ(CustomerStatusName(v1::CUSTOMER_STATUS_PAST_DUE), "past-due");
   EXPECT_EQ(CustomerStatusName(v1::CUSTOMER_STATUS_UNSPECIFIED), "");
@@ -155,6 +174,10 @@ TEST(EnumTest, FriendlyNames) {
   EXPECT_EQ(EventTypeName(v1::SUBSCRIPTION_EVENT_TYPE_AUTO_CHURNED),
             "auto-churned");
   EXPECT_EQ(TransactionTypeName(v1::TRANSACTION_TYPE_REFUND), "refund");
+  EXPECT_EQ(MovementTypeName(v1::MRR_MOVEMENT_TYPE_NEW_BUSINESS),
+            "new-business");
+  EXPECT_EQ(MovementTypeName(v1::MRR_MOVEMENT_TYPE_CHURN), "churn");
+  EXPECT_EQ(MovementTypeName(v1::MRR_MOVEMENT_TYPE_UNSPECIFIED), "");
   v1::PastDueHandling handling;
   handling.set_mode(v1::PAST_DUE_MODE_AUTO_CHURN);
   handling.set_auto_churn_after_days(1);
@@ -170,6 +193,19 @@ TEST(MoneyTest, FormatsCents) {
   EXPECT_EQ(FormatMoney(5, "USD"), "0.05 USD");
   EXPECT_EQ(FormatMoney(-510, "USD"), "-5.10 USD");
   EXPECT_EQ(FormatMoney(123456, ""), "1234.56");
+}
+
+TEST(MoneyTest, FormatsAmountsInSeveralCurrencies) {
+  google::protobuf::RepeatedPtrField<v1::MrrAmount> amounts;
+  EXPECT_EQ(FormatMoneyList(amounts), "");
+  v1::MrrAmount* eur = amounts.Add();
+  eur->set_currency("EUR");
+  eur->set_mrr_in_cents(4900);
+  EXPECT_EQ(FormatMoneyList(amounts), "49.00 EUR");
+  v1::MrrAmount* usd = amounts.Add();
+  usd->set_currency("USD");
+  usd->set_mrr_in_cents(-1250);
+  EXPECT_EQ(FormatMoneyList(amounts), "49.00 EUR, -12.50 USD");
 }
 
 std::string Printed(const Table& table) {
@@ -197,6 +233,152 @@ TEST(TableTest, AlignsColumnsAndMarksEmptyCells) {
 TEST(TableTest, HeadersOnlyWhenEmpty) {
   Table table({"UUID", "NAME"});
   EXPECT_EQ(Printed(table), "UUID   NAME\n");
+}
+
+std::string Blocks(int n) {
+  std::string blocks;
+  for (int i = 0; i < n; ++i) blocks += "\u2588";
+  return blocks;
+}
+
+std::string Spaces(int n) { return std::string(n, ' '); }
+
+TEST(BarChartTest, ScalesTheLongestBarToTheRoomLeftInTheWidth) {
+  // Width 30: labels 2 + values 5 + two gaps of 2 leave 19 columns.
+  const std::vector<std::string> lines = {
+      "a   " + Blocks(19) + "   1.00",
+      // Half of 19 columns: 9 and a half (76 eighths).
+      "bb  " + Blocks(9) + "\u258C" + Spaces(11) + "10.50",
+      "c" + Spaces(25) + "0.00",
+      // 1% of 152 eighths rounds to 2: a quarter block.
+      "d   \u258E" + Spaces(21) + "0.01",
+      "e" + Spaces(24) + "-0.05",
+  };
+  EXPECT_EQ(BarChart({{"a", 100, "1.00"},
+                      {"bb", 50, "10.50"},
+                      {"c", 0, "0.00"},
+                      {"d", 1, "0.01"},
+                      {"e", -5, "-0.05"}},
+                     30),
+            absl::StrJoin(lines, "\n") + "\n");
+  EXPECT_EQ(BarChart({}), "");
+}
+
+TEST(BarChartTest, EveryPositiveValueShowsAndBarsKeepAMinimumRoom) {
+  const std::string chart =
+      BarChart({{std::string(70, 'x'), 1000000, "big"}, {"y", 1, "tiny"}});
+  // No room is left in 60 columns: bars get kMinBarColumns all the same.
+  EXPECT_EQ(chart, std::string(70, 'x') + "  " + Blocks(kMinBarColumns) +
+                       "   big\n" + "y" + Spaces(71) + "\u258F" +
+                       Spaces(kMinBarColumns + 1) + "tiny\n");
+}
+
+v1::MrrSeriesPoint* AddPoint(v1::GetMrrSeriesResponse* series,
+                             int64_t start_seconds) {
+  v1::MrrSeriesPoint* point = series->add_points();
+  point->mutable_start_time()->set_seconds(start_seconds);
+  return point;
+}
+
+v1::MrrSeriesTotal* AddTotal(v1::MrrSeriesPoint* point, const char* currency,
+                             int64_t mrr) {
+  v1::MrrSeriesTotal* total = point->add_totals();
+  total->set_currency(currency);
+  total->set_mrr_in_cents(mrr);
+  return total;
+}
+
+// Three months: new business in EUR, then USD too, then a churn in EUR.
+v1::GetMrrSeriesResponse ThreeMonths() {
+  v1::GetMrrSeriesResponse series;
+  v1::MrrSeriesPoint* january = AddPoint(&series, 1735689600);  // 2025-01-01
+  AddTotal(january, "EUR", 4900)->set_new_business_in_cents(4900);
+  january->set_active_customers(1);
+  january->set_lead_customers(2);
+  v1::MrrSeriesPoint* february = AddPoint(&series, 1738368000);
+  AddTotal(february, "EUR", 9800)->set_expansion_in_cents(4900);
+  AddTotal(february, "USD", 1000)->set_new_business_in_cents(1000);
+  february->set_active_customers(2);
+  february->set_lead_customers(1);
+  v1::MrrSeriesPoint* march = AddPoint(&series, 1740787200);
+  v1::MrrSeriesTotal* eur = AddTotal(march, "EUR", 0);
+  eur->set_churn_in_cents(-9800);
+  AddTotal(march, "USD", 1000);
+  march->set_active_customers(1);
+  march->set_cancelled_customers(1);
+  march->set_lead_customers(1);
+  return series;
+}
+
+TEST(MrrViewTest, SeriesTableHasARowPerPointListingItsCurrencies) {
+  // A row per point; a cell lists the point's currencies.
+  EXPECT_EQ(Printed(MrrSeriesTable(ThreeMonths())),
+            "START        MRR                    NEW BUSINESS          "
+            "EXPANSION             CONTRACTION          CHURN                  "
+            "REACTIVATION         LEADS   ACTIVE   PAST DUE   CANCELLED\n"
+            "2025-01-01   49.00 EUR              49.00 EUR             "
+            "0.00 EUR              0.00 EUR             0.00 EUR               "
+            "0.00 EUR             2       1        0          0\n"
+            "2025-02-01   98.00 EUR, 10.00 USD   0.00 EUR, 10.00 USD   "
+            "49.00 EUR, 0.00 USD   0.00 EUR, 0.00 USD   0.00 EUR, 0.00 USD     "
+            "0.00 EUR, 0.00 USD   1       2        0          0\n"
+            "2025-03-01   0.00 EUR, 10.00 USD    0.00 EUR, 0.00 USD    "
+            "0.00 EUR, 0.00 USD    0.00 EUR, 0.00 USD   -98.00 EUR, 0.00 USD   "
+            "0.00 EUR, 0.00 USD   1       1        0          1\n");
+  v1::GetMrrSeriesResponse empty;
+  AddPoint(&empty, 1735689600);
+  EXPECT_THAT(Printed(MrrSeriesTable(empty)),
+              HasSubstr("\n2025-01-01   -     -              -           -  "
+                        "           -       -              0       0        0"
+                        "          0\n"));
+}
+
+TEST(MrrViewTest, SeriesChartsOnePerCurrency) {
+  const std::string charts = MrrSeriesCharts(ThreeMonths());
+  // EUR: February is the longest bar; USD: a point without it counts 0.
+  EXPECT_THAT(charts, HasSubstr("MRR EUR\n2025-01-01  "));
+  EXPECT_THAT(charts, HasSubstr("\n\nMRR USD\n2025-01-01  "));
+  const size_t usd = charts.find("MRR USD");
+  ASSERT_NE(usd, std::string::npos);
+  const std::string eur_chart = charts.substr(0, usd);
+  const std::string usd_chart = charts.substr(usd);
+  EXPECT_THAT(eur_chart, HasSubstr("   0.00 EUR\n\n"));
+  EXPECT_THAT(usd_chart, HasSubstr("2025-01-01   "));
+  EXPECT_THAT(usd_chart, HasSubstr("  0.00 USD\n2025-02-01  \u2588"));
+  // Every line fits in kChartWidth columns (block characters are one each).
+  for (absl::string_view line : absl::StrSplit(charts, '\n')) {
+    int width = 0;
+    for (unsigned char c : line) width += (c & 0xC0) != 0x80;
+    EXPECT_LE(width, kChartWidth) << line;
+  }
+  EXPECT_EQ(MrrSeriesCharts(v1::GetMrrSeriesResponse()), "");
+}
+
+TEST(MrrViewTest, TotalsAndMovements) {
+  v1::GetMrrResponse mrr;
+  v1::MrrTotal* eur = mrr.add_totals();
+  eur->set_currency("EUR");
+  eur->set_mrr_in_cents(14700);
+  eur->set_active_mrr_in_cents(4900);
+  eur->set_past_due_mrr_in_cents(9800);
+  eur->set_active_customers(1);
+  eur->set_past_due_customers(2);
+  EXPECT_EQ(Printed(MrrTotalsTable(mrr)),
+            "MRR          ACTIVE MRR   PAST-DUE MRR   ACTIVE CUSTOMERS   "
+            "PAST-DUE CUSTOMERS\n"
+            "147.00 EUR   49.00 EUR    98.00 EUR      1                  2\n");
+  google::protobuf::RepeatedPtrField<v1::MrrMovement> movements;
+  v1::MrrMovement* churn = movements.Add();
+  churn->set_type(v1::MRR_MOVEMENT_TYPE_CHURN);
+  churn->set_customer_uuid("cus_1");
+  churn->set_data_source_uuid("ds_1");
+  churn->set_currency("EUR");
+  churn->mutable_occurred_at()->set_seconds(1740787200);
+  churn->set_mrr_change_in_cents(-4900);
+  EXPECT_EQ(
+      Printed(MrrMovementsTable(movements)),
+      "OCCURRED AT   TYPE    CUSTOMER   SOURCE   CHANGE       MRR AFTER\n"
+      "2025-03-01    churn   cus_1      ds_1     -49.00 EUR   0.00 EUR\n");
 }
 
 TEST(ExitCodeTest, OneCodePerClass) {
@@ -323,11 +505,11 @@ TEST(ErrorDetailsTest, JsonFormHasEveryPartInAFixedOrder) {
 TEST(CommandsTest, EveryCommandHasHelpAndAnExample) {
   std::vector<Command> all;
   for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,
-                     SubscriptionCommands, ChangeCommands}) {
+                     SubscriptionCommands, ChangeCommands, MetricsCommands}) {
     for (Command& command : list()) all.push_back(std::move(command));
   }
   // Every RPC of recurrent.v1 but the keys, and customers describe.
-  EXPECT_EQ(all.size(), 27u);
+  EXPECT_EQ(all.size(), 30u);
   for (const Command& command : all) {
     EXPECT_FALSE(command.summary.empty()) << command.Path();
     EXPECT_FALSE(command.examples.empty()) << command.Path();

@@ -159,7 +159,8 @@ Session::Session(GlobalOptions options, std::string command_path)
       customers_(v1::CustomerService::NewStub(channel_)),
       invoices_(v1::InvoiceService::NewStub(channel_)),
       keys_(v1::ApiKeyService::NewStub(channel_)),
-      changes_(v1::ChangeFeedService::NewStub(channel_)) {}
+      changes_(v1::ChangeFeedService::NewStub(channel_)),
+      metrics_(v1::MetricsService::NewStub(channel_)) {}
 
 int Session::RpcFailed(const grpc::Status& status) {
   // gRPC and Abseil share the canonical codes and their names.

@@ -25,6 +25,7 @@
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
+#include "recurrent/v1/metrics.grpc.pb.h"
 #include "recurrent/v1/source_settings.grpc.pb.h"
 
 namespace recurrent::cli {
@@ -137,6 +138,7 @@ class Session {
   v1::InvoiceService::Stub& invoices() { return *invoices_; }
   v1::ApiKeyService::Stub& keys() { return *keys_; }
   v1::ChangeFeedService::Stub& changes() { return *changes_; }
+  v1::MetricsService::Stub& metrics() { return *metrics_; }
 
   bool json() const { return options_.output == OutputFormat::kJson; }
 
@@ -209,6 +211,7 @@ class Session {
   std::unique_ptr<v1::InvoiceService::Stub> invoices_;
   std::unique_ptr<v1::ApiKeyService::Stub> keys_;
   std::unique_ptr<v1::ChangeFeedService::Stub> changes_;
+  std::unique_ptr<v1::MetricsService::Stub> metrics_;
 };
 
 // One subcommand: "recurrentctl GROUP VERB ARGS... FLAGS".
@@ -236,6 +239,7 @@ std::vector<Command> InvoiceCommands();       // invoices
 std::vector<Command> SubscriptionCommands();  // subscriptions, events
 std::vector<Command> KeyCommands();           // keys
 std::vector<Command> ChangeCommands();        // changes
+std::vector<Command> MetricsCommands();       // mrr
 
 // Parses --as-of ("" when not given: the server's now).
 absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseAsOfFlag(

@@ -70,18 +70,18 @@ absl::Status SetCustomerFields(const ParsedArgs& args, v1::Customer* customer,
 void PrintCustomers(Session& session, const v1::ListCustomersResponse& list) {
   if (session.json()) return session.PrintJson(list);
   Table table({"UUID", "SOURCE", "EXTERNAL ID", "NAME", "EMAIL", "STATUS",
-               "TAGS", "REASON"});
+               "MRR", "TAGS", "REASON"});
   for (const v1::Customer& customer : list.customers()) {
     std::vector<std::string> external_ids;
     for (const v1::CustomerExternalId& id : customer.external_ids()) {
       external_ids.push_back(id.external_id());
     }
     if (external_ids.empty()) external_ids.push_back(customer.external_id());
-    table.AddRow({customer.uuid(), customer.data_source_uuid(),
-                  absl::StrJoin(external_ids, ","), customer.name(),
-                  customer.email(), CustomerStatusName(customer.status()),
-                  absl::StrJoin(customer.tags(), ","),
-                  customer.status_reason()});
+    table.AddRow(
+        {customer.uuid(), customer.data_source_uuid(),
+         absl::StrJoin(external_ids, ","), customer.name(), customer.email(),
+         CustomerStatusName(customer.status()), FormatMoneyList(customer.mrr()),
+         absl::StrJoin(customer.tags(), ","), customer.status_reason()});
   }
   table.Print(stdout);
 }
@@ -212,6 +212,7 @@ int CustomersDescribe(Session& session, const ParsedArgs& args) {
   fields.AddRow({"Email", customer.email()});
   fields.AddRow({"Status", CustomerStatusName(customer.status())});
   fields.AddRow({"Reason", customer.status_reason()});
+  fields.AddRow({"MRR", FormatMoneyList(customer.mrr())});
   fields.AddRow({"Tags", absl::StrJoin(customer.tags(), ", ")});
   fields.Print(stdout);
   std::printf("\nSubscriptions\n");

@@ -31,6 +31,14 @@ void PrintSource(Session& session, const v1::DataSource& source) {
   PrintSources(session, list);
 }
 
+// MRR CHANGE and CHURNED MRR: what a settings version did to MRR now.
+constexpr const char* kMrrImpactHeaders[] = {"MRR CHANGE", "CHURNED MRR"};
+
+std::vector<std::string> MrrImpactCells(const v1::SettingsImpact& impact) {
+  return {FormatMoneyList(impact.mrr_change()),
+          FormatMoneyList(impact.churned_mrr())};
+}
+
 // One row per settings version; `result` is the RESULT column ("" to omit).
 Table SettingsTable(bool with_result) {
   std::vector<std::string> headers = {"VERSION", "PAST-DUE HANDLING",
@@ -40,6 +48,7 @@ Table SettingsTable(bool with_result) {
        {"REPROCESSED", "CHURNS APPLIED", "CHURNS REVERSED", "STATUS CHANGES"}) {
     headers.push_back(header);
   }
+  for (const char* header : kMrrImpactHeaders) headers.push_back(header);
   return Table(std::move(headers));
 }
 
@@ -287,6 +296,9 @@ int SettingsSet(Session& session, const ParsedArgs& args) {
   for (std::string& cell : ImpactCells(response.impact())) {
     row.push_back(std::move(cell));
   }
+  for (std::string& cell : MrrImpactCells(response.impact())) {
+    row.push_back(std::move(cell));
+  }
   table.AddRow(std::move(row));
   table.Print(stdout);
   if (request.list_changes()) PrintChanges(response);
@@ -309,12 +321,15 @@ int SettingsHistory(Session& session, const ParsedArgs& args) {
   }
   Table table({"VERSION", "PAST-DUE HANDLING", "APPLIED AT", "SAVED AT",
                "SAVED BY", "REPROCESSED", "CHURNS APPLIED", "CHURNS REVERSED",
-               "STATUS CHANGES"});
+               "STATUS CHANGES", kMrrImpactHeaders[0], kMrrImpactHeaders[1]});
   for (const v1::SettingsVersion& version : response.versions()) {
     std::vector<std::string> row = SettingsCells(version.settings());
     row.push_back(FormatTime(version.saved_at()));
     row.push_back(version.saved_by());
     for (std::string& cell : ImpactCells(version.impact())) {
+      row.push_back(std::move(cell));
+    }
+    for (std::string& cell : MrrImpactCells(version.impact())) {
       row.push_back(std::move(cell));
     }
     table.AddRow(std::move(row));

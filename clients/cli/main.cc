@@ -61,12 +61,14 @@ constexpr Group kGroups[] = {
     {"events", "Subscription events (started, past due, cancelled, ...)."},
     {"keys", "API keys and their roles (admin only)."},
     {"changes", "The change feed: events and status changes as they commit."},
+    {"mrr", "Monthly recurring revenue: totals, movements and a series."},
 };
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto* list : {SourceCommands, CustomerCommands, InvoiceCommands,
-                     SubscriptionCommands, KeyCommands, ChangeCommands}) {
+  for (auto* list :
+       {SourceCommands, CustomerCommands, InvoiceCommands, SubscriptionCommands,
+        KeyCommands, ChangeCommands, MetricsCommands}) {
     for (Command& command : list()) all.push_back(std::move(command));
   }
   return all;
@@ -144,7 +146,9 @@ std::string RootHelp(const std::vector<Command>& commands) {
                   "  recurrentctl customers list --status=past-due "
                   "--source=ds_…\n"
                   "  recurrentctl invoices import cus_… --file=invoices.json\n"
-                  "  recurrentctl events cus_… --as-of=2025-06-01 -o json\n");
+                  "  recurrentctl events cus_… --as-of=2025-06-01 -o json\n"
+                  "  recurrentctl mrr series --start=2025-01-01 "
+                  "--end=2026-01-01 --interval=month --chart\n");
   return text;
 }
 

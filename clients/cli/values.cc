@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
@@ -83,6 +84,18 @@ absl::StatusOr<v1::CustomerStatus> ParseCustomerStatus(
                    value, "\""));
 }
 
+absl::StatusOr<v1::SeriesInterval> ParseSeriesInterval(
+    absl::string_view flag, absl::string_view value) {
+  std::string name = absl::AsciiStrToLower(value);
+  absl::string_view view = name;
+  absl::ConsumePrefix(&view, "series_interval_");
+  if (view == "day") return v1::SERIES_INTERVAL_DAY;
+  if (view == "week") return v1::SERIES_INTERVAL_WEEK;
+  if (view == "month") return v1::SERIES_INTERVAL_MONTH;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", flag, " must be day, week or month, got \"", value, "\""));
+}
+
 std::string CustomerStatusName(v1::CustomerStatus status) {
   return FriendlyEnum(v1::CustomerStatus_Name(status), "CUSTOMER_STATUS_");
 }
@@ -106,6 +119,10 @@ std::string TransactionResultName(v1::TransactionResult result) {
                       "TRANSACTION_RESULT_");
 }
 
+std::string MovementTypeName(v1::MrrMovementType type) {
+  return FriendlyEnum(v1::MrrMovementType_Name(type), "MRR_MOVEMENT_TYPE_");
+}
+
 std::string HandlingName(const v1::PastDueHandling& handling) {
   switch (handling.mode()) {
     case v1::PAST_DUE_MODE_KEEP:
@@ -126,6 +143,14 @@ std::string FormatMoney(int64_t cents, absl::string_view currency) {
   std::string amount =
       absl::StrFormat("%s%d.%02d", sign, magnitude / 100, magnitude % 100);
   return currency.empty() ? amount : absl::StrCat(amount, " ", currency);
+}
+
+std::string FormatMoneyList(
+    const google::protobuf::RepeatedPtrField<v1::MrrAmount>& amounts) {
+  return absl::StrJoin(
+      amounts, ", ", [](std::string* out, const v1::MrrAmount& amount) {
+        out->append(FormatMoney(amount.mrr_in_cents(), amount.currency()));
+      });
 }
 
 }  // namespace recurrent::cli

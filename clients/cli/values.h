@@ -8,9 +8,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
+#include "recurrent/v1/metrics.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
 
 namespace recurrent::cli {
@@ -31,19 +33,31 @@ std::string FormatTime(const google::protobuf::Timestamp& time);
 absl::StatusOr<v1::CustomerStatus> ParseCustomerStatus(absl::string_view flag,
                                                        absl::string_view value);
 
-// Friendly lower-case names: "past-due", "auto-churned", "subscription".
+// Accepts day, week or month (any case; also "SERIES_INTERVAL_MONTH").
+// INVALID_ARGUMENT naming `flag` otherwise.
+absl::StatusOr<v1::SeriesInterval> ParseSeriesInterval(absl::string_view flag,
+                                                       absl::string_view value);
+
+// Friendly lower-case names: "past-due", "auto-churned", "subscription",
+// "new-business".
 // An unknown or unspecified value prints as "" (a "-" cell).
 std::string CustomerStatusName(v1::CustomerStatus status);
 std::string SubscriptionStatusName(v1::SubscriptionStatus status);
 std::string EventTypeName(v1::SubscriptionEventType type);
 std::string TransactionTypeName(v1::TransactionType type);
 std::string TransactionResultName(v1::TransactionResult result);
+std::string MovementTypeName(v1::MrrMovementType type);
 
 // "keep" or "auto-churn after 14 days".
 std::string HandlingName(const v1::PastDueHandling& handling);
 
 // "49.00 EUR", "-5.10 USD".
 std::string FormatMoney(int64_t cents, absl::string_view currency);
+
+// Amounts in several currencies, each as FormatMoney prints it, in the
+// order given: "49.00 EUR, 12.00 USD"; "" when there are none.
+std::string FormatMoneyList(
+    const google::protobuf::RepeatedPtrField<v1::MrrAmount>& amounts);
 
 }  // namespace recurrent::cli
 

@@ -25,12 +25,23 @@ check "on 2025-04-15 cleo is past due (no April renewal)" \
 check "cleo's description gives the reason" \
   grep -Eq "^Reason +Subscription cleo-sub: Past due since 2025-04-01" <<<"$(section 4)"
 check "the dry run changes nothing" grep -q "dry run (not saved)" <<<"$(section 5)"
+check "  and shows the MRR it would take off now" \
+  grep -Eq " -196.00 EUR +196.00 EUR$" <<<"$(section 5)"
 check "  and lists the four subscriptions it would churn" \
   test "$(section 5 | grep -Ec '^cus_[a-z0-9]+ +(ada|ben|cleo|dan) +sub_')" -eq 4
 check "auto-churn cancels the four customers" \
   test "$(section 6 | grep -c ' cancelled ')" -ge 4
 check "cleo's churn is an event on 2025-04-15" \
   grep -Eq "^2025-04-15 +auto-churned " <<<"$(section 6)"
+check "each automatic cancellation is an MRR churn (dan's on 2025-01-15)" \
+  test "$(section 6 | grep -Ec '^2025-0[1347]-15 +churn +cus_')" -eq 5
+check "  ben's April renewal a reactivation" \
+  grep -Eq "^2025-04-01 +reactivation +cus_" <<<"$(section 6)"
+check "the monthly series starts at EUR 147.00 after dan's churn" \
+  grep -Eq "^2025-01-01 +147.00 EUR +196.00 EUR " <<<"$(section 6)"
+check "  and ends at 0 after July's churns" \
+  grep -Eq "^2025-07-01 +0.00 EUR .* -98.00 EUR " <<<"$(section 6)"
+check "  with its chart" grep -q "^MRR EUR$" <<<"$(section 6)"
 check "switching back retracts it" \
   bash -c '! grep -q "auto-churned" <<<"$0"' "$(section 7)"
 check "ben's late payment is an event" grep -Eq "^2025-03-21 +recovered " <<<"$(section 8)"

@@ -6,6 +6,8 @@
 # --limit, RECURRENT_ADDR/--addr, and the exit codes of usage and gRPC errors.
 # Dates are relative to today, so the statuses "now" do not depend on when
 # the test runs.
+# MRR: on customers and subscriptions, in settings impacts, and the mrr
+# commands (totals, movements paged, a monthly series and its chart).
 #   recurrentctl_test.sh PATH_TO_RECURRENTD PATH_TO_RECURRENTCTL
 RECURRENTD=$1
 CTL=$2
@@ -114,7 +116,7 @@ for command in "sources create" "sources list" "sources get" "sources delete" \
     "customers delete" "customers merge" "customers tag" "customers untag" \
     "invoices import" "invoices get" "invoices list" "invoices delete" \
     "invoices pay" "subscriptions list" "subscriptions cancel" "events" \
-    "customers describe"; do
+    "customers describe" "mrr get" "mrr movements" "mrr series"; do
   # shellcheck disable=SC2086
   expect 0 $command --help || fail "$command --help"
   grep -q "Usage:" <<<"$OUT" && grep -q "Examples:" <<<"$OUT" &&
@@ -138,6 +140,11 @@ check "flag without a value is a usage error" expect 2 customers list --status
 check "settings set needs --keep or --auto-churn-after" expect 2 settings set ds_x
 check "bad --output is a usage error" expect 2 sources list --output=yaml
 check "bad --limit is a usage error" expect 2 sources list --limit=0
+check "mrr series needs --interval" expect 2 mrr series --start=2025-01-01 --end=2025-03-01
+check "  naming it" stderr_has "--interval is required"
+check "mrr series --interval=year is a usage error" \
+  expect 2 mrr series --start=2025-01-01 --end=2025-03-01 --interval=year
+check "mrr movements with a bad --start is a usage error" expect 2 mrr movements --start=soon
 check "no server: UNAVAILABLE, exit 7" expect 7 --addr=127.0.0.1:1 sources list
 check "  with the code name" stderr_has "^recurrentctl: UNAVAILABLE: "
 
@@ -178,7 +185,7 @@ check "customers create with a bad country is INVALID_ARGUMENT, exit 3" \
 check "  naming the field" stderr_has "^recurrentctl: INVALID_ARGUMENT: customer.country: "
 check "customers create" expect 0 customers create --source="$DS" --external-id=c-001 \
   --name="Ada Lovelace" --email=ada@example.com --country=DE
-check "  prints a table" header "^UUID +SOURCE +EXTERNAL ID +NAME +EMAIL +STATUS +TAGS +REASON$"
+check "  prints a table" header "^UUID +SOURCE +EXTERNAL ID +NAME +EMAIL +STATUS +MRR +TAGS +REASON$"
 check "  and no instant (a write)" out_lacks "^As of"
 check "  a lead" is "$(cell c-001 STATUS)" "lead"
 check "  named" is "$(cell c-001 NAME)" "Ada Lovelace"
@@ -220,13 +227,15 @@ check "  lists none (later invoices were not issued yet)" is "$(rows)" 0
 check "subscriptions list --as-of before the unpaid invoice" \
   expect 0 subscriptions list "$ADA" --as-of="$BEFORE"
 check "  prints a table" \
-  header "^UUID +EXTERNAL ID +STATUS +STARTED +CURRENT PERIOD +PAST DUE SINCE +CANCELLED AT +REASON$"
+  header "^UUID +EXTERNAL ID +STATUS +MRR +STARTED +CURRENT PERIOD +PAST DUE SINCE +CANCELLED AT +REASON$"
 check "  active" is "$(cell sub-pro STATUS)" "active"
+check "  with its MRR" is "$(cell sub-pro MRR)" "49.00 EUR"
 SUB=$(cell sub-pro UUID)
 check "subscriptions list --as-of during the unpaid month" \
   expect 0 subscriptions list "$ADA" --as-of="${DURING}T12:00:00Z"
 check "  past due" is "$(cell sub-pro STATUS)" "past-due"
 check "  since the due date" is "$(cell sub-pro "PAST DUE SINCE")" "$UNPAID"
+check "  keeping its MRR" is "$(cell sub-pro MRR)" "49.00 EUR"
 check "subscriptions list now, as JSON" expect 0 subscriptions list "$ADA" -o json
 check "  still past due (KEEP)" is "$(js 'v["subscriptions"][0]["status"]')" SUBSCRIPTION_STATUS_PAST_DUE
 check "customers list --status=past-due --source" \
@@ -246,6 +255,10 @@ check "  the status" is "$(cell Status VALUE)" "past-due"
 check "  its reason" out_has "^Reason +Subscription sub-pro: Past due since $UNPAID"
 check "  the subscription" out_has "sub-pro +past-due"
 check "  and its events with the status they lead to" out_has "$UNPAID +past-due +past-due +sub_"
+check "  and the customer's MRR" out_has "^MRR +49.00 EUR$"
+check "customers describe --as-of before the first invoice" \
+  expect 0 customers describe "$ADA" --as-of="$(day "$MONTH -2 years")"
+check "  no MRR" out_has "^MRR +-$"
 check "customers describe --as-of -o json" expect 0 customers describe "$ADA" --as-of="$BEFORE" -o json
 check "  is one document" \
   is "$(js 'v["customer"]["status"], [s["status"] for s in v["subscriptions"]], [e["type"] for e in v["recentEvents"]]')" \
@@ -259,9 +272,26 @@ check "events --as-of before" expect 0 events "$ADA" --as-of="$BEFORE" -o json
 check "  only started" is "$(js '[e["type"] for e in v["events"]]')" \
   "['SUBSCRIPTION_EVENT_TYPE_STARTED']"
 
+# MRR under KEEP: the past-due subscription keeps contributing.
+check "mrr get --source --as-of during the unpaid month" \
+  expect 0 mrr get --source="$DS" --as-of="$DURING"
+check "  prints the instant" raw_has "^As of $DURING$"
+check "  prints a table" \
+  header "^MRR +ACTIVE MRR +PAST-DUE MRR +ACTIVE CUSTOMERS +PAST-DUE CUSTOMERS$"
+check "  all of it past due" \
+  is "$(cell "49.00 EUR" "ACTIVE MRR")/$(cell "49.00 EUR" "PAST-DUE MRR")/$(cell "49.00 EUR" "PAST-DUE CUSTOMERS")" \
+  "0.00 EUR/49.00 EUR/1"
+check "  and the other counts" raw_has "^Lead customers: 0, cancelled customers: 0$"
+check "mrr get --as-of before, as JSON (every source)" expect 0 mrr get --as-of="$BEFORE" -o json
+check "  one active customer with EUR 49.00" \
+  is "$(js '[(t["currency"], t["mrrInCents"], t["activeCustomers"]) for t in v["totals"]]')" \
+  "[('EUR', '4900', '1')]"
+check "mrr get of an unknown source is NOT_FOUND, exit 4" \
+  expect 4 mrr get --source=ds_aaaaaaaaaaaaaaaaaaaa
+
 # Auto-churn after 14 days: a dry run first, then for real.
 check "settings set --dry-run" expect 0 settings set "$DS" --auto-churn-after=14 --dry-run
-check "  shows the impact" header "^VERSION +PAST-DUE HANDLING +APPLIED AT +RESULT +REPROCESSED +CHURNS APPLIED"
+check "  shows the impact" header "^VERSION +PAST-DUE HANDLING +APPLIED AT +RESULT +REPROCESSED +CHURNS APPLIED .* +MRR CHANGE +CHURNED MRR$"
 check "  one churn would be applied" is "$(cell "dry run" "CHURNS APPLIED")" 1
 check "  by the proposed version 2" is "$(cell "dry run" VERSION)/$(cell "dry run" "PAST-DUE HANDLING")" \
   "2/auto-churn after 14 days"
@@ -273,6 +303,8 @@ check "settings set --dry-run as JSON" \
   expect 0 settings set "$DS" --auto-churn-after=14 --dry-run -o json
 check "  applied is false" is "$(js 'v["applied"]')" False
 check "  impact" is "$(js 'v["impact"]["autoChurnsApplied"]')" 1
+check "  the churn is over by now: MRR now does not change" \
+  is "$(js 'v["impact"]["mrrChange"], v["impact"]["churnedMrr"]')" "([], [])"
 check "settings get after the dry run" expect 0 settings get "$DS"
 check "  unchanged" is "$(cell "$DS" "PAST-DUE HANDLING")/$(cell "$DS" VERSION)" "keep/1"
 check "settings set --auto-churn-after=91 is INVALID_ARGUMENT" \
@@ -293,10 +325,59 @@ check "  auto-churned" is "$(cell sub-pro STATUS)" "cancelled (auto-churned)"
 check "  on day 14" is "$(cell sub-pro "CANCELLED AT")" "$(day "$UNPAID +14 days")"
 check "events now" expect 0 events "$ADA"
 check "  include the auto-churn" out_has " auto-churned "
+REACTIVATED=$(day "$UNPAID +1 month")
+check "mrr movements --customer" expect 0 mrr movements --customer="$ADA"
+check "  prints a table" header "^OCCURRED AT +TYPE +CUSTOMER +SOURCE +CHANGE +MRR AFTER$"
+# The last period ends next month: not renewed, it churns 14 days later
+# (movements follow the known facts into the future, as statuses do).
+check "  new business, the churn on day 14, the reactivation and the churn to come" \
+  is "$(awk 'NR>1 {print $1, $2, $5, $6}' <<<"$OUT" | xargs)" \
+  "$(day "$MONTH -11 months") new-business 49.00 EUR $(day "$UNPAID +14 days") churn -49.00 EUR $REACTIVATED reactivation 49.00 EUR $(day "$MONTH +1 month +14 days") churn -49.00 EUR"
+check "mrr movements --limit=1" expect 0 mrr movements --source="$DS" --limit=1
+check "  stops after the first" is "$(awk 'NR>1 {print $2}' <<<"$OUT" | xargs)" "new-business"
+check "  and prints the next page's token" raw_has "^Next page: --page-token=[A-Za-z0-9_-]+$"
+TOKEN=$(sed -n 's/^Next page: --page-token=//p' <<<"$RAW")
+check "mrr movements --page-token continues there" \
+  expect 0 mrr movements --source="$DS" --page-token="$TOKEN"
+check "  with the rest" \
+  is "$(awk 'NR>1 {print $2}' <<<"$OUT" | xargs)" "churn reactivation churn"
+check "mrr movements --start --end" expect 0 mrr movements --customer="$ADA" \
+  --start="$UNPAID" --end="$REACTIVATED" -o json
+check "  only the churn" is "$(js '[(m["type"], m["mrrChangeInCents"]) for m in v["movements"]]')" \
+  "[('MRR_MOVEMENT_TYPE_CHURN', '-4900')]"
+check "mrr movements with --end before --start is INVALID_ARGUMENT, exit 3" \
+  expect 3 mrr movements --start="$REACTIVATED" --end="$UNPAID"
+check "  naming the field" stderr_has "^recurrentctl: INVALID_ARGUMENT: end_time: "
+SERIES=(mrr series --source="$DS" --start="$(day "$MONTH -11 months")"
+        --end="$(day "$MONTH +1 month")" --interval=month)
+check "mrr series --interval=month" expect 0 "${SERIES[@]}"
+check "  prints a table" \
+  header "^START +MRR +NEW BUSINESS +EXPANSION +CONTRACTION +CHURN +REACTIVATION +LEADS +ACTIVE +PAST DUE +CANCELLED$"
+check "  a row per month" is "$(rows)" 12
+check "  new business in the first" is "$(cell "$(day "$MONTH -11 months")" "NEW BUSINESS")" "49.00 EUR"
+check "  the churn in the unpaid month" \
+  is "$(cell "$UNPAID" CHURN)/$(cell "$UNPAID" MRR)/$(cell "$UNPAID" CANCELLED)" "-49.00 EUR/0.00 EUR/1"
+check "  the reactivation in the next" \
+  is "$(cell "$REACTIVATED" REACTIVATION)/$(cell "$REACTIVATED" MRR)/$(cell "$REACTIVATED" ACTIVE)" \
+  "49.00 EUR/49.00 EUR/1"
+check "mrr series --chart" expect 0 "${SERIES[@]}" --chart
+check "  adds the chart of EUR" raw_has "^MRR EUR$"
+CHART=$(sed -n '/^MRR EUR$/,$p' <<<"$RAW")
+check "  a bar per month" is "$(grep -c '^[0-9]' <<<"$CHART")" 12
+# 60 columns less the date (10), the amount (9) and two gaps of 2: 37.
+check "  full while there is MRR" grep -Eq "^$REACTIVATED  (█){37}  49.00 EUR$" <<<"$CHART"
+check "  and none in the unpaid month" grep -Eq "^$UNPAID +0.00 EUR$" <<<"$CHART"
+check "  within 60 columns" \
+  is "$(python3 -c 'import sys; print(max(len(l) for l in sys.argv[1].splitlines()))' "$CHART")" 60
+check "mrr series of more than 1,000 days is INVALID_ARGUMENT, exit 3" \
+  expect 3 mrr series --start=2020-01-01 --end=2024-01-01 --interval=day
 check "settings reprocess" expect 0 settings reprocess "$DS"
 check "  prints the impact" header "^REPROCESSED +CHURNS APPLIED +CHURNS REVERSED +STATUS CHANGES$"
 check "settings set --keep reverses it" expect 0 settings set "$DS" --keep
 check "  churns reversed" is "$(cell applied "CHURNS REVERSED")" 1
+check "mrr movements after the reversal" expect 0 mrr movements --customer="$ADA"
+check "  the churn and the reactivation are gone" is "$(awk 'NR>1 {print $2}' <<<"$OUT" | xargs)" \
+  "new-business"
 check "subscriptions list --as-of 20 days in, under KEEP again" \
   expect 0 subscriptions list "$ADA" --as-of="$CHURNED"
 check "  past due again" is "$(cell sub-pro STATUS)" "past-due"
@@ -337,6 +418,7 @@ TODAY=$(date -u +%Y-%m-%d)
 check "subscriptions cancel --at today" expect 0 subscriptions cancel "$SUB" --at="$TODAY"
 check "  cancelled" is "$(cell sub-pro STATUS)" "cancelled"
 check "  at the date given" is "$(cell sub-pro "CANCELLED AT")" "$TODAY"
+check "  with no MRR left" is "$(cell sub-pro MRR)" "0.00 EUR"
 check "customers list --status=cancelled" expect 0 customers list --status=cancelled
 check "  finds the customer" is "$(cell "$ADA" STATUS)" "cancelled"
 

@@ -19,7 +19,7 @@ json() {  # json FIELD < JSON
 }
 
 services=$("$BUF" curl --protocol grpc --http2-prior-knowledge --list-services "$ADDR")
-for s in recurrent.v1.CustomerService recurrent.v1.InvoiceService \
+for s in recurrent.v1.CustomerService recurrent.v1.InvoiceService recurrent.v1.MetricsService \
          recurrent.v1.SourceSettingsService recurrent.v1.ChangeFeedService \
          grpc.health.v1.Health; do
   check "list shows $s" grep -qx "$s" <<<"$services"
@@ -95,6 +95,21 @@ check "events: started past due, recovered by the late payment" \
 customer_now=$(call CustomerService/GetCustomer "{\"uuid\": \"$cus\", \"asOf\": \"2025-02-25T00:00:00Z\"}")
 check "the customer is active after paying" \
   test "$(json '["status"]' <<<"$customer_now")" = CUSTOMER_STATUS_ACTIVE
+
+# MRR (docs/grpcurl.md "Read MRR"): EUR 49.00 from February; February's
+# period is not renewed, so auto-churn after 14 days ends it on 15 March.
+mrr_json=$(call MetricsService/GetMrr "{\"dataSourceUuid\": \"$ds\", \"asOf\": \"2025-02-25T00:00:00Z\"}")
+check "GetMrr: EUR 49.00, active" \
+  test "$(json '["totals"]' <<<"$mrr_json")" = "[{'currency': 'EUR', 'mrrInCents': '4900', 'activeMrrInCents': '4900', 'activeCustomers': '1'}]"
+movements_json=$(call MetricsService/ListMrrMovements "{\"dataSourceUuid\": \"$ds\", \"pageSize\": 50}")
+check "ListMrrMovements: new business, then the churn" \
+  test "$(python3 -c 'import json,sys; print(" ".join("%s@%s:%s" % (m["type"], m["occurredAt"][:10], m["mrrChangeInCents"]) for m in json.load(sys.stdin)["movements"]))' <<<"$movements_json")" \
+  = "MRR_MOVEMENT_TYPE_NEW_BUSINESS@2025-02-01:4900 MRR_MOVEMENT_TYPE_CHURN@2025-03-15:-4900"
+series_json=$(call MetricsService/GetMrrSeries "{\"dataSourceUuid\": \"$ds\", \"startTime\": \"2025-01-01T00:00:00Z\",
+    \"endTime\": \"2025-04-01T00:00:00Z\", \"interval\": \"SERIES_INTERVAL_MONTH\"}")
+check "GetMrrSeries: a point per month, MRR after each" \
+  test "$(python3 -c 'import json,sys; print([(p["startTime"][:10], [t.get("mrrInCents", "0") for t in p.get("totals", [])]) for p in json.load(sys.stdin)["points"]])' <<<"$series_json")" \
+  = "[('2025-01-01', []), ('2025-02-01', ['4900']), ('2025-03-01', ['0'])]"
 
 # The change feed (docs/grpcurl.md "Follow the change feed"): a page, then a
 # stream from the start of the log, cut after 3 s.

@@ -15,7 +15,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 GEN_PACKAGE_DIR = os.path.join(_HERE, "_gen", "recurrent")
 _GENERATE = os.path.join(os.path.dirname(_HERE), "generate.sh")
 _PROTO_DIR = os.path.join(os.path.dirname(_HERE), "..", "..", "protos", "recurrent", "v1")
-_NAMES = ("change_feed", "customer", "invoice", "source_settings")
+_NAMES = ("api_key", "change_feed", "customer", "invoice", "metrics",
+          "source_settings")
 
 
 def _generated_files():

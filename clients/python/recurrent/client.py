@@ -9,7 +9,8 @@ from recurrent.invoices import invoice_proto, transaction_proto
 from recurrent.v1 import (api_key_pb2, api_key_pb2_grpc, change_feed_pb2,
                           change_feed_pb2_grpc, customer_pb2,
                           customer_pb2_grpc, invoice_pb2, invoice_pb2_grpc,
-                          source_settings_pb2, source_settings_pb2_grpc)
+                          metrics_pb2, metrics_pb2_grpc, source_settings_pb2,
+                          source_settings_pb2_grpc)
 
 __all__ = ["RecurrentClient", "Pager"]
 
@@ -101,6 +102,7 @@ class RecurrentClient:
         self._invoices = invoice_pb2_grpc.InvoiceServiceStub(self._channel)
         self._changes = change_feed_pb2_grpc.ChangeFeedServiceStub(self._channel)
         self._keys = api_key_pb2_grpc.ApiKeyServiceStub(self._channel)
+        self._metrics = metrics_pb2_grpc.MetricsServiceStub(self._channel)
 
     def close(self):
         """Closes the channel."""
@@ -435,6 +437,57 @@ class RecurrentClient:
         on); returns it. Revoking a revoked key returns it unchanged."""
         return self._record(self._keys.RevokeApiKey,
                             api_key_pb2.RevokeApiKeyRequest(uuid=uuid))
+
+    # -- MetricsService ------------------------------------------------------
+
+    def get_mrr(self, data_source_uuid=None, as_of=None):
+        """Monthly recurring revenue at ``as_of`` (default now; may be in the
+        future) of one data source, or of every source when None.
+
+        Returns the GetMrrResponse: ``.as_of``, ``.totals`` (one per currency
+        with MRR, ordered by currency: ``currency``, ``mrr_in_cents``,
+        ``active_mrr_in_cents``, ``past_due_mrr_in_cents``,
+        ``active_customers``, ``past_due_customers``), ``.lead_customers``
+        and ``.cancelled_customers``. NotFound for an unknown source."""
+        request = metrics_pb2.GetMrrRequest(data_source_uuid=data_source_uuid or "")
+        self._set_time(request, "as_of", as_of)
+        return self._record(self._metrics.GetMrr, request)
+
+    def list_mrr_movements(self, *, data_source_uuid=None, customer_uuid=None,
+                           start_time=None, end_time=None, page_size=None,
+                           page_token=None):
+        """The MRR movements with ``start_time`` <= occurred_at < ``end_time``
+        (either None: unbounded), filtered by source and customer, in time
+        order: a Pager. Each has ``type`` ("NEW_BUSINESS", "EXPANSION",
+        "CONTRACTION", "CHURN", "REACTIVATION"), ``customer_uuid``,
+        ``data_source_uuid``, ``currency``, ``occurred_at``,
+        ``mrr_change_in_cents`` (after minus before) and
+        ``mrr_after_in_cents``."""
+        request = metrics_pb2.ListMrrMovementsRequest(
+            data_source_uuid=data_source_uuid or "", customer_uuid=customer_uuid or "")
+        self._set_time(request, "start_time", start_time)
+        self._set_time(request, "end_time", end_time)
+        return self._pages(self._metrics.ListMrrMovements, request, "movements",
+                           page_size, page_token)
+
+    def get_mrr_series(self, start_time, end_time, interval, data_source_uuid=None):
+        """MRR and its movements per ``interval`` ("day", "week" from Monday
+        or "month", UTC; or a SeriesInterval value) over [start_time,
+        end_time), of one data source or of every source when None.
+
+        Returns the GetMrrSeriesResponse: ``.points``, one per interval, each
+        with ``start_time``, ``totals`` (per currency: ``mrr_in_cents`` at the
+        end of the interval and the sums of its movements,
+        ``new_business_in_cents``, ``expansion_in_cents``,
+        ``contraction_in_cents``, ``churn_in_cents``,
+        ``reactivation_in_cents``) and the customers by status at its end
+        (``lead_customers``, ``active_customers``, ``past_due_customers``,
+        ``cancelled_customers``). InvalidArgument beyond 1,000 points."""
+        request = metrics_pb2.GetMrrSeriesRequest(
+            data_source_uuid=data_source_uuid or "",
+            interval=enum_number(metrics_pb2.SeriesInterval.DESCRIPTOR, interval),
+            start_time=to_timestamp(start_time), end_time=to_timestamp(end_time))
+        return self._record(self._metrics.GetMrrSeries, request)
 
     # -- the change feed -----------------------------------------------------
 

@@ -23,7 +23,7 @@ from recurrent import Invoice, LineItem, Transaction  # noqa: E402
 from recurrent.convert import enum_number  # noqa: E402
 from recurrent.errors import (bad_request_violations, error_details,  # noqa: E402
                               from_rpc_error)
-from recurrent.v1 import customer_pb2, invoice_pb2  # noqa: E402
+from recurrent.v1 import customer_pb2, invoice_pb2, metrics_pb2  # noqa: E402
 
 UTC = dt.timezone.utc
 
@@ -204,6 +204,17 @@ class OfflineTest(unittest.TestCase):
                 client.update_settings("ds_x", keep=True, auto_churn_after_days=3)
             with self.assertRaises(TypeError):
                 client.update_customer("cus_x", uuid="cus_y")
+
+    def test_series_interval_takes_names_and_the_enum(self):
+        descriptor = metrics_pb2.SeriesInterval.DESCRIPTOR
+        for value in ("day", "DAY", "SERIES_INTERVAL_DAY", metrics_pb2.SERIES_INTERVAL_DAY):
+            self.assertEqual(enum_number(descriptor, value), metrics_pb2.SERIES_INTERVAL_DAY)
+        self.assertEqual(enum_number(descriptor, "week"), metrics_pb2.SERIES_INTERVAL_WEEK)
+        self.assertEqual(enum_number(descriptor, "Month"), metrics_pb2.SERIES_INTERVAL_MONTH)
+        with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
+            with self.assertRaises(ValueError) as caught:
+                client.get_mrr_series(dt.date(2024, 1, 1), dt.date(2024, 2, 1), "year")
+            self.assertIn("DAY, WEEK, MONTH", str(caught.exception))
 
 
 # -- against a live server ---------------------------------------------------
@@ -472,6 +483,86 @@ class LiveTest(unittest.TestCase):
         with recurrent.RecurrentClient(address, api_key=reader.api_key) as gone:
             with self.assertRaises(recurrent.Unauthenticated):
                 gone.list_data_sources()
+
+    def test_mrr(self):
+        source = self.client.create_data_source(unique("mrr"))
+        ada = self.client.create_customer(source.uuid, "mrr-ada")
+        ben = self.client.create_customer(source.uuid, "mrr-ben")
+        # ada: EUR 49.00 a month, January to March 2024, paid; ben: the same
+        # from February, March unpaid.
+        self.client.import_invoices(ada.uuid, [monthly_invoice(m, key="mrr-ada")
+                                               for m in (1, 2, 3)])
+        self.client.import_invoices(ben.uuid, [monthly_invoice(m, paid=m != 3, key="mrr-ben")
+                                               for m in (2, 3)])
+        mrr = self.client.get_mrr(source.uuid, as_of=dt.date(2024, 3, 10))
+        self.assertEqual(mrr.as_of, dt.datetime(2024, 3, 10, tzinfo=UTC))
+        [eur] = mrr.totals
+        self.assertEqual((eur.currency, eur.mrr_in_cents, eur.active_mrr_in_cents,
+                          eur.past_due_mrr_in_cents, eur.active_customers,
+                          eur.past_due_customers), ("EUR", 9800, 4900, 4900, 1, 1))
+        self.assertEqual((mrr.lead_customers, mrr.cancelled_customers), (0, 0))
+        self.assertEqual(self.client.get_mrr(source.uuid, as_of=dt.date(2023, 12, 1)).totals, [])
+        # Every source: at least this one's.
+        everywhere = self.client.get_mrr(as_of=dt.date(2024, 3, 10))
+        self.assertGreaterEqual(everywhere.totals[0].mrr_in_cents, 9800)
+        # The customer's and the subscription's MRR on reads.
+        self.assertEqual([(a.currency, a.mrr_in_cents) for a in
+                          self.client.get_customer(ben.uuid, as_of=dt.date(2024, 3, 10)).mrr],
+                         [("EUR", 4900)])
+        [sub] = self.client.list_subscriptions(ben.uuid, as_of=dt.date(2024, 3, 10))
+        self.assertEqual((sub.status, sub.mrr_in_cents, sub.currency), ("PAST_DUE", 4900, "EUR"))
+
+        # Auto-churn after 14 days, previewed: ben's MRR goes on 15 March,
+        # ada's on 15 April (her plan was not renewed); under KEEP both are
+        # past due now and keep their MRR.
+        preview = self.client.update_settings(source.uuid, auto_churn_after_days=14,
+                                              dry_run=True)
+        self.assertEqual([(a.currency, a.mrr_in_cents) for a in preview.impact.mrr_change],
+                         [("EUR", -9800)])
+        self.assertEqual([(a.currency, a.mrr_in_cents) for a in preview.impact.churned_mrr],
+                         [("EUR", 9800)])
+        self.client.update_settings(source.uuid, auto_churn_after_days=14)
+
+        movements = list(self.client.list_mrr_movements(data_source_uuid=source.uuid,
+                                                        page_size=1))
+        self.assertEqual([(m.type, m.customer_uuid, m.occurred_at.date(),
+                           m.mrr_change_in_cents, m.mrr_after_in_cents, m.currency)
+                          for m in movements],
+                         [("NEW_BUSINESS", ada.uuid, dt.date(2024, 1, 1), 4900, 4900, "EUR"),
+                          ("NEW_BUSINESS", ben.uuid, dt.date(2024, 2, 1), 4900, 4900, "EUR"),
+                          ("CHURN", ben.uuid, dt.date(2024, 3, 15), -4900, 0, "EUR"),
+                          ("CHURN", ada.uuid, dt.date(2024, 4, 15), -4900, 0, "EUR")])
+        pager = self.client.list_mrr_movements(customer_uuid=ben.uuid,
+                                               start_time=dt.date(2024, 3, 1),
+                                               end_time="2024-04-01T00:00:00Z", page_size=1)
+        self.assertEqual([m.type for m in pager.page], ["CHURN"])
+        self.assertEqual(pager.next_page_token, "")
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            self.client.list_mrr_movements(start_time=dt.date(2024, 3, 1),
+                                           end_time=dt.date(2024, 2, 1))
+        self.assertEqual(caught.exception.field, "end_time")
+
+        series = self.client.get_mrr_series(dt.date(2024, 1, 1), dt.date(2024, 5, 1), "month",
+                                            data_source_uuid=source.uuid)
+        self.assertEqual([p.start_time.date() for p in series.points],
+                         [dt.date(2024, m, 1) for m in (1, 2, 3, 4)])
+        self.assertEqual([[(t.currency, t.mrr_in_cents, t.new_business_in_cents,
+                            t.churn_in_cents) for t in p.totals] for p in series.points],
+                         [[("EUR", 4900, 4900, 0)], [("EUR", 9800, 4900, 0)],
+                          [("EUR", 4900, 0, -4900)], [("EUR", 0, 0, -4900)]])
+        self.assertEqual([(p.active_customers, p.cancelled_customers) for p in series.points],
+                         [(1, 0), (2, 0), (1, 1), (0, 2)])
+        weeks = self.client.get_mrr_series(dt.date(2024, 3, 1), dt.date(2024, 3, 15),
+                                           metrics_pb2.SERIES_INTERVAL_WEEK,
+                                           data_source_uuid=source.uuid)
+        # Weeks start on Monday: 26 February, 4 and 11 March 2024.
+        self.assertEqual([p.start_time.date() for p in weeks.points],
+                         [dt.date(2024, 2, 26), dt.date(2024, 3, 4), dt.date(2024, 3, 11)])
+        with self.assertRaises(recurrent.InvalidArgument) as caught:
+            self.client.get_mrr_series(dt.date(2020, 1, 1), dt.date(2024, 1, 1), "day")
+        self.assertEqual(caught.exception.field, "end_time")
+        with self.assertRaises(recurrent.NotFound):
+            self.client.get_mrr("ds_aaaaaaaaaaaaaaaaaaaa")
 
     def test_tags(self):
         customer = self.new_customer()
