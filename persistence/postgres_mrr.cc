@@ -16,7 +16,6 @@
 namespace recurrent::persistence::postgres {
 namespace {
 
-constexpr int64_t kMinMicros = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
 
 }  // namespace
@@ -35,16 +34,18 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
   if (!write.movements.empty()) {
     const size_t n = write.movements.size();
     std::vector<std::string> sources, currencies;
-    std::vector<int64_t> times, types, changes, afters;
+    std::vector<int64_t> times, months, types, changes, afters;
     sources.reserve(n);
     currencies.reserve(n);
-    for (std::vector<int64_t>* column : {&times, &types, &changes, &afters}) {
+    for (std::vector<int64_t>* column :
+         {&times, &months, &types, &changes, &afters}) {
       column->reserve(n);
     }
     for (const engine::MrrMovement& m : write.movements) {
       sources.push_back(m.data_source_uuid);
       currencies.push_back(m.currency);
       times.push_back(absl::ToUnixMicros(m.occurred_at));
+      months.push_back(MrrMonthOf(times.back()));
       types.push_back(MrrMovementTypeCode(m.type));
       changes.push_back(m.mrr_change_in_cents);
       afters.push_back(m.mrr_after_in_cents);
@@ -52,13 +53,14 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO mrr_movements (customer_id, data_source_id,"
-                   " currency, occurred_at, type, mrr_change, mrr_after)"
+                   " currency, occurred_at, type, mrr_change, mrr_after,"
+                   " month)"
                    " SELECT $1::bigint, d.id, r.currency, r.occurred_at,"
-                   " r.type, r.mrr_change, r.mrr_after"
+                   " r.type, r.mrr_change, r.mrr_after, r.month"
                    " FROM unnest($2::text[], $3::text[], $4::bigint[],"
-                   " $5::integer[], $6::bigint[], $7::bigint[])"
+                   " $5::integer[], $6::bigint[], $7::bigint[], $8::bigint[])"
                    " WITH ORDINALITY AS r(source, currency, occurred_at,"
-                   " type, mrr_change, mrr_after, ord)"
+                   " type, mrr_change, mrr_after, month, ord)"
                    " JOIN data_sources d ON d.uuid = r.source"
                    " ORDER BY r.ord"));
     stmt.BindInt64(1, customer_key);
@@ -68,12 +70,13 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
     stmt.BindInt64Array(5, types);
     stmt.BindInt64Array(6, changes);
     stmt.BindInt64Array(7, afters);
+    stmt.BindInt64Array(8, months);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   if (!write.deltas.empty()) {
     const size_t n = write.deltas.size();
     std::vector<std::string> sources, currencies;
-    std::vector<int64_t> in_total, times, past_due_mrr, mrr_active,
+    std::vector<int64_t> in_total, times, months, past_due_mrr, mrr_active,
         mrr_past_due, lead, active, past_due, cancelled;
     sources.reserve(n);
     currencies.reserve(n);
@@ -82,6 +85,7 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
       currencies.push_back(d.currency);
       in_total.push_back(d.in_total ? 1 : 0);
       times.push_back(absl::ToUnixMicros(d.at));
+      months.push_back(MrrMonthOf(times.back()));
       past_due_mrr.push_back(d.past_due_mrr_in_cents);
       mrr_active.push_back(d.mrr_active_customers);
       mrr_past_due.push_back(d.mrr_past_due_customers);
@@ -96,17 +100,17 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
                    " in_total, at, currency, past_due_mrr, mrr_active_customers,"
                    " mrr_past_due_customers, lead_customers,"
                    " active_customers, past_due_customers,"
-                   " cancelled_customers)"
+                   " cancelled_customers, month)"
                    " SELECT $1::bigint, d.id, r.in_total, r.at, r.currency,"
                    " r.past_due_mrr, r.mrr_active, r.mrr_past_due, r.lead,"
-                   " r.active, r.past_due, r.cancelled"
+                   " r.active, r.past_due, r.cancelled, r.month"
                    " FROM unnest($2::text[], $3::integer[], $4::bigint[],"
                    " $5::text[], $6::bigint[], $7::integer[], $8::integer[],"
                    " $9::integer[], $10::integer[], $11::integer[],"
-                   " $12::integer[])"
+                   " $12::integer[], $13::bigint[])"
                    " AS r(source, in_total, at, currency, past_due_mrr,"
                    " mrr_active, mrr_past_due, lead, active, past_due,"
-                   " cancelled)"
+                   " cancelled, month)"
                    " LEFT JOIN data_sources d ON d.uuid = r.source"));
     stmt.BindInt64(1, customer_key);
     stmt.BindTextArray(2, sources);
@@ -120,6 +124,7 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
     stmt.BindInt64Array(10, active);
     stmt.BindInt64Array(11, past_due);
     stmt.BindInt64Array(12, cancelled);
+    stmt.BindInt64Array(13, months);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
   RECURRENT_ASSIGN_OR_RETURN(
@@ -137,7 +142,7 @@ absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
   // as_of): a page token positions in (occurred_at, id) order.
   const uint64_t fingerprint = QueryFingerprint(
       "mrr_movements", {filter.customer_uuid, filter.data_source_uuid});
-  PageKey after{kMinMicros, 0};
+  PageKey after{kMrrMinMicros, 0};
   if (!page.page_token.empty()) {
     RECURRENT_ASSIGN_OR_RETURN(
         after, DecodePairPageToken(page.page_token, fingerprint));
@@ -174,7 +179,7 @@ absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
   if (filter.start.has_value()) {
     stmt.BindTime(1, *filter.start);
   } else {
-    stmt.BindInt64(1, kMinMicros);
+    stmt.BindInt64(1, kMrrMinMicros);
   }
   if (filter.end.has_value()) {
     stmt.BindTime(2, *filter.end);
@@ -223,42 +228,49 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
     RECURRENT_ASSIGN_OR_RETURN(source_key,
                                FindDataSourceKey(db, data_source_uuid));
   }
-  // Each walks an index over one interval: $1/$2 [lo, hi), $3 source.
-  const char* const movements_sql =
-      source_key != 0
-          ? "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
-            " WHERE data_source_id = $3 AND occurred_at >= $1"
-            " AND occurred_at < $2 GROUP BY currency, type"
-          : "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
-            " WHERE occurred_at >= $1 AND occurred_at < $2"
-            " GROUP BY currency, type";
-  const char* const deltas_sql =
-      source_key != 0
-          ? "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
-            " SUM(mrr_past_due_customers), SUM(lead_customers),"
-            " SUM(active_customers), SUM(past_due_customers),"
-            " SUM(cancelled_customers) FROM mrr_deltas"
-            " WHERE data_source_id = $3 AND at >= $1 AND at < $2"
-            " GROUP BY currency"
-          : "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
-            " SUM(mrr_past_due_customers), SUM(lead_customers),"
-            " SUM(active_customers), SUM(past_due_customers),"
-            " SUM(cancelled_customers) FROM mrr_deltas"
-            " WHERE in_total = 1 AND at >= $1 AND at < $2"
-            " GROUP BY currency";
-  RECURRENT_ASSIGN_OR_RETURN(Statement movements, db.Prepare(movements_sql));
-  RECURRENT_ASSIGN_OR_RETURN(Statement deltas, db.Prepare(deltas_sql));
-  std::vector<std::vector<MrrSums>> out;
-  out.reserve(bounds.size());
-  int64_t lo = kMinMicros;
-  for (const absl::Time bound : bounds) {
-    const int64_t hi = absl::ToUnixMicros(bound);
-    MrrSumsBuilder builder;
+  // Rows of one range ($1, $2) and rollups of whole months (months in
+  // [$1, $2)), through indexes; $3 is the source.
+  const bool one_source = source_key != 0;
+  const std::string sums =
+      "SUM(past_due_mrr), SUM(mrr_active_customers),"
+      " SUM(mrr_past_due_customers), SUM(lead_customers),"
+      " SUM(active_customers), SUM(past_due_customers),"
+      " SUM(cancelled_customers)";
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement movement_rows,
+      db.Prepare(absl::StrCat(
+          "SELECT currency, type, SUM(mrr_change) FROM mrr_movements WHERE ",
+          one_source ? "data_source_id = $3 AND " : "",
+          "occurred_at >= $1 AND occurred_at < $2 GROUP BY currency, type")));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement movement_months,
+      db.Prepare(absl::StrCat(
+          "SELECT currency, type, SUM(mrr_change) FROM mrr_movement_rollups"
+          " WHERE ",
+          one_source ? "data_source_id = $3 AND " : "",
+          "month >= $1 AND month < $2 GROUP BY currency, type")));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement delta_rows,
+      db.Prepare(absl::StrCat("SELECT currency, ", sums, " FROM mrr_deltas",
+                              one_source ? " WHERE data_source_id = $3"
+                                         : " WHERE in_total = 1",
+                              " AND at >= $1 AND at < $2 GROUP BY currency")));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement delta_months,
+      db.Prepare(absl::StrCat("SELECT currency, ", sums,
+                              " FROM mrr_delta_rollups",
+                              one_source ? " WHERE source_key = $3"
+                                         : " WHERE in_total = 1",
+                              " AND month >= $1 AND month < $2"
+                              " GROUP BY currency")));
+  // Adds what `movements` and `deltas` sum over [lo, hi) to `builder`.
+  const auto add = [&](Statement& movements, Statement& deltas, int64_t lo,
+                       int64_t hi, MrrSumsBuilder& builder) -> absl::Status {
     for (Statement* stmt : {&movements, &deltas}) {
       stmt->Reset();
       stmt->BindInt64(1, lo);
       stmt->BindInt64(2, hi);
-      if (source_key != 0) stmt->BindInt64(3, source_key);
+      if (one_source) stmt->BindInt64(3, source_key);
     }
     while (true) {
       RECURRENT_ASSIGN_OR_RETURN(const bool row, movements.Step());
@@ -282,10 +294,13 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
       sums.past_due_customers += deltas.ColumnInt64(6);
       sums.cancelled_customers += deltas.ColumnInt64(7);
     }
-    out.push_back(builder.Take());
-    lo = hi;
-  }
-  return out;
+    return absl::OkStatus();
+  };
+  return SumMrrByMonth(bounds, [&](bool months, int64_t lo, int64_t hi,
+                                   MrrSumsBuilder& builder) {
+    return months ? add(movement_months, delta_months, lo, hi, builder)
+                  : add(movement_rows, delta_rows, lo, hi, builder);
+  });
 }
 
 absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(

@@ -285,6 +285,7 @@ CREATE TABLE mrr_movements (
                   REFERENCES data_sources(id) ON DELETE CASCADE,
   currency        TEXT NOT NULL,
   occurred_at     BIGINT NOT NULL,
+  month           BIGINT NOT NULL,  -- MrrMonthOf(occurred_at)
   type            INTEGER NOT NULL,  -- MrrMovementTypeCode
   mrr_change      BIGINT NOT NULL,
   mrr_after       BIGINT NOT NULL
@@ -308,6 +309,7 @@ CREATE TABLE mrr_deltas (
   data_source_id          BIGINT REFERENCES data_sources(id) ON DELETE CASCADE,
   in_total                INTEGER NOT NULL,
   at                      BIGINT NOT NULL,
+  month                   BIGINT NOT NULL,  -- MrrMonthOf(at)
   currency                TEXT NOT NULL,
   past_due_mrr            BIGINT NOT NULL,
   mrr_active_customers    INTEGER NOT NULL,
@@ -328,6 +330,123 @@ CREATE INDEX mrr_deltas_in_total
                  mrr_past_due_customers, lead_customers, active_customers,
                  past_due_customers, cancelled_customers)
   WHERE in_total = 1;
+
+-- Monthly rollups (persistence/mrr_sums.h): the sums of the rows above per
+-- month and key, kept by the statement triggers below in the same
+-- transaction as the rows, whatever removes them (a replacement, a
+-- customer's or a source's cascade). Each statement adds its rows' sums in
+-- key order, so concurrent writers lock rollup rows in one order. A
+-- source's rows of mrr_delta_rollups have source_key = its id, all-sources
+-- rows of a customer with several sources source_key 0.
+CREATE TABLE mrr_movement_rollups (
+  data_source_id  BIGINT NOT NULL,
+  month           BIGINT NOT NULL,
+  currency        TEXT NOT NULL,
+  type            INTEGER NOT NULL,
+  mrr_change      BIGINT NOT NULL,
+  PRIMARY KEY (data_source_id, month, currency, type)
+);
+CREATE INDEX mrr_movement_rollups_by_month
+  ON mrr_movement_rollups (month, currency, type, mrr_change);
+CREATE TABLE mrr_delta_rollups (
+  source_key              BIGINT NOT NULL,
+  in_total                INTEGER NOT NULL,
+  month                   BIGINT NOT NULL,
+  currency                TEXT NOT NULL,
+  past_due_mrr            BIGINT NOT NULL,
+  mrr_active_customers    BIGINT NOT NULL,
+  mrr_past_due_customers  BIGINT NOT NULL,
+  lead_customers          BIGINT NOT NULL,
+  active_customers        BIGINT NOT NULL,
+  past_due_customers      BIGINT NOT NULL,
+  cancelled_customers     BIGINT NOT NULL,
+  PRIMARY KEY (source_key, in_total, month, currency)
+);
+CREATE INDEX mrr_delta_rollups_in_total
+  ON mrr_delta_rollups (month, currency) WHERE in_total = 1;
+
+CREATE FUNCTION mrr_movements_inserted() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_movement_rollups AS r
+    (data_source_id, month, currency, type, mrr_change)
+  SELECT data_source_id, month, currency, type, SUM(mrr_change)
+  FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (data_source_id, month, currency, type)
+  DO UPDATE SET mrr_change = r.mrr_change + EXCLUDED.mrr_change;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION mrr_movements_deleted() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_movement_rollups AS r
+    (data_source_id, month, currency, type, mrr_change)
+  SELECT data_source_id, month, currency, type, -SUM(mrr_change)
+  FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (data_source_id, month, currency, type)
+  DO UPDATE SET mrr_change = r.mrr_change + EXCLUDED.mrr_change;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER mrr_movements_rollup_insert AFTER INSERT ON mrr_movements
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION mrr_movements_inserted();
+CREATE TRIGGER mrr_movements_rollup_delete AFTER DELETE ON mrr_movements
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION mrr_movements_deleted();
+
+CREATE FUNCTION mrr_deltas_inserted() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_delta_rollups AS r
+    (source_key, in_total, month, currency, past_due_mrr,
+     mrr_active_customers, mrr_past_due_customers, lead_customers,
+     active_customers, past_due_customers, cancelled_customers)
+  SELECT COALESCE(data_source_id, 0), in_total, month, currency,
+    SUM(past_due_mrr), SUM(mrr_active_customers),
+    SUM(mrr_past_due_customers), SUM(lead_customers), SUM(active_customers),
+    SUM(past_due_customers), SUM(cancelled_customers)
+  FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (source_key, in_total, month, currency) DO UPDATE SET
+    past_due_mrr = r.past_due_mrr + EXCLUDED.past_due_mrr,
+    mrr_active_customers =
+        r.mrr_active_customers + EXCLUDED.mrr_active_customers,
+    mrr_past_due_customers =
+        r.mrr_past_due_customers + EXCLUDED.mrr_past_due_customers,
+    lead_customers = r.lead_customers + EXCLUDED.lead_customers,
+    active_customers = r.active_customers + EXCLUDED.active_customers,
+    past_due_customers = r.past_due_customers + EXCLUDED.past_due_customers,
+    cancelled_customers =
+        r.cancelled_customers + EXCLUDED.cancelled_customers;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION mrr_deltas_deleted() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_delta_rollups AS r
+    (source_key, in_total, month, currency, past_due_mrr,
+     mrr_active_customers, mrr_past_due_customers, lead_customers,
+     active_customers, past_due_customers, cancelled_customers)
+  SELECT COALESCE(data_source_id, 0), in_total, month, currency,
+    -SUM(past_due_mrr), -SUM(mrr_active_customers),
+    -SUM(mrr_past_due_customers), -SUM(lead_customers),
+    -SUM(active_customers), -SUM(past_due_customers),
+    -SUM(cancelled_customers)
+  FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (source_key, in_total, month, currency) DO UPDATE SET
+    past_due_mrr = r.past_due_mrr + EXCLUDED.past_due_mrr,
+    mrr_active_customers =
+        r.mrr_active_customers + EXCLUDED.mrr_active_customers,
+    mrr_past_due_customers =
+        r.mrr_past_due_customers + EXCLUDED.mrr_past_due_customers,
+    lead_customers = r.lead_customers + EXCLUDED.lead_customers,
+    active_customers = r.active_customers + EXCLUDED.active_customers,
+    past_due_customers = r.past_due_customers + EXCLUDED.past_due_customers,
+    cancelled_customers =
+        r.cancelled_customers + EXCLUDED.cancelled_customers;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER mrr_deltas_rollup_insert AFTER INSERT ON mrr_deltas
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION mrr_deltas_inserted();
+CREATE TRIGGER mrr_deltas_rollup_delete AFTER DELETE ON mrr_deltas
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION mrr_deltas_deleted();
 )sql"},
     // Append new migrations here, numbered as SQLite's: {7, "...", R"sql(...)sql"},
 };

@@ -329,7 +329,7 @@ struct MrrMovementFilter {
 
 // The sums of the MRR rows of a scope over one interval, per currency
 // (sorted; the counts by status may be on any currency's entry, the empty
-// one included: add them up).
+// one included: add them up). A currency whose sums are all 0 is left out.
 struct MrrSums {
   std::string currency;
   // Movement changes by engine::MrrMovementType (its enumerator order).

@@ -16,7 +16,6 @@
 namespace recurrent::persistence::sqlite {
 namespace {
 
-constexpr int64_t kMinMicros = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
 
 // Source keys by uuid, looked up once per write.
@@ -51,8 +50,8 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO mrr_movements (customer_id, data_source_id,"
-                   " currency, occurred_at, type, mrr_change, mrr_after)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                   " currency, occurred_at, type, mrr_change, mrr_after,"
+                   " month) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const engine::MrrMovement& m : write.movements) {
       RECURRENT_ASSIGN_OR_RETURN(const int64_t source,
                                  sources.Get(m.data_source_uuid));
@@ -64,6 +63,7 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
       stmt.BindInt64(5, MrrMovementTypeCode(m.type));
       stmt.BindInt64(6, m.mrr_change_in_cents);
       stmt.BindInt64(7, m.mrr_after_in_cents);
+      stmt.BindInt64(8, MrrMonthOf(absl::ToUnixMicros(m.occurred_at)));
       RECURRENT_RETURN_IF_ERROR(stmt.Run());
     }
   }
@@ -74,8 +74,8 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
                    " in_total, at, currency, past_due_mrr, mrr_active_customers,"
                    " mrr_past_due_customers, lead_customers,"
                    " active_customers, past_due_customers,"
-                   " cancelled_customers)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   " cancelled_customers, month)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const MrrDelta& d : write.deltas) {
       stmt.Reset();
       stmt.BindInt64(1, customer_key);
@@ -96,6 +96,7 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
       stmt.BindInt64(10, d.active_customers);
       stmt.BindInt64(11, d.past_due_customers);
       stmt.BindInt64(12, d.cancelled_customers);
+      stmt.BindInt64(13, MrrMonthOf(absl::ToUnixMicros(d.at)));
       RECURRENT_RETURN_IF_ERROR(stmt.Run());
     }
   }
@@ -114,7 +115,7 @@ absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
   // as_of): a page token positions in (occurred_at, id) order.
   const uint64_t fingerprint = QueryFingerprint(
       "mrr_movements", {filter.customer_uuid, filter.data_source_uuid});
-  PageKey after{kMinMicros, 0};
+  PageKey after{kMrrMinMicros, 0};
   if (!page.page_token.empty()) {
     RECURRENT_ASSIGN_OR_RETURN(
         after, DecodePairPageToken(page.page_token, fingerprint));
@@ -151,7 +152,7 @@ absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
   if (filter.start.has_value()) {
     stmt.BindTime(3, *filter.start);
   } else {
-    stmt.BindInt64(3, kMinMicros);
+    stmt.BindInt64(3, kMrrMinMicros);
   }
   if (filter.end.has_value()) {
     stmt.BindTime(4, *filter.end);
@@ -194,37 +195,44 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
     RECURRENT_ASSIGN_OR_RETURN(source_key,
                                FindDataSourceKey(db, data_source_uuid));
   }
-  // Each walks a covering index over one interval: ?1 source, ?2/?3 [lo, hi).
-  const char* const movements_sql =
-      source_key != 0
-          ? "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
-            " WHERE data_source_id = ?1 AND occurred_at >= ?2"
-            " AND occurred_at < ?3 GROUP BY currency, type"
-          : "SELECT currency, type, SUM(mrr_change) FROM mrr_movements"
-            " WHERE occurred_at >= ?2 AND occurred_at < ?3"
-            " GROUP BY currency, type";
-  const char* const deltas_sql =
-      source_key != 0
-          ? "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
-            " SUM(mrr_past_due_customers), SUM(lead_customers),"
-            " SUM(active_customers), SUM(past_due_customers),"
-            " SUM(cancelled_customers) FROM mrr_deltas"
-            " WHERE data_source_id = ?1 AND at >= ?2 AND at < ?3"
-            " GROUP BY currency"
-          : "SELECT currency, SUM(past_due_mrr), SUM(mrr_active_customers),"
-            " SUM(mrr_past_due_customers), SUM(lead_customers),"
-            " SUM(active_customers), SUM(past_due_customers),"
-            " SUM(cancelled_customers) FROM mrr_deltas"
-            " WHERE in_total = 1 AND at >= ?2 AND at < ?3"
-            " GROUP BY currency";
-  RECURRENT_ASSIGN_OR_RETURN(Statement movements, db.Prepare(movements_sql));
-  RECURRENT_ASSIGN_OR_RETURN(Statement deltas, db.Prepare(deltas_sql));
-  std::vector<std::vector<MrrSums>> out;
-  out.reserve(bounds.size());
-  int64_t lo = kMinMicros;
-  for (const absl::Time bound : bounds) {
-    const int64_t hi = absl::ToUnixMicros(bound);
-    MrrSumsBuilder builder;
+  // Rows of one range (?2, ?3) and rollups of whole months (months in
+  // [?2, ?3)), through covering indexes; ?1 is the source.
+  const bool one_source = source_key != 0;
+  const std::string sums =
+      "SUM(past_due_mrr), SUM(mrr_active_customers),"
+      " SUM(mrr_past_due_customers), SUM(lead_customers),"
+      " SUM(active_customers), SUM(past_due_customers),"
+      " SUM(cancelled_customers)";
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement movement_rows,
+      db.Prepare(absl::StrCat(
+          "SELECT currency, type, SUM(mrr_change) FROM mrr_movements WHERE ",
+          one_source ? "data_source_id = ?1 AND " : "",
+          "occurred_at >= ?2 AND occurred_at < ?3 GROUP BY currency, type")));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement movement_months,
+      db.Prepare(absl::StrCat(
+          "SELECT currency, type, SUM(mrr_change) FROM mrr_movement_rollups"
+          " WHERE ",
+          one_source ? "data_source_id = ?1 AND " : "",
+          "month >= ?2 AND month < ?3 GROUP BY currency, type")));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement delta_rows,
+      db.Prepare(absl::StrCat("SELECT currency, ", sums, " FROM mrr_deltas",
+                              one_source ? " WHERE data_source_id = ?1"
+                                         : " WHERE in_total = 1",
+                              " AND at >= ?2 AND at < ?3 GROUP BY currency")));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement delta_months,
+      db.Prepare(absl::StrCat("SELECT currency, ", sums,
+                              " FROM mrr_delta_rollups",
+                              one_source ? " WHERE source_key = ?1"
+                                         : " WHERE in_total = 1",
+                              " AND month >= ?2 AND month < ?3"
+                              " GROUP BY currency")));
+  // Adds what `movements` and `deltas` sum over [lo, hi) to `builder`.
+  const auto add = [&](Statement& movements, Statement& deltas, int64_t lo,
+                       int64_t hi, MrrSumsBuilder& builder) -> absl::Status {
     movements.Reset();
     movements.BindInt64(1, source_key);
     movements.BindInt64(2, lo);
@@ -255,10 +263,13 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
       sums.past_due_customers += deltas.ColumnInt64(6);
       sums.cancelled_customers += deltas.ColumnInt64(7);
     }
-    out.push_back(builder.Take());
-    lo = hi;
-  }
-  return out;
+    return absl::OkStatus();
+  };
+  return SumMrrByMonth(bounds, [&](bool months, int64_t lo, int64_t hi,
+                                   MrrSumsBuilder& builder) {
+    return months ? add(movement_months, delta_months, lo, hi, builder)
+                  : add(movement_rows, delta_rows, lo, hi, builder);
+  });
 }
 
 absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(

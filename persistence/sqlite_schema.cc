@@ -322,6 +322,7 @@ CREATE TABLE mrr_movements (
                   REFERENCES data_sources(id) ON DELETE CASCADE,
   currency        TEXT NOT NULL,
   occurred_at     INTEGER NOT NULL,
+  month           INTEGER NOT NULL,  -- MrrMonthOf(occurred_at)
   type            INTEGER NOT NULL,  -- MrrMovementTypeCode
   mrr_change      INTEGER NOT NULL,
   mrr_after       INTEGER NOT NULL
@@ -345,6 +346,7 @@ CREATE TABLE mrr_deltas (
   data_source_id          INTEGER REFERENCES data_sources(id) ON DELETE CASCADE,
   in_total                INTEGER NOT NULL,
   at                      INTEGER NOT NULL,
+  month                   INTEGER NOT NULL,  -- MrrMonthOf(at)
   currency                TEXT NOT NULL,
   past_due_mrr            INTEGER NOT NULL,
   mrr_active_customers    INTEGER NOT NULL,
@@ -365,6 +367,91 @@ CREATE INDEX mrr_deltas_in_total
                  mrr_past_due_customers, lead_customers, active_customers,
                  past_due_customers, cancelled_customers)
   WHERE in_total = 1;
+
+-- Monthly rollups (persistence/mrr_sums.h): the sums of the rows above per
+-- month and key, kept by the triggers below in the same transaction as the
+-- rows, whatever removes them (a replacement, a customer's or a source's
+-- cascade). A source's rows of mrr_delta_rollups have source_key = its id,
+-- all-sources rows of a customer with several sources source_key 0.
+CREATE TABLE mrr_movement_rollups (
+  data_source_id  INTEGER NOT NULL,
+  month           INTEGER NOT NULL,
+  currency        TEXT NOT NULL,
+  type            INTEGER NOT NULL,
+  mrr_change      INTEGER NOT NULL,
+  PRIMARY KEY (data_source_id, month, currency, type)
+) WITHOUT ROWID;
+CREATE INDEX mrr_movement_rollups_by_month
+  ON mrr_movement_rollups (month, currency, type, mrr_change);
+CREATE TABLE mrr_delta_rollups (
+  source_key              INTEGER NOT NULL,
+  in_total                INTEGER NOT NULL,
+  month                   INTEGER NOT NULL,
+  currency                TEXT NOT NULL,
+  past_due_mrr            INTEGER NOT NULL,
+  mrr_active_customers    INTEGER NOT NULL,
+  mrr_past_due_customers  INTEGER NOT NULL,
+  lead_customers          INTEGER NOT NULL,
+  active_customers        INTEGER NOT NULL,
+  past_due_customers      INTEGER NOT NULL,
+  cancelled_customers     INTEGER NOT NULL,
+  PRIMARY KEY (source_key, in_total, month, currency)
+) WITHOUT ROWID;
+CREATE INDEX mrr_delta_rollups_in_total
+  ON mrr_delta_rollups (month, currency) WHERE in_total = 1;
+
+CREATE TRIGGER mrr_movements_rollup_insert AFTER INSERT ON mrr_movements
+BEGIN
+  INSERT INTO mrr_movement_rollups
+    (data_source_id, month, currency, type, mrr_change)
+  VALUES (NEW.data_source_id, NEW.month, NEW.currency, NEW.type,
+          NEW.mrr_change)
+  ON CONFLICT (data_source_id, month, currency, type)
+  DO UPDATE SET mrr_change = mrr_change + excluded.mrr_change;
+END;
+CREATE TRIGGER mrr_movements_rollup_delete AFTER DELETE ON mrr_movements
+BEGIN
+  UPDATE mrr_movement_rollups SET mrr_change = mrr_change - OLD.mrr_change
+  WHERE data_source_id = OLD.data_source_id AND month = OLD.month
+    AND currency = OLD.currency AND type = OLD.type;
+END;
+CREATE TRIGGER mrr_deltas_rollup_insert AFTER INSERT ON mrr_deltas
+BEGIN
+  INSERT INTO mrr_delta_rollups
+    (source_key, in_total, month, currency, past_due_mrr,
+     mrr_active_customers, mrr_past_due_customers, lead_customers,
+     active_customers, past_due_customers, cancelled_customers)
+  VALUES (COALESCE(NEW.data_source_id, 0), NEW.in_total, NEW.month,
+          NEW.currency, NEW.past_due_mrr, NEW.mrr_active_customers,
+          NEW.mrr_past_due_customers, NEW.lead_customers,
+          NEW.active_customers, NEW.past_due_customers,
+          NEW.cancelled_customers)
+  ON CONFLICT (source_key, in_total, month, currency) DO UPDATE SET
+    past_due_mrr = past_due_mrr + excluded.past_due_mrr,
+    mrr_active_customers =
+        mrr_active_customers + excluded.mrr_active_customers,
+    mrr_past_due_customers =
+        mrr_past_due_customers + excluded.mrr_past_due_customers,
+    lead_customers = lead_customers + excluded.lead_customers,
+    active_customers = active_customers + excluded.active_customers,
+    past_due_customers = past_due_customers + excluded.past_due_customers,
+    cancelled_customers = cancelled_customers + excluded.cancelled_customers;
+END;
+CREATE TRIGGER mrr_deltas_rollup_delete AFTER DELETE ON mrr_deltas
+BEGIN
+  UPDATE mrr_delta_rollups SET
+    past_due_mrr = past_due_mrr - OLD.past_due_mrr,
+    mrr_active_customers = mrr_active_customers - OLD.mrr_active_customers,
+    mrr_past_due_customers =
+        mrr_past_due_customers - OLD.mrr_past_due_customers,
+    lead_customers = lead_customers - OLD.lead_customers,
+    active_customers = active_customers - OLD.active_customers,
+    past_due_customers = past_due_customers - OLD.past_due_customers,
+    cancelled_customers = cancelled_customers - OLD.cancelled_customers
+  WHERE source_key = COALESCE(OLD.data_source_id, 0)
+    AND in_total = OLD.in_total AND month = OLD.month
+    AND currency = OLD.currency;
+END;
 )sql"},
     // Append new migrations here: {7, "...", R"sql(...)sql"},
 };

@@ -3,7 +3,7 @@
 // through the interface on every backend: written with a customer's
 // evaluation together with its digest, replaced whole by the next write,
 // kept by a write without them, and deleted with their customer and with
-// their source. (Which rows a customer has is the core's: tests/core/
+// their source; their monthly rollups (persistence/mrr_sums.h) follow. (Which rows a customer has is the core's: tests/core/
 // mrr_test.cc.)
 #include <memory>
 #include <string>
@@ -146,6 +146,22 @@ class MrrRowsTest : public BackendConformanceTest {
     }
     out.push_back(absl::StrCat("lead=", lead, " active=", active));
     return out;
+  }
+
+  // SumsAt(source, t) two ways, which must agree when no row lies between
+  // t and the end of its month: up to t (its month from the rows, the
+  // earlier ones from the monthly rollups), and up to the end of t's month
+  // (every month from the rollups; persistence/mrr_sums.h, PlanMrrSum).
+  std::vector<std::string> SumsAtBothWays(const std::string& source,
+                                          absl::Time t) {
+    std::vector<std::string> from_rows = SumsAt(source, t);
+    const absl::TimeZone utc = absl::UTCTimeZone();
+    const absl::Time month_end =
+        absl::FromCivil(absl::ToCivilMonth(t, utc) + 1, utc);
+    EXPECT_EQ(SumsAt(source, month_end - absl::Microseconds(1)), from_rows)
+        << "rollups up to " << month_end << " differ from the rows up to "
+        << t << " in source '" << source << "'";
+    return from_rows;
   }
 
   std::vector<engine::MrrAmount> MrrAt(const std::string& customer_uuid,
@@ -375,6 +391,89 @@ TEST_P(MrrRowsTest, RowsGoWithTheirSource) {
   by_source.data_source_uuid = gone.uuid;
   EXPECT_THAT(txn->ListMrrMovements(by_source, PageRequest()),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// The monthly rollups follow every way rows come and go: written,
+// replaced, deleted with a customer, merged away, deleted with a source.
+TEST_P(MrrRowsTest, MonthlyRollupsFollowTheRows) {
+  const DataSourceRow s1 = NewSource("s1");
+  const DataSourceRow s2 = NewSource("s2");
+  const Customer a = NewCustomer(s1.uuid, "a");
+  const Customer b = NewCustomer(s1.uuid, "b");
+  const Customer c = NewCustomer(s2.uuid, "c");
+  // Rows in three months: the initial state, now0_'s month and 40 days on.
+  const absl::Time later = At(40 * 86400);
+  MrrWrite two_months = Subscriber(s1.uuid, 4900, 1);
+  two_months.movements.push_back(Movement(MrrMovementType::kExpansion,
+                                          s1.uuid, "EUR", later, 100, 5000));
+  two_months.deltas.push_back(Delta(s1.uuid, later, "EUR", 0, 0, 0));
+  // A customer with rows in both sources, all-sources rows apart.
+  MrrWrite both = Subscriber(s2.uuid, 700, 2);
+  for (MrrDelta& d : both.deltas) d.in_total = false;
+  both.movements.push_back(Movement(MrrMovementType::kNewBusiness, s1.uuid,
+                                    "USD", later, 300, 300));
+  both.deltas.push_back(Delta(s1.uuid, later, "USD", 0, 0, 1));
+  both.deltas.back().in_total = false;
+  both.deltas.push_back(Delta("", absl::InfinitePast(), "", 1, 0, 0));
+  both.deltas.push_back(Delta("", At(10), "EUR", -1, 1, 1));
+  both.deltas.push_back(Delta("", later, "USD", 0, 0, 1));
+  const auto check = [&](const std::string& step) {
+    SCOPED_TRACE(step);
+    for (const std::string& scope : {std::string(), s1.uuid, s2.uuid}) {
+      SumsAtBothWays(scope, At(20));
+      SumsAtBothWays(scope, later);
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, two_months));
+  ASSERT_NO_FATAL_FAILURE(Write(b.uuid, Subscriber(s1.uuid, 1000, 3)));
+  ASSERT_NO_FATAL_FAILURE(Write(c.uuid, both));
+  check("written");
+  EXPECT_THAT(SumsAt("", later),
+              ElementsAre("EUR mrr=6700 mrr_active_customers=3",
+                          "USD mrr=300 mrr_active_customers=1",
+                          "lead=0 active=3"));
+  EXPECT_THAT(SumsAt(s1.uuid, later),
+              ElementsAre("EUR mrr=6000 mrr_active_customers=2",
+                          "USD mrr=300 mrr_active_customers=1",
+                          "lead=0 active=2"));
+
+  ASSERT_NO_FATAL_FAILURE(Write(b.uuid, Subscriber(s1.uuid, 2000, 4)));
+  check("replaced");
+  {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+        backend_->BeginWrite();
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->DeleteCustomer(a.uuid));
+    ASSERT_OK((*txn)->Commit());
+  }
+  check("customer deleted");
+  {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+        backend_->BeginWrite();
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->MoveCustomerRows(b.uuid, c.uuid));
+    ASSERT_OK((*txn)->Commit());
+  }
+  check("merged away");
+  EXPECT_THAT(SumsAt("", later),
+              ElementsAre("EUR mrr=700 mrr_active_customers=1",
+                          "USD mrr=300 mrr_active_customers=1",
+                          "lead=0 active=1"));
+  {
+    absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
+        backend_->BeginWrite();
+    ASSERT_OK(txn);
+    ASSERT_OK((*txn)->DeleteDataSource(s1.uuid).status());
+    ASSERT_OK((*txn)->Commit());
+  }
+  SCOPED_TRACE("source deleted");
+  for (const absl::Time t : {At(20), later}) {
+    SumsAtBothWays("", t);
+    SumsAtBothWays(s2.uuid, t);
+  }
+  EXPECT_THAT(SumsAt(s2.uuid, later),
+              ElementsAre("EUR mrr=700 mrr_active_customers=1",
+                          "lead=0 active=1"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
