@@ -26,6 +26,7 @@
 #include "absl/types/span.h"
 #include "engine/mrr_types.h"
 #include "persistence/records.h"
+#include "persistence/row_codes.h"
 
 namespace recurrent::persistence {
 
@@ -72,6 +73,101 @@ inline MrrSumPlan PlanMrrSum(int64_t lo, int64_t hi) {
   plan.months_hi = last;
   if (last < hi) plan.rows.emplace_back(last, hi);
   return plan;
+}
+
+// The stored instant `micros` as an absl::Time (kMrrMinMicros: the initial
+// state's absl::InfinitePast()).
+inline absl::Time MrrTimeFromMicros(int64_t micros) {
+  return micros == kMrrMinMicros ? absl::InfinitePast()
+                                 : absl::FromUnixMicros(micros);
+}
+
+// Writing a customer's new MRR rows (MrrWrite) touches few rows: a backend
+// keeps each table's rows in the order they were written (ascending ids),
+// keeps the leading rows the new ones repeat, deletes the rest and inserts
+// the new rows after them. A new fact usually changes only the tail (a new
+// month), so the write is a few rows instead of all of them, and the rows
+// are in the order a whole rewrite would leave. Returns the number of
+// leading rows `stored` and `planned` have in common.
+template <typename Row>
+size_t CommonPrefix(const std::vector<Row>& stored,
+                    const std::vector<Row>& planned) {
+  size_t n = 0;
+  while (n < stored.size() && n < planned.size() &&
+         stored[n] == planned[n]) {
+    ++n;
+  }
+  return n;
+}
+
+// A customer's stored rows of one table, in the order they were written,
+// with their ids.
+template <typename Row>
+struct StoredMrrRows {
+  std::vector<int64_t> ids;
+  std::vector<Row> rows;
+};
+
+// The stored rows' columns, as ReadStoredMovements and ReadStoredDeltas
+// read them (backends add the WHERE and ORDER BY x.id clauses).
+inline constexpr char kStoredMrrMovementsSql[] =
+    "SELECT m.id, d.uuid, m.currency, m.occurred_at, m.type, m.mrr_change,"
+    " m.mrr_after FROM mrr_movements m"
+    " JOIN data_sources d ON d.id = m.data_source_id";
+inline constexpr char kStoredMrrDeltasSql[] =
+    "SELECT x.id, d.uuid, x.in_total, x.at, x.currency, x.past_due_mrr,"
+    " x.mrr_active_customers, x.mrr_past_due_customers, x.lead_customers,"
+    " x.active_customers, x.past_due_customers, x.cancelled_customers"
+    " FROM mrr_deltas x LEFT JOIN data_sources d ON d.id = x.data_source_id";
+
+// Steps `stmt` (a backend's statement over kStoredMrrMovementsSql) to its
+// end.
+template <typename Statement>
+absl::StatusOr<StoredMrrRows<engine::MrrMovement>> ReadStoredMovements(
+    Statement& stmt) {
+  StoredMrrRows<engine::MrrMovement> stored;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    stored.ids.push_back(stmt.ColumnInt64(0));
+    engine::MrrMovement& m = stored.rows.emplace_back();
+    m.data_source_uuid = stmt.ColumnText(1);
+    m.currency = stmt.ColumnText(2);
+    m.occurred_at = MrrTimeFromMicros(stmt.ColumnInt64(3));
+    absl::StatusOr<engine::MrrMovementType> type =
+        MrrMovementTypeFromCode(stmt.ColumnInt64(4));
+    if (!type.ok()) return type.status();
+    m.type = *type;
+    m.mrr_change_in_cents = stmt.ColumnInt64(5);
+    m.mrr_after_in_cents = stmt.ColumnInt64(6);
+  }
+  return stored;
+}
+
+// Steps `stmt` (over kStoredMrrDeltasSql) to its end.
+template <typename Statement>
+absl::StatusOr<StoredMrrRows<MrrDelta>> ReadStoredDeltas(Statement& stmt) {
+  StoredMrrRows<MrrDelta> stored;
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    stored.ids.push_back(stmt.ColumnInt64(0));
+    MrrDelta& d = stored.rows.emplace_back();
+    d.data_source_uuid = stmt.ColumnText(1);  // NULL (all sources) reads ""
+    d.in_total = stmt.ColumnInt64(2) != 0;
+    d.at = MrrTimeFromMicros(stmt.ColumnInt64(3));
+    d.currency = stmt.ColumnText(4);
+    d.past_due_mrr_in_cents = stmt.ColumnInt64(5);
+    d.mrr_active_customers = stmt.ColumnInt64(6);
+    d.mrr_past_due_customers = stmt.ColumnInt64(7);
+    d.lead_customers = stmt.ColumnInt64(8);
+    d.active_customers = stmt.ColumnInt64(9);
+    d.past_due_customers = stmt.ColumnInt64(10);
+    d.cancelled_customers = stmt.ColumnInt64(11);
+  }
+  return stored;
 }
 
 // MrrSums per currency, built up from grouped rows.

@@ -18,21 +18,50 @@ namespace {
 
 constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
 
+// Deletes the customer's rows of `table` from the `keep`-th stored one on.
+template <typename Row>
+absl::Status DeleteTail(Connection& db, const char* table,
+                        int64_t customer_key, const StoredMrrRows<Row>& stored,
+                        size_t keep) {
+  if (keep == stored.ids.size()) return absl::OkStatus();
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare(absl::StrCat("DELETE FROM ", table,
+                              " WHERE customer_id = $1 AND id >= $2")));
+  stmt.BindInt64(1, customer_key);
+  stmt.BindInt64(2, stored.ids[keep]);
+  return stmt.Run();
+}
+
 }  // namespace
 
 absl::Status WriteMrr(Connection& db, int64_t customer_key,
                       const MrrWrite& write) {
-  for (const char* sql :
-       {"DELETE FROM mrr_movements WHERE customer_id = $1",
-        "DELETE FROM mrr_deltas WHERE customer_id = $1"}) {
-    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
-    stmt.BindInt64(1, customer_key);
-    RECURRENT_RETURN_IF_ERROR(stmt.Run());
-  }
+  // The leading rows the new ones repeat stay (mrr_sums.h, CommonPrefix).
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stored_movements,
+      db.Prepare(absl::StrCat(kStoredMrrMovementsSql,
+                              " WHERE m.customer_id = $1 ORDER BY m.id")));
+  stored_movements.BindInt64(1, customer_key);
+  RECURRENT_ASSIGN_OR_RETURN(const StoredMrrRows<engine::MrrMovement> movements,
+                             ReadStoredMovements(stored_movements));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stored_deltas,
+      db.Prepare(absl::StrCat(kStoredMrrDeltasSql,
+                              " WHERE x.customer_id = $1 ORDER BY x.id")));
+  stored_deltas.BindInt64(1, customer_key);
+  RECURRENT_ASSIGN_OR_RETURN(const StoredMrrRows<MrrDelta> deltas,
+                             ReadStoredDeltas(stored_deltas));
+  const size_t kept_movements = CommonPrefix(movements.rows, write.movements);
+  const size_t kept_deltas = CommonPrefix(deltas.rows, write.deltas);
+  RECURRENT_RETURN_IF_ERROR(DeleteTail(db, "mrr_movements", customer_key,
+                                       movements, kept_movements));
+  RECURRENT_RETURN_IF_ERROR(
+      DeleteTail(db, "mrr_deltas", customer_key, deltas, kept_deltas));
   // One statement per table, whatever the number of rows; sources are
   // named by uuid and joined to their keys.
-  if (!write.movements.empty()) {
-    const size_t n = write.movements.size();
+  if (kept_movements < write.movements.size()) {
+    const size_t n = write.movements.size() - kept_movements;
     std::vector<std::string> sources, currencies;
     std::vector<int64_t> times, months, types, changes, afters;
     sources.reserve(n);
@@ -41,7 +70,8 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
          {&times, &months, &types, &changes, &afters}) {
       column->reserve(n);
     }
-    for (const engine::MrrMovement& m : write.movements) {
+    for (size_t i = kept_movements; i < write.movements.size(); ++i) {
+      const engine::MrrMovement& m = write.movements[i];
       sources.push_back(m.data_source_uuid);
       currencies.push_back(m.currency);
       times.push_back(absl::ToUnixMicros(m.occurred_at));
@@ -73,14 +103,15 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
     stmt.BindInt64Array(8, months);
     RECURRENT_RETURN_IF_ERROR(stmt.Run());
   }
-  if (!write.deltas.empty()) {
-    const size_t n = write.deltas.size();
+  if (kept_deltas < write.deltas.size()) {
+    const size_t n = write.deltas.size() - kept_deltas;
     std::vector<std::string> sources, currencies;
     std::vector<int64_t> in_total, times, months, past_due_mrr, mrr_active,
         mrr_past_due, lead, active, past_due, cancelled;
     sources.reserve(n);
     currencies.reserve(n);
-    for (const MrrDelta& d : write.deltas) {
+    for (size_t i = kept_deltas; i < write.deltas.size(); ++i) {
+      const MrrDelta& d = write.deltas[i];
       sources.push_back(d.data_source_uuid);
       currencies.push_back(d.currency);
       in_total.push_back(d.in_total ? 1 : 0);
@@ -108,10 +139,11 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
                    " $5::text[], $6::bigint[], $7::integer[], $8::integer[],"
                    " $9::integer[], $10::integer[], $11::integer[],"
                    " $12::integer[], $13::bigint[])"
-                   " AS r(source, in_total, at, currency, past_due_mrr,"
-                   " mrr_active, mrr_past_due, lead, active, past_due,"
-                   " cancelled, month)"
-                   " LEFT JOIN data_sources d ON d.uuid = r.source"));
+                   " WITH ORDINALITY AS r(source, in_total, at, currency,"
+                   " past_due_mrr, mrr_active, mrr_past_due, lead, active,"
+                   " past_due, cancelled, month, ord)"
+                   " LEFT JOIN data_sources d ON d.uuid = r.source"
+                   " ORDER BY r.ord"));
     stmt.BindInt64(1, customer_key);
     stmt.BindTextArray(2, sources);
     stmt.BindInt64Array(3, in_total);

@@ -304,6 +304,7 @@ CREATE INDEX mrr_movements_by_customer
 -- customers with MRR in the currency by status; the others: customers by
 -- status, whatever the row's currency.
 CREATE TABLE mrr_deltas (
+  id                      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   customer_id             BIGINT NOT NULL
                           REFERENCES customers(id) ON DELETE CASCADE,
   data_source_id          BIGINT REFERENCES data_sources(id) ON DELETE CASCADE,
@@ -319,7 +320,7 @@ CREATE TABLE mrr_deltas (
   past_due_customers      INTEGER NOT NULL,
   cancelled_customers     INTEGER NOT NULL
 );
-CREATE INDEX mrr_deltas_by_customer ON mrr_deltas (customer_id);
+CREATE INDEX mrr_deltas_by_customer ON mrr_deltas (customer_id, id);
 -- Covering the sums per source and over all sources.
 CREATE INDEX mrr_deltas_by_source
   ON mrr_deltas (data_source_id, at, currency, past_due_mrr,

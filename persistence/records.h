@@ -304,9 +304,23 @@ struct MrrDelta {
   int64_t active_customers = 0;
   int64_t past_due_customers = 0;
   int64_t cancelled_customers = 0;
+
+  friend bool operator==(const MrrDelta& a, const MrrDelta& b) {
+    return a.data_source_uuid == b.data_source_uuid &&
+           a.in_total == b.in_total && a.at == b.at &&
+           a.currency == b.currency &&
+           a.past_due_mrr_in_cents == b.past_due_mrr_in_cents &&
+           a.mrr_active_customers == b.mrr_active_customers &&
+           a.mrr_past_due_customers == b.mrr_past_due_customers &&
+           a.lead_customers == b.lead_customers &&
+           a.active_customers == b.active_customers &&
+           a.past_due_customers == b.past_due_customers &&
+           a.cancelled_customers == b.cancelled_customers;
+  }
 };
 
-// A customer's stored MRR rows: replaces all it had.
+// A customer's stored MRR rows: replaces all it had (backends keep the
+// leading rows it repeats: persistence/mrr_sums.h, CommonPrefix).
 struct MrrWrite {
   int64_t digest = 0;  // of everything below; stored on the customer
   std::vector<engine::MrrMovement> movements;

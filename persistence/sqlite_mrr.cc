@@ -35,24 +35,64 @@ class SourceKeys {
   absl::flat_hash_map<std::string, int64_t> keys_;
 };
 
+absl::StatusOr<StoredMrrRows<engine::MrrMovement>> LoadMovements(
+    Connection& db, int64_t customer_key) {
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare(absl::StrCat(kStoredMrrMovementsSql,
+                                              " WHERE m.customer_id = ?",
+                                              " ORDER BY m.id")));
+  stmt.BindInt64(1, customer_key);
+  return ReadStoredMovements(stmt);
+}
+
+absl::StatusOr<StoredMrrRows<MrrDelta>> LoadDeltas(Connection& db,
+                                                   int64_t customer_key) {
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt, db.Prepare(absl::StrCat(kStoredMrrDeltasSql,
+                                              " WHERE x.customer_id = ?",
+                                              " ORDER BY x.id")));
+  stmt.BindInt64(1, customer_key);
+  return ReadStoredDeltas(stmt);
+}
+
+// Deletes the customer's rows of `table` from the `keep`-th stored one on.
+template <typename Row>
+absl::Status DeleteTail(Connection& db, const char* table,
+                        int64_t customer_key, const StoredMrrRows<Row>& stored,
+                        size_t keep) {
+  if (keep == stored.ids.size()) return absl::OkStatus();
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare(absl::StrCat("DELETE FROM ", table,
+                              " WHERE customer_id = ? AND id >= ?")));
+  stmt.BindInt64(1, customer_key);
+  stmt.BindInt64(2, stored.ids[keep]);
+  return stmt.Run();
+}
+
 }  // namespace
 
 absl::Status WriteMrr(Connection& db, int64_t customer_key,
                       const MrrWrite& write) {
-  for (const char* sql : {"DELETE FROM mrr_movements WHERE customer_id = ?",
-                          "DELETE FROM mrr_deltas WHERE customer_id = ?"}) {
-    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(sql));
-    stmt.BindInt64(1, customer_key);
-    RECURRENT_RETURN_IF_ERROR(stmt.Run());
-  }
+  RECURRENT_ASSIGN_OR_RETURN(const StoredMrrRows<engine::MrrMovement> movements,
+                             LoadMovements(db, customer_key));
+  RECURRENT_ASSIGN_OR_RETURN(const StoredMrrRows<MrrDelta> deltas,
+                             LoadDeltas(db, customer_key));
+  const size_t kept_movements = CommonPrefix(movements.rows, write.movements);
+  const size_t kept_deltas = CommonPrefix(deltas.rows, write.deltas);
+  RECURRENT_RETURN_IF_ERROR(DeleteTail(db, "mrr_movements", customer_key,
+                                       movements, kept_movements));
+  RECURRENT_RETURN_IF_ERROR(
+      DeleteTail(db, "mrr_deltas", customer_key, deltas, kept_deltas));
   SourceKeys sources(db);
-  if (!write.movements.empty()) {
+  if (kept_movements < write.movements.size()) {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO mrr_movements (customer_id, data_source_id,"
                    " currency, occurred_at, type, mrr_change, mrr_after,"
                    " month) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const engine::MrrMovement& m : write.movements) {
+    for (size_t i = kept_movements; i < write.movements.size(); ++i) {
+      const engine::MrrMovement& m = write.movements[i];
       RECURRENT_ASSIGN_OR_RETURN(const int64_t source,
                                  sources.Get(m.data_source_uuid));
       stmt.Reset();
@@ -67,7 +107,7 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
       RECURRENT_RETURN_IF_ERROR(stmt.Run());
     }
   }
-  if (!write.deltas.empty()) {
+  if (kept_deltas < write.deltas.size()) {
     RECURRENT_ASSIGN_OR_RETURN(
         Statement stmt,
         db.Prepare("INSERT INTO mrr_deltas (customer_id, data_source_id,"
@@ -76,7 +116,8 @@ absl::Status WriteMrr(Connection& db, int64_t customer_key,
                    " active_customers, past_due_customers,"
                    " cancelled_customers, month)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const MrrDelta& d : write.deltas) {
+    for (size_t i = kept_deltas; i < write.deltas.size(); ++i) {
+      const MrrDelta& d = write.deltas[i];
       stmt.Reset();
       stmt.BindInt64(1, customer_key);
       if (d.data_source_uuid.empty()) {

@@ -393,6 +393,77 @@ TEST_P(MrrRowsTest, RowsGoWithTheirSource) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A write keeps the leading rows it repeats and replaces the rest
+// (persistence/mrr_sums.h, CommonPrefix): what is stored and listed is
+// always exactly the last write's rows, in its order.
+TEST_P(MrrRowsTest, AWriteReplacesOnlyWhatChanged) {
+  const DataSourceRow source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "a");
+  const std::string prefix = absl::StrCat(customer.uuid, " ", source.uuid);
+  const auto movement = [&](MrrMovementType type, int at, int64_t change,
+                            int64_t after) {
+    return Movement(type, source.uuid, "EUR", At(at), change, after);
+  };
+  MrrWrite write = Subscriber(source.uuid, 1000, 1);
+  write.movements.push_back(
+      movement(MrrMovementType::kExpansion, 20, 500, 1500));
+  write.movements.push_back(
+      movement(MrrMovementType::kContraction, 30, -200, 1300));
+  write.deltas.push_back(Delta(source.uuid, At(30), "EUR", 0, 0, 0));
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, write));
+
+  // The same head, a new tail; then two movements at one instant in the
+  // opposite order; then a change at the start; then nothing.
+  write.digest = 2;
+  write.movements.resize(2);
+  write.movements.push_back(
+      movement(MrrMovementType::kExpansion, 40, 100, 1600));
+  write.deltas.back().at = At(40);
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, write));
+  EXPECT_THAT(Movements(),
+              ElementsAre(prefix + " NEW_BUSINESS EUR +10s 1000 -> 1000",
+                          prefix + " EXPANSION EUR +20s 500 -> 1500",
+                          prefix + " EXPANSION EUR +40s 100 -> 1600"));
+  EXPECT_THAT(SumsAtBothWays(source.uuid, At(40)),
+              ElementsAre("EUR mrr=1600 mrr_active_customers=1",
+                          "lead=0 active=1"));
+
+  write.digest = 3;
+  write.movements = {movement(MrrMovementType::kNewBusiness, 10, 1000, 1000),
+                     movement(MrrMovementType::kExpansion, 20, 300, 1300),
+                     movement(MrrMovementType::kContraction, 20, -100, 1200)};
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, write));
+  write.digest = 4;
+  std::swap(write.movements[1], write.movements[2]);
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, write));
+  EXPECT_THAT(Movements(),
+              ElementsAre(prefix + " NEW_BUSINESS EUR +10s 1000 -> 1000",
+                          prefix + " CONTRACTION EUR +20s -100 -> 1200",
+                          prefix + " EXPANSION EUR +20s 300 -> 1300"));
+
+  write.digest = 5;
+  write.movements.front() =
+      movement(MrrMovementType::kNewBusiness, 5, 1000, 1000);
+  write.deltas = {Delta(source.uuid, absl::InfinitePast(), "", 1, 0, 0),
+                  Delta(source.uuid, At(5), "EUR", -1, 1, 1)};
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, write));
+  EXPECT_THAT(Movements(),
+              ElementsAre(prefix + " NEW_BUSINESS EUR +5s 1000 -> 1000",
+                          prefix + " CONTRACTION EUR +20s -100 -> 1200",
+                          prefix + " EXPANSION EUR +20s 300 -> 1300"));
+  EXPECT_THAT(SumsAt(source.uuid, At(5)),
+              ElementsAre("EUR mrr=1000 mrr_active_customers=1",
+                          "lead=0 active=1"));
+  EXPECT_THAT(SumsAtBothWays("", At(40)),
+              ElementsAre("EUR mrr=1200 mrr_active_customers=1",
+                          "lead=0 active=1"));
+
+  ASSERT_NO_FATAL_FAILURE(Write(customer.uuid, MrrWrite{6, {}, {}}));
+  EXPECT_THAT(Movements(), IsEmpty());
+  EXPECT_THAT(SumsAtBothWays("", At(40)), ElementsAre("lead=0 active=0"));
+  EXPECT_THAT(Digest(customer.uuid), Optional(6));
+}
+
 // The monthly rollups follow every way rows come and go: written,
 // replaced, deleted with a customer, merged away, deleted with a source.
 TEST_P(MrrRowsTest, MonthlyRollupsFollowTheRows) {
