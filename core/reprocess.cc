@@ -205,9 +205,9 @@ absl::StatusOr<Recompute> EvaluateCustomer(const CustomerState& customer,
                                             request.now, comparison, *changes));
     }
   } else {
-    // The stored state holds no MRR: a reprocess under unchanged settings
-    // reports no MRR change (its "before" is the engine's own answer for
-    // the same facts and settings).
+    // Under unchanged settings the impact compares statuses with the stored
+    // ones but not MRR: it reports no MRR change (the MRR rows a reprocess
+    // rewrites, e.g. after an upgrade, show in ListMrrMovements).
     comparison = engine::Compare(StoredViewAt(customer, request.now),
                                  engine::PublishedAt(timeline, request.now));
   }

@@ -224,6 +224,41 @@ class CustomerMrrBuilder {
   std::map<std::string, int64_t> by_currency_;
 };
 
+// Adds the rows of `stmt` (a backend's statement whose columns are:
+// currency, movement type code, sum of mrr_change) to `builder`.
+template <typename Statement>
+absl::Status AddMovementSums(Statement& stmt, MrrSumsBuilder& builder) {
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    absl::StatusOr<engine::MrrMovementType> type =
+        MrrMovementTypeFromCode(stmt.ColumnInt64(1));
+    if (!type.ok()) return type.status();
+    builder.For(stmt.ColumnText(0))
+        .movements_in_cents[static_cast<int>(*type)] += stmt.ColumnInt64(2);
+  }
+}
+
+// Adds the rows of `stmt` (columns: currency, then the sums of the seven
+// delta columns in MrrSums' order) to `builder`.
+template <typename Statement>
+absl::Status AddDeltaSums(Statement& stmt, MrrSumsBuilder& builder) {
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    MrrSums& sums = builder.For(stmt.ColumnText(0));
+    sums.past_due_mrr_in_cents += stmt.ColumnInt64(1);
+    sums.mrr_active_customers += stmt.ColumnInt64(2);
+    sums.mrr_past_due_customers += stmt.ColumnInt64(3);
+    sums.lead_customers += stmt.ColumnInt64(4);
+    sums.active_customers += stmt.ColumnInt64(5);
+    sums.past_due_customers += stmt.ColumnInt64(6);
+    sums.cancelled_customers += stmt.ColumnInt64(7);
+  }
+}
+
 // ReadTransaction::SumMrr over `bounds` by PlanMrrSum: `add(months, lo, hi,
 // builder)` adds to `builder` the sums of the rows with `at` in [lo, hi)
 // (months false) or of the rollups of the months in [lo, hi) (months true),

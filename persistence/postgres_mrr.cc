@@ -304,29 +304,8 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
       stmt->BindInt64(2, hi);
       if (one_source) stmt->BindInt64(3, source_key);
     }
-    while (true) {
-      RECURRENT_ASSIGN_OR_RETURN(const bool row, movements.Step());
-      if (!row) break;
-      RECURRENT_ASSIGN_OR_RETURN(
-          const engine::MrrMovementType type,
-          MrrMovementTypeFromCode(movements.ColumnInt64(1)));
-      builder.For(movements.ColumnText(0))
-          .movements_in_cents[static_cast<int>(type)] +=
-          movements.ColumnInt64(2);
-    }
-    while (true) {
-      RECURRENT_ASSIGN_OR_RETURN(const bool row, deltas.Step());
-      if (!row) break;
-      MrrSums& sums = builder.For(deltas.ColumnText(0));
-      sums.past_due_mrr_in_cents += deltas.ColumnInt64(1);
-      sums.mrr_active_customers += deltas.ColumnInt64(2);
-      sums.mrr_past_due_customers += deltas.ColumnInt64(3);
-      sums.lead_customers += deltas.ColumnInt64(4);
-      sums.active_customers += deltas.ColumnInt64(5);
-      sums.past_due_customers += deltas.ColumnInt64(6);
-      sums.cancelled_customers += deltas.ColumnInt64(7);
-    }
-    return absl::OkStatus();
+    RECURRENT_RETURN_IF_ERROR(AddMovementSums(movements, builder));
+    return AddDeltaSums(deltas, builder);
   };
   return SumMrrByMonth(bounds, [&](bool months, int64_t lo, int64_t hi,
                                    MrrSumsBuilder& builder) {

@@ -278,33 +278,12 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
     movements.BindInt64(1, source_key);
     movements.BindInt64(2, lo);
     movements.BindInt64(3, hi);
-    while (true) {
-      RECURRENT_ASSIGN_OR_RETURN(const bool row, movements.Step());
-      if (!row) break;
-      RECURRENT_ASSIGN_OR_RETURN(
-          const engine::MrrMovementType type,
-          MrrMovementTypeFromCode(movements.ColumnInt64(1)));
-      builder.For(movements.ColumnText(0))
-          .movements_in_cents[static_cast<int>(type)] +=
-          movements.ColumnInt64(2);
-    }
+    RECURRENT_RETURN_IF_ERROR(AddMovementSums(movements, builder));
     deltas.Reset();
     deltas.BindInt64(1, source_key);
     deltas.BindInt64(2, lo);
     deltas.BindInt64(3, hi);
-    while (true) {
-      RECURRENT_ASSIGN_OR_RETURN(const bool row, deltas.Step());
-      if (!row) break;
-      MrrSums& sums = builder.For(deltas.ColumnText(0));
-      sums.past_due_mrr_in_cents += deltas.ColumnInt64(1);
-      sums.mrr_active_customers += deltas.ColumnInt64(2);
-      sums.mrr_past_due_customers += deltas.ColumnInt64(3);
-      sums.lead_customers += deltas.ColumnInt64(4);
-      sums.active_customers += deltas.ColumnInt64(5);
-      sums.past_due_customers += deltas.ColumnInt64(6);
-      sums.cancelled_customers += deltas.ColumnInt64(7);
-    }
-    return absl::OkStatus();
+    return AddDeltaSums(deltas, builder);
   };
   return SumMrrByMonth(bounds, [&](bool months, int64_t lo, int64_t hi,
                                    MrrSumsBuilder& builder) {
