@@ -179,16 +179,11 @@ absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
     RECURRENT_ASSIGN_OR_RETURN(
         after, DecodePairPageToken(page.page_token, fingerprint));
   }
-  int64_t customer_key = 0;
-  int64_t source_key = 0;
-  if (!filter.customer_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(customer_key,
-                               FindCustomerKey(db, filter.customer_uuid));
-  }
-  if (!filter.data_source_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(source_key,
-                               FindDataSourceKey(db, filter.data_source_uuid));
-  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      const FilterKeys keys,
+      FindFilterKeys(db, filter.customer_uuid, filter.data_source_uuid));
+  const int64_t customer_key = keys.customer;
+  const int64_t source_key = keys.source;
   // $1/$2 window, $3/$4 cursor, $5 limit, then the keys filtered on (every
   // parameter up to the highest must be used): $6 customer and $7 source,
   // $6 customer, or $6 source.

@@ -56,16 +56,11 @@ absl::StatusOr<Page<SubscriptionEvent>> LoadEventPage(Connection& db,
     RECURRENT_ASSIGN_OR_RETURN(
         after, DecodePairPageToken(page.page_token, fingerprint));
   }
-  int64_t customer_key = 0;
-  int64_t source_key = 0;
-  if (!filter.customer_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(customer_key,
-                               FindCustomerKey(db, filter.customer_uuid));
-  }
-  if (!filter.data_source_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(source_key,
-                               FindDataSourceKey(db, filter.data_source_uuid));
-  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      const FilterKeys keys,
+      FindFilterKeys(db, filter.customer_uuid, filter.data_source_uuid));
+  const int64_t customer_key = keys.customer;
+  const int64_t source_key = keys.source;
   // Walks the customer's (or else the source's) (occurred_at, id) index from
   // the cursor. ?1 customer, ?2 source, ?3 as_of, ?4/?5 cursor, ?6 limit.
   std::string sql =

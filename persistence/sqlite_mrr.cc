@@ -161,16 +161,11 @@ absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(
     RECURRENT_ASSIGN_OR_RETURN(
         after, DecodePairPageToken(page.page_token, fingerprint));
   }
-  int64_t customer_key = 0;
-  int64_t source_key = 0;
-  if (!filter.customer_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(customer_key,
-                               FindCustomerKey(db, filter.customer_uuid));
-  }
-  if (!filter.data_source_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(source_key,
-                               FindDataSourceKey(db, filter.data_source_uuid));
-  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      const FilterKeys keys,
+      FindFilterKeys(db, filter.customer_uuid, filter.data_source_uuid));
+  const int64_t customer_key = keys.customer;
+  const int64_t source_key = keys.source;
   // ?1 customer, ?2 source, ?3/?4 window, ?5/?6 cursor, ?7 limit.
   std::string sql =
       "SELECT m.id, m.occurred_at, c.uuid, d.uuid, m.currency, m.type,"
