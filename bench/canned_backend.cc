@@ -205,6 +205,9 @@ class CannedWrite final : public CannedReads<persistence::WriteTransaction> {
     return NotCanned("AppendChanges");
   }
   absl::StatusOr<int64_t> PruneChanges(absl::Time, int) override { return 0; }
+  absl::Status Savepoint() override { return absl::OkStatus(); }
+  absl::Status RollbackToSavepoint() override { return absl::OkStatus(); }
+  absl::Status ReleaseSavepoint() override { return absl::OkStatus(); }
   absl::Status Commit() override { return absl::OkStatus(); }
 };
 

@@ -68,11 +68,6 @@ ChangeRow SourceChanged(absl::string_view data_source_uuid, absl::Time now) {
   return row;
 }
 
-bool ChangesInputs(const ChangeRow& row) {
-  return row.kind == ChangeKind::kCustomerChanged ||
-         row.kind == ChangeKind::kSourceChanged;
-}
-
 absl::Status TooManyTags(size_t count, absl::string_view what) {
   return common::WithReason(
       absl::ResourceExhaustedError(absl::StrCat("a customer may carry at most ",
@@ -244,109 +239,43 @@ std::vector<std::string> Unnamed(const CustomerState& state) {
 
 }  // namespace
 
-// One write transaction and the change-log rows appended in it.
-class Store::Write {
- public:
-  explicit Write(std::unique_ptr<WriteTransaction> txn)
-      : txn_(std::move(txn)) {}
-
-  WriteTransaction& txn() { return *txn_; }
-
-  absl::Status Append(std::vector<ChangeRow> rows) {
-    if (rows.empty()) return absl::OkStatus();
-    RECURRENT_RETURN_IF_ERROR(txn_->AppendChanges(rows));
-    // Kept for delivery after the commit: the rows that change what a
-    // customer's answer depends on (a reprocess appends many others, and
-    // they need not stay in memory).
-    for (ChangeRow& row : rows) {
-      if (ChangesInputs(row)) appended_.push_back(std::move(row));
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Append(ChangeRow row) {
-    std::vector<ChangeRow> rows;
-    rows.push_back(std::move(row));
-    return Append(std::move(rows));
-  }
-
-  // Writes a planned recompute: its evaluation rows and change rows.
-  absl::Status Apply(const Recompute& recompute) {
-    if (!recompute.write.empty()) {
-      RECURRENT_RETURN_IF_ERROR(txn_->WriteEvaluation(recompute.write));
-    }
-    return Append(recompute.changes);
-  }
-
-  // The customer's state (events included) evaluated at `now`, recomputed.
-  struct Recomputed {
-    CustomerState state;
-    engine::CustomerEvaluation evaluation;
-    // The timeline `evaluation` comes from (always set).
-    std::optional<engine::CustomerTimeline> timeline;
-  };
-  // Recomputes the customer `uuid` at `now`, after this write's row
-  // changes. `before` is what observers were last shown (by default the
-  // stored view); see PlanRecompute for `former_subscriptions`.
-  absl::StatusOr<Recomputed> RecomputeCustomer(
-      absl::string_view uuid, absl::Time now,
-      const engine::Published* before = nullptr,
-      absl::Span<const SubscriptionRow> former_subscriptions = {}) {
-    RECURRENT_ASSIGN_OR_RETURN(CustomerState state,
-                               txn_->LoadCustomerState(uuid, true));
-    return RecomputeLoaded(std::move(state), now, before, former_subscriptions);
-  }
-  // The same on the customer's state (events included) loaded by this
-  // write after its row changes.
-  absl::StatusOr<Recomputed> RecomputeLoaded(
-      CustomerState state, absl::Time now,
-      const engine::Published* before = nullptr,
-      absl::Span<const SubscriptionRow> former_subscriptions = {}) {
-    Recomputed result;
-    result.state = std::move(state);
-    RECURRENT_ASSIGN_OR_RETURN(engine::CustomerTimeline timeline,
-                               BuildTimeline(result.state));
-    const engine::Published stored =
-        before != nullptr ? *before : StoredView(result.state);
-    now = EvaluationInstant(stored, now);
-    RECURRENT_ASSIGN_OR_RETURN(
-        const Recompute recompute,
-        PlanRecompute(result.state, timeline, now, stored,
-                      former_subscriptions));
-    RECURRENT_RETURN_IF_ERROR(Apply(recompute));
-    result.evaluation = timeline.EvaluateAt(now);
-    result.timeline = std::move(timeline);
-    return result;
-  }
-
-  // Commits; returns the appended rows that change inputs.
-  absl::StatusOr<std::vector<ChangeRow>> Commit() {
-    RECURRENT_RETURN_IF_ERROR(txn_->Commit());
-    txn_.reset();  // ends the transaction (and releases its locks) now
-    return std::move(appended_);
-  }
-
- private:
-  std::unique_ptr<WriteTransaction> txn_;
-  std::vector<ChangeRow> appended_;
-};
-
 Store::Store(persistence::Backend* backend, const Options& options,
              ChangeFollower* follower)
-    : backend_(backend), options_(options), follower_(follower) {}
+    : backend_(backend),
+      options_(options),
+      follower_(follower),
+      group_commit_(backend, follower,
+                    GroupCommit::Options{options.max_group_writes}) {}
+
+template <typename Fn>
+auto Store::Written(bool shared, Fn&& fn) {
+  using Result = std::invoke_result_t<Fn&, Write&>;
+  std::optional<Result> result;
+  const auto work = [&](Write& write) -> absl::Status {
+    result.emplace(fn(write));
+    if constexpr (std::is_same_v<Result, absl::Status>) {
+      return *result;
+    } else {
+      return result->status();
+    }
+  };
+  const absl::Status status =
+      shared ? group_commit_.Run(work) : group_commit_.RunAlone(work);
+  // Not run, or run and then not committed: the error says why.
+  if (!status.ok() && (!result.has_value() || result->ok())) {
+    return Result(status);
+  }
+  return *std::move(result);
+}
 
 template <typename Fn>
 auto Store::Writing(Fn&& fn) {
-  using Result = std::invoke_result_t<Fn&, Write&>;
-  absl::StatusOr<std::unique_ptr<WriteTransaction>> txn =
-      backend_->BeginWrite();
-  if (!txn.ok()) return Result(txn.status());
-  Write write(*std::move(txn));
-  Result result = fn(write);
-  if (!result.ok()) return result;  // rolled back when `write` goes
-  absl::StatusOr<std::vector<ChangeRow>> appended = write.Commit();
-  if (!appended.ok()) return Result(appended.status());
-  if (follower_ != nullptr) follower_->Deliver(*appended);
-  return result;
+  return Written(false, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto Store::WritingShared(Fn&& fn) {
+  return Written(true, std::forward<Fn>(fn));
 }
 
 template <typename Fn>
@@ -376,7 +305,7 @@ absl::StatusOr<DataSource> Store::CreateDataSource(absl::string_view name,
   // As it will be stored and read back: every time the API shows has one
   // precision (microseconds).
   now = ToMicros(now);
-  return Writing([&](Write& write) -> absl::StatusOr<DataSource> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<DataSource> {
     DataSource source;
     source.uuid = common::NewId(common::kDataSourceIdPrefix);
     source.name = std::string(name);
@@ -608,7 +537,7 @@ absl::StatusOr<std::vector<SourceSettings>> Store::ListSettingsHistory(
 
 absl::StatusOr<Customer> Store::CreateCustomer(const Customer& customer,
                                                absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<Customer> {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockSources({customer.data_source_uuid}));
     Customer row;
@@ -638,7 +567,7 @@ absl::StatusOr<Customer> Store::GetCustomer(absl::string_view uuid) {
 absl::StatusOr<Customer> Store::EditCustomer(
     absl::string_view uuid, absl::Time now,
     const std::function<absl::Status(Customer&)>& edit) {
-  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<Customer> {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
     RECURRENT_ASSIGN_OR_RETURN(Customer customer, txn.GetCustomer(uuid));
@@ -680,7 +609,7 @@ absl::StatusOr<Customer> Store::UpdateCustomer(absl::string_view uuid,
 }
 
 absl::Status Store::DeleteCustomer(absl::string_view uuid, absl::Time now) {
-  return Writing([&](Write& write) -> absl::Status {
+  return WritingShared([&](Write& write) -> absl::Status {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
     RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
@@ -780,7 +709,7 @@ absl::StatusOr<Page<EvaluatedCustomer>> Store::ListCustomersAt(
 absl::StatusOr<Customer> Store::MergeCustomers(absl::string_view from_uuid,
                                                absl::string_view into_uuid,
                                                absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<Customer> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<Customer> {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources(
         {std::string(from_uuid), std::string(into_uuid)}));
@@ -905,7 +834,7 @@ absl::StatusOr<Page<EvaluatedSubscription>> Store::ListSubscriptions(
 absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
     absl::string_view customer_uuid, const std::vector<Invoice>& invoices,
     absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<std::vector<Invoice>> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<std::vector<Invoice>> {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(
         txn.LockCustomerSources({std::string(customer_uuid)}));
@@ -1072,7 +1001,7 @@ absl::StatusOr<Page<Invoice>> Store::ListInvoices(
 }
 
 absl::Status Store::DeleteInvoice(absl::string_view uuid, absl::Time now) {
-  return Writing([&](Write& write) -> absl::Status {
+  return WritingShared([&](Write& write) -> absl::Status {
     WriteTransaction& txn = write.txn();
     RECURRENT_ASSIGN_OR_RETURN(
         const std::string customer,
@@ -1102,7 +1031,7 @@ absl::Status Store::DeleteInvoice(absl::string_view uuid, absl::Time now) {
 absl::StatusOr<Transaction> Store::AddTransaction(
     absl::string_view invoice_uuid, const Transaction& transaction,
     absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<Transaction> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<Transaction> {
     WriteTransaction& txn = write.txn();
     Invoice invoice;
     RECURRENT_ASSIGN_OR_RETURN(
@@ -1149,7 +1078,7 @@ absl::StatusOr<SubscriptionRef> Store::GetSubscription(absl::string_view uuid) {
 
 absl::StatusOr<EvaluatedSubscription> Store::CancelSubscription(
     absl::string_view uuid, absl::Time cancelled_at, absl::Time now) {
-  return Writing([&](Write& write) -> absl::StatusOr<EvaluatedSubscription> {
+  return WritingShared([&](Write& write) -> absl::StatusOr<EvaluatedSubscription> {
     WriteTransaction& txn = write.txn();
     RECURRENT_ASSIGN_OR_RETURN(
         const std::string customer,

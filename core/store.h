@@ -21,8 +21,14 @@
 // and kResourceExhausted for a customer's tag limit. Messages are safe to
 // show to API callers.
 //
-// The Store never reads the clock: callers pass `now`. Thread-safe; it holds
-// no state of its own beyond its options.
+// Small writes (one customer's: imports, payments, cancellations, customer
+// edits, merges) may share one transaction and one commit with concurrent
+// ones (core/group_commit.h, Options::max_group_writes), each still
+// all-or-nothing; writes over a whole source (settings, reprocess, deleting
+// a source) and the background ones (re-evaluation, pruning) run alone.
+//
+// The Store never reads the clock: callers pass `now`. Thread-safe; its
+// only state is the queue of writes waiting for their group.
 #ifndef RECURRENT_CORE_STORE_H_
 #define RECURRENT_CORE_STORE_H_
 
@@ -37,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/change_follower.h"
+#include "core/group_commit.h"
 #include "core/settings.h"
 #include "core/settings_changes.h"
 #include "engine/evaluation.h"
@@ -125,6 +132,9 @@ class Store {
     // returns what it found with a token to continue. Bounds one call's work
     // when few invoices match.
     int max_invoices_scanned_per_page = 5000;
+    // Most small writes one transaction holds (group commit); <= 1 runs
+    // every write in a transaction of its own.
+    int max_group_writes = 64;
   };
 
   // `backend` and `follower` (which may be null) are not owned and must
@@ -382,14 +392,23 @@ class Store {
   // What the metrics report of the stored data (re-evaluator lag, change
   // log size and age).
   absl::StatusOr<persistence::StorageStats> ReadStorageStats();
+  // What group commit has done since the start.
+  GroupCommit::Stats group_commit_stats() const {
+    return group_commit_.stats();
+  }
 
  private:
-  class Write;  // one write transaction and the change rows it appends
-
-  // Runs `fn(write)` in a write transaction, commits if it succeeds, then
-  // delivers the appended change rows. Returns fn's result.
+  // Runs `fn(write)` in a write transaction of its own, commits if it
+  // succeeds, then delivers the appended change rows. Returns fn's result,
+  // or the commit's error.
   template <typename Fn>
   auto Writing(Fn&& fn);
+  // The same for a small write, in a transaction it may share with other
+  // small writes (GroupCommit::Run).
+  template <typename Fn>
+  auto WritingShared(Fn&& fn);
+  template <typename Fn>
+  auto Written(bool shared, Fn&& fn);
   // Runs `fn(txn)` in a read transaction.
   template <typename Fn>
   auto Reading(Fn&& fn);
@@ -421,6 +440,7 @@ class Store {
   persistence::Backend* const backend_;
   const Options options_;
   ChangeFollower* const follower_;
+  GroupCommit group_commit_;
 };
 
 }  // namespace recurrent::core

@@ -44,6 +44,14 @@
 // 6. Change-log order. Sequences of appended change rows increase in commit
 //    order: a reader that has seen sequence n never later sees a new row
 //    below n.
+// 7. Savepoints. RollbackToSavepoint() undoes every write of the
+//    transaction since its Savepoint() (appended change rows included), and
+//    leaves it usable even after a failed method, as if the methods since
+//    the savepoint had not run; the locks they took may stay held. Several
+//    requests can so share one transaction and one commit, each still
+//    all-or-nothing (core/group_commit.h). If the database ended the whole
+//    transaction on its own (SQLite does on a full disk or an I/O error),
+//    RollbackToSavepoint() fails and only destruction remains.
 //
 // ---- Errors (absl::Status codes) -------------------------------------------
 //   kNotFound          a named row does not exist (message names it, e.g.
@@ -57,7 +65,8 @@
 //   kFailedPrecondition the database is read-only
 //   kInternal          anything else
 // Messages never contain SQL and are safe to show to API callers. A method
-// that fails leaves the transaction usable only for rollback.
+// that fails leaves the transaction usable only for rollback: to a
+// savepoint (contract point 7), or of the whole transaction.
 //
 // Backends never read the clock: callers pass every instant.
 #ifndef RECURRENT_PERSISTENCE_BACKEND_H_
@@ -282,6 +291,14 @@ class WriteTransaction : public ReadTransaction {
   // `before`, at most `limit`; returns how many.
   virtual absl::StatusOr<int64_t> PruneChanges(absl::Time before,
                                                int limit) = 0;
+
+  // ---- Savepoints (contract point 7) ----
+  // Marks the transaction's state; one savepoint at a time.
+  virtual absl::Status Savepoint() = 0;
+  // Returns to the savepoint's state and forgets the savepoint.
+  virtual absl::Status RollbackToSavepoint() = 0;
+  // Keeps the writes since the savepoint and forgets the savepoint.
+  virtual absl::Status ReleaseSavepoint() = 0;
 
   // Commits (contract point 1). The transaction is then finished.
   virtual absl::Status Commit() = 0;

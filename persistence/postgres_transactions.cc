@@ -521,6 +521,37 @@ absl::StatusOr<int64_t> PostgresWriteTransaction::PruneChanges(
   return postgres::PruneChanges(*db, before, limit);
 }
 
+absl::Status PostgresWriteTransaction::Savepoint() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  if (savepoint_.has_value()) {
+    return absl::InternalError("a savepoint is set already");
+  }
+  RECURRENT_RETURN_IF_ERROR(db->Execute("SAVEPOINT request"));
+  savepoint_ = SavedState{locked_, changes_.size()};
+  return absl::OkStatus();
+}
+
+absl::Status PostgresWriteTransaction::RollbackToSavepoint() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  if (!savepoint_.has_value()) return absl::InternalError("no savepoint");
+  // Valid in a transaction that a failed statement aborted: it is the way
+  // back.
+  RECURRENT_RETURN_IF_ERROR(db->Execute(
+      "ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request"));
+  locked_ = std::move(savepoint_->locked);
+  changes_.resize(savepoint_->changes);
+  savepoint_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status PostgresWriteTransaction::ReleaseSavepoint() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  if (!savepoint_.has_value()) return absl::InternalError("no savepoint");
+  RECURRENT_RETURN_IF_ERROR(db->Execute("RELEASE SAVEPOINT request"));
+  savepoint_.reset();
+  return absl::OkStatus();
+}
+
 absl::Status PostgresWriteTransaction::Commit() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   RECURRENT_RETURN_IF_ERROR(postgres::AppendChanges(*db, changes_));

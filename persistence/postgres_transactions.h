@@ -180,6 +180,11 @@ class PostgresWriteTransaction final
   // Kept until Commit (see the file comment).
   absl::Status AppendChanges(absl::Span<const ChangeRow> rows) override;
   absl::StatusOr<int64_t> PruneChanges(absl::Time before, int limit) override;
+  absl::Status Savepoint() override;
+  // Also forgets the change rows kept and the locks taken since the
+  // savepoint (PostgreSQL releases the locks of a rolled-back savepoint).
+  absl::Status RollbackToSavepoint() override;
+  absl::Status ReleaseSavepoint() override;
   // Appends the kept change rows, commits, and returns the connection.
   absl::Status Commit() override;
 
@@ -193,6 +198,12 @@ class PostgresWriteTransaction final
   ConnectionPool* const pool_;
   std::vector<std::string> locked_;  // source uuids, sorted
   std::vector<ChangeRow> changes_;   // appended at Commit
+  // At the savepoint, if one is set: locked_ and changes_.size().
+  struct SavedState {
+    std::vector<std::string> locked;
+    size_t changes = 0;
+  };
+  std::optional<SavedState> savepoint_;
 };
 
 extern template class ConnectionReads<ReadTransaction>;

@@ -173,6 +173,9 @@ class SqliteWriteTransaction final : public ConnectionReads<WriteTransaction> {
   absl::Status WriteEvaluation(const EvaluationWrite& write) override;
   absl::Status AppendChanges(absl::Span<const ChangeRow> rows) override;
   absl::StatusOr<int64_t> PruneChanges(absl::Time before, int limit) override;
+  absl::Status Savepoint() override;
+  absl::Status RollbackToSavepoint() override;
+  absl::Status ReleaseSavepoint() override;
   // Commits, then returns the writer to the backend at once.
   absl::Status Commit() override;
 

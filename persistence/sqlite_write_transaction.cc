@@ -184,6 +184,25 @@ absl::StatusOr<int64_t> SqliteWriteTransaction::PruneChanges(absl::Time before,
   return sqlite::PruneChanges(*db, before, limit);
 }
 
+// SQLite's savepoints nest; the backend uses one, named "request".
+absl::Status SqliteWriteTransaction::Savepoint() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return db->Execute("SAVEPOINT request");
+}
+
+absl::Status SqliteWriteTransaction::RollbackToSavepoint() {
+  // Active() fails if SQLite rolled the whole transaction back after an
+  // error: the savepoint is gone with it.
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  // ROLLBACK TO keeps the savepoint on SQLite's stack; RELEASE drops it.
+  return db->Execute("ROLLBACK TO request; RELEASE request");
+}
+
+absl::Status SqliteWriteTransaction::ReleaseSavepoint() {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return db->Execute("RELEASE request");
+}
+
 absl::Status SqliteWriteTransaction::Commit() {
   // Destroyed uncommitted, the transaction rolls back.
   RECURRENT_RETURN_IF_ERROR(watch_->Check());

@@ -40,6 +40,7 @@ ABSL_DECLARE_FLAG(int32_t, grpc_memory_mb);
 // Threads, caching, re-evaluation and per-customer limits (service/flags_work.cc).
 ABSL_DECLARE_FLAG(int32_t, worker_threads);
 ABSL_DECLARE_FLAG(int32_t, write_threads);
+ABSL_DECLARE_FLAG(bool, group_commit);
 ABSL_DECLARE_FLAG(absl::Duration, reevaluate_interval);
 ABSL_DECLARE_FLAG(absl::Duration, shutdown_grace);
 ABSL_DECLARE_FLAG(int32_t, customer_cache_mb);

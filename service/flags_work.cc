@@ -10,9 +10,18 @@
 
 ABSL_FLAG(int32_t, worker_threads, 8,
           "Threads running read calls (and their database reads).");
-ABSL_FLAG(int32_t, write_threads, 2,
+ABSL_FLAG(int32_t, write_threads, 0,
           "Threads that run write calls (writer and admin roles); reads "
-          "never queue behind them.");
+          "never queue behind them. 0: 64 on SQLite with --group_commit "
+          "(the writes running at once share a transaction, so this bounds "
+          "a group), otherwise 2.");
+ABSL_FLAG(bool, group_commit, true,
+          "SQLite: concurrent small writes (imports, payments, "
+          "cancellations, customer edits) share one transaction and one "
+          "commit (fsync), each still all-or-nothing and acknowledged "
+          "after the shared commit; false: one transaction per write. "
+          "PostgreSQL groups concurrent commits itself: there writes always "
+          "run in transactions of their own.");
 ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
           "How often stored statuses are brought up to date as time passes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),

@@ -145,6 +145,10 @@ int CreateApiKey(const std::string& spec, persistence::ApiKeyStore& keys) {
 }
 
 // The backend and key store that --db names.
+// Write threads by default with group commit: each write of a group waits
+// on its thread for the shared commit, so this many can share one.
+constexpr int kGroupCommitWriteThreads = 64;
+
 struct Database {
   std::unique_ptr<persistence::Backend> backend;
   std::unique_ptr<persistence::ApiKeyStore> keys;
@@ -260,8 +264,8 @@ int Run(int argc, char** argv) {
     return Fail(absl::StrCat("unexpected argument \"", positional[1],
                              "\"; see --help"));
   }
-  if (absl::GetFlag(FLAGS_write_threads) < 1) {
-    return Fail("--write_threads must be at least 1");
+  if (absl::GetFlag(FLAGS_write_threads) < 0) {
+    return Fail("--write_threads must be at least 1 (or 0: automatic)");
   }
   if (absl::GetFlag(FLAGS_worker_threads) < 1) {
     return Fail("--worker_threads must be at least 1");
@@ -359,7 +363,16 @@ int Run(int argc, char** argv) {
   ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  // Group commit: on SQLite only. On PostgreSQL, concurrent writes run in
+  // parallel transactions whose commits the server groups itself; one
+  // shared transaction would make them wait for each other.
+  const bool group_commit =
+      absl::GetFlag(FLAGS_group_commit) &&
+      !persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db));
   server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
+  if (server_options.write_threads == 0) {
+    server_options.write_threads = group_commit ? kGroupCommitWriteThreads : 2;
+  }
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   server_options.max_concurrent_streams =
@@ -393,6 +406,8 @@ int Run(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_invoices_per_customer);
   server_options.store.max_subscriptions_per_customer =
       absl::GetFlag(FLAGS_max_subscriptions_per_customer);
+  server_options.store.max_group_writes =
+      group_commit ? server_options.write_threads : 1;
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(server_options, backend.get(), &clock, keys.get());
   if (!server.ok()) return Fail(std::string(server.status().message()));

@@ -203,6 +203,24 @@ void Server::AddMetrics(const common::Clock* clock) {
   metrics_.AddCallback("recurrent_customer_cache_bytes",
                        "Memory the cache's entries take, bytes.", {},
                        cache(&CustomerCache::Stats::bytes));
+  const auto groups = [this](int64_t core::GroupCommit::Stats::*field) {
+    return [this, field] {
+      return static_cast<double>(store_.group_commit_stats().*field);
+    };
+  };
+  metrics_.AddCallback(
+      "recurrent_group_commit_transactions_total",
+      "Transactions that small writes shared (group commit; one per write "
+      "when it is off or a write ran alone).",
+      {}, groups(&core::GroupCommit::Stats::groups), Metrics::Type::kCounter);
+  metrics_.AddCallback("recurrent_group_commit_writes_total",
+                       "Small writes run in those transactions.", {},
+                       groups(&core::GroupCommit::Stats::writes),
+                       Metrics::Type::kCounter);
+  metrics_.AddCallback(
+      "recurrent_group_commit_largest_group",
+      "Most writes one of those transactions held since the start.", {},
+      groups(&core::GroupCommit::Stats::largest_group));
   // Read from the database at most once a second, however many series and
   // scrapes ask.
   const auto stored = [this, clock](auto field) {

@@ -227,6 +227,15 @@ class FaultyWrite final : public FaultyReads<persistence::WriteTransaction,
   absl::StatusOr<int64_t> PruneChanges(absl::Time before, int limit) override {
     FAULTY_FORWARD("PruneChanges", PruneChanges(before, limit));
   }
+  absl::Status Savepoint() override {
+    FAULTY_FORWARD("Savepoint", Savepoint());
+  }
+  absl::Status RollbackToSavepoint() override {
+    FAULTY_FORWARD("RollbackToSavepoint", RollbackToSavepoint());
+  }
+  absl::Status ReleaseSavepoint() override {
+    FAULTY_FORWARD("ReleaseSavepoint", ReleaseSavepoint());
+  }
   absl::Status Commit() override { FAULTY_FORWARD("Commit", Commit()); }
 };
 
@@ -243,9 +252,17 @@ void FaultyBackend::FailAt(int64_t n, absl::Status status) {
   fired_ = false;
 }
 
+void FaultyBackend::FailOn(const std::string& name, absl::Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_on_ = name;
+  fault_ = std::move(status);
+  fired_ = false;
+}
+
 void FaultyBackend::Disarm() {
   std::lock_guard<std::mutex> lock(mu_);
   fail_at_ = 0;
+  fail_on_.clear();
   fired_ = false;
 }
 
@@ -276,8 +293,10 @@ absl::Status FaultyBackend::Statement(const char* name) {
     ++statements_;
     last_ = name;
     delay = delay_;
-    if (fail_at_ != 0 && statements_ == fail_at_) {
+    if ((fail_at_ != 0 && statements_ == fail_at_) ||
+        (!fail_on_.empty() && fail_on_ == name)) {
       fail_at_ = 0;
+      fail_on_.clear();
       fired_ = true;
       return fault_;
     }

@@ -38,6 +38,9 @@ class FaultyBackend final : public persistence::Backend {
   // The `n`-th statement from now (1 = the next one) fails with `status`;
   // the fault then disarms itself.
   void FailAt(int64_t n, absl::Status status);
+  // The next statement named `name` (e.g. "RollbackToSavepoint") fails
+  // with `status`; the fault then disarms itself.
+  void FailOn(const std::string& name, absl::Status status);
   // Disarms the fault and forgets whether it fired.
   void Disarm();
   // Whether the armed fault has fired.
@@ -65,6 +68,7 @@ class FaultyBackend final : public persistence::Backend {
   int64_t statements_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_ ABSL_GUARDED_BY(mu_);
   int64_t fail_at_ ABSL_GUARDED_BY(mu_) = 0;  // statement number; 0: none
+  std::string fail_on_ ABSL_GUARDED_BY(mu_);  // statement name; "": none
   absl::Status fault_ ABSL_GUARDED_BY(mu_);
   bool fired_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
