@@ -146,6 +146,10 @@ def check(db_path, state):
         prefix = ext.rsplit("-", 1)[0]
         counts[prefix] = counts.get(prefix, 0) + 1
     payments = {ext for (ext,) in db.execute("SELECT external_id FROM transactions")}
+    for (ext,) in db.execute(
+            "SELECT i.external_id FROM invoices i WHERE NOT EXISTS"
+            " (SELECT 1 FROM line_items l WHERE l.invoice_id = i.id)"):
+        problems.append("invoice %s stored without its line item" % ext)
     batches = {name for kind, name in tried if kind == "batch"}
     for prefix in sorted(set(counts) | batches):
         n = counts.get(prefix, 0)
