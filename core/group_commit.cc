@@ -1,6 +1,7 @@
 #include "core/group_commit.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <optional>
@@ -10,6 +11,15 @@
 #include "common/status_macros.h"
 
 namespace recurrent::core {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+}  // namespace
 
 // A queued write: its work, and its status once finished.
 struct GroupCommit::Writer {
@@ -42,15 +52,15 @@ absl::Status GroupCommit::RunAlone(Work work) {
 }
 
 absl::Status GroupCommit::Run(Work work) {
+  Writer self(work);
   if (options_.max_writes <= 1) {
-    const absl::Status status = RunAlone(work);
+    RunGroup({&self});
     std::lock_guard<std::mutex> lock(mu_);
     stats_.groups += 1;
     stats_.writes += 1;
     stats_.largest_group = 1;
-    return status;
+    return self.status;
   }
-  Writer self(work);
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&self);
   while (!self.done && queue_.front() != &self) self.wake.wait(lock);
@@ -78,6 +88,17 @@ absl::Status GroupCommit::Run(Work work) {
 }
 
 size_t GroupCommit::RunGroup(const std::vector<Writer*>& group) {
+  double work_seconds = 0;
+  double commit_seconds = 0;
+  const size_t finished = RunGroup(group, work_seconds, commit_seconds);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.work_seconds += work_seconds;
+  stats_.commit_seconds += commit_seconds;
+  return finished;
+}
+
+size_t GroupCommit::RunGroup(const std::vector<Writer*>& group,
+                             double& work_seconds, double& commit_seconds) {
   absl::StatusOr<std::unique_ptr<persistence::WriteTransaction>> txn =
       backend_->BeginWrite();
   if (!txn.ok()) {
@@ -88,10 +109,14 @@ size_t GroupCommit::RunGroup(const std::vector<Writer*>& group) {
   if (group.size() == 1) {
     // Alone: no savepoint needed; a failure rolls the transaction back.
     Writer& writer = *group.front();
+    const auto started = std::chrono::steady_clock::now();
     writer.status = writer.work(write);
+    work_seconds += SecondsSince(started);
     if (!writer.status.ok()) return 1;
+    const auto committing = std::chrono::steady_clock::now();
     absl::StatusOr<std::vector<persistence::ChangeRow>> appended =
         write.Commit();
+    commit_seconds += SecondsSince(committing);
     if (!appended.ok()) {
       writer.status = appended.status();
     } else {
@@ -107,7 +132,9 @@ size_t GroupCommit::RunGroup(const std::vector<Writer*>& group) {
     absl::Status step = write.Savepoint();
     if (step.ok()) {
       ++ran;
+      const auto started = std::chrono::steady_clock::now();
       writer->status = writer->work(write);
+      work_seconds += SecondsSince(started);
       step = writer->status.ok() ? write.ReleaseSavepoint()
                                  : write.RollbackToSavepoint();
       if (step.ok()) {
@@ -137,8 +164,10 @@ size_t GroupCommit::RunGroup(const std::vector<Writer*>& group) {
     return ran;
   }
   if (!any_ok) return ran;  // nothing to commit; rolled back when `write` goes
+  const auto committing = std::chrono::steady_clock::now();
   absl::StatusOr<std::vector<persistence::ChangeRow>> appended =
       write.Commit();
+  commit_seconds += SecondsSince(committing);
   if (!appended.ok()) {
     for (size_t i = 0; i < ran; ++i) {
       if (group[i]->status.ok()) group[i]->status = appended.status();

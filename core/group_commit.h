@@ -60,6 +60,10 @@ class GroupCommit {
     int64_t writes = 0;         // writes they held (failed ones included)
     int64_t shared_groups = 0;  // groups of more than one write
     int64_t largest_group = 0;
+    // Time spent running the writes' work and committing (wall clock,
+    // seconds), so that a write's cost splits into the two.
+    double work_seconds = 0;
+    double commit_seconds = 0;
   };
 
   using Work = absl::FunctionRef<absl::Status(Write&)>;
@@ -89,6 +93,8 @@ class GroupCommit {
   // statuses. Returns how many of them, from the front, are finished; the
   // others stay queued (the transaction ended under them).
   size_t RunGroup(const std::vector<Writer*>& group);
+  size_t RunGroup(const std::vector<Writer*>& group, double& work_seconds,
+                  double& commit_seconds);
   void Deliver(const std::vector<persistence::ChangeRow>& rows);
 
   persistence::Backend* const backend_;

@@ -218,6 +218,17 @@ void Server::AddMetrics(const common::Clock* clock) {
                        groups(&core::GroupCommit::Stats::writes),
                        Metrics::Type::kCounter);
   metrics_.AddCallback(
+      "recurrent_group_commit_work_seconds_total",
+      "Time those writes spent doing their work inside the transactions.",
+      {}, [this] { return store_.group_commit_stats().work_seconds; },
+      Metrics::Type::kCounter);
+  metrics_.AddCallback(
+      "recurrent_group_commit_commit_seconds_total",
+      "Time spent committing those transactions (SQLite: the WAL write, "
+      "its fsync and any checkpoint).",
+      {}, [this] { return store_.group_commit_stats().commit_seconds; },
+      Metrics::Type::kCounter);
+  metrics_.AddCallback(
       "recurrent_group_commit_largest_group",
       "Most writes one of those transactions held since the start.", {},
       groups(&core::GroupCommit::Stats::largest_group));
