@@ -18,7 +18,9 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 ds=$(call SourceSettingsService/CreateDataSource '{"name": "Stripe"}' | json '["uuid"]')
 cus=$(call CustomerService/CreateCustomer "{\"customer\": {\"dataSourceUuid\": \"$ds\", \"externalId\": \"c1\"}}" | json '["uuid"]')
 now=$(date -u +%s)
-due=$((now + 3))
+# Far enough for the calls below to run before it on a loaded machine
+# (each buf curl takes about a second there).
+due=$((now + 8))
 call InvoiceService/ImportInvoices "{\"customerUuid\": \"$cus\", \"invoices\": [{
   \"externalId\": \"INV-1\", \"date\": \"$(iso $((now - 86400)))\", \"dueDate\": \"$(iso $due)\",
   \"currency\": \"EUR\", \"lineItems\": [{\"externalId\": \"LI-1\", \"type\": \"LINE_ITEM_TYPE_SUBSCRIPTION\",
