@@ -85,7 +85,7 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
     stmt.BindText(1, uuid);
     RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (!found) return CustomerNotFound(uuid);
-    const int blob_column = 18;
+    const int blob_column = kCustomerColumnCount;
     if (stmt.ColumnIsNull(blob_column) && blobs == FactsBlobReads::kRequire) {
       return absl::InternalError(
           absl::StrCat("customer ", uuid, " has no facts blob"));
