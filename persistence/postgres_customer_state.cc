@@ -165,18 +165,19 @@ absl::Status InsertEvents(
   return stmt.Run();
 }
 
-}  // namespace
-
-namespace {
-
-// Fills `state`'s external ids, tags and facts from their rows, for
-// `record` (loaded with its external ids and tags).
-absl::Status LoadFactRows(Connection& db, CustomerRecord record,
-                          CustomerState& state) {
+// Moves `record` into `state`.
+void TakeRecord(CustomerRecord record, CustomerState& state) {
   state.key = record.key;
   state.customer = std::move(record.customer);
   state.next_transition_at = record.next_transition_at;
   state.mrr_digest = record.mrr_digest;
+}
+
+// Fills `state` with `record` (loaded with its external ids and tags) and
+// the customer's facts, from their rows.
+absl::Status LoadFactRows(Connection& db, CustomerRecord record,
+                          CustomerState& state) {
+  TakeRecord(std::move(record), state);
   RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
                              LoadCustomerInvoices(db, state.key));
   state.facts.invoices.reserve(invoices.size());
@@ -224,28 +225,23 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
     }
     if (!stmt.ColumnIsNull(blob_column)) {
       RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record, ReadCustomerRow(stmt));
-      state.key = record.key;
-      state.customer = std::move(record.customer);
-      state.next_transition_at = record.next_transition_at;
-      state.mrr_digest = record.mrr_digest;
+      TakeRecord(std::move(record), state);
       RECURRENT_ASSIGN_OR_RETURN(const std::string blob,
                                  FromByteaText(stmt.ColumnText(blob_column)));
       RECURRENT_RETURN_IF_ERROR(DecodeCustomerFacts(blob, state));
     }
   }
-  const bool from_blob = state.key != 0;
-  if (!from_blob) {
+  if (state.key != 0) {
+    // From the blob: its sources are known, no need to look through its
+    // invoices' rows.
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadSettingsOfSources(db, FactSources(state)));
+  } else {
     // No blob (stale, in this write transaction or left by an older
     // version's writes): the rows.
     RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
                                LoadCustomerRecord(db, uuid));
     RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
-  }
-  if (from_blob) {
-    // Its sources are known: no need to look through its invoices' rows.
-    RECURRENT_ASSIGN_OR_RETURN(state.settings,
-                               LoadSettingsOfSources(db, FactSources(state)));
-  } else {
     RECURRENT_ASSIGN_OR_RETURN(state.settings,
                                LoadCustomerSettings(db, state.key));
   }
