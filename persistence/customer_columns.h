@@ -33,6 +33,9 @@ inline constexpr absl::string_view kCustomerColumns =
     " c.zip, c.lead_created_at, c.free_trial_started_at, c.status,"
     " c.created_at, c.updated_at, c.derived_tags, c.next_transition_at,"
     " c.status_reason, c.mrr_digest";
+// How many columns kCustomerColumns selects (a statement's next column is
+// at this index).
+inline constexpr int kCustomerColumnCount = 18;
 
 // The current row of `stmt`, selected as kCustomerColumns (without its
 // external ids and tags, which have tables of their own).

@@ -10,7 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "persistence/customer_columns.h"
+#include "persistence/customer_facts_blob.h"
 #include "persistence/postgres_customers.h"
 #include "persistence/postgres_data_sources.h"
 #include "persistence/postgres_events.h"
@@ -161,18 +165,19 @@ absl::Status InsertEvents(
   return stmt.Run();
 }
 
-}  // namespace
-
-absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
-                                                absl::string_view uuid,
-                                                bool with_events) {
-  RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
-                             LoadCustomerRecord(db, uuid));
-  CustomerState state;
+// Moves `record` into `state`.
+void TakeRecord(CustomerRecord record, CustomerState& state) {
   state.key = record.key;
   state.customer = std::move(record.customer);
   state.next_transition_at = record.next_transition_at;
   state.mrr_digest = record.mrr_digest;
+}
+
+// Fills `state` with `record` (loaded with its external ids and tags) and
+// the customer's facts, from their rows.
+absl::Status LoadFactRows(Connection& db, CustomerRecord record,
+                          CustomerState& state) {
+  TakeRecord(std::move(record), state);
   RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
                              LoadCustomerInvoices(db, state.key));
   state.facts.invoices.reserve(invoices.size());
@@ -181,14 +186,126 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
   }
   RECURRENT_ASSIGN_OR_RETURN(state.facts.cancellations,
                              LoadCustomerCancellations(db, state.key));
-  RECURRENT_ASSIGN_OR_RETURN(state.settings,
-                             LoadCustomerSettings(db, state.key));
+  return absl::OkStatus();
+}
+
+// A bytea in its text (hex) form, "\x0a1b...", both ways.
+std::string ByteaText(absl::string_view bytes) {
+  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+}
+absl::StatusOr<std::string> FromByteaText(absl::string_view text) {
+  if (!absl::ConsumePrefix(&text, "\\x")) {
+    return absl::DataLossError("customer facts blob: not a hex bytea");
+  }
+  return absl::HexStringToBytes(text);
+}
+
+}  // namespace
+
+absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
+                                                absl::string_view uuid,
+                                                bool with_events) {
+  CustomerState state;
+  const FactsBlobReads blobs = GetFactsBlobReads();
+  if (blobs != FactsBlobReads::kIgnore) {
+    // The customer row and its facts blob, if it has one: one statement.
+    static const std::string* const kSql = new std::string(absl::StrCat(
+        "SELECT ", kCustomerColumns,
+        ", f.facts FROM customers c"
+        " LEFT JOIN customer_facts f ON f.customer_id = c.id"
+        " WHERE c.uuid = $1"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+    stmt.BindText(1, uuid);
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found) return CustomerNotFound(uuid);
+    const int blob_column = kCustomerColumnCount;
+    if (stmt.ColumnIsNull(blob_column) && blobs == FactsBlobReads::kRequire) {
+      return absl::InternalError(
+          absl::StrCat("customer ", uuid, " has no facts blob"));
+    }
+    if (!stmt.ColumnIsNull(blob_column)) {
+      RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record, ReadCustomerRow(stmt));
+      TakeRecord(std::move(record), state);
+      RECURRENT_ASSIGN_OR_RETURN(const std::string blob,
+                                 FromByteaText(stmt.ColumnText(blob_column)));
+      RECURRENT_RETURN_IF_ERROR(DecodeCustomerFacts(blob, state));
+    }
+  }
+  if (state.key != 0) {
+    // From the blob: its sources are known, no need to look through its
+    // invoices' rows.
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadSettingsOfSources(db, FactSources(state)));
+  } else {
+    // No blob (stale, in this write transaction or left by an older
+    // version's writes): the rows.
+    RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                               LoadCustomerRecord(db, uuid));
+    RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadCustomerSettings(db, state.key));
+  }
   RECURRENT_ASSIGN_OR_RETURN(state.subscriptions,
                              LoadStoredSubscriptions(db, state.key));
   if (with_events) {
     RECURRENT_ASSIGN_OR_RETURN(state.events, LoadCustomerEvents(db, state.key));
   }
   return state;
+}
+
+absl::StatusOr<int64_t> RebuildStaleCustomerFacts(Connection& db,
+                                                  int64_t limit) {
+  std::vector<std::pair<int64_t, std::string>> stale;
+  {
+    // Only this transaction's marks: it holds the locks of those customers'
+    // sources, so no other write changes their rows before it commits.
+    // Customers deleted since they were marked have no row to join.
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("SELECT s.customer_id, c.uuid FROM customer_facts_stale s"
+                   " LEFT JOIN customers c ON c.id = s.customer_id"
+                   " WHERE s.xact = pg_current_xact_id_if_assigned()"
+                   " ORDER BY s.customer_id LIMIT $1"));
+    stmt.BindInt64(1, limit);
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      stale.emplace_back(stmt.ColumnInt64(0),
+                         stmt.ColumnIsNull(1) ? "" : stmt.ColumnText(1));
+    }
+  }
+  if (stale.empty()) return 0;
+  std::vector<int64_t> keys;
+  std::vector<std::string> blobs;
+  std::vector<int64_t> done;
+  for (const auto& [key, uuid] : stale) {
+    done.push_back(key);
+    if (uuid.empty()) continue;
+    RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                               LoadCustomerRecord(db, uuid));
+    CustomerState state;
+    RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
+    keys.push_back(key);
+    blobs.push_back(ByteaText(EncodeCustomerFacts(state)));
+  }
+  if (!keys.empty()) {
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("INSERT INTO customer_facts (customer_id, facts)"
+                   " SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+                   " ON CONFLICT (customer_id)"
+                   " DO UPDATE SET facts = EXCLUDED.facts"));
+    stmt.BindInt64Array(1, keys);
+    stmt.BindTextArray(2, blobs);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  }
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement unmark,
+      db.Prepare("DELETE FROM customer_facts_stale"
+                 " WHERE customer_id = ANY($1::bigint[])"));
+  unmark.BindInt64Array(1, done);
+  RECURRENT_RETURN_IF_ERROR(unmark.Run());
+  return static_cast<int64_t>(stale.size());
 }
 
 absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {

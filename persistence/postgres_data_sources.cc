@@ -227,6 +227,16 @@ absl::StatusOr<std::vector<SettingsRow>> LoadCustomerSettings(
   return ReadAllSettings(stmt);
 }
 
+absl::StatusOr<std::vector<SettingsRow>> LoadSettingsOfSources(
+    Connection& db, absl::Span<const std::string> source_uuids) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kSettingsColumns, kCurrentSettingsJoin,
+      " WHERE d.uuid = ANY($1::text[]) ORDER BY d.id"));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  stmt.BindTextArray(1, source_uuids);
+  return ReadAllSettings(stmt);
+}
+
 absl::Status InsertSettingsVersion(Connection& db,
                                    const SettingsRow& settings) {
   // The values of an INSERT ... SELECT need their types spelled out: the

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "absl/strings/string_view.h"
 #include "persistence/postgres_connection.h"
 #include "persistence/records.h"
@@ -55,6 +56,11 @@ absl::StatusOr<std::vector<SettingsRow>> LoadAllCurrentSettings(Connection& db);
 // external id or an invoice in.
 absl::StatusOr<std::vector<SettingsRow>> LoadCustomerSettings(
     Connection& db, int64_t customer_key);
+// The same for a customer whose sources are known (`source_uuids`, e.g.
+// from its facts blob), in source creation order; absent sources are
+// skipped.
+absl::StatusOr<std::vector<SettingsRow>> LoadSettingsOfSources(
+    Connection& db, absl::Span<const std::string> source_uuids);
 
 // Inserts `settings` (its version included) for its source. kNotFound if the
 // source is absent; kAlreadyExists if the version is stored already.

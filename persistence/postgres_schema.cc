@@ -1,7 +1,11 @@
 #include "persistence/postgres_schema.h"
 
+#include <cstdint>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "persistence/postgres_customer_state.h"
 
 namespace recurrent::persistence::postgres {
 namespace {
@@ -449,8 +453,193 @@ CREATE TRIGGER mrr_deltas_rollup_delete AFTER DELETE ON mrr_deltas
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION mrr_deltas_deleted();
 )sql"},
-    // Append new migrations here, numbered as SQLite's: {7, "...", R"sql(...)sql"},
+    {7, "customers' facts blobs, kept by triggers", R"sql(
+-- Each customer's facts blob (persistence/customer_facts_blob.h), as in
+-- SQLite's version 7: a copy of its external ids, tags, invoices (line
+-- items, transactions) and cancellations, read by LoadCustomerState with
+-- one statement. The triggers below drop a customer's blob whenever one of
+-- those rows is written, cascades included, and mark it stale for the
+-- writing transaction (xact), which rebuilds the blobs it marked from the
+-- rows before it commits, under the locks of the customers' sources. No
+-- blob: read the rows.
+CREATE TABLE customer_facts (
+  customer_id  BIGINT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+  facts        BYTEA NOT NULL
+);
+CREATE TABLE customer_facts_stale (
+  customer_id  BIGINT PRIMARY KEY,
+  xact         xid8 NOT NULL DEFAULT pg_current_xact_id()
+);
+CREATE INDEX customer_facts_stale_by_xact ON customer_facts_stale (xact);
+CREATE FUNCTION mark_customer_facts_stale(ids BIGINT[]) RETURNS void
+LANGUAGE sql AS $$
+  DELETE FROM customer_facts WHERE customer_id = ANY(ids);
+  INSERT INTO customer_facts_stale (customer_id)
+    SELECT DISTINCT c FROM unnest(ids) AS c WHERE c IS NOT NULL
+    ON CONFLICT (customer_id) DO UPDATE SET xact = pg_current_xact_id();
+$$;
+CREATE FUNCTION customer_external_ids_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM new_rows));
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER customer_external_ids_facts_insert AFTER INSERT ON customer_external_ids
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_external_ids_facts_stale();
+CREATE TRIGGER customer_external_ids_facts_delete AFTER DELETE ON customer_external_ids
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_external_ids_facts_stale();
+CREATE TRIGGER customer_external_ids_facts_update AFTER UPDATE ON customer_external_ids
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_external_ids_facts_stale();
+
+CREATE FUNCTION customer_tags_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM new_rows));
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER customer_tags_facts_insert AFTER INSERT ON customer_tags
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_tags_facts_stale();
+CREATE TRIGGER customer_tags_facts_delete AFTER DELETE ON customer_tags
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_tags_facts_stale();
+CREATE TRIGGER customer_tags_facts_update AFTER UPDATE ON customer_tags
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_tags_facts_stale();
+
+CREATE FUNCTION invoices_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM new_rows));
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER invoices_facts_insert AFTER INSERT ON invoices
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION invoices_facts_stale();
+CREATE TRIGGER invoices_facts_delete AFTER DELETE ON invoices
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION invoices_facts_stale();
+CREATE TRIGGER invoices_facts_update AFTER UPDATE ON invoices
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION invoices_facts_stale();
+
+CREATE FUNCTION line_items_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM new_rows));
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER line_items_facts_insert AFTER INSERT ON line_items
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION line_items_facts_stale();
+CREATE TRIGGER line_items_facts_delete AFTER DELETE ON line_items
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION line_items_facts_stale();
+CREATE TRIGGER line_items_facts_update AFTER UPDATE ON line_items
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION line_items_facts_stale();
+
+CREATE FUNCTION transactions_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM new_rows));
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER transactions_facts_insert AFTER INSERT ON transactions
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION transactions_facts_stale();
+CREATE TRIGGER transactions_facts_delete AFTER DELETE ON transactions
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION transactions_facts_stale();
+CREATE TRIGGER transactions_facts_update AFTER UPDATE ON transactions
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION transactions_facts_stale();
+
+CREATE FUNCTION cancellations_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT p.customer_id FROM new_rows r JOIN subscriptions p ON p.id = r.subscription_id));
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT p.customer_id FROM old_rows r JOIN subscriptions p ON p.id = r.subscription_id));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER cancellations_facts_insert AFTER INSERT ON cancellations
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION cancellations_facts_stale();
+CREATE TRIGGER cancellations_facts_delete AFTER DELETE ON cancellations
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION cancellations_facts_stale();
+CREATE TRIGGER cancellations_facts_update AFTER UPDATE ON cancellations
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION cancellations_facts_stale();
+
+-- Deleting a subscription deletes its cancellations (whose trigger finds no
+-- subscription then); moving one moves them.
+CREATE FUNCTION subscriptions_facts_stale() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM mark_customer_facts_stale(ARRAY(SELECT customer_id FROM old_rows));
+  ELSE
+    PERFORM mark_customer_facts_stale(ARRAY[OLD.customer_id, NEW.customer_id]);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER subscriptions_facts_delete AFTER DELETE ON subscriptions
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION subscriptions_facts_stale();
+-- A row trigger: a reprocess updates every subscription's evaluation, and
+-- the WHEN clause skips those without running the function.
+CREATE TRIGGER subscriptions_facts_update
+  AFTER UPDATE OF customer_id, data_source_id, external_id ON subscriptions
+  FOR EACH ROW
+  WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id
+        OR OLD.data_source_id IS DISTINCT FROM NEW.data_source_id
+        OR OLD.external_id IS DISTINCT FROM NEW.external_id)
+  EXECUTE FUNCTION subscriptions_facts_stale();
+
+-- Every existing customer's blob is built by this migration's transaction
+-- (postgres_schema.cc, after this SQL), with writers kept out meanwhile.
+LOCK TABLE customers, customer_external_ids, customer_tags, invoices,
+  line_items, transactions, subscriptions, cancellations IN SHARE MODE;
+INSERT INTO customer_facts_stale (customer_id) SELECT id FROM customers;
+)sql"},
+    // Append new migrations here, numbered as SQLite's: {8, "...", R"sql(...)sql"},
 };
+
+// The migration that adds customers' facts blobs, built after its SQL.
+constexpr int kFactsBlobVersion = 7;
 
 absl::Status TooNew(int64_t version) {
   return absl::FailedPreconditionError(
@@ -491,6 +680,12 @@ absl::StatusOr<int> ApplyMigrations(Connection& connection) {
       }
       RECURRENT_RETURN_IF_ERROR(connection.Execute("BEGIN"));
       absl::Status applied = connection.Execute(migration.sql);
+      if (applied.ok() && migration.version == kFactsBlobVersion) {
+        // The blobs of every customer, in this transaction.
+        applied = RebuildStaleCustomerFacts(
+                      connection, std::numeric_limits<int64_t>::max())
+                      .status();
+      }
       if (applied.ok()) {
         applied = connection.Execute(
             absl::StrCat("DELETE FROM schema_version;"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -556,6 +557,10 @@ absl::Status PostgresWriteTransaction::Commit() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   RECURRENT_RETURN_IF_ERROR(postgres::AppendChanges(*db, changes_));
   changes_.clear();
+  // The blobs of the customers this transaction's writes made stale.
+  RECURRENT_RETURN_IF_ERROR(
+      RebuildStaleCustomerFacts(*db, std::numeric_limits<int64_t>::max())
+          .status());
   return CommitAndRelease();
 }
 

@@ -10,8 +10,10 @@
 #include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_connection_pool.h"
+#include "persistence/sqlite_customer_state.h"
 #include "persistence/sqlite_file_watch.h"
 #include "persistence/sqlite_schema.h"
+#include "persistence/sqlite_scoped_transaction.h"
 #include "persistence/sqlite_transactions.h"
 
 namespace recurrent::persistence {
@@ -52,6 +54,23 @@ absl::Status WithPath(const absl::Status& status, const std::string& path) {
                                     : absl::StatusCode::kFailedPrecondition;
   return absl::Status(
       code, absl::StrCat("cannot use database ", path, ": ", status.message()));
+}
+
+// Rebuilds every stale facts blob (after the migration that introduced
+// them: every customer; after rows written by other means than a write
+// transaction, e.g. bench/seed-database's direct inserts, theirs), a chunk
+// per transaction so that the WAL stays small.
+absl::Status RebuildAllStaleFacts(Connection& writer) {
+  constexpr int64_t kChunk = 1000;
+  while (true) {
+    sqlite::ScopedTransaction txn(writer);
+    RECURRENT_RETURN_IF_ERROR(
+        txn.Begin(sqlite::ScopedTransaction::Kind::kImmediate));
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t rebuilt,
+                               sqlite::RebuildStaleCustomerFacts(writer, kChunk));
+    RECURRENT_RETURN_IF_ERROR(txn.Commit());
+    if (rebuilt < kChunk) return absl::OkStatus();
+  }
 }
 
 absl::Status ConfigureWriter(Connection& writer,
@@ -125,6 +144,8 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
       WithPath(ConfigureWriter(*writer, options.synchronous), options.path));
   RECURRENT_RETURN_IF_ERROR(
       WithPath(sqlite::ApplyMigrations(*writer), options.path));
+  RECURRENT_RETURN_IF_ERROR(
+      WithPath(RebuildAllStaleFacts(*writer), options.path));
   if (options.max_page_count > 0) {
     // PRAGMA takes no parameters; the value is a number.
     RECURRENT_RETURN_IF_ERROR(

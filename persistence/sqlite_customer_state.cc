@@ -5,7 +5,10 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "persistence/customer_columns.h"
+#include "persistence/customer_facts_blob.h"
 #include "persistence/row_codes.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
@@ -41,18 +44,19 @@ engine::Invoice ToEngine(Invoice invoice) {
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
-                                                absl::string_view uuid,
-                                                bool with_events) {
-  RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
-                             LoadCustomerRecord(db, uuid));
-  CustomerState state;
+// Moves `record` into `state`.
+void TakeRecord(CustomerRecord record, CustomerState& state) {
   state.key = record.key;
   state.customer = std::move(record.customer);
   state.next_transition_at = record.next_transition_at;
   state.mrr_digest = record.mrr_digest;
+}
+
+// Fills `state` with `record` (loaded with its external ids and tags) and
+// the customer's facts, from their rows.
+absl::Status LoadFactRows(Connection& db, CustomerRecord record,
+                          CustomerState& state) {
+  TakeRecord(std::move(record), state);
   RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
                              LoadCustomerInvoices(db, state.key));
   state.facts.invoices.reserve(invoices.size());
@@ -61,14 +65,102 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
   }
   RECURRENT_ASSIGN_OR_RETURN(state.facts.cancellations,
                              LoadCustomerCancellations(db, state.key));
-  RECURRENT_ASSIGN_OR_RETURN(state.settings,
-                             LoadCustomerSettings(db, state.key));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
+                                                absl::string_view uuid,
+                                                bool with_events) {
+  CustomerState state;
+  const FactsBlobReads blobs = GetFactsBlobReads();
+  if (blobs != FactsBlobReads::kIgnore) {
+    // The customer row and its facts blob, if it has one: one statement.
+    static const std::string* const kSql = new std::string(absl::StrCat(
+        "SELECT ", kCustomerColumns,
+        ", f.facts FROM customers c"
+        " LEFT JOIN customer_facts f ON f.customer_id = c.id"
+        " WHERE c.uuid = ?"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+    stmt.BindText(1, uuid);
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found) return CustomerNotFound(uuid);
+    const int blob_column = kCustomerColumnCount;
+    if (stmt.ColumnIsNull(blob_column) && blobs == FactsBlobReads::kRequire) {
+      return absl::InternalError(
+          absl::StrCat("customer ", uuid, " has no facts blob"));
+    }
+    if (!stmt.ColumnIsNull(blob_column)) {
+      RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record, ReadCustomerRow(stmt));
+      TakeRecord(std::move(record), state);
+      RECURRENT_RETURN_IF_ERROR(
+          DecodeCustomerFacts(stmt.ColumnBlob(blob_column), state));
+    }
+  }
+  if (state.key != 0) {
+    // From the blob: its sources are known, no need to look through its
+    // invoices' rows.
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadSettingsOfSources(db, FactSources(state)));
+  } else {
+    // No blob (migrated, or stale in this write transaction): the rows.
+    RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                               LoadCustomerRecord(db, uuid));
+    RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadCustomerSettings(db, state.key));
+  }
   RECURRENT_ASSIGN_OR_RETURN(state.subscriptions,
                              LoadStoredSubscriptions(db, state.key));
   if (with_events) {
     RECURRENT_ASSIGN_OR_RETURN(state.events, LoadCustomerEvents(db, state.key));
   }
   return state;
+}
+
+absl::StatusOr<int64_t> RebuildStaleCustomerFacts(Connection& db,
+                                                  int64_t limit) {
+  std::vector<std::pair<int64_t, std::string>> stale;
+  {
+    // Customers deleted since they were marked have no row to join.
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("SELECT s.customer_id, c.uuid FROM customer_facts_stale s"
+                   " LEFT JOIN customers c ON c.id = s.customer_id"
+                   " ORDER BY s.customer_id LIMIT ?"));
+    stmt.BindInt64(1, limit);
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
+      if (!row) break;
+      stale.emplace_back(stmt.ColumnInt64(0),
+                         stmt.ColumnIsNull(1) ? "" : stmt.ColumnText(1));
+    }
+  }
+  if (stale.empty()) return 0;
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement write,
+      db.Prepare("INSERT OR REPLACE INTO customer_facts (customer_id, facts)"
+                 " VALUES (?, ?)"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement unmark,
+      db.Prepare("DELETE FROM customer_facts_stale WHERE customer_id = ?"));
+  for (const auto& [key, uuid] : stale) {
+    if (!uuid.empty()) {
+      RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                                 LoadCustomerRecord(db, uuid));
+      CustomerState state;
+      RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
+      write.Reset();
+      write.BindInt64(1, key);
+      write.BindBlob(2, EncodeCustomerFacts(state));
+      RECURRENT_RETURN_IF_ERROR(write.Run());
+    }
+    unmark.Reset();
+    unmark.BindInt64(1, key);
+    RECURRENT_RETURN_IF_ERROR(unmark.Run());
+  }
+  return static_cast<int64_t>(stale.size());
 }
 
 absl::Status WriteEvaluation(Connection& db, const EvaluationWrite& write) {

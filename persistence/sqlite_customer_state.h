@@ -8,6 +8,8 @@
 #ifndef RECURRENT_PERSISTENCE_SQLITE_CUSTOMER_STATE_H_
 #define RECURRENT_PERSISTENCE_SQLITE_CUSTOMER_STATE_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,6 +24,14 @@ namespace recurrent::persistence::sqlite {
 absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
                                                 absl::string_view uuid,
                                                 bool with_events);
+
+// Rebuilds the facts blobs (persistence/customer_facts_blob.h) of up to
+// `limit` customers marked stale (table customer_facts_stale, filled by the
+// schema's triggers) from their rows, and unmarks them (a deleted customer
+// just unmarked); returns how many it unmarked. A write transaction calls
+// it with no limit just before it commits.
+absl::StatusOr<int64_t> RebuildStaleCustomerFacts(Connection& db,
+                                                  int64_t limit);
 
 // Applies `write`: updates the subscriptions' stored evaluations, deletes
 // and inserts events, and updates the customer's status, derived tags

@@ -258,9 +258,9 @@ absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
-                                                const CustomerFilter& filter,
-                                                const PageRequest& page) {
+absl::StatusOr<Page<Customer>> LoadCustomerPage(
+    Connection& db, const CustomerFilter& filter, const PageRequest& page,
+    std::vector<int64_t>* keys) {
   RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
   const std::string status =
       filter.status.has_value()
@@ -275,6 +275,7 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
                                DecodePageToken(page.page_token, fingerprint));
   }
   std::vector<CustomerRow> rows;
+  rows.reserve(page.page_size);
   bool more = false;
   {
     RECURRENT_ASSIGN_OR_RETURN(Statement stmt,
@@ -303,7 +304,11 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
   if (more)
     result.next_page_token = EncodePageToken(rows.back().key, fingerprint);
   result.items.reserve(rows.size());
-  for (CustomerRow& row : rows) result.items.push_back(std::move(row.customer));
+  if (keys != nullptr) keys->reserve(rows.size());
+  for (CustomerRow& row : rows) {
+    result.items.push_back(std::move(row.customer));
+    if (keys != nullptr) keys->push_back(row.key);
+  }
   return result;
 }
 

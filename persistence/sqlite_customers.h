@@ -56,9 +56,10 @@ absl::Status UpdateCustomerRow(Connection& db, absl::string_view uuid,
 // Deletes the customer and everything it owns. kNotFound if absent.
 absl::Status DeleteCustomerRow(Connection& db, absl::string_view uuid);
 
-absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
-                                                const CustomerFilter& filter,
-                                                const PageRequest& page);
+// The page; with `keys`, also the customers' keys, in the same order.
+absl::StatusOr<Page<Customer>> LoadCustomerPage(
+    Connection& db, const CustomerFilter& filter, const PageRequest& page,
+    std::vector<int64_t>* keys = nullptr);
 
 // Moves everything customer `from_uuid` owns to `into_uuid` (external ids
 // appended after into's, tags as a union, invoices, subscriptions with

@@ -225,6 +225,27 @@ absl::StatusOr<std::vector<SettingsRow>> LoadCustomerSettings(
   return ReadAllSettings(stmt);
 }
 
+absl::StatusOr<std::vector<SettingsRow>> LoadSettingsOfSources(
+    Connection& db, absl::Span<const std::string> source_uuids) {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kSettingsColumns, kCurrentSettingsJoin,
+      " WHERE d.uuid IN (SELECT value FROM json_each(?1))"
+      " ORDER BY d.id"));
+  RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+  std::string uuids = "[";
+  for (size_t i = 0; i < source_uuids.size(); ++i) {
+    uuids += i > 0 ? ",\"" : "\"";
+    for (const char c : source_uuids[i]) {
+      if (c == '"' || c == '\\') uuids.push_back('\\');
+      uuids.push_back(c);
+    }
+    uuids.push_back('"');
+  }
+  uuids += "]";
+  stmt.BindText(1, uuids);
+  return ReadAllSettings(stmt);
+}
+
 absl::Status InsertSettingsVersion(Connection& db,
                                    const SettingsRow& settings) {
   RECURRENT_ASSIGN_OR_RETURN(

@@ -1,6 +1,7 @@
 #include "persistence/sqlite_mrr.h"
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -289,34 +290,72 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
 
 absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(
     Connection& db, absl::Span<const std::string> customer_uuids,
-    absl::Time t) {
+    absl::Time t, const absl::flat_hash_map<std::string, int64_t>& known_keys) {
   // The latest movement at or before t of each (source, currency) holds the
-  // MRR after it (mrr_movements_by_customer, newest first).
+  // MRR after it (mrr_movements_by_customer, newest first). When every
+  // customer's key is known (the page ListCustomers just read), one
+  // statement reads them all, without looking each uuid up again (a random
+  // page of the uuid index per customer).
+  std::vector<int64_t> keys;
+  keys.reserve(customer_uuids.size());
+  for (const std::string& uuid : customer_uuids) {
+    auto known = known_keys.find(uuid);
+    if (known == known_keys.end()) break;
+    keys.push_back(known->second);
+  }
+  const bool all_known = keys.size() == customer_uuids.size();
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
-      db.Prepare("SELECT m.data_source_id, m.currency, m.mrr_after"
-                 " FROM mrr_movements m"
-                 " WHERE m.customer_id = (SELECT id FROM customers"
-                 " WHERE uuid = ?1) AND m.occurred_at <= ?2"
-                 " ORDER BY m.occurred_at DESC"));
-  std::vector<std::vector<engine::MrrAmount>> out;
-  out.reserve(customer_uuids.size());
-  for (const std::string& uuid : customer_uuids) {
-    stmt.Reset();
-    stmt.BindText(1, uuid);
-    stmt.BindTime(2, t);
-    CustomerMrrBuilder builder;
-    absl::flat_hash_map<std::pair<int64_t, std::string>, bool> seen;
+      db.Prepare(all_known
+                     ? "SELECT j.key, m.data_source_id, m.currency, m.mrr_after"
+                       " FROM json_each(?1) j JOIN mrr_movements m"
+                       " ON m.customer_id = j.value AND m.occurred_at <= ?2"
+                       " ORDER BY j.key, m.occurred_at DESC"
+                     : "SELECT 0, m.data_source_id, m.currency, m.mrr_after"
+                       " FROM mrr_movements m"
+                       " WHERE m.customer_id = (SELECT id FROM customers"
+                       " WHERE uuid = ?1) AND m.occurred_at <= ?2"
+                       " ORDER BY m.occurred_at DESC"));
+  std::vector<std::vector<engine::MrrAmount>> out(customer_uuids.size());
+  absl::flat_hash_map<std::pair<int64_t, std::string>, bool> seen;
+  // Reads the rows of the customers from `first` on (one per run when not
+  // all_known) into `out`.
+  const auto read = [&](size_t first) -> absl::Status {
+    std::optional<CustomerMrrBuilder> builder;
+    size_t current = first;
     while (true) {
       RECURRENT_ASSIGN_OR_RETURN(const bool row, stmt.Step());
-      if (!row) break;
-      std::string currency = stmt.ColumnText(1);
-      if (!seen.try_emplace({stmt.ColumnInt64(0), currency}, true).second) {
+      const size_t index = row ? first + static_cast<size_t>(
+                                             stmt.ColumnInt64(0))
+                               : customer_uuids.size();
+      if (builder.has_value() && (!row || index != current)) {
+        out[current] = builder->Take();
+        builder.reset();
+      }
+      if (!row) return absl::OkStatus();
+      if (!builder.has_value()) {
+        builder.emplace();
+        seen.clear();
+        current = index;
+      }
+      std::string currency = stmt.ColumnText(2);
+      if (!seen.try_emplace({stmt.ColumnInt64(1), currency}, true).second) {
         continue;
       }
-      builder.Add(currency, stmt.ColumnInt64(2));
+      builder->Add(currency, stmt.ColumnInt64(3));
     }
-    out.push_back(builder.Take());
+  };
+  if (all_known) {
+    stmt.BindText(1, KeysAsJson(keys));
+    stmt.BindTime(2, t);
+    RECURRENT_RETURN_IF_ERROR(read(0));
+  } else {
+    for (size_t i = 0; i < customer_uuids.size(); ++i) {
+      stmt.Reset();
+      stmt.BindText(1, customer_uuids[i]);
+      stmt.BindTime(2, t);
+      RECURRENT_RETURN_IF_ERROR(read(i));
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -37,10 +38,11 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
     Connection& db, absl::string_view data_source_uuid,
     absl::Span<const absl::Time> bounds);
 
-// ReadTransaction::CustomersMrrAt.
+// ReadTransaction::CustomersMrrAt; `known_keys` maps uuids to customer keys
+// already read (others are looked up).
 absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(
     Connection& db, absl::Span<const std::string> customer_uuids,
-    absl::Time t);
+    absl::Time t, const absl::flat_hash_map<std::string, int64_t>& known_keys);
 
 }  // namespace recurrent::persistence::sqlite
 

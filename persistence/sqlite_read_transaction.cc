@@ -96,7 +96,14 @@ template <typename Interface>
 absl::StatusOr<Page<Customer>> ConnectionReads<Interface>::ListCustomers(
     const CustomerFilter& filter, const PageRequest& page) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  return LoadCustomerPage(*db, filter, page);
+  std::vector<int64_t> keys;
+  RECURRENT_ASSIGN_OR_RETURN(Page<Customer> customers,
+                             LoadCustomerPage(*db, filter, page, &keys));
+  listed_keys_.clear();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    listed_keys_.emplace(customers.items[i].uuid, keys[i]);
+  }
+  return customers;
 }
 
 template <typename Interface>
@@ -178,7 +185,7 @@ absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>>
 ConnectionReads<Interface>::CustomersMrrAt(
     absl::Span<const std::string> customer_uuids, absl::Time t) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  return LoadCustomersMrrAt(*db, customer_uuids, t);
+  return LoadCustomersMrrAt(*db, customer_uuids, t, listed_keys_);
 }
 
 template <typename Interface>

@@ -454,7 +454,161 @@ BEGIN
     AND currency = OLD.currency;
 END;
 )sql"},
-    // Append new migrations here: {7, "...", R"sql(...)sql"},
+    {7, "customers' facts blobs, kept by triggers", R"sql(
+-- Each customer's facts blob (persistence/customer_facts_blob.h): a copy of
+-- its external ids, tags, invoices (line items, transactions) and
+-- cancellations, read by LoadCustomerState with one statement. The
+-- triggers below drop a customer's blob whenever one of those rows is
+-- written, cascades included, and mark it stale; the write transaction
+-- rebuilds its stale customers' blobs from the rows before it commits, so
+-- a committed blob always equals the rows. No blob: read the rows.
+CREATE TABLE customer_facts (
+  customer_id  INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+  facts        BLOB NOT NULL
+);
+-- Customers whose blob this transaction must rebuild; empty once committed
+-- (except right after this migration: every customer, rebuilt when the
+-- backend opens).
+CREATE TABLE customer_facts_stale (
+  customer_id  INTEGER PRIMARY KEY
+);
+INSERT INTO customer_facts_stale SELECT id FROM customers;
+
+CREATE TRIGGER external_ids_stale_insert AFTER INSERT ON customer_external_ids
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+
+CREATE TRIGGER external_ids_stale_delete AFTER DELETE ON customer_external_ids
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+END;
+
+CREATE TRIGGER external_ids_stale_update AFTER UPDATE ON customer_external_ids
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+
+CREATE TRIGGER tags_stale_insert AFTER INSERT ON customer_tags
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+
+CREATE TRIGGER tags_stale_delete AFTER DELETE ON customer_tags
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+END;
+
+CREATE TRIGGER tags_stale_update AFTER UPDATE ON customer_tags
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+
+CREATE TRIGGER invoices_stale_insert AFTER INSERT ON invoices
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+
+CREATE TRIGGER invoices_stale_delete AFTER DELETE ON invoices
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+END;
+
+CREATE TRIGGER invoices_stale_update AFTER UPDATE ON invoices
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+
+CREATE TRIGGER line_items_stale_insert AFTER INSERT ON line_items
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = NEW.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = NEW.invoice_id;
+END;
+
+CREATE TRIGGER line_items_stale_delete AFTER DELETE ON line_items
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = OLD.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = OLD.invoice_id;
+END;
+
+CREATE TRIGGER line_items_stale_update AFTER UPDATE ON line_items
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = OLD.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = OLD.invoice_id;
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = NEW.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = NEW.invoice_id;
+END;
+
+CREATE TRIGGER transactions_stale_insert AFTER INSERT ON transactions
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = NEW.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = NEW.invoice_id;
+END;
+
+CREATE TRIGGER transactions_stale_delete AFTER DELETE ON transactions
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = OLD.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = OLD.invoice_id;
+END;
+
+CREATE TRIGGER transactions_stale_update AFTER UPDATE ON transactions
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = OLD.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = OLD.invoice_id;
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM invoices WHERE id = NEW.invoice_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM invoices WHERE id = NEW.invoice_id;
+END;
+
+CREATE TRIGGER cancellations_stale_insert AFTER INSERT ON cancellations
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM subscriptions WHERE id = NEW.subscription_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM subscriptions WHERE id = NEW.subscription_id;
+END;
+
+CREATE TRIGGER cancellations_stale_delete AFTER DELETE ON cancellations
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM subscriptions WHERE id = OLD.subscription_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM subscriptions WHERE id = OLD.subscription_id;
+END;
+
+CREATE TRIGGER cancellations_stale_update AFTER UPDATE ON cancellations
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM subscriptions WHERE id = OLD.subscription_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM subscriptions WHERE id = OLD.subscription_id;
+  DELETE FROM customer_facts WHERE customer_id IN (SELECT customer_id FROM subscriptions WHERE id = NEW.subscription_id);
+  INSERT OR IGNORE INTO customer_facts_stale SELECT customer_id FROM subscriptions WHERE id = NEW.subscription_id;
+END;
+
+CREATE TRIGGER subscriptions_stale_delete AFTER DELETE ON subscriptions
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+END;
+
+CREATE TRIGGER subscriptions_stale_update AFTER UPDATE OF customer_id, data_source_id, external_id ON subscriptions
+BEGIN
+  DELETE FROM customer_facts WHERE customer_id = OLD.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (OLD.customer_id);
+  DELETE FROM customer_facts WHERE customer_id = NEW.customer_id;
+  INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
+END;
+)sql"},
+    // Append new migrations here: {8, "...", R"sql(...)sql"},
 };
 
 }  // namespace

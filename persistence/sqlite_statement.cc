@@ -46,6 +46,11 @@ void Statement::BindText(int index, absl::string_view value) {
                                      SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
+void Statement::BindBlob(int index, absl::string_view value) {
+  NoteBindResult(sqlite3_bind_blob64(stmt_, index, value.data(), value.size(),
+                                     SQLITE_TRANSIENT));
+}
+
 void Statement::BindNull(int index) {
   NoteBindResult(sqlite3_bind_null(stmt_, index));
 }
@@ -102,6 +107,14 @@ std::string Statement::ColumnText(int column) const {
   if (text == nullptr) return std::string();
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+absl::string_view Statement::ColumnBlob(int column) const {
+  const void* blob = sqlite3_column_blob(stmt_, column);
+  if (blob == nullptr) return absl::string_view();
+  return absl::string_view(
+      static_cast<const char*>(blob),
+      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 absl::Time Statement::ColumnTime(int column) const {

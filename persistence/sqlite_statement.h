@@ -50,6 +50,7 @@ class Statement {
 
   void BindInt64(int index, int64_t value);
   void BindText(int index, absl::string_view value);
+  void BindBlob(int index, absl::string_view value);
   void BindNull(int index);
   void BindTime(int index, absl::Time value);
   void BindOptionalTime(int index, const std::optional<absl::Time>& value);
@@ -64,6 +65,9 @@ class Statement {
   bool ColumnIsNull(int column) const;
   int64_t ColumnInt64(int column) const;
   std::string ColumnText(int column) const;
+  // The bytes of a BLOB column, valid until the next Step, Reset or
+  // destruction.
+  absl::string_view ColumnBlob(int column) const;
   absl::Time ColumnTime(int column) const;
   std::optional<absl::Time> ColumnOptionalTime(int column) const;
 

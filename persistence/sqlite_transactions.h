@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -101,6 +102,10 @@ class ConnectionReads : public Interface {
   // ends.
   ConnectionLease lease_;
   ScopedTransaction txn_;
+  // The keys of the customers the last ListCustomers returned (a customer's
+  // key never changes), so that CustomersMrrAt of that page reads their MRR
+  // rows without looking each uuid up again.
+  absl::flat_hash_map<std::string, int64_t> listed_keys_;
 };
 
 class SqliteReadTransaction final : public ConnectionReads<ReadTransaction> {

@@ -1,4 +1,5 @@
 // SqliteWriteTransaction.
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -206,6 +207,13 @@ absl::Status SqliteWriteTransaction::ReleaseSavepoint() {
 absl::Status SqliteWriteTransaction::Commit() {
   // Destroyed uncommitted, the transaction rolls back.
   RECURRENT_RETURN_IF_ERROR(watch_->Check());
+  {
+    RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+    // The blobs of the customers this transaction's writes made stale.
+    RECURRENT_RETURN_IF_ERROR(
+        RebuildStaleCustomerFacts(*db, std::numeric_limits<int64_t>::max())
+            .status());
+  }
   return CommitAndRelease();
 }
 

@@ -176,6 +176,13 @@ class Runner {
             options_.customers_in_order
                 ? data_.customers[get_seq_.fetch_add(1) % data_.customers.size()]
                 : Pick(data_.customers, rng));
+        if (data_.get_as_of.has_value()) {
+          const int64_t micros = absl::ToUnixMicros(
+              *data_.get_as_of == kNowAsOf ? absl::Now() : *data_.get_as_of);
+          call->request.mutable_as_of()->set_seconds(micros / 1000000);
+          call->request.mutable_as_of()->set_nanos(
+              static_cast<int32_t>(micros % 1000000) * 1000);
+        }
         call->reader = channel.customers->PrepareAsyncGetCustomer(
             &call->context, call->request, channel.cq);
         base = call;

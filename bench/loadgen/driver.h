@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,14 @@ struct DriverOptions {
 };
 
 // What the calls need; shared, read-only during the run.
+// WorkloadData::get_as_of meaning "the instant each call is sent".
+inline const absl::Time kNowAsOf = absl::InfiniteFuture();
+
 struct WorkloadData {
   std::vector<std::string> customers;    // read by GetCustomer
+  // GetCustomer's as_of: unset sends none; kNowAsOf sends each call's send
+  // time; any other instant is sent as is.
+  std::optional<absl::Time> get_as_of;
   std::vector<std::string> list_tokens;  // pages of ListCustomers(PAST_DUE)
   int list_page_size = 50;
   std::vector<std::string> import_customers;  // receive imports

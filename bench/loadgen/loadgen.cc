@@ -35,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/loadgen/driver.h"
 #include "bench/loadgen/proc_stats.h"
 #include "bench/loadgen/workload.h"
@@ -63,6 +64,11 @@ ABSL_FLAG(int, series_months, 36,
           "months of the mrr_series scenario, ending with the current one");
 ABSL_FLAG(std::string, reprocess_source, "",
           "reprocess this source back to back during the run");
+ABSL_FLAG(std::string, as_of, "",
+          "GetCustomer's as_of: empty sends none; \"now\" each call's send "
+          "time; -DURATION (e.g. -720h) that long before the load generator "
+          "started; or an RFC 3339 instant. An instant before the server's "
+          "cached answers (service/customer_cache.h) always misses the cache");
 ABSL_FLAG(int, server_pid, 0, "server process to report CPU and memory of");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
 ABSL_FLAG(bool, customers_in_order, false,
@@ -217,6 +223,22 @@ int Run() {
   }
 
   WorkloadData data;
+  if (const std::string as_of = absl::GetFlag(FLAGS_as_of); as_of == "now") {
+    data.get_as_of = kNowAsOf;
+  } else if (!as_of.empty() && as_of[0] == '-') {
+    absl::Duration ago;
+    if (!absl::ParseDuration(as_of.substr(1), &ago)) {
+      return Fail("--as_of: not a duration after '-': " + as_of);
+    }
+    data.get_as_of = absl::Now() - ago;
+  } else if (!as_of.empty()) {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, as_of, &t, &error)) {
+      return Fail("--as_of: " + error);
+    }
+    data.get_as_of = t;
+  }
   data.run_id = absl::StrCat(absl::ToUnixMillis(absl::Now()), "-", getpid());
   data.import_now = absl::Now();
   if (scenario == "get") {

@@ -248,6 +248,47 @@ TEST_P(MrrRowsTest, RowsAreWrittenWithTheirDigest) {
   ASSERT_OK((*txn)->Commit());
 }
 
+// ListCustomers then CustomersMrrAt of its page in one transaction (what
+// ListCustomers without as_of does; a backend may reuse what the listing
+// read) answers as CustomersMrrAt alone, in the order asked, whether or not
+// the customers were listed.
+TEST_P(MrrRowsTest, CustomersMrrAtAfterAListingAnswersTheSame) {
+  const DataSourceRow source = NewSource("s");
+  const Customer a = NewCustomer(source.uuid, "a");
+  const Customer b = NewCustomer(source.uuid, "b");
+  const Customer c = NewCustomer(source.uuid, "c");
+  MrrWrite write = Subscriber(source.uuid, 4900, 17);
+  write.movements.push_back(Movement(MrrMovementType::kNewBusiness,
+                                     source.uuid, "USD", At(20), 700, 700));
+  ASSERT_NO_FATAL_FAILURE(Write(a.uuid, write));
+  ASSERT_NO_FATAL_FAILURE(Write(c.uuid, Subscriber(source.uuid, 100, 18)));
+  std::unique_ptr<ReadTransaction> txn = Read();
+  ASSERT_NE(txn, nullptr);
+  CustomerFilter filter;
+  filter.data_source_uuid = source.uuid;
+  ASSERT_OK_AND_ASSIGN(const Page<Customer> page,
+                       txn->ListCustomers(filter, PageRequest{2, ""}));
+  ASSERT_EQ(page.items.size(), 2u);  // a and b, not c
+  const std::vector<engine::MrrAmount> a_mrr = {{"EUR", 4900}, {"USD", 700}};
+  const std::vector<engine::MrrAmount> c_mrr = {{"EUR", 100}};
+  const std::vector<engine::MrrAmount> none;
+  for (const std::vector<std::string>& uuids :
+       {std::vector<std::string>{a.uuid, b.uuid},
+        std::vector<std::string>{b.uuid, a.uuid},
+        std::vector<std::string>{c.uuid, a.uuid, "cus_absent"}}) {
+    ASSERT_OK_AND_ASSIGN(const std::vector<std::vector<engine::MrrAmount>> mrr,
+                         txn->CustomersMrrAt(uuids, At(30)));
+    ASSERT_EQ(mrr.size(), uuids.size());
+    for (size_t i = 0; i < uuids.size(); ++i) {
+      SCOPED_TRACE(uuids[i]);
+      EXPECT_EQ(mrr[i], uuids[i] == a.uuid   ? a_mrr
+                        : uuids[i] == c.uuid ? c_mrr
+                                             : none);
+      EXPECT_EQ(mrr[i], MrrAt(uuids[i], At(30)));
+    }
+  }
+}
+
 TEST_P(MrrRowsTest, ANewWriteReplacesTheRowsWholeAndAWriteWithoutKeepsThem) {
   const DataSourceRow source = NewSource("s");
   const Customer a = NewCustomer(source.uuid, "a");

@@ -21,6 +21,7 @@
 #include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "persistence/customer_facts_blob.h"
 #include "persistence/sqlite_schema.h"
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_status.h"
@@ -392,6 +393,83 @@ TEST_F(SqliteBackendTest, MigratesVersion5EventsWithTheirTypesStatusAfter) {
                      " ORDER BY sequence"),
             "3\n2\nNULL\n");
   EXPECT_EQ(raw.Value("PRAGMA integrity_check"), "ok");
+}
+
+// Version 7 adds each customer's facts blob: opening a version-6 database
+// builds every customer's (in chunks of 1,000), equal to what its rows read.
+TEST_F(SqliteBackendTest, MigratesVersion6CustomersToFactsBlobs) {
+  CreateOldDatabase(
+      6,
+      "INSERT INTO data_sources (uuid, name, system, created_at) VALUES"
+      " ('ds_a', 'a', 'custom', 1000000);"
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+      " WHERE i < 1001)"
+      " INSERT INTO customers (uuid, status, created_at, updated_at)"
+      " SELECT 'cus_' || i, 1, 1000000, 1000000 FROM n;"
+      "INSERT INTO customer_external_ids (data_source_id, external_id,"
+      " customer_id, position) SELECT 1, 'c' || id, id, 0 FROM customers;"
+      "INSERT INTO customer_tags (customer_id, tag) VALUES (1, 'vip');"
+      "INSERT INTO subscriptions (uuid, customer_id, data_source_id,"
+      " external_id) VALUES ('sub_a', 1, 1, 'A');"
+      "INSERT INTO cancellations (subscription_id, cancelled_at, recorded_at)"
+      " VALUES (1, 3000000, 3000000);"
+      "INSERT INTO invoices (uuid, customer_id, data_source_id, external_id,"
+      " date, due_date, currency) VALUES"
+      " ('inv_a', 1, 1, 'I', 1000000, 2000000, 'EUR');"
+      "INSERT INTO line_items (uuid, invoice_id, data_source_id, external_id,"
+      " position, type, subscription_external_id, plan_external_id,"
+      " service_period_start, service_period_end, amount_in_cents, quantity,"
+      " discount_amount_in_cents, tax_amount_in_cents, prorated, description)"
+      " VALUES ('li_a', 1, 1, 'L', 0, 1, 'A', 'p', 1000000, 2000000, 2900, 1,"
+      " 0, 19, 0, '');"
+      "INSERT INTO transactions (uuid, invoice_id, data_source_id,"
+      " external_id, type, result, date, amount_in_cents) VALUES"
+      " ('tr_a', 1, 1, 'T', 1, 1, 2000000, NULL);");
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.Value("SELECT count(*) FROM customer_facts"), "1001");
+    EXPECT_EQ(raw.Value("SELECT count(*) FROM customer_facts_stale"), "0");
+  }
+  for (const std::string uuid : {"cus_1", "cus_1001"}) {
+    SetFactsBlobReads(FactsBlobReads::kRequire);
+    absl::StatusOr<CustomerState> blob = Read(
+        *backend, [&](ReadTransaction& txn) {
+          return txn.LoadCustomerState(uuid, false);
+        });
+    SetFactsBlobReads(FactsBlobReads::kIgnore);
+    absl::StatusOr<CustomerState> rows = Read(
+        *backend, [&](ReadTransaction& txn) {
+          return txn.LoadCustomerState(uuid, false);
+        });
+    SetFactsBlobReads(FactsBlobReads::kUse);
+    ASSERT_OK(blob);
+    ASSERT_OK(rows);
+    EXPECT_EQ(blob->customer.external_ids, rows->customer.external_ids);
+    EXPECT_EQ(blob->customer.tags, rows->customer.tags);
+    ASSERT_EQ(blob->facts.invoices.size(), rows->facts.invoices.size());
+    ASSERT_EQ(blob->facts.cancellations.size(),
+              rows->facts.cancellations.size());
+    EXPECT_EQ(blob->settings.size(), rows->settings.size());
+    if (uuid == "cus_1") {
+      EXPECT_EQ(blob->customer.tags, std::vector<std::string>{"vip"});
+      ASSERT_EQ(blob->facts.invoices.size(), 1u);
+      const engine::Invoice& a = blob->facts.invoices[0];
+      const engine::Invoice& b = rows->facts.invoices[0];
+      EXPECT_EQ(a.due_date, b.due_date);
+      ASSERT_EQ(a.line_items.size(), 1u);
+      EXPECT_EQ(a.line_items[0].amount_in_cents, 2900);
+      EXPECT_EQ(a.line_items[0].tax_amount_in_cents, 19);
+      EXPECT_EQ(a.line_items[0].service_period_end,
+                b.line_items[0].service_period_end);
+      ASSERT_EQ(a.transactions.size(), 1u);
+      EXPECT_EQ(a.transactions[0].amount_in_cents, std::nullopt);
+      EXPECT_EQ(a.transactions[0].date, b.transactions[0].date);
+      ASSERT_EQ(blob->facts.cancellations.size(), 1u);
+      EXPECT_EQ(blob->facts.cancellations[0].cancelled_at,
+                rows->facts.cancellations[0].cancelled_at);
+    }
+  }
 }
 
 // ---- Opening ----------------------------------------------------------------
