@@ -16,6 +16,8 @@
 //   apply (reverse)    UpdateSettings AUTO_CHURN 14 -> KEEP
 //   reprocess          ReprocessDataSource, nothing to change
 // The database ends as it started (settings KEEP), so runs can repeat.
+// --bare_scan_only stops after the bare scan (bench/million, the baseline of
+// a reprocess run through recurrentd; it opens the database read-only).
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -42,6 +44,8 @@ ABSL_FLAG(std::string, db, "/tmp/recurrent-bench/bench.db",
           "database file; generated if missing");
 ABSL_FLAG(int, customers, 100000, "customers of the generated source");
 ABSL_FLAG(int, threads, 0, "evaluating threads (0: one per core)");
+ABSL_FLAG(bool, bare_scan_only, false,
+          "only the bare scan of an existing database, read-only");
 ABSL_FLAG(std::string, now, "2026-01-15T00:00:00Z",
           "the instant of the data and of the operations (RFC 3339)");
 
@@ -108,15 +112,19 @@ absl::StatusOr<int64_t> BareScan(const std::string& path, int64_t source_key) {
   return rows;
 }
 
+// The key of source `column` = `value` ("uuid" or "name").
 absl::StatusOr<int64_t> SourceKey(const std::string& path,
-                                  const std::string& uuid) {
+                                  const std::string& column,
+                                  const std::string& value) {
   sqlite3* raw = nullptr;
   sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, &sqlite3_close);
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(raw, "SELECT id FROM data_sources WHERE uuid = ?", -1,
-                     &stmt, nullptr);
-  sqlite3_bind_text(stmt, 1, uuid.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_prepare_v2(
+      raw, absl::StrCat("SELECT id FROM data_sources WHERE ", column, " = ?")
+               .c_str(),
+      -1, &stmt, nullptr);
+  sqlite3_bind_text(stmt, 1, value.c_str(), -1, SQLITE_TRANSIENT);
   int64_t key = 0;
   if (sqlite3_step(stmt) == SQLITE_ROW) key = sqlite3_column_int64(stmt, 0);
   sqlite3_finalize(stmt);
@@ -202,6 +210,19 @@ absl::Status Run() {
                        &error)) {
     return absl::InvalidArgumentError(absl::StrCat("--now: ", error));
   }
+  if (absl::GetFlag(FLAGS_bare_scan_only)) {
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key,
+                               SourceKey(path, "name", kBenchSourceName));
+    const absl::Time start = absl::Now();
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t rows, BareScan(path, source_key));
+    const absl::Duration time = absl::Now() - start;
+    std::printf("[bare scan]\n  time:                 %.2f s\n",
+                absl::ToDoubleSeconds(time));
+    std::printf("  rows scanned:         %s\n", Thousands(rows).c_str());
+    std::printf("RESULT label=bare_scan seconds=%.2f rows=%lld\n",
+                absl::ToDoubleSeconds(time), static_cast<long long>(rows));
+    return absl::OkStatus();
+  }
   if (!std::filesystem::exists(path)) {
     RECURRENT_RETURN_IF_ERROR(
         Generate(path, absl::GetFlag(FLAGS_customers), now));
@@ -220,7 +241,8 @@ absl::Status Run() {
   for (const core::DataSource& source : sources.items) {
     if (source.name == kBenchSourceName) uuid = source.uuid;
   }
-  RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key, SourceKey(path, uuid));
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t source_key,
+                             SourceKey(path, "uuid", uuid));
 
   absl::Duration bare_scan;
   int64_t rows = 0;

@@ -95,7 +95,9 @@ class Runner {
     }
     const auto begin = SteadyClock::now();
     window_start_ = begin + absl::ToChronoNanoseconds(options_.warmup);
-    window_end_ = window_start_ + absl::ToChronoNanoseconds(options_.duration);
+    window_end_ns_ = (window_start_ + absl::ToChronoNanoseconds(options_.duration))
+                         .time_since_epoch()
+                         .count();
 
     std::vector<std::thread> threads;
     for (int i = 0; i < options_.threads; ++i) {
@@ -116,11 +118,16 @@ class Runner {
     std::this_thread::sleep_until(window_start_);
     if (hooks.on_start) hooks.on_start();
     const double cpu_start = SelfCpuSeconds();
-    while (SteadyClock::now() < window_end_ &&
+    while (SteadyClock::now() < WindowEnd() &&
            !(PassStarted() && in_flight_.load() == 0)) {
+      if (hooks.done && hooks.done()) {
+        // Ends the window now: later calls are neither sent nor counted.
+        window_end_ns_ = SteadyClock::now().time_since_epoch().count();
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    const auto stopped = std::min(SteadyClock::now(), window_end_);
+    const auto stopped = std::min(SteadyClock::now(), WindowEnd());
     const double cpu_end = SelfCpuSeconds();
     if (hooks.on_end) hooks.on_end();
     if (pacer.joinable()) pacer.join();
@@ -247,7 +254,11 @@ class Runner {
   }
 
   bool InWindow(SteadyClock::time_point t) const {
-    return t >= window_start_ && t < window_end_;
+    return t >= window_start_ && t < WindowEnd();
+  }
+
+  SteadyClock::time_point WindowEnd() const {
+    return SteadyClock::time_point(SteadyClock::duration(window_end_ns_.load()));
   }
 
   void Drain(int thread) {
@@ -273,7 +284,7 @@ class Runner {
                                    call->status.error_message());
         }
       }
-      if (options_.rate <= 0 && now < window_end_ && !PassStarted()) {
+      if (options_.rate <= 0 && now < WindowEnd() && !PassStarted()) {
         in_flight_.fetch_add(1);
         StartCall(call->channel, now, rng);
       }
@@ -288,7 +299,7 @@ class Runner {
     for (int64_t i = 0;; ++i) {
       const auto due = begin + std::chrono::nanoseconds(
                                    static_cast<int64_t>(i * interval_ns));
-      if (due >= window_end_) break;
+      if (due >= WindowEnd()) break;
       std::this_thread::sleep_until(due);
       if (in_flight_.load() >= options_.max_in_flight) {
         if (InWindow(due)) skipped_.fetch_add(1);
@@ -306,7 +317,9 @@ class Runner {
   std::vector<std::unique_ptr<grpc::CompletionQueue>> cqs_;
   std::vector<std::unique_ptr<DriverResult>> results_;  // per thread
   std::vector<Channel> channels_;
-  SteadyClock::time_point window_start_, window_end_;
+  SteadyClock::time_point window_start_;
+  // The window's end, in SteadyClock ticks; hooks.done may move it earlier.
+  std::atomic<SteadyClock::rep> window_end_ns_{0};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> skipped_{0};
   std::atomic<int64_t> import_seq_{0};

@@ -91,10 +91,14 @@ struct DriverResult {
 };
 
 // Called at the start and the end of the measured window (on the driver's
-// thread), e.g. to sample the server's CPU time.
+// thread), e.g. to sample the server's CPU time or start an operation the
+// window measures the calls during.
 struct WindowHooks {
   std::function<void()> on_start;
   std::function<void()> on_end;
+  // Polled during the window (every 5 ms): once it returns true the window
+  // ends there, before its duration.
+  std::function<bool()> done;
 };
 
 DriverResult RunDriver(const DriverOptions& options, const WorkloadData& data,

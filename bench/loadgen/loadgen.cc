@@ -16,7 +16,11 @@
 // Closed loop by default (--channels x --depth calls in flight); --rate
 // selects a fixed-rate open loop whose latency counts from the intended send
 // time. --reprocess_source reprocesses that source back to back (over gRPC)
-// while the load runs. --server_pid reports the server's CPU use and memory.
+// while the load runs. --update_settings_source saves new settings of that
+// source (--update_settings) once, at the start of the measured window, and
+// the window ends when that call returns: it measures the calls served
+// during one settings change (docs/performance.md, "A measured million").
+// --server_pid reports the server's CPU use and memory.
 //
 // Prints a human-readable report and one machine-readable line per call kind:
 //   RESULT label=... kind=GetCustomer qps=... p50_us=... p99_us=... ...
@@ -31,6 +35,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -69,6 +75,13 @@ ABSL_FLAG(std::string, as_of, "",
           "time; -DURATION (e.g. -720h) that long before the load generator "
           "started; or an RFC 3339 instant. An instant before the server's "
           "cached answers (service/customer_cache.h) always misses the cache");
+ABSL_FLAG(std::string, update_settings_source, "",
+          "UpdateSettings of this source once, applied, at the start of the "
+          "measured window, which ends when the call returns (--duration is "
+          "then an upper bound)");
+ABSL_FLAG(std::string, update_settings, "auto_churn:14",
+          "the settings --update_settings_source saves: keep or "
+          "auto_churn:DAYS");
 ABSL_FLAG(int, server_pid, 0, "server process to report CPU and memory of");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
 ABSL_FLAG(bool, customers_in_order, false,
@@ -181,6 +194,78 @@ class BackgroundReprocess {
   std::atomic<double> last_seconds_{0};
   std::thread thread_;
 };
+
+// One UpdateSettings call (applied, not a dry run) on its own thread.
+class SettingsUpdate {
+ public:
+  SettingsUpdate(const std::string& target, v1::UpdateSettingsRequest request)
+      : request_(std::move(request)) {
+    stub_ = v1::SourceSettingsService::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  }
+  ~SettingsUpdate() {
+    if (thread_.joinable()) thread_.join();
+  }
+  void Start() {
+    thread_ = std::thread([this] {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::hours(1));
+      v1::UpdateSettingsResponse response;
+      const absl::Time start = absl::Now();
+      status_ = stub_->UpdateSettings(&context, request_, &response);
+      seconds_ = absl::ToDoubleSeconds(absl::Now() - start);
+      response_ = response;
+      done_ = true;
+    });
+  }
+  bool done() const { return done_.load(); }
+  // After done(): the call's outcome, for the report and the RESULT line.
+  std::string Report() const {
+    if (!status_.ok()) {
+      return absl::StrFormat("update_settings_ok=0 update_settings_error=\"%s\"",
+                             status_.error_message());
+    }
+    const v1::SettingsImpact& impact = response_.impact();
+    return absl::StrFormat(
+        "update_settings_ok=1 update_settings_seconds=%.2f "
+        "update_settings_applied=%d customers_reprocessed=%lld "
+        "auto_churns_applied=%lld auto_churns_reversed=%lld "
+        "customers_status_changed=%lld",
+        seconds_, response_.applied() ? 1 : 0,
+        static_cast<long long>(impact.customers_reprocessed()),
+        static_cast<long long>(impact.auto_churns_applied()),
+        static_cast<long long>(impact.auto_churns_reversed()),
+        static_cast<long long>(impact.customers_status_changed()));
+  }
+
+ private:
+  const v1::UpdateSettingsRequest request_;
+  std::unique_ptr<v1::SourceSettingsService::Stub> stub_;
+  std::thread thread_;
+  std::atomic<bool> done_{false};
+  grpc::Status status_;
+  double seconds_ = 0;
+  v1::UpdateSettingsResponse response_;
+};
+
+// --update_settings: "keep" or "auto_churn:DAYS".
+absl::StatusOr<v1::PastDueHandling> ParsePastDueHandling(
+    const std::string& text) {
+  v1::PastDueHandling handling;
+  int days = 0;
+  if (text == "keep") {
+    handling.set_mode(v1::PAST_DUE_MODE_KEEP);
+  } else if (absl::StartsWith(text, "auto_churn:") &&
+             absl::SimpleAtoi(text.substr(11), &days)) {
+    handling.set_mode(v1::PAST_DUE_MODE_AUTO_CHURN);
+    handling.set_auto_churn_after_days(days);
+  } else {
+    return absl::InvalidArgumentError(
+        "--update_settings: keep or auto_churn:DAYS, not " + text);
+  }
+  return handling;
+}
 
 std::vector<std::string> ReadLines(const std::string& path) {
   std::vector<std::string> lines;
@@ -303,11 +388,36 @@ int Run() {
     reprocess = std::make_unique<BackgroundReprocess>(options.target, *uuid);
   }
 
+  std::unique_ptr<SettingsUpdate> update;
+  if (!absl::GetFlag(FLAGS_update_settings_source).empty()) {
+    absl::StatusOr<std::string> uuid =
+        FindDataSourceUuid(*setup, absl::GetFlag(FLAGS_update_settings_source));
+    if (!uuid.ok()) return Fail(uuid.status().ToString());
+    absl::StatusOr<v1::PastDueHandling> handling =
+        ParsePastDueHandling(absl::GetFlag(FLAGS_update_settings));
+    if (!handling.ok()) return Fail(handling.status().ToString());
+    v1::UpdateSettingsRequest request;
+    request.set_data_source_uuid(*uuid);
+    *request.mutable_past_due_handling() = *handling;
+    update = std::make_unique<SettingsUpdate>(options.target, request);
+  }
+
   ServerMonitor monitor(absl::GetFlag(FLAGS_server_pid));
   WindowHooks hooks;
-  hooks.on_start = [&monitor] { monitor.Start(); };
+  hooks.on_start = [&monitor, &update] {
+    monitor.Start();
+    if (update != nullptr) update->Start();
+  };
+  if (update != nullptr) {
+    hooks.done = [&update] { return update->done(); };
+  }
   hooks.on_end = [&monitor] { monitor.Stop(); };
   const DriverResult result = RunDriver(options, data, hooks);
+  std::string update_report;
+  if (update != nullptr) {
+    while (!update->done()) absl::SleepFor(absl::Milliseconds(100));
+    update_report = update->Report();
+  }
   std::string reprocess_report;
   if (reprocess != nullptr) {
     reprocess_report = reprocess->Report();
@@ -329,6 +439,11 @@ int Run() {
                   : "");
   if (!reprocess_report.empty()) {
     std::printf("  background: %s\n", reprocess_report.c_str());
+  }
+  if (!update_report.empty()) {
+    std::printf("  settings update: %s\n", update_report.c_str());
+    std::printf("RESULT label=%s kind=UpdateSettings %s\n", label.c_str(),
+                update_report.c_str());
   }
   for (int k = 0; k < kCallKinds; ++k) {
     const KindResult& kind = result.kinds[k];

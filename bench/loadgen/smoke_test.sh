@@ -14,6 +14,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$seed" --db="$work/db" --customers=200 >"$work/seed.log"
+# Created here: the background shell may not have opened it when sed reads.
+: >"$work/server.log"
 "$recurrentd" --listen=127.0.0.1:0 --db="$work/db" --worker_threads=2 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
