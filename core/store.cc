@@ -213,6 +213,9 @@ EvaluatedCustomer Evaluated(CustomerState& state,
     out.next_change_at = next;
   }
   out.evaluation = std::move(evaluation);
+  for (const SettingsRow& settings : state.settings) {
+    out.sources.push_back(settings.data_source_uuid);
+  }
   out.customer = std::move(state.customer);
   out.customer.mrr = mrr.CustomerMrrAt(as_of);
   return out;

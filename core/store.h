@@ -101,6 +101,11 @@ struct EvaluatedCustomer {
   // evaluation.next_transition_at and the next MRR movement; unset if none
   // ever does.
   std::optional<absl::Time> next_change_at;
+  // The sources whose settings the answer depends on
+  // (CustomerState::settings: every source the customer has an external id
+  // or an invoice in). A change of any other source's settings leaves the
+  // answer as it is.
+  std::vector<std::string> sources;
 };
 
 class Store {

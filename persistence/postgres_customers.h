@@ -29,16 +29,6 @@ absl::Status CustomerNotFound(absl::string_view uuid);
 // The integer key of customer `uuid`. kNotFound if absent.
 absl::StatusOr<int64_t> FindCustomerKey(Connection& db, absl::string_view uuid);
 
-// The keys of a list filter's customer and data source, 0 where its uuid is
-// empty. kNotFound if a named one is absent (the customer checked first).
-struct FilterKeys {
-  int64_t customer = 0;
-  int64_t source = 0;
-};
-absl::StatusOr<FilterKeys> FindFilterKeys(Connection& db,
-                                          absl::string_view customer_uuid,
-                                          absl::string_view data_source_uuid);
-
 // Inserts `customer` as Backend::InsertCustomer documents.
 absl::Status InsertCustomer(Connection& db, const Customer& customer);
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "persistence/filter_keys.h"
 #include "persistence/page_token.h"
 #include "persistence/postgres_customers.h"
 #include "persistence/postgres_data_sources.h"

@@ -7,11 +7,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "persistence/filter_keys.h"
 #include "persistence/mrr_sums.h"
 #include "persistence/page_token.h"
-#include "persistence/row_codes.h"
 #include "persistence/postgres_customers.h"
 #include "persistence/postgres_data_sources.h"
+#include "persistence/row_codes.h"
 
 namespace recurrent::persistence::postgres {
 namespace {

@@ -92,9 +92,6 @@ absl::Status ConfigureWriter(Connection& writer,
   // transaction, with random-order inserts into the events' uuid index; a
   // small cache would spill dirty pages to the WAL mid-transaction.
   RECURRENT_RETURN_IF_ERROR(writer.Execute("PRAGMA cache_size = -65536"));
-  if (const char* ckpt = getenv("XX_CKPT")) {  // EXPERIMENT
-    RECURRENT_RETURN_IF_ERROR(writer.Execute((std::string("PRAGMA wal_autocheckpoint = ") + ckpt).c_str()));
-  }
   RECURRENT_RETURN_IF_ERROR(
       writer.Execute(synchronous == SqliteBackend::Synchronous::kFull
                          ? "PRAGMA synchronous = FULL"

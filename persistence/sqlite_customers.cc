@@ -375,18 +375,4 @@ absl::StatusOr<std::vector<std::string>> FindDueCustomers(Connection& db,
   return due;
 }
 
-absl::StatusOr<FilterKeys> FindFilterKeys(Connection& db,
-                                          absl::string_view customer_uuid,
-                                          absl::string_view data_source_uuid) {
-  FilterKeys keys;
-  if (!customer_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(keys.customer, FindCustomerKey(db, customer_uuid));
-  }
-  if (!data_source_uuid.empty()) {
-    RECURRENT_ASSIGN_OR_RETURN(keys.source,
-                               FindDataSourceKey(db, data_source_uuid));
-  }
-  return keys;
-}
-
 }  // namespace recurrent::persistence::sqlite

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "persistence/filter_keys.h"
 #include "persistence/mrr_sums.h"
 #include "persistence/page_token.h"
 #include "persistence/row_codes.h"

@@ -1,7 +1,9 @@
 #include "service/customer_cache.h"
 
+#include <iterator>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/hash/hash.h"
 
 namespace recurrent::service {
@@ -45,26 +47,39 @@ CustomerCache::Ticket CustomerCache::BeginFill(absl::string_view uuid) {
   Ticket ticket;
   ticket.slot = SlotOf(uuid);
   std::lock_guard<std::mutex> lock(mu_);
-  ticket.all_generation = all_generation_;
+  ticket.source_changes = source_changes_;
   ticket.generation = generations_[ticket.slot];
   return ticket;
 }
 
 void CustomerCache::Fill(const Ticket& ticket, const v1::Customer& customer,
-                         absl::Time from, absl::Time until) {
+                         absl::Span<const std::string> sources, absl::Time from,
+                         absl::Time until) {
   if (capacity_bytes_ == 0 || from >= until) return;
   Entry entry;
   entry.uuid = customer.uuid();
   if (!customer.SerializeToString(&entry.serialized)) return;
+  entry.sources.assign(sources.begin(), sources.end());
   entry.from = from;
   entry.until = until;
   entry.charge = entry.uuid.size() + entry.serialized.size() + kEntryOverhead;
+  for (const std::string& source : entry.sources) {
+    entry.charge += source.size() + sizeof(std::string);
+  }
   if (entry.charge > capacity_bytes_) return;
 
   std::lock_guard<std::mutex> lock(mu_);
-  if (ticket.all_generation != all_generation_ ||
-      ticket.generation != generations_[ticket.slot]) {
+  if (ticket.generation != generations_[ticket.slot]) {
     return;  // changed since the read began: what we have may be stale
+  }
+  if (ticket.source_changes != source_changes_) {
+    for (const std::string& source : entry.sources) {
+      auto it = source_changed_at_.find(source);
+      if (it != source_changed_at_.end() &&
+          it->second > ticket.source_changes) {
+        return;  // read under the source's settings before their change
+      }
+    }
   }
   if (auto it = index_.find(entry.uuid); it != index_.end()) {
     EraseLocked(it->second);
@@ -81,10 +96,14 @@ void CustomerCache::Invalidate(
   for (const persistence::ChangeRow& change : changes) {
     switch (change.kind) {
       case persistence::ChangeKind::kSourceChanged:
-        ++all_generation_;
-        index_.clear();
-        lru_.clear();
-        bytes_ = 0;
+        source_changed_at_[change.data_source_uuid] = ++source_changes_;
+        for (auto it = lru_.begin(); it != lru_.end();) {
+          const auto next = std::next(it);
+          if (absl::c_linear_search(it->sources, change.data_source_uuid)) {
+            EraseLocked(it);
+          }
+          it = next;
+        }
         break;
       case persistence::ChangeKind::kCustomerChanged:
         ++generations_[SlotOf(change.customer_uuid)];

@@ -17,12 +17,15 @@
 // the change log (persistence::ChangeKind kCustomerChanged, kSourceChanged);
 // the cache follows the log (core::ChangeFollower → Invalidate) and drops
 // the entries concerned, at once for this process's writes and within the
-// follower's poll interval for other processes'.
+// follower's poll interval for other processes'. A source's change drops
+// only the entries of customers with an external id or an invoice in it
+// (each entry keeps those sources: core::EvaluatedCustomer::sources), so
+// that a settings change of one source leaves the others' answers cached.
 //
 // A change can commit between a reader's snapshot and its Fill; the entry
 // would then be stale. So Fill takes a ticket issued before the read, and is
-// ignored if a change of that customer (or of all customers) was reported
-// after the ticket was issued.
+// ignored if a change of that customer (or of one of its sources) was
+// reported after the ticket was issued.
 //
 // Bounded by bytes (keys, serialized messages and bookkeeping); the least
 // recently used entries are dropped first. Thread-safe.
@@ -35,6 +38,7 @@
 #include <list>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -59,19 +63,22 @@ class CustomerCache {
 
   // Taken before reading what a Fill of `uuid` will store.
   struct Ticket {
-    uint64_t all_generation = 0;
+    uint64_t source_changes = 0;
     uint64_t generation = 0;
     size_t slot = 0;
   };
   Ticket BeginFill(absl::string_view uuid);
-  // Stores `customer` (its uuid is the key) as valid on [from, until), unless
-  // a change of it was reported since `ticket` was taken.
-  void Fill(const Ticket& ticket, const v1::Customer& customer, absl::Time from,
+  // Stores `customer` (its uuid is the key), whose answer depends on the
+  // settings of `sources`, as valid on [from, until), unless a change of it
+  // or of one of `sources` was reported since `ticket` was taken.
+  void Fill(const Ticket& ticket, const v1::Customer& customer,
+            absl::Span<const std::string> sources, absl::Time from,
             absl::Time until);
 
   // Drops the entries of the customers that `changes` (change-log rows)
-  // report changed, or every entry for a changed source, and voids their
-  // tickets.
+  // report changed, and those with a changed source among their sources,
+  // and voids their tickets. A source's change looks through every entry:
+  // settings changes are rare.
   void Invalidate(absl::Span<const persistence::ChangeRow> changes);
 
   struct Stats {
@@ -86,6 +93,7 @@ class CustomerCache {
   struct Entry {
     std::string uuid;
     std::string serialized;  // v1::Customer
+    std::vector<std::string> sources;
     absl::Time from;
     absl::Time until;
     size_t charge = 0;
@@ -107,7 +115,12 @@ class CustomerCache {
   absl::flat_hash_map<absl::string_view, Lru::iterator> index_
       ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t all_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Source changes reported so far, and for each changed source the count
+  // when it last changed (tickets older than that are void for its
+  // customers).
+  uint64_t source_changes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, uint64_t> source_changed_at_
+      ABSL_GUARDED_BY(mu_);
   std::array<uint64_t, kGenerationSlots> generations_ ABSL_GUARDED_BY(mu_){};
   int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;

@@ -65,7 +65,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
         // Only answers for the present are kept: those are read again.
         if (!request->has_as_of()) {
           // Valid until the status or the MRR next changes.
-          cache.Fill(ticket, *response, as_of,
+          cache.Fill(ticket, *response, evaluated.sources, as_of,
                      evaluated.next_change_at.value_or(absl::InfiniteFuture()));
         }
         return absl::OkStatus();

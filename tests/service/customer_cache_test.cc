@@ -49,11 +49,14 @@ std::vector<persistence::ChangeRow> ChangedAll() {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1735689600);
 
+// The source every customer below has its facts in (ChangedAll's).
+const std::vector<std::string> kSources = {"ds_1"};
+
 TEST(CustomerCacheTest, AnEntryIsValidFromItsInstantUntilItsTransition) {
   CustomerCache cache(1 << 20);
   v1::Customer out;
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
-  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kT0,
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kSources, kT0,
              kT0 + absl::Hours(1));
   EXPECT_FALSE(cache.Lookup("cus_1", kT0 - absl::Seconds(1), &out));
   ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));
@@ -68,9 +71,9 @@ TEST(CustomerCacheTest, AnEntryIsValidFromItsInstantUntilItsTransition) {
 
 TEST(CustomerCacheTest, AChangeDropsTheCustomerOnly) {
   CustomerCache cache(1 << 20);
-  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kT0,
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kSources, kT0,
              absl::InfiniteFuture());
-  cache.Fill(cache.BeginFill("cus_2"), Named("cus_2", "Bob"), kT0,
+  cache.Fill(cache.BeginFill("cus_2"), Named("cus_2", "Bob"), kSources, kT0,
              absl::InfiniteFuture());
   cache.Invalidate(Changed({"cus_1"}));
   v1::Customer out;
@@ -89,37 +92,71 @@ TEST(CustomerCacheTest, AFillAfterAChangeOfItsCustomerIsIgnored) {
   // (which may have seen the old state) tries to fill.
   const CustomerCache::Ticket stale = cache.BeginFill("cus_1");
   cache.Invalidate(Changed({"cus_1"}));
-  cache.Fill(stale, Named("cus_1", "old"), kT0, absl::InfiniteFuture());
+  cache.Fill(stale, Named("cus_1", "old"), kSources, kT0,
+             absl::InfiniteFuture());
   v1::Customer out;
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
 
   const CustomerCache::Ticket before_all = cache.BeginFill("cus_1");
   cache.Invalidate(ChangedAll());
-  cache.Fill(before_all, Named("cus_1", "old"), kT0, absl::InfiniteFuture());
+  cache.Fill(before_all, Named("cus_1", "old"), kSources, kT0,
+             absl::InfiniteFuture());
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
 
   // A ticket taken after the change fills.
-  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "new"), kT0,
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "new"), kSources, kT0,
              absl::InfiniteFuture());
   ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));
   EXPECT_EQ(out.name(), "new");
+}
+
+TEST(CustomerCacheTest, ASourceChangeDropsOnlyTheCustomersWithFactsInIt) {
+  CustomerCache cache(1 << 20);
+  const std::vector<std::string> one = {"ds_1"}, two = {"ds_2"},
+                                 both = {"ds_1", "ds_2"};
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), one, kT0,
+             absl::InfiniteFuture());
+  cache.Fill(cache.BeginFill("cus_2"), Named("cus_2", "Bob"), two, kT0,
+             absl::InfiniteFuture());
+  cache.Fill(cache.BeginFill("cus_3"), Named("cus_3", "Cy"), both, kT0,
+             absl::InfiniteFuture());
+  // Reads that began before ds_2 changed, filling after it.
+  const CustomerCache::Ticket before_1 = cache.BeginFill("cus_4");
+  const CustomerCache::Ticket before_2 = cache.BeginFill("cus_5");
+  std::vector<persistence::ChangeRow> changes(1);
+  changes[0].kind = persistence::ChangeKind::kSourceChanged;
+  changes[0].data_source_uuid = "ds_2";
+  cache.Invalidate(changes);
+
+  v1::Customer out;
+  EXPECT_TRUE(cache.Lookup("cus_1", kT0, &out));
+  EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
+  EXPECT_FALSE(cache.Lookup("cus_3", kT0, &out));
+  EXPECT_EQ(cache.stats().entries, 1);
+  // Read under ds_1's settings only: still exact.
+  cache.Fill(before_1, Named("cus_4", "Di"), one, kT0, absl::InfiniteFuture());
+  EXPECT_TRUE(cache.Lookup("cus_4", kT0, &out));
+  // Read under ds_2's old settings: ignored.
+  cache.Fill(before_2, Named("cus_5", "Ed"), both, kT0, absl::InfiniteFuture());
+  EXPECT_FALSE(cache.Lookup("cus_5", kT0, &out));
 }
 
 TEST(CustomerCacheTest, TheLeastRecentlyUsedGoFirstWhenFull) {
   // Room for about three entries.
   const v1::Customer probe = Named("cus_0", std::string(200, 'x'));
   CustomerCache sizing(1 << 20);
-  sizing.Fill(sizing.BeginFill("cus_0"), probe, kT0, absl::InfiniteFuture());
+  sizing.Fill(sizing.BeginFill("cus_0"), probe, kSources, kT0,
+              absl::InfiniteFuture());
   const size_t one = static_cast<size_t>(sizing.stats().bytes);
   CustomerCache cache(3 * one + one / 2);
   v1::Customer out;
   for (const char* uuid : {"cus_1", "cus_2", "cus_3"}) {
-    cache.Fill(cache.BeginFill(uuid), Named(uuid, std::string(200, 'x')), kT0,
-               absl::InfiniteFuture());
+    cache.Fill(cache.BeginFill(uuid), Named(uuid, std::string(200, 'x')),
+               kSources, kT0, absl::InfiniteFuture());
   }
   ASSERT_TRUE(cache.Lookup("cus_1", kT0, &out));  // now the most recent
   cache.Fill(cache.BeginFill("cus_4"), Named("cus_4", std::string(200, 'x')),
-             kT0, absl::InfiniteFuture());
+             kSources, kT0, absl::InfiniteFuture());
   EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
   EXPECT_TRUE(cache.Lookup("cus_1", kT0, &out));
   EXPECT_TRUE(cache.Lookup("cus_3", kT0, &out));
@@ -130,7 +167,7 @@ TEST(CustomerCacheTest, TheLeastRecentlyUsedGoFirstWhenFull) {
 
 TEST(CustomerCacheTest, ZeroCapacityCachesNothing) {
   CustomerCache cache(0);
-  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kT0,
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kSources, kT0,
              absl::InfiniteFuture());
   v1::Customer out;
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
@@ -174,8 +211,8 @@ TEST(CustomerCacheTest,
         const CustomerCache::Ticket ticket = cache.BeginFill(uuid(c));
         const int version = committed[c].load();  // the "snapshot"
         if (version < floor) ++stale;
-        cache.Fill(ticket, Named(uuid(c), std::to_string(version)), kT0,
-                   absl::InfiniteFuture());
+        cache.Fill(ticket, Named(uuid(c), std::to_string(version)), kSources,
+                   kT0, absl::InfiniteFuture());
       }
     });
   }
@@ -318,6 +355,46 @@ TEST_F(CachedGetCustomerTest, EveryKindOfWriteIsSeenByTheNextRead) {
             grpc::StatusCode::NOT_FOUND);
 
   EXPECT_GT(server_.server().customer_cache().stats().hits, 10);
+}
+
+// A settings change of one source drops the cached answers of its
+// customers (a merged one included) and keeps those of another source's.
+TEST_F(CachedGetCustomerTest, ASettingsChangeKeepsOtherSourcesAnswersCached) {
+  const std::string stripe = CreateSource("Stripe");
+  const std::string other = CreateSource("Other");
+  // Two monthly invoices of a subscription (service until 2025-03-01), the
+  // second unpaid (past due since 2025-02-01) if `unpaid`.
+  auto customer = [&](const std::string& source, const std::string& id,
+                      bool unpaid) {
+    const std::string uuid = CreateCustomer(source, id);
+    std::vector<InvoiceSpec> specs = Monthly("sub-" + id, T("2025-01-01"), 2);
+    for (InvoiceSpec& spec : specs) spec.data_source_uuid = source;
+    if (unpaid) specs[1].payments.clear();
+    MustImport(uuid, specs);
+    return uuid;
+  };
+  const std::string in_stripe = customer(stripe, "s1", true);
+  const std::string in_other = customer(other, "o1", true);
+  // Past due through its Stripe subscription only.
+  const std::string merged = customer(other, "o2", false);
+  ASSERT_TRUE(Merge(customer(stripe, "s2", true), merged).ok());
+  server_.clock().Set(T("2025-02-20"));
+  for (const std::string& uuid : {in_stripe, in_other, merged}) {
+    ExpectExact(uuid, "past due");
+    EXPECT_EQ(GetCustomer(uuid).status(), v1::CUSTOMER_STATUS_PAST_DUE);
+  }
+
+  SetAutoChurn(stripe, 14);
+  const CustomerCache::Stats before = server_.server().customer_cache().stats();
+  EXPECT_EQ(GetCustomer(in_other).status(), v1::CUSTOMER_STATUS_PAST_DUE);
+  EXPECT_EQ(server_.server().customer_cache().stats().hits, before.hits + 1);
+  EXPECT_EQ(GetCustomer(in_stripe).status(), v1::CUSTOMER_STATUS_CANCELLED);
+  EXPECT_EQ(GetCustomer(merged).status(), v1::CUSTOMER_STATUS_ACTIVE);
+  EXPECT_EQ(server_.server().customer_cache().stats().misses,
+            before.misses + 2);
+  for (const std::string& uuid : {in_stripe, in_other, merged}) {
+    ExpectExact(uuid, "stripe auto-churns");
+  }
 }
 
 // Random histories: after every step, every customer read twice equals a
