@@ -38,18 +38,18 @@ std::vector<persistence::ChangeRow> Changed(std::vector<std::string> uuids) {
   return changes;
 }
 
-// A change-log row reporting a source's settings changed: every customer may
-// have changed.
-std::vector<persistence::ChangeRow> ChangedAll() {
+// A change-log row reporting that a source's settings changed: every
+// customer with facts in it may have changed.
+std::vector<persistence::ChangeRow> SourceChanged(const std::string& uuid) {
   std::vector<persistence::ChangeRow> changes(1);
   changes[0].kind = persistence::ChangeKind::kSourceChanged;
-  changes[0].data_source_uuid = "ds_1";
+  changes[0].data_source_uuid = uuid;
   return changes;
 }
 
 const absl::Time kT0 = absl::FromUnixSeconds(1735689600);
 
-// The source every customer below has its facts in (ChangedAll's).
+// The source every customer below has its facts in, unless it says otherwise.
 const std::vector<std::string> kSources = {"ds_1"};
 
 TEST(CustomerCacheTest, AnEntryIsValidFromItsInstantUntilItsTransition) {
@@ -80,7 +80,7 @@ TEST(CustomerCacheTest, AChangeDropsTheCustomerOnly) {
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
   EXPECT_TRUE(cache.Lookup("cus_2", kT0, &out));
 
-  cache.Invalidate(ChangedAll());
+  cache.Invalidate(SourceChanged("ds_1"));
   EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
   EXPECT_EQ(cache.stats().entries, 0);
   EXPECT_EQ(cache.stats().bytes, 0);
@@ -97,9 +97,9 @@ TEST(CustomerCacheTest, AFillAfterAChangeOfItsCustomerIsIgnored) {
   v1::Customer out;
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
 
-  const CustomerCache::Ticket before_all = cache.BeginFill("cus_1");
-  cache.Invalidate(ChangedAll());
-  cache.Fill(before_all, Named("cus_1", "old"), kSources, kT0,
+  const CustomerCache::Ticket before_source = cache.BeginFill("cus_1");
+  cache.Invalidate(SourceChanged("ds_1"));
+  cache.Fill(before_source, Named("cus_1", "old"), kSources, kT0,
              absl::InfiniteFuture());
   EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
 
@@ -123,10 +123,7 @@ TEST(CustomerCacheTest, ASourceChangeDropsOnlyTheCustomersWithFactsInIt) {
   // Reads that began before ds_2 changed, filling after it.
   const CustomerCache::Ticket before_1 = cache.BeginFill("cus_4");
   const CustomerCache::Ticket before_2 = cache.BeginFill("cus_5");
-  std::vector<persistence::ChangeRow> changes(1);
-  changes[0].kind = persistence::ChangeKind::kSourceChanged;
-  changes[0].data_source_uuid = "ds_2";
-  cache.Invalidate(changes);
+  cache.Invalidate(SourceChanged("ds_2"));
 
   v1::Customer out;
   EXPECT_TRUE(cache.Lookup("cus_1", kT0, &out));
