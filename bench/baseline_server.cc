@@ -82,6 +82,7 @@ int Run() {
 }  // namespace recurrent::bench
 
 int main(int argc, char** argv) {
+  recurrent::service::DisableMutexDeadlockDetection();  // as recurrentd
   absl::ParseCommandLine(argc, argv);
   return recurrent::bench::Run();
 }

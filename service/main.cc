@@ -459,4 +459,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace recurrent::service
 
-int main(int argc, char** argv) { return recurrent::service::Run(argc, argv); }
+int main(int argc, char** argv) {
+  recurrent::service::DisableMutexDeadlockDetection();
+  return recurrent::service::Run(argc, argv);
+}

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
@@ -97,6 +98,10 @@ std::optional<absl::string_view> HostOf(absl::string_view listen_address) {
     return std::nullopt;
   }
   return split->first;
+}
+
+void DisableMutexDeadlockDetection() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 bool IsLoopbackAddress(absl::string_view listen_address) {

@@ -117,6 +117,13 @@ std::optional<absl::string_view> HostOf(absl::string_view listen_address);
 // ::1 or "localhost".
 bool IsLoopbackAddress(absl::string_view listen_address);
 
+// Turns off absl::Mutex's deadlock detection for the whole process. Debian
+// builds Abseil without NDEBUG, so by default every absl::Mutex lock -- most
+// of them gRPC's own -- records itself in a process-wide lock graph under a
+// global lock (GraphCycles in a profile). Call first in main(), before any
+// thread starts; tests keep the detection.
+void DisableMutexDeadlockDetection();
+
 // Thread-safe.
 class Server {
  public:
