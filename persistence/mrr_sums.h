@@ -21,6 +21,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -257,6 +259,67 @@ absl::Status AddDeltaSums(Statement& stmt, MrrSumsBuilder& builder) {
     sums.past_due_customers += stmt.ColumnInt64(6);
     sums.cancelled_customers += stmt.ColumnInt64(7);
   }
+}
+
+// The SQL of the four sums ReadTransaction::SumMrr reads, the same for both
+// backends but for their placeholders: `source` names the source's key, `lo`
+// and `hi` the range [lo, hi) (instants for the rows, months for the
+// rollups). Columns as AddMovementSums and AddDeltaSums read them. With
+// `one_source` false they sum over all sources (`source` is not used): the
+// rows through the per-source covering indexes, one range per source
+// (schema version 8: no covering index in time order is kept for these
+// sums alone), and the deltas without a source (a customer of several
+// sources, over all of them) by a statement of their own.
+struct MrrSumSql {
+  std::string movement_rows;
+  std::string movement_months;
+  std::string delta_rows;
+  std::string sourceless_delta_rows;  // over all sources only, else empty
+  std::string delta_months;
+};
+inline MrrSumSql MakeMrrSumSql(bool one_source, absl::string_view source,
+                               absl::string_view lo, absl::string_view hi) {
+  constexpr absl::string_view kDeltaSums =
+      "SUM(past_due_mrr), SUM(mrr_active_customers),"
+      " SUM(mrr_past_due_customers), SUM(lead_customers),"
+      " SUM(active_customers), SUM(past_due_customers),"
+      " SUM(cancelled_customers)";
+  constexpr absl::string_view kEverySource =
+      "data_source_id IN (SELECT id FROM data_sources)";
+  const std::string deltas_in_range =
+      absl::StrCat(" AND at >= ", lo, " AND at < ", hi);
+  const std::string months_in_range =
+      absl::StrCat("month >= ", lo, " AND month < ", hi);
+  MrrSumSql sql;
+  sql.movement_rows = absl::StrCat(
+      "SELECT currency, type, SUM(mrr_change) FROM mrr_movements WHERE ",
+      one_source ? absl::StrCat("data_source_id = ", source)
+                 : std::string(kEverySource),
+      " AND occurred_at >= ", lo, " AND occurred_at < ", hi,
+      " GROUP BY currency, type");
+  sql.movement_months = absl::StrCat(
+      "SELECT currency, type, SUM(mrr_change) FROM mrr_movement_rollups"
+      " WHERE ",
+      one_source ? absl::StrCat("data_source_id = ", source, " AND ") : "",
+      months_in_range, " GROUP BY currency, type");
+  const auto delta_rows = [&](absl::string_view scope) {
+    return absl::StrCat("SELECT currency, ", kDeltaSums,
+                        " FROM mrr_deltas WHERE ", scope, deltas_in_range,
+                        " GROUP BY currency");
+  };
+  if (one_source) {
+    sql.delta_rows = delta_rows(absl::StrCat("data_source_id = ", source));
+  } else {
+    sql.delta_rows =
+        delta_rows(absl::StrCat(kEverySource, " AND in_total = 1"));
+    sql.sourceless_delta_rows =
+        delta_rows("data_source_id IS NULL AND in_total = 1");
+  }
+  sql.delta_months = absl::StrCat(
+      "SELECT currency, ", kDeltaSums, " FROM mrr_delta_rollups WHERE ",
+      one_source ? absl::StrCat("source_key = ", source) : "in_total = 1",
+      " AND ", months_in_range, " GROUP BY currency");
+  return sql;
 }
 
 // ReadTransaction::SumMrr over `bounds` by PlanMrrSum: `add(months, lo, hi,

@@ -243,7 +243,9 @@ CREATE TABLE change_log_head (
 );
 INSERT INTO change_log_head (last_sequence) VALUES (0);
 )sql"},
-    {6, "the customer's status reason; each event's status after it; derived MRR", R"sql(
+    {6,
+     "the customer's status reason; each event's status after it; derived MRR",
+     R"sql(
 -- One sentence explaining the stored status (engine/customer_reason.h),
 -- written with it by every recompute. '' until then in a migrated database.
 ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
@@ -635,7 +637,23 @@ LOCK TABLE customers, customer_external_ids, customer_tags, invoices,
   line_items, transactions, subscriptions, cancellations IN SHARE MODE;
 INSERT INTO customer_facts_stale (customer_id) SELECT id FROM customers;
 )sql"},
-    // Append new migrations here, numbered as SQLite's: {8, "...", R"sql(...)sql"},
+    {8, "MRR sums over all sources from the per-source indexes", R"sql(
+-- As SQLite's version 8: the sums over all sources read the per-source
+-- covering indexes (persistence/postgres_mrr.cc, SumMrrRows), so the two
+-- covering indexes ordered by time that only they used go; the movements
+-- keep a narrow one in ListMrrMovements' order.
+DROP INDEX mrr_movements_by_time;
+CREATE INDEX mrr_movements_by_time ON mrr_movements (occurred_at, id);
+DROP INDEX mrr_deltas_in_total;
+DROP INDEX mrr_deltas_by_source;
+CREATE INDEX mrr_deltas_by_source
+  ON mrr_deltas (data_source_id, at, currency, past_due_mrr,
+                 mrr_active_customers, mrr_past_due_customers, lead_customers,
+                 active_customers, past_due_customers, cancelled_customers,
+                 in_total);
+)sql"},
+    // Append new migrations here, numbered as SQLite's: {9, "...",
+    // R"sql(...)sql"},
 };
 
 // The migration that adds customers' facts blobs, built after its SQL.

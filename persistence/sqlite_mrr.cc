@@ -233,60 +233,43 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
     RECURRENT_ASSIGN_OR_RETURN(source_key,
                                FindDataSourceKey(db, data_source_uuid));
   }
-  // Rows of one range (?2, ?3) and rollups of whole months (months in
-  // [?2, ?3)), through covering indexes; ?1 is the source.
+  // ?1 is the source, ?2 and ?3 the range (MakeMrrSumSql).
   const bool one_source = source_key != 0;
-  const std::string sums =
-      "SUM(past_due_mrr), SUM(mrr_active_customers),"
-      " SUM(mrr_past_due_customers), SUM(lead_customers),"
-      " SUM(active_customers), SUM(past_due_customers),"
-      " SUM(cancelled_customers)";
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement movement_rows,
-      db.Prepare(absl::StrCat(
-          "SELECT currency, type, SUM(mrr_change) FROM mrr_movements WHERE ",
-          one_source ? "data_source_id = ?1 AND " : "",
-          "occurred_at >= ?2 AND occurred_at < ?3 GROUP BY currency, type")));
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement movement_months,
-      db.Prepare(absl::StrCat(
-          "SELECT currency, type, SUM(mrr_change) FROM mrr_movement_rollups"
-          " WHERE ",
-          one_source ? "data_source_id = ?1 AND " : "",
-          "month >= ?2 AND month < ?3 GROUP BY currency, type")));
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement delta_rows,
-      db.Prepare(absl::StrCat("SELECT currency, ", sums, " FROM mrr_deltas",
-                              one_source ? " WHERE data_source_id = ?1"
-                                         : " WHERE in_total = 1",
-                              " AND at >= ?2 AND at < ?3 GROUP BY currency")));
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement delta_months,
-      db.Prepare(absl::StrCat("SELECT currency, ", sums,
-                              " FROM mrr_delta_rollups",
-                              one_source ? " WHERE source_key = ?1"
-                                         : " WHERE in_total = 1",
-                              " AND month >= ?2 AND month < ?3"
-                              " GROUP BY currency")));
-  // Adds what `movements` and `deltas` sum over [lo, hi) to `builder`.
-  const auto add = [&](Statement& movements, Statement& deltas, int64_t lo,
-                       int64_t hi, MrrSumsBuilder& builder) -> absl::Status {
-    movements.Reset();
-    movements.BindInt64(1, source_key);
-    movements.BindInt64(2, lo);
-    movements.BindInt64(3, hi);
-    RECURRENT_RETURN_IF_ERROR(AddMovementSums(movements, builder));
-    deltas.Reset();
-    deltas.BindInt64(1, source_key);
-    deltas.BindInt64(2, lo);
-    deltas.BindInt64(3, hi);
-    return AddDeltaSums(deltas, builder);
+  const MrrSumSql sql = MakeMrrSumSql(one_source, "?1", "?2", "?3");
+  RECURRENT_ASSIGN_OR_RETURN(Statement movement_rows,
+                             db.Prepare(sql.movement_rows));
+  RECURRENT_ASSIGN_OR_RETURN(Statement movement_months,
+                             db.Prepare(sql.movement_months));
+  RECURRENT_ASSIGN_OR_RETURN(Statement delta_rows, db.Prepare(sql.delta_rows));
+  std::optional<Statement> sourceless_delta_rows;
+  if (!sql.sourceless_delta_rows.empty()) {
+    absl::StatusOr<Statement> prepared = db.Prepare(sql.sourceless_delta_rows);
+    if (!prepared.ok()) return prepared.status();
+    sourceless_delta_rows.emplace(*std::move(prepared));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(Statement delta_months,
+                             db.Prepare(sql.delta_months));
+  const auto bind = [&](Statement& stmt, int64_t lo, int64_t hi) {
+    stmt.Reset();
+    stmt.BindInt64(1, source_key);
+    stmt.BindInt64(2, lo);
+    stmt.BindInt64(3, hi);
   };
-  return SumMrrByMonth(bounds, [&](bool months, int64_t lo, int64_t hi,
-                                   MrrSumsBuilder& builder) {
-    return months ? add(movement_months, delta_months, lo, hi, builder)
-                  : add(movement_rows, delta_rows, lo, hi, builder);
-  });
+  return SumMrrByMonth(
+      bounds,
+      [&](bool months, int64_t lo, int64_t hi,
+          MrrSumsBuilder& builder) -> absl::Status {
+        Statement& movements = months ? movement_months : movement_rows;
+        bind(movements, lo, hi);
+        RECURRENT_RETURN_IF_ERROR(AddMovementSums(movements, builder));
+        Statement& deltas = months ? delta_months : delta_rows;
+        bind(deltas, lo, hi);
+        RECURRENT_RETURN_IF_ERROR(AddDeltaSums(deltas, builder));
+        if (months || !sourceless_delta_rows.has_value())
+          return absl::OkStatus();
+        bind(*sourceless_delta_rows, lo, hi);
+        return AddDeltaSums(*sourceless_delta_rows, builder);
+      });
 }
 
 absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(

@@ -276,7 +276,9 @@ CREATE TABLE change_log (
   previous_status           INTEGER            -- CustomerStatusCode
 );
 )sql"},
-    {6, "the customer's status reason; each event's status after it; derived MRR", R"sql(
+    {6,
+     "the customer's status reason; each event's status after it; derived MRR",
+     R"sql(
 -- One sentence explaining the stored status (engine/customer_reason.h),
 -- written with it by every recompute. '' until then in a migrated database.
 ALTER TABLE customers ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
@@ -608,7 +610,24 @@ BEGIN
   INSERT OR IGNORE INTO customer_facts_stale VALUES (NEW.customer_id);
 END;
 )sql"},
-    // Append new migrations here: {8, "...", R"sql(...)sql"},
+    {8, "MRR sums over all sources from the per-source indexes", R"sql(
+-- Every MRR row updated four covering indexes ordered by time, two of them
+-- only for the sums over all sources: half of a large reprocess's apply
+-- (docs/performance.md, "A measured million"). Those sums now add up the
+-- per-source ranges (persistence/sqlite_mrr.cc, SumMrrRows): the deltas'
+-- per-source index also covers in_total, and the movements keep a narrow
+-- index in time order for ListMrrMovements over all sources.
+DROP INDEX mrr_movements_by_time;
+CREATE INDEX mrr_movements_by_time ON mrr_movements (occurred_at);
+DROP INDEX mrr_deltas_in_total;
+DROP INDEX mrr_deltas_by_source;
+CREATE INDEX mrr_deltas_by_source
+  ON mrr_deltas (data_source_id, at, currency, past_due_mrr,
+                 mrr_active_customers, mrr_past_due_customers, lead_customers,
+                 active_customers, past_due_customers, cancelled_customers,
+                 in_total);
+)sql"},
+    // Append new migrations here: {9, "...", R"sql(...)sql"},
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "persistence/customer_facts_blob.h"
+#include "persistence/mrr_sums.h"
 #include "persistence/sqlite_schema.h"
 #include "persistence/sqlite_source_scan.h"
 #include "persistence/sqlite_status.h"
@@ -799,6 +800,43 @@ TEST_F(SqliteBackendTest, InvoiceAndEventQueriesUseIndexes) {
                             " li.data_source_id = 1 AND"
                             " li.subscription_external_id = 'x'"),
               HasSubstr("line_items_by_subscription"));
+}
+
+// Schema version 8: the MRR rows keep no covering index ordered by time
+// for the sums over all sources (its upkeep was half of a large reprocess);
+// those sums read the per-source covering indexes, one range per source
+// (persistence/sqlite_mrr.cc, SumMrrRows), and ListMrrMovements over all
+// sources pages in time order through a narrow index.
+TEST_F(SqliteBackendTest, MrrSumsOverAllSourcesReadThePerSourceIndexes) {
+  ASSERT_OK(Open(path_).status());
+  RawDb raw(path_);
+  EXPECT_THAT(raw.Column("SELECT name FROM sqlite_master WHERE type = 'index'"
+                         " AND tbl_name IN ('mrr_movements', 'mrr_deltas')"
+                         " ORDER BY name"),
+              ElementsAre("mrr_deltas_by_customer", "mrr_deltas_by_source",
+                          "mrr_movements_by_customer",
+                          "mrr_movements_by_source", "mrr_movements_by_time"));
+  const MrrSumSql all_sources = MakeMrrSumSql(false, "?1", "?2", "?3");
+  EXPECT_THAT(raw.QueryPlan(all_sources.movement_rows),
+              AllOf(HasSubstr("COVERING INDEX mrr_movements_by_source"),
+                    Not(HasSubstr("SCAN mrr_movements"))));
+  for (const std::string& deltas :
+       {all_sources.delta_rows, all_sources.sourceless_delta_rows}) {
+    EXPECT_THAT(raw.QueryPlan(deltas),
+                AllOf(HasSubstr("COVERING INDEX mrr_deltas_by_source"),
+                      Not(HasSubstr("SCAN mrr_deltas"))));
+  }
+  const MrrSumSql one_source = MakeMrrSumSql(true, "?1", "?2", "?3");
+  EXPECT_THAT(raw.QueryPlan(one_source.movement_rows),
+              HasSubstr("COVERING INDEX mrr_movements_by_source"));
+  EXPECT_THAT(raw.QueryPlan(one_source.delta_rows),
+              HasSubstr("COVERING INDEX mrr_deltas_by_source"));
+  EXPECT_THAT(
+      raw.QueryPlan("SELECT m.id FROM mrr_movements m WHERE"
+                    " m.occurred_at >= 0 AND m.occurred_at < 9 AND"
+                    " (m.occurred_at, m.id) > (0, 0)"
+                    " ORDER BY m.occurred_at, m.id LIMIT 5"),
+      AllOf(HasSubstr("mrr_movements_by_time"), Not(HasSubstr("TEMP B-TREE"))));
 }
 
 TEST_F(SqliteBackendTest, ClaimAndChangeLogQueriesUseIndexes) {
