@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/status_macros.h"
 #include "engine/mrr_types.h"
 #include "persistence/records.h"
 #include "persistence/row_codes.h"
@@ -351,6 +353,44 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrByMonth(
     lo = hi;
   }
   return out;
+}
+
+// ReadTransaction::SumMrr for a backend: prepares `sql`'s statements on `db`
+// and sums over `bounds` (SumMrrByMonth). `bind(statement, lo, hi)` resets
+// a statement and binds the source and the range as `sql` names them.
+template <typename Connection, typename BindFn>
+absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrWith(
+    Connection& db, const MrrSumSql& sql, absl::Span<const absl::Time> bounds,
+    BindFn bind) {
+  using Statement = typename decltype(db.Prepare(std::string()))::value_type;
+  RECURRENT_ASSIGN_OR_RETURN(Statement movement_rows,
+                             db.Prepare(sql.movement_rows));
+  RECURRENT_ASSIGN_OR_RETURN(Statement movement_months,
+                             db.Prepare(sql.movement_months));
+  RECURRENT_ASSIGN_OR_RETURN(Statement delta_rows, db.Prepare(sql.delta_rows));
+  RECURRENT_ASSIGN_OR_RETURN(Statement delta_months,
+                             db.Prepare(sql.delta_months));
+  std::optional<Statement> sourceless_delta_rows;
+  if (!sql.sourceless_delta_rows.empty()) {
+    absl::StatusOr<Statement> prepared = db.Prepare(sql.sourceless_delta_rows);
+    if (!prepared.ok()) return prepared.status();
+    sourceless_delta_rows.emplace(*std::move(prepared));
+  }
+  return SumMrrByMonth(
+      bounds,
+      [&](bool months, int64_t lo, int64_t hi,
+          MrrSumsBuilder& builder) -> absl::Status {
+        Statement& movements = months ? movement_months : movement_rows;
+        bind(movements, lo, hi);
+        RECURRENT_RETURN_IF_ERROR(AddMovementSums(movements, builder));
+        Statement& deltas = months ? delta_months : delta_rows;
+        bind(deltas, lo, hi);
+        RECURRENT_RETURN_IF_ERROR(AddDeltaSums(deltas, builder));
+        if (months || !sourceless_delta_rows.has_value())
+          return absl::OkStatus();
+        bind(*sourceless_delta_rows, lo, hi);
+        return AddDeltaSums(*sourceless_delta_rows, builder);
+      });
 }
 
 }  // namespace recurrent::persistence

@@ -236,40 +236,13 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
   // ?1 is the source, ?2 and ?3 the range (MakeMrrSumSql).
   const bool one_source = source_key != 0;
   const MrrSumSql sql = MakeMrrSumSql(one_source, "?1", "?2", "?3");
-  RECURRENT_ASSIGN_OR_RETURN(Statement movement_rows,
-                             db.Prepare(sql.movement_rows));
-  RECURRENT_ASSIGN_OR_RETURN(Statement movement_months,
-                             db.Prepare(sql.movement_months));
-  RECURRENT_ASSIGN_OR_RETURN(Statement delta_rows, db.Prepare(sql.delta_rows));
-  std::optional<Statement> sourceless_delta_rows;
-  if (!sql.sourceless_delta_rows.empty()) {
-    absl::StatusOr<Statement> prepared = db.Prepare(sql.sourceless_delta_rows);
-    if (!prepared.ok()) return prepared.status();
-    sourceless_delta_rows.emplace(*std::move(prepared));
-  }
-  RECURRENT_ASSIGN_OR_RETURN(Statement delta_months,
-                             db.Prepare(sql.delta_months));
   const auto bind = [&](Statement& stmt, int64_t lo, int64_t hi) {
     stmt.Reset();
     stmt.BindInt64(1, source_key);
     stmt.BindInt64(2, lo);
     stmt.BindInt64(3, hi);
   };
-  return SumMrrByMonth(
-      bounds,
-      [&](bool months, int64_t lo, int64_t hi,
-          MrrSumsBuilder& builder) -> absl::Status {
-        Statement& movements = months ? movement_months : movement_rows;
-        bind(movements, lo, hi);
-        RECURRENT_RETURN_IF_ERROR(AddMovementSums(movements, builder));
-        Statement& deltas = months ? delta_months : delta_rows;
-        bind(deltas, lo, hi);
-        RECURRENT_RETURN_IF_ERROR(AddDeltaSums(deltas, builder));
-        if (months || !sourceless_delta_rows.has_value())
-          return absl::OkStatus();
-        bind(*sourceless_delta_rows, lo, hi);
-        return AddDeltaSums(*sourceless_delta_rows, builder);
-      });
+  return SumMrrWith(db, sql, bounds, bind);
 }
 
 absl::StatusOr<std::vector<std::vector<engine::MrrAmount>>> LoadCustomersMrrAt(
