@@ -4,11 +4,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "persistence/customer_columns.h"
 #include "persistence/customer_facts_blob.h"
+#include "persistence/customer_state_load.h"
 #include "persistence/row_codes.h"
 #include "persistence/sqlite_customers.h"
 #include "persistence/sqlite_data_sources.h"
@@ -18,105 +19,15 @@
 #include "persistence/sqlite_subscriptions.h"
 
 namespace recurrent::persistence::sqlite {
-namespace {
-
-// The engine's view of a stored invoice.
-engine::Invoice ToEngine(Invoice invoice) {
-  engine::Invoice out;
-  out.data_source_uuid = std::move(invoice.data_source_uuid);
-  out.external_id = std::move(invoice.external_id);
-  out.currency = std::move(invoice.currency);
-  out.due_date = invoice.due_date;
-  out.line_items.reserve(invoice.line_items.size());
-  for (LineItem& item : invoice.line_items) {
-    out.line_items.push_back(
-        engine::LineItem{item.type, std::move(item.subscription_external_id),
-                         item.service_period_start, item.service_period_end,
-                         item.amount_in_cents, item.tax_amount_in_cents,
-                         item.prorated});
-  }
-  out.transactions.reserve(invoice.transactions.size());
-  for (const Transaction& transaction : invoice.transactions) {
-    out.transactions.push_back(
-        engine::Transaction{transaction.type, transaction.result,
-                            transaction.date, transaction.amount_in_cents});
-  }
-  return out;
-}
-
-// Moves `record` into `state`.
-void TakeRecord(CustomerRecord record, CustomerState& state) {
-  state.key = record.key;
-  state.customer = std::move(record.customer);
-  state.next_transition_at = record.next_transition_at;
-  state.mrr_digest = record.mrr_digest;
-}
-
-// Fills `state` with `record` (loaded with its external ids and tags) and
-// the customer's facts, from their rows.
-absl::Status LoadFactRows(Connection& db, CustomerRecord record,
-                          CustomerState& state) {
-  TakeRecord(std::move(record), state);
-  RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
-                             LoadCustomerInvoices(db, state.key));
-  state.facts.invoices.reserve(invoices.size());
-  for (Invoice& invoice : invoices) {
-    state.facts.invoices.push_back(ToEngine(std::move(invoice)));
-  }
-  RECURRENT_ASSIGN_OR_RETURN(state.facts.cancellations,
-                             LoadCustomerCancellations(db, state.key));
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
                                                 absl::string_view uuid,
                                                 bool with_events) {
-  CustomerState state;
-  const FactsBlobReads blobs = GetFactsBlobReads();
-  if (blobs != FactsBlobReads::kIgnore) {
-    // The customer row and its facts blob, if it has one: one statement.
-    static const std::string* const kSql = new std::string(absl::StrCat(
-        "SELECT ", kCustomerColumns,
-        ", f.facts FROM customers c"
-        " LEFT JOIN customer_facts f ON f.customer_id = c.id"
-        " WHERE c.uuid = ?"));
-    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
-    stmt.BindText(1, uuid);
-    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-    if (!found) return CustomerNotFound(uuid);
-    const int blob_column = kCustomerColumnCount;
-    if (stmt.ColumnIsNull(blob_column) && blobs == FactsBlobReads::kRequire) {
-      return absl::InternalError(
-          absl::StrCat("customer ", uuid, " has no facts blob"));
-    }
-    if (!stmt.ColumnIsNull(blob_column)) {
-      RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record, ReadCustomerRow(stmt));
-      TakeRecord(std::move(record), state);
-      RECURRENT_RETURN_IF_ERROR(
-          DecodeCustomerFacts(stmt.ColumnBlob(blob_column), state));
-    }
-  }
-  if (state.key != 0) {
-    // From the blob: its sources are known, no need to look through its
-    // invoices' rows.
-    RECURRENT_ASSIGN_OR_RETURN(state.settings,
-                               LoadSettingsOfSources(db, FactSources(state)));
-  } else {
-    // No blob (migrated, or stale in this write transaction): the rows.
-    RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
-                               LoadCustomerRecord(db, uuid));
-    RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
-    RECURRENT_ASSIGN_OR_RETURN(state.settings,
-                               LoadCustomerSettings(db, state.key));
-  }
-  RECURRENT_ASSIGN_OR_RETURN(state.subscriptions,
-                             LoadStoredSubscriptions(db, state.key));
-  if (with_events) {
-    RECURRENT_ASSIGN_OR_RETURN(state.events, LoadCustomerEvents(db, state.key));
-  }
-  return state;
+  return LoadCustomerStateWith(
+      db, uuid, with_events, "?",
+      [](Statement& stmt, int column) -> absl::StatusOr<std::string> {
+        return std::string(stmt.ColumnBlob(column));
+      });
 }
 
 absl::StatusOr<int64_t> RebuildStaleCustomerFacts(Connection& db,

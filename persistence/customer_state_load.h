@@ -1,0 +1,136 @@
+// LoadCustomerState written once for both backends
+// (sqlite_customer_state.cc, postgres_customer_state.cc): the customer row
+// and its facts blob with one statement, or, without a blob, its fact rows;
+// then the settings of its sources, its stored subscriptions and, if asked,
+// its events. The backend's own loaders (LoadCustomerRecord,
+// LoadCustomerInvoices, LoadCustomerCancellations, LoadSettingsOfSources,
+// LoadCustomerSettings, LoadStoredSubscriptions, LoadCustomerEvents) are
+// found by argument-dependent lookup on its Connection.
+#ifndef RECURRENT_PERSISTENCE_CUSTOMER_STATE_LOAD_H_
+#define RECURRENT_PERSISTENCE_CUSTOMER_STATE_LOAD_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/error_reason.h"
+#include "common/status_macros.h"
+#include "engine/facts.h"
+#include "persistence/customer_columns.h"
+#include "persistence/customer_facts_blob.h"
+#include "persistence/records.h"
+
+namespace recurrent::persistence {
+
+// The engine's view of a stored invoice.
+inline engine::Invoice ToEngine(Invoice invoice) {
+  engine::Invoice out;
+  out.data_source_uuid = std::move(invoice.data_source_uuid);
+  out.external_id = std::move(invoice.external_id);
+  out.currency = std::move(invoice.currency);
+  out.due_date = invoice.due_date;
+  out.line_items.reserve(invoice.line_items.size());
+  for (LineItem& item : invoice.line_items) {
+    out.line_items.push_back(engine::LineItem{
+        item.type, std::move(item.subscription_external_id),
+        item.service_period_start, item.service_period_end,
+        item.amount_in_cents, item.tax_amount_in_cents, item.prorated});
+  }
+  out.transactions.reserve(invoice.transactions.size());
+  for (const Transaction& transaction : invoice.transactions) {
+    out.transactions.push_back(
+        engine::Transaction{transaction.type, transaction.result,
+                            transaction.date, transaction.amount_in_cents});
+  }
+  return out;
+}
+
+// Moves `record` into `state`.
+inline void TakeRecord(CustomerRecord record, CustomerState& state) {
+  state.key = record.key;
+  state.customer = std::move(record.customer);
+  state.next_transition_at = record.next_transition_at;
+  state.mrr_digest = record.mrr_digest;
+}
+
+// Fills `state` with `record` (loaded with its external ids and tags) and
+// the customer's facts, from their rows.
+template <typename Connection>
+absl::Status LoadFactRows(Connection& db, CustomerRecord record,
+                          CustomerState& state) {
+  TakeRecord(std::move(record), state);
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<Invoice> invoices,
+                             LoadCustomerInvoices(db, state.key));
+  state.facts.invoices.reserve(invoices.size());
+  for (Invoice& invoice : invoices) {
+    state.facts.invoices.push_back(ToEngine(std::move(invoice)));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(state.facts.cancellations,
+                             LoadCustomerCancellations(db, state.key));
+  return absl::OkStatus();
+}
+
+// LoadCustomerState (sqlite_customer_state.h, postgres_customer_state.h).
+// `uuid_placeholder` is the backend's placeholder for the statement's one
+// parameter; `blob_of(stmt, column)` returns the facts blob in `column` of
+// the row `stmt` is on, as absl::StatusOr<std::string>.
+template <typename Connection, typename BlobOf>
+absl::StatusOr<CustomerState> LoadCustomerStateWith(
+    Connection& db, absl::string_view uuid, bool with_events,
+    absl::string_view uuid_placeholder, BlobOf blob_of) {
+  CustomerState state;
+  const FactsBlobReads blobs = GetFactsBlobReads();
+  if (blobs != FactsBlobReads::kIgnore) {
+    // The customer row and its facts blob, if it has one: one statement.
+    RECURRENT_ASSIGN_OR_RETURN(
+        auto stmt, db.Prepare(absl::StrCat(
+                       "SELECT ", kCustomerColumns,
+                       ", f.facts FROM customers c"
+                       " LEFT JOIN customer_facts f ON f.customer_id = c.id"
+                       " WHERE c.uuid = ",
+                       uuid_placeholder)));
+    stmt.BindText(1, uuid);
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found) return common::ResourceNotFound("customer", uuid);
+    const int blob_column = kCustomerColumnCount;
+    if (stmt.ColumnIsNull(blob_column) && blobs == FactsBlobReads::kRequire) {
+      return absl::InternalError(
+          absl::StrCat("customer ", uuid, " has no facts blob"));
+    }
+    if (!stmt.ColumnIsNull(blob_column)) {
+      RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record, ReadCustomerRow(stmt));
+      TakeRecord(std::move(record), state);
+      RECURRENT_ASSIGN_OR_RETURN(const std::string blob,
+                                 blob_of(stmt, blob_column));
+      RECURRENT_RETURN_IF_ERROR(DecodeCustomerFacts(blob, state));
+    }
+  }
+  if (state.key != 0) {
+    // From the blob: its sources are known, no need to look through its
+    // invoices' rows.
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadSettingsOfSources(db, FactSources(state)));
+  } else {
+    // No blob (stale in this write transaction, or not built yet after an
+    // upgrade): the rows.
+    RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record,
+                               LoadCustomerRecord(db, uuid));
+    RECURRENT_RETURN_IF_ERROR(LoadFactRows(db, std::move(record), state));
+    RECURRENT_ASSIGN_OR_RETURN(state.settings,
+                               LoadCustomerSettings(db, state.key));
+  }
+  RECURRENT_ASSIGN_OR_RETURN(state.subscriptions,
+                             LoadStoredSubscriptions(db, state.key));
+  if (with_events) {
+    RECURRENT_ASSIGN_OR_RETURN(state.events, LoadCustomerEvents(db, state.key));
+  }
+  return state;
+}
+
+}  // namespace recurrent::persistence
+
+#endif  // RECURRENT_PERSISTENCE_CUSTOMER_STATE_LOAD_H_
