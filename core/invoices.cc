@@ -97,30 +97,8 @@ std::string DerivedTransactionId(absl::string_view invoice_external_id,
   return absl::StrCat(invoice_external_id, "#tr", position);
 }
 
-engine::Invoice InvoiceFacts(const Invoice& invoice) {
-  engine::Invoice out;
-  out.data_source_uuid = invoice.data_source_uuid;
-  out.external_id = invoice.external_id;
-  out.currency = invoice.currency;
-  out.due_date = invoice.due_date;
-  out.line_items.reserve(invoice.line_items.size());
-  for (const LineItem& item : invoice.line_items) {
-    out.line_items.push_back(engine::LineItem{
-        item.type, item.subscription_external_id, item.service_period_start,
-        item.service_period_end, item.amount_in_cents, item.tax_amount_in_cents,
-        item.prorated});
-  }
-  out.transactions.reserve(invoice.transactions.size());
-  for (const Transaction& transaction : invoice.transactions) {
-    out.transactions.push_back(
-        engine::Transaction{transaction.type, transaction.result,
-                            transaction.date, transaction.amount_in_cents});
-  }
-  return out;
-}
-
 InvoiceAmounts AmountsAt(const Invoice& invoice, absl::Time as_of) {
-  const engine::Invoice facts = InvoiceFacts(invoice);
+  const engine::Invoice facts = persistence::ToEngine(invoice);
   InvoiceAmounts amounts;
   amounts.due_in_cents = engine::AmountDue(facts);
   amounts.paid_in_cents = engine::AmountPaidAt(facts, as_of);

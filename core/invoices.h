@@ -42,9 +42,6 @@ std::string DerivedLineItemId(absl::string_view invoice_external_id,
 std::string DerivedTransactionId(absl::string_view invoice_external_id,
                                  size_t position);
 
-// The engine's view of `invoice` (its facts).
-engine::Invoice InvoiceFacts(const persistence::Invoice& invoice);
-
 // An invoice's amounts at an instant, by the engine's rules (R2,
 // engine/invoice.h): what is due, what successful payments dated up to the
 // instant have paid (capped at the amount due), and whether it is open then

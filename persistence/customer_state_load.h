@@ -19,35 +19,11 @@
 #include "absl/strings/string_view.h"
 #include "common/error_reason.h"
 #include "common/status_macros.h"
-#include "engine/facts.h"
 #include "persistence/customer_columns.h"
 #include "persistence/customer_facts_blob.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence {
-
-// The engine's view of a stored invoice.
-inline engine::Invoice ToEngine(Invoice invoice) {
-  engine::Invoice out;
-  out.data_source_uuid = std::move(invoice.data_source_uuid);
-  out.external_id = std::move(invoice.external_id);
-  out.currency = std::move(invoice.currency);
-  out.due_date = invoice.due_date;
-  out.line_items.reserve(invoice.line_items.size());
-  for (LineItem& item : invoice.line_items) {
-    out.line_items.push_back(engine::LineItem{
-        item.type, std::move(item.subscription_external_id),
-        item.service_period_start, item.service_period_end,
-        item.amount_in_cents, item.tax_amount_in_cents, item.prorated});
-  }
-  out.transactions.reserve(invoice.transactions.size());
-  for (const Transaction& transaction : invoice.transactions) {
-    out.transactions.push_back(
-        engine::Transaction{transaction.type, transaction.result,
-                            transaction.date, transaction.amount_in_cents});
-  }
-  return out;
-}
 
 // Moves `record` into `state`.
 inline void TakeRecord(CustomerRecord record, CustomerState& state) {
