@@ -50,25 +50,29 @@ absl::Status LoadFactRows(Connection& db, CustomerRecord record,
   return absl::OkStatus();
 }
 
+// The statement that reads a customer's row (kCustomerColumns) and its
+// facts blob, or NULL, by uuid, the backend's `uuid_placeholder`.
+inline std::string CustomerWithFactsSql(absl::string_view uuid_placeholder) {
+  return absl::StrCat("SELECT ", kCustomerColumns,
+                      ", f.facts FROM customers c"
+                      " LEFT JOIN customer_facts f ON f.customer_id = c.id"
+                      " WHERE c.uuid = ",
+                      uuid_placeholder);
+}
+
 // LoadCustomerState (sqlite_customer_state.h, postgres_customer_state.h).
-// `uuid_placeholder` is the backend's placeholder for the statement's one
-// parameter; `blob_of(stmt, column)` returns the facts blob in `column` of
-// the row `stmt` is on, as absl::StatusOr<std::string>.
+// `customer_with_facts_sql` is the backend's CustomerWithFactsSql;
+// `blob_of(stmt, column)` returns the facts blob in `column` of the row
+// `stmt` is on, as absl::StatusOr<std::string>.
 template <typename Connection, typename BlobOf>
 absl::StatusOr<CustomerState> LoadCustomerStateWith(
     Connection& db, absl::string_view uuid, bool with_events,
-    absl::string_view uuid_placeholder, BlobOf blob_of) {
+    absl::string_view customer_with_facts_sql, BlobOf blob_of) {
   CustomerState state;
   const FactsBlobReads blobs = GetFactsBlobReads();
   if (blobs != FactsBlobReads::kIgnore) {
     // The customer row and its facts blob, if it has one: one statement.
-    RECURRENT_ASSIGN_OR_RETURN(
-        auto stmt, db.Prepare(absl::StrCat(
-                       "SELECT ", kCustomerColumns,
-                       ", f.facts FROM customers c"
-                       " LEFT JOIN customer_facts f ON f.customer_id = c.id"
-                       " WHERE c.uuid = ",
-                       uuid_placeholder)));
+    RECURRENT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(customer_with_facts_sql));
     stmt.BindText(1, uuid);
     RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (!found) return common::ResourceNotFound("customer", uuid);

@@ -158,7 +158,9 @@ absl::StatusOr<std::string> FromByteaText(absl::string_view text) {
 absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
                                                 absl::string_view uuid,
                                                 bool with_events) {
-  return LoadCustomerStateWith(db, uuid, with_events, "$1",
+  static const std::string* const kSql =
+      new std::string(CustomerWithFactsSql("$1"));
+  return LoadCustomerStateWith(db, uuid, with_events, *kSql,
                                [](Statement& stmt, int column) {
                                  return FromByteaText(stmt.ColumnText(column));
                                });

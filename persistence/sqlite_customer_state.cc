@@ -23,8 +23,10 @@ namespace recurrent::persistence::sqlite {
 absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
                                                 absl::string_view uuid,
                                                 bool with_events) {
+  static const std::string* const kSql =
+      new std::string(CustomerWithFactsSql("?"));
   return LoadCustomerStateWith(
-      db, uuid, with_events, "?",
+      db, uuid, with_events, *kSql,
       [](Statement& stmt, int column) -> absl::StatusOr<std::string> {
         return std::string(stmt.ColumnBlob(column));
       });
