@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
 #include "service/flags.h"
+#include "service/server.h"
 
 ABSL_FLAG(std::string, metrics_listen, "",
           "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. "
@@ -29,9 +30,11 @@ ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "Close a connection that has not completed its HTTP/2 (and TLS) "
           "handshake by then, so idle half-open connections cannot pile up.");
-ABSL_FLAG(int32_t, max_concurrent_streams, 100,
+ABSL_FLAG(int32_t, max_concurrent_streams,
+          recurrent::service::ServerOptions().max_concurrent_streams,
           "Calls one connection may have open at once (HTTP/2 streams); its "
-          "client waits for one to end before starting another.");
+          "client waits for one to end before starting another. Clients that "
+          "need more at once open more connections.");
 ABSL_FLAG(int32_t, max_connections, 2000,
           "Open client connections beyond this are closed on arrival (0: no "
           "cap). A public endpoint belongs behind a proxy.");

@@ -69,8 +69,11 @@ struct ServerOptions {
   // connection's first (service/call_limiter.h); 0: no bound.
   size_t max_calls_in_flight = 4096;
   // HTTP/2 streams (calls) one connection may have open at once; the client
-  // waits for one to end before it starts another.
-  int max_concurrent_streams = 100;
+  // waits for one to end before it starts another. gRPC 1.51 starts a new
+  // call behind every stream already open on any connection, so this also
+  // bounds how long a new client waits during a flood (docs/operations.md,
+  // "Memory").
+  int max_concurrent_streams = 8;
   // Memory gRPC may use for connections and calls (its resource quota):
   // under pressure it shrinks buffers and flow-control windows and refuses
   // new streams; 0: no quota.

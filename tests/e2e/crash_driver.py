@@ -67,7 +67,9 @@ def make_batch(customer, prefix):
 
 
 def load_thread(addr, state, round_no, thread, customer, errors):
-    channel = grpc.insecure_channel(addr)
+    # A connection of its own: channels to one address otherwise share one,
+    # whose calls at once the server bounds (--max_concurrent_streams).
+    channel = grpc.insecure_channel(addr, options=[("grpc.use_local_subchannel_pool", 1)])
     invoices = invoice_pb2_grpc.InvoiceServiceStub(channel)
     log = open(os.path.join(state, "log-%s-%d" % (round_no, thread)), "w")
 

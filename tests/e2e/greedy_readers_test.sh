@@ -3,8 +3,9 @@
 # default flags, a client that opens thousands of ListCustomers calls and
 # never reads the answers (a zero HTTP/2 flow-control window), and h2load
 # with 500 connections × 100 calls each, keep the server's memory under
-# 1 GiB; during the first a probe client's GetDataSource is answered within
-# 1 s; a minute after each, memory is back within twice its idle level.
+# 1 GiB; during both a probe client's GetDataSource is answered within 1 s
+# (in the second, after its first second); a minute after each, memory is
+# back within twice its idle level.
 #   greedy_readers_test.sh PATH_TO_RECURRENTD PATH_TO_MAKE_SYNTHETIC_DB
 RECURRENTD=$1
 MAKE_DB=$2
@@ -23,30 +24,36 @@ printf '\x00\x00\x00\x00\x03\x28\xc8\x01' >"$WORK/list.grpc"
 URL="http://127.0.0.1:$PORT/recurrent.v1.CustomerService/ListCustomers"
 H2LOAD=(h2load -d "$WORK/list.grpc" -H content-type:application/grpc -H te:trailers)
 
-# probe SECONDS OUT: GetDataSource every 0.25 s with a 1 s deadline; writes
-# "answered failed worst_seconds" to OUT.
+# probe SECONDS OUT [SINCE]: GetDataSource every 0.25 s with a 1 s deadline;
+# writes "answered failed worst_seconds" to OUT, counting as failed only the
+# calls started at or after the Unix time SINCE (default: all; the others
+# are counted in a fourth field).
 probe() {
-  /usr/bin/python3 - "$PORT" "$SOURCE" "$1" >"$2" 2>"$2.errors" <<'PY'
+  /usr/bin/python3 - "$PORT" "$SOURCE" "$1" "${3:-0}" >"$2" 2>"$2.errors" <<'PY'
 import sys, time, grpc
 port, source, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+since = float(sys.argv[4])
 call = grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(
     "/recurrent.v1.SourceSettingsService/GetDataSource",
     request_serializer=lambda b: b, response_deserializer=lambda b: b)
 request = b"\x0a" + bytes([len(source)]) + source.encode()
-answered = failed = 0
+answered = failed = early = 0
 worst = 0.0
 end = time.monotonic() + seconds
 while time.monotonic() < end:
-    start = time.monotonic()
+    start, started_at = time.monotonic(), time.time()
     try:
         call(request, timeout=1.0)
         answered += 1
     except grpc.RpcError as e:
-        failed += 1
-        print(e.code(), e.details(), file=sys.stderr)
+        if started_at < since:
+            early += 1
+        else:
+            failed += 1
+        print(round(started_at - since, 3), e.code(), e.details(), file=sys.stderr)
     worst = max(worst, time.monotonic() - start)
     time.sleep(0.25)
-print(answered, failed, round(worst, 3))
+print(answered, failed, round(worst, 3), early)
 PY
 }
 
@@ -80,7 +87,7 @@ peak_rss "$WORK/peak1" & SAMPLER=$!
 probe 15 "$WORK/probe1.out" & PROBE=$!
 timeout 20 "${H2LOAD[@]}" -c 10 -m 2000 -n 20000 -w 0 "$URL" >/dev/null 2>&1 || true
 wait "$PROBE"; kill "$SAMPLER"
-read -r answered failed worst <"$WORK/probe1.out"
+read -r answered failed worst _ <"$WORK/probe1.out"
 check "zero-window readers: peak RSS $(cat "$WORK/peak1") MiB < 1024 MiB" \
   test "$(cat "$WORK/peak1")" -lt 1024
 check "zero-window readers: the probe was answered every time ($answered answered, $failed failed, worst ${worst}s)" \
@@ -90,17 +97,24 @@ check "zero-window readers: RSS back within 2× idle ($((2 * IDLE)) MiB) a minut
 echo "  RSS now $(rss_mb) MiB"
 
 # 2. 500 connections × 100 calls in flight each, answers read.
+# gRPC 1.51 starts a new call behind every stream already open, so the
+# probe holds only while --max_concurrent_streams keeps them few (500 × 8);
+# but each new connection's first streams, sent before the client has
+# the server's settings, are all accepted (up to 500 × 100 at once): a
+# probe started in the flood's first second may wait behind them, and is
+# reported, not checked (docs/operations.md "Memory").
 peak_rss "$WORK/peak2" & SAMPLER=$!
-probe 12 "$WORK/probe2.out" & PROBE=$!
+flood_start=$(date +%s.%N)
+probe 12 "$WORK/probe2.out" "$(awk "BEGIN { printf \"%.3f\", $flood_start + 1 }")" & PROBE=$!
 "${H2LOAD[@]}" -c 500 -m 100 -D 12 "$URL" >"$WORK/h2load2.out" 2>&1 || true
 wait "$PROBE"; kill "$SAMPLER"
 grep -E "^finished in|^requests:" "$WORK/h2load2.out" | sed 's/^/  h2load: /'
-read -r answered failed worst <"$WORK/probe2.out"
-# Not checked: gRPC 1.51 queues new calls behind all 50,000 open streams
-# (docs/operations.md "Limits").
-echo "  probe during the flood: $answered answered within 1 s, $failed not, worst ${worst}s"
+read -r answered failed worst early <"$WORK/probe2.out"
+echo "  probe: $early not answered within 1 s in the flood's first second"
 check "500 connections × 100 calls: peak RSS $(cat "$WORK/peak2") MiB < 1024 MiB" \
   test "$(cat "$WORK/peak2")" -lt 1024
+check "500 connections × 100 calls: after its first second, the probe was answered every time ($answered answered, $failed failed, worst ${worst}s)" \
+  test "$failed" -eq 0 -a "$answered" -gt 0
 check "500 connections × 100 calls: RSS back within 2× idle ($((2 * IDLE)) MiB) a minute later" \
   wait_for_rss $((2 * IDLE))
 echo "  RSS now $(rss_mb) MiB"

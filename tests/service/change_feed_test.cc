@@ -402,9 +402,10 @@ TEST_F(ChangeFeedTest, TwoHundredWatchersReceiveTheSameSequence) {
   };
   std::vector<std::unique_ptr<Watcher>> watchers;
   const std::string start = std::string(20, '0');
-  // 50 watches per connection (the server allows 100 streams on one).
+  // As many watches per connection as the server allows streams on one.
+  const int per_connection = ServerOptions().max_concurrent_streams;
   std::vector<std::unique_ptr<v1::ChangeFeedService::Stub>> stubs;
-  for (int i = 0; i < kWatchers / 50; ++i) {
+  for (int i = 0; i < (kWatchers + per_connection - 1) / per_connection; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     stubs.push_back(v1::ChangeFeedService::NewStub(grpc::CreateCustomChannel(
@@ -417,7 +418,8 @@ TEST_F(ChangeFeedTest, TwoHundredWatchersReceiveTheSameSequence) {
                                   std::chrono::seconds(60));
     v1::WatchChangesRequest request;
     request.set_after_cursor(start);
-    watcher->reader = stubs[i / 50]->WatchChanges(&watcher->context, request);
+    watcher->reader =
+        stubs[i / per_connection]->WatchChanges(&watcher->context, request);
     watchers.push_back(std::move(watcher));
   }
   for (const std::string id : {"a", "b", "c", "d"}) {
