@@ -15,6 +15,8 @@
 ABSL_FLAG(std::string, db, "", "database file to create (must not exist)");
 ABSL_FLAG(int, customers, 100000, "customers of source \"bench\"");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
+ABSL_FLAG(int, cache_mb, recurrent::bench::SyntheticSourceOptions().cache_mb,
+          "SQLite page cache while loading the rows (MiB)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
   options.path = absl::GetFlag(FLAGS_db);
   options.customers = absl::GetFlag(FLAGS_customers);
   options.seed = absl::GetFlag(FLAGS_seed);
+  options.cache_mb = absl::GetFlag(FLAGS_cache_mb);
   options.now = absl::Now();
   recurrent::bench::SyntheticSourceStats stats;
   const absl::Status status =

@@ -283,8 +283,9 @@ absl::Status LoadRows(const SyntheticSourceOptions& options,
   }
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, &sqlite3_close);
   RECURRENT_RETURN_IF_ERROR(Exec(raw, "PRAGMA synchronous = OFF"));
-  RECURRENT_RETURN_IF_ERROR(
-      Exec(raw, "PRAGMA cache_size = -524288"));  // 512 MiB
+  RECURRENT_RETURN_IF_ERROR(Exec(
+      raw,
+      absl::StrCat("PRAGMA cache_size = ", -1024 * options.cache_mb).c_str()));
   RECURRENT_ASSIGN_OR_RETURN(const int64_t bench,
                              SourceKey(raw, kBenchSourceName));
   RECURRENT_ASSIGN_OR_RETURN(const int64_t other, SourceKey(raw, "other"));

@@ -32,6 +32,9 @@ struct SyntheticSourceOptions {
   int customers = 100000;
   uint64_t seed = 1;
   absl::Time now;  // the instant the data describes
+  // SQLite's page cache while the rows are loaded (one transaction): the
+  // uuid indexes spill and are re-read once they outgrow it.
+  int cache_mb = 4096;
 };
 
 // Counts of what was generated.
