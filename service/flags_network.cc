@@ -24,10 +24,12 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "While no API key exists, serve without authentication even on an "
           "address that is not loopback.");
-ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
+ABSL_FLAG(int32_t, max_message_bytes,
+          recurrent::service::ServerOptions().max_message_bytes,
           "Largest request or response message, in bytes; larger requests "
           "fail with RESOURCE_EXHAUSTED.");
-ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, handshake_timeout,
+          recurrent::service::ServerOptions().handshake_timeout,
           "Close a connection that has not completed its HTTP/2 (and TLS) "
           "handshake by then, so idle half-open connections cannot pile up.");
 ABSL_FLAG(int32_t, max_concurrent_streams,
@@ -35,14 +37,20 @@ ABSL_FLAG(int32_t, max_concurrent_streams,
           "Calls one connection may have open at once (HTTP/2 streams); its "
           "client waits for one to end before starting another. Clients that "
           "need more at once open more connections.");
-ABSL_FLAG(int32_t, max_connections, 2000,
-          "Open client connections beyond this are closed on arrival (0: no "
-          "cap). A public endpoint belongs behind a proxy.");
-ABSL_FLAG(int32_t, max_calls_in_flight, 4096,
+ABSL_FLAG(
+    int32_t, max_connections,
+    static_cast<int32_t>(recurrent::service::ServerOptions().max_connections),
+    "Open client connections beyond this are closed on arrival (0: no "
+    "cap). A public endpoint belongs behind a proxy.");
+ABSL_FLAG(int32_t, max_calls_in_flight,
+          static_cast<int32_t>(
+              recurrent::service::ServerOptions().max_calls_in_flight),
           "Calls the server holds at once: queued, running, or with a "
           "response its client has not read yet. Beyond it calls fail with "
           "RESOURCE_EXHAUSTED, except a connection's first (0: no bound).");
-ABSL_FLAG(int32_t, grpc_memory_mb, 512,
+ABSL_FLAG(int32_t, grpc_memory_mb,
+          static_cast<int32_t>(
+              recurrent::service::ServerOptions().grpc_memory_bytes >> 20),
           "Memory gRPC may use for connections and calls (MiB; its resource "
           "quota). Under pressure it shrinks buffers and refuses new calls "
           "(0: no quota).");
