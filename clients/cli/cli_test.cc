@@ -100,25 +100,36 @@ TEST(ParseIntFlagTest, NamesTheFlag) {
   EXPECT_THAT(bad.status().message(), HasSubstr("--limit"));
 }
 
+// What "now" stands for in these tests (Session::Now() in the commands).
+const absl::Time kNow =
+    absl::FromUnixSeconds(1'800'000'000) + absl::Milliseconds(250);
+
 TEST(TimeTest, ParsesDatesAndRfc3339) {
   absl::StatusOr<google::protobuf::Timestamp> day =
-      ParseTimeFlag("as-of", "2025-03-01");
+      ParseTimeFlag("as-of", "2025-03-01", kNow);
   ASSERT_TRUE(day.ok());
   EXPECT_EQ(day->seconds(), 1740787200);  // 2025-03-01T00:00:00Z
-  auto offset = ParseTimeFlag("as-of", "2025-03-01T02:00:00+02:00");
+  auto offset = ParseTimeFlag("as-of", "2025-03-01T02:00:00+02:00", kNow);
   ASSERT_TRUE(offset.ok());
   EXPECT_EQ(offset->seconds(), 1740787200);
-  auto fraction = ParseTimeFlag("as-of", "2025-03-01T00:00:00.25Z");
+  auto fraction = ParseTimeFlag("as-of", "2025-03-01T00:00:00.25Z", kNow);
   ASSERT_TRUE(fraction.ok());
   EXPECT_EQ(fraction->nanos(), 250000000);
-  EXPECT_TRUE(ParseTimeFlag("at", "now").ok());
+}
+
+TEST(TimeTest, NowIsTheSessionsClock) {
+  absl::StatusOr<google::protobuf::Timestamp> now =
+      ParseTimeFlag("at", "now", kNow);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->seconds(), 1'800'000'000);
+  EXPECT_EQ(now->nanos(), 250'000'000);
 }
 
 TEST(TimeTest, RejectsOtherFormatsNamingTheFlag) {
   for (const char* bad :
        {"yesterday", "2025-3-1", "2025-03-01 10:00", "2025-02-30", ""}) {
     absl::StatusOr<google::protobuf::Timestamp> time =
-        ParseTimeFlag("as-of", bad);
+        ParseTimeFlag("as-of", bad, kNow);
     ASSERT_FALSE(time.ok()) << bad;
     EXPECT_THAT(time.status().message(), HasSubstr("--as-of")) << bad;
   }

@@ -150,8 +150,10 @@ std::string ErrorJson(absl::string_view code, absl::string_view message,
   return json;
 }
 
-Session::Session(GlobalOptions options, std::string command_path)
+Session::Session(GlobalOptions options, std::string command_path,
+                 const common::Clock& clock)
     : options_(std::move(options)),
+      clock_(clock),
       call_timeout_(options_.timeout.value_or(kDefaultTimeout)),
       command_path_(std::move(command_path)),
       channel_(grpc::CreateChannel(options_.addr, Credentials(options_.tls))),
@@ -202,7 +204,7 @@ void Session::PrintAsOf(const google::protobuf::Timestamp* as_of) {
     std::printf("As of %s\n", FormatTime(*as_of).c_str());
   } else {
     google::protobuf::Timestamp now;
-    now.set_seconds(absl::ToUnixSeconds(absl::Now()));
+    now.set_seconds(absl::ToUnixSeconds(Now()));
     std::printf("As of now (%s)\n", FormatTime(now).c_str());
   }
 }
@@ -258,10 +260,10 @@ void Session::PrintJson(const google::protobuf::Message& message) {
 }
 
 absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseAsOfFlag(
-    const ParsedArgs& args) {
+    const ParsedArgs& args, absl::Time now) {
   if (!args.Has("as-of")) return std::nullopt;
   absl::StatusOr<google::protobuf::Timestamp> parsed =
-      ParseTimeFlag("as-of", args.Get("as-of"));
+      ParseTimeFlag("as-of", args.Get("as-of"), now);
   if (!parsed.ok()) return parsed.status();
   return *parsed;
 }

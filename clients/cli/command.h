@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clients/cli/args.h"
+#include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "recurrent/v1/api_key.grpc.pb.h"
@@ -128,8 +129,11 @@ struct GlobalOptions {
 // helpers that print results and errors. Not thread-safe.
 class Session {
  public:
-  // `command_path` is "customers list", used in hints.
-  Session(GlobalOptions options, std::string command_path);
+  // `command_path` is "customers list", used in hints; `clock` (which
+  // must outlive the session) is what "now" means to the flags and to
+  // "As of now".
+  Session(GlobalOptions options, std::string command_path,
+          const common::Clock& clock);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -141,6 +145,9 @@ class Session {
   v1::MetricsService::Stub& metrics() { return *metrics_; }
 
   bool json() const { return options_.output == OutputFormat::kJson; }
+
+  // The instant a flag's "now" stands for.
+  absl::Time Now() const { return clock_.Now(); }
 
   // From now on, calls default to kSettingsTimeout instead of
   // kDefaultTimeout (--timeout still wins).
@@ -203,6 +210,7 @@ class Session {
 
  private:
   GlobalOptions options_;
+  const common::Clock& clock_;
   absl::Duration call_timeout_;
   std::string command_path_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -241,15 +249,16 @@ std::vector<Command> KeyCommands();           // keys
 std::vector<Command> ChangeCommands();        // changes
 std::vector<Command> MetricsCommands();       // mrr
 
-// Parses --as-of ("" when not given: the server's now).
+// Parses --as-of ("" when not given: the server's now; "now": `now`).
 absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseAsOfFlag(
-    const ParsedArgs& args);
+    const ParsedArgs& args, absl::Time now);
 
 // Sets `request`'s as_of from --as-of when given, and leaves it unset
 // otherwise. INVALID_ARGUMENT for a bad date.
 template <typename Request>
-absl::Status ParseAsOf(const ParsedArgs& args, Request* request) {
-  auto as_of = ParseAsOfFlag(args);
+absl::Status ParseAsOf(const ParsedArgs& args, absl::Time now,
+                       Request* request) {
+  auto as_of = ParseAsOfFlag(args, now);
   if (!as_of.ok()) return as_of.status();
   if (as_of->has_value()) *request->mutable_as_of() = **as_of;
   return absl::OkStatus();

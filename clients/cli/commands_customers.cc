@@ -47,7 +47,8 @@ std::vector<FlagSpec> CustomerFieldFlags() {
 
 // Sets the customer fields whose flags were given; appends their paths to
 // `mask` when it is not null. INVALID_ARGUMENT for a bad date.
-absl::Status SetCustomerFields(const ParsedArgs& args, v1::Customer* customer,
+absl::Status SetCustomerFields(const ParsedArgs& args, absl::Time now,
+                               v1::Customer* customer,
                                google::protobuf::FieldMask* mask) {
   const google::protobuf::Descriptor* descriptor = customer->GetDescriptor();
   const google::protobuf::Reflection* reflection = customer->GetReflection();
@@ -56,7 +57,7 @@ absl::Status SetCustomerFields(const ParsedArgs& args, v1::Customer* customer,
     const google::protobuf::FieldDescriptor* fd =
         descriptor->FindFieldByName(field.field);
     if (field.is_time) {
-      auto time = ParseTimeFlag(field.flag, args.Get(field.flag));
+      auto time = ParseTimeFlag(field.flag, args.Get(field.flag), now);
       if (!time.ok()) return time.status();
       reflection->MutableMessage(customer, fd)->CopyFrom(*time);
     } else {
@@ -120,7 +121,9 @@ int CustomersCreate(Session& session, const ParsedArgs& args) {
   v1::Customer* customer = request.mutable_customer();
   customer->set_data_source_uuid(args.Get("source"));
   customer->set_external_id(args.Get("external-id"));
-  if (absl::Status s = SetCustomerFields(args, customer, nullptr); !s.ok()) {
+  if (absl::Status s =
+          SetCustomerFields(args, session.Now(), customer, nullptr);
+      !s.ok()) {
     return session.UsageError(s);
   }
   return PrintCustomerFrom(
@@ -132,7 +135,7 @@ int CustomersCreate(Session& session, const ParsedArgs& args) {
 int CustomersGet(Session& session, const ParsedArgs& args) {
   v1::GetCustomerRequest request;
   request.set_uuid(args.positional()[0]);
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   return PrintCustomerFrom(
@@ -149,7 +152,7 @@ constexpr int kDescribeEvents = 10;
 int CustomersDescribe(Session& session, const ParsedArgs& args) {
   v1::GetCustomerRequest get;
   get.set_uuid(args.positional()[0]);
-  if (absl::Status s = ParseAsOf(args, &get); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &get); !s.ok()) {
     return session.UsageError(s);
   }
   v1::Customer customer;
@@ -229,7 +232,7 @@ int CustomersList(Session& session, const ParsedArgs& args) {
   request.set_data_source_uuid(args.Get("source"));
   request.set_external_id(args.Get("external-id"));
   request.set_email(args.Get("email"));
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   if (args.Has("status")) {
@@ -261,8 +264,9 @@ int CustomersList(Session& session, const ParsedArgs& args) {
 int CustomersUpdate(Session& session, const ParsedArgs& args) {
   v1::UpdateCustomerRequest request;
   request.mutable_customer()->set_uuid(args.positional()[0]);
-  if (absl::Status s = SetCustomerFields(args, request.mutable_customer(),
-                                         request.mutable_update_mask());
+  if (absl::Status s =
+          SetCustomerFields(args, session.Now(), request.mutable_customer(),
+                            request.mutable_update_mask());
       !s.ok()) {
     return session.UsageError(s);
   }

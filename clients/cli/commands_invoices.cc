@@ -86,7 +86,7 @@ int InvoicesImport(Session& session, const ParsedArgs& args) {
 int InvoicesGet(Session& session, const ParsedArgs& args) {
   v1::GetInvoiceRequest request;
   request.set_uuid(args.positional()[0]);
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   v1::ListInvoicesResponse list;
@@ -112,7 +112,7 @@ int InvoicesList(Session& session, const ParsedArgs& args) {
   request.set_customer_uuid(args.Get("customer"));
   request.set_data_source_uuid(args.Get("source"));
   request.set_external_id(args.Get("external-id"));
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   if (args.GetBool("open")) request.set_open(true);
@@ -207,7 +207,7 @@ int InvoicesPay(Session& session, const ParsedArgs& args) {
   transaction->set_result(args.GetBool("failed")
                               ? v1::TRANSACTION_RESULT_FAILED
                               : v1::TRANSACTION_RESULT_SUCCESSFUL);
-  auto at = ParseTimeFlag("at", args.Get("at", "now"));
+  auto at = ParseTimeFlag("at", args.Get("at", "now"), session.Now());
   if (!at.ok()) return session.UsageError(at.status());
   *transaction->mutable_date() = *at;
   if (args.Has("amount-cents")) {

@@ -16,14 +16,15 @@ namespace {
 // Sets `request`'s start_time from --start and end_time from --end, each
 // when given (unset otherwise). INVALID_ARGUMENT for a bad date.
 template <typename Request>
-absl::Status ParseTimeRange(const ParsedArgs& args, Request* request) {
+absl::Status ParseTimeRange(const ParsedArgs& args, absl::Time now,
+                            Request* request) {
   using Setter = google::protobuf::Timestamp* (Request::*)();
   for (auto [flag, field] :
        {std::pair<const char*, Setter>{"start", &Request::mutable_start_time},
         std::pair<const char*, Setter>{"end", &Request::mutable_end_time}}) {
     if (!args.Has(flag)) continue;
     absl::StatusOr<google::protobuf::Timestamp> time =
-        ParseTimeFlag(flag, args.Get(flag));
+        ParseTimeFlag(flag, args.Get(flag), now);
     if (!time.ok()) return time.status();
     *(request->*field)() = *time;
   }
@@ -33,7 +34,7 @@ absl::Status ParseTimeRange(const ParsedArgs& args, Request* request) {
 int MrrGet(Session& session, const ParsedArgs& args) {
   v1::GetMrrRequest request;
   request.set_data_source_uuid(args.Get("source"));
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   v1::GetMrrResponse response;
@@ -60,7 +61,7 @@ int MrrMovements(Session& session, const ParsedArgs& args) {
   v1::ListMrrMovementsRequest request;
   request.set_data_source_uuid(args.Get("source"));
   request.set_customer_uuid(args.Get("customer"));
-  if (absl::Status s = ParseTimeRange(args, &request); !s.ok()) {
+  if (absl::Status s = ParseTimeRange(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   v1::ListMrrMovementsResponse all;
@@ -96,7 +97,7 @@ int MrrSeries(Session& session, const ParsedArgs& args) {
   }
   v1::GetMrrSeriesRequest request;
   request.set_data_source_uuid(args.Get("source"));
-  if (absl::Status s = ParseTimeRange(args, &request); !s.ok()) {
+  if (absl::Status s = ParseTimeRange(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   absl::StatusOr<v1::SeriesInterval> interval =

@@ -256,7 +256,8 @@ int SettingsSet(Session& session, const ParsedArgs& args) {
     handling->set_auto_churn_after_days(*days);
   }
   if (args.Has("effective-at")) {
-    auto at = ParseTimeFlag("effective-at", args.Get("effective-at"));
+    auto at =
+        ParseTimeFlag("effective-at", args.Get("effective-at"), session.Now());
     if (!at.ok()) return session.UsageError(at.status());
     *request.mutable_effective_at() = *at;
   }

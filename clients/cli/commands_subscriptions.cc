@@ -35,7 +35,7 @@ int SubscriptionsList(Session& session, const ParsedArgs& args) {
   if (!paging.ok()) return session.UsageError(paging.status());
   v1::ListSubscriptionsRequest request;
   request.set_customer_uuid(args.positional()[0]);
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   v1::ListSubscriptionsResponse all;
@@ -56,7 +56,7 @@ int SubscriptionsCancel(Session& session, const ParsedArgs& args) {
   v1::CancelSubscriptionRequest request;
   request.set_subscription_uuid(args.positional()[0]);
   if (args.Has("at")) {
-    auto at = ParseTimeFlag("at", args.Get("at"));
+    auto at = ParseTimeFlag("at", args.Get("at"), session.Now());
     if (!at.ok()) return session.UsageError(at.status());
     *request.mutable_cancelled_at() = *at;
   }
@@ -88,7 +88,7 @@ int Events(Session& session, const ParsedArgs& args) {
     return session.UsageError(absl::InvalidArgumentError(
         "give a CUSTOMER_UUID, --source=DATA_SOURCE_UUID, or both"));
   }
-  if (absl::Status s = ParseAsOf(args, &request); !s.ok()) {
+  if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
   v1::ListSubscriptionEventsResponse all;

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "clients/cli/args.h"
 #include "clients/cli/command.h"
+#include "common/clock.h"
 
 namespace recurrent::cli {
 namespace {
@@ -357,7 +358,8 @@ int Run(const std::vector<std::string>& argv) {
     }
     options->tls = std::move(tls);
   }
-  Session session(*std::move(options), command->Path());
+  const common::RealClock clock;
+  Session session(*std::move(options), command->Path(), clock);
   return command->run(session, *args);
 }
 

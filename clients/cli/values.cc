@@ -34,8 +34,8 @@ std::string FriendlyEnum(const std::string& proto_name,
 }  // namespace
 
 absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(
-    absl::string_view flag, absl::string_view value) {
-  if (value == "now") return ToProto(absl::Now());
+    absl::string_view flag, absl::string_view value, absl::Time now) {
+  if (value == "now") return ToProto(now);
   absl::CivilDay day;
   if (value.size() == 10 && absl::ParseCivilTime(value, &day)) {
     return ToProto(absl::FromCivil(day, absl::UTCTimeZone()));

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "recurrent/v1/customer.pb.h"
@@ -18,10 +19,10 @@
 namespace recurrent::cli {
 
 // Parses a date ("2025-03-01", midnight UTC), an RFC 3339 time
-// ("2025-03-01T10:30:00Z", "2025-03-01T10:30:00+02:00") or "now".
-// INVALID_ARGUMENT naming `flag` otherwise.
+// ("2025-03-01T10:30:00Z", "2025-03-01T10:30:00+02:00") or "now" (`now`:
+// Session::Now()). INVALID_ARGUMENT naming `flag` otherwise.
 absl::StatusOr<google::protobuf::Timestamp> ParseTimeFlag(
-    absl::string_view flag, absl::string_view value);
+    absl::string_view flag, absl::string_view value, absl::Time now);
 
 // "2025-03-01" for midnight UTC, "2025-03-01T10:30:00Z" otherwise (whole
 // seconds: tables are for people; --output=json is exact), "" when
