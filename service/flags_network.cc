@@ -12,7 +12,8 @@
 ABSL_FLAG(std::string, metrics_listen, "",
           "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. "
           "127.0.0.1:9464; port 0 picks a free one); empty: off.");
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+ABSL_FLAG(std::string, listen,
+          recurrent::service::ServerOptions().listen_address,
           "Address to serve gRPC on, host:port (port 0 picks a free one).");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM server certificate (chain): serve TLS instead of plaintext. "

@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
 #include "service/flags.h"
+#include "service/server.h"
 
 ABSL_FLAG(std::string, db, "./data/recurrent.db",
           "The database: a SQLite file (its folder is created if missing), "
@@ -24,7 +25,8 @@ ABSL_FLAG(bool, read_only, false,
 ABSL_FLAG(bool, create_db, true,
           "Create --db if it does not exist (the ready line then says so); "
           "false refuses to start on a missing file, for production units.");
-ABSL_FLAG(absl::Duration, change_log_retention, absl::Hours(24 * 30),
+ABSL_FLAG(absl::Duration, change_log_retention,
+          recurrent::service::ServerOptions().change_log_retention,
           "How long change-log rows are kept (older ones are pruned every "
           "minute).");
 ABSL_FLAG(absl::Duration, change_log_poll_interval, absl::Milliseconds(100),

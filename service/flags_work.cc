@@ -7,8 +7,10 @@
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
 #include "service/flags.h"
+#include "service/server.h"
 
-ABSL_FLAG(int32_t, worker_threads, 8,
+ABSL_FLAG(int32_t, worker_threads,
+          recurrent::service::ServerOptions().worker_threads,
           "Threads running read calls (and their database reads).");
 ABSL_FLAG(int32_t, write_threads, 0,
           "Threads that run write calls (writer and admin roles); reads "
@@ -22,19 +24,25 @@ ABSL_FLAG(bool, group_commit, true,
           "after the shared commit; false: one transaction per write. "
           "PostgreSQL groups concurrent commits itself: there writes always "
           "run in transactions of their own.");
-ABSL_FLAG(absl::Duration, reevaluate_interval, absl::Seconds(1),
+ABSL_FLAG(absl::Duration, reevaluate_interval,
+          recurrent::service::ServerOptions().reevaluate_interval,
           "How often stored statuses are brought up to date as time passes.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long in-flight calls may run after SIGINT/SIGTERM.");
-ABSL_FLAG(int32_t, customer_cache_mb, 64,
+ABSL_FLAG(int32_t, customer_cache_mb,
+          static_cast<int32_t>(
+              recurrent::service::ServerOptions().customer_cache_bytes >> 20),
           "Memory for GetCustomer answers of unchanged customers (MiB; 0 "
           "turns the cache off). About 0.4 KB per customer.");
-ABSL_FLAG(int32_t, max_invoices_per_customer, 100000,
+ABSL_FLAG(int32_t, max_invoices_per_customer,
+          recurrent::service::ServerOptions().store.max_invoices_per_customer,
           "An import or merge that would leave one customer with more "
           "invoices fails with FAILED_PRECONDITION, storing nothing.");
-ABSL_FLAG(int32_t, max_subscriptions_per_customer, 10000,
-          "An import or merge that would leave one customer with more "
-          "subscriptions fails with FAILED_PRECONDITION, storing nothing.");
+ABSL_FLAG(
+    int32_t, max_subscriptions_per_customer,
+    recurrent::service::ServerOptions().store.max_subscriptions_per_customer,
+    "An import or merge that would leave one customer with more "
+    "subscriptions fails with FAILED_PRECONDITION, storing nothing.");
 ABSL_FLAG(bool, log_reevaluations, false,
           "Log each customer the re-evaluator re-evaluated as time passed, "
           "with the transition time it was due at (after the commit).");
