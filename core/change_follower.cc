@@ -1,5 +1,6 @@
 #include "core/change_follower.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/log.h"
@@ -8,8 +9,9 @@
 namespace recurrent::core {
 
 ChangeFollower::ChangeFollower(persistence::Backend* backend,
+                               const common::Clock* clock,
                                const Options& options)
-    : backend_(backend), options_(options) {}
+    : backend_(backend), clock_(clock), options_(options) {}
 
 ChangeFollower::~ChangeFollower() { Stop(); }
 
@@ -18,6 +20,7 @@ void ChangeFollower::Subscribe(Subscriber subscriber) {
 }
 
 absl::Status ChangeFollower::Start() {
+  const absl::Time started = clock_->Now();
   {
     RECURRENT_ASSIGN_OR_RETURN(
         std::unique_ptr<persistence::ReadTransaction> txn,
@@ -26,6 +29,8 @@ absl::Status ChangeFollower::Start() {
     std::lock_guard<std::mutex> lock(poll_mu_);
     last_read_ = last;
   }
+  caught_up_micros_.store(absl::ToUnixMicros(started),
+                          std::memory_order_release);
   if (options_.poll_interval > absl::ZeroDuration() && poller_ == nullptr) {
     poller_ = std::make_unique<PeriodicThread>(options_.poll_interval, [this] {
       if (absl::Status status = Poll(); !status.ok()) {
@@ -51,6 +56,8 @@ void ChangeFollower::Deliver(absl::Span<const persistence::ChangeRow> rows) {
 
 absl::Status ChangeFollower::Poll() {
   std::lock_guard<std::mutex> lock(poll_mu_);
+  // Every row committed before this instant is read by the end of the loop.
+  const absl::Time started = clock_->Now();
   while (true) {
     std::vector<persistence::ChangeRow> rows;
     {
@@ -60,13 +67,29 @@ absl::Status ChangeFollower::Poll() {
       RECURRENT_ASSIGN_OR_RETURN(
           rows, txn->ReadChanges(last_read_, options_.batch_rows));
     }
-    if (rows.empty()) return absl::OkStatus();
-    last_read_ = rows.back().sequence;
-    Deliver(rows);
+    if (!rows.empty()) {
+      last_read_ = rows.back().sequence;
+      Deliver(rows);
+    }
     if (static_cast<int>(rows.size()) < options_.batch_rows) {
+      caught_up_micros_.store(absl::ToUnixMicros(started),
+                              std::memory_order_release);
       return absl::OkStatus();
     }
   }
+}
+
+absl::Duration ChangeFollower::Lag(absl::Time now) const {
+  if (options_.poll_interval <= absl::ZeroDuration()) {
+    return absl::ZeroDuration();
+  }
+  const int64_t caught_up = caught_up_micros_.load(std::memory_order_acquire);
+  if (caught_up == kNotCaughtUp) return absl::InfiniteDuration();
+  return std::max(absl::ZeroDuration(), now - absl::FromUnixMicros(caught_up));
+}
+
+bool ChangeFollower::UpToDate(absl::Time now) const {
+  return Lag(now) <= options_.max_lag;
 }
 
 }  // namespace recurrent::core

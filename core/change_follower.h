@@ -1,7 +1,7 @@
 // ChangeFollower: hands every committed change-log row to in-memory
 // readers of the log, such as the GetCustomer cache.
 //
-//   ChangeFollower follower(&backend, options);
+//   ChangeFollower follower(&backend, &clock, options);
 //   follower.Subscribe([&cache](absl::Span<const ChangeRow> rows) {
 //     cache.Invalidate(rows);
 //   });
@@ -17,12 +17,20 @@
 // other rows). A subscriber may so see a row twice; it must treat rows as
 // idempotent hints.
 //
+// A subscriber's copy is only as fresh as the last poll that reached the
+// end of the log: if polls fail or stall (the database unreachable, a row
+// that cannot be read), other processes' writes stop arriving. Readers of
+// such a copy ask UpToDate(now) first and read the database instead while
+// the follower is more than `max_lag` behind.
+//
 // Thread-safe.
 #ifndef RECURRENT_CORE_CHANGE_FOLLOWER_H_
 #define RECURRENT_CORE_CHANGE_FOLLOWER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -31,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/clock.h"
 #include "core/periodic_thread.h"
 #include "persistence/backend.h"
 #include "persistence/records.h"
@@ -45,12 +54,16 @@ class ChangeFollower {
     absl::Duration poll_interval = absl::Milliseconds(100);
     // Rows read per query.
     int batch_rows = 1000;
+    // With polling, UpToDate() is false once the last poll that read to the
+    // end of the log began longer ago than this.
+    absl::Duration max_lag = absl::Seconds(1);
   };
   using Subscriber =
       std::function<void(absl::Span<const persistence::ChangeRow> rows)>;
 
-  // `backend` is not owned and must outlive the follower.
-  ChangeFollower(persistence::Backend* backend, const Options& options);
+  // `backend` and `clock` are not owned and must outlive the follower.
+  ChangeFollower(persistence::Backend* backend, const common::Clock* clock,
+                 const Options& options);
   // Stops the background thread if it runs.
   ~ChangeFollower();
 
@@ -75,9 +88,25 @@ class ChangeFollower {
   // subscribers.
   absl::Status Poll();
 
+  // Whether every row committed more than `max_lag` before `now` has
+  // reached the subscribers. Always true without polling (a zero
+  // poll_interval: only this process's writes reach them, at once); with
+  // polling, true while the last poll that read to the end of the log (or
+  // Start) began at most `max_lag` before `now`.
+  bool UpToDate(absl::Time now) const;
+  // How long ago that poll began (zero without polling; infinite with
+  // polling before Start): what UpToDate compares with `max_lag`.
+  absl::Duration Lag(absl::Time now) const;
+
  private:
   persistence::Backend* const backend_;
+  const common::Clock* const clock_;
   const Options options_;
+  // When the last poll that read to the end of the log began, in Unix
+  // microseconds (read without the lock on the read path); kNotCaughtUp
+  // before Start.
+  static constexpr int64_t kNotCaughtUp = std::numeric_limits<int64_t>::min();
+  std::atomic<int64_t> caught_up_micros_{kNotCaughtUp};
   std::vector<Subscriber> subscribers_;  // set before Start()
 
   // Serializes Poll() (and guards the position it reads from).

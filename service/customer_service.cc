@@ -34,26 +34,31 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
   // same answer from the cache while nothing it depends on has changed; a
   // cached answer is served on gRPC's thread (it needs no storage).
   CustomerCache& cache = *env_.customer_cache;
-  auto from_cache = [this, request, response,
-                     &cache]() -> std::optional<absl::Status> {
+  // The cache's answer for `uuid` at `t`, if it holds one and has heard of
+  // other processes' writes until recently.
+  auto cached = [this, &cache, response](const std::string& uuid,
+                                         absl::Time t) {
+    return env_.change_follower->UpToDate(env_.clock->Now()) &&
+           cache.Lookup(uuid, t, response);
+  };
+  auto from_cache = [this, request, cached]() -> std::optional<absl::Status> {
     if (request->has_as_of() ||
         !CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid").ok() ||
-        !cache.Lookup(request->uuid(), env_.clock->Now(), response)) {
+        !cached(request->uuid(), env_.clock->Now())) {
       return std::nullopt;
     }
     return absl::OkStatus();
   };
   return DispatchWithFastPath(
       context, env_, Role::kReader, from_cache,
-      [this, request, response, &cache] {
+      [this, request, response, &cache, cached] {
         RECURRENT_RETURN_IF_ERROR(
             CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid"));
         RECURRENT_ASSIGN_OR_RETURN(
             absl::Time as_of, ParseAsOf(request->has_as_of(), request->as_of(),
                                         env_.clock->Now()));
         // (Without as_of, the fast path has looked already.)
-        if (request->has_as_of() &&
-            cache.Lookup(request->uuid(), as_of, response)) {
+        if (request->has_as_of() && cached(request->uuid(), as_of)) {
           return absl::OkStatus();
         }
         const CustomerCache::Ticket ticket = cache.BeginFill(request->uuid());

@@ -45,6 +45,8 @@ struct ServiceEnv {
   Executor* write_executor = nullptr;
   AccessControl* access = nullptr;
   CustomerCache* customer_cache = nullptr;
+  // Whether the cache has heard of other processes' writes (UpToDate).
+  const core::ChangeFollower* change_follower = nullptr;
   CallLimiter* limiter = nullptr;
   ReprocessMetrics* reprocess_metrics = nullptr;  // may be null (tests)
 };

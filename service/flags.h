@@ -21,6 +21,7 @@ ABSL_DECLARE_FLAG(bool, read_only);
 ABSL_DECLARE_FLAG(bool, create_db);
 ABSL_DECLARE_FLAG(absl::Duration, change_log_retention);
 ABSL_DECLARE_FLAG(absl::Duration, change_log_poll_interval);
+ABSL_DECLARE_FLAG(absl::Duration, change_log_max_lag);
 ABSL_DECLARE_FLAG(int64_t, max_page_count);
 
 // Listening, TLS and connection limits (service/flags_network.cc).

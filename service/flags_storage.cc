@@ -29,10 +29,17 @@ ABSL_FLAG(absl::Duration, change_log_retention,
           recurrent::service::ServerOptions().change_log_retention,
           "How long change-log rows are kept (older ones are pruned every "
           "minute).");
-ABSL_FLAG(absl::Duration, change_log_poll_interval, absl::Milliseconds(100),
+ABSL_FLAG(absl::Duration, change_log_poll_interval,
+          recurrent::service::ServerOptions().change_log_poll_interval,
           "How often the change log is read for the writes of other "
           "processes on the same database (the GetCustomer cache follows "
           "them within this bound).");
+ABSL_FLAG(absl::Duration, change_log_max_lag,
+          recurrent::service::ServerOptions().change_log_max_lag,
+          "GetCustomer answers from its cache only while the change log has "
+          "been read to its end within this long; further behind (the "
+          "database unreachable, reads of the log failing) it reads the "
+          "database. Longer than --change_log_poll_interval.");
 ABSL_FLAG(int64_t, max_page_count, 0,
           "Testing: cap the database at this many pages (PRAGMA "
           "max_page_count) to simulate a full disk; 0 means no cap.");

@@ -279,6 +279,11 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_change_log_poll_interval) <= absl::ZeroDuration()) {
     return Fail("--change_log_poll_interval must be positive");
   }
+  if (absl::GetFlag(FLAGS_change_log_max_lag) <=
+      absl::GetFlag(FLAGS_change_log_poll_interval)) {
+    return Fail(
+        "--change_log_max_lag must be longer than --change_log_poll_interval");
+  }
   if (absl::GetFlag(FLAGS_reader_connections) < 1) {
     return Fail("--reader_connections must be at least 1");
   }
@@ -389,6 +394,7 @@ int Run(int argc, char** argv) {
       absl::GetFlag(FLAGS_change_log_retention);
   server_options.change_log_poll_interval =
       absl::GetFlag(FLAGS_change_log_poll_interval);
+  server_options.change_log_max_lag = absl::GetFlag(FLAGS_change_log_max_lag);
   if (const int32_t cache_mb = absl::GetFlag(FLAGS_customer_cache_mb);
       cache_mb >= 0) {
     server_options.customer_cache_bytes = static_cast<size_t>(cache_mb) << 20;

@@ -36,6 +36,13 @@ constexpr const char* kServiceNames[] = {
     "recurrent.v1.MetricsService",
 };
 
+core::ChangeFollower::Options FollowerOptions(const ServerOptions& options) {
+  core::ChangeFollower::Options follower;
+  follower.poll_interval = options.change_log_poll_interval;
+  follower.max_lag = options.change_log_max_lag;
+  return follower;
+}
+
 std::shared_ptr<grpc::ServerCredentials> Credentials(
     const std::optional<TlsOptions>& tls) {
   if (!tls.has_value()) return grpc::InsecureServerCredentials();
@@ -126,9 +133,7 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                const common::Clock* clock,
                std::unique_ptr<AccessControl> access)
     : reprocess_metrics_(metrics_),
-      change_follower_(
-          backend,
-          core::ChangeFollower::Options{options.change_log_poll_interval}),
+      change_follower_(backend, clock, FollowerOptions(options)),
       store_(backend, options.store, &change_follower_),
       customer_cache_(options.customer_cache_bytes),
       access_(std::move(access)),
@@ -208,6 +213,14 @@ void Server::AddMetrics(const common::Clock* clock) {
   metrics_.AddCallback("recurrent_customer_cache_bytes",
                        "Memory the cache's entries take, bytes.", {},
                        cache(&CustomerCache::Stats::bytes));
+  metrics_.AddCallback(
+      "recurrent_change_log_lag_seconds",
+      "How long ago the last read of the change log to its end began (0 "
+      "without polling); past --change_log_max_lag, GetCustomer stops "
+      "answering from its cache.",
+      {}, [this, clock] {
+        return absl::ToDoubleSeconds(change_follower_.Lag(clock->Now()));
+      });
   const auto groups = [this](int64_t core::GroupCommit::Stats::*field) {
     return [this, field] {
       return static_cast<double>(store_.group_commit_stats().*field);
@@ -299,6 +312,7 @@ ServiceEnv Server::Env(const common::Clock* clock) {
   env.write_executor = &write_executor_;
   env.access = access_.get();
   env.customer_cache = &customer_cache_;
+  env.change_follower = &change_follower_;
   env.limiter = &limiter_;
   env.reprocess_metrics = &reprocess_metrics_;
   return env;

@@ -94,6 +94,11 @@ struct ServerOptions {
   // How often the change log is read for other processes' writes (the
   // GetCustomer cache's bound on staleness for them); zero: never.
   absl::Duration change_log_poll_interval = absl::Milliseconds(100);
+  // GetCustomer answers from its cache only while the change log has been
+  // read to its end within this long (core::ChangeFollower::UpToDate);
+  // further behind (the database unreachable, polls failing), it reads the
+  // database.
+  absl::Duration change_log_max_lag = absl::Seconds(1);
   // The core's options (reprocess threads and chunks).
   core::Store::Options store;
   // Memory for GetCustomer answers of unchanged customers

@@ -111,6 +111,8 @@ wait "$PROBE"; kill "$SAMPLER"
 grep -E "^finished in|^requests:" "$WORK/h2load2.out" | sed 's/^/  h2load: /'
 read -r answered failed worst early <"$WORK/probe2.out"
 echo "  probe: $early not answered within 1 s in the flood's first second"
+# Each unanswered probe: seconds after the first second, code, message.
+sed 's/^/  probe not answered: /' "$WORK/probe2.out.errors"
 check "500 connections × 100 calls: peak RSS $(cat "$WORK/peak2") MiB < 1024 MiB" \
   test "$(cat "$WORK/peak2")" -lt 1024
 check "500 connections × 100 calls: after its first second, the probe was answered every time ($answered answered, $failed failed, worst ${worst}s)" \

@@ -249,6 +249,26 @@ class CachedGetCustomerTest : public ApiTest {
     }
   }
 
+  // Renames `uuid` as another process on the same database would (a second
+  // recurrentd): its own backend and core, which share nothing with this
+  // server but the database, and tell its cache nothing.
+  void RenameElsewhere(const std::string& uuid, const std::string& name) {
+    absl::StatusOr<std::unique_ptr<persistence::Backend>> backend =
+        ::recurrent::testing::DefaultTestBackend().open(
+            server_.db_path().parent_path().string());
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    core::Store other(backend->get(), core::Store::Options(), nullptr);
+    ASSERT_TRUE(other
+                    .UpdateCustomer(
+                        uuid,
+                        [&name](persistence::Customer& c) {
+                          c.name = name;
+                          return absl::OkStatus();
+                        },
+                        server_.clock().Now())
+                    .ok());
+  }
+
   grpc::Status AddTags(const std::string& uuid, std::vector<std::string> tags,
                        bool remove = false) {
     grpc::ClientContext context;
@@ -463,23 +483,7 @@ TEST_F(CachedGetCustomerTest, AnotherProcessesWriteReachesTheCacheByTheLog) {
   const std::string source = CreateSource("s");
   const std::string customer = CreateCustomer(source, "c");
   EXPECT_EQ(GetCustomer(customer).name(), "");  // now cached
-  // Another process on the same database (a second recurrentd): its own
-  // backend and core, which share nothing with this server but the
-  // database.
-  absl::StatusOr<std::unique_ptr<persistence::Backend>> backend =
-      ::recurrent::testing::DefaultTestBackend().open(
-          server_.db_path().parent_path().string());
-  ASSERT_TRUE(backend.ok()) << backend.status();
-  core::Store other(backend->get(), core::Store::Options(), nullptr);
-  ASSERT_TRUE(other
-                  .UpdateCustomer(
-                      customer,
-                      [](persistence::Customer& c) {
-                        c.name = "Renamed elsewhere";
-                        return absl::OkStatus();
-                      },
-                      server_.clock().Now())
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(RenameElsewhere(customer, "Renamed elsewhere"));
   // Until this server reads the log (every poll interval; here by hand) it
   // serves its cached answer ...
   EXPECT_EQ(GetCustomer(customer).name(), "");
@@ -487,6 +491,35 @@ TEST_F(CachedGetCustomerTest, AnotherProcessesWriteReachesTheCacheByTheLog) {
   ASSERT_TRUE(server_.server().change_follower().Poll().ok());
   EXPECT_EQ(GetCustomer(customer).name(), "Renamed elsewhere");
   ExpectExact(customer, "after another process's write");
+}
+
+TEST_F(CachedGetCustomerTest, ACacheThatStopsHearingOfOtherProcessesIsNotUsed) {
+  // Polling on but never due: as if every read of the log failed.
+  TestServerOptions options;
+  options.change_log_poll_interval = absl::InfiniteDuration();
+  RestartWith(options);
+  const std::string source = CreateSource("s");
+  const std::string customer = CreateCustomer(source, "c");
+  EXPECT_EQ(GetCustomer(customer).name(), "");  // now cached
+  const int64_t hits = server_.server().customer_cache().stats().hits;
+  EXPECT_EQ(GetCustomer(customer).name(), "");
+  EXPECT_EQ(server_.server().customer_cache().stats().hits, hits + 1);
+
+  ASSERT_NO_FATAL_FAILURE(RenameElsewhere(customer, "Renamed elsewhere"));
+  // Within --change_log_max_lag (1 s) of the last read of the log, the
+  // cached answer is still served; past it, no longer: the database is
+  // read, and the other process's write seen, though the log was not.
+  server_.clock().Advance(absl::Seconds(1));
+  EXPECT_EQ(GetCustomer(customer).name(), "");
+  EXPECT_EQ(server_.server().customer_cache().stats().hits, hits + 2);
+  server_.clock().Advance(absl::Milliseconds(1));
+  EXPECT_EQ(GetCustomer(customer).name(), "Renamed elsewhere");
+  EXPECT_EQ(server_.server().customer_cache().stats().hits, hits + 2);
+  // Once the log is read again, the cache answers again.
+  ASSERT_TRUE(server_.server().change_follower().Poll().ok());
+  EXPECT_EQ(GetCustomer(customer).name(), "Renamed elsewhere");
+  EXPECT_EQ(GetCustomer(customer).name(), "Renamed elsewhere");
+  EXPECT_EQ(server_.server().customer_cache().stats().hits, hits + 3);
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ void TestServer::Start() {
   // Tests move the fake clock, and run the re-evaluator and read the change
   // log for other processes' writes by hand.
   server_options.reevaluate_interval = absl::ZeroDuration();
-  server_options.change_log_poll_interval = absl::ZeroDuration();
+  server_options.change_log_poll_interval = options_.change_log_poll_interval;
   auto server =
       Server::Start(server_options, backend_.get(), &clock_, keys_.get());
   if (!server.ok()) {

@@ -37,6 +37,10 @@ struct TestServerOptions {
   // a SqliteBackend whatever the default backend.
   int64_t max_page_count = 0;
   bool read_only = false;
+  // Zero: the change log is read only by hand (change_follower().Poll()).
+  // Positive (absl::InfiniteDuration(): polling on, but never due), the
+  // GetCustomer cache follows core::ChangeFollower::UpToDate.
+  absl::Duration change_log_poll_interval = absl::ZeroDuration();
 };
 
 class TestServer {

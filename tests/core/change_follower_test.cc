@@ -1,0 +1,141 @@
+// ChangeFollower: which rows reach subscribers, and when a subscriber's copy
+// may be trusted (UpToDate), over every backend.
+#include "core/change_follower.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "core/store.h"
+#include "gtest/gtest.h"
+#include "persistence/backend.h"
+#include "persistence/records.h"
+#include "tests/testing/backends.h"
+#include "tests/testing/faulty_backend.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recurrent::core {
+namespace {
+
+using ::recurrent::testing::FaultyBackend;
+using ::recurrent::testing::TestBackend;
+
+const absl::Time kStart = absl::FromUnixSeconds(1735689600);  // 2025-01-01
+
+class ChangeFollowerTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    dir_ = ::recurrent::testing::MakeTempDir();
+    ASSERT_OK_AND_ASSIGN(backend_, GetParam().open(dir_));
+    faulty_ = std::make_unique<FaultyBackend>(backend_.get());
+    // Another process's writes: a core of its own, which hands nothing to
+    // the follower.
+    writer_ =
+        std::make_unique<Store>(backend_.get(), Store::Options(), nullptr);
+    ASSERT_OK_AND_ASSIGN(const DataSource source,
+                         writer_->CreateDataSource("s", "custom", kStart));
+    source_uuid_ = source.uuid;
+  }
+  void TearDown() override {
+    writer_.reset();
+    faulty_.reset();
+    backend_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // A follower over the faulty backend with `poll_interval` (infinite:
+  // polling on, but Poll is called by hand), recording what it delivers.
+  std::unique_ptr<ChangeFollower> Follower(absl::Duration poll_interval) {
+    ChangeFollower::Options options;
+    options.poll_interval = poll_interval;
+    options.max_lag = absl::Seconds(1);
+    options.batch_rows = 2;
+    auto follower =
+        std::make_unique<ChangeFollower>(faulty_.get(), &clock_, options);
+    follower->Subscribe([this](absl::Span<const persistence::ChangeRow> rows) {
+      delivered_.insert(delivered_.end(), rows.begin(), rows.end());
+    });
+    return follower;
+  }
+
+  // A write of another process: a new customer (one kCustomerChanged row).
+  void WriteElsewhere(const std::string& external_id) {
+    Customer customer;
+    customer.data_source_uuid = source_uuid_;
+    customer.external_id = external_id;
+    ASSERT_OK(writer_->CreateCustomer(customer, clock_.Now()));
+  }
+
+  std::string dir_;
+  std::unique_ptr<persistence::Backend> backend_;
+  std::unique_ptr<FaultyBackend> faulty_;
+  std::unique_ptr<Store> writer_;
+  std::string source_uuid_;
+  common::FakeClock clock_{kStart};
+  std::vector<persistence::ChangeRow> delivered_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, ChangeFollowerTest,
+    ::testing::ValuesIn(::recurrent::testing::TestBackends()),
+    ::recurrent::testing::TestBackendName);
+
+TEST_P(ChangeFollowerTest, WithoutPollingAlwaysUpToDate) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::ZeroDuration());
+  ASSERT_OK(follower->Start());
+  EXPECT_TRUE(follower->UpToDate(kStart + absl::Hours(24 * 365)));
+  EXPECT_EQ(follower->Lag(kStart + absl::Hours(1)), absl::ZeroDuration());
+}
+
+TEST_P(ChangeFollowerTest, FallsBehindWhenTheLogIsNotReadAndCatchesUp) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  EXPECT_FALSE(follower->UpToDate(kStart));  // not started
+  ASSERT_OK(follower->Start());
+  EXPECT_TRUE(follower->UpToDate(kStart + absl::Seconds(1)));
+  EXPECT_FALSE(follower->UpToDate(kStart + absl::Milliseconds(1001)));
+  EXPECT_EQ(follower->Lag(kStart + absl::Seconds(5)), absl::Seconds(5));
+
+  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
+  clock_.Advance(absl::Seconds(5));
+  // A failed read of the log: the follower stays behind.
+  faulty_->FailOn("ReadChanges", absl::UnavailableError("injected"));
+  EXPECT_FALSE(follower->Poll().ok());
+  EXPECT_TRUE(faulty_->fired());
+  EXPECT_TRUE(delivered_.empty());
+  EXPECT_FALSE(follower->UpToDate(clock_.Now()));
+
+  // A read to the end: up to date as of when it began.
+  ASSERT_OK(follower->Poll());
+  ASSERT_EQ(delivered_.size(), 1u);
+  EXPECT_EQ(delivered_[0].kind, persistence::ChangeKind::kCustomerChanged);
+  EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+  EXPECT_EQ(follower->Lag(clock_.Now() + absl::Seconds(1)), absl::Seconds(1));
+}
+
+TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  ASSERT_OK(follower->Start());
+  for (const char* name : {"a", "b", "c"}) {
+    ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
+  }
+  clock_.Advance(absl::Seconds(5));
+  // Batches of 2 rows: BeginRead, ReadChanges (2 rows), BeginRead, then the
+  // second ReadChanges fails.
+  faulty_->FailAt(4, absl::UnavailableError("injected"));
+  EXPECT_FALSE(follower->Poll().ok());
+  EXPECT_TRUE(faulty_->fired());
+  EXPECT_EQ(delivered_.size(), 2u);  // the first batch reached subscribers
+  EXPECT_FALSE(follower->UpToDate(clock_.Now()));
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(delivered_.size(), 3u);  // the rest, once
+  EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+}
+
+}  // namespace
+}  // namespace recurrent::core
