@@ -149,6 +149,12 @@ class CannedWrite final : public CannedReads<persistence::WriteTransaction> {
   absl::Status LockCustomerSources(absl::Span<const std::string>) override {
     return absl::OkStatus();
   }
+  absl::Status LockSourceWithItsCustomers(absl::string_view) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> TryLockCustomerSources(absl::string_view) override {
+    return true;
+  }
   absl::StatusOr<std::vector<std::string>> ClaimDueCustomers(absl::Time,
                                                              int) override {
     return std::vector<std::string>();

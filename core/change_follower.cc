@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -17,6 +18,10 @@ ChangeFollower::~ChangeFollower() { Stop(); }
 
 void ChangeFollower::Subscribe(Subscriber subscriber) {
   subscribers_.push_back(std::move(subscriber));
+}
+
+void ChangeFollower::OnRowsLost(std::function<void()> lost) {
+  on_rows_lost_.push_back(std::move(lost));
 }
 
 absl::Status ChangeFollower::Start() {
@@ -68,6 +73,15 @@ absl::Status ChangeFollower::Poll() {
           rows, txn->ReadChanges(last_read_, options_.batch_rows));
     }
     if (!rows.empty()) {
+      // Sequences have no gaps (backend.h), but pruning removes rows.
+      if (rows.front().sequence != last_read_ + 1) {
+        log::Error(
+            "change-log rows were pruned before this server read "
+            "them; dropping what it derived from the log",
+            {{"after_sequence", absl::StrCat(last_read_)},
+             {"next_sequence", absl::StrCat(rows.front().sequence)}});
+        for (const auto& lost : on_rows_lost_) lost();
+      }
       last_read_ = rows.back().sequence;
       Deliver(rows);
     }

@@ -73,6 +73,12 @@ class ChangeFollower {
   // Adds a subscriber. Call before Start(); subscribers must be quick and
   // must not call the follower or the Store.
   void Subscribe(Subscriber subscriber);
+  // Adds a function called when a poll finds that rows were pruned from the
+  // log before this follower read them (it fell further behind than the
+  // log's retention): what subscribers hold may have missed changes, and
+  // must be dropped whole. The rows read after the gap are delivered as
+  // usual. Same rules as Subscribe.
+  void OnRowsLost(std::function<void()> lost);
 
   // Reads where the log ends (only later rows are delivered) and, with a
   // positive poll_interval, starts polling on a background thread.
@@ -108,6 +114,7 @@ class ChangeFollower {
   static constexpr int64_t kNotCaughtUp = std::numeric_limits<int64_t>::min();
   std::atomic<int64_t> caught_up_micros_{kNotCaughtUp};
   std::vector<Subscriber> subscribers_;  // set before Start()
+  std::vector<std::function<void()>> on_rows_lost_;  // set before Start()
 
   // Serializes Poll() (and guards the position it reads from).
   std::mutex poll_mu_;

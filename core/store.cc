@@ -356,7 +356,7 @@ absl::StatusOr<Page<DataSource>> Store::ListDataSources(
 absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
   return Writing([&](Write& write) -> absl::Status {
     WriteTransaction& txn = write.txn();
-    RECURRENT_RETURN_IF_ERROR(txn.LockSources({std::string(uuid)}));
+    RECURRENT_RETURN_IF_ERROR(txn.LockSourceWithItsCustomers(uuid));
     // The customers with subscriptions in the source, as stored before:
     // their events in it go, and observers must see them retracted.
     std::vector<CustomerState> before;
@@ -485,7 +485,7 @@ absl::StatusOr<Store::SettingsUpdate> Store::UpdateSettings(
     absl::Time now, bool list_changes) {
   if (dry_run) return PreviewSettings(uuid, decide, list_changes, now);
   return Writing([&](Write& write) -> absl::StatusOr<SettingsUpdate> {
-    RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({std::string(uuid)}));
+    RECURRENT_RETURN_IF_ERROR(write.txn().LockSourceWithItsCustomers(uuid));
     SettingsUpdate update;
     RECURRENT_ASSIGN_OR_RETURN(const DataSourceRow row,
                                write.txn().GetDataSource(uuid));
@@ -512,7 +512,7 @@ absl::StatusOr<Store::SettingsUpdate> Store::UpdateSettings(
 absl::StatusOr<SettingsImpact> Store::ReprocessDataSource(
     absl::string_view uuid, absl::Time now) {
   return Writing([&](Write& write) -> absl::StatusOr<SettingsImpact> {
-    RECURRENT_RETURN_IF_ERROR(write.txn().LockSources({std::string(uuid)}));
+    RECURRENT_RETURN_IF_ERROR(write.txn().LockSourceWithItsCustomers(uuid));
     RECURRENT_RETURN_IF_ERROR(write.txn().GetDataSource(uuid).status());
     RECURRENT_ASSIGN_OR_RETURN(
         const ReprocessResult result,
@@ -1148,8 +1148,17 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> due,
                                txn.ClaimDueCustomers(now, limit));
     if (due.empty()) return 0;
-    RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources(due));
+    int skipped = 0;
     for (const std::string& uuid : due) {
+      // Without waiting: waiting for a source that a long settings change
+      // holds would keep the locks taken so far, and writes to those
+      // sources would wait behind this transaction.
+      RECURRENT_ASSIGN_OR_RETURN(const bool locked,
+                                 txn.TryLockCustomerSources(uuid));
+      if (!locked) {
+        ++skipped;
+        continue;
+      }
       absl::StatusOr<CustomerState> loaded = txn.LoadCustomerState(uuid, true);
       // Merged away or deleted since the claim: nothing left to do.
       if (absl::IsNotFound(loaded.status())) continue;
@@ -1186,7 +1195,7 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
           PlanRecompute(state, *timeline, now, StoredView(state)));
       RECURRENT_RETURN_IF_ERROR(write.Apply(recompute));
     }
-    return static_cast<int>(due.size());
+    return static_cast<int>(due.size()) - skipped;
   });
   if (count.ok()) {
     for (const auto& [uuid, due_at] : evaluated) {

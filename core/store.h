@@ -356,8 +356,11 @@ class Store {
 
   // Recomputes (at `now`) up to `limit` customers whose stored
   // next_transition_at is at or before `now`, oldest first, in one write
-  // transaction, and returns how many. A customer whose facts the engine
-  // rejects is logged and left out of later rounds.
+  // transaction, and returns how many it claimed less those it skipped: a
+  // customer one of whose sources another transaction holds (a settings
+  // change of it, on PostgreSQL) stays due for a later round instead of
+  // this one waiting. A customer whose facts the engine rejects is logged
+  // and left out of later rounds.
   absl::StatusOr<int> ReevaluateDueCustomers(absl::Time now, int limit);
 
   // ---- The change log ----

@@ -25,13 +25,13 @@
 //    whole life, never part of a concurrent write.
 // 3. Per-source write locks. Before a write transaction reads anything it
 //    decides on, it takes the write lock of every data source whose rows it
-//    changes: LockSources() for source-wide work (settings, reprocess,
-//    deleting a source, creating a customer), LockCustomerSources() for the
-//    customers it changes. Locks are held until the transaction ends; two
-//    transactions holding the lock of one source never overlap. Writes to
-//    different sources may run in parallel. (A backend whose write
-//    transactions are serialized anyway, like SQLite's, satisfies this with
-//    no work.)
+//    changes: LockSourceWithItsCustomers() for source-wide work (settings,
+//    reprocess, deleting a source), LockSources() for creating a customer,
+//    LockCustomerSources() for the customers it changes. Locks are held until
+//    the transaction ends; two transactions holding the lock of one source
+//    never overlap. Writes to different sources may run in parallel. (A backend
+//    whose write transactions are serialized anyway, like SQLite's, satisfies
+//    this with no work.)
 // 4. Claims. ClaimDueCustomers() returns customers that no other
 //    transaction has claimed and not yet committed or rolled back, so that
 //    several processes re-evaluating one database never evaluate the same
@@ -42,8 +42,9 @@
 //    its later writes replace: no other write to the source can commit
 //    between the scan's snapshot and this transaction's commit.
 // 6. Change-log order. Sequences of appended change rows increase in commit
-//    order: a reader that has seen sequence n never later sees a new row
-//    below n.
+//    order, without gaps (only pruning removes rows, the oldest): a reader
+//    that has seen sequence n never later sees a new row below n, and the
+//    next row it sees is n + 1 unless rows were pruned.
 // 7. Savepoints. RollbackToSavepoint() undoes every write of the
 //    transaction since its Savepoint() (appended change rows included), and
 //    leaves it usable even after a failed method, as if the methods since
@@ -217,6 +218,17 @@ class WriteTransaction : public ReadTransaction {
   // customers are skipped.
   virtual absl::Status LockCustomerSources(
       absl::Span<const std::string> customer_uuids) = 0;
+  // The same for one customer without waiting: false, at once, if another
+  // transaction holds one of those locks (some of the others may then stay
+  // held until this transaction ends).
+  virtual absl::StatusOr<bool> TryLockCustomerSources(
+      absl::string_view customer_uuid) = 0;
+  // For source-wide work (a settings change, a reprocess, deleting the
+  // source): locks the source and every other source its customers have an
+  // external id in, since such work rewrites a merged customer's rows in
+  // all of its sources.
+  virtual absl::Status LockSourceWithItsCustomers(
+      absl::string_view data_source_uuid) = 0;
   // Claims up to `limit` customers whose stored next_transition_at is at or
   // before `now`, earliest first, and returns their uuids.
   virtual absl::StatusOr<std::vector<std::string>> ClaimDueCustomers(

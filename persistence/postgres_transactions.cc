@@ -351,8 +351,36 @@ absl::Status PostgresWriteTransaction::LockSources(
                                data_source_uuids.end()));
 }
 
-absl::Status PostgresWriteTransaction::LockCustomerSources(
-    absl::Span<const std::string> customer_uuids) {
+absl::StatusOr<bool> PostgresWriteTransaction::TryLockUuids(
+    std::vector<std::string> uuids) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  std::sort(uuids.begin(), uuids.end());
+  uuids.erase(std::unique(uuids.begin(), uuids.end()), uuids.end());
+  std::vector<std::string> fresh;
+  std::set_difference(uuids.begin(), uuids.end(), locked_.begin(),
+                      locked_.end(), std::back_inserter(fresh));
+  if (fresh.empty()) return true;
+  // Every try runs (bool_and does not stop early); a lock taken here stays
+  // held until the transaction ends even if another one was busy.
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db->Prepare("SELECT bool_and(pg_try_advisory_xact_lock($1::int, h))::int"
+                  " FROM (SELECT DISTINCT hashtext(u) AS h"
+                  " FROM unnest($2::text[]) AS u) AS keys"));
+  stmt.BindInt64(1, kLockClassSource);
+  stmt.BindTextArray(2, fresh);
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+  if (!found || stmt.ColumnInt64(0) != 1) return false;
+  std::vector<std::string> merged;
+  std::merge(locked_.begin(), locked_.end(), fresh.begin(), fresh.end(),
+             std::back_inserter(merged));
+  locked_ = std::move(merged);
+  return true;
+}
+
+template <typename Lock>
+absl::StatusOr<bool> PostgresWriteTransaction::LockSourcesOfCustomers(
+    absl::Span<const std::string> customer_uuids, Lock lock) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -373,11 +401,67 @@ absl::Status PostgresWriteTransaction::LockCustomerSources(
       sources.push_back(stmt.ColumnText(0));
     }
     const size_t before = locked_.size();
+    RECURRENT_ASSIGN_OR_RETURN(const bool locked, lock(std::move(sources)));
+    if (!locked) return false;
+    if (locked_.size() == before) return true;
+  }
+  return common::WithReason(
+      absl::UnavailableError("the customer is being merged; retry"),
+      common::reason::kCustomerBeingMerged);
+}
+
+absl::Status PostgresWriteTransaction::LockCustomerSources(
+    absl::Span<const std::string> customer_uuids) {
+  return LockSourcesOfCustomers(
+             customer_uuids,
+             [this](std::vector<std::string> sources) -> absl::StatusOr<bool> {
+               RECURRENT_RETURN_IF_ERROR(LockUuids(std::move(sources)));
+               return true;
+             })
+      .status();
+}
+
+absl::StatusOr<bool> PostgresWriteTransaction::TryLockCustomerSources(
+    absl::string_view customer_uuid) {
+  const std::string uuids[] = {std::string(customer_uuid)};
+  return LockSourcesOfCustomers(uuids,
+                                [this](std::vector<std::string> sources) {
+                                  return TryLockUuids(std::move(sources));
+                                });
+}
+
+absl::Status PostgresWriteTransaction::LockSourceWithItsCustomers(
+    absl::string_view data_source_uuid) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  // The source, and the other sources of its customers (merged ones).
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db->Prepare("SELECT $1::text UNION SELECT DISTINCT d.uuid"
+                  " FROM customer_external_ids e"
+                  " JOIN customer_external_ids o"
+                  " ON o.customer_id = e.customer_id"
+                  " AND o.data_source_id <> e.data_source_id"
+                  " JOIN data_sources d ON d.id = o.data_source_id"
+                  " WHERE e.data_source_id ="
+                  " (SELECT id FROM data_sources WHERE uuid = $1::text)"));
+  // All in one call (one lock order); then read again under the source's
+  // lock, after which no merge can give its customers another source: one
+  // committed meanwhile is locked too.
+  for (int round = 0; round < 4; ++round) {
+    stmt.Reset();
+    stmt.BindText(1, data_source_uuid);
+    std::vector<std::string> sources;
+    while (true) {
+      RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+      if (!found) break;
+      sources.push_back(stmt.ColumnText(0));
+    }
+    const size_t before = locked_.size();
     RECURRENT_RETURN_IF_ERROR(LockUuids(std::move(sources)));
     if (locked_.size() == before) return absl::OkStatus();
   }
   return common::WithReason(
-      absl::UnavailableError("the customer is being merged; retry"),
+      absl::UnavailableError("the source's customers are being merged; retry"),
       common::reason::kCustomerBeingMerged);
 }
 

@@ -150,6 +150,10 @@ class PostgresWriteTransaction final
       absl::Span<const std::string> data_source_uuids) override;
   absl::Status LockCustomerSources(
       absl::Span<const std::string> customer_uuids) override;
+  absl::Status LockSourceWithItsCustomers(
+      absl::string_view data_source_uuid) override;
+  absl::StatusOr<bool> TryLockCustomerSources(
+      absl::string_view customer_uuid) override;
   absl::StatusOr<std::vector<std::string>> ClaimDueCustomers(
       absl::Time now, int limit) override;
   absl::Status InsertDataSource(const DataSourceRow& source) override;
@@ -194,6 +198,15 @@ class PostgresWriteTransaction final
 
   // Locks the sources with these uuids not locked yet.
   absl::Status LockUuids(std::vector<std::string> uuids);
+  // The same without waiting: false if another transaction holds one.
+  absl::StatusOr<bool> TryLockUuids(std::vector<std::string> uuids);
+  // Locks the sources of the customers with `lock` (LockUuids or
+  // TryLockUuids), reading them again after locking: a merge committed
+  // meanwhile may have given the customers another source. False if `lock`
+  // was.
+  template <typename Lock>
+  absl::StatusOr<bool> LockSourcesOfCustomers(
+      absl::Span<const std::string> customer_uuids, Lock lock);
 
   ConnectionPool* const pool_;
   std::vector<std::string> locked_;  // source uuids, sorted

@@ -80,6 +80,17 @@ absl::Status SqliteWriteTransaction::LockCustomerSources(
   return Active().status();  // see LockSources
 }
 
+absl::Status SqliteWriteTransaction::LockSourceWithItsCustomers(
+    absl::string_view data_source_uuid) {
+  return Active().status();  // see LockSources
+}
+
+absl::StatusOr<bool> SqliteWriteTransaction::TryLockCustomerSources(
+    absl::string_view customer_uuid) {
+  RECURRENT_RETURN_IF_ERROR(Active().status());  // see LockSources
+  return true;
+}
+
 absl::StatusOr<std::vector<std::string>>
 SqliteWriteTransaction::ClaimDueCustomers(absl::Time now, int limit) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());

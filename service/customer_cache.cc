@@ -47,6 +47,7 @@ CustomerCache::Ticket CustomerCache::BeginFill(absl::string_view uuid) {
   Ticket ticket;
   ticket.slot = SlotOf(uuid);
   std::lock_guard<std::mutex> lock(mu_);
+  ticket.clears = clears_;
   ticket.source_changes = source_changes_;
   ticket.generation = generations_[ticket.slot];
   return ticket;
@@ -69,7 +70,8 @@ void CustomerCache::Fill(const Ticket& ticket, const v1::Customer& customer,
   if (entry.charge > capacity_bytes_) return;
 
   std::lock_guard<std::mutex> lock(mu_);
-  if (ticket.generation != generations_[ticket.slot]) {
+  if (ticket.clears != clears_ ||
+      ticket.generation != generations_[ticket.slot]) {
     return;  // changed since the read began: what we have may be stale
   }
   if (ticket.source_changes != source_changes_) {
@@ -118,6 +120,14 @@ void CustomerCache::Invalidate(
         break;
     }
   }
+}
+
+void CustomerCache::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++clears_;
+  lru_.clear();
+  index_.clear();
+  bytes_ = 0;
 }
 
 CustomerCache::Stats CustomerCache::stats() const {

@@ -63,6 +63,7 @@ class CustomerCache {
 
   // Taken before reading what a Fill of `uuid` will store.
   struct Ticket {
+    uint64_t clears = 0;
     uint64_t source_changes = 0;
     uint64_t generation = 0;
     size_t slot = 0;
@@ -80,6 +81,9 @@ class CustomerCache {
   // and voids their tickets. A source's change looks through every entry:
   // settings changes are rare.
   void Invalidate(absl::Span<const persistence::ChangeRow> changes);
+  // Drops every entry and voids every ticket: for when change-log rows were
+  // lost before they were read (core::ChangeFollower::OnRowsLost).
+  void Clear();
 
   struct Stats {
     int64_t hits = 0;
@@ -119,6 +123,7 @@ class CustomerCache {
   // when it last changed (tickets older than that are void for its
   // customers).
   uint64_t source_changes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t clears_ ABSL_GUARDED_BY(mu_) = 0;  // Clear() calls so far
   absl::flat_hash_map<std::string, uint64_t> source_changed_at_
       ABSL_GUARDED_BY(mu_);
   std::array<uint64_t, kGenerationSlots> generations_ ABSL_GUARDED_BY(mu_){};

@@ -167,6 +167,7 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);
       });
+  change_follower_.OnRowsLost([this] { customer_cache_.Clear(); });
   AddMetrics(clock);
 }
 

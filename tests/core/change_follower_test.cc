@@ -61,6 +61,7 @@ class ChangeFollowerTest : public ::testing::TestWithParam<TestBackend> {
     follower->Subscribe([this](absl::Span<const persistence::ChangeRow> rows) {
       delivered_.insert(delivered_.end(), rows.begin(), rows.end());
     });
+    follower->OnRowsLost([this] { ++losses_; });
     return follower;
   }
 
@@ -79,6 +80,7 @@ class ChangeFollowerTest : public ::testing::TestWithParam<TestBackend> {
   std::string source_uuid_;
   common::FakeClock clock_{kStart};
   std::vector<persistence::ChangeRow> delivered_;
+  int losses_ = 0;  // OnRowsLost calls
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -135,6 +137,31 @@ TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
   ASSERT_OK(follower->Poll());
   EXPECT_EQ(delivered_.size(), 3u);  // the rest, once
   EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+  EXPECT_EQ(losses_, 0);
+}
+
+TEST_P(ChangeFollowerTest, RowsPrunedBeforeTheyWereReadAreReportedLost) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  ASSERT_OK(follower->Start());
+  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(losses_, 0);
+  // Two rows are written and pruned (another replica's pruner) before this
+  // follower reads the log, then one more is written.
+  for (const char* name : {"b", "c"}) {
+    ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
+  }
+  clock_.Advance(absl::Hours(1));
+  ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                       writer_->PruneChanges(clock_.Now()));
+  EXPECT_GE(pruned, 2);
+  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("d"));
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(losses_, 1);
+  ASSERT_EQ(delivered_.size(), 2u);  // "a", then "d"
+  EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+  ASSERT_OK(follower->Poll());  // nothing new: no loss either
+  EXPECT_EQ(losses_, 1);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 // Store tests (every backend): merging customers and deleting data sources.
+#include <atomic>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -182,6 +186,33 @@ TEST_P(StoreTest, DeleteDataSourceCascadesToItsCustomers) {
   EXPECT_NE(reborn.uuid, doomed.uuid);
   const Customer fresh = NewCustomer(reborn.uuid, "d-1");
   EXPECT_THAT(fresh.tags, IsEmpty());
+}
+
+// Source-wide work (a settings change, a reprocess, deleting a source)
+// rewrites a merged customer's rows in all its sources, so it holds those
+// sources' write locks too: another write to them waits, one to an
+// unrelated source does not (contract point 3; on SQLite every write
+// transaction waits for the one before).
+TEST_P(StoreTest, SourceWideWorkHoldsTheOtherSourcesOfItsMergedCustomers) {
+  const DataSource a = NewSource("a");
+  const DataSource b = NewSource("b");
+  const Customer in_a = NewCustomer(a.uuid, "x");
+  const Customer in_b = NewCustomer(b.uuid, "y");
+  ASSERT_OK(store_->MergeCustomers(in_b.uuid, in_a.uuid, Tick()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<persistence::WriteTransaction> wide,
+                       backend_->BeginWrite());
+  ASSERT_OK(wide->LockSourceWithItsCustomers(a.uuid));
+  std::atomic<bool> locked_b{false};
+  std::thread other([&] {
+    absl::StatusOr<std::unique_ptr<persistence::WriteTransaction>> txn =
+        backend_->BeginWrite();
+    if (txn.ok() && (*txn)->LockSources({b.uuid}).ok()) locked_b = true;
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE(locked_b) << "b's lock was taken while a's work held it";
+  wide.reset();  // rolled back: its locks go
+  other.join();
+  EXPECT_TRUE(locked_b);
 }
 
 }  // namespace

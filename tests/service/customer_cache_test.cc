@@ -110,6 +110,26 @@ TEST(CustomerCacheTest, AFillAfterAChangeOfItsCustomerIsIgnored) {
   EXPECT_EQ(out.name(), "new");
 }
 
+TEST(CustomerCacheTest, ClearDropsEveryEntryAndVoidsEveryTicket) {
+  CustomerCache cache(1 << 20);
+  cache.Fill(cache.BeginFill("cus_1"), Named("cus_1", "Ada"), kSources, kT0,
+             absl::InfiniteFuture());
+  const CustomerCache::Ticket before = cache.BeginFill("cus_2");
+  cache.Clear();
+  cache.Fill(before, Named("cus_2", "Bob"), kSources, kT0,
+             absl::InfiniteFuture());
+  v1::Customer out;
+  EXPECT_FALSE(cache.Lookup("cus_1", kT0, &out));
+  EXPECT_FALSE(cache.Lookup("cus_2", kT0, &out));
+  EXPECT_EQ(cache.stats().entries, 0);
+  EXPECT_EQ(cache.stats().bytes, 0);
+  // Tickets taken after it fill as usual.
+  cache.Fill(cache.BeginFill("cus_2"), Named("cus_2", "Bob"), kSources, kT0,
+             absl::InfiniteFuture());
+  ASSERT_TRUE(cache.Lookup("cus_2", kT0, &out));
+  EXPECT_EQ(out.name(), "Bob");
+}
+
 TEST(CustomerCacheTest, ASourceChangeDropsOnlyTheCustomersWithFactsInIt) {
   CustomerCache cache(1 << 20);
   const std::vector<std::string> one = {"ds_1"}, two = {"ds_2"},

@@ -161,6 +161,13 @@ class FaultyWrite final : public FaultyReads<persistence::WriteTransaction,
       absl::Span<const std::string> uuids) override {
     FAULTY_FORWARD("LockCustomerSources", LockCustomerSources(uuids));
   }
+  absl::StatusOr<bool> TryLockCustomerSources(absl::string_view uuid) override {
+    FAULTY_FORWARD("TryLockCustomerSources", TryLockCustomerSources(uuid));
+  }
+  absl::Status LockSourceWithItsCustomers(absl::string_view uuid) override {
+    FAULTY_FORWARD("LockSourceWithItsCustomers",
+                   LockSourceWithItsCustomers(uuid));
+  }
   absl::StatusOr<std::vector<std::string>> ClaimDueCustomers(
       absl::Time now, int limit) override {
     FAULTY_FORWARD("ClaimDueCustomers", ClaimDueCustomers(now, limit));
