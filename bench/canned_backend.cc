@@ -152,7 +152,8 @@ class CannedWrite final : public CannedReads<persistence::WriteTransaction> {
   absl::Status LockSourceWithItsCustomers(absl::string_view) override {
     return absl::OkStatus();
   }
-  absl::StatusOr<bool> TryLockCustomerSources(absl::string_view) override {
+  absl::StatusOr<bool> TryLockCustomerSources(
+      absl::Span<const std::string>) override {
     return true;
   }
   absl::StatusOr<std::vector<std::string>> ClaimDueCustomers(absl::Time,

@@ -1148,16 +1148,22 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> due,
                                txn.ClaimDueCustomers(now, limit));
     if (due.empty()) return 0;
+    // The sources of every due customer at once, without waiting; if one is
+    // held (by a settings change of it, on PostgreSQL), customer by
+    // customer, and those whose sources are held stay due for a later
+    // round. Waiting instead would keep the locks taken so far, and writes
+    // to those sources would wait behind this transaction.
+    RECURRENT_ASSIGN_OR_RETURN(const bool all_locked,
+                               txn.TryLockCustomerSources(due));
     int skipped = 0;
     for (const std::string& uuid : due) {
-      // Without waiting: waiting for a source that a long settings change
-      // holds would keep the locks taken so far, and writes to those
-      // sources would wait behind this transaction.
-      RECURRENT_ASSIGN_OR_RETURN(const bool locked,
-                                 txn.TryLockCustomerSources(uuid));
-      if (!locked) {
-        ++skipped;
-        continue;
+      if (!all_locked) {
+        RECURRENT_ASSIGN_OR_RETURN(const bool locked,
+                                   txn.TryLockCustomerSources({uuid}));
+        if (!locked) {
+          ++skipped;
+          continue;
+        }
       }
       absl::StatusOr<CustomerState> loaded = txn.LoadCustomerState(uuid, true);
       // Merged away or deleted since the claim: nothing left to do.

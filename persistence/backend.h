@@ -218,11 +218,11 @@ class WriteTransaction : public ReadTransaction {
   // customers are skipped.
   virtual absl::Status LockCustomerSources(
       absl::Span<const std::string> customer_uuids) = 0;
-  // The same for one customer without waiting: false, at once, if another
-  // transaction holds one of those locks (some of the others may then stay
-  // held until this transaction ends).
+  // The same without waiting: false, at once, if another transaction holds
+  // one of those locks (some of the others may then stay held until this
+  // transaction ends).
   virtual absl::StatusOr<bool> TryLockCustomerSources(
-      absl::string_view customer_uuid) = 0;
+      absl::Span<const std::string> customer_uuids) = 0;
   // For source-wide work (a settings change, a reprocess, deleting the
   // source): locks the source and every other source its customers have an
   // external id in, since such work rewrites a merged customer's rows in

@@ -422,9 +422,8 @@ absl::Status PostgresWriteTransaction::LockCustomerSources(
 }
 
 absl::StatusOr<bool> PostgresWriteTransaction::TryLockCustomerSources(
-    absl::string_view customer_uuid) {
-  const std::string uuids[] = {std::string(customer_uuid)};
-  return LockSourcesOfCustomers(uuids,
+    absl::Span<const std::string> customer_uuids) {
+  return LockSourcesOfCustomers(customer_uuids,
                                 [this](std::vector<std::string> sources) {
                                   return TryLockUuids(std::move(sources));
                                 });

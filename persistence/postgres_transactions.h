@@ -153,7 +153,7 @@ class PostgresWriteTransaction final
   absl::Status LockSourceWithItsCustomers(
       absl::string_view data_source_uuid) override;
   absl::StatusOr<bool> TryLockCustomerSources(
-      absl::string_view customer_uuid) override;
+      absl::Span<const std::string> customer_uuids) override;
   absl::StatusOr<std::vector<std::string>> ClaimDueCustomers(
       absl::Time now, int limit) override;
   absl::Status InsertDataSource(const DataSourceRow& source) override;

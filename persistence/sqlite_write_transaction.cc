@@ -86,7 +86,7 @@ absl::Status SqliteWriteTransaction::LockSourceWithItsCustomers(
 }
 
 absl::StatusOr<bool> SqliteWriteTransaction::TryLockCustomerSources(
-    absl::string_view customer_uuid) {
+    absl::Span<const std::string> customer_uuids) {
   RECURRENT_RETURN_IF_ERROR(Active().status());  // see LockSources
   return true;
 }

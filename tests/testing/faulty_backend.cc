@@ -161,8 +161,9 @@ class FaultyWrite final : public FaultyReads<persistence::WriteTransaction,
       absl::Span<const std::string> uuids) override {
     FAULTY_FORWARD("LockCustomerSources", LockCustomerSources(uuids));
   }
-  absl::StatusOr<bool> TryLockCustomerSources(absl::string_view uuid) override {
-    FAULTY_FORWARD("TryLockCustomerSources", TryLockCustomerSources(uuid));
+  absl::StatusOr<bool> TryLockCustomerSources(
+      absl::Span<const std::string> uuids) override {
+    FAULTY_FORWARD("TryLockCustomerSources", TryLockCustomerSources(uuids));
   }
   absl::Status LockSourceWithItsCustomers(absl::string_view uuid) override {
     FAULTY_FORWARD("LockSourceWithItsCustomers",
