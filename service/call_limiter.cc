@@ -5,7 +5,9 @@ namespace recurrent::service {
 bool CallLimiter::TryAdmit(const std::string& connection) {
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, first] = per_connection_.try_emplace(connection, 0);
-  if (!first && max_calls_ != 0 && held_ >= max_calls_) return false;
+  if (it->second >= kAlwaysAdmitted && max_calls_ != 0 && held_ >= max_calls_) {
+    return false;
+  }
   ++it->second;
   ++held_;
   return true;

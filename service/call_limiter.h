@@ -8,9 +8,13 @@
 // kilobytes, so the bound is what keeps memory bounded under greedy and slow
 // readers (docs/operations.md "Limits").
 //
-// Fairness: a connection that holds no call is always admitted, so that one
-// client flooding the server cannot lock out another; the true bound is
-// therefore max_calls plus the number of connections (itself capped, see
+// Fairness: a connection that holds fewer than kAlwaysAdmitted calls is
+// always admitted, so that one client flooding the server cannot lock out
+// another. That is two, not one: a client calling one at a time still
+// holds its last call until gRPC reports it done, which under a flood comes
+// late (its threads are busy with the flood's calls), so its next call
+// would find it holding one. The true bound is therefore max_calls plus
+// twice the number of connections (itself capped, see
 // ServerOptions::max_connections).
 #ifndef RECURRENT_SERVICE_CALL_LIMITER_H_
 #define RECURRENT_SERVICE_CALL_LIMITER_H_
@@ -33,9 +37,13 @@ class CallLimiter {
   CallLimiter(const CallLimiter&) = delete;
   CallLimiter& operator=(const CallLimiter&) = delete;
 
+  // Calls a connection may hold whatever the server holds (Fairness).
+  static constexpr size_t kAlwaysAdmitted = 2;
+
   // Admits a call from `connection` (gRPC's peer string, which names one
   // connection) unless the server holds max_calls calls or more and this
-  // connection holds one already. Every admitted call must be Released.
+  // connection holds kAlwaysAdmitted already. Every admitted call must be
+  // Released.
   bool TryAdmit(const std::string& connection);
   void Release(const std::string& connection);
 
