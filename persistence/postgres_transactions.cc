@@ -318,41 +318,8 @@ PostgresWriteTransaction::ScanSource(absl::string_view data_source_uuid) {
       new SnapshotScan(std::move(reader), std::move(scan)));
 }
 
-absl::Status PostgresWriteTransaction::LockUuids(
-    std::vector<std::string> uuids) {
-  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  std::sort(uuids.begin(), uuids.end());
-  uuids.erase(std::unique(uuids.begin(), uuids.end()), uuids.end());
-  std::vector<std::string> fresh;
-  std::set_difference(uuids.begin(), uuids.end(), locked_.begin(),
-                      locked_.end(), std::back_inserter(fresh));
-  if (fresh.empty()) return absl::OkStatus();
-  // In one order (the hash's), so that two transactions locking the same
-  // sources in one call never wait for each other in a cycle.
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db->Prepare("SELECT pg_advisory_xact_lock($1::int, h) FROM ("
-                  " SELECT DISTINCT hashtext(u) AS h"
-                  " FROM unnest($2::text[]) AS u ORDER BY 1) AS keys"));
-  stmt.BindInt64(1, kLockClassSource);
-  stmt.BindTextArray(2, fresh);
-  RECURRENT_RETURN_IF_ERROR(stmt.Run());
-  std::vector<std::string> merged;
-  std::merge(locked_.begin(), locked_.end(), fresh.begin(), fresh.end(),
-             std::back_inserter(merged));
-  locked_ = std::move(merged);
-  return absl::OkStatus();
-}
-
-absl::Status PostgresWriteTransaction::LockSources(
-    absl::Span<const std::string> data_source_uuids) {
-  return LockUuids(
-      std::vector<std::string>(data_source_uuids.begin(),
-                               data_source_uuids.end()));
-}
-
-absl::StatusOr<bool> PostgresWriteTransaction::TryLockUuids(
-    std::vector<std::string> uuids) {
+absl::StatusOr<bool> PostgresWriteTransaction::LockUuids(
+    std::vector<std::string> uuids, Wait wait) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   std::sort(uuids.begin(), uuids.end());
   uuids.erase(std::unique(uuids.begin(), uuids.end()), uuids.end());
@@ -360,17 +327,27 @@ absl::StatusOr<bool> PostgresWriteTransaction::TryLockUuids(
   std::set_difference(uuids.begin(), uuids.end(), locked_.begin(),
                       locked_.end(), std::back_inserter(fresh));
   if (fresh.empty()) return true;
-  // Every try runs (bool_and does not stop early); a lock taken here stays
-  // held until the transaction ends even if another one was busy.
+  // Waiting: in one order (the hash's), so that two transactions locking the
+  // same sources in one call never wait for each other in a cycle. Not
+  // waiting: every try runs (bool_and does not stop early), and a lock
+  // taken stays held until the transaction ends even if another was busy.
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
-      db->Prepare("SELECT bool_and(pg_try_advisory_xact_lock($1::int, h))::int"
-                  " FROM (SELECT DISTINCT hashtext(u) AS h"
-                  " FROM unnest($2::text[]) AS u) AS keys"));
+      db->Prepare(wait == Wait::kYes
+                      ? "SELECT pg_advisory_xact_lock($1::int, h) FROM ("
+                        " SELECT DISTINCT hashtext(u) AS h"
+                        " FROM unnest($2::text[]) AS u ORDER BY 1) AS keys"
+                      : "SELECT bool_and(pg_try_advisory_xact_lock($1::int,"
+                        " h))::int FROM (SELECT DISTINCT hashtext(u) AS h"
+                        " FROM unnest($2::text[]) AS u) AS keys"));
   stmt.BindInt64(1, kLockClassSource);
   stmt.BindTextArray(2, fresh);
-  RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-  if (!found || stmt.ColumnInt64(0) != 1) return false;
+  if (wait == Wait::kYes) {
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+  } else {
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found || stmt.ColumnInt64(0) != 1) return false;
+  }
   std::vector<std::string> merged;
   std::merge(locked_.begin(), locked_.end(), fresh.begin(), fresh.end(),
              std::back_inserter(merged));
@@ -378,20 +355,8 @@ absl::StatusOr<bool> PostgresWriteTransaction::TryLockUuids(
   return true;
 }
 
-template <typename Lock>
-absl::StatusOr<bool> PostgresWriteTransaction::LockSourcesOfCustomers(
-    absl::Span<const std::string> customer_uuids, Lock lock) {
-  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  RECURRENT_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db->Prepare("SELECT DISTINCT d.uuid FROM customers c"
-                  " JOIN customer_external_ids e ON e.customer_id = c.id"
-                  " JOIN data_sources d ON d.id = e.data_source_id"
-                  " WHERE c.uuid = ANY($1::text[])"));
-  stmt.BindTextArray(1, std::vector<std::string>(customer_uuids.begin(),
-                                                 customer_uuids.end()));
-  // Read again after locking: a merge committed meanwhile may have given
-  // the customers another source, which is then locked too.
+absl::StatusOr<bool> PostgresWriteTransaction::LockSourcesReadBy(
+    Statement& stmt, Wait wait, absl::string_view busy) {
   for (int round = 0; round < 4; ++round) {
     stmt.Reset();
     std::vector<std::string> sources;
@@ -401,38 +366,53 @@ absl::StatusOr<bool> PostgresWriteTransaction::LockSourcesOfCustomers(
       sources.push_back(stmt.ColumnText(0));
     }
     const size_t before = locked_.size();
-    RECURRENT_ASSIGN_OR_RETURN(const bool locked, lock(std::move(sources)));
+    RECURRENT_ASSIGN_OR_RETURN(const bool locked,
+                               LockUuids(std::move(sources), wait));
     if (!locked) return false;
     if (locked_.size() == before) return true;
   }
-  return common::WithReason(
-      absl::UnavailableError("the customer is being merged; retry"),
-      common::reason::kCustomerBeingMerged);
+  return common::WithReason(absl::UnavailableError(busy),
+                            common::reason::kCustomerBeingMerged);
+}
+
+absl::Status PostgresWriteTransaction::LockSources(
+    absl::Span<const std::string> data_source_uuids) {
+  return LockUuids(std::vector<std::string>(data_source_uuids.begin(),
+                                            data_source_uuids.end()),
+                   Wait::kYes)
+      .status();
+}
+
+absl::StatusOr<bool> PostgresWriteTransaction::LockSourcesOfCustomers(
+    absl::Span<const std::string> customer_uuids, Wait wait) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db->Prepare("SELECT DISTINCT d.uuid FROM customers c"
+                  " JOIN customer_external_ids e ON e.customer_id = c.id"
+                  " JOIN data_sources d ON d.id = e.data_source_id"
+                  " WHERE c.uuid = ANY($1::text[])"));
+  stmt.BindTextArray(1, std::vector<std::string>(customer_uuids.begin(),
+                                                 customer_uuids.end()));
+  return LockSourcesReadBy(stmt, wait, "the customer is being merged; retry");
 }
 
 absl::Status PostgresWriteTransaction::LockCustomerSources(
     absl::Span<const std::string> customer_uuids) {
-  return LockSourcesOfCustomers(
-             customer_uuids,
-             [this](std::vector<std::string> sources) -> absl::StatusOr<bool> {
-               RECURRENT_RETURN_IF_ERROR(LockUuids(std::move(sources)));
-               return true;
-             })
-      .status();
+  return LockSourcesOfCustomers(customer_uuids, Wait::kYes).status();
 }
 
 absl::StatusOr<bool> PostgresWriteTransaction::TryLockCustomerSources(
     absl::Span<const std::string> customer_uuids) {
-  return LockSourcesOfCustomers(customer_uuids,
-                                [this](std::vector<std::string> sources) {
-                                  return TryLockUuids(std::move(sources));
-                                });
+  return LockSourcesOfCustomers(customer_uuids, Wait::kNo);
 }
 
 absl::Status PostgresWriteTransaction::LockSourceWithItsCustomers(
     absl::string_view data_source_uuid) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  // The source, and the other sources of its customers (merged ones).
+  // The source, and the other sources of its customers (merged ones): all
+  // locked in one call, then read again under the source's lock, after
+  // which no merge can give its customers another source.
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db->Prepare("SELECT $1::text UNION SELECT DISTINCT d.uuid"
@@ -443,25 +423,10 @@ absl::Status PostgresWriteTransaction::LockSourceWithItsCustomers(
                   " JOIN data_sources d ON d.id = o.data_source_id"
                   " WHERE e.data_source_id ="
                   " (SELECT id FROM data_sources WHERE uuid = $1::text)"));
-  // All in one call (one lock order); then read again under the source's
-  // lock, after which no merge can give its customers another source: one
-  // committed meanwhile is locked too.
-  for (int round = 0; round < 4; ++round) {
-    stmt.Reset();
-    stmt.BindText(1, data_source_uuid);
-    std::vector<std::string> sources;
-    while (true) {
-      RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-      if (!found) break;
-      sources.push_back(stmt.ColumnText(0));
-    }
-    const size_t before = locked_.size();
-    RECURRENT_RETURN_IF_ERROR(LockUuids(std::move(sources)));
-    if (locked_.size() == before) return absl::OkStatus();
-  }
-  return common::WithReason(
-      absl::UnavailableError("the source's customers are being merged; retry"),
-      common::reason::kCustomerBeingMerged);
+  stmt.BindText(1, data_source_uuid);
+  return LockSourcesReadBy(stmt, Wait::kYes,
+                           "the source's customers are being merged; retry")
+      .status();
 }
 
 absl::StatusOr<std::vector<std::string>>

@@ -196,17 +196,18 @@ class PostgresWriteTransaction final
   PostgresWriteTransaction(ConnectionLease connection, ConnectionPool* pool)
       : ConnectionReads(std::move(connection)), pool_(pool) {}
 
-  // Locks the sources with these uuids not locked yet.
-  absl::Status LockUuids(std::vector<std::string> uuids);
-  // The same without waiting: false if another transaction holds one.
-  absl::StatusOr<bool> TryLockUuids(std::vector<std::string> uuids);
-  // Locks the sources of the customers with `lock` (LockUuids or
-  // TryLockUuids), reading them again after locking: a merge committed
-  // meanwhile may have given the customers another source. False if `lock`
-  // was.
-  template <typename Lock>
+  enum class Wait { kYes, kNo };
+  // Locks the sources with these uuids not locked yet; without waiting,
+  // false if another transaction holds one.
+  absl::StatusOr<bool> LockUuids(std::vector<std::string> uuids, Wait wait);
+  // Locks the sources `stmt` reads (one uuid per row), reading them again
+  // after locking until no new one appears: a merge committed meanwhile may
+  // have added one. False if LockUuids was; UNAVAILABLE with `busy` if the
+  // sources keep changing.
+  absl::StatusOr<bool> LockSourcesReadBy(Statement& stmt, Wait wait,
+                                         absl::string_view busy);
   absl::StatusOr<bool> LockSourcesOfCustomers(
-      absl::Span<const std::string> customer_uuids, Lock lock);
+      absl::Span<const std::string> customer_uuids, Wait wait);
 
   ConnectionPool* const pool_;
   std::vector<std::string> locked_;  // source uuids, sorted
