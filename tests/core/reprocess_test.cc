@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "core/mrr_metrics.h"
 #include "core/settings_changes.h"
 #include "core/store.h"
 #include "engine/evaluation.h"
@@ -215,6 +216,65 @@ TEST_P(StoreTest, EffectiveAtInThePastChurnsResolvedCases) {
               ElementsAre(Pair(EventType::kStarted, Day(2025, 1, 1)),
                           Pair(EventType::kPastDue, Day(2025, 2, 1)),
                           Pair(EventType::kRecovered, Day(2025, 3, 10))));
+}
+
+// R6 "A → B → A gives A's result", through the store: A saved again with
+// A's applied_at (UpdateSettings' effective_at) brings back exactly what A
+// stored — statuses, events with their uuids, MRR movements. Saved again
+// with a later applied_at it is a new setting, under which cases resolved
+// in between do not churn (EffectiveAtInThePastChurnsResolvedCases).
+TEST_P(StoreTest, SettingsAToBToAWithAsAppliedAtGivesAsStoredState) {
+  Crafted c;
+  CRAFT(c);
+  // g: a renewal gap Feb 1 .. Mar 10, resolved before kNow.
+  const Customer g = NewCustomer(c.s.uuid, "g");
+  std::vector<Invoice> invoices = Monthly("g", "sg", kJan, 1);
+  Invoice renewal = MonthlyInvoice("g-mar", "sg", Day(2025, 3, 10),
+                                   Day(2026, 3, 10), Day(2025, 3, 10));
+  renewal.transactions.push_back(Payment("g-mar-pay", Day(2025, 3, 10)));
+  invoices.push_back(renewal);
+  ASSERT_OK(store_->ImportInvoices(g.uuid, invoices, kNow));
+  const std::vector<std::string> sources = {c.s.uuid, c.t.uuid};
+  const auto visible = [&] {
+    std::string out = DumpVisibleState(*store_, sources);
+    out = out.substr(0, out.find("settings v"));  // the history grows
+    persistence::PageRequest page;
+    page.page_size = 1000;
+    absl::StatusOr<Page<persistence::MrrMovementRow>> movements =
+        MrrMetrics(backend_.get()).ListMovements({}, page);
+    if (!movements.ok()) return movements.status().ToString();
+    for (const persistence::MrrMovementRow& row : movements->items) {
+      const engine::MrrMovement& m = row.movement;
+      absl::StrAppend(&out, row.customer_uuid, " ", m.data_source_uuid, " ",
+                      static_cast<int>(m.type), "@",
+                      absl::FormatTime(m.occurred_at), " ",
+                      m.mrr_change_in_cents, " ", m.mrr_after_in_cents, "\n");
+    }
+    return out;
+  };
+  const absl::Time a_applied_at = Day(2025, 1, 15);
+
+  MustUpdate(*store_, c.s.uuid, AutoChurn(14), a_applied_at);
+  const std::string under_a = visible();
+  EventFilter filter;
+  filter.customer_uuid = g.uuid;
+  filter.as_of = kNow;
+  ASSERT_OK_AND_ASSIGN(Page<SubscriptionEvent> events,
+                       store_->ListSubscriptionEvents(filter, {100, ""}));
+  EXPECT_THAT(Types(events.items),  // the gap churned: A applies since Jan 15
+              ElementsAre(Pair(EventType::kStarted, Day(2025, 1, 1)),
+                          Pair(EventType::kPastDue, Day(2025, 2, 1)),
+                          Pair(EventType::kAutoChurned, Day(2025, 2, 15)),
+                          Pair(EventType::kReactivated, Day(2025, 3, 10))));
+
+  MustUpdate(*store_, c.s.uuid, kKeep);
+  EXPECT_NE(visible(), under_a);
+
+  Store::SettingsUpdate update =
+      MustUpdate(*store_, c.s.uuid, AutoChurn(14), a_applied_at);
+  EXPECT_EQ(update.settings.version, 4);
+  EXPECT_EQ(visible(), under_a);
+  EXPECT_EQ(FreshEvaluationMismatches(*store_, *backend_, c.all(), kNow), "");
 }
 
 TEST_P(StoreTest, DryRunChangesNothingAndPreviewsTheImpact) {
