@@ -27,6 +27,12 @@ namespace recurrent::persistence::postgres {
 absl::Status WriteMrr(Connection& db, int64_t customer_key,
                       const MrrWrite& write);
 
+// Moves the sums the MRR rows' triggers left pending in this transaction
+// into the monthly rollups, in one statement per table in key order (schema
+// version 9): a write transaction calls it just before COMMIT, so
+// concurrent writers take rollup rows only then and all in one order.
+absl::Status ApplyPendingRollups(Connection& db);
+
 // Stored movements matching `filter`, by (occurred_at, id). kNotFound if a
 // named customer or source is absent.
 absl::StatusOr<Page<MrrMovementRow>> LoadMrrMovementPage(

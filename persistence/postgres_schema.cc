@@ -652,8 +652,78 @@ CREATE INDEX mrr_deltas_by_source
                  active_customers, past_due_customers, cancelled_customers,
                  in_total);
 )sql"},
-    // Append new migrations here, numbered as SQLite's: {9, "...",
-    // R"sql(...)sql"},
+    {9, "MRR rollups added at commit, in key order", R"sql(
+-- PostgreSQL's own (SQLite runs one write transaction at a time): the
+-- statement triggers above took rollup rows statement by statement, so two
+-- transactions could take the all-sources rows (source_key 0) of two months
+-- in opposite orders and deadlock. Now they add their sums to pending rows
+-- of their own transaction, and the commit moves them into the rollups in
+-- one statement in key order (postgres_mrr.h, ApplyPendingRollups): writers
+-- take rollup rows only at commit, all in one order. The pending rows of a
+-- transaction are invisible to others and gone when it commits.
+CREATE TABLE mrr_movement_rollups_pending (
+  data_source_id  BIGINT NOT NULL,
+  month           BIGINT NOT NULL,
+  currency        TEXT NOT NULL,
+  type            INTEGER NOT NULL,
+  mrr_change      BIGINT NOT NULL
+);
+CREATE TABLE mrr_delta_rollups_pending (
+  source_key              BIGINT NOT NULL,
+  in_total                INTEGER NOT NULL,
+  month                   BIGINT NOT NULL,
+  currency                TEXT NOT NULL,
+  past_due_mrr            BIGINT NOT NULL,
+  mrr_active_customers    BIGINT NOT NULL,
+  mrr_past_due_customers  BIGINT NOT NULL,
+  lead_customers          BIGINT NOT NULL,
+  active_customers        BIGINT NOT NULL,
+  past_due_customers      BIGINT NOT NULL,
+  cancelled_customers     BIGINT NOT NULL
+);
+CREATE OR REPLACE FUNCTION mrr_movements_inserted() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_movement_rollups_pending
+  SELECT data_source_id, month, currency, type, SUM(mrr_change)
+  FROM new_rows GROUP BY 1, 2, 3, 4;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION mrr_movements_deleted() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_movement_rollups_pending
+  SELECT data_source_id, month, currency, type, -SUM(mrr_change)
+  FROM old_rows GROUP BY 1, 2, 3, 4;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION mrr_deltas_inserted() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_delta_rollups_pending
+  SELECT COALESCE(data_source_id, 0), in_total, month, currency,
+    SUM(past_due_mrr), SUM(mrr_active_customers),
+    SUM(mrr_past_due_customers), SUM(lead_customers), SUM(active_customers),
+    SUM(past_due_customers), SUM(cancelled_customers)
+  FROM new_rows GROUP BY 1, 2, 3, 4;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION mrr_deltas_deleted() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mrr_delta_rollups_pending
+  SELECT COALESCE(data_source_id, 0), in_total, month, currency,
+    -SUM(past_due_mrr), -SUM(mrr_active_customers),
+    -SUM(mrr_past_due_customers), -SUM(lead_customers),
+    -SUM(active_customers), -SUM(past_due_customers),
+    -SUM(cancelled_customers)
+  FROM old_rows GROUP BY 1, 2, 3, 4;
+  RETURN NULL;
+END $$;
+)sql"},
+    // Append new migrations here. Versions up to 8 are numbered as
+    // SQLite's; 9 is PostgreSQL's own, so a change made in both backends
+    // takes the next free number in each: {10, "...", R"sql(...)sql"},
 };
 
 // The migration that adds customers' facts blobs, built after its SQL.

@@ -603,13 +603,26 @@ absl::Status PostgresWriteTransaction::ReleaseSavepoint() {
 
 absl::Status PostgresWriteTransaction::Commit() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  RECURRENT_RETURN_IF_ERROR(postgres::AppendChanges(*db, changes_));
-  changes_.clear();
   // The blobs of the customers this transaction's writes made stale.
   RECURRENT_RETURN_IF_ERROR(
       RebuildStaleCustomerFacts(*db, std::numeric_limits<int64_t>::max())
           .status());
+  // The rollup rows stay locked only for the rest of the commit.
+  RECURRENT_RETURN_IF_ERROR(ApplyPendingRollups(*db));
+  // Last: appending takes the log's head row, which every replica's commit
+  // needs, so it is held only for the append and the COMMIT.
+  RECURRENT_RETURN_IF_ERROR(postgres::AppendChanges(*db, changes_));
+  changes_.clear();
   return CommitAndRelease();
+}
+
+absl::StatusOr<std::vector<std::vector<MrrSums>>>
+PostgresWriteTransaction::SumMrr(absl::string_view data_source_uuid,
+                                 absl::Span<const absl::Time> bounds) {
+  // The sums include this transaction's own rows.
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  RECURRENT_RETURN_IF_ERROR(ApplyPendingRollups(*db));
+  return ConnectionReads::SumMrr(data_source_uuid, bounds);
 }
 
 }  // namespace recurrent::persistence::postgres

@@ -189,7 +189,14 @@ class PostgresWriteTransaction final
   // savepoint (PostgreSQL releases the locks of a rolled-back savepoint).
   absl::Status RollbackToSavepoint() override;
   absl::Status ReleaseSavepoint() override;
-  // Appends the kept change rows, commits, and returns the connection.
+  // Applies the pending MRR rollups first (postgres_mrr.h), so the sums
+  // include this transaction's rows.
+  absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrr(
+      absl::string_view data_source_uuid,
+      absl::Span<const absl::Time> bounds) override;
+  // Rebuilds the facts blobs it made stale, applies the pending MRR
+  // rollups, appends the kept change rows, commits, and returns the
+  // connection.
   absl::Status Commit() override;
 
  private:

@@ -627,7 +627,9 @@ CREATE INDEX mrr_deltas_by_source
                  active_customers, past_due_customers, cancelled_customers,
                  in_total);
 )sql"},
-    // Append new migrations here: {9, "...", R"sql(...)sql"},
+    // Append new migrations here: {9, "...", R"sql(...)sql"}. (PostgreSQL
+    // has a version 9 of its own, persistence/postgres_schema.cc: a change
+    // made in both backends takes the next free number in each.)
 };
 
 }  // namespace

@@ -7,10 +7,13 @@
 // mrr_test.cc.)
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "persistence/backend.h"
@@ -503,6 +506,97 @@ TEST_P(MrrRowsTest, AWriteReplacesOnlyWhatChanged) {
   EXPECT_THAT(Movements(), IsEmpty());
   EXPECT_THAT(SumsAtBothWays("", At(40)), ElementsAre("lead=0 active=0"));
   EXPECT_THAT(Digest(customer.uuid), Optional(6));
+}
+
+// Two write transactions that write the all-sources rows of different
+// customers in opposite month orders both commit, and the rollups hold
+// both (on PostgreSQL they used to wait for each other's rollup rows, a
+// deadlock that aborted one).
+TEST_P(MrrRowsTest, ConcurrentWritersOfAllSourcesRowsBothCommit) {
+  if (GetParam().name == "Sqlite") {
+    GTEST_SKIP() << "SQLite runs one write transaction at a time";
+  }
+  const DataSourceRow s1 = NewSource("s1");
+  const DataSourceRow s2 = NewSource("s2");
+  const absl::Time jan =
+      absl::FromCivil(absl::CivilDay(2027, 1, 10), absl::UTCTimeZone());
+  const absl::Time feb = jan + absl::Hours(24 * 31);
+  // A write of the customer's rows in month `at` only: the all-sources
+  // delta of a customer with rows in several sources.
+  const auto all_sources_row = [](absl::Time at, int64_t digest) {
+    MrrWrite write;
+    write.digest = digest;
+    write.deltas = {Delta("", at, "EUR", 0, 1, 1)};
+    return write;
+  };
+  const Customer x1 = NewCustomer(s1.uuid, "x1");
+  const Customer x2 = NewCustomer(s1.uuid, "x2");
+  const Customer y1 = NewCustomer(s2.uuid, "y1");
+  const Customer y2 = NewCustomer(s2.uuid, "y2");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WriteTransaction> t1,
+                       backend_->BeginWrite());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WriteTransaction> t2,
+                       backend_->BeginWrite());
+  const auto write = [](WriteTransaction& txn, const Customer& customer,
+                        MrrWrite mrr) -> absl::Status {
+    RECURRENT_ASSIGN_OR_RETURN(const CustomerState state,
+                               txn.LoadCustomerState(customer.uuid, false));
+    EvaluationWrite write;
+    write.customer_key = state.key;
+    write.mrr = std::move(mrr);
+    return txn.WriteEvaluation(write);
+  };
+  // t1: January, then February; t2: February, then January.
+  ASSERT_OK(write(*t1, x1, all_sources_row(jan, 1)));
+  ASSERT_OK(write(*t2, y1, all_sources_row(feb, 2)));
+  absl::Status t1_second;
+  absl::Status t1_commit;
+  std::thread first([&] {
+    t1_second = write(*t1, x2, all_sources_row(feb, 3));
+    if (t1_second.ok()) t1_commit = t1->Commit();
+  });
+  absl::Status t2_second = write(*t2, y2, all_sources_row(jan, 4));
+  absl::Status t2_commit = t2_second.ok() ? t2->Commit() : absl::OkStatus();
+  first.join();
+  EXPECT_OK(t1_second);
+  EXPECT_OK(t2_second);
+  EXPECT_OK(t1_commit);
+  EXPECT_OK(t2_commit);
+  // Each month holds one customer of each transaction.
+  EXPECT_THAT(
+      SumsAt("", jan + absl::Hours(1)),
+      ElementsAre("EUR mrr=0 mrr_active_customers=2", "lead=0 active=2"));
+  EXPECT_THAT(
+      SumsAt("", feb + absl::Hours(1)),
+      ElementsAre("EUR mrr=0 mrr_active_customers=4", "lead=0 active=4"));
+}
+
+// A write transaction's sums include the rows it wrote, in the months the
+// rollups answer (PostgreSQL adds them to the rollups at commit).
+TEST_P(MrrRowsTest, SumsInAWriteTransactionIncludeItsOwnRows) {
+  const DataSourceRow source = NewSource("s");
+  const Customer customer = NewCustomer(source.uuid, "c");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WriteTransaction> txn,
+                       backend_->BeginWrite());
+  ASSERT_OK_AND_ASSIGN(const CustomerState state,
+                       txn->LoadCustomerState(customer.uuid, false));
+  EvaluationWrite write;
+  write.customer_key = state.key;
+  write.mrr = Subscriber(source.uuid, 4900, 1);
+  ASSERT_OK(txn->WriteEvaluation(write));
+  // A year on: every month from the rollups.
+  const absl::Time bounds[] = {At(365 * 86400)};
+  ASSERT_OK_AND_ASSIGN(const std::vector<std::vector<MrrSums>> sums,
+                       txn->SumMrr(source.uuid, bounds));
+  ASSERT_EQ(sums.size(), 1u);
+  int64_t mrr = 0;
+  int64_t active = 0;
+  for (const MrrSums& s : sums.front()) {
+    for (const int64_t change : s.movements_in_cents) mrr += change;
+    active += s.active_customers;
+  }
+  EXPECT_EQ(mrr, 4900);
+  EXPECT_EQ(active, 1);
 }
 
 // The monthly rollups follow every way rows come and go: written,
