@@ -65,23 +65,36 @@ absl::Status ChangeFollower::Poll() {
   const absl::Time started = clock_->Now();
   while (true) {
     std::vector<persistence::ChangeRow> rows;
+    // The next sequence after last_read_ that is still in the log (or the
+    // end of the log + 1), from the same snapshot as `rows`.
+    int64_t next = 0;
     {
       RECURRENT_ASSIGN_OR_RETURN(
           std::unique_ptr<persistence::ReadTransaction> txn,
           backend_->BeginRead());
       RECURRENT_ASSIGN_OR_RETURN(
           rows, txn->ReadChanges(last_read_, options_.batch_rows));
+      if (!rows.empty()) {
+        next = rows.front().sequence;
+      } else {
+        // Nothing after last_read_: either nothing was committed, or what
+        // was has all been pruned (the log's end tells).
+        RECURRENT_ASSIGN_OR_RETURN(const int64_t last,
+                                   txn->LastChangeSequence());
+        next = last + 1;
+      }
+    }
+    // Sequences have no gaps (backend.h), but pruning removes rows.
+    if (next > last_read_ + 1) {
+      log::Error(
+          "change-log rows were pruned before this server read "
+          "them; dropping what it derived from the log",
+          {{"after_sequence", absl::StrCat(last_read_)},
+           {"next_sequence", absl::StrCat(next)}});
+      for (const auto& lost : on_rows_lost_) lost();
+      if (rows.empty()) last_read_ = next - 1;
     }
     if (!rows.empty()) {
-      // Sequences have no gaps (backend.h), but pruning removes rows.
-      if (rows.front().sequence != last_read_ + 1) {
-        log::Error(
-            "change-log rows were pruned before this server read "
-            "them; dropping what it derived from the log",
-            {{"after_sequence", absl::StrCat(last_read_)},
-             {"next_sequence", absl::StrCat(rows.front().sequence)}});
-        for (const auto& lost : on_rows_lost_) lost();
-      }
       last_read_ = rows.back().sequence;
       Deliver(rows);
     }

@@ -5,13 +5,34 @@
 #include <condition_variable>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace recurrent::core {
 namespace {
+
+// A write whose shared transaction failed under another write: nothing of
+// it was stored, and retrying it is safe (DATABASE_BUSY: UNAVAILABLE with a
+// retry delay). A full disk or a read-only database keeps its own reason.
+absl::Status NotStored(const absl::Status& cause) {
+  const std::optional<std::string> reason = common::ReasonOf(cause);
+  if (reason.has_value() && (*reason == common::reason::kDiskFull ||
+                             *reason == common::reason::kDatabaseReadOnly)) {
+    return cause;
+  }
+  log::Error("a shared write transaction failed; its writes were not stored",
+             {{"error", cause.ToString()}});
+  return common::WithReason(
+      absl::UnavailableError(
+          "the write was not stored: the transaction it shared with other "
+          "writes failed; retry"),
+      common::reason::kDatabaseBusy);
+}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -143,17 +164,14 @@ size_t GroupCommit::RunGroup(const std::vector<Writer*>& group,
     // group. The one that broke it keeps its own error, if it had one.
     if (ran == 0) {
       // Not even a savepoint: nothing ran, and the leader must finish.
-      group.front()->status = step;
+      group.front()->status = NotStored(step);
       return 1;
     }
     ended = step;
     break;
   }
   if (!ended.ok()) {
-    const absl::Status lost = absl::UnavailableError(absl::StrCat(
-        "the write was not stored: the transaction it shared with other "
-        "writes failed (",
-        ended.message(), "); retry"));
+    const absl::Status lost = NotStored(ended);
     for (size_t i = 0; i < ran; ++i) {
       if (group[i]->status.ok()) group[i]->status = lost;
     }

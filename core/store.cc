@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -849,10 +851,40 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
     std::vector<SubscriptionRef> new_subscriptions;
     // Subscriptions (source, external id) of the customer checked so far.
     std::set<std::pair<std::string, std::string>> ours;
+    // The first field of this request with each (kind, source, external
+    // id): the service checks repeats among the ids as given, but an
+    // invoice without a data_source_uuid is in the customer's source only
+    // now.
+    std::map<std::tuple<std::string, std::string, std::string>, std::string>
+        first_of;
+    const auto once = [&](absl::string_view kind, const std::string& source,
+                          const std::string& id,
+                          std::string field) -> absl::Status {
+      if (id.empty()) return absl::OkStatus();
+      auto [it, first] = first_of.try_emplace(
+          std::make_tuple(std::string(kind), source, id), field);
+      if (first) return absl::OkStatus();
+      return common::InvalidField(
+          field, absl::StrCat("duplicates the ", kind, " at ", it->second,
+                              " in this request"));
+    };
     for (size_t i = 0; i < invoices.size(); ++i) {
       RECURRENT_ASSIGN_OR_RETURN(const std::string source,
                                  ResolveSource(i, invoices[i].data_source_uuid,
                                                sources, customer_uuid));
+      const std::string path = absl::StrCat("invoices[", i, "]");
+      RECURRENT_RETURN_IF_ERROR(once("invoice", source, invoices[i].external_id,
+                                     path + ".external_id"));
+      for (size_t j = 0; j < invoices[i].line_items.size(); ++j) {
+        RECURRENT_RETURN_IF_ERROR(
+            once("line item", source, invoices[i].line_items[j].external_id,
+                 absl::StrCat(path, ".line_items[", j, "].external_id")));
+      }
+      for (size_t k = 0; k < invoices[i].transactions.size(); ++k) {
+        RECURRENT_RETURN_IF_ERROR(
+            once("transaction", source, invoices[i].transactions[k].external_id,
+                 absl::StrCat(path, ".transactions[", k, "].external_id")));
+      }
       Invoice wanted = invoices[i];
       wanted.customer_uuid = std::string(customer_uuid);
       wanted.data_source_uuid = source;
@@ -1253,18 +1285,31 @@ bool Matches(const Store::ChangeFilter& filter,
 
 }  // namespace
 
+namespace {
+
+// kNotFound if `filter` names an absent source or customer.
+absl::Status CheckChangeFilter(ReadTransaction& txn,
+                               const Store::ChangeFilter& filter) {
+  if (!filter.data_source_uuid.empty()) {
+    RECURRENT_RETURN_IF_ERROR(
+        txn.GetDataSource(filter.data_source_uuid).status());
+  }
+  if (!filter.customer_uuid.empty()) {
+    RECURRENT_RETURN_IF_ERROR(txn.GetCustomer(filter.customer_uuid).status());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Store::ChangesPage> Store::ListChanges(
-    const ChangeFilter& filter, int64_t after, int limit) {
+    const ChangeFilter& filter, std::optional<int64_t> after, int limit) {
   return Reading([&](ReadTransaction& txn) -> absl::StatusOr<ChangesPage> {
-    if (!filter.data_source_uuid.empty()) {
-      RECURRENT_RETURN_IF_ERROR(
-          txn.GetDataSource(filter.data_source_uuid).status());
-    }
-    if (!filter.customer_uuid.empty()) {
-      RECURRENT_RETURN_IF_ERROR(txn.GetCustomer(filter.customer_uuid).status());
+    if (!after.has_value()) {
+      RECURRENT_RETURN_IF_ERROR(CheckChangeFilter(txn, filter));
     }
     RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
-    if (after > last) {
+    if (after.has_value() && *after > last) {
       return common::WithReason(
           absl::InvalidArgumentError(
               "the cursor is ahead of the change log: it was not issued by "
@@ -1274,7 +1319,7 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> oldest,
                                txn.ReadChanges(0, 1));
     const int64_t first_kept = oldest.empty() ? last + 1 : oldest[0].sequence;
-    if (after > 0 && after < first_kept - 1) {
+    if (after.has_value() && *after < first_kept - 1) {
       return common::WithReason(
           absl::OutOfRangeError(
               "the cursor is older than the change log's retention: changes "
@@ -1285,25 +1330,37 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     ChangesPage page;
     std::vector<persistence::ChangeRow>& found = page.rows;
     int64_t& position = page.scanned_to;
-    position = after;
-    while (static_cast<int>(found.size()) < limit) {
-      RECURRENT_ASSIGN_OR_RETURN(
-          std::vector<persistence::ChangeRow> batch,
-          txn.ReadChanges(position, kChangeScanBatchRows));
+    position = after.value_or(0);
+    int examined = 0;
+    page.more = true;
+    while (static_cast<int>(found.size()) < limit &&
+           examined < kMaxChangeRowsExamined) {
+      const int wanted =
+          std::min(kChangeScanBatchRows, kMaxChangeRowsExamined - examined);
+      RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> batch,
+                                 txn.ReadChanges(position, wanted));
       for (persistence::ChangeRow& row : batch) {
         position = row.sequence;
+        ++examined;
         if (!IsFeedRow(row) || !Matches(filter, row)) continue;
         found.push_back(std::move(row));
         if (static_cast<int>(found.size()) == limit) break;
       }
-      if (static_cast<int>(batch.size()) < kChangeScanBatchRows) break;
+      if (static_cast<int>(batch.size()) < wanted) {
+        // The end of the log: more only if the page filled before it.
+        page.more = !batch.empty() && position < batch.back().sequence;
+        break;
+      }
     }
     return page;
   });
 }
 
-absl::StatusOr<int64_t> Store::LastChangeSequence() {
-  return Reading([](ReadTransaction& txn) { return txn.LastChangeSequence(); });
+absl::StatusOr<int64_t> Store::StartChanges(const ChangeFilter& filter) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<int64_t> {
+    RECURRENT_RETURN_IF_ERROR(CheckChangeFilter(txn, filter));
+    return txn.LastChangeSequence();
+  });
 }
 
 absl::StatusOr<persistence::StorageStats> Store::ReadStorageStats() {

@@ -376,19 +376,29 @@ class Store {
   struct ChangesPage {
     std::vector<persistence::ChangeRow> rows;
     // The last sequence examined (rows up to it that are not in `rows` do
-    // not match); `after` if none.
+    // not match): where the next page starts. `after` if none.
     int64_t scanned_to = 0;
+    // Rows after scanned_to were not examined (the page is full, or the
+    // call examined its most rows).
+    bool more = false;
   };
   // Up to `limit` feed rows after sequence `after` that match `filter`, in
-  // sequence order, from one snapshot. kNotFound if a filter names an
-  // absent source or customer; kOutOfRange if rows after `after` have been
-  // pruned (the cursor is older than the log's retention); kInvalidArgument
-  // if `after` is beyond the last sequence ever assigned.
+  // sequence order, from one snapshot, examining at most
+  // kMaxChangeRowsExamined rows. Without `after`, from the oldest row kept,
+  // and kNotFound if a filter names an absent source or customer. With it,
+  // a filter is not looked up: the rows of a customer or source deleted or
+  // merged away since (their retractions) are still listed. kOutOfRange if
+  // rows after `after` have been pruned (the cursor is older than the
+  // log's retention); kInvalidArgument if `after` is beyond the last
+  // sequence ever assigned.
   absl::StatusOr<ChangesPage> ListChanges(const ChangeFilter& filter,
-                                          int64_t after, int limit);
-  // The last sequence ever assigned (0 if none): where a feed that starts
-  // "now" starts.
-  absl::StatusOr<int64_t> LastChangeSequence();
+                                          std::optional<int64_t> after,
+                                          int limit);
+  // The most rows one ListChanges call examines.
+  static constexpr int kMaxChangeRowsExamined = 100000;
+  // Where a feed that starts now starts: the last sequence ever assigned
+  // (0 if none). kNotFound if `filter` names an absent source or customer.
+  absl::StatusOr<int64_t> StartChanges(const ChangeFilter& filter);
 
   // Up to `limit` rows after sequence `after`, in order.
   absl::StatusOr<std::vector<persistence::ChangeRow>> ReadChanges(int64_t after,

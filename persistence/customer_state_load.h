@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/error_reason.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "persistence/customer_columns.h"
 #include "persistence/customer_facts_blob.h"
@@ -84,9 +85,19 @@ absl::StatusOr<CustomerState> LoadCustomerStateWith(
     if (!stmt.ColumnIsNull(blob_column)) {
       RECURRENT_ASSIGN_OR_RETURN(CustomerRecord record, ReadCustomerRow(stmt));
       TakeRecord(std::move(record), state);
-      RECURRENT_ASSIGN_OR_RETURN(const std::string blob,
-                                 blob_of(stmt, blob_column));
-      RECURRENT_RETURN_IF_ERROR(DecodeCustomerFacts(blob, state));
+      absl::StatusOr<std::string> blob = blob_of(stmt, blob_column);
+      absl::Status decoded =
+          blob.ok() ? DecodeCustomerFacts(*blob, state) : blob.status();
+      if (!decoded.ok()) {
+        // The blob is only a copy (a newer build's format, or damaged): the
+        // rows are the truth, so the customer stays readable. A write of
+        // its facts replaces the blob.
+        if (blobs == FactsBlobReads::kRequire) return decoded;
+        log::Error(
+            "unreadable customer facts blob; reading the rows",
+            {{"customer", std::string(uuid)}, {"error", decoded.ToString()}});
+        state = CustomerState();
+      }
     }
   }
   if (state.key != 0) {

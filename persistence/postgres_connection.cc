@@ -263,10 +263,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
                               common::reason::kDatabaseUnavailable);
   }
   std::unique_ptr<Connection> connection(new Connection(std::move(conn)));
-  // Times are integers and texts are UTF-8 whatever the server's defaults.
+  // Times are integers, texts UTF-8 and byteas hex whatever the server's
+  // defaults.
   absl::Status set = connection->Execute(
       "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
-      " SET client_min_messages = warning");
+      " SET bytea_output = 'hex'; SET client_min_messages = warning");
   if (!set.ok()) return set;
   return connection;
 }

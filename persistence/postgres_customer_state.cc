@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -147,7 +149,8 @@ std::string ByteaText(absl::string_view bytes) {
   return absl::StrCat("\\x", absl::BytesToHexString(bytes));
 }
 absl::StatusOr<std::string> FromByteaText(absl::string_view text) {
-  if (!absl::ConsumePrefix(&text, "\\x")) {
+  if (!absl::ConsumePrefix(&text, "\\x") || text.size() % 2 != 0 ||
+      !absl::c_all_of(text, absl::ascii_isxdigit)) {
     return absl::DataLossError("customer facts blob: not a hex bytea");
   }
   return absl::HexStringToBytes(text);
@@ -164,6 +167,15 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
                                [](Statement& stmt, int column) {
                                  return FromByteaText(stmt.ColumnText(column));
                                });
+}
+
+absl::Status RebuildAllStaleCustomerFacts(Connection& db) {
+  constexpr int64_t kChunk = 1000;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t rebuilt,
+                               RebuildStaleCustomerFacts(db, kChunk));
+    if (rebuilt < kChunk) return absl::OkStatus();
+  }
 }
 
 absl::StatusOr<int64_t> RebuildStaleCustomerFacts(Connection& db,

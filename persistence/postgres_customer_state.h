@@ -30,10 +30,13 @@ absl::StatusOr<CustomerState> LoadCustomerState(Connection& db,
 // `limit` customers that this transaction marked stale (table
 // customer_facts_stale, filled by the schema's triggers) from their rows,
 // and unmarks them (a deleted customer just unmarked); returns how many it
-// unmarked. A write transaction calls it with no limit just before it
-// commits.
+// unmarked.
 absl::StatusOr<int64_t> RebuildStaleCustomerFacts(Connection& db,
                                                   int64_t limit);
+// All of them, a bounded number at a time (so that memory and statement
+// sizes stay bounded however many there are): what a write transaction
+// does just before it commits, and the migration that adds the blobs.
+absl::Status RebuildAllStaleCustomerFacts(Connection& db);
 
 // Applies `write`: updates the subscriptions' stored evaluations, deletes
 // and inserts events, and updates the customer's status, derived tags

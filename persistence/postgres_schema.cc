@@ -1,7 +1,6 @@
 #include "persistence/postgres_schema.h"
 
 #include <cstdint>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -770,9 +769,7 @@ absl::StatusOr<int> ApplyMigrations(Connection& connection) {
       absl::Status applied = connection.Execute(migration.sql);
       if (applied.ok() && migration.version == kFactsBlobVersion) {
         // The blobs of every customer, in this transaction.
-        applied = RebuildStaleCustomerFacts(
-                      connection, std::numeric_limits<int64_t>::max())
-                      .status();
+        applied = RebuildAllStaleCustomerFacts(connection);
       }
       if (applied.ok()) {
         applied = connection.Execute(

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
-#include <limits>
 #include <memory>
 #include <utility>
 
@@ -604,9 +603,7 @@ absl::Status PostgresWriteTransaction::ReleaseSavepoint() {
 absl::Status PostgresWriteTransaction::Commit() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   // The blobs of the customers this transaction's writes made stale.
-  RECURRENT_RETURN_IF_ERROR(
-      RebuildStaleCustomerFacts(*db, std::numeric_limits<int64_t>::max())
-          .status());
+  RECURRENT_RETURN_IF_ERROR(RebuildAllStaleCustomerFacts(*db));
   // The rollup rows stay locked only for the rest of the commit.
   RECURRENT_RETURN_IF_ERROR(ApplyPendingRollups(*db));
   // Last: appending takes the log's head row, which every replica's commit

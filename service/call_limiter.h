@@ -10,11 +10,15 @@
 //
 // Fairness: a connection that holds fewer than kAlwaysAdmitted calls is
 // always admitted, so that one client flooding the server cannot lock out
-// another. That is two, not one: a client calling one at a time still
-// holds its last call until gRPC reports it done, which under a flood comes
-// late (its threads are busy with the flood's calls), so its next call
-// would find it holding one. The true bound is therefore max_calls plus
-// twice the number of connections (itself capped, see
+// another. A connection every call of which has been answered is admitted
+// while it holds fewer than kAdmittedWhenAnswered: a client calling one at
+// a time still holds its last calls until gRPC reports them done, which
+// under a flood comes late (its threads are busy with the flood's calls),
+// sometimes after the client's next two calls (and a call it gave up on
+// may still wait for a worker). A flooding connection
+// always has calls being worked on, so it gets no more than
+// kAlwaysAdmitted. The true bound is therefore max_calls plus
+// kAdmittedWhenAnswered per connection (connections are capped, see
 // ServerOptions::max_connections).
 #ifndef RECURRENT_SERVICE_CALL_LIMITER_H_
 #define RECURRENT_SERVICE_CALL_LIMITER_H_
@@ -39,13 +43,18 @@ class CallLimiter {
 
   // Calls a connection may hold whatever the server holds (Fairness).
   static constexpr size_t kAlwaysAdmitted = 2;
+  // The same for a connection that has no call left unanswered.
+  static constexpr size_t kAdmittedWhenAnswered = 4;
 
   // Admits a call from `connection` (gRPC's peer string, which names one
   // connection) unless the server holds max_calls calls or more and this
-  // connection holds kAlwaysAdmitted already. Every admitted call must be
-  // Released.
+  // connection is not exempt (Fairness). Every admitted call must be
+  // Released; Answered in between once its answer is handed to gRPC or its
+  // client gives up on it.
   bool TryAdmit(const std::string& connection);
-  void Release(const std::string& connection);
+  void Answered(const std::string& connection);
+  // `answered`: whether Answered was called for this call.
+  void Release(const std::string& connection, bool answered);
 
   // Calls admitted and not yet released.
   size_t held() const;
@@ -54,9 +63,12 @@ class CallLimiter {
   const size_t max_calls_;
   mutable std::mutex mu_;
   size_t held_ ABSL_GUARDED_BY(mu_) = 0;
-  // Held calls per connection; connections with none are absent.
-  absl::flat_hash_map<std::string, size_t> per_connection_
-      ABSL_GUARDED_BY(mu_);
+  struct Calls {
+    size_t held = 0;
+    size_t unanswered = 0;
+  };
+  // Per connection; connections that hold none are absent.
+  absl::flat_hash_map<std::string, Calls> per_connection_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace recurrent::service

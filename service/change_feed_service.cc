@@ -129,10 +129,11 @@ class ChangeFeedServiceImpl::Watch final
     core::Store& store = *feed_->env_.store;
     absl::StatusOr<core::Store::ChangesPage> page;
     if (!cursor.has_value()) {
-      // An empty cursor: only what commits from now on.
-      absl::StatusOr<int64_t> last = store.LastChangeSequence();
+      // An empty cursor: only what commits from now on (the filter is
+      // looked up once, here).
+      absl::StatusOr<int64_t> last = store.StartChanges(filter_);
       if (last.ok()) {
-        page = core::Store::ChangesPage{{}, *last};
+        page = core::Store::ChangesPage{{}, *last, false};
       } else {
         page = last.status();
       }
@@ -148,7 +149,7 @@ class ChangeFeedServiceImpl::Watch final
     }
     // Past what was examined: rows skipped by the filter are not read again.
     cursor_ = page->scanned_to;
-    if (static_cast<int>(page->rows.size()) == kWatchPageSize) stale_ = true;
+    if (page->more) stale_ = true;
     for (const persistence::ChangeRow& row : page->rows) {
       ChangeToProto(row, &pending_.emplace_back());
     }
@@ -212,16 +213,13 @@ grpc::ServerUnaryReactor* ChangeFeedServiceImpl::ListChanges(
     RECURRENT_ASSIGN_OR_RETURN(ChangesQuery query, ParseListChanges(*request));
     RECURRENT_ASSIGN_OR_RETURN(
         core::Store::ChangesPage page,
-        env_.store->ListChanges(query.filter, query.after.value_or(0),
-                                query.page_size));
+        env_.store->ListChanges(query.filter, query.after, query.page_size));
     for (const persistence::ChangeRow& row : page.rows) {
       ChangeToProto(row, response->add_changes());
     }
-    // The last change returned; else the cursor given; else (an empty
-    // cursor and nothing that matches) the end of what was examined.
-    response->set_next_cursor(ChangeCursor(
-        !page.rows.empty() ? page.rows.back().sequence
-                           : query.after.value_or(page.scanned_to)));
+    // Past every row examined: the rows skipped by the filter are not read
+    // again (sequences follow commit order, so none can appear before it).
+    response->set_next_cursor(ChangeCursor(page.scanned_to));
     return absl::OkStatus();
   });
 }

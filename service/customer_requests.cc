@@ -37,8 +37,8 @@ struct WritableField {
 
 // Customer fields that exist but are not writable.
 constexpr absl::string_view kReadOnlyCustomerFields[] = {
-    "uuid", "data_source_uuid", "external_id", "external_ids", "status",
-    "tags", "created_at",       "updated_at"};
+    "uuid", "data_source_uuid", "external_id", "external_ids",  "status",
+    "tags", "created_at",       "updated_at",  "status_reason", "mrr"};
 
 template <typename Range>
 bool In(const Range& range, absl::string_view value) {

@@ -16,6 +16,7 @@
 #ifndef RECURRENT_SERVICE_DISPATCH_H_
 #define RECURRENT_SERVICE_DISPATCH_H_
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -61,14 +62,31 @@ class HeldCallReactor final : public grpc::ServerUnaryReactor {
 
   const std::string& connection() const { return connection_; }
 
+  // Finishes the call with `status`; the limiter counts it as answered.
+  // Called once, instead of Finish.
+  void Answer(const grpc::Status& status) {
+    CountAnswered();
+    Finish(status);
+  }
+
+  // The client gave up (cancelled, or its deadline passed): it waits for
+  // nothing more, so the limiter counts the call as answered, though it
+  // may still wait for a worker (which then finishes it at once).
+  void OnCancel() override { CountAnswered(); }
+
   void OnDone() override {
-    limiter_->Release(connection_);
+    limiter_->Release(connection_, answered_.load());
     delete this;
   }
 
  private:
+  void CountAnswered() {
+    if (!answered_.exchange(true)) limiter_->Answered(connection_);
+  }
+
   CallLimiter* const limiter_;
   const std::string connection_;
+  std::atomic<bool> answered_{false};
 };
 
 // Admits the call of `context` (CallLimiter::TryAdmit): returns its reactor,
@@ -92,11 +110,11 @@ grpc::ServerUnaryReactor* DispatchWithFastPath(
   if (reactor == nullptr) return refused;
   absl::StatusOr<Caller> caller = env.access->Authorize(*context, required);
   if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    reactor->Answer(ToGrpcStatus(caller.status()));
     return reactor;
   }
   if (std::optional<absl::Status> answered = fast(); answered.has_value()) {
-    reactor->Finish(ToGrpcStatus(*answered));
+    reactor->Answer(ToGrpcStatus(*answered));
     return reactor;
   }
   Executor* executor =
@@ -105,17 +123,17 @@ grpc::ServerUnaryReactor* DispatchWithFastPath(
       reactor->connection(), [context, reactor, caller = *std::move(caller),
                           work = std::move(work)]() mutable {
         if (context->IsCancelled()) {
-          reactor->Finish(ToGrpcStatus(
+          reactor->Answer(ToGrpcStatus(
               absl::CancelledError("call cancelled before it started")));
           return;
         }
         if constexpr (std::is_invocable_v<Work&, const Caller&>) {
-          reactor->Finish(ToGrpcStatus(work(std::as_const(caller))));
+          reactor->Answer(ToGrpcStatus(work(std::as_const(caller))));
         } else {
-          reactor->Finish(ToGrpcStatus(work()));
+          reactor->Answer(ToGrpcStatus(work()));
         }
       });
-  if (!scheduled.ok()) reactor->Finish(ToGrpcStatus(scheduled));
+  if (!scheduled.ok()) reactor->Answer(ToGrpcStatus(scheduled));
   return reactor;
 }
 

@@ -46,7 +46,7 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
 absl::Status CheckId(absl::string_view value, absl::string_view prefix,
                      absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
-  if (!absl::StartsWith(value, prefix) || value.size() > kMaxIdLength) {
+  if (!absl::StartsWith(value, prefix)) {
     return InvalidField(
         field, absl::StrCat("must be an id starting with \"", prefix, "\""));
   }

@@ -150,9 +150,12 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
         out.service_period_end,
         RequiredTime(in.has_service_period_end(), in.service_period_end(),
                      path + ".service_period_end"));
-    if (out.service_period_end <= out.service_period_start) {
+    // Times are stored to the microsecond (core/invoices.h, Normalize).
+    if (absl::ToUnixMicros(out.service_period_end) <=
+        absl::ToUnixMicros(out.service_period_start)) {
       return InvalidField(path + ".service_period_end",
-                          "must be after service_period_start");
+                          "must be at least a microsecond after "
+                          "service_period_start");
     }
   }
   if (in.quantity() < 0 || in.quantity() > kMaxQuantity) {
@@ -167,7 +170,9 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
   RECURRENT_RETURN_IF_ERROR(CheckAmount(in.tax_amount_in_cents(),
                                         path + ".tax_amount_in_cents", false));
   if (in.description().size() > kMaxTextLength) {
-    return InvalidField(path + ".description", "too long");
+    return InvalidField(
+        path + ".description",
+        absl::StrCat("must be at most ", kMaxTextLength, " bytes long"));
   }
   out.amount_in_cents = in.amount_in_cents();
   out.quantity = in.quantity();

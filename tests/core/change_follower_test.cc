@@ -164,5 +164,28 @@ TEST_P(ChangeFollowerTest, RowsPrunedBeforeTheyWereReadAreReportedLost) {
   EXPECT_EQ(losses_, 1);
 }
 
+// The same when nothing follows the pruned rows: the log's end shows them.
+TEST_P(ChangeFollowerTest, RowsPrunedAtTheEndOfTheLogAreReportedLost) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  ASSERT_OK(follower->Start());
+  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
+  ASSERT_OK(follower->Poll());
+  for (const char* name : {"b", "c"}) {
+    ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
+  }
+  clock_.Advance(absl::Hours(1));
+  ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                       writer_->PruneChanges(clock_.Now()));
+  EXPECT_GE(pruned, 2);
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(losses_, 1);
+  ASSERT_OK(follower->Poll());  // reported once
+  EXPECT_EQ(losses_, 1);
+  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("d"));
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(losses_, 1);
+  EXPECT_EQ(delivered_.size(), 2u);  // "a", then "d"
+}
+
 }  // namespace
 }  // namespace recurrent::core

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "core/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -140,8 +141,12 @@ TEST_P(GroupCommitTest, ATransactionThatEndsUnderAWriteFailsOnlyTheWritesRunInIt
     } else if (status.ok()) {
       expected.push_back(names[i]);  // after it: run in the next group
     } else {
-      // Before it in the group: not stored, and told to retry.
+      // Before it in the group: not stored, and told to retry (the reason
+      // that carries a retry delay to the client).
       EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable)) << names[i];
+      EXPECT_EQ(common::ReasonOf(status).value_or(""),
+                common::reason::kDatabaseBusy)
+          << names[i];
       ++lost;
     }
   }

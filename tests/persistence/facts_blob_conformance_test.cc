@@ -5,6 +5,8 @@
 // interface, switching the process-wide FactsBlobReads between kRequire
 // (the blob, or an error) and kIgnore (the rows).
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,8 +17,10 @@
 #include "gtest/gtest.h"
 #include "persistence/backend.h"
 #include "persistence/customer_facts_blob.h"
+#include "persistence/postgres_connection.h"
 #include "persistence/records.h"
 #include "tests/persistence/backend_conformance.h"
+#include "tests/persistence/raw_db.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recurrent::persistence::testing {
@@ -187,6 +191,95 @@ TEST_P(FactsBlobTest, ANewCustomerHasItsBlob) {
   const DataSourceRow source = NewSource("s");
   const Customer a = NewCustomer(source.uuid, "a");
   ExpectBlobsMatchRows({a.uuid});
+}
+
+// PostgreSQL sends byteas as the session's bytea_output says; a database
+// (or role) set to 'escape' must not make blobs unreadable.
+TEST_P(FactsBlobTest, BlobsReadWhateverTheServersByteaOutput) {
+  if (GetParam().name == "Sqlite") {
+    GTEST_SKIP() << "a PostgreSQL setting";
+  }
+  const DataSourceRow source = NewSource("s");
+  const Customer a = NewCustomer(source.uuid, "a");
+  const char* uri = std::getenv("RECURRENT_PG_URI");
+  ASSERT_NE(uri, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<postgres::Connection> admin,
+                       postgres::Connection::Open(uri));
+  ASSERT_OK(admin->Execute(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET bytea_output = "
+      "''escape''', current_database()); END $$"));
+  // New connections, as after a restart, get the setting.
+  absl::StatusOr<std::unique_ptr<Backend>> reopened = GetParam().open(dir_);
+  absl::StatusOr<CustomerState> state = absl::UnknownError("not read");
+  if (reopened.ok()) {
+    SetFactsBlobReads(FactsBlobReads::kRequire);
+    absl::StatusOr<std::unique_ptr<ReadTransaction>> txn =
+        (*reopened)->BeginRead();
+    state = txn.ok() ? (*txn)->LoadCustomerState(a.uuid, false) : txn.status();
+    SetFactsBlobReads(FactsBlobReads::kUse);
+  }
+  ASSERT_OK(admin->Execute(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET bytea_output',"
+      " current_database()); END $$"));
+  ASSERT_OK(reopened);
+  ASSERT_OK(state);
+  EXPECT_EQ(state->customer.uuid, a.uuid);
+}
+
+// A blob this build cannot decode (a newer format, or damage) is only a
+// copy: the customer is read from its rows.
+TEST_P(FactsBlobTest, AnUnreadableBlobFallsBackToTheRows) {
+  const DataSourceRow source = NewSource("s");
+  const Customer a = NewCustomer(source.uuid, "a");
+  NewSubscription(a, source.uuid, "sub");
+  ASSERT_OK_AND_ASSIGN(const CustomerState rows,
+                       Load(a.uuid, FactsBlobReads::kIgnore));
+  // A blob of an unknown format version.
+  if (GetParam().name == "Sqlite") {
+    RawDb(dir_ + "/recurrent.db")
+        .Exec("UPDATE customer_facts SET facts = x'7f'");
+  } else {
+    const char* uri = std::getenv("RECURRENT_PG_URI");
+    ASSERT_NE(uri, nullptr);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<postgres::Connection> admin,
+                         postgres::Connection::Open(uri));
+    std::string schema;
+    std::ifstream(dir_ + "/postgres_schema") >> schema;
+    ASSERT_FALSE(schema.empty());
+    ASSERT_OK(admin->Execute(
+        absl::StrCat("UPDATE ", schema, ".customer_facts SET facts = '\\x7f'")
+            .c_str()));
+  }
+  EXPECT_THAT(Load(a.uuid, FactsBlobReads::kRequire),
+              StatusIs(absl::StatusCode::kDataLoss));
+  ASSERT_OK_AND_ASSIGN(const CustomerState read,
+                       Load(a.uuid, FactsBlobReads::kUse));
+  EXPECT_EQ(Describe(read), Describe(rows));
+}
+
+// A write that marks more customers than the rebuild takes at a time (a
+// source deleted under many merged customers, an upgrade) rebuilds them
+// all before it commits.
+TEST_P(FactsBlobTest, AWriteOfManyCustomersBuildsEveryBlob) {
+  const DataSourceRow source = NewSource("s");
+  std::vector<std::string> uuids;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WriteTransaction> txn,
+                       backend_->BeginWrite());
+  for (int i = 0; i < 2500; ++i) {
+    Customer customer;
+    customer.external_id = absl::StrCat("c", i);
+    customer.uuid = absl::StrCat("cus_", customer.external_id);
+    customer.data_source_uuid = source.uuid;
+    customer.external_ids = {{source.uuid, customer.external_id}};
+    customer.created_at = Tick();
+    customer.updated_at = customer.created_at;
+    ASSERT_OK(txn->InsertCustomer(customer));
+    uuids.push_back(customer.uuid);
+  }
+  ASSERT_OK(txn->Commit());
+  // Every one has its blob (sampled: the first, the chunks' edges, the last).
+  ExpectBlobsMatchRows({uuids[0], uuids[999], uuids[1000], uuids[1999],
+                        uuids[2000], uuids[2499]});
 }
 
 TEST_P(FactsBlobTest, ImportsPaymentsAndInvoiceDeletions) {

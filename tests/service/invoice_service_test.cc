@@ -234,6 +234,54 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
   EXPECT_THAT(Subscriptions(customer_, T("2025-01-15")), IsEmpty());
 }
 
+// Times are stored to the microsecond: a service period shorter than that
+// is refused, naming the field, like an empty one (it was accepted, then
+// stored empty or refused by the engine without the field's path).
+TEST_F(InvoiceServiceTest, AServicePeriodUnderAMicrosecondIsRefused) {
+  for (const char* type : {"SUBSCRIPTION", "ONE_TIME"}) {
+    SCOPED_TRACE(type);
+    grpc::Status status = ImportOneMonthMutated([&](v1::Invoice& invoice) {
+      v1::LineItem& item = *invoice.mutable_line_items(0);
+      if (std::string(type) == "ONE_TIME") {
+        item.set_type(v1::LINE_ITEM_TYPE_ONE_TIME);
+        item.clear_subscription_external_id();
+      }
+      item.mutable_service_period_start()->set_nanos(100);
+      *item.mutable_service_period_end() = item.service_period_start();
+      item.mutable_service_period_end()->set_nanos(900);
+    });
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("invoices[0].line_items[0].service_period_end"));
+  }
+  EXPECT_THAT(ListInvoices(customer_), IsEmpty());
+}
+
+// An invoice without a data_source_uuid is in the customer's source: the
+// same external id given with that source is a repeat within the request
+// (it was an identical re-send listed twice, or ALREADY_EXISTS).
+TEST_F(InvoiceServiceTest, RepeatsAreFoundOnceTheSourceIsResolved) {
+  for (const bool same_content : {true, false}) {
+    SCOPED_TRACE(same_content);
+    v1::ImportInvoicesRequest request;
+    request.set_customer_uuid(customer_);
+    const std::vector<InvoiceSpec> specs = Monthly("sub-1", T("2025-01-01"), 2);
+    *request.add_invoices() = MakeInvoice(specs[0]);
+    *request.add_invoices() = MakeInvoice(specs[same_content ? 0 : 1]);
+    request.mutable_invoices(1)->set_external_id(specs[0].external_id);
+    request.mutable_invoices(1)->set_data_source_uuid(source_);
+    grpc::ClientContext context;
+    v1::ImportInvoicesResponse response;
+    const grpc::Status status =
+        invoices_->ImportInvoices(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("invoices[1].external_id: duplicates the invoice "
+                          "at invoices[0].external_id"));
+  }
+  EXPECT_THAT(ListInvoices(customer_), IsEmpty());
+}
+
 TEST_F(InvoiceServiceTest, AmountsAreBoundedSoNoTotalOverflows) {
   // Two line items of INT64_MAX once summed to a negative amount due (the
   // unpaid invoice read as paid); payments near INT64_MAX wrapped too.
