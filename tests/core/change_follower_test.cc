@@ -73,6 +73,21 @@ class ChangeFollowerTest : public ::testing::TestWithParam<TestBackend> {
     ASSERT_OK(writer_->CreateCustomer(customer, clock_.Now()));
   }
 
+  // "a" is written and read by `follower`; then "b" and "c" are written and
+  // pruned (another replica's pruner) before it reads them.
+  void ReadOneThenLoseTwo(ChangeFollower& follower) {
+    ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
+    ASSERT_OK(follower.Poll());
+    EXPECT_EQ(losses_, 0);
+    for (const char* name : {"b", "c"}) {
+      ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
+    }
+    clock_.Advance(absl::Hours(1));
+    ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                         writer_->PruneChanges(clock_.Now()));
+    EXPECT_GE(pruned, 2);
+  }
+
   std::string dir_;
   std::unique_ptr<persistence::Backend> backend_;
   std::unique_ptr<FaultyBackend> faulty_;
@@ -143,18 +158,8 @@ TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
 TEST_P(ChangeFollowerTest, RowsPrunedBeforeTheyWereReadAreReportedLost) {
   std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
   ASSERT_OK(follower->Start());
-  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
-  ASSERT_OK(follower->Poll());
-  EXPECT_EQ(losses_, 0);
-  // Two rows are written and pruned (another replica's pruner) before this
-  // follower reads the log, then one more is written.
-  for (const char* name : {"b", "c"}) {
-    ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
-  }
-  clock_.Advance(absl::Hours(1));
-  ASSERT_OK_AND_ASSIGN(const int64_t pruned,
-                       writer_->PruneChanges(clock_.Now()));
-  EXPECT_GE(pruned, 2);
+  ASSERT_NO_FATAL_FAILURE(ReadOneThenLoseTwo(*follower));
+  // Then one more row is written.
   ASSERT_NO_FATAL_FAILURE(WriteElsewhere("d"));
   ASSERT_OK(follower->Poll());
   EXPECT_EQ(losses_, 1);
@@ -168,15 +173,7 @@ TEST_P(ChangeFollowerTest, RowsPrunedBeforeTheyWereReadAreReportedLost) {
 TEST_P(ChangeFollowerTest, RowsPrunedAtTheEndOfTheLogAreReportedLost) {
   std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
   ASSERT_OK(follower->Start());
-  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
-  ASSERT_OK(follower->Poll());
-  for (const char* name : {"b", "c"}) {
-    ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
-  }
-  clock_.Advance(absl::Hours(1));
-  ASSERT_OK_AND_ASSIGN(const int64_t pruned,
-                       writer_->PruneChanges(clock_.Now()));
-  EXPECT_GE(pruned, 2);
+  ASSERT_NO_FATAL_FAILURE(ReadOneThenLoseTwo(*follower));
   ASSERT_OK(follower->Poll());
   EXPECT_EQ(losses_, 1);
   ASSERT_OK(follower->Poll());  // reported once

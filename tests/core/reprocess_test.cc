@@ -174,17 +174,23 @@ TEST_P(StoreTest, ReversalKeepAuto14Auto30KeepIsFreshEachStep) {
   EXPECT_THAT(history[3].impact, ImpactIs(6, 4, 0, 3));
 }
 
-TEST_P(StoreTest, EffectiveAtInThePastChurnsResolvedCases) {
-  Crafted c;
-  CRAFT(c);
-  // g: a renewal gap Feb 1 .. Mar 10, resolved by the renewal (R6 b).
-  const Customer g = NewCustomer(c.s.uuid, "g");
+// Subscription "sg": January paid, then a gap Feb 1 .. Mar 10 that the
+// renewal of Mar 10 (paid) resolves.
+std::vector<Invoice> RenewalGapInvoices() {
   std::vector<Invoice> invoices = Monthly("g", "sg", kJan, 1);
   Invoice renewal = MonthlyInvoice("g-mar", "sg", Day(2025, 3, 10),
                                    Day(2026, 3, 10), Day(2025, 3, 10));
   renewal.transactions.push_back(Payment("g-mar-pay", Day(2025, 3, 10)));
   invoices.push_back(renewal);
-  ASSERT_OK(store_->ImportInvoices(g.uuid, invoices, kNow));
+  return invoices;
+}
+
+TEST_P(StoreTest, EffectiveAtInThePastChurnsResolvedCases) {
+  Crafted c;
+  CRAFT(c);
+  // g: a renewal gap Feb 1 .. Mar 10, resolved by the renewal (R6 b).
+  const Customer g = NewCustomer(c.s.uuid, "g");
+  ASSERT_OK(store_->ImportInvoices(g.uuid, RenewalGapInvoices(), kNow));
   std::vector<std::string> customers = c.all();
   customers.push_back(g.uuid);
 
@@ -228,12 +234,7 @@ TEST_P(StoreTest, SettingsAToBToAWithAsAppliedAtGivesAsStoredState) {
   CRAFT(c);
   // g: a renewal gap Feb 1 .. Mar 10, resolved before kNow.
   const Customer g = NewCustomer(c.s.uuid, "g");
-  std::vector<Invoice> invoices = Monthly("g", "sg", kJan, 1);
-  Invoice renewal = MonthlyInvoice("g-mar", "sg", Day(2025, 3, 10),
-                                   Day(2026, 3, 10), Day(2025, 3, 10));
-  renewal.transactions.push_back(Payment("g-mar-pay", Day(2025, 3, 10)));
-  invoices.push_back(renewal);
-  ASSERT_OK(store_->ImportInvoices(g.uuid, invoices, kNow));
+  ASSERT_OK(store_->ImportInvoices(g.uuid, RenewalGapInvoices(), kNow));
   const std::vector<std::string> sources = {c.s.uuid, c.t.uuid};
   const auto visible = [&] {
     std::string out = DumpVisibleState(*store_, sources);
