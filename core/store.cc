@@ -1283,10 +1283,6 @@ bool Matches(const Store::ChangeFilter& filter,
          absl::c_linear_search(row.customer_sources, filter.data_source_uuid);
 }
 
-}  // namespace
-
-namespace {
-
 // kNotFound if `filter` names an absent source or customer.
 absl::Status CheckChangeFilter(ReadTransaction& txn,
                                const Store::ChangeFilter& filter) {

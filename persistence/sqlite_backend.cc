@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_connection_pool.h"
@@ -212,12 +213,28 @@ SqliteBackend::~SqliteBackend() {
 
 absl::StatusOr<std::unique_ptr<Connection>> SqliteBackend::OpenScanConnection()
     const {
-  RECURRENT_ASSIGN_OR_RETURN(
-      std::unique_ptr<Connection> db,
-      Connection::Open(options_.path,
-                       immutable_ ? Connection::Mode::kImmutable
-                                  : Connection::Mode::kReadOnly,
-                       options_.busy_timeout));
+  absl::StatusOr<std::unique_ptr<Connection>> opened = Connection::Open(
+      options_.path,
+      immutable_ ? Connection::Mode::kImmutable : Connection::Mode::kReadOnly,
+      options_.busy_timeout);
+  if (!opened.ok()) {
+    // Opened for a request (a scan): the client gets neither the path nor
+    // SQLite's text, which the log keeps; a failure here (e.g. out of file
+    // descriptors) is usually passing.
+    log::Error("cannot open a scan connection to the database",
+               {{"error", opened.status().ToString()}});
+    if (common::ReasonOf(opened.status()) ==
+        std::string(common::reason::kDatabaseBusy)) {
+      return common::WithReason(
+          absl::UnavailableError("the database is locked; retry"),
+          common::reason::kDatabaseBusy);
+    }
+    return common::WithReason(
+        absl::UnavailableError(
+            "cannot open a connection to the database; retry"),
+        common::reason::kDatabaseUnavailable);
+  }
+  std::unique_ptr<Connection> db = *std::move(opened);
   // A larger page cache for the scans' index-then-row lookups (32 MiB).
   RECURRENT_RETURN_IF_ERROR(db->Execute("PRAGMA cache_size = -32768"));
   return db;

@@ -3,7 +3,9 @@
 // paths, locking, foreign keys, stable codes, index use, error mapping).
 #include "persistence/sqlite_backend.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -135,6 +137,35 @@ TEST_F(SqliteBackendTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
   EXPECT_THAT(settings_columns,
               AllOf(Not(::testing::Contains("past_due_mode")),
                     Not(::testing::Contains("auto_churn_after_days"))));
+}
+
+// A scan connection opened for a request that cannot be opened (here: no
+// file descriptor left) is UNAVAILABLE, retryable, and tells the client
+// neither the file's path nor SQLite's text.
+TEST_F(SqliteBackendTest,
+       AScanConnectionThatCannotOpenIsUnavailableWithoutThePath) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteBackend> backend, Open(path_));
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // The lowest free descriptor is at most this; with the limit there, the
+  // next open fails.
+  const int probe = open("/dev/null", O_RDONLY);
+  ASSERT_GE(probe, 0);
+  close(probe);
+  struct rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(probe);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  absl::StatusOr<std::unique_ptr<ReadTransaction>> scan =
+      backend->BeginRead(Backend::ReadKind::kScan);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_FALSE(scan.ok());
+  EXPECT_EQ(scan.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(common::ReasonOf(scan.status()).value_or(""),
+            common::reason::kDatabaseUnavailable);
+  EXPECT_EQ(scan.status().message().find(dir_), absl::string_view::npos)
+      << scan.status();
+  // And the next one opens.
+  EXPECT_OK(backend->BeginRead(Backend::ReadKind::kScan));
 }
 
 TEST_F(SqliteBackendTest, MigrationsAreNumberedInOrder) {
