@@ -852,20 +852,25 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
     // Subscriptions (source, external id) of the customer checked so far.
     std::set<std::pair<std::string, std::string>> ours;
     // The first field of this request with each (kind, source, external
-    // id): the service checks repeats among the ids as given, but an
-    // invoice without a data_source_uuid is in the customer's source only
-    // now.
-    std::map<std::tuple<std::string, std::string, std::string>, std::string>
-        first_of;
+    // id), and whether its invoice named the source. The service refuses
+    // repeats among the ids as given; a repeat it cannot see is one whose
+    // invoice left data_source_uuid empty (the customer's only source)
+    // beside one that names that source: refused here the same way. (Other
+    // repeats keep their meaning: an identical re-send, or ALREADY_EXISTS.)
+    struct First {
+      std::string field;
+      bool named = false;
+    };
+    std::map<std::tuple<std::string, std::string, std::string>, First> first_of;
     const auto once = [&](absl::string_view kind, const std::string& source,
-                          const std::string& id,
+                          bool named, const std::string& id,
                           std::string field) -> absl::Status {
       if (id.empty()) return absl::OkStatus();
       auto [it, first] = first_of.try_emplace(
-          std::make_tuple(std::string(kind), source, id), field);
-      if (first) return absl::OkStatus();
+          std::make_tuple(std::string(kind), source, id), First{field, named});
+      if (first || it->second.named == named) return absl::OkStatus();
       return common::InvalidField(
-          field, absl::StrCat("duplicates the ", kind, " at ", it->second,
+          field, absl::StrCat("duplicates the ", kind, " at ", it->second.field,
                               " in this request"));
     };
     for (size_t i = 0; i < invoices.size(); ++i) {
@@ -873,16 +878,19 @@ absl::StatusOr<std::vector<Invoice>> Store::ImportInvoices(
                                  ResolveSource(i, invoices[i].data_source_uuid,
                                                sources, customer_uuid));
       const std::string path = absl::StrCat("invoices[", i, "]");
-      RECURRENT_RETURN_IF_ERROR(once("invoice", source, invoices[i].external_id,
+      const bool named = !invoices[i].data_source_uuid.empty();
+      RECURRENT_RETURN_IF_ERROR(once("invoice", source, named,
+                                     invoices[i].external_id,
                                      path + ".external_id"));
       for (size_t j = 0; j < invoices[i].line_items.size(); ++j) {
-        RECURRENT_RETURN_IF_ERROR(
-            once("line item", source, invoices[i].line_items[j].external_id,
-                 absl::StrCat(path, ".line_items[", j, "].external_id")));
+        RECURRENT_RETURN_IF_ERROR(once(
+            "line item", source, named, invoices[i].line_items[j].external_id,
+            absl::StrCat(path, ".line_items[", j, "].external_id")));
       }
       for (size_t k = 0; k < invoices[i].transactions.size(); ++k) {
         RECURRENT_RETURN_IF_ERROR(
-            once("transaction", source, invoices[i].transactions[k].external_id,
+            once("transaction", source, named,
+                 invoices[i].transactions[k].external_id,
                  absl::StrCat(path, ".transactions[", k, "].external_id")));
       }
       Invoice wanted = invoices[i];
