@@ -37,36 +37,46 @@ absl::Status DeleteTail(Connection& db, const char* table,
 }  // namespace
 
 absl::Status ApplyPendingRollups(Connection& db) {
-  return db.Execute(
-      "WITH moved AS (DELETE FROM mrr_movement_rollups_pending RETURNING *)"
-      " INSERT INTO mrr_movement_rollups AS r"
-      " (data_source_id, month, currency, type, mrr_change)"
-      " SELECT data_source_id, month, currency, type, SUM(mrr_change)"
-      " FROM moved GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-      " ON CONFLICT (data_source_id, month, currency, type)"
-      " DO UPDATE SET mrr_change = r.mrr_change + EXCLUDED.mrr_change;"
-      " WITH moved AS (DELETE FROM mrr_delta_rollups_pending RETURNING *)"
-      " INSERT INTO mrr_delta_rollups AS r"
-      " (source_key, in_total, month, currency, past_due_mrr,"
-      " mrr_active_customers, mrr_past_due_customers, lead_customers,"
-      " active_customers, past_due_customers, cancelled_customers)"
-      " SELECT source_key, in_total, month, currency, SUM(past_due_mrr),"
-      " SUM(mrr_active_customers), SUM(mrr_past_due_customers),"
-      " SUM(lead_customers), SUM(active_customers), SUM(past_due_customers),"
-      " SUM(cancelled_customers)"
-      " FROM moved GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-      " ON CONFLICT (source_key, in_total, month, currency) DO UPDATE SET"
-      " past_due_mrr = r.past_due_mrr + EXCLUDED.past_due_mrr,"
-      " mrr_active_customers ="
-      " r.mrr_active_customers + EXCLUDED.mrr_active_customers,"
-      " mrr_past_due_customers ="
-      " r.mrr_past_due_customers + EXCLUDED.mrr_past_due_customers,"
-      " lead_customers = r.lead_customers + EXCLUDED.lead_customers,"
-      " active_customers = r.active_customers + EXCLUDED.active_customers,"
-      " past_due_customers ="
-      " r.past_due_customers + EXCLUDED.past_due_customers,"
-      " cancelled_customers ="
-      " r.cancelled_customers + EXCLUDED.cancelled_customers");
+  // One prepared statement (one round trip, planned once per connection).
+  // Its two upserts may take their rows in either order; only the delta
+  // rollups' all-sources rows are shared by writers that do not already
+  // hold the same source locks, and those it takes in key order.
+  RECURRENT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.Prepare(
+          "WITH movements AS ("
+          "  DELETE FROM mrr_movement_rollups_pending RETURNING *),"
+          " moved AS ("
+          "  INSERT INTO mrr_movement_rollups AS r"
+          "  (data_source_id, month, currency, type, mrr_change)"
+          "  SELECT data_source_id, month, currency, type, SUM(mrr_change)"
+          "  FROM movements GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+          "  ON CONFLICT (data_source_id, month, currency, type)"
+          "  DO UPDATE SET mrr_change = r.mrr_change + EXCLUDED.mrr_change"
+          "  RETURNING 1),"
+          " deltas AS (DELETE FROM mrr_delta_rollups_pending RETURNING *)"
+          " INSERT INTO mrr_delta_rollups AS r"
+          " (source_key, in_total, month, currency, past_due_mrr,"
+          " mrr_active_customers, mrr_past_due_customers, lead_customers,"
+          " active_customers, past_due_customers, cancelled_customers)"
+          " SELECT source_key, in_total, month, currency, SUM(past_due_mrr),"
+          " SUM(mrr_active_customers), SUM(mrr_past_due_customers),"
+          " SUM(lead_customers), SUM(active_customers),"
+          " SUM(past_due_customers), SUM(cancelled_customers)"
+          " FROM deltas GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+          " ON CONFLICT (source_key, in_total, month, currency) DO UPDATE SET"
+          " past_due_mrr = r.past_due_mrr + EXCLUDED.past_due_mrr,"
+          " mrr_active_customers ="
+          " r.mrr_active_customers + EXCLUDED.mrr_active_customers,"
+          " mrr_past_due_customers ="
+          " r.mrr_past_due_customers + EXCLUDED.mrr_past_due_customers,"
+          " lead_customers = r.lead_customers + EXCLUDED.lead_customers,"
+          " active_customers = r.active_customers + EXCLUDED.active_customers,"
+          " past_due_customers ="
+          " r.past_due_customers + EXCLUDED.past_due_customers,"
+          " cancelled_customers ="
+          " r.cancelled_customers + EXCLUDED.cancelled_customers"));
+  return stmt.Run();
 }
 
 absl::Status WriteMrr(Connection& db, int64_t customer_key,
