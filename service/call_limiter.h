@@ -15,11 +15,10 @@
 // a time still holds its last calls until gRPC reports them done, which
 // under a flood comes late (its threads are busy with the flood's calls),
 // sometimes after the client's next two calls (and a call it gave up on
-// may still wait for a worker). A flooding connection
-// always has calls being worked on, so it gets no more than
-// kAlwaysAdmitted. The true bound is therefore max_calls plus
-// kAdmittedWhenAnswered per connection (connections are capped, see
-// ServerOptions::max_connections).
+// may still wait for a worker). A flooding connection nearly always has
+// calls being worked on, so it seldom gets more than kAlwaysAdmitted. The true
+// bound is therefore max_calls plus kAdmittedWhenAnswered per connection
+// (connections are capped, see ServerOptions::max_connections).
 #ifndef RECURRENT_SERVICE_CALL_LIMITER_H_
 #define RECURRENT_SERVICE_CALL_LIMITER_H_
 
