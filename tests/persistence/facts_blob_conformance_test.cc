@@ -107,6 +107,16 @@ class FactsBlobTest : public BackendConformanceTest {
     BackendConformanceTest::TearDown();
   }
 
+  // A connection of its own to the test server (RECURRENT_PG_URI), outside
+  // the backend, for what a test does behind the backend's back.
+  static absl::StatusOr<std::unique_ptr<postgres::Connection>>
+  AdminConnection() {
+    const char* uri = std::getenv("RECURRENT_PG_URI");
+    if (uri == nullptr)
+      return absl::FailedPreconditionError("no RECURRENT_PG_URI");
+    return postgres::Connection::Open(uri);
+  }
+
   absl::StatusOr<CustomerState> Load(const std::string& uuid,
                                      FactsBlobReads mode) {
     SetFactsBlobReads(mode);
@@ -201,10 +211,8 @@ TEST_P(FactsBlobTest, BlobsReadWhateverTheServersByteaOutput) {
   }
   const DataSourceRow source = NewSource("s");
   const Customer a = NewCustomer(source.uuid, "a");
-  const char* uri = std::getenv("RECURRENT_PG_URI");
-  ASSERT_NE(uri, nullptr);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<postgres::Connection> admin,
-                       postgres::Connection::Open(uri));
+                       AdminConnection());
   ASSERT_OK(admin->Execute(
       "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET bytea_output = "
       "''escape''', current_database()); END $$"));
@@ -239,10 +247,8 @@ TEST_P(FactsBlobTest, AnUnreadableBlobFallsBackToTheRows) {
     RawDb(dir_ + "/recurrent.db")
         .Exec("UPDATE customer_facts SET facts = x'7f'");
   } else {
-    const char* uri = std::getenv("RECURRENT_PG_URI");
-    ASSERT_NE(uri, nullptr);
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<postgres::Connection> admin,
-                         postgres::Connection::Open(uri));
+                         AdminConnection());
     std::string schema;
     std::ifstream(dir_ + "/postgres_schema") >> schema;
     ASSERT_FALSE(schema.empty());
