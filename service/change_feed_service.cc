@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error_reason.h"
+#include "common/metadata_keys.h"
 #include "common/status_macros.h"
 #include "service/change_feed_requests.h"
 #include "service/convert.h"
@@ -22,12 +23,13 @@ class ChangeFeedServiceImpl::Watch final
     : public grpc::ServerWriteReactor<v1::Change> {
  public:
   // Starts at `after`, or at the end of the log if nullopt; if `refused` is
-  // not OK, the watch ends with it at once.
-  Watch(ChangeFeedServiceImpl* feed, std::string connection,
+  // not OK, the watch ends with it at once. `context` must outlive OnDone.
+  Watch(ChangeFeedServiceImpl* feed, grpc::CallbackServerContext* context,
         core::Store::ChangeFilter filter, std::optional<int64_t> after,
         const absl::Status& refused)
       : feed_(feed),
-        connection_(std::move(connection)),
+        context_(context),
+        connection_(context->peer()),
         filter_(std::move(filter)),
         cursor_(after) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -141,6 +143,18 @@ class ChangeFeedServiceImpl::Watch final
       page = store.ListChanges(filter_, *cursor, kWatchPageSize);
     }
     Lock lock(mu_);
+    if (page.ok() && !start_sent_) {
+      // Where the stream starts, before any change: a client that
+      // reconnects before its first change resumes from here. (reading_
+      // stays set, so nothing else starts meanwhile.)
+      start_sent_ = true;
+      context_->AddInitialMetadata(
+          common::kStartCursorMetadataKey,
+          ChangeCursor(cursor.has_value() ? *cursor : page->scanned_to));
+      lock.unlock();
+      StartSendInitialMetadata();
+      lock.lock();
+    }
     reading_ = false;
     if (!page.ok()) {
       if (!end_.has_value()) end_ = ToGrpcStatus(page.status());
@@ -180,6 +194,7 @@ class ChangeFeedServiceImpl::Watch final
   }
 
   ChangeFeedServiceImpl* const feed_;
+  grpc::CallbackServerContext* const context_;
   const std::string connection_;  // the executor's fairness key
   const core::Store::ChangeFilter filter_;
   std::mutex mu_;
@@ -193,6 +208,7 @@ class ChangeFeedServiceImpl::Watch final
   bool stale_ ABSL_GUARDED_BY(mu_) = true;
   std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool start_sent_ ABSL_GUARDED_BY(mu_) = false;  // the initial metadata
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // OnDone has run
   int pins_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -246,8 +262,8 @@ grpc::ServerWriteReactor<v1::Change>* ChangeFeedServiceImpl::WatchChanges(
   }
   // Until the reactor is returned to gRPC, nothing it calls runs a
   // reaction, so it cannot end before it is registered.
-  Watch* watch = new Watch(this, context->peer(), std::move(query.filter),
-                           query.after, refused);
+  Watch* watch =
+      new Watch(this, context, std::move(query.filter), query.after, refused);
   std::lock_guard<std::mutex> lock(mu_);
   watches_.insert(watch);
   return watch;

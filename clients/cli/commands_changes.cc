@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/cli/command.h"
 #include "clients/cli/values.h"
+#include "common/metadata_keys.h"
 
 namespace recurrent::cli {
 namespace {
@@ -85,6 +86,17 @@ int ChangesWatch(Session& session, const ParsedArgs& args) {
     session.AddApiKey(&context);
     std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
         session.changes().WatchChanges(&context, request);
+    if (request.after_cursor().empty()) {
+      // Where the stream starts, so that a reconnect before the first change
+      // misses nothing (absent if the call failed before it started).
+      reader->WaitForInitialMetadata();
+      const auto& metadata = context.GetServerInitialMetadata();
+      if (auto it = metadata.find(common::kStartCursorMetadataKey);
+          it != metadata.end()) {
+        request.set_after_cursor(
+            std::string(it->second.data(), it->second.size()));
+      }
+    }
     v1::Change change;
     while (reader->Read(&change)) {
       PrintChange(session, change);

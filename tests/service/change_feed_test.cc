@@ -450,6 +450,62 @@ TEST_F(ChangeFeedTest, WatchSendsTheBacklogThenLiveChangesInOrder) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+// The initial metadata "recurrent-start-cursor" of a watch.
+std::string StartCursor(grpc::ClientContext& context,
+                        grpc::ClientReader<v1::Change>& reader) {
+  reader.WaitForInitialMetadata();
+  const auto& metadata = context.GetServerInitialMetadata();
+  auto it = metadata.find("recurrent-start-cursor");
+  if (it == metadata.end()) return "(none)";
+  return std::string(it->second.data(), it->second.size());
+}
+
+TEST_F(ChangeFeedTest, AWatchSendsWhereItStartsBeforeAnyChange) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  const std::string end_of_log = AllChanges().back().cursor();
+
+  // Without a cursor: the end of the log, sent although no change follows.
+  std::string start;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    v1::WatchChangesRequest request;
+    request.set_data_source_uuid(source);
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+        feed_->WatchChanges(&context, request);
+    start = StartCursor(context, *reader);
+    context.TryCancel();  // the client goes away before any change
+    reader->Finish();
+  }
+  EXPECT_EQ(start, end_of_log);
+
+  // What commits while the client is away is what a watch from that cursor
+  // sends first.
+  DelinquentCustomer(source, "b");
+  const std::vector<v1::Change> missed = AllChanges(start);
+  ASSERT_FALSE(missed.empty());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  v1::WatchChangesRequest request;
+  request.set_data_source_uuid(source);
+  request.set_after_cursor(start);
+  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+      feed_->WatchChanges(&context, request);
+  // With a cursor: that cursor.
+  EXPECT_EQ(StartCursor(context, *reader), start);
+  std::vector<v1::Change> got = ReadChanges(*reader, missed.size());
+  ASSERT_EQ(got.size(), missed.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].cursor(), missed[i].cursor());
+  }
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(ChangeFeedTest, AWatchOfAnUnknownCustomerEndsAtOnce) {
   CreateSource("stripe");
   grpc::ClientContext context;

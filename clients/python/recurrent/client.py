@@ -530,6 +530,12 @@ class RecurrentClient:
                 after_cursor=cursor)
             stream = self._changes.WatchChanges(request, metadata=self._metadata)
             try:
+                if not cursor:
+                    # Where the stream starts: a reconnect before the first
+                    # change resumes from there, missing nothing.
+                    for key, value in stream.initial_metadata() or ():
+                        if key == _START_CURSOR_METADATA_KEY:
+                            cursor = value
                 for change in stream:
                     cursor = change.cursor
                     yield Record(change)
@@ -540,6 +546,11 @@ class RecurrentClient:
             finally:
                 stream.cancel()
             time.sleep(reconnect_delay)
+
+
+# WatchChanges' initial metadata: the cursor the stream starts after
+# (common/metadata_keys.h on the server).
+_START_CURSOR_METADATA_KEY = "recurrent-start-cursor"
 
 
 def _strings(values):

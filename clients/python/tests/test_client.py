@@ -23,7 +23,8 @@ from recurrent import Invoice, LineItem, Transaction  # noqa: E402
 from recurrent.convert import enum_number  # noqa: E402
 from recurrent.errors import (bad_request_violations, error_details,  # noqa: E402
                               from_rpc_error)
-from recurrent.v1 import customer_pb2, invoice_pb2, metrics_pb2  # noqa: E402
+from recurrent.v1 import (change_feed_pb2, customer_pb2, invoice_pb2,  # noqa: E402
+                          metrics_pb2)
 
 UTC = dt.timezone.utc
 
@@ -215,6 +216,48 @@ class OfflineTest(unittest.TestCase):
             with self.assertRaises(ValueError) as caught:
                 client.get_mrr_series(dt.date(2024, 1, 1), dt.date(2024, 2, 1), "year")
             self.assertIn("DAY, WEEK, MONTH", str(caught.exception))
+
+
+    def test_a_watch_resumes_from_its_start_cursor_before_any_change(self):
+        start = "%020d" % 7
+
+        class Stream:
+            def __init__(self, metadata, changes, error):
+                self._metadata, self._changes, self._error = metadata, changes, error
+
+            def initial_metadata(self):
+                return self._metadata
+
+            def __iter__(self):
+                yield from self._changes
+                if self._error is not None:
+                    raise self._error
+
+            def cancel(self):
+                pass
+
+        class Feed:
+            def __init__(self):
+                self.cursors = []
+                self.streams = [
+                    # Ends (a restart) before its first change.
+                    Stream((("recurrent-start-cursor", start),), [],
+                           FakeRpcError(grpc.StatusCode.UNAVAILABLE, "restarting")),
+                    Stream((("recurrent-start-cursor", start),),
+                           [change_feed_pb2.Change(cursor="%020d" % 8)], None),
+                ]
+
+            def WatchChanges(self, request, metadata=None):
+                self.cursors.append(request.after_cursor)
+                return self.streams.pop(0)
+
+        with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
+            client._changes = feed = Feed()
+            watch = client.watch_changes(reconnect_delay=0)
+            self.assertEqual(next(watch).cursor, "%020d" % 8)
+            watch.close()
+        # Not "" again: that would skip what committed while disconnected.
+        self.assertEqual(feed.cursors, ["", start])
 
 
 # -- against a live server ---------------------------------------------------
