@@ -95,7 +95,7 @@ bool AccessControl::HasKeys() const {
 
 void AccessControl::IndexLocked(const persistence::ApiKey& key) {
   has_keys_ = true;
-  if (key.revoked_at.has_value()) return;
+  if (key.revoked_at.has_value() || revoked_here_.contains(key.uuid)) return;
   std::string bytes = absl::HexStringToBytes(key.secret_sha256);
   ActiveKey active;
   if (bytes.size() != active.digest.size()) {
@@ -105,10 +105,52 @@ void AccessControl::IndexLocked(const persistence::ApiKey& key) {
     return;
   }
   std::memcpy(active.digest.data(), bytes.data(), bytes.size());
+  std::vector<ActiveKey>& bucket = active_[PrefixOf(active.digest)];
+  for (const ActiveKey& indexed : bucket) {
+    if (indexed.uuid == key.uuid) return;
+  }
   active.uuid = key.uuid;
   active.name = key.name;
   active.role = key.role;
-  active_[PrefixOf(active.digest)].push_back(std::move(active));
+  bucket.push_back(std::move(active));
+}
+
+absl::StatusOr<bool> AccessControl::Reload() {
+  if (store_ == nullptr) return false;
+  int64_t changes_before;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    changes_before = local_changes_;
+  }
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ApiKey> keys,
+                             store_->LoadAllApiKeys());
+  bool revoked = false;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (local_changes_ != changes_before) return false;
+    absl::flat_hash_map<uint64_t, std::vector<ActiveKey>> before =
+        std::move(active_);
+    active_.clear();
+    for (const persistence::ApiKey& key : keys) IndexLocked(key);
+    for (const auto& [prefix, old_keys] : before) {
+      auto now = active_.find(prefix);
+      for (const ActiveKey& key : old_keys) {
+        if (now == active_.end() ||
+            std::none_of(now->second.begin(), now->second.end(),
+                         [&](const ActiveKey& active) {
+                           return active.uuid == key.uuid;
+                         })) {
+          revoked = true;
+        }
+      }
+    }
+  }
+  if (revoked && on_revoked_) on_revoked_();
+  return revoked;
+}
+
+void AccessControl::OnRevoked(std::function<void()> fn) {
+  on_revoked_ = std::move(fn);
 }
 
 const AccessControl::ActiveKey* AccessControl::FindLocked(
@@ -195,6 +237,7 @@ absl::StatusOr<CreatedKey> AccessControl::CreateKey(
                                         now, creation));
   if (!lock.owns_lock()) lock.lock();
   IndexLocked(created.key);
+  ++local_changes_;
   return created;
 }
 
@@ -205,14 +248,19 @@ absl::StatusOr<persistence::ApiKey> AccessControl::RevokeKey(
   }
   RECURRENT_ASSIGN_OR_RETURN(persistence::ApiKey key,
                              store_->RevokeApiKey(uuid, now));
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  for (auto& [prefix, keys] : active_) {
-    keys.erase(std::remove_if(keys.begin(), keys.end(),
-                              [&](const ActiveKey& active) {
-                                return active.uuid == uuid;
-                              }),
-               keys.end());
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    for (auto& [prefix, keys] : active_) {
+      keys.erase(std::remove_if(keys.begin(), keys.end(),
+                                [&](const ActiveKey& active) {
+                                  return active.uuid == uuid;
+                                }),
+                 keys.end());
+    }
+    revoked_here_.insert(key.uuid);
+    ++local_changes_;
   }
+  if (on_revoked_) on_revoked_();
   return key;
 }
 

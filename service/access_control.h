@@ -18,10 +18,10 @@
 // RAND_bytes). Only their SHA-256 is stored (persistence/api_key_store.h)
 // and kept in memory, indexed by its first 8 bytes so that a look-up is one
 // hash-map probe; the full digest is then compared in constant time
-// (CRYPTO_memcmp). The in-memory set is loaded once and kept current by
-// CreateKey and RevokeKey: a key created or revoked by another process
-// (recurrentd --create_api_key on the same database) takes effect when the
-// server restarts.
+// (CRYPTO_memcmp). The in-memory set is loaded at start and kept current by
+// CreateKey and RevokeKey; keys created or revoked by another process (a
+// replica on the same PostgreSQL database, recurrentd --create_api_key) take
+// effect at the next Reload(), which the server runs every second.
 //
 // Thread-safe. Authorize() takes a shared lock and never blocks on I/O, so
 // it may run on gRPC's callback threads.
@@ -30,6 +30,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -38,6 +39,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -108,6 +110,17 @@ class AccessControl {
   // kNotFound if there is no such key.
   absl::StatusOr<persistence::ApiKey> RevokeKey(absl::string_view uuid,
                                                 absl::Time now);
+  // Replaces the in-memory keys with the store's, so that keys created or
+  // revoked by another process take effect. Returns true if a key that was
+  // active is not any more (see OnRevoked). A reload that overlaps this
+  // object's own CreateKey or RevokeKey is dropped (false); the next one
+  // sees both. Reads the database: never call it on gRPC's callback threads.
+  absl::StatusOr<bool> Reload();
+  // `fn` runs after a key stops being active (RevokeKey, or a Reload that
+  // found a revocation), outside this object's lock; e.g. to end the change
+  // feed's streams opened with it. Call before the server starts.
+  void OnRevoked(std::function<void()> fn);
+
   // Keys as stored (never their secrets). kFailedPrecondition without a
   // store.
   absl::StatusOr<persistence::Page<persistence::ApiKey>> ListKeys(
@@ -131,7 +144,8 @@ class AccessControl {
 
   explicit AccessControl(persistence::ApiKeyStore* store) : store_(store) {}
 
-  // Adds a key to the in-memory index unless it is revoked.
+  // Adds a key to the in-memory index unless it is revoked (or revoked by
+  // this object) or already there.
   void IndexLocked(const persistence::ApiKey& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The active key whose secret is `secret`, if any.
@@ -146,6 +160,13 @@ class AccessControl {
   // Active keys by the first 8 bytes of their digest.
   absl::flat_hash_map<uint64_t, std::vector<ActiveKey>> active_
       ABSL_GUARDED_BY(mu_);
+  // Keys RevokeKey revoked: a CreateKey that stored one of them before the
+  // revocation does not index it after.
+  absl::flat_hash_set<std::string> revoked_here_ ABSL_GUARDED_BY(mu_);
+  // Counts CreateKey's and RevokeKey's changes to the index, so that a
+  // Reload read before one of them does not undo it.
+  int64_t local_changes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> on_revoked_;  // set before the server starts
 };
 
 }  // namespace recurrent::service

@@ -48,6 +48,16 @@ class ChangeFeedServiceImpl::Watch final
     if (!reading_ && !writing_ && pending_.empty()) ScheduleRead(lock);
   }
 
+  // Ends the watch with UNAUTHENTICATED if its key is no longer active.
+  void Reauthorize() {
+    Lock lock(mu_);
+    if (end_.has_value()) return;  // so not finished: context_ is alive
+    absl::Status refused = Authorize();
+    if (refused.ok()) return;
+    end_ = ToGrpcStatus(refused);
+    MaybeFinish(lock);
+  }
+
   // Ends the watch with `status` once nothing is outstanding.
   void End(grpc::Status status) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -100,6 +110,12 @@ class ChangeFeedServiceImpl::Watch final
  private:
   using Lock = std::unique_lock<std::mutex>;
 
+  // Whether the call's key may still read the feed (it is checked again
+  // before every read, and when a key is revoked: see Reauthorize).
+  absl::Status Authorize() {
+    return feed_->env_.access->Authorize(*context_, Role::kReader).status();
+  }
+
   void ScheduleRead(Lock& lock) {
     if (end_.has_value()) return;
     reading_ = true;
@@ -122,6 +138,11 @@ class ChangeFeedServiceImpl::Watch final
       Lock lock(mu_);
       stale_ = false;
       cursor = cursor_;
+      if (!end_.has_value()) {
+        if (absl::Status refused = Authorize(); !refused.ok()) {
+          end_ = ToGrpcStatus(refused);
+        }
+      }
       if (end_.has_value()) {
         reading_ = false;
         MaybeFinish(lock);
@@ -292,6 +313,13 @@ void ChangeFeedServiceImpl::EndWatches() {
         absl::UnavailableError("the server is shutting down; reconnect and "
                                "resume from your last cursor"),
         common::reason::kShuttingDown)));
+    watch->Unpin();
+  }
+}
+
+void ChangeFeedServiceImpl::EndWatchesOfRevokedKeys() {
+  for (Watch* watch : PinWatches()) {
+    watch->Reauthorize();
     watch->Unpin();
   }
 }

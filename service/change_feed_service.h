@@ -42,6 +42,11 @@ class ChangeFeedServiceImpl final
   // reconnect elsewhere with their last cursor.
   void EndWatches();
 
+  // Ends with UNAUTHENTICATED every watch whose API key is no longer active
+  // (AccessControl::OnRevoked). Each watch also checks its key before every
+  // read of the log.
+  void EndWatchesOfRevokedKeys();
+
   // Watches open now.
   size_t watch_count();
 

@@ -47,6 +47,8 @@
 #include "persistence/sqlite_backend.h"
 #include "persistence/sqlite_backup.h"
 #include "service/access_control.h"
+#include "service/api_key_requests.h"
+#include "service/convert.h"
 #include "service/flags.h"
 #include "service/metrics.h"
 #include "service/metrics_http.h"
@@ -120,6 +122,14 @@ int CreateApiKey(const std::string& spec, persistence::ApiKeyStore& keys) {
                      "reader, writer or admin, got \"",
                      spec, "\""));
   }
+  // The name as CreateApiKey takes it (the name then appears in messages
+  // and log lines, so no quotes or newlines).
+  v1::CreateApiKeyRequest request;
+  request.set_name(parts[0]);
+  request.set_role(ApiKeyRoleToProto(*role));
+  if (absl::Status valid = ParseCreateApiKey(request).status(); !valid.ok()) {
+    return Fail(absl::StrCat("--create_api_key ", valid.message()));
+  }
   absl::StatusOr<std::unique_ptr<AccessControl>> access =
       AccessControl::Create(&keys);
   if (!access.ok()) return Fail(std::string(access.status().message()));
@@ -138,7 +148,7 @@ int CreateApiKey(const std::string& spec, persistence::ApiKeyStore& keys) {
   std::fprintf(stderr,
                "recurrentd: created API key %s \"%s\" (%s); it is printed "
                "once above and cannot be shown again. A running server "
-               "sees it after a restart.\n",
+               "on this database sees it within a second.\n",
                created->key.uuid.c_str(), created->key.name.c_str(),
                std::string(RoleName(created->key.role)).c_str());
   return 0;

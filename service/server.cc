@@ -162,7 +162,25 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
               }),
       backend_(backend),
       health_watch_(kHealthCheckInterval,
-                    [this] { (void)CheckBackendHealth(); }) {
+                    [this] { (void)CheckBackendHealth(); }),
+      key_reload_(options.api_key_reload_interval,
+                  [this, failing = false]() mutable {
+                    // Logged when it starts and stops failing, not every
+                    // time (the health watch reports the database).
+                    absl::Status reloaded = access_->Reload().status();
+                    if (reloaded.ok() == !failing) return;
+                    failing = !reloaded.ok();
+                    if (failing) {
+                      log::Error(
+                          "cannot reload the API keys; keys created or "
+                          "revoked by other processes are not seen",
+                          {{"error", reloaded.ToString()}});
+                    } else {
+                      log::Info("the API keys are reloaded again", {});
+                    }
+                  }) {
+  access_->OnRevoked(
+      [this] { change_feed_service_.EndWatchesOfRevokedKeys(); });
   change_follower_.Subscribe(
       [this](absl::Span<const persistence::ChangeRow> changes) {
         customer_cache_.Invalidate(changes);
@@ -392,6 +410,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   SetServing(*server->server_, true);
   server->health_watch_.Start();
+  server->key_reload_.Start();
   return server;
 }
 
@@ -414,6 +433,7 @@ Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 void Server::Shutdown(absl::Duration grace) {
   health_watch_.Stop();
+  key_reload_.Stop();
   {
     std::lock_guard<std::mutex> lock(health_mu_);
     if (shut_down_) return;

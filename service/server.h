@@ -89,6 +89,9 @@ struct ServerOptions {
   // How often stored statuses are brought up to date (core::Reevaluator);
   // zero turns the background re-evaluation off (tests drive it by hand).
   absl::Duration reevaluate_interval = absl::Seconds(1);
+  // How often API keys are reloaded from the database, so that keys created
+  // or revoked by another process (a replica) take effect; zero: never.
+  absl::Duration api_key_reload_interval = absl::Seconds(1);
   // How long change-log rows are kept; older ones are pruned every minute.
   absl::Duration change_log_retention = absl::Hours(24 * 30);
   // How often the change log is read for other processes' writes (the
@@ -235,6 +238,7 @@ class Server {
   std::mutex health_mu_;
   bool backend_healthy_ ABSL_GUARDED_BY(health_mu_) = true;
   core::PeriodicThread health_watch_;  // CheckBackendHealth every second
+  core::PeriodicThread key_reload_;    // AccessControl::Reload
   std::unique_ptr<grpc::Server> server_;
   // Hands connections to server_ (declared after it: destroyed first).
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;

@@ -66,6 +66,8 @@ stop_server
 
 check "--create_api_key with a bad role is refused" \
   expect_exit_1 "NAME:ROLE" --db="$WORK/keys.db" --create_api_key=ops:root
+check "--create_api_key with a name CreateApiKey refuses is refused" \
+  expect_exit_1 "name: may contain only letters" --db="$WORK/keys.db" --create_api_key='a"b:admin'
 make_admin() { "$RECURRENTD" --db="$WORK/keys.db" --create_api_key=ops:admin >"$WORK/admin.key" 2>"$WORK/admin.err"; }
 check "--create_api_key prints a key and exits 0" make_admin
 ADMIN=$(cat "$WORK/admin.key")
@@ -168,6 +170,20 @@ check "  says so" has "API key $DASH \"dash\" revoked" "$OUT"
 check "a revoked key is UNAUTHENTICATED" ctl 9 "${TLS[@]}" --api-key="$READER" customers get "$CUS"
 check "keys list shows when it was revoked" ctl 0 "${TLS[@]}" --api-key="$ADMIN" keys list -o json
 check "  revokedAt set for dash only" test "$("$PYTHON" -c 'import json,sys; print([k["name"] for k in json.loads(sys.argv[1])["keys"] if k.get("revokedAt")])' "$OUT")" = "['dash']"
+late_key() { "$RECURRENTD" --db="$WORK/keys.db" --create_api_key=late:reader >"$WORK/late.key" 2>"$WORK/late.err"; }
+check "--create_api_key beside the running server" late_key
+# accepted_within SECONDS KEY: the running server accepts KEY within SECONDS.
+accepted_within() {
+  local i
+  for i in $(seq "$(( $1 * 10 ))"); do
+    "$CTL" --addr="127.0.0.1:$PORT" "${TLS[@]}" --api-key="$2" sources list >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "not accepted within $1 s" >&2
+  return 1
+}
+check "  the server accepts that key within 3 s (it reloads keys every second)" \
+  accepted_within 3 "$(cat "$WORK/late.key")"
 stop_server
 
 # --- Mutual TLS ---------------------------------------------------------------

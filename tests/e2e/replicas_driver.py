@@ -15,6 +15,11 @@
                                                   and refuses calls
   replicas_driver.py outage-up ADDRS STATE I SEC  the database is back:
                                                   replica I serves again
+  replicas_driver.py keys ADDRS                   API keys created or revoked
+                                                  on one replica take effect
+                                                  on the others (last: from
+                                                  then on every call needs a
+                                                  key)
 
 ADDRS is a comma-separated list of host:port, one per replica.
 
@@ -60,6 +65,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "clients", "python"))
 
 import grpc  # noqa: E402
 import recurrent  # noqa: E402,F401  (puts the generated stubs on the path)
+from recurrent.v1 import api_key_pb2, api_key_pb2_grpc  # noqa: E402
 from recurrent.v1 import change_feed_pb2, change_feed_pb2_grpc  # noqa: E402
 from recurrent.v1 import customer_pb2, customer_pb2_grpc  # noqa: E402
 from recurrent.v1 import invoice_pb2, invoice_pb2_grpc  # noqa: E402
@@ -112,6 +118,7 @@ class Replica:
         self.customers = customer_pb2_grpc.CustomerServiceStub(self.channel)
         self.invoices = invoice_pb2_grpc.InvoiceServiceStub(self.channel)
         self.changes = change_feed_pb2_grpc.ChangeFeedServiceStub(self.channel)
+        self.keys = api_key_pb2_grpc.ApiKeyServiceStub(self.channel)
         # grpc.health.v1.Health/Check with raw bytes: the request
         # HealthCheckRequest{service: ""} is empty, and the answer's field 1
         # (varint) is the status.
@@ -1092,6 +1099,77 @@ def outage_up(addrs, state, which, seconds):
     return 0
 
 
+def keys(addrs):
+    """The first key made on replica 0 switches authentication on at every
+    replica; a key made on replica 1 works on replica 2; revoked on replica
+    0, it is refused by every replica and ends the watch it opened on
+    replica 2. Each within 5 s (the replicas reload keys every second)."""
+    replicas = connect(addrs)
+    problems = []
+
+    def bearer(secret):
+        return (("authorization", "Bearer " + secret),) if secret else None
+
+    def code_of(replica, secret):
+        try:
+            replica.sources.ListDataSources(source_settings_pb2.ListDataSourcesRequest(),
+                                            metadata=bearer(secret), timeout=5)
+            return "OK"
+        except grpc.RpcError as e:
+            return e.code().name
+
+    def within(description, predicate, seconds=5.0):
+        started = time.time()
+        while not predicate():
+            if time.time() - started > seconds:
+                problems.append(description)
+                print("not ok - %s: not within %.0f s" % (description, seconds))
+                return
+            time.sleep(0.05)
+        print("ok - %s, after %.2f s" % (description, time.time() - started))
+
+    admin = replicas[0].keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(
+        name="e2e-admin", role=api_key_pb2.API_KEY_ROLE_ADMIN), timeout=TIMEOUT).api_key
+    for i in (1, 2):
+        within("replica %d refuses calls without a key once replica 0 made the first" % i,
+               lambda i=i: code_of(replicas[i], "") == "UNAUTHENTICATED")
+    reader = replicas[1].keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(
+        name="e2e-reader", role=api_key_pb2.API_KEY_ROLE_READER),
+        metadata=bearer(admin), timeout=TIMEOUT)
+    within("replica 2 accepts a key made on replica 1",
+           lambda: code_of(replicas[2], reader.api_key) == "OK")
+
+    watch = replicas[2].changes.WatchChanges(change_feed_pb2.WatchChangesRequest(),
+                                             metadata=bearer(reader.api_key), timeout=60)
+    watch.initial_metadata()  # replica 2 holds it
+    replicas[0].keys.RevokeApiKey(api_key_pb2.RevokeApiKeyRequest(uuid=reader.key.uuid),
+                                  metadata=bearer(admin), timeout=TIMEOUT)
+    for i in (1, 2):
+        within("replica %d refuses a key revoked on replica 0" % i,
+               lambda i=i: code_of(replicas[i], reader.api_key) == "UNAUTHENTICATED")
+    ended = {}
+
+    def follow():
+        try:
+            for _ in watch:
+                pass
+            ended["code"] = "OK"
+        except grpc.RpcError as e:
+            ended["code"] = e.code().name
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    follower.join(5)
+    if ended.get("code") == "UNAUTHENTICATED":
+        print("ok - the watch opened with it on replica 2 ended with UNAUTHENTICATED")
+    else:
+        problems.append("watch")
+        print("not ok - the watch opened with it on replica 2 ended with %s" %
+              ended.get("code", "nothing within 5 s"))
+        watch.cancel()
+    return 1 if problems else 0
+
+
 def main():
     command = sys.argv[1]
     if command == "setup":
@@ -1108,6 +1186,8 @@ def main():
         sys.exit(outage_down(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     elif command == "outage-up":
         sys.exit(outage_up(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])))
+    elif command == "keys":
+        sys.exit(keys(sys.argv[2]))
     else:
         sys.exit("unknown command " + command)
 

@@ -15,7 +15,11 @@
 #     re-evaluated twice across replicas and restarts (their logs);
 #  5. the database stops: replica 0 reports NOT_SERVING within 5 s and
 #     refuses calls with UNAVAILABLE; it starts again: replica 0, never
-#     restarted, serves reads and writes within 15 s.
+#     restarted, serves reads and writes within 15 s;
+#  6. API keys: the first key, made on replica 0, switches authentication on
+#     at the others; a key made on one replica works on another; revoked on
+#     one, it is refused by all and ends the watch it opened elsewhere, each
+#     within 5 s.
 #   replicas_test.sh PATH_TO_RECURRENTD
 # Needs RECURRENT_PG_URI and RECURRENT_PG_CTL (scripts/with-postgres sets
 # both); without them the test is skipped (exit 77). KEEP_WORK=DIR keeps
@@ -162,6 +166,13 @@ code=0
 "$PYTHON" "$DRIVER" check-feed "$ADDRS" "$STATE" >"$WORK/feed.out" 2>&1 || code=$?
 sed -E 's/^(not )?ok - /&after the outage: /' "$WORK/feed.out"
 [ "$code" -eq 0 ] || FAILED+=("change-feed checks after the outage")
+
+# Last, since from then on every call needs a key: keys made or revoked on
+# one replica take effect on the others.
+code=0
+"$PYTHON" "$DRIVER" keys "$ADDRS" >"$WORK/keys.out" 2>&1 || code=$?
+cat "$WORK/keys.out"
+[ "$code" -eq 0 ] || FAILED+=("API keys across replicas")
 
 [ "${#FAILED[@]}" -eq 0 ] || fail "$(IFS=';'; echo "${FAILED[*]}") failed (see 'not ok' above); $SUMMARY"
 echo "replicas_test: all checks passed in $(awk -v a="$STARTED" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s; $SUMMARY"

@@ -107,6 +107,108 @@ TEST_F(PolicyTest, AKeyLetsTheServerServeOffLoopback) {
   (*server)->Shutdown(absl::ZeroDuration());
 }
 
+// Two AccessControls on one database stand for two replicas: what one
+// creates or revokes, the other sees at its next Reload.
+TEST_F(PolicyTest, KeysCreatedOrRevokedElsewhereTakeEffectAtTheNextReload) {
+  auto here = AccessControl::Create(keys_.get());
+  auto there = AccessControl::Create(keys_.get());
+  ASSERT_TRUE(here.ok() && there.ok());
+  const auto authorize = [](AccessControl& access, const std::string& secret) {
+    std::vector<absl::string_view> headers;
+    const std::string header = absl::StrCat("Bearer ", secret);
+    if (!secret.empty()) headers.push_back(header);
+    return access.AuthorizeHeaders(headers, Role::kReader).status().code();
+  };
+  // Whether a reload found a revocation; "error" if it failed.
+  const auto reload = [](AccessControl& access) -> std::string {
+    absl::StatusOr<bool> revoked = access.Reload();
+    if (!revoked.ok()) return "error";
+    return *revoked ? "revoked" : "none revoked";
+  };
+
+  // The first key, made here: there, calls without a key are refused once
+  // it reloads.
+  auto first = (*here)->CreateKey("ops", Role::kAdmin, clock_.Now());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(authorize(**there, ""), absl::StatusCode::kOk);
+  ASSERT_EQ(reload(**there), "none revoked");
+  EXPECT_TRUE((*there)->HasKeys());
+  EXPECT_EQ(authorize(**there, ""), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(authorize(**there, first->secret), absl::StatusCode::kOk);
+
+  // Revoked here: refused here at once, there from its next reload, which
+  // reports the revocation to OnRevoked.
+  int reported = 0;
+  (*there)->OnRevoked([&] { ++reported; });
+  ASSERT_TRUE((*here)->RevokeKey(first->key.uuid, clock_.Now()).ok());
+  EXPECT_EQ(authorize(**here, first->secret),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(authorize(**there, first->secret), absl::StatusCode::kOk);
+  ASSERT_EQ(reload(**there), "revoked");
+  EXPECT_EQ(reported, 1);
+  EXPECT_EQ(authorize(**there, first->secret),
+            absl::StatusCode::kUnauthenticated);
+  ASSERT_EQ(reload(**there), "none revoked");
+  EXPECT_EQ(reported, 1);
+}
+
+// A key store that runs `after_create` once a key is stored, before
+// CreateApiKey returns.
+class HookedKeyStore : public persistence::ApiKeyStore {
+ public:
+  explicit HookedKeyStore(persistence::ApiKeyStore* store) : store_(store) {}
+  absl::StatusOr<persistence::ApiKey> CreateApiKey(
+      absl::string_view name, persistence::ApiKeyRole role,
+      absl::string_view secret_sha256, absl::Time now,
+      Creation creation) override {
+    auto created =
+        store_->CreateApiKey(name, role, secret_sha256, now, creation);
+    if (created.ok() && after_create) after_create(*created);
+    return created;
+  }
+  absl::StatusOr<persistence::Page<persistence::ApiKey>> ListApiKeys(
+      const persistence::PageRequest& page) override {
+    return store_->ListApiKeys(page);
+  }
+  absl::StatusOr<std::vector<persistence::ApiKey>> LoadAllApiKeys() override {
+    return store_->LoadAllApiKeys();
+  }
+  absl::StatusOr<persistence::ApiKey> RevokeApiKey(absl::string_view uuid,
+                                                   absl::Time now) override {
+    return store_->RevokeApiKey(uuid, now);
+  }
+  absl::Status AppendAudit(const persistence::AuditEntry& entry) override {
+    return store_->AppendAudit(entry);
+  }
+  absl::StatusOr<std::vector<persistence::AuditEntry>> ListAudit(
+      int limit) override {
+    return store_->ListAudit(limit);
+  }
+
+  std::function<void(const persistence::ApiKey&)> after_create;
+
+ private:
+  persistence::ApiKeyStore* const store_;
+};
+
+TEST_F(PolicyTest, AKeyRevokedWhileItIsBeingCreatedStaysRevoked) {
+  HookedKeyStore store(keys_.get());
+  auto access = AccessControl::Create(&store);
+  ASSERT_TRUE(access.ok());
+  ASSERT_TRUE((*access)->CreateKey("ops", Role::kAdmin, clock_.Now()).ok());
+  // The new key is listed (so revocable) once stored, before CreateKey has
+  // put it in the in-memory index.
+  store.after_create = [&](const persistence::ApiKey& key) {
+    ASSERT_TRUE((*access)->RevokeKey(key.uuid, clock_.Now()).ok());
+  };
+  auto created = (*access)->CreateKey("sync", Role::kReader, clock_.Now());
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string header = absl::StrCat("Bearer ", created->secret);
+  EXPECT_EQ(
+      (*access)->AuthorizeHeaders({header}, Role::kReader).status().code(),
+      absl::StatusCode::kUnauthenticated);
+}
+
 // Bootstrap on loopback: the first key is created without one; from then on
 // every call of our services needs a key, but health checks do not.
 TEST(BootstrapTest, FirstKeyIsCreatedWithoutAKeyThenKeysAreRequired) {

@@ -440,6 +440,57 @@ TEST_F(AuthTest, RevokedKeyIsUnauthenticatedAtOnceAndAfterRestart) {
             kUnauthenticated);
 }
 
+TEST_F(AuthTest, RevokingAKeyEndsTheWatchesOpenedWithIt) {
+  struct Watch {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
+  };
+  const auto open = [this](const std::string& secret) {
+    auto watch = std::make_unique<Watch>();
+    watch->context.AddMetadata("authorization",
+                               absl::StrCat("Bearer ", secret));
+    watch->context.set_deadline(std::chrono::system_clock::now() +
+                                std::chrono::seconds(20));
+    watch->reader =
+        feed_->WatchChanges(&watch->context, v1::WatchChangesRequest());
+    watch->reader->WaitForInitialMetadata();  // the server holds it
+    return watch;
+  };
+  std::unique_ptr<Watch> by_reader = open(reader_);
+  std::unique_ptr<Watch> by_admin = open(admin_);
+  ASSERT_EQ(server_.server().change_feed().watch_count(), 2u);
+
+  v1::ListApiKeysResponse listed;
+  ASSERT_TRUE(CallAs(As::kAdmin, [&](grpc::ClientContext* c) {
+                return keys_->ListApiKeys(c, v1::ListApiKeysRequest(), &listed);
+              }).ok());
+  v1::RevokeApiKeyRequest revoke;
+  for (const v1::ApiKey& key : listed.keys()) {
+    if (key.name() == "reader-key") revoke.set_uuid(key.uuid());
+  }
+  v1::ApiKey revoked;
+  ASSERT_TRUE(CallAs(As::kAdmin, [&](grpc::ClientContext* c) {
+                return keys_->RevokeApiKey(c, revoke, &revoked);
+              }).ok());
+
+  // Ended without waiting for a change.
+  v1::Change change;
+  EXPECT_FALSE(by_reader->reader->Read(&change));
+  const grpc::Status ended = by_reader->reader->Finish();
+  EXPECT_EQ(ended.error_code(), kUnauthenticated);
+  EXPECT_EQ(ReasonOf(ended), "API_KEY_INVALID");
+
+  // The other key's watch goes on: February's renewal is missed.
+  server_.clock().Set(T("2025-02-15"));
+  ASSERT_TRUE(server_.server().reevaluator().RunOnce().ok());
+  ASSERT_TRUE(server_.server().change_follower().Poll().ok());
+  EXPECT_TRUE(by_admin->reader->Read(&change));
+  EXPECT_EQ(change.customer_uuid(), customer_);
+  by_admin->context.TryCancel();
+  EXPECT_EQ(by_admin->reader->Finish().error_code(),
+            grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(AuthTest, KeysAreStoredHashed) {
   v1::CreateApiKeyRequest request;
   request.set_name("billing-sync");
