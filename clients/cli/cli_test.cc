@@ -1,11 +1,20 @@
 // Unit tests of recurrentctl's parts that need no server: the flag parser,
-// value conversions, tables and exit codes. tests/e2e/recurrentctl_test.sh
-// runs the whole client against a live server.
+// value conversions, tables and exit codes; and the change-feed commands
+// against a fake server that answers what a test needs.
+// tests/e2e/recurrentctl_test.sh runs the whole client against a live
+// server.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "clients/cli/args.h"
@@ -14,9 +23,14 @@
 #include "clients/cli/table.h"
 #include "clients/cli/values.h"
 #include "clients/cli/views.h"
+#include "common/clock.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "recurrent/v1/change_feed.grpc.pb.h"
 #include "service/errors.h"
 
 namespace recurrent::cli {
@@ -511,6 +525,139 @@ TEST(ErrorDetailsTest, JsonFormHasEveryPartInAFixedOrder) {
   EXPECT_EQ(ErrorJson("UNAVAILABLE", "connect failed", ErrorDetails(), 7),
             "{\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"connect "
             "failed\",\"retryable\":true,\"exitCode\":7}}");
+}
+
+// A ChangeFeedService that answers from what the test put in it.
+class FakeChangeFeed final : public v1::ChangeFeedService::Service {
+ public:
+  // ListChanges: the page for each after_cursor (otherwise an empty page
+  // that stays at the cursor).
+  std::map<std::string, v1::ListChangesResponse> pages;
+  // WatchChanges: one per call, in order: the changes sent, then the status.
+  struct Stream {
+    std::vector<std::string> cursors;
+    grpc::Status end;
+  };
+  std::deque<Stream> streams;
+
+  // The after_cursor of each call, and when each watch arrived.
+  std::vector<std::string> asked;
+  std::vector<std::chrono::steady_clock::time_point> watched_at;
+
+  grpc::Status ListChanges(grpc::ServerContext*,
+                           const v1::ListChangesRequest* request,
+                           v1::ListChangesResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    asked.push_back(request->after_cursor());
+    auto it = pages.find(request->after_cursor());
+    if (it != pages.end()) {
+      *response = it->second;
+    } else {
+      response->set_next_cursor(request->after_cursor());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status WatchChanges(grpc::ServerContext*,
+                            const v1::WatchChangesRequest* request,
+                            grpc::ServerWriter<v1::Change>* writer) override {
+    Stream stream;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      asked.push_back(request->after_cursor());
+      watched_at.push_back(std::chrono::steady_clock::now());
+      if (streams.empty()) return grpc::Status(grpc::StatusCode::INTERNAL, "");
+      stream = streams.front();
+      streams.pop_front();
+    }
+    for (const std::string& cursor : stream.cursors) {
+      v1::Change change;
+      change.set_cursor(cursor);
+      change.set_type(v1::CHANGE_TYPE_CUSTOMER_STATUS_CHANGED);
+      writer->Write(change);
+    }
+    return stream.end;
+  }
+
+ private:
+  std::mutex mu_;
+};
+
+// Runs "changes VERB ARGS..." against `feed`; returns the exit code and
+// what it printed on stdout.
+std::pair<int, std::string> RunChanges(FakeChangeFeed& feed,
+                                       const std::string& verb,
+                                       const std::vector<std::string>& args) {
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&feed);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  GlobalOptions options;
+  options.addr = absl::StrCat("127.0.0.1:", port);
+  common::RealClock clock;
+  Session session(options, "changes " + verb, clock);
+  for (const Command& command : ChangeCommands()) {
+    if (command.verb != verb) continue;
+    absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, command.flags);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    if (!parsed.ok()) break;
+    ::testing::internal::CaptureStdout();
+    const int rc = command.run(session, *parsed);
+    std::string out = ::testing::internal::GetCapturedStdout();
+    server->Shutdown();
+    return {rc, out};
+  }
+  ADD_FAILURE() << "no command changes " << verb;
+  return {-1, ""};
+}
+
+std::string Cursor(int sequence) { return absl::StrFormat("%020d", sequence); }
+
+TEST(ChangesCommandsTest, ListFollowsPagesThatSkippedEverything) {
+  FakeChangeFeed feed;
+  // The first page examined its rows and matched none (the filter), but
+  // moved on; the change comes on the next.
+  feed.pages[""].set_next_cursor(Cursor(5));
+  v1::ListChangesResponse& second = feed.pages[Cursor(5)];
+  second.add_changes()->set_cursor(Cursor(7));
+  second.set_next_cursor(Cursor(7));
+  const auto [rc, out] = RunChanges(feed, "list", {"--customer=cus_x"});
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr(Cursor(7)));
+  // Until a page neither returns nor skips anything.
+  EXPECT_THAT(feed.asked, ElementsAre("", Cursor(5), Cursor(7)));
+}
+
+TEST(ChangesCommandsTest, WatchResumesAfterTheServersDelayAndDropsRepeats) {
+  FakeChangeFeed feed;
+  google::rpc::Status details;
+  details.set_code(grpc::StatusCode::UNAVAILABLE);
+  details.set_message("shutting down");
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(1);
+  retry.mutable_retry_delay()->set_nanos(500'000'000);
+  details.add_details()->PackFrom(retry);
+  feed.streams.push_back(
+      {{Cursor(1), Cursor(2)},
+       grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down",
+                    details.SerializeAsString())});
+  // Resent from before the cursor asked for (at least once): 2 is dropped.
+  feed.streams.push_back(
+      {{Cursor(2), Cursor(3)},
+       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the end")});
+  const auto [rc, out] = RunChanges(feed, "watch", {});
+  EXPECT_EQ(rc, 3);  // the test's way to end the watch
+  EXPECT_THAT(feed.asked, ElementsAre("", Cursor(2)));
+  ASSERT_EQ(feed.watched_at.size(), 2u);
+  EXPECT_GE(feed.watched_at[1] - feed.watched_at[0],
+            std::chrono::milliseconds(1500));
+  std::vector<std::string> printed;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    printed.emplace_back(line.substr(0, 20));
+  }
+  EXPECT_THAT(printed, ElementsAre(Cursor(1), Cursor(2), Cursor(3)));
 }
 
 TEST(CommandsTest, EveryCommandHasHelpAndAnExample) {

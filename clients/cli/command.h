@@ -272,10 +272,11 @@ const google::protobuf::Timestamp* AsOf(const Request& request) {
 
 // --limit and --page-size (the change feed's lists, which page by cursor).
 inline std::vector<FlagSpec> LimitFlags() {
-  return {{"limit", "N",
-           "Stop after N items (default: all; pages are "
-           "followed automatically)."},
-          {"page-size", "N", "Items per request (default: the server's, 50)."}};
+  return {
+      {"limit", "N",
+       "Stop after N items (default: all; pages are "
+       "followed automatically)."},
+      {"page-size", "N", "Items per request (default: the server's, 100)."}};
 }
 
 // LimitFlags() and --page-token, shared by every paged list command.

@@ -1,4 +1,5 @@
 // recurrentctl changes list|watch: ChangeFeedService.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -68,14 +69,21 @@ int ChangesList(Session& session, const ParsedArgs& args) {
       PrintChange(session, change);
       ++printed;
     }
-    if (page.changes().empty()) break;
+    // The end of the log: nothing returned and nothing skipped. (A page
+    // may be empty but move on, past changes the filters skipped.)
+    if (page.changes().empty() &&
+        page.next_cursor() == request.after_cursor()) {
+      break;
+    }
     request.set_after_cursor(page.next_cursor());
   }
   return kExitOk;
 }
 
 // Follows the feed until interrupted; on UNAVAILABLE (a server restart or
-// shutdown) reconnects after a second with the last cursor received.
+// shutdown) reconnects with the last cursor received, after the delay the
+// server asks for (RetryInfo), at least a second. A change at or below that
+// cursor (resent after a reconnect) is dropped.
 int ChangesWatch(Session& session, const ParsedArgs& args) {
   v1::WatchChangesRequest request;
   request.set_data_source_uuid(args.Get("source"));
@@ -99,6 +107,11 @@ int ChangesWatch(Session& session, const ParsedArgs& args) {
     }
     v1::Change change;
     while (reader->Read(&change)) {
+      // Cursors have one length, so they compare as strings.
+      if (!request.after_cursor().empty() &&
+          change.cursor() <= request.after_cursor()) {
+        continue;
+      }
       PrintChange(session, change);
       request.set_after_cursor(change.cursor());
     }
@@ -106,13 +119,17 @@ int ChangesWatch(Session& session, const ParsedArgs& args) {
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
       return status.ok() ? kExitOk : session.RpcFailed(status);
     }
-    std::fprintf(stderr,
-                 "recurrentctl: the stream ended (%s); reconnecting after "
-                 "cursor %s\n",
-                 status.error_message().c_str(),
-                 request.after_cursor().empty() ? "(none)"
-                                                : request.after_cursor().c_str());
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const absl::Duration delay = std::max(
+        absl::Seconds(1),
+        DecodeErrorDetails(status).retry_delay.value_or(absl::ZeroDuration()));
+    std::fprintf(
+        stderr,
+        "recurrentctl: the stream ended (%s); reconnecting in %s "
+        "after cursor %s\n",
+        status.error_message().c_str(), FormatRetryDelay(delay).c_str(),
+        request.after_cursor().empty() ? "(none)"
+                                       : request.after_cursor().c_str());
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(delay));
   }
 }
 

@@ -57,9 +57,12 @@ absl::Status SetCustomerFields(const ParsedArgs& args, absl::Time now,
     const google::protobuf::FieldDescriptor* fd =
         descriptor->FindFieldByName(field.field);
     if (field.is_time) {
-      auto time = ParseTimeFlag(field.flag, args.Get(field.flag), now);
-      if (!time.ok()) return time.status();
-      reflection->MutableMessage(customer, fd)->CopyFrom(*time);
+      // Empty: the field stays unset, and the mask clears it.
+      if (!args.Get(field.flag).empty()) {
+        auto time = ParseTimeFlag(field.flag, args.Get(field.flag), now);
+        if (!time.ok()) return time.status();
+        reflection->MutableMessage(customer, fd)->CopyFrom(*time);
+      }
     } else {
       reflection->SetString(customer, fd, args.Get(field.flag));
     }
@@ -155,6 +158,14 @@ int CustomersDescribe(Session& session, const ParsedArgs& args) {
   if (absl::Status s = ParseAsOf(args, session.Now(), &get); !s.ok()) {
     return session.UsageError(s);
   }
+  // The three calls ask about one instant: without --as-of, this "now".
+  const bool as_of_now = !get.has_as_of();
+  if (as_of_now) {
+    absl::StatusOr<google::protobuf::Timestamp> now =
+        ParseTimeFlag("as-of", "now", session.Now());
+    if (!now.ok()) return session.UsageError(now.status());
+    *get.mutable_as_of() = *now;
+  }
   v1::Customer customer;
   if (int rc = session.Rpc([&](grpc::ClientContext* context) {
         return session.customers().GetCustomer(context, get, &customer);
@@ -202,7 +213,7 @@ int CustomersDescribe(Session& session, const ParsedArgs& args) {
                 json_list(events.events()).c_str());
     return kExitOk;
   }
-  session.PrintAsOf(AsOf(get));
+  session.PrintAsOf(as_of_now ? nullptr : AsOf(get));
   std::vector<std::string> external_ids;
   for (const v1::CustomerExternalId& id : customer.external_ids()) {
     external_ids.push_back(

@@ -115,7 +115,7 @@ int InvoicesList(Session& session, const ParsedArgs& args) {
   if (absl::Status s = ParseAsOf(args, session.Now(), &request); !s.ok()) {
     return session.UsageError(s);
   }
-  if (args.GetBool("open")) request.set_open(true);
+  if (args.Has("open")) request.set_open(args.GetBool("open"));
   v1::ListInvoicesResponse all;
   if (int rc = FetchAllPages(
           session, *paging, request,
@@ -216,9 +216,24 @@ int InvoicesPay(Session& session, const ParsedArgs& args) {
     transaction->set_amount_in_cents(*cents);
   }
   v1::Transaction response;
-  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+  const grpc::Status status =
+      session.RpcStatus([&](grpc::ClientContext* context) {
         return session.invoices().AddTransaction(context, request, &response);
-      })) {
+      });
+  if (!status.ok()) {
+    const int rc = session.RpcFailed(status);
+    if (rc == kExitUnavailable && !args.Has("at")) {
+      // A re-send is a no-op only if identical, date included.
+      std::fprintf(stderr,
+                   "recurrentctl: it may have been recorded all the same; "
+                   "retry with --at=%s so that a retry of a recorded "
+                   "transaction is a no-op\n",
+                   absl::FormatTime(absl::RFC3339_full,
+                                    absl::FromUnixSeconds(at->seconds()) +
+                                        absl::Nanoseconds(at->nanos()),
+                                    absl::UTCTimeZone())
+                       .c_str());
+    }
     return rc;
   }
   if (session.json()) {
@@ -235,7 +250,13 @@ int InvoicesPay(Session& session, const ParsedArgs& args) {
                     ? FormatMoney(response.amount_in_cents(), "")
                     : "amount due"});
   table.Print(stdout);
-  return PrintInvoiceStatus(session, request.invoice_uuid());
+  if (PrintInvoiceStatus(session, request.invoice_uuid()) != kExitOk) {
+    // The transaction is recorded: a retry must not be suggested.
+    std::fprintf(stderr,
+                 "recurrentctl: the transaction is recorded (above); only "
+                 "showing the invoice failed\n");
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -279,7 +300,9 @@ std::vector<Command> InvoiceCommands() {
       {"customer", "CUSTOMER_UUID", "Only this customer's invoices."},
       {"source", "DATA_SOURCE_UUID", "Only this data source's invoices."},
       {"external-id", "ID", "Only the invoice with this external id."},
-      {"open", "", "Only invoices open (not fully paid) at --as-of."},
+      {"open", "",
+       "Only invoices open (not fully paid) at --as-of; "
+       "--open=false: only those paid."},
       {"as-of", "DATE", "Evaluate paid and open at DATE (default now)."}};
   for (FlagSpec& flag : PagingFlags()) list_flags.push_back(flag);
   commands.push_back({"invoices",
@@ -308,8 +331,9 @@ std::vector<Command> InvoiceCommands() {
        "INVOICE_UUID",
        "Record a payment (or refund) for an invoice.",
        "A payment without --amount-cents pays the whole amount due. "
-       "Re-sending an identical\ntransaction is a no-op; a different one with "
-       "the same external id is ALREADY_EXISTS.",
+       "Re-sending an identical\ntransaction (the same --at too) is a no-op; "
+       "a different one with the same external id\nis ALREADY_EXISTS. When a "
+       "call fails without --at, the error says which --at to retry with.",
        {{"external-id", "ID", "The transaction's id (required)."},
         {"amount-cents", "CENTS", "Amount in cents (default: amount due)."},
         {"at", "DATE", "When it happened (default now)."},

@@ -222,6 +222,9 @@ check "invoices list --open --as-of before it was issued" \
   expect 0 invoices list --customer="$ADA" --open --as-of="$BEFORE"
 check "  prints the instant" raw_has "^As of $BEFORE$"
 check "  lists none (later invoices were not issued yet)" is "$(rows)" 0
+check "invoices list --open=false" expect 0 invoices list --customer="$ADA" --open=false -o json
+check "  lists the paid ones only" \
+  is "$(js 'sorted({i.get("open", False) for i in v["invoices"]}), len(v["invoices"]) > 1')" "([False], True)"
 
 # Statuses at several instants, under KEEP.
 check "subscriptions list --as-of before the unpaid invoice" \
@@ -430,6 +433,12 @@ check "customers update --email changes only the email" \
   expect 0 customers update "$BOB" --email=bob@example.com --city=Berlin -o json
 check "  email set" is "$(js 'v["email"], v["city"], v["name"]')" "('bob@example.com', 'Berlin', 'Bob')"
 check "customers update without fields is a usage error" expect 2 customers update "$BOB"
+check "customers update --lead-created-at sets it" \
+  expect 0 customers update "$BOB" --lead-created-at=2025-01-02 -o json
+check "  set" is "$(js 'v.get("leadCreatedAt")')" "2025-01-02T00:00:00Z"
+check "customers update --lead-created-at= clears it" \
+  expect 0 customers update "$BOB" --lead-created-at= -o json
+check "  cleared" is "$(js 'v.get("leadCreatedAt")')" "None"
 check "customers list --email" expect 0 customers list --email=bob@example.com
 check "  finds only Bob" is "$(rows)/$(cell c-002 NAME)" "1/Bob"
 echo "[{\"externalId\": \"B-1\", \"date\": \"${MONTH}T00:00:00Z\", \"currency\": \"EUR\",

@@ -39,12 +39,15 @@ class Pager:
         self._request = request
         self._field = field
         self._load(fetch(request))  # errors surface at the call
+        self._first = (self.page, self.next_page_token)
 
     def _load(self, response):
         self.page = [Record(item) for item in getattr(response, self._field)]
         self.next_page_token = response.next_page_token
 
     def __iter__(self):
+        # Each iteration starts again from the first page (fetched once).
+        self.page, self.next_page_token = self._first
         while True:
             yield from self.page
             if not self.next_page_token:
@@ -505,9 +508,14 @@ class RecurrentClient:
         response = self._call(self._changes.ListChanges, request)
 
         def iterate(response):
-            while response.changes:
+            while True:
                 for change in response.changes:
                     yield Record(change)
+                # The end of the log: nothing returned and nothing skipped
+                # (a page may be empty but move on, past changes the filters
+                # skipped).
+                if not response.changes and response.next_cursor == request.after_cursor:
+                    return
                 request.after_cursor = response.next_cursor
                 response = self._call(self._changes.ListChanges, request)
         return iterate(response)
@@ -518,10 +526,12 @@ class RecurrentClient:
         committed from now on), then each change as it commits, forever.
 
         When the stream ends with UNAVAILABLE (a server restart or shutdown,
-        a lost connection) it reconnects after ``reconnect_delay`` seconds and
-        resumes after the last cursor it yielded, so no change is skipped and
-        none repeats. Other errors are raised (OutOfRange when ``after`` is
-        older than the log's retention). Stop by closing the generator."""
+        a lost connection) it reconnects after ``reconnect_delay`` seconds, or
+        the longer delay the server asks for (RetryInfo), and resumes after
+        the last cursor it yielded, so no change is skipped; a change at or
+        below that cursor (resent after a reconnect) is dropped, so none
+        repeats. Other errors are raised (OutOfRange when ``after`` is older
+        than the log's retention). Stop by closing the generator."""
         import time
         cursor = after or ""
         while True:
@@ -537,15 +547,19 @@ class RecurrentClient:
                         if key == _START_CURSOR_METADATA_KEY:
                             cursor = value
                 for change in stream:
+                    # Cursors have one length, so they compare as strings.
+                    if cursor and change.cursor <= cursor:
+                        continue
                     cursor = change.cursor
                     yield Record(change)
                 return
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.UNAVAILABLE:
                     raise from_rpc_error(error) from None
+                delay = max(reconnect_delay, from_rpc_error(error).retry_delay or 0)
             finally:
                 stream.cancel()
-            time.sleep(reconnect_delay)
+            time.sleep(delay)
 
 
 # WatchChanges' initial metadata: the cursor the stream starts after

@@ -220,44 +220,109 @@ class OfflineTest(unittest.TestCase):
 
     def test_a_watch_resumes_from_its_start_cursor_before_any_change(self):
         start = "%020d" % 7
-
-        class Stream:
-            def __init__(self, metadata, changes, error):
-                self._metadata, self._changes, self._error = metadata, changes, error
-
-            def initial_metadata(self):
-                return self._metadata
-
-            def __iter__(self):
-                yield from self._changes
-                if self._error is not None:
-                    raise self._error
-
-            def cancel(self):
-                pass
-
-        class Feed:
-            def __init__(self):
-                self.cursors = []
-                self.streams = [
-                    # Ends (a restart) before its first change.
-                    Stream((("recurrent-start-cursor", start),), [],
-                           FakeRpcError(grpc.StatusCode.UNAVAILABLE, "restarting")),
-                    Stream((("recurrent-start-cursor", start),),
-                           [change_feed_pb2.Change(cursor="%020d" % 8)], None),
-                ]
-
-            def WatchChanges(self, request, metadata=None):
-                self.cursors.append(request.after_cursor)
-                return self.streams.pop(0)
-
+        feed = _FakeFeed([
+            # Ends (a restart) before its first change.
+            _FakeStream((("recurrent-start-cursor", start),), [],
+                        FakeRpcError(grpc.StatusCode.UNAVAILABLE, "restarting")),
+            _FakeStream((("recurrent-start-cursor", start),), ["%020d" % 8]),
+        ])
         with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
-            client._changes = feed = Feed()
+            client._changes = feed
             watch = client.watch_changes(reconnect_delay=0)
             self.assertEqual(next(watch).cursor, "%020d" % 8)
             watch.close()
         # Not "" again: that would skip what committed while disconnected.
         self.assertEqual(feed.cursors, ["", start])
+
+    def test_a_watch_waits_the_servers_delay_and_drops_repeats(self):
+        retry_info = _field(1, _field(2, 300000000))  # 0.3 s
+        status = _field(1, 14) + _field(2, "shutting down") + _any("RetryInfo", retry_info)
+        feed = _FakeFeed([
+            _FakeStream((), ["%020d" % 1, "%020d" % 2], FakeRpcError(
+                grpc.StatusCode.UNAVAILABLE, "shutting down",
+                (("grpc-status-details-bin", status),))),
+            # At least once: the change at the cursor comes again.
+            _FakeStream((), ["%020d" % 2, "%020d" % 3]),
+        ])
+        with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
+            client._changes = feed
+            got = [c.cursor for c in client.watch_changes(after="%020d" % 0,
+                                                          reconnect_delay=0)]
+        self.assertEqual(got, ["%020d" % 1, "%020d" % 2, "%020d" % 3])
+        self.assertEqual(feed.cursors, ["%020d" % 0, "%020d" % 2])
+        self.assertGreaterEqual(feed.times[1] - feed.times[0], 0.3)
+
+
+    def test_a_pager_iterates_from_the_first_page_each_time(self):
+        pages = {
+            "": customer_pb2.ListCustomersResponse(
+                customers=[customer_pb2.Customer(uuid="cus_1")], next_page_token="t2"),
+            "t2": customer_pb2.ListCustomersResponse(
+                customers=[customer_pb2.Customer(uuid="cus_2")]),
+        }
+        fetched = []
+
+        def fetch(request):
+            fetched.append(request.page_token)
+            return pages[request.page_token]
+
+        pager = recurrent.client.Pager(fetch, customer_pb2.ListCustomersRequest(), "customers")
+        self.assertEqual([c.uuid for c in pager], ["cus_1", "cus_2"])
+        self.assertEqual([c.uuid for c in pager], ["cus_1", "cus_2"])
+        self.assertEqual(fetched, ["", "t2", "t2"])  # the first page once
+
+    def test_list_changes_follows_pages_that_skipped_everything(self):
+        feed = _FakeFeed([])
+        # The first page matched nothing (the filter) but moved on.
+        feed.pages[""] = change_feed_pb2.ListChangesResponse(next_cursor="%020d" % 5)
+        feed.pages["%020d" % 5] = change_feed_pb2.ListChangesResponse(
+            changes=[change_feed_pb2.Change(cursor="%020d" % 7)], next_cursor="%020d" % 7)
+        with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
+            client._changes = feed
+            got = [c.cursor for c in client.list_changes(customer="cus_x")]
+        self.assertEqual(got, ["%020d" % 7])
+        self.assertEqual(feed.cursors, ["", "%020d" % 5, "%020d" % 7])
+
+
+class _FakeStream:
+    """A WatchChanges call: its initial metadata, changes, then an error (or
+    the end)."""
+
+    def __init__(self, metadata, cursors, error=None):
+        self._metadata, self._cursors, self._error = metadata, cursors, error
+
+    def initial_metadata(self):
+        return self._metadata
+
+    def __iter__(self):
+        for cursor in self._cursors:
+            yield change_feed_pb2.Change(cursor=cursor)
+        if self._error is not None:
+            raise self._error
+
+    def cancel(self):
+        pass
+
+
+class _FakeFeed:
+    """A ChangeFeedService stub that answers WatchChanges with `streams`, in
+    order, and ListChanges from `pages`; it records each call's cursor (and
+    each watch's time)."""
+
+    def __init__(self, streams):
+        self.streams, self.cursors, self.times = list(streams), [], []
+        self.pages = {}  # ListChanges: the page for each after_cursor
+
+    def ListChanges(self, request, timeout=None, metadata=None):
+        self.cursors.append(request.after_cursor)
+        return self.pages.get(request.after_cursor, change_feed_pb2.ListChangesResponse(
+            next_cursor=request.after_cursor))
+
+    def WatchChanges(self, request, metadata=None):
+        import time
+        self.cursors.append(request.after_cursor)
+        self.times.append(time.monotonic())
+        return self.streams.pop(0)
 
 
 # -- against a live server ---------------------------------------------------
