@@ -1,12 +1,16 @@
 // BackupDatabase: a checked copy of a live database.
 #include "persistence/sqlite_backup.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "persistence/sqlite_backend.h"
 #include "tests/persistence/backend_conformance.h"
@@ -78,6 +82,33 @@ TEST_F(SqliteBackupTest, RefusesBadPaths) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(BackupDatabase(dir_ + "/live.db", dir_ + "/no/such/dir/c.db"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(SqliteBackupTest, TheCopyIsReadableByItsOwnerOnly) {
+  ASSERT_NE(Open("live.db"), nullptr);
+  const mode_t umask_before = ::umask(022);
+  const absl::Status copied =
+      BackupDatabase(dir_ + "/live.db", dir_ + "/copy.db");
+  ::umask(umask_before);
+  ASSERT_OK(copied);
+  struct stat info;
+  ASSERT_EQ(::stat((dir_ + "/copy.db").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+}
+
+TEST_F(SqliteBackupTest, ASourceThatIsNotADatabaseIsNamedAndNothingIsLeft) {
+  {
+    std::ofstream junk(dir_ + "/junk.db");
+    junk << std::string(8192, 'x');
+  }
+  const absl::Status copied =
+      BackupDatabase(dir_ + "/junk.db", dir_ + "/copy.db");
+  EXPECT_THAT(copied, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(
+      std::string(copied.message()),
+      ::testing::HasSubstr("cannot read database " + dir_ + "/junk.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/copy.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/copy.db.tmp"));
 }
 
 }  // namespace
