@@ -131,8 +131,17 @@ absl::StatusOr<MrrSnapshot> MrrMetrics::GetMrr(
 }
 
 absl::StatusOr<persistence::Page<persistence::MrrMovementRow>>
-MrrMetrics::ListMovements(const persistence::MrrMovementFilter& filter,
+MrrMetrics::ListMovements(persistence::MrrMovementFilter filter,
                           const persistence::PageRequest& page) {
+  // Stored times are whole microseconds: start <= t and t < end keep their
+  // meaning with the bounds rounded up to one.
+  const auto round_up = [](std::optional<absl::Time>& t) {
+    if (!t.has_value()) return;
+    *t = absl::UnixEpoch() +
+         absl::Ceil(*t - absl::UnixEpoch(), absl::Microseconds(1));
+  };
+  round_up(filter.start);
+  round_up(filter.end);
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::ReadTransaction> txn,
                              backend_->BeginRead());
   return txn->ListMrrMovements(filter, page);

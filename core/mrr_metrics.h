@@ -4,9 +4,10 @@
 //   MrrMetrics metrics(&backend);
 //   ASSIGN_OR_RETURN(MrrSnapshot now, metrics.GetMrr("", now));
 //
-// Every call reads one snapshot and sums indexed rows: its cost follows the
-// number of stored rows in the scope, never an evaluation. Thread-safe (the
-// backend is).
+// Every call reads one snapshot and sums indexed rows, never an evaluation:
+// whole months from the monthly rollups, partial months at the ends of an
+// interval from the rows, so its cost follows the number of months and the
+// rows of those partial months. Thread-safe (the backend is).
 #ifndef RECURRENT_CORE_MRR_METRICS_H_
 #define RECURRENT_CORE_MRR_METRICS_H_
 
@@ -86,10 +87,11 @@ class MrrMetrics {
   absl::StatusOr<MrrSnapshot> GetMrr(absl::string_view data_source_uuid,
                                      absl::Time as_of);
 
-  // Stored movements in time order. kNotFound if a named customer or source
-  // is absent; kInvalidArgument for a bad page size or token.
+  // Stored movements in time order (start <= occurred_at < end, to the
+  // nanosecond). kNotFound if a named customer or source is absent;
+  // kInvalidArgument for a bad page size or token.
   absl::StatusOr<persistence::Page<persistence::MrrMovementRow>> ListMovements(
-      const persistence::MrrMovementFilter& filter,
+      persistence::MrrMovementFilter filter,
       const persistence::PageRequest& page);
 
   // One point per interval of SeriesBounds(start, end, interval,

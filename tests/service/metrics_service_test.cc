@@ -320,6 +320,12 @@ TEST_F(MetricsServiceTest, ListMrrMovementsInTimeOrderWithFilters) {
   window.clear_start_time();
   *window.mutable_end_time() = TimeToProto(T("2025-01-01"));
   EXPECT_THAT(AllMovements(window), IsEmpty());
+  // Bounds finer than the stored microseconds keep their meaning.
+  *window.mutable_start_time() = TimeToProto(T("2025-02-01"));
+  window.mutable_start_time()->set_nanos(500);  // after bob's movement
+  *window.mutable_end_time() = TimeToProto(T("2025-02-15"));
+  window.mutable_end_time()->set_nanos(500);  // after alice's churn
+  EXPECT_THAT(AllMovements(window), ElementsAre(expected[3]));
 
   // The filters together.
   v1::ListMrrMovementsRequest both;
