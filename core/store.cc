@@ -57,7 +57,10 @@ SourceSettings NextVersion(const SourceSettings& current,
   next.past_due_handling = decision.past_due_handling;
   next.version = current.version + 1;
   next.applied_at = ToMicros(decision.applied_at);
-  next.saved_at = ToMicros(now);
+  // Never before the version it follows: a request that waited for the
+  // source's lock, or a replica whose clock is behind, may bring an earlier
+  // instant.
+  next.saved_at = std::max(ToMicros(now), current.saved_at);
   next.saved_by = decision.saved_by;
   return next;
 }

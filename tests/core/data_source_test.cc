@@ -215,6 +215,33 @@ TEST_P(StoreTest, UpdateSettingsSavesANewVersion) {
   EXPECT_EQ(history[2].past_due_handling.mode, PastDueMode::kKeep);
 }
 
+// A request that waited for the source's lock (or came from a replica whose
+// clock is behind) may carry an instant before the version it follows: the
+// history's saved_at never goes back.
+TEST_P(StoreTest, AVersionIsNeverSavedBeforeTheOneItFollows) {
+  const DataSource source = NewSource("s");
+  const absl::Time early = Tick();
+  const absl::Time late = Tick();
+  const auto save = [&](PastDueHandling handling, absl::Time now) {
+    return store_->UpdateSettings(
+        source.uuid,
+        [&](const SourceSettings&)
+            -> absl::StatusOr<std::optional<NewSettings>> {
+          return NewSettings{handling, early, ""};
+        },
+        /*dry_run=*/false, now);
+  };
+  ASSERT_OK(save({PastDueMode::kAutoChurn, 30}, late).status());
+  ASSERT_OK_AND_ASSIGN(Store::SettingsUpdate second,
+                       save({PastDueMode::kKeep, 0}, early));
+  EXPECT_EQ(second.settings.saved_at, late);
+  EXPECT_EQ(second.settings.applied_at, early);  // as decided
+  ASSERT_OK_AND_ASSIGN(std::vector<SourceSettings> history,
+                       store_->ListSettingsHistory(source.uuid));
+  ASSERT_THAT(history, SizeIs(3));
+  EXPECT_EQ(history[2].saved_at, late);
+}
+
 TEST_P(StoreTest, UpdateSettingsNulloptSavesNothing) {
   const DataSource source = NewSource("s");
   for (const bool dry_run : {false, true}) {
