@@ -681,6 +681,11 @@ absl::StatusOr<Page<EvaluatedCustomer>> Store::ListCustomersAt(
     // continues the listing.
     CustomerFilter others = filter;
     others.status.reset();
+    // The backend does not see the status filter; its tokens must.
+    others.token_scope = absl::StrCat(
+        "status at as_of: ", filter.status.has_value()
+                                 ? engine::CustomerStatusName(*filter.status)
+                                 : "");
     Page<EvaluatedCustomer> out;
     std::string token = page.page_token;
     int evaluated = 0;
@@ -997,10 +1002,13 @@ absl::StatusOr<Invoice> Store::GetInvoice(absl::string_view uuid) {
 }
 
 absl::StatusOr<Page<Invoice>> Store::ListInvoices(
-    const InvoiceFilter& filter, const PageRequest& page,
+    const InvoiceFilter& query, const PageRequest& page,
     std::optional<OpenAt> open_at) {
   return Reading([&](ReadTransaction& txn) -> absl::StatusOr<Page<Invoice>> {
-    if (!open_at.has_value()) return txn.ListInvoices(filter, page);
+    if (!open_at.has_value()) return txn.ListInvoices(query, page);
+    // The backend does not see the open filter; its tokens must.
+    InvoiceFilter filter = query;
+    filter.token_scope = open_at->open ? "open" : "not open";
     RECURRENT_RETURN_IF_ERROR(persistence::ValidatePageSize(page));
     // The stored invoices are read in chunks of the unfiltered listing, all
     // in this one read transaction (one snapshot); the backend's tokens

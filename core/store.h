@@ -318,9 +318,11 @@ class Store {
   // Options' max_invoices_scanned_per_page stored invoices at most, so it
   // may be short (even empty) with a next_page_token; across the pages every
   // matching invoice appears exactly once, since a token names a position in
-  // import order. kInvalidArgument for a bad page size or token.
+  // import order. kNotFound if a named customer or source is absent (a
+  // customer merged away included); kInvalidArgument for a bad page size or
+  // a token of another query (other filters, `open_at.open` included).
   absl::StatusOr<Page<Invoice>> ListInvoices(
-      const InvoiceFilter& filter, const PageRequest& page,
+      const InvoiceFilter& query, const PageRequest& page,
       std::optional<OpenAt> open_at = std::nullopt);
   // Deletes the invoice (its line items and transactions) and the
   // subscriptions it leaves with no SUBSCRIPTION or TRIAL line item (R1),

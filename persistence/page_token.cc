@@ -42,6 +42,29 @@ uint64_t QueryFingerprint(absl::string_view kind,
   return fnv.hash();
 }
 
+uint64_t CustomerQueryFingerprint(const CustomerFilter& filter,
+                                  absl::string_view status) {
+  if (filter.token_scope.empty()) {
+    return QueryFingerprint(
+        "customers",
+        {filter.data_source_uuid, filter.external_id, filter.email, status});
+  }
+  return QueryFingerprint(
+      "customers", {filter.data_source_uuid, filter.external_id, filter.email,
+                    status, filter.token_scope});
+}
+
+uint64_t InvoiceQueryFingerprint(const InvoiceFilter& filter) {
+  if (filter.token_scope.empty()) {
+    return QueryFingerprint(
+        "invoices",
+        {filter.customer_uuid, filter.data_source_uuid, filter.external_id});
+  }
+  return QueryFingerprint("invoices",
+                          {filter.customer_uuid, filter.data_source_uuid,
+                           filter.external_id, filter.token_scope});
+}
+
 std::string EncodePageToken(int64_t last_key, uint64_t fingerprint) {
   std::string payload;
   payload.reserve(kPayloadSize);

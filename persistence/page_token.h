@@ -26,6 +26,14 @@ namespace recurrent::persistence {
 uint64_t QueryFingerprint(absl::string_view kind,
                           std::initializer_list<absl::string_view> parts);
 
+// The fingerprints of the customer and invoice listings, the same on every
+// backend; `status` is the stored code of the status filter ("" if none).
+// A filter's token_scope counts only when not empty, so tokens made before
+// it existed stay valid.
+uint64_t CustomerQueryFingerprint(const CustomerFilter& filter,
+                                  absl::string_view status);
+uint64_t InvoiceQueryFingerprint(const InvoiceFilter& filter);
+
 // Returns the token for the page after `last_key`.
 std::string EncodePageToken(int64_t last_key, uint64_t fingerprint);
 

@@ -303,9 +303,7 @@ absl::StatusOr<Page<Customer>> LoadCustomerPage(Connection& db,
       filter.status.has_value()
           ? absl::StrCat(CustomerStatusCode(*filter.status))
           : std::string();
-  const uint64_t fingerprint = QueryFingerprint(
-      "customers",
-      {filter.data_source_uuid, filter.external_id, filter.email, status});
+  const uint64_t fingerprint = CustomerQueryFingerprint(filter, status);
   int64_t after = 0;
   if (!page.page_token.empty()) {
     RECURRENT_ASSIGN_OR_RETURN(after,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/error_reason.h"
 #include "common/status_macros.h"
+#include "persistence/filter_keys.h"
 #include "persistence/invoice_columns.h"
 #include "persistence/page_token.h"
 #include "persistence/postgres_customers.h"
@@ -385,9 +386,11 @@ absl::StatusOr<Page<Invoice>> LoadInvoicePage(Connection& db,
                                               const InvoiceFilter& filter,
                                               const PageRequest& page) {
   RECURRENT_RETURN_IF_ERROR(ValidatePageSize(page));
-  const uint64_t fingerprint = QueryFingerprint(
-      "invoices",
-      {filter.customer_uuid, filter.data_source_uuid, filter.external_id});
+  // An unknown customer or source is an error, not an empty list.
+  RECURRENT_RETURN_IF_ERROR(
+      FindFilterKeys(db, filter.customer_uuid, filter.data_source_uuid)
+          .status());
+  const uint64_t fingerprint = InvoiceQueryFingerprint(filter);
   int64_t after = 0;
   if (!page.page_token.empty()) {
     RECURRENT_ASSIGN_OR_RETURN(after,

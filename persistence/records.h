@@ -156,6 +156,10 @@ struct CustomerFilter {
   std::string external_id;
   std::string email;  // exact match
   std::optional<CustomerStatus> status;
+  // What else the caller's query filters on that the backend does not (the
+  // core's status at as_of): part of the page token's fingerprint only, so
+  // that a token is refused by a query with other such filters.
+  std::string token_scope;
 };
 
 // ---- Invoices --------------------------------------------------------------
@@ -226,6 +230,8 @@ struct InvoiceFilter {
   std::string customer_uuid;
   std::string data_source_uuid;
   std::string external_id;
+  // As CustomerFilter::token_scope (the core's `open` filter).
+  std::string token_scope;
 };
 
 // ---- Subscriptions and events ----------------------------------------------

@@ -335,7 +335,13 @@ TEST_P(StoreTest, ListInvoicesFiltersAndPages) {
   InvoiceFilter combined = ByCustomer(c2.uuid);
   combined.data_source_uuid = a.uuid;
   EXPECT_THAT(uuids(combined, 1), ElementsAre(all[1], all[4]));
-  EXPECT_THAT(uuids(ByCustomer("cus_nope"), 5), IsEmpty());
+  // An unknown customer or source is NOT_FOUND, as in the other lists.
+  EXPECT_THAT(store_->ListInvoices(ByCustomer("cus_nope"), PageRequest{5, ""}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("cus_nope")));
+  InvoiceFilter unknown_source;
+  unknown_source.data_source_uuid = "ds_nope";
+  EXPECT_THAT(store_->ListInvoices(unknown_source, PageRequest{5, ""}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("ds_nope")));
 
   // A token only works for its query.
   PageRequest page;

@@ -533,6 +533,62 @@ TEST_F(InvoiceServiceTest, ListInvoicesOpenFilterPagesAtAsOf) {
   EXPECT_TRUE(ListInvoices(customer_).at(1).open());
 }
 
+TEST_F(InvoiceServiceTest, ATokenIsRefusedByAnotherOpenFilter) {
+  MustImport(customer_, Monthly("sub-1", T("2024-10-01"), 3));
+  v1::ListInvoicesRequest request;
+  request.set_customer_uuid(customer_);
+  request.set_open(false);
+  request.set_page_size(1);
+  v1::ListInvoicesResponse first;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(invoices_->ListInvoices(&context, request, &first).ok());
+  }
+  ASSERT_FALSE(first.next_page_token().empty());
+  request.set_page_token(first.next_page_token());
+  for (const std::optional<bool> open :
+       {std::optional<bool>(true), std::optional<bool>()}) {
+    if (open.has_value()) {
+      request.set_open(*open);
+    } else {
+      request.clear_open();
+    }
+    grpc::ClientContext context;
+    v1::ListInvoicesResponse response;
+    const grpc::Status status =
+        invoices_->ListInvoices(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+  }
+  request.set_open(false);
+  grpc::ClientContext context;
+  v1::ListInvoicesResponse response;
+  EXPECT_TRUE(invoices_->ListInvoices(&context, request, &response).ok());
+}
+
+TEST_F(InvoiceServiceTest, ListInvoicesOfAnUnknownOrMergedCustomerIsNotFound) {
+  const std::string other = CreateCustomer(source_, "other");
+  MustImport(other, Monthly("sub-o", T("2024-10-01"), 1));
+  ASSERT_TRUE(Merge(other, customer_).ok());
+  for (const std::string& uuid : {other, std::string("cus_doesnotexist")}) {
+    v1::ListInvoicesRequest request;
+    request.set_customer_uuid(uuid);
+    grpc::ClientContext context;
+    v1::ListInvoicesResponse response;
+    EXPECT_EQ(
+        invoices_->ListInvoices(&context, request, &response).error_code(),
+        grpc::StatusCode::NOT_FOUND)
+        << uuid;
+  }
+  v1::ListInvoicesRequest by_source;
+  by_source.set_data_source_uuid("ds_doesnotexist");
+  grpc::ClientContext context;
+  v1::ListInvoicesResponse response;
+  EXPECT_EQ(
+      invoices_->ListInvoices(&context, by_source, &response).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(InvoiceServiceTest, LineItemAndTransactionIdsAreDerivedWhenOmitted) {
   v1::ImportInvoicesRequest request;
   request.set_customer_uuid(customer_);
