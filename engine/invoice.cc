@@ -5,18 +5,12 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "common/saturating.h"
 
 namespace recurrent::engine {
 namespace {
 
-// a + b, clamped to the int64 range instead of overflowing. Amounts are
-// bounded (kMaxAmountInCents), but a sum over many of them need not be.
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  if (!__builtin_add_overflow(a, b, &sum)) return sum;
-  return b > 0 ? std::numeric_limits<int64_t>::max()
-               : std::numeric_limits<int64_t>::min();
-}
+using common::SaturatingAdd;
 
 bool IsSuccessfulPayment(const Transaction& transaction) {
   return transaction.type == TransactionType::kPayment &&

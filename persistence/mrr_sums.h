@@ -27,6 +27,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/saturating.h"
 #include "common/status_macros.h"
 #include "engine/mrr_types.h"
 #include "persistence/records.h"
@@ -213,7 +214,8 @@ class MrrSumsBuilder {
 class CustomerMrrBuilder {
  public:
   void Add(const std::string& currency, int64_t mrr_in_cents) {
-    by_currency_[currency] += mrr_in_cents;
+    int64_t& sum = by_currency_[currency];
+    sum = common::SaturatingAdd(sum, mrr_in_cents);
   }
   std::vector<engine::MrrAmount> Take() {
     std::vector<engine::MrrAmount> out;
@@ -239,8 +241,9 @@ absl::Status AddMovementSums(Statement& stmt, MrrSumsBuilder& builder) {
     absl::StatusOr<engine::MrrMovementType> type =
         MrrMovementTypeFromCode(stmt.ColumnInt64(1));
     if (!type.ok()) return type.status();
-    builder.For(stmt.ColumnText(0))
-        .movements_in_cents[static_cast<int>(*type)] += stmt.ColumnInt64(2);
+    int64_t& sum = builder.For(stmt.ColumnText(0))
+                       .movements_in_cents[static_cast<int>(*type)];
+    sum = common::SaturatingAdd(sum, stmt.ColumnInt64(2));
   }
 }
 
@@ -253,7 +256,8 @@ absl::Status AddDeltaSums(Statement& stmt, MrrSumsBuilder& builder) {
     if (!row.ok()) return row.status();
     if (!*row) return absl::OkStatus();
     MrrSums& sums = builder.For(stmt.ColumnText(0));
-    sums.past_due_mrr_in_cents += stmt.ColumnInt64(1);
+    sums.past_due_mrr_in_cents =
+        common::SaturatingAdd(sums.past_due_mrr_in_cents, stmt.ColumnInt64(1));
     sums.mrr_active_customers += stmt.ColumnInt64(2);
     sums.mrr_past_due_customers += stmt.ColumnInt64(3);
     sums.lead_customers += stmt.ColumnInt64(4);

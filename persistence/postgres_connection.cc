@@ -3,13 +3,16 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <limits>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/error_reason.h"
 #include "common/log.h"
 
@@ -226,12 +229,18 @@ bool Statement::ColumnIsNull(int column) const {
 int64_t Statement::ColumnInt64(int column) const {
   int64_t value = 0;
   const char* text = PQgetvalue(result_.get(), row_, column);
-  if (!absl::SimpleAtoi(text, &value)) {
-    // Booleans read as 0/1.
-    if (std::strcmp(text, "t") == 0) return 1;
-    return 0;
+  if (absl::SimpleAtoi(text, &value)) return value;
+  // Booleans read as 0/1.
+  if (std::strcmp(text, "t") == 0) return 1;
+  // An integer beyond the int64 range (a NUMERIC sum, e.g. of the MRR
+  // rollups) is clamped to it.
+  absl::string_view digits = text;
+  const bool negative = absl::ConsumePrefix(&digits, "-");
+  if (!digits.empty() && absl::c_all_of(digits, absl::ascii_isdigit)) {
+    return negative ? std::numeric_limits<int64_t>::min()
+                    : std::numeric_limits<int64_t>::max();
   }
-  return value;
+  return 0;
 }
 std::string Statement::ColumnText(int column) const {
   return std::string(PQgetvalue(result_.get(), row_, column),

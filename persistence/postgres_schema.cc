@@ -720,9 +720,21 @@ BEGIN
   RETURN NULL;
 END $$;
 )sql"},
+    {10, "MRR rollup sums that cannot overflow", R"sql(
+-- PostgreSQL's own. MRR is bounded per customer (the engine saturates it at
+-- the int64 range), but the rollups add up every customer's: in BIGINT a sum
+-- past the range failed the commit (numeric value out of range) of every
+-- later write adding to that month, currency and source, whoever made it.
+-- NUMERIC cannot overflow; reads clamp a sum beyond the int64 range
+-- (Statement::ColumnInt64). The customer counts stay BIGINT.
+ALTER TABLE mrr_movement_rollups ALTER COLUMN mrr_change TYPE NUMERIC;
+ALTER TABLE mrr_movement_rollups_pending ALTER COLUMN mrr_change TYPE NUMERIC;
+ALTER TABLE mrr_delta_rollups ALTER COLUMN past_due_mrr TYPE NUMERIC;
+ALTER TABLE mrr_delta_rollups_pending ALTER COLUMN past_due_mrr TYPE NUMERIC;
+)sql"},
     // Append new migrations here. Versions up to 8 are numbered as
-    // SQLite's; 9 is PostgreSQL's own, so a change made in both backends
-    // takes the next free number in each: {10, "...", R"sql(...)sql"},
+    // SQLite's; 9 and 10 are PostgreSQL's own, so a change made in both
+    // backends takes the next free number in each: {11, "...", R"sql(...)sql"},
 };
 
 // The migration that adds customers' facts blobs, built after its SQL.

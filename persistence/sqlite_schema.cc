@@ -628,8 +628,8 @@ CREATE INDEX mrr_deltas_by_source
                  in_total);
 )sql"},
     // Append new migrations here: {9, "...", R"sql(...)sql"}. (PostgreSQL
-    // has a version 9 of its own, persistence/postgres_schema.cc: a change
-    // made in both backends takes the next free number in each.)
+    // has versions 9 and 10 of its own, persistence/postgres_schema.cc: a
+    // change made in both backends takes the next free number in each.)
 };
 
 }  // namespace

@@ -269,6 +269,26 @@ TEST_P(MrrTest, ListCustomersWithMrrReadsTheStoredMrrAtNow) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// The largest amount over one second: the engine saturates each such
+// customer's MRR at the int64 range, so a month's sums over a few of them
+// pass it. No write may fail for that, another customer's least of all.
+TEST_P(MrrTest, SumsBeyondTheInt64RangeFailNoWrite) {
+  const DataSource s = NewSource("s");
+  for (int i = 0; i < 3; ++i) {
+    const Customer huge = NewCustomer(s.uuid, absl::StrCat("huge-", i));
+    Invoice invoice = MonthlyInvoice(
+        absl::StrCat("huge-", i), absl::StrCat("sub-huge-", i), Day(2025, 1, 1),
+        Day(2025, 1, 1) + absl::Seconds(1), std::nullopt);
+    invoice.line_items[0].amount_in_cents = engine::kMaxAmountInCents;
+    EXPECT_OK(store_->ImportInvoices(huge.uuid, {invoice}, Tick()));
+  }
+  // An ordinary customer of the same source, month and currency.
+  Subscriber(s.uuid, "ordinary", 2, 0);
+  // Reads still answer (the sums past the range are clamped to it).
+  EXPECT_OK(metrics().GetMrr(s.uuid, Day(2025, 3, 1)).status());
+  EXPECT_OK(metrics().GetMrr("", Day(2025, 3, 1)).status());
+}
+
 TEST_P(MrrTest, MovementsTimeWindowIsHalfOpen) {
   const DataSource s = NewSource("s");
   Subscriber(s.uuid, "c", 3, 0);
