@@ -1,10 +1,14 @@
 #include "persistence/postgres_pool.h"
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/log.h"
 
 namespace recurrent::persistence::postgres {
 
@@ -54,7 +58,28 @@ absl::StatusOr<ConnectionLease> ConnectionPool::Acquire() {
 
 absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::OpenUnpooled()
     const {
-  return Connection::Open(uri_);
+  absl::StatusOr<std::unique_ptr<Connection>> opened = Connection::Open(uri_);
+  if (opened.ok() || opened.status().code() != absl::StatusCode::kUnavailable) {
+    return opened;
+  }
+  // libpq's reason names the host, the port and the role: for the log, not
+  // for API callers (backend.h: messages are safe to show). Logged at most
+  // once a second; the health check reports the outage too.
+  static std::atomic<int64_t> last_logged_ms{0};
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  int64_t last = last_logged_ms.load();
+  if (now_ms - last >= 1000 &&
+      last_logged_ms.compare_exchange_strong(last, now_ms)) {
+    log::Error("cannot open a database connection",
+               {{"error", std::string(opened.status().message())}});
+  }
+  return common::WithReason(
+      absl::UnavailableError(
+          "cannot connect to the database (the server's log says why)"),
+      common::reason::kDatabaseUnavailable);
 }
 
 void ConnectionPool::Return(Connection* connection) {

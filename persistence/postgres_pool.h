@@ -52,8 +52,9 @@ class ConnectionPool {
   ~ConnectionPool();
 
   // An idle connection, or a new one while fewer than `size` are open.
-  // kUnavailable if the server cannot be reached, or if every connection
-  // stays leased for `wait`.
+  // kUnavailable if the server cannot be reached (libpq's reason, which
+  // names the host and the role, is logged, not returned), or if every
+  // connection stays leased for `wait`.
   absl::StatusOr<ConnectionLease> Acquire();
 
   // Opens a connection outside the pool (for a scan that must not hold a

@@ -28,6 +28,18 @@ absl::Status CheckLength(absl::string_view value, size_t max,
   return absl::OkStatus();
 }
 
+absl::Status CheckText(absl::string_view value, size_t max,
+                       absl::string_view field) {
+  if (value.size() > max) {
+    return InvalidField(field,
+                        absl::StrCat("must be at most ", max, " bytes long"));
+  }
+  if (absl::StrContains(value, '\0')) {
+    return InvalidField(field, "must not contain NUL characters");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRequired(absl::string_view value, size_t max,
                            absl::string_view field) {
   if (absl::StripAsciiWhitespace(value).empty()) {

@@ -169,11 +169,8 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
                                         false));
   RECURRENT_RETURN_IF_ERROR(CheckAmount(in.tax_amount_in_cents(),
                                         path + ".tax_amount_in_cents", false));
-  if (in.description().size() > kMaxTextLength) {
-    return InvalidField(
-        path + ".description",
-        absl::StrCat("must be at most ", kMaxTextLength, " bytes long"));
-  }
+  RECURRENT_RETURN_IF_ERROR(
+      CheckText(in.description(), kMaxTextLength, path + ".description"));
   out.amount_in_cents = in.amount_in_cents();
   out.quantity = in.quantity();
   out.discount_amount_in_cents = in.discount_amount_in_cents();

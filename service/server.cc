@@ -395,6 +395,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->metrics_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
+    // ~Server's Shutdown then does nothing, so stop here what has started:
+    // the follower's thread would otherwise poll on into the cache and the
+    // change feed while they are destroyed.
+    server->change_follower_.Stop();
+    std::lock_guard<std::mutex> lock(server->health_mu_);
     server->shut_down_ = true;
     return absl::UnavailableError(absl::StrCat(
         "cannot serve on ", options.listen_address,

@@ -160,6 +160,12 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
        [](auto& r) { r.mutable_invoices(1)->set_data_source_uuid("cus_x"); }},
       {"invoices[1].line_items",
        [](auto& r) { r.mutable_invoices(1)->clear_line_items(); }},
+      // PostgreSQL's text cannot hold a NUL (a line break is fine).
+      {"invoices[1].line_items[0].description",
+       [](auto& r) {
+         r.mutable_invoices(1)->mutable_line_items(0)->set_description(
+             std::string("Pro\nplan\0x", 10));
+       }},
       {"invoices[1].line_items[0].external_id",  // blank (empty derives one)
        [](auto& r) {
          r.mutable_invoices(1)->mutable_line_items(0)->set_external_id("  ");
