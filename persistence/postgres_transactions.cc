@@ -25,6 +25,13 @@
 namespace recurrent::persistence::postgres {
 namespace {
 
+// How long a write waits for a data source's lock, e.g. behind a settings
+// change on another replica, before it fails with DATABASE_BUSY: a write
+// thread is not held for the length of someone else's reprocess, and the
+// caller gets an answer that says nothing was done (rather than its
+// deadline, which would not say).
+constexpr char kSourceLockWait[] = "5s";
+
 // A scan that owns the read transaction (and so the connection) it reads.
 class SnapshotScan final : public SourceScan {
  public:
@@ -342,7 +349,21 @@ absl::StatusOr<bool> PostgresWriteTransaction::LockUuids(
   stmt.BindInt64(1, kLockClassSource);
   stmt.BindTextArray(2, fresh);
   if (wait == Wait::kYes) {
-    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(db->Execute(
+        absl::StrCat("SET LOCAL lock_timeout = '", kSourceLockWait, "'")
+            .c_str()));
+    if (absl::Status locked = stmt.Run(); !locked.ok()) {
+      if (common::ReasonOf(locked) != common::reason::kDatabaseBusy) {
+        return locked;
+      }
+      return common::WithReason(
+          absl::UnavailableError(absl::StrCat(
+              "the data source is held by another write (e.g. a settings "
+              "change) for more than ",
+              kSourceLockWait, "; retry")),
+          common::reason::kDatabaseBusy);
+    }
+    RECURRENT_RETURN_IF_ERROR(db->Execute("SET LOCAL lock_timeout = 0"));
   } else {
     RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (!found || stmt.ColumnInt64(0) != 1) return false;

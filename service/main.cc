@@ -386,7 +386,13 @@ int Run(int argc, char** argv) {
       !persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db));
   server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
   if (server_options.write_threads == 0) {
-    server_options.write_threads = group_commit ? kGroupCommitWriteThreads : 2;
+    // PostgreSQL: writes to different sources run in parallel, and a write
+    // waiting for a held source occupies its thread (up to 5 s): four, so
+    // that two such writes leave room for the others.
+    server_options.write_threads =
+        group_commit ? kGroupCommitWriteThreads
+        : persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db)) ? 4
+                                                                       : 2;
   }
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);

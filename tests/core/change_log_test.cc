@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/invoice_fixtures.h"
@@ -156,6 +157,40 @@ TEST_P(ChangeLogTest, PastEventsArePublishedAtOnceFutureOnesWhenTheyAreDue) {
 // transitions of customers in other sources and leaves those in the held
 // source due, without waiting: waiting would keep the locks it has, and
 // writes to those sources would wait behind it.
+// A write waits a bounded time for a source another transaction holds (a
+// reprocess, on another replica), then answers DATABASE_BUSY with nothing
+// stored; writes to other sources go on meanwhile.
+TEST_P(ChangeLogTest, AWriteWaitsABoundedTimeForAHeldSource) {
+  if (GetParam().name == "Sqlite") {
+    GTEST_SKIP() << "SQLite runs one write transaction at a time";
+  }
+  const DataSource held = NewSource("held");
+  const DataSource free = NewSource("free");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<persistence::WriteTransaction> hold,
+                       backend_->BeginWrite());
+  ASSERT_OK(hold->LockSourceWithItsCustomers(held.uuid));
+
+  absl::StatusOr<Customer> refused;
+  std::thread writer([&] {
+    Customer customer;
+    customer.data_source_uuid = held.uuid;
+    customer.external_id = "waits";
+    refused = store_->CreateCustomer(customer, Tick());
+  });
+  NewCustomer(free.uuid, "goes-on");  // asserts OK
+  writer.join();  // ends by itself: the test fails by timeout otherwise
+  EXPECT_THAT(refused, ::recurrent::testing::StatusIs(
+                           absl::StatusCode::kUnavailable,
+                           ::testing::HasSubstr("held by another write")));
+  EXPECT_EQ(common::ReasonOf(refused.status()),
+            std::optional<std::string>(common::reason::kDatabaseBusy));
+  hold.reset();
+  ASSERT_OK_AND_ASSIGN(
+      const Page<Customer> listed,
+      store_->ListCustomers(CustomerFilter{held.uuid}, PageRequest{10, ""}));
+  EXPECT_TRUE(listed.items.empty());  // nothing of it was stored
+}
+
 TEST_P(ChangeLogTest, TheReevaluatorSkipsCustomersOfAHeldSourceWithoutWaiting) {
   if (GetParam().name == "Sqlite") {
     GTEST_SKIP() << "SQLite runs one write transaction at a time: the round "
