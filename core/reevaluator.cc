@@ -1,5 +1,8 @@
 #include "core/reevaluator.h"
 
+#include <string>
+#include <vector>
+
 #include "common/log.h"
 
 namespace recurrent::core {
@@ -28,12 +31,22 @@ Reevaluator::Reevaluator(Store* store, const common::Clock* clock,
 absl::StatusOr<int> Reevaluator::RunOnce() {
   const absl::Time now = clock_->Now();
   int total = 0;
+  // Customers whose source another transaction holds (a reprocess, on
+  // PostgreSQL): left for a later run, while this one goes on to the others
+  // due, up to a bound on how many it steps over each batch.
+  std::vector<std::string> skipped;
+  const size_t max_skipped = 10 * static_cast<size_t>(options_.batch_size);
   while (true) {
+    const size_t skipped_before = skipped.size();
     absl::StatusOr<int> done =
-        store_->ReevaluateDueCustomers(now, options_.batch_size);
+        store_->ReevaluateDueCustomers(now, options_.batch_size, &skipped);
     if (!done.ok()) return done.status();
     total += *done;
-    if (*done < options_.batch_size) return total;
+    const int claimed =
+        *done + static_cast<int>(skipped.size() - skipped_before);
+    if (claimed < options_.batch_size || skipped.size() > max_skipped) {
+      return total;
+    }
   }
 }
 

@@ -1191,13 +1191,30 @@ absl::StatusOr<Page<SubscriptionEvent>> Store::ListSubscriptionEvents(
 
 // ---- Time passing -----------------------------------------------------------
 
-absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
+absl::StatusOr<int> Store::ReevaluateDueCustomers(
+    absl::Time now, int limit, std::vector<std::string>* skipped_before) {
   // (customer, the next_transition_at it was due at), for the log.
   std::vector<std::pair<std::string, absl::Time>> evaluated;
+  std::vector<std::string> skipped_now;
   absl::StatusOr<int> count = Writing([&](Write& write) -> absl::StatusOr<int> {
     WriteTransaction& txn = write.txn();
-    RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> due,
-                               txn.ClaimDueCustomers(now, limit));
+    skipped_now.clear();  // a retried transaction starts again
+    // Customers skipped earlier in the run are claimed too (they come first,
+    // being due earliest) but left out, so that `limit` others are reached.
+    const absl::flat_hash_set<std::string> excluded =
+        skipped_before != nullptr
+            ? absl::flat_hash_set<std::string>(skipped_before->begin(),
+                                               skipped_before->end())
+            : absl::flat_hash_set<std::string>();
+    RECURRENT_ASSIGN_OR_RETURN(
+        std::vector<std::string> due,
+        txn.ClaimDueCustomers(now, limit + static_cast<int>(excluded.size())));
+    due.erase(std::remove_if(due.begin(), due.end(),
+                             [&](const std::string& uuid) {
+                               return excluded.contains(uuid);
+                             }),
+              due.end());
+    if (static_cast<int>(due.size()) > limit) due.resize(limit);
     if (due.empty()) return 0;
     // The sources of every due customer at once, without waiting; if one is
     // held (by a settings change of it, on PostgreSQL), customer by
@@ -1213,6 +1230,7 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
                                    txn.TryLockCustomerSources({uuid}));
         if (!locked) {
           ++skipped;
+          skipped_now.push_back(uuid);
           continue;
         }
       }
@@ -1254,6 +1272,10 @@ absl::StatusOr<int> Store::ReevaluateDueCustomers(absl::Time now, int limit) {
     }
     return static_cast<int>(due.size()) - skipped;
   });
+  if (count.ok() && skipped_before != nullptr) {
+    skipped_before->insert(skipped_before->end(), skipped_now.begin(),
+                           skipped_now.end());
+  }
   if (count.ok()) {
     for (const auto& [uuid, due_at] : evaluated) {
       log::Info("re-evaluated",

@@ -362,8 +362,12 @@ class Store {
   // customer one of whose sources another transaction holds (a settings
   // change of it, on PostgreSQL) stays due for a later round instead of
   // this one waiting. A customer whose facts the engine rejects is logged
-  // and left out of later rounds.
-  absl::StatusOr<int> ReevaluateDueCustomers(absl::Time now, int limit);
+  // and left out of later rounds. With `skipped`, the customers in it are
+  // not claimed (they were skipped earlier in the same run), and those
+  // skipped now are appended to it: a run goes on past a held source's
+  // customers to the others due.
+  absl::StatusOr<int> ReevaluateDueCustomers(
+      absl::Time now, int limit, std::vector<std::string>* skipped = nullptr);
 
   // ---- The change log ----
 

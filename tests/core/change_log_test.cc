@@ -15,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/error_reason.h"
+#include "core/reevaluator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/invoice_fixtures.h"
@@ -189,6 +191,48 @@ TEST_P(ChangeLogTest, AWriteWaitsABoundedTimeForAHeldSource) {
       const Page<Customer> listed,
       store_->ListCustomers(CustomerFilter{held.uuid}, PageRequest{10, ""}));
   EXPECT_TRUE(listed.items.empty());  // nothing of it was stored
+}
+
+// The customers of a held source come first in due order; a run steps over
+// them to the others due rather than stopping at its first batch.
+TEST_P(ChangeLogTest, ARunGoesOnPastTheCustomersOfAHeldSource) {
+  if (GetParam().name == "Sqlite") {
+    GTEST_SKIP() << "SQLite runs one write transaction at a time";
+  }
+  const DataSource held = Source(14);
+  std::vector<Customer> in_held;
+  for (int i = 0; i < 3; ++i) {
+    in_held.push_back(NewCustomer(held.uuid, absl::StrCat("h", i)));
+  }
+  const DataSource free = NewSource("T");
+  ASSERT_OK(store_->UpdateSettings(free.uuid,
+                                   SaveSettings(AutoChurn(14), Day(2025, 1, 1)),
+                                   false, Day(2025, 1, 1)));
+  const Customer in_free = NewCustomer(free.uuid, "f");
+  in_held.push_back(in_free);
+  // February unpaid: all churn on Feb 15, the held source's first (their
+  // ids are lower).
+  for (const Customer& customer : in_held) {
+    ASSERT_OK(store_->ImportInvoices(
+        customer.uuid,
+        Monthly(customer.external_id, "s-" + customer.external_id, kJan, 3,
+                {1}),
+        Day(2025, 2, 10)));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<persistence::WriteTransaction> hold,
+                       backend_->BeginWrite());
+  ASSERT_OK(hold->LockSourceWithItsCustomers(held.uuid));
+
+  common::FakeClock clock(Day(2025, 2, 16));
+  Reevaluator reevaluator(store_.get(), &clock,
+                          Reevaluator::Options{absl::ZeroDuration(), 2});
+  ASSERT_OK_AND_ASSIGN(const int done, reevaluator.RunOnce());
+  EXPECT_EQ(done, 1);
+  EXPECT_EQ(StatusRows(RowsAfter(0), in_free.uuid).back().second,
+            CustomerStatus::kCancelled);
+  hold.reset();
+  ASSERT_OK_AND_ASSIGN(const int rest, reevaluator.RunOnce());
+  EXPECT_EQ(rest, 3);
 }
 
 TEST_P(ChangeLogTest, TheReevaluatorSkipsCustomersOfAHeldSourceWithoutWaiting) {
