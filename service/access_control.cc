@@ -99,9 +99,12 @@ void AccessControl::IndexLocked(const persistence::ApiKey& key) {
   std::string bytes = absl::HexStringToBytes(key.secret_sha256);
   ActiveKey active;
   if (bytes.size() != active.digest.size()) {
-    // Cannot match any secret; say so rather than ignore it silently.
-    log::Error("an API key has a malformed hash; it is ignored",
-               {{"key", key.uuid}});
+    // Cannot match any secret; say so rather than ignore it silently (once,
+    // not at every reload).
+    if (malformed_logged_.insert(key.uuid).second) {
+      log::Error("an API key has a malformed hash; it is ignored",
+                 {{"key", key.uuid}});
+    }
     return;
   }
   std::memcpy(active.digest.data(), bytes.data(), bytes.size());

@@ -163,6 +163,8 @@ class AccessControl {
   // Keys RevokeKey revoked: a CreateKey that stored one of them before the
   // revocation does not index it after.
   absl::flat_hash_set<std::string> revoked_here_ ABSL_GUARDED_BY(mu_);
+  // Keys whose malformed hash was logged.
+  absl::flat_hash_set<std::string> malformed_logged_ ABSL_GUARDED_BY(mu_);
   // Counts CreateKey's and RevokeKey's changes to the index, so that a
   // Reload read before one of them does not undo it.
   int64_t local_changes_ ABSL_GUARDED_BY(mu_) = 0;
