@@ -1,11 +1,13 @@
 #include "core/mrr_metrics.h"
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/saturating.h"
 #include "common/status_macros.h"
 
 namespace recurrent::core {
@@ -31,8 +33,13 @@ struct Running {
     for (const MrrSums& s : sums) {
       if (!s.currency.empty()) {
         Currency& c = currencies[s.currency];
-        for (const int64_t change : s.movements_in_cents) c.mrr += change;
-        c.past_due_mrr += s.past_due_mrr_in_cents;
+        // MRR sums may be clamped at the int64 range (persistence/
+        // mrr_sums.h): added with saturation.
+        for (const int64_t change : s.movements_in_cents) {
+          c.mrr = common::SaturatingAdd(c.mrr, change);
+        }
+        c.past_due_mrr =
+            common::SaturatingAdd(c.past_due_mrr, s.past_due_mrr_in_cents);
         c.mrr_active_customers += s.mrr_active_customers;
         c.mrr_past_due_customers += s.mrr_past_due_customers;
       }
@@ -121,7 +128,10 @@ absl::StatusOr<MrrSnapshot> MrrMetrics::GetMrr(
     total.currency = currency;
     total.mrr_in_cents = c.mrr;
     total.past_due_mrr_in_cents = c.past_due_mrr;
-    total.active_mrr_in_cents = c.mrr - c.past_due_mrr;
+    total.active_mrr_in_cents = common::SaturatingAdd(
+        c.mrr, c.past_due_mrr == std::numeric_limits<int64_t>::min()
+                   ? std::numeric_limits<int64_t>::max()
+                   : -c.past_due_mrr);
     total.active_customers = c.mrr_active_customers;
     total.past_due_customers = c.mrr_past_due_customers;
   }

@@ -682,10 +682,10 @@ absl::StatusOr<Page<EvaluatedCustomer>> Store::ListCustomersAt(
     CustomerFilter others = filter;
     others.status.reset();
     // The backend does not see the status filter; its tokens must.
-    others.token_scope = absl::StrCat(
-        "status at as_of: ", filter.status.has_value()
-                                 ? engine::CustomerStatusName(*filter.status)
-                                 : "");
+    if (filter.status.has_value()) {
+      others.token_scope = absl::StrCat(
+          "status at as_of: ", engine::CustomerStatusName(*filter.status));
+    }
     Page<EvaluatedCustomer> out;
     std::string token = page.page_token;
     int evaluated = 0;

@@ -172,7 +172,8 @@ class Store {
   absl::StatusOr<SourceSettings> GetSettings(absl::string_view uuid);
   // Save and reprocess. Reads the current settings and passes them to
   // `decide` (which must not call the Store). With a new version: saves it
-  // as version current+1 (saved_at = now) and recomputes, at `now` and under
+  // as version current+1 (saved_at = now, or the current version's saved_at
+  // if later) and recomputes, at `now` and under
   // the new settings, every customer that has a subscription in the source
   // (merged customers included), all in one transaction: readers see the
   // old or the new state, never a mix. The version records the impact.

@@ -283,13 +283,20 @@ struct MrrSumSql {
   std::string sourceless_delta_rows;  // over all sources only, else empty
   std::string delta_months;
 };
+// `sum` is the aggregate that adds MRR without failing on overflow:
+// "SUM" on PostgreSQL (BIGINT sums to NUMERIC), "TOTAL" on SQLite (whose
+// SUM fails with "integer overflow" when a sum of integers passes the int64
+// range; TOTAL adds in floating point, exact below 2^53 cents, and the
+// reader clamps). Customer counts are summed with SUM.
 inline MrrSumSql MakeMrrSumSql(bool one_source, absl::string_view source,
-                               absl::string_view lo, absl::string_view hi) {
-  constexpr absl::string_view kDeltaSums =
-      "SUM(past_due_mrr), SUM(mrr_active_customers),"
-      " SUM(mrr_past_due_customers), SUM(lead_customers),"
-      " SUM(active_customers), SUM(past_due_customers),"
-      " SUM(cancelled_customers)";
+                               absl::string_view lo, absl::string_view hi,
+                               absl::string_view sum) {
+  const std::string delta_sums =
+      absl::StrCat(sum,
+                   "(past_due_mrr), SUM(mrr_active_customers),"
+                   " SUM(mrr_past_due_customers), SUM(lead_customers),"
+                   " SUM(active_customers), SUM(past_due_customers),"
+                   " SUM(cancelled_customers)");
   constexpr absl::string_view kEverySource =
       "data_source_id IN (SELECT id FROM data_sources)";
   const std::string deltas_in_range =
@@ -298,18 +305,19 @@ inline MrrSumSql MakeMrrSumSql(bool one_source, absl::string_view source,
       absl::StrCat("month >= ", lo, " AND month < ", hi);
   MrrSumSql sql;
   sql.movement_rows = absl::StrCat(
-      "SELECT currency, type, SUM(mrr_change) FROM mrr_movements WHERE ",
+      "SELECT currency, type, ", sum, "(mrr_change) FROM mrr_movements WHERE ",
       one_source ? absl::StrCat("data_source_id = ", source)
                  : std::string(kEverySource),
       " AND occurred_at >= ", lo, " AND occurred_at < ", hi,
       " GROUP BY currency, type");
   sql.movement_months = absl::StrCat(
-      "SELECT currency, type, SUM(mrr_change) FROM mrr_movement_rollups"
+      "SELECT currency, type, ", sum,
+      "(mrr_change) FROM mrr_movement_rollups"
       " WHERE ",
       one_source ? absl::StrCat("data_source_id = ", source, " AND ") : "",
       months_in_range, " GROUP BY currency, type");
   const auto delta_rows = [&](absl::string_view scope) {
-    return absl::StrCat("SELECT currency, ", kDeltaSums,
+    return absl::StrCat("SELECT currency, ", delta_sums,
                         " FROM mrr_deltas WHERE ", scope, deltas_in_range,
                         " GROUP BY currency");
   };
@@ -322,7 +330,7 @@ inline MrrSumSql MakeMrrSumSql(bool one_source, absl::string_view source,
         delta_rows("data_source_id IS NULL AND in_total = 1");
   }
   sql.delta_months = absl::StrCat(
-      "SELECT currency, ", kDeltaSums, " FROM mrr_delta_rollups WHERE ",
+      "SELECT currency, ", delta_sums, " FROM mrr_delta_rollups WHERE ",
       one_source ? absl::StrCat("source_key = ", source) : "in_total = 1",
       " AND ", months_in_range, " GROUP BY currency");
   return sql;

@@ -71,7 +71,14 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
     status.SetPayload(kUniqueViolationPayload, absl::Cord("1"));
     return status;
   }
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+  if (sqlstate == "55P03") {
+    return common::WithReason(
+        absl::UnavailableError(
+            "another write held what this one needed (e.g. its data source, "
+            "during a settings change) past the lock timeout; retry"),
+        common::reason::kDatabaseBusy);
+  }
+  if (sqlstate == "40001" || sqlstate == "40P01") {
     return common::WithReason(
         absl::UnavailableError(
             "the database aborted a conflicting write; retry"),

@@ -301,7 +301,7 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
   }
   // $1 and $2 are the range, $3 the source (MakeMrrSumSql).
   const bool one_source = source_key != 0;
-  const MrrSumSql sql = MakeMrrSumSql(one_source, "$3", "$1", "$2");
+  const MrrSumSql sql = MakeMrrSumSql(one_source, "$3", "$1", "$2", "SUM");
   const auto bind = [&](Statement& stmt, int64_t lo, int64_t hi) {
     stmt.Reset();
     stmt.BindInt64(1, lo);

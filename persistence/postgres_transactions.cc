@@ -352,18 +352,9 @@ absl::StatusOr<bool> PostgresWriteTransaction::LockUuids(
     RECURRENT_RETURN_IF_ERROR(db->Execute(
         absl::StrCat("SET LOCAL lock_timeout = '", kSourceLockWait, "'")
             .c_str()));
-    if (absl::Status locked = stmt.Run(); !locked.ok()) {
-      if (common::ReasonOf(locked) != common::reason::kDatabaseBusy) {
-        return locked;
-      }
-      return common::WithReason(
-          absl::UnavailableError(absl::StrCat(
-              "the data source is held by another write (e.g. a settings "
-              "change) for more than ",
-              kSourceLockWait, "; retry")),
-          common::reason::kDatabaseBusy);
-    }
-    RECURRENT_RETURN_IF_ERROR(db->Execute("SET LOCAL lock_timeout = 0"));
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    // Back to the session's own (the role's, the database's or the URI's).
+    RECURRENT_RETURN_IF_ERROR(db->Execute("SET LOCAL lock_timeout TO DEFAULT"));
   } else {
     RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (!found || stmt.ColumnInt64(0) != 1) return false;

@@ -235,7 +235,7 @@ absl::StatusOr<std::vector<std::vector<MrrSums>>> SumMrrRows(
   }
   // ?1 is the source, ?2 and ?3 the range (MakeMrrSumSql).
   const bool one_source = source_key != 0;
-  const MrrSumSql sql = MakeMrrSumSql(one_source, "?1", "?2", "?3");
+  const MrrSumSql sql = MakeMrrSumSql(one_source, "?1", "?2", "?3", "TOTAL");
   const auto bind = [&](Statement& stmt, int64_t lo, int64_t hi) {
     stmt.Reset();
     stmt.BindInt64(1, source_key);

@@ -163,7 +163,9 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
       backend_(backend),
       health_watch_(kHealthCheckInterval,
                     [this] { (void)CheckBackendHealth(); }),
-      key_reload_(options.api_key_reload_interval,
+      key_reload_(options.api_key_reload_interval > absl::ZeroDuration()
+                      ? options.api_key_reload_interval
+                      : absl::InfiniteDuration(),
                   [this, failing = false]() mutable {
                     // Logged when it starts and stops failing, not every
                     // time (the health watch reports the database).

@@ -854,7 +854,7 @@ TEST_F(SqliteBackendTest, MrrSumsOverAllSourcesReadThePerSourceIndexes) {
               ElementsAre("mrr_deltas_by_customer", "mrr_deltas_by_source",
                           "mrr_movements_by_customer",
                           "mrr_movements_by_source", "mrr_movements_by_time"));
-  const MrrSumSql all_sources = MakeMrrSumSql(false, "?1", "?2", "?3");
+  const MrrSumSql all_sources = MakeMrrSumSql(false, "?1", "?2", "?3", "TOTAL");
   EXPECT_THAT(raw.QueryPlan(all_sources.movement_rows),
               AllOf(HasSubstr("COVERING INDEX mrr_movements_by_source"),
                     Not(HasSubstr("SCAN mrr_movements"))));
@@ -864,7 +864,7 @@ TEST_F(SqliteBackendTest, MrrSumsOverAllSourcesReadThePerSourceIndexes) {
                 AllOf(HasSubstr("COVERING INDEX mrr_deltas_by_source"),
                       Not(HasSubstr("SCAN mrr_deltas"))));
   }
-  const MrrSumSql one_source = MakeMrrSumSql(true, "?1", "?2", "?3");
+  const MrrSumSql one_source = MakeMrrSumSql(true, "?1", "?2", "?3", "TOTAL");
   EXPECT_THAT(raw.QueryPlan(one_source.movement_rows),
               HasSubstr("COVERING INDEX mrr_movements_by_source"));
   EXPECT_THAT(raw.QueryPlan(one_source.delta_rows),
