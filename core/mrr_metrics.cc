@@ -1,6 +1,5 @@
 #include "core/mrr_metrics.h"
 
-#include <limits>
 #include <map>
 #include <memory>
 #include <utility>
@@ -128,10 +127,7 @@ absl::StatusOr<MrrSnapshot> MrrMetrics::GetMrr(
     total.currency = currency;
     total.mrr_in_cents = c.mrr;
     total.past_due_mrr_in_cents = c.past_due_mrr;
-    total.active_mrr_in_cents = common::SaturatingAdd(
-        c.mrr, c.past_due_mrr == std::numeric_limits<int64_t>::min()
-                   ? std::numeric_limits<int64_t>::max()
-                   : -c.past_due_mrr);
+    total.active_mrr_in_cents = common::SaturatingSub(c.mrr, c.past_due_mrr);
     total.active_customers = c.mrr_active_customers;
     total.past_due_customers = c.mrr_past_due_customers;
   }

@@ -1,7 +1,6 @@
 #include "engine/invoice.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"

@@ -381,18 +381,16 @@ int Run(int argc, char** argv) {
   // Group commit: on SQLite only. On PostgreSQL, concurrent writes run in
   // parallel transactions whose commits the server groups itself; one
   // shared transaction would make them wait for each other.
-  const bool group_commit =
-      absl::GetFlag(FLAGS_group_commit) &&
-      !persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db));
+  const bool postgres =
+      persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db));
+  const bool group_commit = absl::GetFlag(FLAGS_group_commit) && !postgres;
   server_options.write_threads = absl::GetFlag(FLAGS_write_threads);
   if (server_options.write_threads == 0) {
     // PostgreSQL: writes to different sources run in parallel, and a write
     // waiting for a held source occupies its thread (up to 5 s): four, so
     // that two such writes leave room for the others.
     server_options.write_threads =
-        group_commit ? kGroupCommitWriteThreads
-        : persistence::PostgresBackend::IsUri(absl::GetFlag(FLAGS_db)) ? 4
-                                                                       : 2;
+        group_commit ? kGroupCommitWriteThreads : (postgres ? 4 : 2);
   }
   server_options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   server_options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
