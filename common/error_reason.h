@@ -57,6 +57,8 @@ inline constexpr absl::string_view kShuttingDown = "SHUTTING_DOWN";
 inline constexpr absl::string_view kDatabaseBusy = "DATABASE_BUSY";
 inline constexpr absl::string_view kDatabaseUnavailable =
     "DATABASE_UNAVAILABLE";
+inline constexpr absl::string_view kCommitOutcomeUnknown =
+    "COMMIT_OUTCOME_UNKNOWN";
 inline constexpr absl::string_view kDatabaseReadOnly = "DATABASE_READ_ONLY";
 inline constexpr absl::string_view kDatabaseReplaced = "DATABASE_REPLACED";
 inline constexpr absl::string_view kDiskFull = "DISK_FULL";

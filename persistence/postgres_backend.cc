@@ -1,5 +1,7 @@
 #include "persistence/postgres_backend.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -38,36 +40,69 @@ absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
   return backend;
 }
 
+namespace {
+
+// Begins a transaction with `begin` on a pooled connection. A connection
+// the server closed while it sat in the pool (a restart, a failover, an
+// idle-session timeout) fails its first statement, the BEGIN, before
+// anything ran: the pool's other idle connections, likely closed alike, are
+// discarded and `begin` runs once more, on a new connection.
+template <typename Transaction, typename Begin>
+absl::StatusOr<std::unique_ptr<Transaction>> BeginOnLiveConnection(
+    postgres::ConnectionPool& pool, Begin begin) {
+  for (int attempt = 0;; ++attempt) {
+    RECURRENT_ASSIGN_OR_RETURN(postgres::ConnectionLease lease, pool.Acquire());
+    absl::StatusOr<std::unique_ptr<Transaction>> txn = begin(std::move(lease));
+    const std::optional<std::string> reason = common::ReasonOf(txn.status());
+    if (txn.ok() || attempt > 0 || !reason.has_value() ||
+        *reason != common::reason::kDatabaseUnavailable) {
+      return txn;
+    }
+    pool.DiscardIdle();
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<ReadTransaction>> PostgresBackend::BeginRead(
     ReadKind kind) {
-  RECURRENT_ASSIGN_OR_RETURN(postgres::ConnectionLease lease,
-                             pool_->Acquire());
-  return postgres::PostgresReadTransaction::Begin(std::move(lease));
+  return BeginOnLiveConnection<ReadTransaction>(
+      *pool_,
+      [](postgres::ConnectionLease lease)
+          -> absl::StatusOr<std::unique_ptr<ReadTransaction>> {
+        return postgres::PostgresReadTransaction::Begin(std::move(lease));
+      });
 }
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>>
 PostgresBackend::BeginWrite() {
-  RECURRENT_ASSIGN_OR_RETURN(postgres::ConnectionLease lease,
-                             pool_->Acquire());
-  return postgres::PostgresWriteTransaction::Begin(std::move(lease),
-                                                   pool_.get());
+  return BeginOnLiveConnection<WriteTransaction>(
+      *pool_, [this](postgres::ConnectionLease lease) {
+        return postgres::PostgresWriteTransaction::Begin(std::move(lease),
+                                                         pool_.get());
+      });
 }
 
 absl::Status PostgresBackend::CheckHealth() {
   std::lock_guard<std::mutex> lock(health_mu_);
-  if (health_ == nullptr || health_->Broken()) {
+  // A kept connection the server closed since the last check (a restart)
+  // fails its query: the check then runs once more on a new connection, so
+  // that a server that is back is not reported down.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = health_ != nullptr && !health_->Broken();
+    if (!reused) {
+      health_.reset();
+      RECURRENT_ASSIGN_OR_RETURN(health_,
+                                 postgres::Connection::Open(options_.uri));
+    }
+    const absl::StatusOr<int64_t> one = health_->QueryInt64("SELECT 1");
+    if (one.ok()) return absl::OkStatus();
     health_.reset();
-    RECURRENT_ASSIGN_OR_RETURN(health_,
-                               postgres::Connection::Open(options_.uri));
+    if (!reused) break;
   }
-  const absl::StatusOr<int64_t> one = health_->QueryInt64("SELECT 1");
-  if (!one.ok()) {
-    if (health_->Broken()) health_.reset();
-    return common::WithReason(
-        absl::UnavailableError("the PostgreSQL server cannot be reached"),
-        common::reason::kDatabaseUnavailable);
-  }
-  return absl::OkStatus();
+  return common::WithReason(
+      absl::UnavailableError("the PostgreSQL server cannot be reached"),
+      common::reason::kDatabaseUnavailable);
 }
 
 }  // namespace recurrent::persistence

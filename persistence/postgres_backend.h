@@ -61,8 +61,9 @@ class PostgresBackend final : public Backend {
   absl::StatusOr<std::unique_ptr<ReadTransaction>> BeginRead(
       ReadKind kind = ReadKind::kRequest) override;
   absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() override;
-  // Runs SELECT 1 on a connection kept for it (reconnecting if it was
-  // lost): kUnavailable while the server cannot be reached.
+  // Runs SELECT 1 on a connection kept for it (on a new one if that was
+  // lost, or fails because the server closed it since the last check):
+  // kUnavailable while the server cannot be reached.
   absl::Status CheckHealth() override;
 
   // True if Open() found an empty database and created the schema.

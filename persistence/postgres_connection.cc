@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -33,6 +34,20 @@ void AppendArrayElement(std::string& out, absl::string_view value) {
   }
   out.push_back('"');
 }
+
+// libpq settings for what the connection URI leaves unset. Without them a
+// server or network that goes silent (a partition, a host that vanished
+// without closing its sockets) stalls a connection attempt, or a statement
+// waiting for its answer, for as long as the kernel's TCP timeouts: minutes
+// to hours, with the calls and the shutdown that wait for it.
+constexpr std::pair<const char*, const char*> kConnectionDefaults[] = {
+    {"connect_timeout", "10"},      // s, to connect and authenticate
+    {"keepalives", "1"},            // probe idle connections...
+    {"keepalives_idle", "30"},      // s, after this long without traffic,
+    {"keepalives_interval", "10"},  // s, then this often,
+    {"keepalives_count", "3"},      // and give up after this many misses
+    {"tcp_user_timeout", "60000"},  // ms that sent data may stay unacked
+};
 
 // The number of the highest $n in `sql`.
 int CountParameters(absl::string_view sql) {
@@ -265,7 +280,24 @@ std::optional<absl::Time> Statement::ColumnOptionalTime(int column) const {
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const std::string& uri) {
-  ConnectionPtr conn(PQconnectdb(uri.c_str()));
+  // The defaults come before the URI (libpq: a later keyword wins), so that
+  // the URI's own settings override them; PGCONNECT_TIMEOUT too.
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : kConnectionDefaults) {
+    if (absl::string_view(keyword) == "connect_timeout" &&
+        std::getenv("PGCONNECT_TIMEOUT") != nullptr) {
+      continue;
+    }
+    keywords.push_back(keyword);
+    values.push_back(value);
+  }
+  keywords.push_back("dbname");  // expanded: a URI or key=value string
+  values.push_back(uri.c_str());
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  ConnectionPtr conn(
+      PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (conn == nullptr) {
     return absl::ResourceExhaustedError("cannot allocate a connection");
   }

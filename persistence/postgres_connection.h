@@ -105,7 +105,11 @@ class Connection {
  public:
   // Connects to `uri` (a libpq connection URI or key=value string).
   // kUnavailable, with libpq's reason (which never holds the password), if
-  // the server cannot be reached or refuses.
+  // the server cannot be reached or refuses. What `uri` leaves unset bounds
+  // how long a silent server or network can stall the connection: 10 s to
+  // connect, TCP keepalives after 30 s idle (dead after 3 missed probes 10 s
+  // apart), 60 s for sent data to be acknowledged (libpq's connect_timeout,
+  // keepalives_* and tcp_user_timeout; PGCONNECT_TIMEOUT is honoured).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const std::string& uri);
 

@@ -82,6 +82,17 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::OpenUnpooled()
       common::reason::kDatabaseUnavailable);
 }
 
+void ConnectionPool::DiscardIdle() {
+  std::vector<std::unique_ptr<Connection>> discarded;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    discarded.swap(idle_);
+    open_ -= static_cast<int>(discarded.size());
+    returned_.notify_all();
+  }
+  // Closed here, outside the lock.
+}
+
 void ConnectionPool::Return(Connection* connection) {
   std::unique_ptr<Connection> owned(connection);
   // A transaction left open by a failure is ended here, so that the next

@@ -8,7 +8,9 @@
 // Connections are opened on demand, up to `size`. A connection that comes
 // back broken (the server restarted, the network failed) is closed, and the
 // next Acquire() opens a new one: the backend recovers by itself when the
-// database comes back. A lease may end on another thread than the one that
+// database comes back. An idle connection the server closed is found only
+// when it is next used (PostgresBackend then calls DiscardIdle() and begins
+// again on a new one). A lease may end on another thread than the one that
 // took it.
 //
 // Thread-safe. The pool must outlive its leases.
@@ -56,6 +58,11 @@ class ConnectionPool {
   // names the host and the role, is logged, not returned), or if every
   // connection stays leased for `wait`.
   absl::StatusOr<ConnectionLease> Acquire();
+
+  // Closes every idle connection (e.g. after one of them was found closed
+  // by the server: a restart or failover closes them all); the next
+  // Acquire() opens a new one.
+  void DiscardIdle();
 
   // Opens a connection outside the pool (for a scan that must not hold a
   // pooled one).

@@ -17,8 +17,6 @@ namespace {
 
 namespace reason = common::reason;
 
-
-
 // Every reason the server sends, in the order of recurrent.v1.ErrorReason,
 // with the least wait before a retry: the one table that decides which
 // errors come with a google.rpc.RetryInfo. Zero: retrying the same request
@@ -52,6 +50,8 @@ constexpr ReasonRule kReasonRules[] = {
     {reason::kDatabaseBusy, absl::Seconds(1)},
     // A PostgreSQL restart or failover takes seconds.
     {reason::kDatabaseUnavailable, absl::Seconds(5)},
+    // The write may be stored: the caller must look before it re-sends.
+    {reason::kCommitOutcomeUnknown, kNoRetry},
     {reason::kDatabaseReadOnly, kNoRetry},
     {reason::kDatabaseReplaced, kNoRetry},
     {reason::kDiskFull, kNoRetry},

@@ -49,7 +49,7 @@ inline constexpr int kExitFailedPrecondition = 6;
 inline constexpr int kExitUnavailable = 7;
 // Any other gRPC error (INTERNAL, UNIMPLEMENTED, UNKNOWN, ...), including an
 // UNAVAILABLE or RESOURCE_EXHAUSTED from the server without RetryInfo
-// (DISK_FULL, DATABASE_REPLACED, TAG_LIMIT, ...).
+// (DISK_FULL, DATABASE_REPLACED, COMMIT_OUTCOME_UNKNOWN, TAG_LIMIT, ...).
 inline constexpr int kExitOtherError = 8;
 // UNAUTHENTICATED (no, unknown or revoked API key) or PERMISSION_DENIED (the
 // key's role is too low).

@@ -110,6 +110,8 @@ TEST(ErrorsTest, RetryInfoOnlyWhereARetryCanHelp) {
        absl::Seconds(1)},
       {with(absl::UnavailableError("x"), reason::kDatabaseReplaced),
        std::nullopt},
+      {with(absl::UnavailableError("x"), reason::kCommitOutcomeUnknown),
+       std::nullopt},
       {with(absl::ResourceExhaustedError("x"), reason::kDiskFull),
        std::nullopt},
       {with(absl::FailedPreconditionError("x"), reason::kDatabaseReadOnly),

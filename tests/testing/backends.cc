@@ -69,9 +69,12 @@ absl::StatusOr<std::string> PostgresSchemaUri(const std::string& dir) {
     std::fputs(schema.c_str(), out);
     std::fclose(out);
   }
+  // The schema names the connections too (application_name), so that a
+  // test can find its own in pg_stat_activity.
   const std::string uri = PostgresUri();
   return absl::StrCat(uri, uri.find('?') == std::string::npos ? "?" : "&",
-                      "options=-csearch_path%3D", schema);
+                      "options=-csearch_path%3D", schema,
+                      "&application_name=", schema);
 }
 
 absl::StatusOr<std::unique_ptr<persistence::Backend>> OpenPostgres(
@@ -120,6 +123,12 @@ absl::StatusOr<std::unique_ptr<persistence::ApiKeyStore>> OpenPostgresKeys(
 }
 
 }  // namespace
+
+std::string PostgresTestSchema(const std::string& dir) {
+  const absl::StatusOr<std::string> uri = PostgresSchemaUri(dir);
+  if (!uri.ok()) return "";
+  return uri->substr(uri->rfind('=') + 1);
+}
 
 std::string TestBackendName(const ::testing::TestParamInfo<TestBackend>& info) {
   return info.param.name;

@@ -55,6 +55,11 @@ TestBackend DefaultTestBackend();
 // Whether that is SQLite (tests of SQLite's own behaviour skip otherwise).
 bool DefaultTestBackendIsSqlite();
 
+// The schema that holds the PostgreSQL database of the folder `dir` (created
+// if it has none yet); the backend's connections carry it as their
+// application_name. Empty if the server cannot be reached.
+std::string PostgresTestSchema(const std::string& dir);
+
 // Makes a fresh, empty temporary folder; returns its path.
 std::string MakeTempDir();
 

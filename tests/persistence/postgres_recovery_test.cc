@@ -1,0 +1,182 @@
+// The PostgreSQL backend when the server drops its connections: closed while
+// idle in the pool (a restart, a failover), or during a write's COMMIT.
+// Needs the server of RECURRENT_PG_URI (scripts/with-postgres); skipped
+// without one.
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/error_reason.h"
+#include "gtest/gtest.h"
+#include "persistence/backend.h"
+#include "persistence/postgres_connection.h"
+#include "tests/persistence/rows.h"
+#include "tests/testing/backends.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recurrent::persistence {
+namespace {
+
+using postgres::Connection;
+
+class PostgresRecoveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* uri = std::getenv("RECURRENT_PG_URI");
+    if (uri == nullptr || *uri == '\0') {
+      GTEST_SKIP() << "needs RECURRENT_PG_URI (scripts/with-postgres)";
+    }
+    for (const ::recurrent::testing::TestBackend& backend :
+         ::recurrent::testing::TestBackends()) {
+      if (backend.name == "Postgres") postgres_ = backend;
+    }
+    dir_ = ::recurrent::testing::MakeTempDir();
+    ASSERT_OK_AND_ASSIGN(backend_, postgres_.open(dir_));
+    schema_ = ::recurrent::testing::PostgresTestSchema(dir_);
+    ASSERT_FALSE(schema_.empty());
+    ASSERT_OK_AND_ASSIGN(admin_, Connection::Open(uri));
+  }
+
+  // Closes every connection of this test's backend from the server's side,
+  // as a restart would, and waits until they are gone. Returns how many.
+  int64_t TerminateBackendConnections() {
+    const absl::StatusOr<int64_t> terminated = admin_->QueryInt64(
+        absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM "
+                     "pg_stat_activity WHERE application_name = '",
+                     schema_, "'")
+            .c_str());
+    EXPECT_OK(terminated.status());
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      const absl::StatusOr<int64_t> left = admin_->QueryInt64(
+          absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE "
+                       "application_name = '",
+                       schema_, "'")
+              .c_str());
+      if (left.ok() && *left == 0) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return terminated.value_or(0);
+  }
+
+  absl::Time At(int second) const {
+    return absl::FromUnixSeconds(1767225600 + second);
+  }
+
+  ::recurrent::testing::TestBackend postgres_;
+  std::string dir_;
+  std::string schema_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Connection> admin_;
+};
+
+TEST_F(PostgresRecoveryTest, IdleConnectionsTheServerClosedCostNoCall) {
+  {
+    // Three connections at once, then all three idle in the pool.
+    ASSERT_OK_AND_ASSIGN(auto first, backend_->BeginRead());
+    ASSERT_OK_AND_ASSIGN(auto second, backend_->BeginRead());
+    ASSERT_OK_AND_ASSIGN(auto write, backend_->BeginWrite());
+    ASSERT_OK(write->InsertDataSource(SourceRow("before", At(1))));
+    ASSERT_OK(write->Commit());
+    first.reset();
+    second.reset();
+  }
+  // The pool's three and the health check's (the schema migration's).
+  EXPECT_GE(TerminateBackendConnections(), 3);
+
+  // Each call finds a closed connection first; none fails for it.
+  ASSERT_OK_AND_ASSIGN(auto write, backend_->BeginWrite());
+  ASSERT_OK(write->InsertDataSource(SourceRow("after", At(2))));
+  ASSERT_OK(write->Commit());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto read, backend_->BeginRead());
+    ASSERT_OK_AND_ASSIGN(const DataSourceRow after,
+                         read->GetDataSource("ds_after"));
+    EXPECT_EQ(after.name, "after");
+  }
+  EXPECT_OK(backend_->CheckHealth());
+}
+
+TEST_F(PostgresRecoveryTest, AConnectionLostDuringCommitLeavesTheOutcomeOpen) {
+  // A deferred trigger makes the server end the session inside the COMMIT,
+  // the moment a real outage could cut it off.
+  ASSERT_OK(admin_->Execute(
+      absl::StrCat(
+          "SET search_path = ", schema_,
+          "; CREATE FUNCTION end_my_session() RETURNS trigger LANGUAGE plpgsql"
+          " AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid());"
+          " RETURN NULL; END $$;"
+          " CREATE CONSTRAINT TRIGGER end_session_at_commit AFTER INSERT ON"
+          " data_sources DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+          " WHEN (NEW.name = 'cut') EXECUTE FUNCTION end_my_session()")
+          .c_str()));
+
+  ASSERT_OK_AND_ASSIGN(auto cut, backend_->BeginWrite());
+  ASSERT_OK(cut->InsertDataSource(SourceRow("cut", At(1))));
+  const absl::Status committed = cut->Commit();
+  EXPECT_EQ(committed.code(), absl::StatusCode::kUnavailable) << committed;
+  EXPECT_EQ(common::ReasonOf(committed),
+            std::string(common::reason::kCommitOutcomeUnknown))
+      << committed;
+
+  // Found lost before its COMMIT (a statement of it failed), a write is
+  // known not to be stored: the plain reason, which says a retry is safe.
+  ASSERT_OK_AND_ASSIGN(auto early, backend_->BeginWrite());
+  ASSERT_OK(early->InsertDataSource(SourceRow("early", At(2))));
+  EXPECT_GE(TerminateBackendConnections(), 1);
+  EXPECT_EQ(common::ReasonOf(early->GetDataSource("ds_early").status()),
+            std::string(common::reason::kDatabaseUnavailable));
+  const absl::Status lost = early->Commit();
+  EXPECT_EQ(common::ReasonOf(lost),
+            std::string(common::reason::kDatabaseUnavailable))
+      << lost;
+
+  // The backend goes on with new connections.
+  ASSERT_OK_AND_ASSIGN(auto next, backend_->BeginWrite());
+  ASSERT_OK(next->InsertDataSource(SourceRow("next", At(3))));
+  EXPECT_OK(next->Commit());
+}
+
+// The libpq settings a connection runs with: the defaults that bound a
+// silent network, each overridden by the URI.
+TEST_F(PostgresRecoveryTest, TimeoutDefaultsApplyUnlessTheUriSetsThem) {
+  const auto setting = [](const Connection& connection,
+                          const std::string& keyword) {
+    std::string value;
+    PQconninfoOption* options = PQconninfo(connection.handle());
+    for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr;
+         ++o) {
+      if (keyword == o->keyword && o->val != nullptr) value = o->val;
+    }
+    PQconninfoFree(options);
+    return value;
+  };
+  const std::string uri = std::getenv("RECURRENT_PG_URI");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> plain,
+                       Connection::Open(uri));
+  EXPECT_EQ(setting(*plain, "connect_timeout"), "10");
+  EXPECT_EQ(setting(*plain, "keepalives"), "1");
+  EXPECT_EQ(setting(*plain, "keepalives_idle"), "30");
+  EXPECT_EQ(setting(*plain, "keepalives_interval"), "10");
+  EXPECT_EQ(setting(*plain, "keepalives_count"), "3");
+  EXPECT_EQ(setting(*plain, "tcp_user_timeout"), "60000");
+
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Connection> tuned,
+      Connection::Open(absl::StrCat(
+          uri, uri.find('?') == std::string::npos ? "?" : "&",
+          "connect_timeout=4&keepalives_idle=7&tcp_user_timeout=0")));
+  EXPECT_EQ(setting(*tuned, "connect_timeout"), "4");
+  EXPECT_EQ(setting(*tuned, "keepalives_idle"), "7");
+  EXPECT_EQ(setting(*tuned, "tcp_user_timeout"), "0");
+  EXPECT_EQ(setting(*tuned, "keepalives_count"), "3");
+}
+
+}  // namespace
+}  // namespace recurrent::persistence
