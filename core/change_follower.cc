@@ -51,6 +51,7 @@ absl::Status ChangeFollower::Start() {
 }
 
 void ChangeFollower::Stop() {
+  stopping_.store(true, std::memory_order_release);
   if (poller_ != nullptr) poller_->Stop();
 }
 
@@ -64,6 +65,9 @@ absl::Status ChangeFollower::Poll() {
   // Every row committed before this instant is read by the end of the loop.
   const absl::Time started = clock_->Now();
   while (true) {
+    // Stopping between batches: a long backlog does not hold up shutdown
+    // (and the follower does not count as caught up).
+    if (stopping_.load(std::memory_order_acquire)) return absl::OkStatus();
     std::vector<persistence::ChangeRow> rows;
     // The next sequence after last_read_ that is still in the log (or the
     // end of the log + 1), from the same snapshot as `rows`.

@@ -83,7 +83,8 @@ class ChangeFollower {
   // Reads where the log ends (only later rows are delivered) and, with a
   // positive poll_interval, starts polling on a background thread.
   absl::Status Start();
-  // Stops and joins the background thread. Idempotent.
+  // Stops and joins the background thread; a Poll() under way (or called
+  // later) returns after the batch it is reading. Idempotent.
   void Stop();
 
   // Hands `rows`, input changes just committed by this process, to the
@@ -113,6 +114,7 @@ class ChangeFollower {
   // before Start.
   static constexpr int64_t kNotCaughtUp = std::numeric_limits<int64_t>::min();
   std::atomic<int64_t> caught_up_micros_{kNotCaughtUp};
+  std::atomic<bool> stopping_{false};    // set by Stop(); Poll() returns early
   std::vector<Subscriber> subscribers_;  // set before Start()
   std::vector<std::function<void()>> on_rows_lost_;  // set before Start()
 

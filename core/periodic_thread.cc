@@ -21,6 +21,7 @@ void PeriodicThread::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    stop_requested_flag_.store(true, std::memory_order_release);
     // Taken under the lock: Start() writes thread_ under it too.
     thread = std::move(thread_);
   }

@@ -8,10 +8,13 @@
 //
 // The function runs once per interval, the first time one interval after
 // Start(); Stop() wakes the sleeping thread at once and waits for a running
-// call to return. Thread-safe.
+// call to return. A function that works through a backlog checks
+// StopRequested() between steps, so that Stop() does not wait for all of
+// it. Thread-safe.
 #ifndef RECURRENT_CORE_PERIODIC_THREAD_H_
 #define RECURRENT_CORE_PERIODIC_THREAD_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -36,6 +39,10 @@ class PeriodicThread {
   void Start();
   // Stops and joins the thread. Idempotent.
   void Stop();
+  // True once Stop() was called (for the function, between its steps).
+  bool StopRequested() const {
+    return stop_requested_flag_.load(std::memory_order_acquire);
+  }
 
  private:
   void Loop();
@@ -47,6 +54,7 @@ class PeriodicThread {
   std::mutex mu_;
   std::condition_variable stop_requested_;  // signalled by Stop()
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> stop_requested_flag_{false};  // stopping_, lock-free
   std::thread thread_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -37,6 +37,8 @@ absl::StatusOr<int> Reevaluator::RunOnce() {
   std::vector<std::string> skipped;
   const size_t max_skipped = 10 * static_cast<size_t>(options_.batch_size);
   while (true) {
+    // A server shutting down stops between batches: the rest stay due.
+    if (thread_.StopRequested()) return total;
     const size_t skipped_before = skipped.size();
     absl::StatusOr<int> done =
         store_->ReevaluateDueCustomers(now, options_.batch_size, &skipped);

@@ -35,7 +35,8 @@ class Reevaluator {
   Reevaluator& operator=(const Reevaluator&) = delete;
 
   // Recomputes every customer due at the clock's now, in batches, and
-  // returns how many it recomputed.
+  // returns how many it recomputed. Once Stop() is called it ends after
+  // the batch under way; the rest stay due.
   absl::StatusOr<int> RunOnce();
 
   // Runs RunOnce() every interval on a background thread until Stop().

@@ -1404,9 +1404,11 @@ absl::StatusOr<persistence::StorageStats> Store::ReadStorageStats() {
   return Reading([](ReadTransaction& txn) { return txn.ReadStorageStats(); });
 }
 
-absl::StatusOr<int64_t> Store::PruneChanges(absl::Time before) {
+absl::StatusOr<int64_t> Store::PruneChanges(
+    absl::Time before, const std::function<bool()>& stop_requested) {
   int64_t total = 0;
   while (true) {
+    if (stop_requested && stop_requested()) return total;
     RECURRENT_ASSIGN_OR_RETURN(const int64_t pruned, Writing([&](Write& write) {
                                  return write.txn().PruneChanges(
                                      before, kPruneBatchRows);

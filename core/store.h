@@ -411,8 +411,10 @@ class Store {
   absl::StatusOr<std::vector<persistence::ChangeRow>> ReadChanges(int64_t after,
                                                                   int limit);
   // Deletes the rows committed before `before` (in batches); returns how
-  // many.
-  absl::StatusOr<int64_t> PruneChanges(absl::Time before);
+  // many. Stops between batches once `stop_requested` (if set) returns
+  // true: a server shutting down leaves the rest for its next start.
+  absl::StatusOr<int64_t> PruneChanges(
+      absl::Time before, const std::function<bool()>& stop_requested = {});
 
   // What the metrics report of the stored data (re-evaluator lag, change
   // log size and age).

@@ -66,6 +66,14 @@ absl::StatusOr<std::unique_ptr<Transaction>> BeginOnLiveConnection(
 
 absl::StatusOr<std::unique_ptr<ReadTransaction>> PostgresBackend::BeginRead(
     ReadKind kind) {
+  if (kind == ReadKind::kScan) {
+    // A long scan (a dry run) on a connection of its own, closed at its
+    // end: it never holds one of the pooled connections requests wait for.
+    RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> own,
+                               pool_->OpenUnpooled());
+    return postgres::PostgresReadTransaction::Begin(
+        postgres::OwnedLease(std::move(own)));
+  }
   return BeginOnLiveConnection<ReadTransaction>(
       *pool_,
       [](postgres::ConnectionLease lease)

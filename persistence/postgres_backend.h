@@ -58,6 +58,8 @@ class PostgresBackend final : public Backend {
 
   ~PostgresBackend() override;
 
+  // kRequest leases a pooled connection; kScan opens one of its own, closed
+  // when the transaction ends.
   absl::StatusOr<std::unique_ptr<ReadTransaction>> BeginRead(
       ReadKind kind = ReadKind::kRequest) override;
   absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() override;

@@ -153,8 +153,9 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                    core::Reevaluator::Options{options.reevaluate_interval}),
       pruner_(kPruneInterval,
               [this, clock, retention = options.change_log_retention] {
-                absl::StatusOr<int64_t> pruned =
-                    store_.PruneChanges(clock->Now() - retention);
+                absl::StatusOr<int64_t> pruned = store_.PruneChanges(
+                    clock->Now() - retention,
+                    [this] { return pruner_.StopRequested(); });
                 if (!pruned.ok()) {
                   log::Error("pruning the change log failed",
                              {{"error", pruned.status().ToString()}});

@@ -155,6 +155,29 @@ TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
   EXPECT_EQ(losses_, 0);
 }
 
+// Stop() ends a poll between its batches, so that a backlog of rows (a
+// replica catching up with another's reprocess) does not hold up shutdown;
+// the follower then does not count as caught up.
+TEST_P(ChangeFollowerTest, StoppingEndsAPollBetweenBatches) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  // Stopped while the first batch (2 rows) reaches subscribers: a device of
+  // this test (subscribers must not call the follower); Stop() only joins
+  // the idle background thread here, Poll runs on this one.
+  bool stopped = false;
+  follower->Subscribe([&](absl::Span<const persistence::ChangeRow>) {
+    if (!stopped) follower->Stop();
+    stopped = true;
+  });
+  ASSERT_OK(follower->Start());
+  for (const char* name : {"a", "b", "c", "d", "e", "f"}) {
+    ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
+  }
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(delivered_.size(), 2u);
+  EXPECT_FALSE(follower->UpToDate(clock_.Now()));
+}
+
 TEST_P(ChangeFollowerTest, RowsPrunedBeforeTheyWereReadAreReportedLost) {
   std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
   ASSERT_OK(follower->Start());

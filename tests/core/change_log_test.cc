@@ -24,6 +24,7 @@
 #include "tests/core/reprocess_fixtures.h"
 #include "tests/core/store_test.h"
 #include "tests/testing/change_log_checks.h"
+#include "tests/testing/faulty_backend.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recurrent::core::testing {
@@ -234,7 +235,8 @@ TEST_P(ChangeLogTest, ARunGoesOnPastTheCustomersOfAHeldSource) {
   EXPECT_EQ(StatusRows(RowsAfter(0), in_free.uuid).back().second,
             CustomerStatus::kCancelled);
   hold.reset();
-  ASSERT_OK_AND_ASSIGN(const int rest, reevaluator.RunOnce());
+  ASSERT_OK_AND_ASSIGN(const int rest,
+                       store_->ReevaluateDueCustomers(clock.Now(), 100));
   EXPECT_EQ(rest, 3);
 }
 
@@ -563,6 +565,47 @@ TEST_P(ChangeLogTest, PruningDropsOnlyRowsPastRetentionAndSequencesGoOn) {
   Reopen();
   day_of_writes(6);
   EXPECT_GT(RowsAfter(0).back().sequence, all.back().sequence);
+
+  // A server shutting down stops the pruner before its next batch.
+  const size_t before_stopped = RowsAfter(0).size();
+  ASSERT_OK_AND_ASSIGN(
+      const int64_t stopped,
+      store_->PruneChanges(Day(2025, 1, 7), [] { return true; }));
+  EXPECT_EQ(stopped, 0);
+  EXPECT_EQ(RowsAfter(0).size(), before_stopped);
+}
+
+// Stop() ends a round of the re-evaluator between its batches, so that a
+// server shutting down does not first work through a backlog of due
+// customers (statements slowed down here so that the backlog takes
+// seconds); the customers it did not reach stay due.
+TEST_P(ChangeLogTest, StoppingTheReevaluatorEndsItsRoundBetweenBatches) {
+  const DataSource s = Source(14);
+  constexpr int kDue = 6;
+  for (int i = 0; i < kDue; ++i) {
+    const Customer customer = NewCustomer(s.uuid, absl::StrCat("c", i));
+    // February unpaid: churns on Feb 15.
+    ASSERT_OK(store_->ImportInvoices(
+        customer.uuid,
+        Monthly(customer.external_id, "s-" + customer.external_id, kJan, 3,
+                {1}),
+        Day(2025, 2, 10)));
+  }
+  ::recurrent::testing::FaultyBackend slow(backend_.get());
+  Store store(&slow, Store::Options(), nullptr);
+  common::FakeClock clock(Day(2025, 3, 1));
+  Reevaluator reevaluator(&store, &clock,
+                          Reevaluator::Options{absl::Milliseconds(1), 1});
+  slow.Delay(absl::Milliseconds(20));
+  const int64_t before = slow.statements();
+  reevaluator.Start();
+  while (slow.statements() == before) absl::SleepFor(absl::Milliseconds(1));
+  reevaluator.Stop();  // during the round's first batch
+  slow.Delay(absl::ZeroDuration());
+  ASSERT_OK_AND_ASSIGN(const int rest,
+                       store_->ReevaluateDueCustomers(clock.Now(), 100));
+  EXPECT_GE(rest, kDue - 2) << "the stopped round went on through the backlog";
+  EXPECT_LT(rest, kDue) << "the round stopped before its first batch";
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "common/error_reason.h"
 #include "gtest/gtest.h"
 #include "persistence/backend.h"
+#include "persistence/postgres_backend.h"
 #include "persistence/postgres_connection.h"
 #include "tests/persistence/rows.h"
 #include "tests/testing/backends.h"
@@ -141,6 +142,28 @@ TEST_F(PostgresRecoveryTest, AConnectionLostDuringCommitLeavesTheOutcomeOpen) {
   ASSERT_OK_AND_ASSIGN(auto next, backend_->BeginWrite());
   ASSERT_OK(next->InsertDataSource(SourceRow("next", At(3))));
   EXPECT_OK(next->Commit());
+}
+
+// A long scan (a dry run, ReadKind::kScan) runs on a connection of its own:
+// with every pooled connection of the backend free, a request still gets one
+// while the scan's transaction is open.
+TEST_F(PostgresRecoveryTest, AScanDoesNotHoldAPooledConnection) {
+  PostgresBackend::Options options;
+  const std::string uri = std::getenv("RECURRENT_PG_URI");
+  options.uri =
+      absl::StrCat(uri, uri.find('?') == std::string::npos ? "?" : "&",
+                   "options=-csearch_path%3D", schema_);
+  options.pool_size = 1;
+  options.pool_wait = absl::Milliseconds(100);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresBackend> small,
+                       PostgresBackend::Open(options));
+  ASSERT_OK_AND_ASSIGN(auto scan, small->BeginRead(Backend::ReadKind::kScan));
+  ASSERT_OK_AND_ASSIGN(auto request, small->BeginRead());
+  // The pool's one connection is the request's now.
+  EXPECT_EQ(small->BeginRead().status().code(), absl::StatusCode::kUnavailable);
+  request.reset();
+  EXPECT_OK(small->BeginRead().status());
+  EXPECT_OK(scan->ListDataSources({10, ""}).status());
 }
 
 // The libpq settings a connection runs with: the defaults that bound a
