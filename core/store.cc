@@ -1367,7 +1367,10 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     ChangesPage page;
     std::vector<persistence::ChangeRow>& found = page.rows;
     int64_t& position = page.scanned_to;
-    position = after.value_or(0);
+    // An empty cursor starts before the oldest row kept: past everything
+    // pruned, so that the cursor returned is valid even when the log holds
+    // no row at all.
+    position = after.value_or(first_kept - 1);
     int examined = 0;
     page.more = true;
     while (static_cast<int>(found.size()) < limit &&

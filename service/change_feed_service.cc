@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/metadata_keys.h"
 #include "common/status_macros.h"
@@ -119,20 +120,33 @@ class ChangeFeedServiceImpl::Watch final
   void ScheduleRead(Lock& lock) {
     if (end_.has_value()) return;
     reading_ = true;
+    // The executor's thread is not one of gRPC's reactions, after which
+    // OnDone may run (and delete the watch) as soon as Finish is called or
+    // a write completes: the read holds a pin until it returns.
+    ++pins_;
     const absl::Status scheduled = feed_->env_.executor->Schedule(
         connection_, [this] { Read(); });
     if (!scheduled.ok()) {
+      --pins_;  // the caller keeps the watch alive (a reaction, or a pin)
       reading_ = false;
+      // The executor's reason: overloaded, or shutting down.
+      const std::optional<std::string> reason = common::ReasonOf(scheduled);
       end_ = ToGrpcStatus(common::WithReason(
-          absl::UnavailableError(
-              "the server is overloaded; resume from your last cursor"),
-          common::reason::kOverloaded));
+          absl::UnavailableError(absl::StrCat(
+              scheduled.message(), "; resume from your last cursor")),
+          reason.value_or(std::string(common::reason::kOverloaded))));
       MaybeFinish(lock);
     }
   }
 
-  // On the executor: reads the next page after cursor_.
+  // On the executor: reads the next page after cursor_, then lets go of
+  // the pin ScheduleRead took (last: it may delete the watch).
   void Read() {
+    ReadHoldingPin();
+    Unpin();
+  }
+
+  void ReadHoldingPin() {
     std::optional<int64_t> cursor;
     {
       Lock lock(mu_);
@@ -274,7 +288,10 @@ grpc::ServerWriteReactor<v1::Change>* ChangeFeedServiceImpl::WatchChanges(
       refused = parsed.status();
     }
   }
-  if (refused.ok() && ending()) {
+  // Checked and registered under one lock, so that EndWatches either sees
+  // the watch or the watch sees it ran.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (refused.ok() && ending_) {
     refused = common::WithReason(
         absl::UnavailableError(
             "the server is shutting down; reconnect and resume from your last "
@@ -285,7 +302,6 @@ grpc::ServerWriteReactor<v1::Change>* ChangeFeedServiceImpl::WatchChanges(
   // reaction, so it cannot end before it is registered.
   Watch* watch =
       new Watch(this, context, std::move(query.filter), query.after, refused);
-  std::lock_guard<std::mutex> lock(mu_);
   watches_.insert(watch);
   return watch;
 }
@@ -296,11 +312,6 @@ ChangeFeedServiceImpl::PinWatches() {
   std::vector<Watch*> pinned(watches_.begin(), watches_.end());
   for (Watch* watch : pinned) watch->Pin();
   return pinned;
-}
-
-bool ChangeFeedServiceImpl::ending() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ending_;
 }
 
 void ChangeFeedServiceImpl::EndWatches() {

@@ -57,7 +57,6 @@ class ChangeFeedServiceImpl final
   void WakeWatches();
   // The watches open now, each pinned (Watch::Unpin when done with it).
   std::vector<Watch*> PinWatches();
-  bool ending();
   void Forget(Watch* watch);
 
   const ServiceEnv env_;

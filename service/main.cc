@@ -37,6 +37,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -168,14 +169,31 @@ struct Database {
   bool read_only = false;
 };
 
-// postgresql://user:secret@host/db -> postgresql://user@host/db.
+// postgresql://user:secret@host/db?sslmode=require&password=secret
+//   -> postgresql://user@host/db?sslmode=require
+// (the ready line and the logs show it).
 std::string WithoutPassword(const std::string& uri) {
-  const size_t scheme = uri.find("://");
-  const size_t at = uri.find('@');
-  if (scheme == std::string::npos || at == std::string::npos) return uri;
-  const size_t colon = uri.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return uri;
-  return uri.substr(0, colon) + uri.substr(at);
+  std::string out = uri;
+  if (const size_t query = out.find('?'); query != std::string::npos) {
+    std::vector<std::string> kept;
+    for (absl::string_view param :
+         absl::StrSplit(absl::string_view(out).substr(query + 1), '&')) {
+      const absl::string_view key = param.substr(0, param.find('='));
+      if (key == "password" || key == "sslpassword") continue;
+      kept.emplace_back(param);
+    }
+    out = absl::StrCat(out.substr(0, query), kept.empty() ? "" : "?",
+                       absl::StrJoin(kept, "&"));
+  }
+  const size_t scheme = out.find("://");
+  if (scheme == std::string::npos) return out;
+  // The user information ends at the last '@' before the path.
+  const size_t path = out.find('/', scheme + 3);
+  const size_t at = out.rfind('@', path == std::string::npos ? out.npos : path);
+  if (at == std::string::npos || at < scheme + 3) return out;
+  const size_t colon = out.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return out;
+  return out.substr(0, colon) + out.substr(at);
 }
 
 absl::StatusOr<Database> OpenDatabase() {
@@ -312,6 +330,27 @@ int Run(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_handshake_timeout) < absl::Milliseconds(100) ||
       absl::GetFlag(FLAGS_handshake_timeout) > absl::Hours(1)) {
     return Fail("--handshake_timeout must be between 100ms and 1h");
+  }
+  if (absl::GetFlag(FLAGS_shutdown_grace) < absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_shutdown_grace) > absl::Hours(1)) {
+    return Fail("--shutdown_grace must be between 0s and 1h");
+  }
+  if (const std::string metrics = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics.empty()) {
+    // One host:port (civetweb would also take a bare port, meaning every
+    // interface, or a list).
+    const std::optional<absl::string_view> host = HostOf(metrics);
+    if (!host.has_value() || host->empty() ||
+        metrics.find(',') != std::string::npos) {
+      return Fail(absl::StrCat("--metrics_listen must be one host:port, got \"",
+                               metrics, "\""));
+    }
+    if (!IsLoopbackAddress(metrics)) {
+      log::Warning(
+          "--metrics_listen is not a loopback address: /metrics has no "
+          "authentication; keep the port private (docs/operations.md)",
+          {{"metrics_listen", metrics}});
+    }
   }
   if (absl::GetFlag(FLAGS_max_message_bytes) < 1024) {
     return Fail("--max_message_bytes must be at least 1024");

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "grpcpp/support/status.h"
 #include "service/errors.h"
+#include "service/method_names.h"
 
 namespace recurrent::service {
 namespace {
@@ -105,8 +106,8 @@ class CallMetricsFactory final
   explicit CallMetricsFactory(Metrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new CallMetricsInterceptor(
-        metrics_, info->method() != nullptr ? info->method() : "unknown");
+    return new CallMetricsInterceptor(metrics_,
+                                      KnownMethodName(info->method()));
   }
 
  private:

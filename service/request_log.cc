@@ -12,6 +12,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/status.h"
 #include "service/errors.h"
+#include "service/method_names.h"
 
 namespace recurrent::service {
 namespace {
@@ -21,7 +22,7 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
   RequestLogInterceptor(const AccessControl* access,
                         grpc::experimental::ServerRpcInfo* info)
       : access_(access),
-        method_(info->method() != nullptr ? info->method() : "unknown"),
+        method_(KnownMethodName(info->method())),
         peer_(info->server_context()->peer()),
         start_(std::chrono::steady_clock::now()) {}
 
@@ -45,11 +46,18 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() != nullptr) {
-      // Every service on this server is a protobuf service, so the received
-      // message is a protobuf message.
-      request_bytes_ = static_cast<const google::protobuf::MessageLite*>(
-                           methods->GetRecvMessage())
-                           ->ByteSizeLong();
+      // The received object's type depends on the handler: a protobuf
+      // message for our services and reflection, raw bytes for gRPC's
+      // health service.
+      if (ReceivesProtobufMessage(method_)) {
+        request_bytes_ = static_cast<const google::protobuf::MessageLite*>(
+                             methods->GetRecvMessage())
+                             ->ByteSizeLong();
+      } else if (method_ != kUnknownMethod) {
+        request_bytes_ =
+            static_cast<const grpc::ByteBuffer*>(methods->GetRecvMessage())
+                ->Length();
+      }
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_MESSAGE)) {

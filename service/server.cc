@@ -360,7 +360,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::unique_ptr<Server> server(
       new Server(options, backend, clock, std::move(access)));
   server->listener_ = std::move(listener);
-  RECURRENT_RETURN_IF_ERROR(server->change_follower_.Start());
+  if (absl::Status started = server->change_follower_.Start(); !started.ok()) {
+    // Nothing serves yet: ~Server's Shutdown must not touch server_.
+    std::lock_guard<std::mutex> lock(server->health_mu_);
+    server->shut_down_ = true;
+    return started;
+  }
   grpc::ServerBuilder builder;
   server->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
@@ -380,13 +385,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  // First, so that it counts every call, also those the next one refuses.
+  // The parse interceptor first: a server's interceptors see the status
+  // sent in the order they are registered, so the metrics and the request
+  // log record the INVALID_ARGUMENT it makes of an unparseable request,
+  // which is what the client gets.
+  for (auto& interceptor : MakeRequestParseInterceptors()) {
+    interceptors.push_back(std::move(interceptor));
+  }
   interceptors.push_back(MakeCallMetricsInterceptor(&server->metrics_));
   if (options.log_requests) {
     interceptors.push_back(MakeRequestLogInterceptor(server->access_.get()));
-  }
-  for (auto& interceptor : MakeRequestParseInterceptors()) {
-    interceptors.push_back(std::move(interceptor));
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -440,16 +448,18 @@ absl::Status Server::CheckBackendHealth() {
 Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 void Server::Shutdown(absl::Duration grace) {
-  health_watch_.Stop();
-  key_reload_.Stop();
   {
     std::lock_guard<std::mutex> lock(health_mu_);
     if (shut_down_) return;
-    shut_down_ = true;
+    shut_down_ = true;  // CheckBackendHealth no longer sets the health
   }
   listener_->Stop();  // no new connections
   SetServing(*server_, false);
   change_feed_service_.EndWatches();
+  // After the health says NOT_SERVING: a health check or key reload under
+  // way may wait for a database that is down (the calls drain meanwhile).
+  health_watch_.Stop();
+  key_reload_.Stop();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   executor_.Shutdown();

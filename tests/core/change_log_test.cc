@@ -575,6 +575,28 @@ TEST_P(ChangeLogTest, PruningDropsOnlyRowsPastRetentionAndSequencesGoOn) {
   EXPECT_EQ(RowsAfter(0).size(), before_stopped);
 }
 
+// A log pruned to nothing (no write for longer than the retention): a
+// listing from an empty cursor returns a cursor at the log's end, which the
+// next listing accepts. (It returned the cursor before the first sequence,
+// which was then refused as expired, again and again.)
+TEST_P(ChangeLogTest, AnEmptyCursorOnAFullyPrunedLogGivesAValidCursor) {
+  const DataSource s = NewSource("S");
+  NewCustomer(s.uuid, "c0");
+  const std::vector<ChangeRow> all = RowsAfter(0);
+  ASSERT_FALSE(all.empty());
+  ASSERT_OK_AND_ASSIGN(const int64_t pruned,
+                       store_->PruneChanges(Day(2030, 1, 1)));
+  EXPECT_EQ(pruned, static_cast<int64_t>(all.size()));
+  ASSERT_OK_AND_ASSIGN(const Store::ChangesPage first,
+                       store_->ListChanges({}, std::nullopt, 10));
+  EXPECT_TRUE(first.rows.empty());
+  EXPECT_EQ(first.scanned_to, all.back().sequence);
+  ASSERT_OK_AND_ASSIGN(const Store::ChangesPage next,
+                       store_->ListChanges({}, first.scanned_to, 10));
+  EXPECT_TRUE(next.rows.empty());
+  EXPECT_EQ(next.scanned_to, first.scanned_to);
+}
+
 // Stop() ends a round of the re-evaluator between its batches, so that a
 // server shutting down does not first work through a backlog of due
 // customers (statements slowed down here so that the backlog takes

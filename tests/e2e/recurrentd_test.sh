@@ -17,6 +17,15 @@ check "unknown flag is refused" expect_exit_1 "bogus" --bogus=1
 check "bad flag value is refused" expect_exit_1 "worker_threads" --worker_threads=many
 check "stray argument is refused" expect_exit_1 "unexpected argument" extra
 check "zero workers are refused" expect_exit_1 "worker_threads" --worker_threads=0
+check "a negative shutdown grace is refused" \
+  expect_exit_1 "shutdown_grace" --shutdown_grace=-1s
+check "an endless shutdown grace is refused" \
+  expect_exit_1 "shutdown_grace" --shutdown_grace=inf
+check "a metrics port without a host is refused" \
+  expect_exit_1 "metrics_listen must be one host:port" --metrics_listen=9464
+check "a list of metrics addresses is refused" \
+  expect_exit_1 "metrics_listen must be one host:port" \
+  --metrics_listen=127.0.0.1:9464,127.0.0.1:9465
 mkdir -p "$WORK/a-directory"
 check "a directory as database is refused" \
   expect_exit_1 "cannot open database" --db="$WORK/a-directory" --listen=127.0.0.1:0

@@ -20,6 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 class HostileInputTest : public ApiTest {};
 
@@ -197,6 +198,15 @@ TEST_F(HostileInputTest, UnparseableRequestsAreInvalidArgumentWithAMessage) {
                 HasSubstr(std::string("the request is not a valid ") + c.type));
     EXPECT_EQ(ReasonOf(status), "MALFORMED_REQUEST");
   }
+  // The metrics record what the client got (before, the status gRPC made
+  // of the unparseable request, before it was corrected).
+  const std::string metrics = server_.server().metrics().Render();
+  EXPECT_THAT(metrics,
+              HasSubstr("recurrent_grpc_calls_total{method=\"/recurrent.v1."
+                        "SourceSettingsService/GetDataSource\",code=\""
+                        "INVALID_ARGUMENT\"} 2"));
+  EXPECT_THAT(metrics, Not(HasSubstr("code=\"UNIMPLEMENTED\"")));
+  EXPECT_THAT(metrics, Not(HasSubstr("code=\"INTERNAL\"")));
   // Valid bytes of the same methods still work.
   const std::string source = CreateSource("s");
   v1::GetDataSourceRequest valid;
@@ -205,6 +215,45 @@ TEST_F(HostileInputTest, UnparseableRequestsAreInvalidArgumentWithAMessage) {
                             "/recurrent.v1.SourceSettingsService/GetDataSource",
                             valid.SerializeAsString())
                   .ok());
+}
+
+// A client may call any path: each would otherwise be a metric series (in
+// every family) kept for the life of the process. Paths no linked .proto
+// declares are all "unknown"; gRPC answers them UNIMPLEMENTED.
+TEST_F(HostileInputTest, UnknownMethodsShareOneMetricLabel) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string path =
+        i % 2 == 0 ? absl::StrCat("/recurrent.v1.CustomerService/Nope", i)
+                   : absl::StrCat("/random", i, ".Service/Method");
+    EXPECT_EQ(CallWithBytes(server_.channel(), path.c_str(), "").error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  const std::string metrics = server_.server().metrics().Render();
+  EXPECT_THAT(metrics, HasSubstr("recurrent_grpc_calls_total{method=\"unknown\""
+                                 ",code=\"UNIMPLEMENTED\"} 20"));
+  EXPECT_THAT(metrics, Not(HasSubstr("Nope")));
+  EXPECT_THAT(metrics, Not(HasSubstr("random")));
+}
+
+// With --log_requests, gRPC's own health service (whose handler receives
+// raw bytes, not a protobuf message) is logged like any call: before, the
+// log read its request as a protobuf message.
+TEST_F(HostileInputTest, RequestLogsMeasureHealthChecksAndUnknownMethods) {
+  TestServerOptions options;
+  options.log_requests = true;
+  server_.Restart(options);
+  ::testing::internal::CaptureStderr();
+  const grpc::Status health =
+      CallWithBytes(server_.channel(), "/grpc.health.v1.Health/Check",
+                    std::string("\x0a\x00", 2));  // service: ""
+  const grpc::Status unknown =
+      CallWithBytes(server_.channel(), "/nope.Nope/Nope", "abc");
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(health.ok()) << health.error_message();
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(log, HasSubstr("method=/grpc.health.v1.Health/Check"));
+  EXPECT_THAT(log, HasSubstr("request_bytes=2"));
+  EXPECT_THAT(log, HasSubstr("method=unknown"));
 }
 
 // libprotobuf's own complaints go through the server's log format.

@@ -60,6 +60,7 @@ void TestServer::Start() {
   // log for other processes' writes by hand.
   server_options.reevaluate_interval = absl::ZeroDuration();
   server_options.change_log_poll_interval = options_.change_log_poll_interval;
+  server_options.log_requests = options_.log_requests;
   auto server =
       Server::Start(server_options, backend_.get(), &clock_, keys_.get());
   if (!server.ok()) {

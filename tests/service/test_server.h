@@ -41,6 +41,8 @@ struct TestServerOptions {
   // Positive (absl::InfiniteDuration(): polling on, but never due), the
   // GetCustomer cache follows core::ChangeFollower::UpToDate.
   absl::Duration change_log_poll_interval = absl::ZeroDuration();
+  // ServerOptions::log_requests (one log line per call, on stderr).
+  bool log_requests = false;
 };
 
 class TestServer {

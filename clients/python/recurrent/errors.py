@@ -94,7 +94,12 @@ class ResourceExhausted(RecurrentError):
 
 
 class Unavailable(RecurrentError):
-    """UNAVAILABLE: the server is unreachable or its database busy; retry."""
+    """UNAVAILABLE: the server is unreachable or its database busy.
+
+    Retry when ``retryable`` (the server sent RetryInfo). Without it, retrying
+    does not help (``DATABASE_REPLACED``), or the write may already be stored
+    (``COMMIT_OUTCOME_UNKNOWN``: read it back before sending it again).
+    """
 
 
 class DeadlineExceeded(RecurrentError):
