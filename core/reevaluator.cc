@@ -20,7 +20,7 @@ Reevaluator::Reevaluator(Store* store, const common::Clock* clock,
       clock_(clock),
       options_(options),
       thread_(BackgroundInterval(options.interval), [this] {
-        if (absl::StatusOr<int> done = RunOnce(); !done.ok()) {
+        if (absl::StatusOr<int> done = Run(/*stoppable=*/true); !done.ok()) {
           // Transient (busy, disk full): the due customers stay due and the
           // next round retries them.
           log::Error("re-evaluation failed",
@@ -28,7 +28,9 @@ Reevaluator::Reevaluator(Store* store, const common::Clock* clock,
         }
       }) {}
 
-absl::StatusOr<int> Reevaluator::RunOnce() {
+absl::StatusOr<int> Reevaluator::RunOnce() { return Run(/*stoppable=*/false); }
+
+absl::StatusOr<int> Reevaluator::Run(bool stoppable) {
   const absl::Time now = clock_->Now();
   int total = 0;
   // Customers whose source another transaction holds (a reprocess, on
@@ -38,7 +40,7 @@ absl::StatusOr<int> Reevaluator::RunOnce() {
   const size_t max_skipped = 10 * static_cast<size_t>(options_.batch_size);
   while (true) {
     // A server shutting down stops between batches: the rest stay due.
-    if (thread_.StopRequested()) return total;
+    if (stoppable && thread_.StopRequested()) return total;
     const size_t skipped_before = skipped.size();
     absl::StatusOr<int> done =
         store_->ReevaluateDueCustomers(now, options_.batch_size, &skipped);

@@ -35,16 +35,19 @@ class Reevaluator {
   Reevaluator& operator=(const Reevaluator&) = delete;
 
   // Recomputes every customer due at the clock's now, in batches, and
-  // returns how many it recomputed. Once Stop() is called it ends after
-  // the batch under way; the rest stay due.
+  // returns how many it recomputed.
   absl::StatusOr<int> RunOnce();
 
   // Runs RunOnce() every interval on a background thread until Stop().
   void Start();
-  // Stops and joins the background thread. Idempotent.
+  // Stops and joins the background thread: a round under way ends after
+  // its current batch (the rest stay due). Idempotent.
   void Stop();
 
  private:
+  // RunOnce(); if `stoppable`, ending early once Stop() is called.
+  absl::StatusOr<int> Run(bool stoppable);
+
   Store* const store_;
   const common::Clock* const clock_;
   const Options options_;

@@ -86,7 +86,9 @@ absl::Status InTransaction(Connection& db,
                            absl::FunctionRef<absl::Status()> body) {
   RECURRENT_RETURN_IF_ERROR(db.Execute("BEGIN ISOLATION LEVEL READ COMMITTED"));
   absl::Status status = body();
-  if (status.ok()) status = db.Execute("COMMIT");
+  // A key created twice (a retried CreateApiKey whose first secret was
+  // lost) or a revocation thought undone: the caller must know.
+  if (status.ok()) status = postgres::CommitStatus(db.Execute("COMMIT"));
   // A failed COMMIT has ended the transaction, and a lost connection has no
   // transaction left to end.
   if (!status.ok() && db.InTransaction()) (void)db.Execute("ROLLBACK");

@@ -133,6 +133,18 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
       absl::StrCat("database error during ", operation));
 }
 
+absl::Status CommitStatus(absl::Status status) {
+  const std::optional<std::string> reason = common::ReasonOf(status);
+  if (!reason.has_value() || *reason != common::reason::kDatabaseUnavailable) {
+    return status;
+  }
+  return common::WithReason(
+      absl::UnavailableError(
+          "the database connection was lost while the write committed: it "
+          "may or may not be stored; read it back before sending it again"),
+      common::reason::kCommitOutcomeUnknown);
+}
+
 bool IsUniqueViolation(const absl::Status& status) {
   return status.code() == absl::StatusCode::kAlreadyExists &&
          status.GetPayload(kUniqueViolationPayload).has_value();

@@ -167,6 +167,13 @@ class Connection {
 absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
                                    absl::string_view operation);
 
+// What the failure of a COMMIT tells its caller. A connection lost during
+// it (DATABASE_UNAVAILABLE, which promises a retry is safe) leaves the
+// outcome unknown -- the server may have committed before the answer was
+// lost -- so it becomes COMMIT_OUTCOME_UNKNOWN; any other status (OK
+// included) is returned as it is.
+absl::Status CommitStatus(absl::Status status);
+
 // True if `status` came from a unique violation.
 bool IsUniqueViolation(const absl::Status& status);
 

@@ -624,20 +624,10 @@ absl::Status PostgresWriteTransaction::Commit() {
   // needs, so it is held only for the append and the COMMIT.
   RECURRENT_RETURN_IF_ERROR(postgres::AppendChanges(*db, changes_));
   changes_.clear();
-  const absl::Status committed = CommitAndRelease();
-  const std::optional<std::string> reason = common::ReasonOf(committed);
-  if (reason.has_value() && *reason == common::reason::kDatabaseUnavailable) {
-    // The statements before the COMMIT ran, so the connection was lost
-    // with the COMMIT sent or being sent: the server may have committed
-    // before the answer was lost. A caller told "retry" could apply the
-    // write twice.
-    return common::WithReason(
-        absl::UnavailableError(
-            "the database connection was lost while the write committed: it "
-            "may or may not be stored; read it back before sending it again"),
-        common::reason::kCommitOutcomeUnknown);
-  }
-  return committed;
+  // The statements before the COMMIT ran, so a lost connection now was
+  // lost with the COMMIT sent or being sent. A caller told "retry" could
+  // apply the write twice.
+  return CommitStatus(CommitAndRelease());
 }
 
 absl::StatusOr<std::vector<std::vector<MrrSums>>>

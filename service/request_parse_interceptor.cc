@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
+#include "grpc/support/log.h"
 #include "grpcpp/support/interceptor.h"
 #include "service/errors.h"
 
@@ -61,6 +62,17 @@ void LogToStderr(google::protobuf::LogLevel level, const char* filename,
         {{"message", message}, {"at", absl::StrCat(filename, ":", line)}});
 }
 
+// gRPC's own lines (a failed TLS handshake, a bad connection) likewise.
+void LogGrpcLine(gpr_log_func_args* args) {
+  // Debug lines come only with GRPC_VERBOSITY=debug.
+  const auto write =
+      args->severity == GPR_LOG_SEVERITY_ERROR ? log::Error : log::Info;
+  write("grpc library message",
+        {{"message", args->message != nullptr ? args->message : ""},
+         {"at", absl::StrCat(args->file != nullptr ? args->file : "", ":",
+                             args->line)}});
+}
+
 }  // namespace
 
 std::string UnparseableRequestMessage(absl::string_view method) {
@@ -88,5 +100,7 @@ MakeRequestParseInterceptors() {
 }
 
 void RouteProtobufLogs() { google::protobuf::SetLogHandler(&LogToStderr); }
+
+void RouteGrpcLogs() { gpr_set_log_function(&LogGrpcLine); }
 
 }  // namespace recurrent::service

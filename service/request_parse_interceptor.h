@@ -34,6 +34,11 @@ MakeRequestParseInterceptors();
 // message" lines. Idempotent; call before serving.
 void RouteProtobufLogs();
 
+// The same for gRPC's own log lines (gpr_log: handshake failures, broken
+// connections), which it otherwise writes to stderr in its own format,
+// breaking --log_format=json. Idempotent; call before serving.
+void RouteGrpcLogs();
+
 }  // namespace recurrent::service
 
 #endif  // RECURRENT_SERVICE_REQUEST_PARSE_INTERCEPTOR_H_

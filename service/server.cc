@@ -162,6 +162,16 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                 }
               }),
       backend_(backend),
+      storage_stats_refresh_(
+          absl::Seconds(1),
+          [this] {
+            const int64_t now_ns =
+                std::chrono::steady_clock::now().time_since_epoch().count();
+            if (now_ns - storage_stats_wanted_ns_.load() <
+                std::chrono::nanoseconds(std::chrono::minutes(1)).count()) {
+              RefreshStorageStats();
+            }
+          }),
       health_watch_(kHealthCheckInterval,
                     [this] { (void)CheckBackendHealth(); }),
       key_reload_(options.api_key_reload_interval > absl::ZeroDuration()
@@ -272,21 +282,40 @@ void Server::AddMetrics(const common::Clock* clock) {
       "recurrent_group_commit_largest_group",
       "Most writes one of those transactions held since the start.", {},
       groups(&core::GroupCommit::Stats::largest_group));
-  // Read from the database at most once a second, however many series and
-  // scrapes ask.
+  // Read from the database once a second by a thread of their own while
+  // /metrics is scraped, so that a scrape never waits for a database that
+  // does not answer (it would time out, and Prometheus would lose every
+  // series, recurrent_database_serving too) -- except the first scrape,
+  // which has nothing to show yet. A failed read keeps the last figures;
+  // recurrent_storage_stats_age_seconds tells how old they are.
   const auto stored = [this, clock](auto field) {
     return [this, clock, field] {
-      std::lock_guard<std::mutex> lock(storage_stats_mu_);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - storage_stats_read_ >= std::chrono::seconds(1)) {
-        absl::StatusOr<persistence::StorageStats> stats =
-            store_.ReadStorageStats();
-        storage_stats_ = stats.ok() ? *stats : persistence::StorageStats();
-        storage_stats_read_ = now;
+      storage_stats_wanted_ns_.store(
+          std::chrono::steady_clock::now().time_since_epoch().count());
+      bool first = false;
+      {
+        std::lock_guard<std::mutex> lock(storage_stats_mu_);
+        first = !storage_stats_tried_;
+        storage_stats_tried_ = true;
       }
-      return field(storage_stats_, clock->Now());
+      if (first) RefreshStorageStats();
+      std::lock_guard<std::mutex> lock(storage_stats_mu_);
+      return storage_stats_.has_value() ? field(*storage_stats_, clock->Now())
+                                        : 0.0;
     };
   };
+  metrics_.AddCallback(
+      "recurrent_storage_stats_age_seconds",
+      "Seconds since the storage figures (re-evaluation lag, change log, "
+      "database size) were last read from the database, or since the start "
+      "if never: they are read every second while /metrics is scraped, so "
+      "a growing age means the database does not answer.",
+      {}, [this] {
+        std::lock_guard<std::mutex> lock(storage_stats_mu_);
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             storage_stats_read_)
+            .count();
+      });
   metrics_.AddCallback(
       "recurrent_reevaluation_lag_seconds",
       "How far behind the re-evaluator is: now minus the earliest stored "
@@ -324,6 +353,14 @@ void Server::AddMetrics(const common::Clock* clock) {
         std::lock_guard<std::mutex> lock(health_mu_);
         return backend_healthy_ ? 1.0 : 0.0;
       });
+}
+
+void Server::RefreshStorageStats() {
+  absl::StatusOr<persistence::StorageStats> stats = store_.ReadStorageStats();
+  if (!stats.ok()) return;  // the health check reports the database
+  std::lock_guard<std::mutex> lock(storage_stats_mu_);
+  storage_stats_ = *std::move(stats);
+  storage_stats_read_ = std::chrono::steady_clock::now();
 }
 
 ServiceEnv Server::Env(const common::Clock* clock) {
@@ -382,6 +419,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
   RouteProtobufLogs();
+  RouteGrpcLogs();
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -426,6 +464,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   SetServing(*server->server_, true);
   server->health_watch_.Start();
+  server->storage_stats_refresh_.Start();
   server->key_reload_.Start();
   return server;
 }
@@ -460,6 +499,7 @@ void Server::Shutdown(absl::Duration grace) {
   // way may wait for a database that is down (the calls drain meanwhile).
   health_watch_.Stop();
   key_reload_.Stop();
+  storage_stats_refresh_.Stop();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   executor_.Shutdown();

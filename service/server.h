@@ -8,8 +8,9 @@
 #ifndef RECURRENT_SERVICE_SERVER_H_
 #define RECURRENT_SERVICE_SERVER_H_
 
-#include <cstddef>
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,8 +37,8 @@
 #include "service/customer_cache.h"
 #include "service/customer_service.h"
 #include "service/executor.h"
-#include "service/metrics.h"
 #include "service/invoice_service.h"
+#include "service/metrics.h"
 #include "service/metrics_service.h"
 #include "service/source_settings_service.h"
 
@@ -229,12 +230,19 @@ class Server {
   core::Reevaluator reevaluator_;
   core::PeriodicThread pruner_;  // deletes change-log rows past retention
   persistence::Backend* const backend_;
-  // The storage figures the metrics last read, and when.
+  // Reads the storage figures the metrics show; keeps the last good ones.
+  void RefreshStorageStats();
+  // The storage figures the metrics last read, when (the server's start
+  // until then), and whether a read was tried.
   std::mutex storage_stats_mu_;
-  persistence::StorageStats storage_stats_
+  std::optional<persistence::StorageStats> storage_stats_
       ABSL_GUARDED_BY(storage_stats_mu_);
   std::chrono::steady_clock::time_point storage_stats_read_
-      ABSL_GUARDED_BY(storage_stats_mu_);
+      ABSL_GUARDED_BY(storage_stats_mu_) = std::chrono::steady_clock::now();
+  bool storage_stats_tried_ ABSL_GUARDED_BY(storage_stats_mu_) = false;
+  // When a scrape last asked for them (steady clock, nanoseconds).
+  std::atomic<int64_t> storage_stats_wanted_ns_{0};
+  core::PeriodicThread storage_stats_refresh_;  // while they are scraped
   std::mutex health_mu_;
   bool backend_healthy_ ABSL_GUARDED_BY(health_mu_) = true;
   core::PeriodicThread health_watch_;  // CheckBackendHealth every second

@@ -235,8 +235,7 @@ TEST_P(ChangeLogTest, ARunGoesOnPastTheCustomersOfAHeldSource) {
   EXPECT_EQ(StatusRows(RowsAfter(0), in_free.uuid).back().second,
             CustomerStatus::kCancelled);
   hold.reset();
-  ASSERT_OK_AND_ASSIGN(const int rest,
-                       store_->ReevaluateDueCustomers(clock.Now(), 100));
+  ASSERT_OK_AND_ASSIGN(const int rest, reevaluator.RunOnce());
   EXPECT_EQ(rest, 3);
 }
 
@@ -624,8 +623,7 @@ TEST_P(ChangeLogTest, StoppingTheReevaluatorEndsItsRoundBetweenBatches) {
   while (slow.statements() == before) absl::SleepFor(absl::Milliseconds(1));
   reevaluator.Stop();  // during the round's first batch
   slow.Delay(absl::ZeroDuration());
-  ASSERT_OK_AND_ASSIGN(const int rest,
-                       store_->ReevaluateDueCustomers(clock.Now(), 100));
+  ASSERT_OK_AND_ASSIGN(const int rest, reevaluator.RunOnce());
   EXPECT_GE(rest, kDue - 2) << "the stopped round went on through the backlog";
   EXPECT_LT(rest, kDue) << "the round stopped before its first batch";
 }

@@ -62,6 +62,9 @@ for series in 'recurrent_executor_queued_calls{executor="reads"}' \
     process_resident_memory_bytes process_cpu_seconds_total process_open_fds; do
   check "the page has $series" test -n "$(value "$after" "$series")"
 done
+check "the storage figures are fresh" \
+  python3 -c 'import sys; sys.exit(not 0 <= float(sys.argv[1]) < 5)' \
+  "$(value "$after" recurrent_storage_stats_age_seconds)"
 check "the database file has a size" \
   python3 -c 'import sys; sys.exit(not float(sys.argv[1]) > 0)' \
   "$(value "$after" 'recurrent_database_file_bytes{file="database"}')"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "gtest/gtest.h"
@@ -265,6 +266,16 @@ TEST(ProtobufLogTest, LinesGoThroughTheServerLog) {
   const std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(logged, HasSubstr(" error protobuf library message message="));
   EXPECT_THAT(logged, HasSubstr("invalid UTF-8"));
+}
+
+// And gRPC's.
+TEST(GrpcLogTest, LinesGoThroughTheServerLog) {
+  RouteGrpcLogs();
+  ::testing::internal::CaptureStderr();
+  gpr_log(GPR_ERROR, "%s", "a handshake failed");
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(logged, HasSubstr(" error grpc library message message="));
+  EXPECT_THAT(logged, HasSubstr("a handshake failed"));
 }
 
 }  // namespace
