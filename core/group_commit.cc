@@ -167,7 +167,9 @@ size_t GroupCommit::RunGroup(const std::vector<Writer*>& group,
       group.front()->status = NotStored(step);
       return 1;
     }
-    ended = step;
+    // Its own error says why the transaction ended (a full disk, say),
+    // better than the failed rollback that followed it.
+    ended = writer->status.ok() ? step : writer->status;
     break;
   }
   if (!ended.ok()) {

@@ -93,6 +93,11 @@ absl::Status ConfigureWriter(Connection& writer,
   // transaction, with random-order inserts into the events' uuid index; a
   // small cache would spill dirty pages to the WAL mid-transaction.
   RECURRENT_RETURN_IF_ERROR(writer.Execute("PRAGMA cache_size = -65536"));
+  // A large transaction (a reprocess) grows the WAL to gigabytes; without a
+  // limit the file keeps that size until a clean shutdown. With it, the WAL
+  // is truncated to 64 MiB each time a checkpoint lets it start over.
+  RECURRENT_RETURN_IF_ERROR(
+      writer.Execute("PRAGMA journal_size_limit = 67108864"));
   RECURRENT_RETURN_IF_ERROR(
       writer.Execute(synchronous == SqliteBackend::Synchronous::kFull
                          ? "PRAGMA synchronous = FULL"
@@ -167,6 +172,21 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(
 absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::OpenReadOnly(
     const Options& options) {
   const Connection::Mode mode = Connection::ReadOnlyModeFor(options.path);
+  if (mode == Connection::Mode::kImmutable) {
+    // Immutable, SQLite never reads the write-ahead log: commits still in
+    // it (a writer that crashed, a checkpoint cut short) would be missing,
+    // or the file a mix of two states.
+    std::error_code error;
+    const std::string wal = options.path + "-wal";
+    if (std::filesystem::exists(wal, error) &&
+        std::filesystem::file_size(wal, error) > 0 && !error) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", options.path, " has a write-ahead log (", wal,
+          ") holding commits not yet in the file, and its folder is not "
+          "writable, so SQLite cannot read them: open it once where its "
+          "folder is writable, or copy both files to one that is"));
+    }
+  }
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> readers,
                              OpenReaders(options, mode));
   {

@@ -7,17 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/log.h"
 
 namespace recurrent::persistence::sqlite {
 
 namespace {
 
-std::string LostMessage(const std::string& path) {
-  return absl::StrCat("database file ", path,
-                      " was deleted or replaced while open; writes are "
-                      "refused so that none is acknowledged and then lost "
-                      "(restore the file and restart recurrentd)");
-}
+// For API callers: no path (backend.h); the log line below names it.
+constexpr char kLostMessage[] =
+    "the database file was deleted or replaced while open; writes are "
+    "refused so that none is acknowledged and then lost (restore the file "
+    "and restart recurrentd; the server's log names it)";
 
 }  // namespace
 
@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<FileWatch>> FileWatch::Start(
 
 absl::Status FileWatch::Check() {
   if (lost_.load(std::memory_order_acquire)) {
-    return common::WithReason(absl::UnavailableError(LostMessage(path_)),
+    return common::WithReason(absl::UnavailableError(kLostMessage),
                               common::reason::kDatabaseReplaced);
   }
   struct stat info;
@@ -45,8 +45,13 @@ absl::Status FileWatch::Check() {
   // A failure other than a missing file (EACCES on a folder made
   // unreadable, EIO) also means the path cannot be trusted to reach the
   // file any more.
-  lost_.store(true, std::memory_order_release);
-  return common::WithReason(absl::UnavailableError(LostMessage(path_)),
+  if (!lost_.exchange(true, std::memory_order_acq_rel)) {
+    log::Error(
+        "the database file was deleted or replaced while open; "
+        "writes are refused from now on",
+        {{"path", path_}});
+  }
+  return common::WithReason(absl::UnavailableError(kLostMessage),
                             common::reason::kDatabaseReplaced);
 }
 

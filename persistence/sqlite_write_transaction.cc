@@ -217,7 +217,6 @@ absl::Status SqliteWriteTransaction::ReleaseSavepoint() {
 
 absl::Status SqliteWriteTransaction::Commit() {
   // Destroyed uncommitted, the transaction rolls back.
-  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   {
     RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
     // The blobs of the customers this transaction's writes made stale.
@@ -225,6 +224,10 @@ absl::Status SqliteWriteTransaction::Commit() {
         RebuildStaleCustomerFacts(*db, std::numeric_limits<int64_t>::max())
             .status());
   }
+  // Last before the COMMIT (the rebuild above may take a while after a
+  // reprocess): a file deleted or replaced by then gets no acknowledged
+  // write.
+  RECURRENT_RETURN_IF_ERROR(watch_->Check());
   return CommitAndRelease();
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/metadata_keys.h"
@@ -222,6 +223,17 @@ class ChangeFeedServiceImpl::Watch final
   void MaybeFinish(Lock& lock) {
     if (!end_.has_value() || writing_ || reading_ || finished_) return;
     finished_ = true;
+    // Everything examined before the first change not sent.
+    std::optional<int64_t> resume = cursor_;
+    int64_t unsent = 0;
+    if (!pending_.empty() &&
+        absl::SimpleAtoi(pending_.front().cursor(), &unsent)) {
+      resume = unsent - 1;
+    }
+    if (resume.has_value()) {
+      context_->AddTrailingMetadata(common::kResumeCursorMetadataKey,
+                                    ChangeCursor(*resume));
+    }
     const grpc::Status status = *end_;
     lock.unlock();
     Finish(status);

@@ -48,7 +48,8 @@ ABSL_FLAG(int32_t, max_calls_in_flight,
               recurrent::service::ServerOptions().max_calls_in_flight),
           "Calls the server holds at once: queued, running, or with a "
           "response its client has not read yet. Beyond it calls fail with "
-          "RESOURCE_EXHAUSTED, except a connection's first (0: no bound).");
+          "RESOURCE_EXHAUSTED, except a connection's first two, or four while "
+          "it has no call left unanswered (0: no bound).");
 ABSL_FLAG(int32_t, grpc_memory_mb,
           static_cast<int32_t>(
               recurrent::service::ServerOptions().grpc_memory_bytes >> 20),

@@ -16,7 +16,7 @@ ABSL_FLAG(int32_t, write_threads, 0,
           "Threads that run write calls (writer and admin roles); reads "
           "never queue behind them. 0: 64 on SQLite with --group_commit "
           "(the writes running at once share a transaction, so this bounds "
-          "a group), otherwise 2.");
+          "a group), 4 on PostgreSQL, otherwise 2.");
 ABSL_FLAG(bool, group_commit, true,
           "SQLite: concurrent small writes (imports, payments, "
           "cancellations, customer edits) share one transaction and one "

@@ -116,6 +116,15 @@ int ChangesWatch(Session& session, const ParsedArgs& args) {
       request.set_after_cursor(change.cursor());
     }
     grpc::Status status = reader->Finish();
+    // Past what the watch's filters skipped since the last change received.
+    const auto& trailing = context.GetServerTrailingMetadata();
+    if (auto it = trailing.find(common::kResumeCursorMetadataKey);
+        it != trailing.end()) {
+      const std::string resume(it->second.data(), it->second.size());
+      if (resume.size() == 20 && resume > request.after_cursor()) {
+        request.set_after_cursor(resume);
+      }
+    }
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
       return status.ok() ? kExitOk : session.RpcFailed(status);
     }

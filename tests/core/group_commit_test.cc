@@ -161,6 +161,43 @@ TEST_P(GroupCommitTest, ATransactionThatEndsUnderAWriteFailsOnlyTheWritesRunInIt
   (void)lost;
 }
 
+// The same when the write that ended the transaction failed because the
+// disk is full: the writes run before it in the group are told so too
+// (DISK_FULL, no retry delay), not to retry in a second, which would only
+// fail again.
+TEST_P(GroupCommitTest, WritesLostToAFullDiskAreToldTheDiskIsFull) {
+  ASSERT_OK_AND_ASSIGN(const DataSource source,
+                       store_->CreateDataSource("s", "custom", kNow_));
+  // The customer's insert fails as a full disk does, and SQLite then rolls
+  // the whole transaction back (its savepoint is gone).
+  faulty_->FailOn("InsertCustomer",
+                  common::WithReason(absl::ResourceExhaustedError("disk full"),
+                                     common::reason::kDiskFull));
+  faulty_->FailOn("RollbackToSavepoint",
+                  absl::InternalError("injected: transaction rolled back"));
+  const Call customer = [&] {
+    Customer c;
+    c.data_source_uuid = source.uuid;
+    c.external_id = "c";
+    return store_->CreateCustomer(c, kNow_).status();
+  };
+  const std::vector<absl::Status> statuses = RunQueued(
+      Create("first"), {Create("a1"), Create("a2"), Create("a3"), customer});
+  EXPECT_TRUE(faulty_->fired());
+  EXPECT_OK(statuses[0]);
+  EXPECT_EQ(common::ReasonOf(statuses[4]).value_or(""),
+            common::reason::kDiskFull);
+  int lost = 0;
+  for (size_t i = 1; i < 4; ++i) {
+    if (statuses[i].ok()) continue;  // after it: run in the next group
+    ++lost;
+    EXPECT_EQ(common::ReasonOf(statuses[i]).value_or(""),
+              common::reason::kDiskFull)
+        << statuses[i];
+  }
+  EXPECT_GE(lost, 1) << "no write ran before the failing one in its group";
+}
+
 TEST_P(GroupCommitTest, ImportsInOneGroupBehaveAsOneAtATime) {
   ASSERT_OK_AND_ASSIGN(const DataSource source,
                        store_->CreateDataSource("s", "custom", kNow_));

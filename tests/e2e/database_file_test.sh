@@ -53,8 +53,12 @@ check "the refusal says why" grep -q "was deleted or replaced" <<<"$refused"
 for _ in $(seq 1 30); do [ "$(health)" = NOT_SERVING ] && break; sleep 0.1; done
 check "health is NOT_SERVING" test "$(health)" = NOT_SERVING
 check "the log says so loudly" \
-  grep -q " error the database cannot serve; health NOT_SERVING error=\"database file .* was deleted" \
+  grep -q " error the database cannot serve; health NOT_SERVING error=\"the database file was deleted" \
   "$WORK/again.log"
+check "and names the file" \
+  grep -q " error the database file was deleted or replaced while open.* path=.*recurrent" \
+  "$WORK/again.log"
+check "the refusal does not name it" bash -c '! grep -q "$0" <<<"$1"' "$WORK" "$refused"
 got=$(call recurrent.v1.SourceSettingsService/GetDataSource "{\"uuid\": \"$DS\"}")
 check "reads still answer from the open file" \
   test "$(json '["uuid"]' <<<"$got")" = "$DS"

@@ -601,5 +601,36 @@ TEST_F(ChangeFeedTest, ShutdownEndsWatchesWithUnavailable) {
   EXPECT_TRUE(RetryDelayOf(status).has_value());
 }
 
+// A watch the server ends says how far it examined the log: past the
+// changes its filter skipped, which the client never saw.
+TEST_F(ChangeFeedTest, AnEndedWatchSendsWhereToResume) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  const std::string a = DelinquentCustomer(source, "a");
+  const std::string before_b = AllChanges().back().cursor();
+  DelinquentCustomer(source, "b");
+  const std::string end_of_log = AllChanges().back().cursor();
+  ASSERT_GT(end_of_log, before_b);
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  v1::WatchChangesRequest request;
+  request.set_customer_uuid(a);
+  request.set_after_cursor(before_b);  // only b's changes follow: skipped
+  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+      feed_->WatchChanges(&context, request);
+  // Sent by the watch's first read, which then records how far it got.
+  EXPECT_EQ(StartCursor(context, *reader), before_b);
+  server_.server().Shutdown(absl::Seconds(5));
+  v1::Change change;
+  EXPECT_FALSE(reader->Read(&change));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  const auto& trailing = context.GetServerTrailingMetadata();
+  auto it = trailing.find("recurrent-resume-cursor");
+  ASSERT_NE(it, trailing.end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), end_of_log);
+}
+
 }  // namespace
 }  // namespace recurrent::service::testing

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "grpc/grpc.h"
 #include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
@@ -270,10 +271,12 @@ TEST(ProtobufLogTest, LinesGoThroughTheServerLog) {
 
 // And gRPC's.
 TEST(GrpcLogTest, LinesGoThroughTheServerLog) {
+  grpc_init();  // as in a server (gRPC logs nothing before)
   RouteGrpcLogs();
   ::testing::internal::CaptureStderr();
   gpr_log(GPR_ERROR, "%s", "a handshake failed");
   const std::string logged = ::testing::internal::GetCapturedStderr();
+  grpc_shutdown();
   EXPECT_THAT(logged, HasSubstr(" error grpc library message message="));
   EXPECT_THAT(logged, HasSubstr("a handshake failed"));
 }

@@ -262,8 +262,7 @@ void FaultyBackend::FailAt(int64_t n, absl::Status status) {
 
 void FaultyBackend::FailOn(const std::string& name, absl::Status status) {
   std::lock_guard<std::mutex> lock(mu_);
-  fail_on_ = name;
-  fault_ = std::move(status);
+  fail_on_[name] = std::move(status);
   fired_ = false;
 }
 
@@ -301,12 +300,16 @@ absl::Status FaultyBackend::Statement(const char* name) {
     ++statements_;
     last_ = name;
     delay = delay_;
-    if ((fail_at_ != 0 && statements_ == fail_at_) ||
-        (!fail_on_.empty() && fail_on_ == name)) {
+    if (fail_at_ != 0 && statements_ == fail_at_) {
       fail_at_ = 0;
-      fail_on_.clear();
       fired_ = true;
       return fault_;
+    }
+    if (auto it = fail_on_.find(name); it != fail_on_.end()) {
+      absl::Status fault = std::move(it->second);
+      fail_on_.erase(it);
+      fired_ = true;
+      return fault;
     }
   }
   if (delay > absl::ZeroDuration()) absl::SleepFor(delay);

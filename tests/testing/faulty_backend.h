@@ -18,6 +18,7 @@
 #define RECURRENT_TESTS_TESTING_FAULTY_BACKEND_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,7 +40,8 @@ class FaultyBackend final : public persistence::Backend {
   // the fault then disarms itself.
   void FailAt(int64_t n, absl::Status status);
   // The next statement named `name` (e.g. "RollbackToSavepoint") fails
-  // with `status`; the fault then disarms itself.
+  // with `status`; the fault then disarms itself. Faults on different names
+  // may be armed together.
   void FailOn(const std::string& name, absl::Status status);
   // Disarms the fault and forgets whether it fired.
   void Disarm();
@@ -68,8 +70,9 @@ class FaultyBackend final : public persistence::Backend {
   int64_t statements_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_ ABSL_GUARDED_BY(mu_);
   int64_t fail_at_ ABSL_GUARDED_BY(mu_) = 0;  // statement number; 0: none
-  std::string fail_on_ ABSL_GUARDED_BY(mu_);  // statement name; "": none
-  absl::Status fault_ ABSL_GUARDED_BY(mu_);
+  // Statement name -> its fault (FailOn).
+  std::map<std::string, absl::Status> fail_on_ ABSL_GUARDED_BY(mu_);
+  absl::Status fault_ ABSL_GUARDED_BY(mu_);  // FailAt's
   bool fired_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };

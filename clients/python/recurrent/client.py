@@ -554,6 +554,11 @@ class RecurrentClient:
                     yield Record(change)
                 return
             except grpc.RpcError as error:
+                # Past what the watch's filters skipped since the last change.
+                for key, value in error.trailing_metadata() or ():
+                    if (key == _RESUME_CURSOR_METADATA_KEY and len(value) == 20
+                            and value > cursor):
+                        cursor = value
                 if error.code() != grpc.StatusCode.UNAVAILABLE:
                     raise from_rpc_error(error) from None
                 delay = max(reconnect_delay, from_rpc_error(error).retry_delay or 0)
@@ -565,6 +570,9 @@ class RecurrentClient:
 # WatchChanges' initial metadata: the cursor the stream starts after
 # (common/metadata_keys.h on the server).
 _START_CURSOR_METADATA_KEY = "recurrent-start-cursor"
+# Its trailing metadata: the cursor to resume after (past what its filters
+# skipped).
+_RESUME_CURSOR_METADATA_KEY = "recurrent-resume-cursor"
 
 
 def _strings(values):
