@@ -16,15 +16,19 @@
 namespace recurrent::core {
 namespace {
 
+// Whether `cause` is a fault that a retry in a second would meet again (a
+// full disk, a read-only database): the writes it costs are told so.
+bool OutlastsARetry(const absl::Status& cause) {
+  const std::optional<std::string> reason = common::ReasonOf(cause);
+  return reason.has_value() && (*reason == common::reason::kDiskFull ||
+                                *reason == common::reason::kDatabaseReadOnly);
+}
+
 // A write whose shared transaction failed under another write: nothing of
 // it was stored, and retrying it is safe (DATABASE_BUSY: UNAVAILABLE with a
 // retry delay). A full disk or a read-only database keeps its own reason.
 absl::Status NotStored(const absl::Status& cause) {
-  const std::optional<std::string> reason = common::ReasonOf(cause);
-  if (reason.has_value() && (*reason == common::reason::kDiskFull ||
-                             *reason == common::reason::kDatabaseReadOnly)) {
-    return cause;
-  }
+  if (OutlastsARetry(cause)) return cause;
   log::Error("a shared write transaction failed; its writes were not stored",
              {{"error", cause.ToString()}});
   return common::WithReason(
@@ -167,9 +171,10 @@ size_t GroupCommit::RunGroup(const std::vector<Writer*>& group,
       group.front()->status = NotStored(step);
       return 1;
     }
-    // Its own error says why the transaction ended (a full disk, say),
-    // better than the failed rollback that followed it.
-    ended = writer->status.ok() ? step : writer->status;
+    // A full disk or a read-only database, if that is what its own error
+    // says, tells why the transaction ended better than the failed
+    // rollback that followed it.
+    ended = OutlastsARetry(writer->status) ? writer->status : step;
     break;
   }
   if (!ended.ok()) {

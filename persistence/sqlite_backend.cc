@@ -182,9 +182,10 @@ absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::OpenReadOnly(
         std::filesystem::file_size(wal, error) > 0 && !error) {
       return absl::FailedPreconditionError(absl::StrCat(
           "database ", options.path, " has a write-ahead log (", wal,
-          ") holding commits not yet in the file, and its folder is not "
-          "writable, so SQLite cannot read them: open it once where its "
-          "folder is writable, or copy both files to one that is"));
+          ") that may hold commits not yet in the file, and its folder is "
+          "not writable, so SQLite cannot read it: open it once where its "
+          "folder is writable (a clean close folds the log in), or copy "
+          "both files to a folder that is"));
     }
   }
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> readers,

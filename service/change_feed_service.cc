@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/metadata_keys.h"
 #include "common/status_macros.h"
@@ -131,11 +130,16 @@ class ChangeFeedServiceImpl::Watch final
       --pins_;  // the caller keeps the watch alive (a reaction, or a pin)
       reading_ = false;
       // The executor's reason: overloaded, or shutting down.
-      const std::optional<std::string> reason = common::ReasonOf(scheduled);
+      const bool stopping = common::ReasonOf(scheduled) ==
+                            std::string(common::reason::kShuttingDown);
       end_ = ToGrpcStatus(common::WithReason(
-          absl::UnavailableError(absl::StrCat(
-              scheduled.message(), "; resume from your last cursor")),
-          reason.value_or(std::string(common::reason::kOverloaded))));
+          absl::UnavailableError(
+              stopping ? "the server is shutting down; reconnect and resume "
+                         "from your last cursor"
+                       : "the server is overloaded; resume from your last "
+                         "cursor"),
+          stopping ? common::reason::kShuttingDown
+                   : common::reason::kOverloaded));
       MaybeFinish(lock);
     }
   }
@@ -223,16 +227,20 @@ class ChangeFeedServiceImpl::Watch final
   void MaybeFinish(Lock& lock) {
     if (!end_.has_value() || writing_ || reading_ || finished_) return;
     finished_ = true;
-    // Everything examined before the first change not sent.
-    std::optional<int64_t> resume = cursor_;
-    int64_t unsent = 0;
-    if (!pending_.empty() &&
-        absl::SimpleAtoi(pending_.front().cursor(), &unsent)) {
-      resume = unsent - 1;
+    // Everything examined before the first change not sent (none if that
+    // change's cursor cannot be read: the client must not skip it).
+    int64_t resume = 0;
+    bool known = false;
+    if (pending_.empty()) {
+      known = cursor_.has_value();
+      if (known) resume = *cursor_;
+    } else if (absl::SimpleAtoi(pending_.front().cursor(), &resume)) {
+      known = true;
+      --resume;
     }
-    if (resume.has_value()) {
+    if (known) {
       context_->AddTrailingMetadata(common::kResumeCursorMetadataKey,
-                                    ChangeCursor(*resume));
+                                    ChangeCursor(resume));
     }
     const grpc::Status status = *end_;
     lock.unlock();

@@ -167,8 +167,10 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
           [this] {
             const int64_t now_ns =
                 std::chrono::steady_clock::now().time_since_epoch().count();
+            // While scraped: a scrape came in the last ten minutes (longer
+            // than any sensible scrape interval).
             if (now_ns - storage_stats_wanted_ns_.load() <
-                std::chrono::nanoseconds(std::chrono::minutes(1)).count()) {
+                std::chrono::nanoseconds(std::chrono::minutes(10)).count()) {
               RefreshStorageStats();
             }
           }),
@@ -283,11 +285,12 @@ void Server::AddMetrics(const common::Clock* clock) {
       "Most writes one of those transactions held since the start.", {},
       groups(&core::GroupCommit::Stats::largest_group));
   // Read from the database once a second by a thread of their own while
-  // /metrics is scraped, so that a scrape never waits for a database that
-  // does not answer (it would time out, and Prometheus would lose every
-  // series, recurrent_database_serving too) -- except the first scrape,
-  // which has nothing to show yet. A failed read keeps the last figures;
-  // recurrent_storage_stats_age_seconds tells how old they are.
+  // /metrics is scraped (a scrape in the last ten minutes), so that a scrape
+  // never waits for a database that does not answer (it would time out, and
+  // Prometheus would lose every series, recurrent_database_serving too) --
+  // except the first scrape, which has nothing to show yet. A failed read keeps
+  // the last figures; recurrent_storage_stats_age_seconds tells how old they
+  // are.
   const auto stored = [this, clock](auto field) {
     return [this, clock, field] {
       storage_stats_wanted_ns_.store(
@@ -495,13 +498,14 @@ void Server::Shutdown(absl::Duration grace) {
   listener_->Stop();  // no new connections
   SetServing(*server_, false);
   change_feed_service_.EndWatches();
-  // After the health says NOT_SERVING: a health check or key reload under
-  // way may wait for a database that is down (the calls drain meanwhile).
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(grace));
+  // After the health says NOT_SERVING and the calls have drained (or the
+  // grace has passed): a health check, key reload or storage read under
+  // way may wait for a database that is down.
   health_watch_.Stop();
   key_reload_.Stop();
   storage_stats_refresh_.Stop();
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(grace));
   executor_.Shutdown();
   write_executor_.Shutdown();
   reevaluator_.Stop();

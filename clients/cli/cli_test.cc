@@ -537,6 +537,7 @@ class FakeChangeFeed final : public v1::ChangeFeedService::Service {
   struct Stream {
     std::vector<std::string> cursors;
     grpc::Status end;
+    std::string resume;  // recurrent-resume-cursor, if not empty
   };
   std::deque<Stream> streams;
 
@@ -558,7 +559,7 @@ class FakeChangeFeed final : public v1::ChangeFeedService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status WatchChanges(grpc::ServerContext*,
+  grpc::Status WatchChanges(grpc::ServerContext* context,
                             const v1::WatchChangesRequest* request,
                             grpc::ServerWriter<v1::Change>* writer) override {
     Stream stream;
@@ -575,6 +576,9 @@ class FakeChangeFeed final : public v1::ChangeFeedService::Service {
       change.set_cursor(cursor);
       change.set_type(v1::CHANGE_TYPE_CUSTOMER_STATUS_CHANGED);
       writer->Write(change);
+    }
+    if (!stream.resume.empty()) {
+      context->AddTrailingMetadata("recurrent-resume-cursor", stream.resume);
     }
     return stream.end;
   }
@@ -658,6 +662,23 @@ TEST(ChangesCommandsTest, WatchResumesAfterTheServersDelayAndDropsRepeats) {
     printed.emplace_back(line.substr(0, 20));
   }
   EXPECT_THAT(printed, ElementsAre(Cursor(1), Cursor(2), Cursor(3)));
+}
+
+// A watch the server ends says how far its filter examined the log; the
+// next watch starts there, past the changes it skipped.
+TEST(ChangesCommandsTest, WatchResumesAfterWhatItsFilterSkipped) {
+  FakeChangeFeed feed;
+  feed.streams.push_back(
+      {{Cursor(5)},
+       grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"),
+       Cursor(40)});
+  feed.streams.push_back(
+      {{Cursor(41)},
+       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the end")});
+  const auto [rc, out] = RunChanges(feed, "watch", {"--customer=cus_a"});
+  EXPECT_EQ(rc, 3);  // the test's way to end the watch
+  EXPECT_THAT(feed.asked, ElementsAre("", Cursor(40)));
+  EXPECT_THAT(out, HasSubstr(Cursor(41)));
 }
 
 TEST(CommandsTest, EveryCommandHasHelpAndAnExample) {

@@ -253,6 +253,26 @@ class OfflineTest(unittest.TestCase):
         self.assertGreaterEqual(feed.times[1] - feed.times[0], 0.3)
 
 
+    def test_a_watch_resumes_after_what_its_filter_skipped(self):
+        # The server ended the watch after examining up to 40 (its filter
+        # matched nothing after 5): the next watch starts there, not at 5.
+        resume = (("recurrent-resume-cursor", "%020d" % 40),)
+        feed = _FakeFeed([
+            _FakeStream((), ["%020d" % 5], FakeRpcError(
+                grpc.StatusCode.UNAVAILABLE, "shutting down", resume)),
+            # A resume cursor below the last one received is ignored.
+            _FakeStream((), [], FakeRpcError(
+                grpc.StatusCode.UNAVAILABLE, "shutting down",
+                (("recurrent-resume-cursor", "%020d" % 3),))),
+            _FakeStream((), ["%020d" % 41]),
+        ])
+        with recurrent.RecurrentClient("127.0.0.1:1") as client:  # never connects
+            client._changes = feed
+            got = [c.cursor for c in client.watch_changes(
+                customer="cus_a", after="%020d" % 0, reconnect_delay=0)]
+        self.assertEqual(got, ["%020d" % 5, "%020d" % 41])
+        self.assertEqual(feed.cursors, ["%020d" % 0, "%020d" % 40, "%020d" % 40])
+
     def test_a_pager_iterates_from_the_first_page_each_time(self):
         pages = {
             "": customer_pb2.ListCustomersResponse(
