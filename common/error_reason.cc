@@ -74,6 +74,11 @@ std::optional<std::string> ReasonOf(const absl::Status& status) {
   return std::string(*payload);
 }
 
+bool HasReason(const absl::Status& status, absl::string_view reason) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kReasonUrl);
+  return payload.has_value() && *payload == reason;
+}
+
 std::map<std::string, std::string> ReasonMetadataOf(
     const absl::Status& status) {
   std::map<std::string, std::string> metadata;

@@ -106,6 +106,9 @@ std::optional<std::string> FieldOf(const absl::Status& status);
 // The reason attached by WithReason, if any.
 std::optional<std::string> ReasonOf(const absl::Status& status);
 
+// Whether `status` carries `reason` (a reason:: constant).
+bool HasReason(const absl::Status& status, absl::string_view reason);
+
 // The metadata attached by WithReason (empty if none), sorted by key.
 std::map<std::string, std::string> ReasonMetadataOf(const absl::Status& status);
 

@@ -19,9 +19,8 @@ namespace {
 // Whether `cause` is a fault that a retry in a second would meet again (a
 // full disk, a read-only database): the writes it costs are told so.
 bool OutlastsARetry(const absl::Status& cause) {
-  const std::optional<std::string> reason = common::ReasonOf(cause);
-  return reason.has_value() && (*reason == common::reason::kDiskFull ||
-                                *reason == common::reason::kDatabaseReadOnly);
+  return common::HasReason(cause, common::reason::kDiskFull) ||
+         common::HasReason(cause, common::reason::kDatabaseReadOnly);
 }
 
 // A write whose shared transaction failed under another write: nothing of

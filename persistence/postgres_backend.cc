@@ -53,9 +53,9 @@ absl::StatusOr<std::unique_ptr<Transaction>> BeginOnLiveConnection(
   for (int attempt = 0;; ++attempt) {
     RECURRENT_ASSIGN_OR_RETURN(postgres::ConnectionLease lease, pool.Acquire());
     absl::StatusOr<std::unique_ptr<Transaction>> txn = begin(std::move(lease));
-    const std::optional<std::string> reason = common::ReasonOf(txn.status());
-    if (txn.ok() || attempt > 0 || !reason.has_value() ||
-        *reason != common::reason::kDatabaseUnavailable) {
+    if (txn.ok() || attempt > 0 ||
+        !common::HasReason(txn.status(),
+                           common::reason::kDatabaseUnavailable)) {
       return txn;
     }
     pool.DiscardIdle();

@@ -134,8 +134,7 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
 }
 
 absl::Status CommitStatus(absl::Status status) {
-  const std::optional<std::string> reason = common::ReasonOf(status);
-  if (!reason.has_value() || *reason != common::reason::kDatabaseUnavailable) {
+  if (!common::HasReason(status, common::reason::kDatabaseUnavailable)) {
     return status;
   }
   return common::WithReason(

@@ -244,8 +244,7 @@ absl::StatusOr<std::unique_ptr<Connection>> SqliteBackend::OpenScanConnection()
     // descriptors) is usually passing.
     log::Error("cannot open a scan connection to the database",
                {{"error", opened.status().ToString()}});
-    if (common::ReasonOf(opened.status()) ==
-        std::string(common::reason::kDatabaseBusy)) {
+    if (common::HasReason(opened.status(), common::reason::kDatabaseBusy)) {
       return common::WithReason(
           absl::UnavailableError("the database is locked; retry"),
           common::reason::kDatabaseBusy);

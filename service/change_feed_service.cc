@@ -130,8 +130,8 @@ class ChangeFeedServiceImpl::Watch final
       --pins_;  // the caller keeps the watch alive (a reaction, or a pin)
       reading_ = false;
       // The executor's reason: overloaded, or shutting down.
-      const bool stopping = common::ReasonOf(scheduled) ==
-                            std::string(common::reason::kShuttingDown);
+      const bool stopping =
+          common::HasReason(scheduled, common::reason::kShuttingDown);
       end_ = ToGrpcStatus(common::WithReason(
           absl::UnavailableError(
               stopping ? "the server is shutting down; reconnect and resume "

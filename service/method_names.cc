@@ -2,24 +2,24 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/descriptor.h"
 
 namespace recurrent::service {
 
-std::string KnownMethodName(const char* path) {
-  if (path == nullptr) return std::string(kUnknownMethod);
-  const absl::string_view name(path);
+const google::protobuf::MethodDescriptor* FindMethod(absl::string_view path) {
   // "/package.Service/Method": one leading slash, one slash between.
-  const size_t slash = name.rfind('/');
-  if (!absl::StartsWith(name, "/") || slash == 0 || slash + 1 >= name.size()) {
+  const size_t slash = path.rfind('/');
+  if (!absl::StartsWith(path, "/") || slash == 0 || slash + 1 >= path.size()) {
+    return nullptr;
+  }
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+      absl::StrCat(path.substr(1, slash - 1), ".", path.substr(slash + 1)));
+}
+
+std::string KnownMethodName(const char* path) {
+  if (path == nullptr || FindMethod(path) == nullptr) {
     return std::string(kUnknownMethod);
   }
-  const std::string full =
-      absl::StrCat(name.substr(1, slash - 1), ".", name.substr(slash + 1));
-  const google::protobuf::MethodDescriptor* method =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-          full);
-  return method != nullptr ? std::string(name) : std::string(kUnknownMethod);
+  return path;
 }
 
 bool ReceivesProtobufMessage(absl::string_view known) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
 
 namespace recurrent::service {
 
@@ -18,6 +19,10 @@ inline constexpr absl::string_view kUnknownMethod = "unknown";
 // into the server declares that method (ours, gRPC's health and reflection
 // services), else kUnknownMethod. `path` may be null.
 std::string KnownMethodName(const char* path);
+
+// The method a gRPC path ("/package.Service/Method") names among the .protos
+// linked into the server, or null.
+const google::protobuf::MethodDescriptor* FindMethod(absl::string_view path);
 
 // Whether the server's handler for `known` (a KnownMethodName) receives its
 // request as a protobuf message; gRPC's built-in health service receives

@@ -1,7 +1,6 @@
 #include "service/request_parse_interceptor.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/error_reason.h"
 #include "common/log.h"
 #include "google/protobuf/descriptor.h"
@@ -9,6 +8,7 @@
 #include "grpc/support/log.h"
 #include "grpcpp/support/interceptor.h"
 #include "service/errors.h"
+#include "service/method_names.h"
 
 namespace recurrent::service {
 namespace {
@@ -77,11 +77,7 @@ void LogGrpcLine(gpr_log_func_args* args) {
 
 std::string UnparseableRequestMessage(absl::string_view method) {
   // "/recurrent.v1.CustomerService/GetCustomer" -> its input type.
-  const std::string full_name = absl::StrReplaceAll(
-      method.substr(method.empty() || method[0] != '/' ? 0 : 1), {{"/", "."}});
-  const google::protobuf::MethodDescriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-          full_name);
+  const google::protobuf::MethodDescriptor* descriptor = FindMethod(method);
   return absl::StrCat(
       "the request is not a valid ",
       descriptor != nullptr ? descriptor->input_type()->full_name()
