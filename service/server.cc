@@ -400,11 +400,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::unique_ptr<Server> server(
       new Server(options, backend, clock, std::move(access)));
   server->listener_ = std::move(listener);
-  if (absl::Status started = server->change_follower_.Start(); !started.ok()) {
-    // Nothing serves yet: ~Server's Shutdown must not touch server_.
+  // A start that fails before serving: ~Server's Shutdown then does
+  // nothing (server_ may be null), so what has started stops here -- the
+  // follower's thread would otherwise poll on into the cache and the change
+  // feed while they are destroyed.
+  const auto abandon = [&server](absl::Status why) {
+    server->change_follower_.Stop();
     std::lock_guard<std::mutex> lock(server->health_mu_);
     server->shut_down_ = true;
-    return started;
+    return why;
+  };
+  if (absl::Status started = server->change_follower_.Start(); !started.ok()) {
+    return abandon(std::move(started));
   }
   grpc::ServerBuilder builder;
   server->acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
@@ -447,17 +454,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(&server->metrics_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
-    // ~Server's Shutdown then does nothing, so stop here what has started:
-    // the follower's thread would otherwise poll on into the cache and the
-    // change feed while they are destroyed.
-    server->change_follower_.Stop();
-    std::lock_guard<std::mutex> lock(server->health_mu_);
-    server->shut_down_ = true;
-    return absl::UnavailableError(absl::StrCat(
-        "cannot serve on ", options.listen_address,
-        options.tls.has_value()
-            ? ": the TLS certificate, key or client CA is unusable"
-            : ""));
+    return abandon(absl::UnavailableError(
+        absl::StrCat("cannot serve on ", options.listen_address,
+                     options.tls.has_value()
+                         ? ": the TLS certificate, key or client CA is unusable"
+                         : "")));
   }
   server->port_ = server->listener_->port();
   server->listener_->Start(server->acceptor_.get());
