@@ -22,7 +22,8 @@
 //    Commit(), or never (an error, a crash, or destruction without Commit()).
 //    The change-log rows appended in it commit with it. One error leaves the
 //    outcome open: Commit() failing with reason COMMIT_OUTCOME_UNKNOWN (a
-//    server connection lost during the COMMIT) may have committed, all of
+//    server connection lost during the COMMIT, an I/O error during it) may
+//    have committed, all of
 //    it; every other error means nothing was stored.
 // 2. Snapshot reads. A read transaction sees one committed state for its
 //    whole life, never part of a concurrent write.

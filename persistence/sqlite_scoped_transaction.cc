@@ -1,5 +1,8 @@
 #include "persistence/sqlite_scoped_transaction.h"
 
+#include <sqlite3.h>
+
+#include "common/error_reason.h"
 #include "persistence/sqlite_statement.h"
 
 namespace recurrent::persistence::sqlite {
@@ -11,7 +14,10 @@ absl::Status ScopedTransaction::Begin(Kind kind) {
       kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
   if (!begin.ok()) return begin.status();
   absl::Status status = begin->Run();
-  if (status.ok()) active_ = true;
+  if (status.ok()) {
+    active_ = true;
+    kind_ = kind;
+  }
   return status;
 }
 
@@ -21,10 +27,20 @@ absl::Status ScopedTransaction::Commit() {
   absl::Status status = commit.ok() ? commit->Run() : commit.status();
   if (status.ok()) {
     active_ = false;
-  } else {
-    Rollback();
+    return status;
   }
-  return status;
+  // Read before the rollback replaces it (the error was logged with its
+  // details when it was mapped).
+  const bool outcome_unknown =
+      commit.ok() && kind_ == Kind::kImmediate &&
+      (sqlite3_errcode(connection_.handle()) & 0xff) == SQLITE_IOERR;
+  Rollback();
+  if (!outcome_unknown) return status;
+  return common::WithReason(
+      absl::UnavailableError(
+          "the disk failed while the write committed: it may or may not be "
+          "stored; read it back before sending it again"),
+      common::reason::kCommitOutcomeUnknown);
 }
 
 void ScopedTransaction::Rollback() {

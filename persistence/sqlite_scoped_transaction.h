@@ -33,7 +33,11 @@ class ScopedTransaction {
   ~ScopedTransaction();
 
   absl::Status Begin(Kind kind);
-  // Commits. On failure the transaction is rolled back.
+  // Commits. On failure the transaction is rolled back. An I/O error during
+  // a kImmediate transaction's COMMIT is COMMIT_OUTCOME_UNKNOWN
+  // (kUnavailable): the commit record may have reached the log before the
+  // error (a failed fsync, a failed update of the WAL index), and a later
+  // recovery of the log would then replay it.
   absl::Status Commit();
   void Rollback();
 
@@ -42,6 +46,7 @@ class ScopedTransaction {
 
  private:
   Connection& connection_;
+  Kind kind_ = Kind::kDeferred;
   bool active_ = false;
 };
 

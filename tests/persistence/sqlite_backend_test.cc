@@ -30,6 +30,7 @@
 #include "persistence/sqlite_status.h"
 #include "tests/persistence/raw_db.h"
 #include "tests/persistence/rows.h"
+#include "tests/persistence/sync_fault_vfs.h"
 #include "tests/testing/backends.h"
 #include "tests/testing/status_matchers.h"
 
@@ -642,6 +643,37 @@ TEST_F(SqliteBackendTest, AFullDatabaseFailsTheWriteAndKeepsNothing) {
                          return txn.ReadChanges(0, 10);
                        }));
   EXPECT_THAT(stored, IsEmpty());
+}
+
+TEST_F(SqliteBackendTest, AnIoErrorAtCommitLeavesTheOutcomeOpen) {
+  testing::SyncFaultVfs vfs;  // the backend's connections go through it
+  ASSERT_OK_AND_ASSIGN(auto backend, Open(path_));
+  std::vector<ChangeRow> rows(1);
+  rows[0].kind = ChangeKind::kCustomerChanged;
+  rows[0].customer_uuid = "cus_1";
+  const auto append = [&](WriteTransaction& txn) {
+    return txn.AppendChanges(rows);
+  };
+  ASSERT_OK(Write(*backend, append));
+
+  // The log's fsync fails once its frames, commit record included, are
+  // written: a recovery of the log could replay them, so the caller cannot
+  // be told that nothing was stored.
+  vfs.FailSyncsOf("-wal");
+  const absl::Status lost = Write(*backend, append);
+  EXPECT_THAT(lost, StatusIs(absl::StatusCode::kUnavailable,
+                             HasSubstr("may or may not be stored")));
+  EXPECT_EQ(common::ReasonOf(lost), common::reason::kCommitOutcomeUnknown);
+  EXPECT_GT(vfs.failed_syncs(), 0);
+
+  // The backend goes on once the disk does.
+  vfs.Heal();
+  ASSERT_OK(Write(*backend, append));
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> stored,
+                       Read(*backend, [](ReadTransaction& txn) {
+                         return txn.ReadChanges(0, 10);
+                       }));
+  EXPECT_GE(stored.size(), 2u);
 }
 
 TEST_F(SqliteBackendTest, ForeignKeysAreEnforced) {
