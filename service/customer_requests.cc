@@ -63,7 +63,7 @@ absl::Status CheckCountry(absl::string_view country, absl::string_view field) {
   return InvalidField(
       field, absl::StrCat("must be an ISO 3166-1 alpha-2 code such as \"DE\", "
                           "got \"",
-                          country.substr(0, 16), "\""));
+                          Excerpt(country, 16), "\""));
 }
 
 // A text field checked for its length only.
@@ -202,7 +202,7 @@ absl::StatusOr<CustomerPatch> ParseUpdateCustomer(
       if (FindWritable(path) == nullptr) {
         return InvalidField(
             "update_mask",
-            absl::StrCat("unknown field \"", path.substr(0, 64),
+            absl::StrCat("unknown field \"", Excerpt(path, 64),
                          "\"; writable fields are ", WritableNames()));
       }
       if (!In(update.paths, path)) update.paths.push_back(path);

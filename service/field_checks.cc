@@ -40,6 +40,16 @@ absl::Status CheckText(absl::string_view value, size_t max,
   return absl::OkStatus();
 }
 
+std::string Excerpt(absl::string_view value, size_t max) {
+  if (value.size() <= max) return std::string(value);
+  size_t end = max;
+  // Back off over continuation bytes (10xxxxxx) to the character's start.
+  while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return std::string(value.substr(0, end));
+}
+
 absl::Status CheckRequired(absl::string_view value, size_t max,
                            absl::string_view field) {
   if (absl::StripAsciiWhitespace(value).empty()) {

@@ -4,6 +4,7 @@
 #define RECURRENT_SERVICE_FIELD_CHECKS_H_
 
 #include <cstddef>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,6 +31,11 @@ absl::Status CheckText(absl::string_view value, size_t max,
 // `value` is not blank and at most `max` bytes.
 absl::Status CheckRequired(absl::string_view value, size_t max,
                            absl::string_view field);
+// `value` cut to at most `max` bytes for an error message to quote, at the
+// start of a character, never inside one: messages and error details are
+// proto3 strings, which a client's decoder refuses if they are not UTF-8.
+// (`value` itself is UTF-8: requests that are not are refused when parsed.)
+std::string Excerpt(absl::string_view value, size_t max);
 // A timestamp that must be present.
 absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         const google::protobuf::Timestamp& ts,

@@ -267,7 +267,7 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
       return InvalidField(
           path + ".currency",
           absl::StrCat("must be an ISO 4217 code such as \"EUR\", got \"",
-                       in.currency().substr(0, 16), "\""));
+                       Excerpt(in.currency(), 16), "\""));
     }
     out.currency = in.currency();
     if (in.line_items().empty()) {

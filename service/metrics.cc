@@ -330,6 +330,9 @@ void AddProcessMetrics(Metrics& metrics) {
                         return static_cast<double>(limit.rlim_cur);
                       });
   const double boot = BootTimeSeconds();
+  // Without the boot time (a /proc that hides /proc/stat), no start time
+  // rather than a wrong one.
+  if (boot <= 0) return;
   metrics.AddCallback(
       "process_start_time_seconds",
       "Start time of the process since the Unix epoch, seconds.", {},

@@ -68,3 +68,46 @@ ctl() { "$PREFIX/bin/recurrentctl" --addr="127.0.0.1:$PORT" "$@"; }
 check "the installed recurrentctl creates a source" ctl sources create --name=Stripe --system=stripe
 check "and lists it" bash -c '"$0" --addr="127.0.0.1:$1" sources list | grep -q Stripe' \
   "$PREFIX/bin/recurrentctl" "$PORT"
+
+# The installed server under the unit's system-call filter, as systemd
+# would install it, as an unprivileged user like the unit's DynamicUser
+# (tests/e2e/unit_syscall_filter.py: a call the unit denies fails or kills
+# the process with SIGSYS, as the unit says, as under systemd): the README's
+# first run -- settings changes and reprocesses, whose threads lower their
+# own priority -- and a /metrics scrape, then a clean shutdown.
+cat >"$WORK/recurrentd-under-unit" <<SH
+#!/bin/sh
+exec /usr/bin/python3 "$SOURCE_DIR/tests/e2e/unit_syscall_filter.py" "$unit" \
+  \$UNIT_USER -- "$PREFIX/bin/recurrentd" "\$@"
+SH
+chmod +x "$WORK/recurrentd-under-unit"
+state="$WORK/state"  # the unit's StateDirectory
+mkdir "$state"
+UNIT_USER=
+if [ "$(id -u)" -eq 0 ]; then
+  UNIT_USER=--user=nobody
+  chown nobody "$state"
+  chmod o+x "$WORK"
+fi
+export UNIT_USER
+RECURRENTD="$WORK/recurrentd-under-unit"
+start_server under-unit --db="$state/recurrent.db" --metrics_listen=127.0.0.1:0
+metrics_port=$(sed -n 's/.*metrics at .*(port \([0-9]*\)).*/\1/p' "$WORK/under-unit.log")
+out="$WORK/first-run-under-unit.out"
+if ! RECURRENT_ADDR="127.0.0.1:$PORT" RECURRENTCTL="$PREFIX/bin/recurrentctl" \
+    "$SOURCE_DIR/examples/first-run.sh" >"$out" 2>&1; then
+  tail -n 20 "$out" >&2
+  cat "$WORK/under-unit.log" >&2
+  fail "the first run against the server under the unit's filter"
+fi
+echo "ok - the README's first run against the server under the unit's filter"
+check "  its /metrics answers" /usr/bin/python3 -c '
+import sys, urllib.request
+page = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+sys.exit(0 if "process_start_time_seconds" in page else 1)' \
+  "http://127.0.0.1:$metrics_port/metrics"
+check "  and it is still running" kill -0 "$PID"
+kill -TERM "$PID"
+rc=0
+wait "$PID" || rc=$?
+check "  and shuts down cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
