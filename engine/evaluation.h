@@ -31,7 +31,9 @@ enum class CustomerStatus { kLead, kActive, kPastDue, kCancelled };
 
 // One change of a subscription's status (R9).
 enum class EventType {
-  kStarted,      // not started -> ACTIVE or PAST_DUE (or CANCELLED, see docs)
+  // Not started -> ACTIVE or PAST_DUE. (A subscription cancelled exactly at
+  // its start has kCancelled as its first event instead, R4.)
+  kStarted,
   kPastDue,      // ACTIVE -> PAST_DUE
   kRecovered,    // PAST_DUE -> ACTIVE
   kCancelled,    // -> CANCELLED by an explicit cancellation

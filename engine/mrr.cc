@@ -302,12 +302,14 @@ std::vector<std::vector<MrrStep>> SubscriptionSteps(
   return steps;
 }
 
-// Sums step lists (M3): all changes at one instant netted.
+// Sums step lists (M3): all changes at one instant netted. The deltas and
+// the running sum are exact (int128: a list's values may each be near the
+// int64 limits); each sum is saturated to int64 when it is stored.
 std::vector<MrrStep> SumSteps(const std::vector<const std::vector<MrrStep>*>&
                                   lists) {
-  std::vector<std::pair<absl::Time, int64_t>> deltas;
+  std::vector<std::pair<absl::Time, int128>> deltas;
   for (const std::vector<MrrStep>* list : lists) {
-    int64_t previous = 0;
+    int128 previous = 0;
     for (const MrrStep& step : *list) {
       deltas.emplace_back(step.from, step.mrr_in_cents - previous);
       previous = step.mrr_in_cents;
@@ -316,13 +318,14 @@ std::vector<MrrStep> SumSteps(const std::vector<const std::vector<MrrStep>*>&
   std::sort(deltas.begin(), deltas.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<MrrStep> out;
+  int128 sum = 0;
   int64_t value = 0;
   for (size_t i = 0; i < deltas.size();) {
     const absl::Time t = deltas[i].first;
-    int64_t next = value;
     for (; i < deltas.size() && deltas[i].first == t; ++i) {
-      next += deltas[i].second;
+      sum += deltas[i].second;
     }
+    const int64_t next = SaturateToInt64(sum);
     if (next != value) out.push_back(MrrStep{t, next});
     value = next;
   }
@@ -578,7 +581,8 @@ std::vector<MrrAmount> MrrTimeline::CustomerMrrAt(
     if (it == out.end()) {
       out.push_back(MrrAmount{source.currency, mrr});
     } else {
-      it->mrr_in_cents += mrr;
+      it->mrr_in_cents =
+          SaturateToInt64(static_cast<int128>(it->mrr_in_cents) + mrr);
     }
   }
   std::sort(out.begin(), out.end(),

@@ -366,6 +366,28 @@ TEST(R6AutoChurnTest, ExceptionE_SameDayVersusNextDayRenewal) {
   }
 }
 
+TEST(R6AutoChurnTest, ExceptionE_RenewalBeforeCOnItsDaySettlesALiveStretch) {
+  // February's invoice is never paid (past due from Feb 1 12:00, C = Feb 15
+  // 12:00); March's period starts, paid, at 08:00 on C's day, before C.
+  // Without (e) the unpaid invoice would keep the stretch live through C.
+  CustomerFacts facts;
+  facts.invoices = {
+      SubInvoice("INV-1", kSub, Day(2025, 1, 1), Day(2025, 2, 1),
+                 Day(2025, 1, 1), Day(2025, 1, 1)),
+      SubInvoice("INV-2", kSub, Day(2025, 2, 1), At(2025, 2, 15, 8),
+                 At(2025, 2, 1, 12), std::nullopt),
+      SubInvoice("INV-3", kSub, At(2025, 2, 15, 8), At(2025, 3, 15, 8),
+                 At(2025, 2, 15, 8), At(2025, 2, 15, 8)),
+  };
+  const CustomerTimeline timeline = MustBuild(facts, AutoChurn(14));
+  // (Up to March's end, after which no renewal comes.)
+  EXPECT_THAT(SubAt(timeline, Day(2025, 3, 1)).events,
+              ElementsAre(Ev(EventType::kStarted, Day(2025, 1, 1)),
+                          Ev(EventType::kPastDue, At(2025, 2, 1, 12)),
+                          Ev(EventType::kRecovered, At(2025, 2, 15, 8))));
+  EXPECT_EQ(SubAt(timeline, At(2025, 2, 15, 12)).status, kActive);
+}
+
 TEST(R6AutoChurnTest, ExceptionE_SameDayRenewalSettlesOlderSignals) {
   // February unpaid forever; C = Feb 1 + 28 days = Mar 1, the day March
   // starts: no churn, and the February invoice is settled at Mar 1.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -337,6 +338,36 @@ TEST(M3CustomerMrrTest, SumPerSourceAndCurrency) {
   EXPECT_EQ(mrr.sources()[0].currency, "EUR");
   EXPECT_THAT(mrr.sources()[0].steps, ElementsAre(MrrStep{Day(2025, 1, 1),
                                                           14900}));
+}
+
+TEST(M3CustomerMrrTest, SumsOfHugeSubscriptionsSaturateAndComeBackToZero) {
+  // Two subscriptions of one source and currency, each with a one-minute
+  // period of the largest amount: each one's MRR is clamped to the int64
+  // range, and so is their sum (it was a signed overflow: a negative MRR);
+  // when both are cancelled, the sum is zero again. A third in another source
+  // makes the sum over all sources saturate too.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const absl::Time start = Day(2025, 1, 1);
+  const absl::Time end = start + absl::Minutes(1);
+  CustomerFacts facts;
+  facts.invoices = {Inv("INV-1", {Item("a", start, end, kMaxAmountInCents)}),
+                    Inv("INV-2", {Item("b", start, end, kMaxAmountInCents)}),
+                    Inv("INV-3", {Item("c", start, end, kMaxAmountInCents)},
+                        "EUR", kOtherSource)};
+  facts.cancellations = {Cancel("a", end), Cancel("b", end)};
+  const MrrTimeline mrr = MustCompute(facts);
+  ASSERT_EQ(SubMrr(mrr, start, "a"), kMax);
+  EXPECT_THAT(mrr.CustomerMrrAt(start, kSource),
+              ElementsAre(MrrAmount{"EUR", kMax}));
+  EXPECT_THAT(mrr.CustomerMrrAt(start), ElementsAre(MrrAmount{"EUR", kMax}));
+  ASSERT_FALSE(mrr.sources().empty());
+  EXPECT_EQ(mrr.sources()[0].data_source_uuid, kSource);
+  EXPECT_THAT(mrr.sources()[0].steps,
+              ElementsAre(MrrStep{start, kMax}, MrrStep{end, 0}));
+  for (const MrrMovement& movement : mrr.movements()) {
+    EXPECT_GE(movement.mrr_after_in_cents, 0)
+        << ::testing::PrintToString(movement);
+  }
 }
 
 // ---------------------------------------------------------------- M4

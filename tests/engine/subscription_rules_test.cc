@@ -200,6 +200,25 @@ TEST(R3SignalsTest, InvoiceSignalAppliesToEverySubscriptionOnIt) {
   EXPECT_EQ(SubAt(timeline, Day(2025, 2, 1), "sub_b").status, kNotStarted);
 }
 
+TEST(R3SignalsTest, InvoiceSignalAppliesToEveryStartedSubscriptionOnIt) {
+  // Both subscriptions start with the invoice's period; its one unpaid
+  // amount makes both past due from its due date.
+  Invoice invoice = SubInvoice("INV-1", "sub_a", Day(2025, 1, 1),
+                               Day(2026, 1, 1), Day(2025, 1, 10), std::nullopt);
+  invoice.line_items.push_back(
+      SubscriptionItem("sub_b", Day(2025, 1, 1), Day(2026, 1, 1), 100));
+  CustomerFacts facts;
+  facts.invoices = {invoice};
+  const CustomerTimeline timeline = MustBuild(facts, KeepSettings());
+  for (const std::string sub : {"sub_a", "sub_b"}) {
+    SCOPED_TRACE(sub);
+    EXPECT_EQ(SubAt(timeline, Day(2025, 1, 10) - kSecond, sub).status, kActive);
+    const SubscriptionEvaluation at = SubAt(timeline, Day(2025, 2, 1), sub);
+    EXPECT_EQ(at.status, kPastDue);
+    EXPECT_EQ(at.past_due_since, Day(2025, 1, 10));
+  }
+}
+
 TEST(R3SignalsTest, RenewalSignalFromUncoveredEndUntilNextStart) {
   CustomerFacts facts;
   facts.invoices = {
@@ -315,6 +334,19 @@ TEST(R4CancellationTest, CancellationBeforeStartChangesNothing) {
   EXPECT_THAT(AllEvents(timeline),
               ElementsAre(Ev(EventType::kStarted, Day(2025, 3, 1)),
                           Ev(EventType::kPastDue, Day(2025, 5, 1))));
+}
+
+TEST(R4CancellationTest, CancellationAtTheStartTakesEffect) {
+  CustomerFacts facts;
+  facts.invoices = MonthlyInvoices(kSub, absl::CivilDay(2025, 1, 1), 2);
+  facts.cancellations = {Cancel(kSub, Day(2025, 1, 1))};
+  const CustomerTimeline timeline = MustBuild(facts, KeepSettings());
+  EXPECT_EQ(SubAt(timeline, Day(2025, 1, 1)).status, kCancelled);
+  EXPECT_EQ(SubAt(timeline, Day(2025, 1, 1)).cancelled_at, Day(2025, 1, 1));
+  EXPECT_THAT(AllEvents(timeline),
+              ElementsAre(Ev(EventType::kCancelled, Day(2025, 1, 1)),
+                          Ev(EventType::kReactivated, Day(2025, 2, 1)),
+                          Ev(EventType::kPastDue, Day(2025, 3, 1))));
 }
 
 TEST(R4CancellationTest, ReactivationSettlesOlderSignals) {
