@@ -34,8 +34,16 @@ absl::Status CheckText(absl::string_view value, size_t max,
     return InvalidField(field,
                         absl::StrCat("must be at most ", max, " bytes long"));
   }
-  if (absl::StrContains(value, '\0')) {
-    return InvalidField(field, "must not contain NUL characters");
+  for (const char c : value) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (byte == 0) {
+      return InvalidField(field, "must not contain NUL characters");
+    }
+    if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
+      return InvalidField(field,
+                          "must not contain control characters other than "
+                          "tabs and line breaks");
+    }
   }
   return absl::OkStatus();
 }

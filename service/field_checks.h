@@ -24,8 +24,9 @@ inline constexpr size_t kMaxTextLength = 1024;
 // `value` is at most `max` bytes and has no control character (C0 or DEL).
 absl::Status CheckLength(absl::string_view value, size_t max,
                          absl::string_view field);
-// Free text: at most `max` bytes, line breaks and tabs allowed, but no NUL
-// (PostgreSQL's text cannot hold one).
+// Free text: at most `max` bytes, line breaks and tabs allowed, but no
+// other control character (C0 or DEL: terminal escapes in logs and
+// exports), and no NUL (PostgreSQL's text cannot hold one).
 absl::Status CheckText(absl::string_view value, size_t max,
                        absl::string_view field);
 // `value` is not blank and at most `max` bytes.

@@ -274,11 +274,15 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
       return InvalidField(path + ".line_items",
                           "at least one line item is required");
     }
-    if (in.line_items_size() > kMaxLineItemsPerInvoice ||
-        in.transactions_size() > kMaxTransactionsPerInvoice) {
-      return InvalidField(path,
-                          absl::StrCat("at most ", kMaxLineItemsPerInvoice,
-                                       " line items and transactions"));
+    if (in.line_items_size() > kMaxLineItemsPerInvoice) {
+      return InvalidField(
+          path + ".line_items",
+          absl::StrCat("at most ", kMaxLineItemsPerInvoice, " per invoice"));
+    }
+    if (in.transactions_size() > kMaxTransactionsPerInvoice) {
+      return InvalidField(
+          path + ".transactions",
+          absl::StrCat("at most ", kMaxTransactionsPerInvoice, " per invoice"));
     }
     for (int j = 0; j < in.line_items_size(); ++j) {
       RECURRENT_ASSIGN_OR_RETURN(

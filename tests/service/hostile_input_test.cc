@@ -104,6 +104,70 @@ TEST_F(HostileInputTest, ControlCharactersAreRefusedWhereverTextIsStored) {
   EXPECT_THAT(GetCustomer(customer).tags(), IsEmpty());
 }
 
+// Whether `text` is well-formed UTF-8 (what a strict proto3 decoder checks
+// in string fields).
+bool IsUtf8(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    const size_t length = lead < 0x80           ? 1
+                          : (lead >> 5) == 0x6  ? 2
+                          : (lead >> 4) == 0xe  ? 3
+                          : (lead >> 3) == 0x1e ? 4
+                                                : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) {
+        return false;
+      }
+    }
+    i += length;
+  }
+  return true;
+}
+
+TEST_F(HostileInputTest, ErrorsQuoteInputWithoutBreakingItsCharacters) {
+  // Refused values that errors quote cut to a few bytes: the cut falls
+  // between two bytes of one character, which must not reach the message
+  // or its details (strict clients refuse the details then).
+  const std::string source = CreateSource("s");
+  const std::string customer = CreateCustomer(source, "c1");
+  std::string long_text = "a";
+  for (int i = 0; i < 40; ++i) long_text += "\xc3\x84";  // Ä
+  std::vector<grpc::Status> statuses;
+  {
+    grpc::ClientContext context;
+    v1::CreateCustomerRequest request;
+    request.mutable_customer()->set_data_source_uuid(source);
+    request.mutable_customer()->set_external_id("c2");
+    request.mutable_customer()->set_country(long_text);
+    v1::Customer out;
+    statuses.push_back(customers_->CreateCustomer(&context, request, &out));
+  }
+  {
+    grpc::ClientContext context;
+    v1::UpdateCustomerRequest request;
+    request.mutable_customer()->set_uuid(customer);
+    request.mutable_update_mask()->add_paths(long_text);
+    v1::Customer out;
+    statuses.push_back(customers_->UpdateCustomer(&context, request, &out));
+  }
+  for (const grpc::Status& status : statuses) {
+    SCOPED_TRACE(status.error_message());
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("\"a\xc3\x84"));
+    EXPECT_TRUE(IsUtf8(status.error_message()));
+    const google::rpc::Status details = DetailsOf(status);
+    EXPECT_TRUE(IsUtf8(details.message()));
+    google::rpc::BadRequest bad;
+    for (const auto& any : details.details()) {
+      if (any.UnpackTo(&bad)) break;
+    }
+    ASSERT_EQ(bad.field_violations_size(), 1);
+    EXPECT_TRUE(IsUtf8(bad.field_violations(0).description()));
+  }
+}
+
 TEST_F(HostileInputTest, TheDerivedTagIsReservedInAnyLetterCase) {
   const std::string customer = CreateCustomer(CreateSource("s"), "c1");
   for (const char* tag : {"auto-churned-delinquent-subscription",

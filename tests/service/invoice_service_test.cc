@@ -166,6 +166,26 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
          r.mutable_invoices(1)->mutable_line_items(0)->set_description(
              std::string("Pro\nplan\0x", 10));
        }},
+      // Nor a terminal escape.
+      {"invoices[1].line_items[0].description",
+       [](auto& r) {
+         r.mutable_invoices(1)->mutable_line_items(0)->set_description(
+             "\x1b]0;title\x07");
+       }},
+      {"invoices[1].line_items",
+       [](auto& r) {
+         auto* invoice = r.mutable_invoices(1);
+         for (int i = 0; i < 1000; ++i) {
+           *invoice->add_line_items() = invoice->line_items(0);
+         }
+       }},
+      {"invoices[1].transactions",
+       [](auto& r) {
+         auto* invoice = r.mutable_invoices(1);
+         for (int i = 0; i < 1000; ++i) {
+           *invoice->add_transactions() = invoice->transactions(0);
+         }
+       }},
       {"invoices[1].line_items[0].external_id",  // blank (empty derives one)
        [](auto& r) {
          r.mutable_invoices(1)->mutable_line_items(0)->set_external_id("  ");
