@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/money.h"
 
 namespace recurrent::engine {
 
@@ -20,11 +21,7 @@ std::string FormatInstant(absl::Time t) {
 }
 
 std::string FormatAmount(int64_t cents, absl::string_view currency) {
-  const char* sign = cents < 0 ? "-" : "";
-  const uint64_t magnitude = cents < 0 ? 0 - static_cast<uint64_t>(cents)
-                                       : static_cast<uint64_t>(cents);
-  std::string amount =
-      absl::StrFormat("%s%d.%02d", sign, magnitude / 100, magnitude % 100);
+  std::string amount = common::FormatMinorUnits(cents, currency);
   if (currency.empty()) return amount;
   return absl::StrCat(currency, " ", amount);
 }

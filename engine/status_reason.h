@@ -56,7 +56,8 @@ std::string FormatStatusReason(const StatusReason& reason);
 // "2025-02-01 10:30:00 UTC".
 std::string FormatInstant(absl::Time t);
 
-// Returns `cents` as "EUR 49.00" (or "49.00" without a currency).
+// Returns `cents` (the currency's minor units) as "EUR 49.00", "JPY 5000"
+// (or "49.00" without a currency): common::FormatMinorUnits.
 std::string FormatAmount(int64_t cents, absl::string_view currency);
 
 }  // namespace recurrent::engine

@@ -30,9 +30,10 @@ constexpr std::array<absl::string_view, 249> kCountries = {
     "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
     "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW"};
 
-// ISO 4217 active currency codes, plus a few recently withdrawn ones (CUC,
-// HRK, SLL) still seen in billing exports; sorted.
-constexpr std::array<absl::string_view, 180> kCurrencies = {
+// ISO 4217 active currency codes (as of 2025: XCG replaced ANG), plus a
+// few withdrawn ones (ANG, CUC, HRK, SLL) still seen in billing exports;
+// sorted.
+constexpr std::array<absl::string_view, 181> kCurrencies = {
     "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM",
     "BBD", "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD",
     "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP",
@@ -48,8 +49,8 @@ constexpr std::array<absl::string_view, 180> kCurrencies = {
     "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP",
     "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW",
     "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XAG", "XAU", "XBA", "XBB",
-    "XBC", "XBD", "XCD", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA", "YER",
-    "ZAR", "ZMW", "ZWG", "ZWL"};
+    "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XUA",
+    "YER", "ZAR", "ZMW", "ZWG", "ZWL"};
 
 template <size_t N>
 bool Contains(const std::array<absl::string_view, N>& sorted,

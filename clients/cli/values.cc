@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/money.h"
 
 namespace recurrent::cli {
 namespace {
@@ -137,11 +138,7 @@ std::string HandlingName(const v1::PastDueHandling& handling) {
 }
 
 std::string FormatMoney(int64_t cents, absl::string_view currency) {
-  const char* sign = cents < 0 ? "-" : "";
-  const uint64_t magnitude = cents < 0 ? 0 - static_cast<uint64_t>(cents)
-                                       : static_cast<uint64_t>(cents);
-  std::string amount =
-      absl::StrFormat("%s%d.%02d", sign, magnitude / 100, magnitude % 100);
+  std::string amount = common::FormatMinorUnits(cents, currency);
   return currency.empty() ? amount : absl::StrCat(amount, " ", currency);
 }
 

@@ -52,7 +52,7 @@ std::string MovementTypeName(v1::MrrMovementType type);
 // "keep" or "auto-churn after 14 days".
 std::string HandlingName(const v1::PastDueHandling& handling);
 
-// "49.00 EUR", "-5.10 USD".
+// "49.00 EUR", "-5.10 USD", "5000 JPY" (common::FormatMinorUnits).
 std::string FormatMoney(int64_t cents, absl::string_view currency);
 
 // Amounts in several currencies, each as FormatMoney prints it, in the

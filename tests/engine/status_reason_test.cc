@@ -23,6 +23,9 @@ TEST(StatusReasonTest, FormatAmount) {
   EXPECT_EQ(FormatAmount(5, "USD"), "USD 0.05");
   EXPECT_EQ(FormatAmount(-1250, "EUR"), "EUR -12.50");
   EXPECT_EQ(FormatAmount(123456, ""), "1234.56");
+  // The currency's own minor unit (ISO 4217): yen have none.
+  EXPECT_EQ(FormatAmount(5000, "JPY"), "JPY 5000");
+  EXPECT_EQ(FormatAmount(1500, "KWD"), "KWD 1.500");
 }
 
 TEST(StatusReasonTest, EveryKind) {
