@@ -579,6 +579,7 @@ absl::StatusOr<Customer> Store::EditCustomer(
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockCustomerSources({std::string(uuid)}));
     RECURRENT_ASSIGN_OR_RETURN(Customer customer, txn.GetCustomer(uuid));
+    const Customer before = customer;
     RECURRENT_RETURN_IF_ERROR(edit(customer));
     std::sort(customer.tags.begin(), customer.tags.end());
     customer.tags.erase(std::unique(customer.tags.begin(), customer.tags.end()),
@@ -586,9 +587,15 @@ absl::StatusOr<Customer> Store::EditCustomer(
     if (customer.tags.size() > static_cast<size_t>(kMaxTagsPerCustomer)) {
       return TooManyTags(customer.tags.size(), "this call");
     }
-    RECURRENT_RETURN_IF_ERROR(
-        txn.UpdateCustomer(uuid, customer, customer.tags, now));
-    RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
+    // An edit that changes nothing (tags already there, the same values)
+    // writes nothing: `updated_at` and the change log keep to real changes.
+    if (static_cast<const persistence::CustomerFields&>(customer) !=
+            static_cast<const persistence::CustomerFields&>(before) ||
+        customer.tags != before.tags) {
+      RECURRENT_RETURN_IF_ERROR(
+          txn.UpdateCustomer(uuid, customer, customer.tags, now));
+      RECURRENT_RETURN_IF_ERROR(write.Append(CustomerChanged(customer, now)));
+    }
     // As stored, with its MRR now beside the stored status. The edit does
     // not depend on the facts: if the engine rejects them, the answer has
     // no MRR.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -120,6 +121,16 @@ struct CustomerFields {
   std::string zip;
   std::optional<absl::Time> lead_created_at;
   std::optional<absl::Time> free_trial_started_at;
+
+  friend bool operator==(const CustomerFields& a, const CustomerFields& b) {
+    return std::tie(a.name, a.email, a.company, a.country, a.state, a.city,
+                    a.zip, a.lead_created_at, a.free_trial_started_at) ==
+           std::tie(b.name, b.email, b.company, b.country, b.state, b.city,
+                    b.zip, b.lead_created_at, b.free_trial_started_at);
+  }
+  friend bool operator!=(const CustomerFields& a, const CustomerFields& b) {
+    return !(a == b);
+  }
 };
 
 struct Customer : CustomerFields {

@@ -538,6 +538,31 @@ TEST_P(ChangeLogTest, InputChangesAreLoggedForCaches) {
   EXPECT_THAT(RowsAfter(mark), IsEmpty());
 }
 
+TEST_P(ChangeLogTest, AnEditThatChangesNothingWritesNothing) {
+  const DataSource s = NewSource("S");
+  const Customer a = NewCustomer(s.uuid, "a");
+  const absl::Time tagged_at = Tick();
+  ASSERT_OK(store_->AddCustomerTags(a.uuid, {"vip"}, tagged_at));
+  const auto rename = [](Customer& c) {
+    c.name = "A";
+    return absl::OkStatus();
+  };
+  const absl::Time renamed_at = Tick();
+  ASSERT_OK(store_->UpdateCustomer(a.uuid, rename, renamed_at));
+  const int64_t mark = LastSequence();
+  // A tag it has, a tag it has not, the name it has.
+  ASSERT_OK_AND_ASSIGN(const Customer again,
+                       store_->AddCustomerTags(a.uuid, {"vip"}, Tick()));
+  EXPECT_THAT(again.tags, ElementsAre("vip"));
+  ASSERT_OK(store_->RemoveCustomerTags(a.uuid, {"absent"}, Tick()));
+  ASSERT_OK_AND_ASSIGN(const Customer same,
+                       store_->UpdateCustomer(a.uuid, rename, Tick()));
+  EXPECT_EQ(same.name, "A");
+  EXPECT_THAT(RowsAfter(mark), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(const Customer stored, store_->GetCustomer(a.uuid));
+  EXPECT_EQ(stored.updated_at, renamed_at);
+}
+
 TEST_P(ChangeLogTest, PruningDropsOnlyRowsPastRetentionAndSequencesGoOn) {
   const DataSource s = NewSource("S");
   // A customer created and tagged each day from 2025-01-01.
