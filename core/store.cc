@@ -251,7 +251,6 @@ Store::Store(persistence::Backend* backend, const Options& options,
              ChangeFollower* follower)
     : backend_(backend),
       options_(options),
-      follower_(follower),
       group_commit_(backend, follower,
                     GroupCommit::Options{options.max_group_writes}) {}
 

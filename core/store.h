@@ -466,8 +466,7 @@ class Store {
 
   persistence::Backend* const backend_;
   const Options options_;
-  ChangeFollower* const follower_;
-  GroupCommit group_commit_;
+  GroupCommit group_commit_;  // delivers committed changes to the follower
 };
 
 }  // namespace recurrent::core

@@ -226,9 +226,20 @@ void ApplyCustomerPatch(const CustomerPatch& patch,
   DefaultLeadFromTrial(fields);
 }
 
-absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
-    const v1::ListCustomersRequest& request) {
-  persistence::CustomerFilter filter;
+absl::StatusOr<CustomerQuery> ParseGetCustomer(
+    const v1::GetCustomerRequest& request, absl::Time now) {
+  RECURRENT_RETURN_IF_ERROR(
+      CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid"));
+  RECURRENT_ASSIGN_OR_RETURN(
+      const absl::Time as_of,
+      ParseAsOf(request.has_as_of(), request.as_of(), now));
+  return CustomerQuery{request.uuid(), as_of};
+}
+
+absl::StatusOr<CustomersQuery> ParseListCustomers(
+    const v1::ListCustomersRequest& request, absl::Time now) {
+  CustomersQuery query;
+  persistence::CustomerFilter& filter = query.filter;
   RECURRENT_RETURN_IF_ERROR(CheckOptionalId(request.data_source_uuid(),
                                             common::kDataSourceIdPrefix,
                                             "data_source_uuid"));
@@ -245,18 +256,44 @@ absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
       return InvalidField("status", "unknown customer status");
     }
   }
-  return filter;
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.as_of, ParseAsOf(request.has_as_of(), request.as_of(), now));
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.page, ParsePage(request.page_size(), request.page_token()));
+  return query;
 }
 
-absl::StatusOr<std::vector<std::string>> ParseTags(
+absl::StatusOr<Merge> ParseMergeCustomers(
+    const v1::MergeCustomersRequest& request) {
+  RECURRENT_RETURN_IF_ERROR(CheckId(request.from_customer_uuid(),
+                                    common::kCustomerIdPrefix,
+                                    "from_customer_uuid"));
+  RECURRENT_RETURN_IF_ERROR(CheckId(request.into_customer_uuid(),
+                                    common::kCustomerIdPrefix,
+                                    "into_customer_uuid"));
+  if (request.from_customer_uuid() == request.into_customer_uuid()) {
+    return InvalidField("into_customer_uuid",
+                        "must differ from from_customer_uuid");
+  }
+  return Merge{request.from_customer_uuid(), request.into_customer_uuid()};
+}
+
+namespace {
+
+// The customer and tags of an Add/RemoveCustomerTags request.
+absl::StatusOr<TagChange> ParseTagChange(
+    const std::string& customer_uuid,
     const google::protobuf::RepeatedPtrField<std::string>& tags) {
+  RECURRENT_RETURN_IF_ERROR(
+      CheckId(customer_uuid, common::kCustomerIdPrefix, "customer_uuid"));
   if (tags.empty()) return InvalidField("tags", "at least one tag is required");
   if (tags.size() > kMaxTagsPerCall) {
     return InvalidField(
         "tags", absl::StrCat("at most ", kMaxTagsPerCall, " tags per call"));
   }
-  std::vector<std::string> out;
-  out.reserve(tags.size());
+  TagChange change;
+  change.customer_uuid = customer_uuid;
+  change.tags.reserve(tags.size());
   for (int i = 0; i < tags.size(); ++i) {
     const std::string field = absl::StrCat("tags[", i, "]");
     absl::string_view tag = absl::StripAsciiWhitespace(tags[i]);
@@ -265,9 +302,34 @@ absl::StatusOr<std::vector<std::string>> ParseTags(
     if (absl::EqualsIgnoreCase(tag, engine::kAutoChurnedTag)) {
       return InvalidField(field, "is a derived tag and cannot be changed");
     }
-    out.emplace_back(tag);
+    change.tags.emplace_back(tag);
   }
-  return out;
+  return change;
+}
+
+}  // namespace
+
+absl::StatusOr<TagChange> ParseAddCustomerTags(
+    const v1::AddCustomerTagsRequest& request) {
+  return ParseTagChange(request.customer_uuid(), request.tags());
+}
+
+absl::StatusOr<TagChange> ParseRemoveCustomerTags(
+    const v1::RemoveCustomerTagsRequest& request) {
+  return ParseTagChange(request.customer_uuid(), request.tags());
+}
+
+absl::StatusOr<SubscriptionsQuery> ParseListSubscriptions(
+    const v1::ListSubscriptionsRequest& request, absl::Time now) {
+  RECURRENT_RETURN_IF_ERROR(CheckId(
+      request.customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
+  SubscriptionsQuery query;
+  query.customer_uuid = request.customer_uuid();
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.as_of, ParseAsOf(request.has_as_of(), request.as_of(), now));
+  RECURRENT_ASSIGN_OR_RETURN(
+      query.page, ParsePage(request.page_size(), request.page_token()));
+  return query;
 }
 
 absl::StatusOr<Cancellation> ParseCancelSubscription(

@@ -33,12 +33,50 @@ absl::StatusOr<CustomerPatch> ParseUpdateCustomer(
 void ApplyCustomerPatch(const CustomerPatch& patch,
                         persistence::CustomerFields& fields);
 
-absl::StatusOr<persistence::CustomerFilter> ParseCustomerFilter(
-    const v1::ListCustomersRequest& request);
+// A GetCustomer: the customer and the instant (as_of, default `now`).
+struct CustomerQuery {
+  std::string uuid;
+  absl::Time as_of;
+};
+absl::StatusOr<CustomerQuery> ParseGetCustomer(
+    const v1::GetCustomerRequest& request, absl::Time now);
 
-// Validates a tag list for Add/RemoveCustomerTags; returns the trimmed tags.
-absl::StatusOr<std::vector<std::string>> ParseTags(
-    const google::protobuf::RepeatedPtrField<std::string>& tags);
+// A ListCustomers: its filters, instant (as_of, default `now`) and page.
+struct CustomersQuery {
+  persistence::CustomerFilter filter;
+  absl::Time as_of;
+  persistence::PageRequest page;
+};
+absl::StatusOr<CustomersQuery> ParseListCustomers(
+    const v1::ListCustomersRequest& request, absl::Time now);
+
+// A MergeCustomers: two customer ids that differ.
+struct Merge {
+  std::string from_customer_uuid;
+  std::string into_customer_uuid;
+};
+absl::StatusOr<Merge> ParseMergeCustomers(
+    const v1::MergeCustomersRequest& request);
+
+// An Add/RemoveCustomerTags: the customer and its trimmed tags.
+struct TagChange {
+  std::string customer_uuid;
+  std::vector<std::string> tags;
+};
+absl::StatusOr<TagChange> ParseAddCustomerTags(
+    const v1::AddCustomerTagsRequest& request);
+absl::StatusOr<TagChange> ParseRemoveCustomerTags(
+    const v1::RemoveCustomerTagsRequest& request);
+
+// A ListSubscriptions: the customer, the instant (as_of, default `now`) and
+// the page.
+struct SubscriptionsQuery {
+  std::string customer_uuid;
+  absl::Time as_of;
+  persistence::PageRequest page;
+};
+absl::StatusOr<SubscriptionsQuery> ParseListSubscriptions(
+    const v1::ListSubscriptionsRequest& request, absl::Time now);
 
 struct Cancellation {
   std::string subscription_uuid;

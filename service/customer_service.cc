@@ -52,19 +52,18 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
   return DispatchWithFastPath(
       context, env_, Role::kReader, from_cache,
       [this, request, response, &cache, cached] {
-        RECURRENT_RETURN_IF_ERROR(
-            CheckId(request->uuid(), common::kCustomerIdPrefix, "uuid"));
         RECURRENT_ASSIGN_OR_RETURN(
-            absl::Time as_of, ParseAsOf(request->has_as_of(), request->as_of(),
-                                        env_.clock->Now()));
+            const CustomerQuery query,
+            ParseGetCustomer(*request, env_.clock->Now()));
+        const absl::Time as_of = query.as_of;
         // (Without as_of, the fast path has looked already.)
-        if (request->has_as_of() && cached(request->uuid(), as_of)) {
+        if (request->has_as_of() && cached(query.uuid, as_of)) {
           return absl::OkStatus();
         }
-        const CustomerCache::Ticket ticket = cache.BeginFill(request->uuid());
+        const CustomerCache::Ticket ticket = cache.BeginFill(query.uuid);
         RECURRENT_ASSIGN_OR_RETURN(
             const core::EvaluatedCustomer evaluated,
-            env_.store->EvaluateCustomer(request->uuid(), as_of));
+            env_.store->EvaluateCustomer(query.uuid, as_of));
         EvaluatedCustomerToProto(evaluated.customer, evaluated.evaluation,
                                  evaluated.status_reason, response);
         // Only answers for the present are kept: those are read again.
@@ -118,14 +117,11 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
     const v1::ListCustomersRequest* request,
     v1::ListCustomersResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RECURRENT_ASSIGN_OR_RETURN(persistence::CustomerFilter filter,
-                               ParseCustomerFilter(*request));
-    RECURRENT_ASSIGN_OR_RETURN(
-        absl::Time as_of,
-        ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
-    RECURRENT_ASSIGN_OR_RETURN(
-        persistence::PageRequest page_request,
-        ParsePage(request->page_size(), request->page_token()));
+    RECURRENT_ASSIGN_OR_RETURN(const CustomersQuery query,
+                               ParseListCustomers(*request, env_.clock->Now()));
+    const persistence::CustomerFilter& filter = query.filter;
+    const absl::Time as_of = query.as_of;
+    const persistence::PageRequest& page_request = query.page;
     if (request->has_as_of()) {
       // Evaluated from the facts at as_of, as GetCustomer answers there.
       RECURRENT_ASSIGN_OR_RETURN(
@@ -158,24 +154,16 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::MergeCustomers(
   return Dispatch(
       context, env_, Role::kAdmin,
       [this, request, response](const Caller& caller) {
-        RECURRENT_RETURN_IF_ERROR(CheckId(request->from_customer_uuid(),
-                                          common::kCustomerIdPrefix,
-                                          "from_customer_uuid"));
-        RECURRENT_RETURN_IF_ERROR(CheckId(request->into_customer_uuid(),
-                                          common::kCustomerIdPrefix,
-                                          "into_customer_uuid"));
-        if (request->from_customer_uuid() == request->into_customer_uuid()) {
-          return InvalidField("into_customer_uuid",
-                              "must differ from from_customer_uuid");
-        }
+        RECURRENT_ASSIGN_OR_RETURN(const Merge merge,
+                                   ParseMergeCustomers(*request));
         const absl::Time now = env_.clock->Now();
         RECURRENT_ASSIGN_OR_RETURN(
             persistence::Customer merged,
-            env_.store->MergeCustomers(request->from_customer_uuid(),
-                                       request->into_customer_uuid(), now));
+            env_.store->MergeCustomers(merge.from_customer_uuid,
+                                       merge.into_customer_uuid, now));
         env_.access->Audit(caller, "CustomerService.MergeCustomers",
-                           absl::StrCat(request->from_customer_uuid(), " -> ",
-                                        request->into_customer_uuid()),
+                           absl::StrCat(merge.from_customer_uuid, " -> ",
+                                        merge.into_customer_uuid),
                            now);
         CustomerToProto(merged, response);
         return absl::OkStatus();
@@ -186,13 +174,11 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::AddCustomerTags(
     grpc::CallbackServerContext* context,
     const v1::AddCustomerTagsRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    RECURRENT_RETURN_IF_ERROR(CheckId(
-        request->customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
-    RECURRENT_ASSIGN_OR_RETURN(std::vector<std::string> tags,
-                               ParseTags(request->tags()));
+    RECURRENT_ASSIGN_OR_RETURN(const TagChange change,
+                               ParseAddCustomerTags(*request));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Customer customer,
-        env_.store->AddCustomerTags(request->customer_uuid(), tags,
+        env_.store->AddCustomerTags(change.customer_uuid, change.tags,
                                     env_.clock->Now()));
     CustomerToProto(customer, response);
     return absl::OkStatus();
@@ -203,13 +189,11 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RemoveCustomerTags(
     grpc::CallbackServerContext* context,
     const v1::RemoveCustomerTagsRequest* request, v1::Customer* response) {
   return Dispatch(context, env_, Role::kWriter, [this, request, response] {
-    RECURRENT_RETURN_IF_ERROR(CheckId(
-        request->customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
-    RECURRENT_ASSIGN_OR_RETURN(std::vector<std::string> tags,
-                               ParseTags(request->tags()));
+    RECURRENT_ASSIGN_OR_RETURN(const TagChange change,
+                               ParseRemoveCustomerTags(*request));
     RECURRENT_ASSIGN_OR_RETURN(
         persistence::Customer customer,
-        env_.store->RemoveCustomerTags(request->customer_uuid(), tags,
+        env_.store->RemoveCustomerTags(change.customer_uuid, change.tags,
                                        env_.clock->Now()));
     CustomerToProto(customer, response);
     return absl::OkStatus();
@@ -221,17 +205,13 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListSubscriptions(
     const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
   return Dispatch(context, env_, Role::kReader, [this, request, response] {
-    RECURRENT_RETURN_IF_ERROR(CheckId(
-        request->customer_uuid(), common::kCustomerIdPrefix, "customer_uuid"));
     RECURRENT_ASSIGN_OR_RETURN(
-        absl::Time as_of,
-        ParseAsOf(request->has_as_of(), request->as_of(), env_.clock->Now()));
-    RECURRENT_ASSIGN_OR_RETURN(
-        const persistence::PageRequest page,
-        ParsePage(request->page_size(), request->page_token()));
+        const SubscriptionsQuery query,
+        ParseListSubscriptions(*request, env_.clock->Now()));
     RECURRENT_ASSIGN_OR_RETURN(
         const persistence::Page<core::EvaluatedSubscription> listed,
-        env_.store->ListSubscriptions(request->customer_uuid(), as_of, page));
+        env_.store->ListSubscriptions(query.customer_uuid, query.as_of,
+                                      query.page));
     for (const core::EvaluatedSubscription& subscription : listed.items) {
       SubscriptionToProto(subscription.ref, subscription.evaluation,
                           subscription.mrr,

@@ -1,10 +1,11 @@
 // libFuzzer target: request validation of every RPC.
 //
-// The first input byte picks one of the 27 request types; the rest is parsed
+// The first input byte picks one of the 32 request types; the rest is parsed
 // as that message (arbitrary protobuf bytes, as a hostile client could
 // send). Bytes that do not parse are dropped, as gRPC would. A parsed
-// request goes through the checks its handler runs before touching storage
-// (service/*_requests.h, and the CheckId calls of the id-only handlers), and
+// request goes through the function its handler parses it with before
+// touching storage (service/*_requests.h; the id-only handlers' one CheckId
+// call), and
 // the result through ToGrpcStatus. Nothing may crash, and a rejection must
 // be INVALID_ARGUMENT naming a field.
 #include <cstddef>
@@ -17,20 +18,26 @@
 #include "common/ids.h"
 #include "google/protobuf/stubs/logging.h"
 #include "recurrent/v1/api_key.pb.h"
+#include "recurrent/v1/change_feed.pb.h"
 #include "recurrent/v1/customer.pb.h"
 #include "recurrent/v1/invoice.pb.h"
+#include "recurrent/v1/metrics.pb.h"
 #include "recurrent/v1/source_settings.pb.h"
 #include "service/api_key_requests.h"
+#include "service/change_feed_requests.h"
 #include "service/customer_requests.h"
 #include "service/errors.h"
 #include "service/field_checks.h"
 #include "service/invoice_requests.h"
+#include "service/metrics_requests.h"
 #include "service/source_settings_requests.h"
 
 namespace recurrent::service {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1735689600);
+// The request types Check knows (its cases 0..kRequestTypes-1).
+constexpr int kRequestTypes = 32;
 
 template <typename Request>
 bool Parse(const uint8_t* data, size_t size, Request& request) {
@@ -98,30 +105,22 @@ void Check(int kind, const uint8_t* data, size_t size) {
     // CustomerService
     RECURRENT_CASE(8, CreateCustomerRequest,
                    StatusOf(ParseCreateCustomer(request)))
-    RECURRENT_CASE(
-        9, GetCustomerRequest,
-        CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid").ok()
-            ? StatusOf(ParseAsOf(request.has_as_of(), request.as_of(), kNow))
-            : CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid"))
+    RECURRENT_CASE(9, GetCustomerRequest,
+                   StatusOf(ParseGetCustomer(request, kNow)))
     RECURRENT_CASE(10, UpdateCustomerRequest,
                    StatusOf(ParseUpdateCustomer(request)))
     RECURRENT_CASE(11, DeleteCustomerRequest,
                    CheckId(request.uuid(), common::kCustomerIdPrefix, "uuid"))
-    RECURRENT_CASE(
-        12, ListCustomersRequest,
-        ParseCustomerFilter(request).ok()
-            ? StatusOf(ParsePage(request.page_size(), request.page_token()))
-            : StatusOf(ParseCustomerFilter(request)))
+    RECURRENT_CASE(12, ListCustomersRequest,
+                   StatusOf(ParseListCustomers(request, kNow)))
     RECURRENT_CASE(13, MergeCustomersRequest,
-                   CheckId(request.from_customer_uuid(),
-                           common::kCustomerIdPrefix, "from_customer_uuid"))
+                   StatusOf(ParseMergeCustomers(request)))
     RECURRENT_CASE(14, AddCustomerTagsRequest,
-                   StatusOf(ParseTags(request.tags())))
+                   StatusOf(ParseAddCustomerTags(request)))
     RECURRENT_CASE(15, RemoveCustomerTagsRequest,
-                   StatusOf(ParseTags(request.tags())))
+                   StatusOf(ParseRemoveCustomerTags(request)))
     RECURRENT_CASE(16, ListSubscriptionsRequest,
-                   CheckId(request.customer_uuid(), common::kCustomerIdPrefix,
-                           "customer_uuid"))
+                   StatusOf(ParseListSubscriptions(request, kNow)))
     RECURRENT_CASE(17, CancelSubscriptionRequest,
                    StatusOf(ParseCancelSubscription(request, kNow)))
     RECURRENT_CASE(18, ListSubscriptionEventsRequest,
@@ -145,6 +144,16 @@ void Check(int kind, const uint8_t* data, size_t size) {
         StatusOf(ParsePage(request.page_size(), request.page_token())))
     RECURRENT_CASE(26, RevokeApiKeyRequest,
                    CheckId(request.uuid(), common::kApiKeyIdPrefix, "uuid"))
+    // ChangeFeedService
+    RECURRENT_CASE(27, ListChangesRequest, StatusOf(ParseListChanges(request)))
+    RECURRENT_CASE(28, WatchChangesRequest,
+                   StatusOf(ParseWatchChanges(request)))
+    // MetricsService
+    RECURRENT_CASE(29, GetMrrRequest, StatusOf(ParseGetMrr(request, kNow)))
+    RECURRENT_CASE(30, ListMrrMovementsRequest,
+                   StatusOf(ParseListMrrMovements(request)))
+    RECURRENT_CASE(31, GetMrrSeriesRequest,
+                   StatusOf(ParseGetMrrSeries(request)))
 #undef RECURRENT_CASE
     default:
       return;
@@ -163,6 +172,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  recurrent::service::Check(data[0] % 27, data + 1, size - 1);
+  recurrent::service::Check(data[0] % recurrent::service::kRequestTypes,
+                            data + 1, size - 1);
   return 0;
 }
