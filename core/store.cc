@@ -1345,6 +1345,11 @@ absl::Status CheckChangeFilter(ReadTransaction& txn,
 
 }  // namespace
 
+bool Store::InFeed(const ChangeFilter& filter,
+                   const persistence::ChangeRow& row) {
+  return IsFeedRow(row) && Matches(filter, row);
+}
+
 absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     const ChangeFilter& filter, std::optional<int64_t> after, int limit) {
   return Reading([&](ReadTransaction& txn) -> absl::StatusOr<ChangesPage> {
@@ -1388,7 +1393,7 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
       for (persistence::ChangeRow& row : batch) {
         position = row.sequence;
         ++examined;
-        if (!IsFeedRow(row) || !Matches(filter, row)) continue;
+        if (!InFeed(filter, row)) continue;
         found.push_back(std::move(row));
         if (static_cast<int>(found.size()) == limit) break;
       }

@@ -403,6 +403,10 @@ class Store {
                                           int limit);
   // The most rows one ListChanges call examines.
   static constexpr int kMaxChangeRowsExamined = 100000;
+  // Whether ListChanges lists `row` under `filter`: a feed row (an event
+  // published or retracted, a customer's status change) that it matches.
+  static bool InFeed(const ChangeFilter& filter,
+                     const persistence::ChangeRow& row);
   // Where a feed that starts now starts: the last sequence ever assigned
   // (0 if none). kNotFound if `filter` names an absent source or customer.
   absl::StatusOr<int64_t> StartChanges(const ChangeFilter& filter);

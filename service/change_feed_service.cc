@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/types/span.h"
 #include "common/error_reason.h"
+#include "common/log.h"
 #include "common/metadata_keys.h"
 #include "common/status_macros.h"
 #include "service/change_feed_requests.h"
@@ -17,8 +19,13 @@
 
 namespace recurrent::service {
 
-// Changes read per query while a watch catches up.
+// Changes read per query while a watch catches up; a watch takes rows from
+// the tail only while it holds fewer than this many to send.
 constexpr int kWatchPageSize = 100;
+// Rows of the log's tail read per query.
+constexpr int kTailRows = 100;
+// The read executor's fairness key for the tail's reads.
+constexpr char kTailReader[] = "change-feed tail";
 
 class ChangeFeedServiceImpl::Watch final
     : public grpc::ServerWriteReactor<v1::Change> {
@@ -42,11 +49,47 @@ class ChangeFeedServiceImpl::Watch final
     ScheduleRead(lock);
   }
 
-  // The log has grown.
+  // The log has grown: reads it (once nothing is outstanding).
   void Wake() {
     std::unique_lock<std::mutex> lock(mu_);
     stale_ = true;
     if (!reading_ && !writing_ && pending_.empty()) ScheduleRead(lock);
+  }
+
+  // Every row of the log with a sequence in (after, rows.back().sequence]
+  // (none if `rows` is empty: the log ends at `after`), read once for all
+  // watches. A watch whose cursor lies in that range, with no read under
+  // way and room for a page, takes the rows its filter matches after its
+  // cursor; one behind `after` (or full) reads the log itself.
+  void Offer(int64_t after, absl::Span<const persistence::ChangeRow> rows) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (end_.has_value()) return;
+    if (reading_ || !cursor_.has_value()) {
+      // The read under way (the first places the cursor) may end before
+      // these rows: it looks again after.
+      stale_ = true;
+      return;
+    }
+    const int64_t last = rows.empty() ? after : rows.back().sequence;
+    if (*cursor_ >= last) return;  // it has examined them already
+    if (*cursor_ < after || pending_.size() >= kWatchPageSize) {
+      stale_ = true;
+      if (!writing_ && pending_.empty()) ScheduleRead(lock);
+      return;
+    }
+    if (absl::Status refused = Authorize(); !refused.ok()) {
+      end_ = ToGrpcStatus(refused);
+      MaybeFinish(lock);
+      return;
+    }
+    for (const persistence::ChangeRow& row : rows) {
+      if (row.sequence <= *cursor_ || !core::Store::InFeed(filter_, row)) {
+        continue;
+      }
+      ChangeToProto(row, &pending_.emplace_back());
+    }
+    cursor_ = last;
+    if (!writing_ && !pending_.empty()) StartNextWrite(lock);
   }
 
   // Ends the watch with UNAUTHENTICATED if its key is no longer active.
@@ -169,6 +212,7 @@ class ChangeFeedServiceImpl::Watch final
       }
     }
     core::Store& store = *feed_->env_.store;
+    ++feed_->watch_reads_;
     absl::StatusOr<core::Store::ChangesPage> page;
     if (!cursor.has_value()) {
       // An empty cursor: only what commits from now on (the filter is
@@ -360,10 +404,92 @@ size_t ChangeFeedServiceImpl::watch_count() {
   return watches_.size();
 }
 
+ChangeFeedServiceImpl::LogReads ChangeFeedServiceImpl::log_reads() const {
+  return LogReads{tail_reads_.load(), watch_reads_.load()};
+}
+
 void ChangeFeedServiceImpl::WakeWatches() {
+  {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    if (tail_reading_) {
+      tail_again_ = true;
+      return;
+    }
+    tail_reading_ = true;
+  }
+  if (env_.executor->Schedule(kTailReader, [this] { ReadTail(); }).ok()) {
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    tail_reading_ = false;
+  }
+  // Overloaded or shutting down: each watch learns it when it schedules a
+  // read of its own.
+  WakeEachWatch();
+}
+
+void ChangeFeedServiceImpl::WakeEachWatch() {
   for (Watch* watch : PinWatches()) {
     watch->Wake();
     watch->Unpin();
+  }
+}
+
+void ChangeFeedServiceImpl::ReadTail() {
+  core::Store& store = *env_.store;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(tail_mu_);
+      tail_again_ = false;
+    }
+    bool ending = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ending = ending_;
+    }
+    int64_t after = 0;
+    absl::StatusOr<std::vector<persistence::ChangeRow>> rows;
+    if (!ending) {
+      ++tail_reads_;
+      if (tail_.has_value()) {
+        after = *tail_;
+        rows = store.ReadChanges(after, kTailRows);
+      } else {
+        // The first read starts at the end of the log: a watch behind it
+        // reads what it misses itself.
+        absl::StatusOr<int64_t> last = store.StartChanges({});
+        if (last.ok()) {
+          after = *last;
+          rows = std::vector<persistence::ChangeRow>();
+        } else {
+          rows = last.status();
+        }
+      }
+    }
+    if (!ending && !rows.ok()) {
+      log::Error(
+          "reading the change log's tail for the watches failed; each "
+          "reads it itself",
+          {{"error", rows.status().ToString()}});
+      WakeEachWatch();
+    } else if (!ending) {
+      // Rows pruned before the tail read them: the batch starts later.
+      if (!rows->empty() && rows->front().sequence > after + 1) {
+        after = rows->front().sequence - 1;
+      }
+      tail_ = rows->empty() ? after : rows->back().sequence;
+      for (Watch* watch : PinWatches()) {
+        watch->Offer(after, *rows);
+        watch->Unpin();
+      }
+    }
+    const bool more =
+        !ending && rows.ok() && static_cast<int>(rows->size()) == kTailRows;
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    if (!ending && (more || tail_again_)) continue;
+    tail_reading_ = false;
+    return;
   }
 }
 

@@ -2,15 +2,23 @@
 // polling, WatchChanges as a server stream); see
 // protos/recurrent/v1/change_feed.proto and docs/api.md "Change feed".
 //
-// A watch is a reactor, not a thread: it reads a page of the log on the read
-// executor, writes its changes one at a time, and reads again when the
-// ChangeFollower reports new rows. One write is outstanding per watch, so a
-// client that stops reading holds at most one page in the server's memory;
-// gRPC's flow control does the rest.
+// A watch is a reactor, not a thread: it reads pages of the log on the read
+// executor until it reaches the log's end, and writes its changes one at a
+// time. When the ChangeFollower reports new rows, one read of the log's
+// newest rows (the "tail", on the read executor, one at a time) serves every
+// watch at the end: each takes the rows its filter matches from it, so a
+// commit costs one read of the log, not one per watch. A watch behind the
+// tail, or with a page still to send, reads the log itself. One write is
+// outstanding per watch, and a watch holds at most about two pages of
+// changes to send, so a client that stops reading holds little of the
+// server's memory; gRPC's flow control does the rest.
 #ifndef RECURRENT_SERVICE_CHANGE_FEED_SERVICE_H_
 #define RECURRENT_SERVICE_CHANGE_FEED_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -50,11 +58,25 @@ class ChangeFeedServiceImpl final
   // Watches open now.
   size_t watch_count();
 
+  // Reads of the change log since the start: of its tail (shared by the
+  // watches at its end), and by single watches catching up.
+  struct LogReads {
+    int64_t tail = 0;
+    int64_t watch = 0;
+  };
+  LogReads log_reads() const;
+
  private:
   class Watch;
 
-  // Tells every watch that the log has grown.
+  // The log has grown: reads its tail for the watches (one read at a time;
+  // a call during one makes it read again after).
   void WakeWatches();
+  // On the read executor: reads the rows after tail_ and offers them to
+  // every watch, until it reaches the end of the log.
+  void ReadTail();
+  // Tells every watch to read the log itself (the tail could not be read).
+  void WakeEachWatch();
   // The watches open now, each pinned (Watch::Unpin when done with it).
   std::vector<Watch*> PinWatches();
   void Forget(Watch* watch);
@@ -63,6 +85,15 @@ class ChangeFeedServiceImpl final
   std::mutex mu_;
   absl::flat_hash_set<Watch*> watches_ ABSL_GUARDED_BY(mu_);
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::mutex tail_mu_;
+  bool tail_reading_ ABSL_GUARDED_BY(tail_mu_) = false;  // queued or running
+  bool tail_again_ ABSL_GUARDED_BY(tail_mu_) = false;    // woken meanwhile
+  // The last sequence the tail has read; unset before its first read. Only
+  // ReadTail uses it (one runs at a time).
+  std::optional<int64_t> tail_;
+  std::atomic<int64_t> tail_reads_{0};
+  std::atomic<int64_t> watch_reads_{0};
 };
 
 }  // namespace recurrent::service

@@ -255,6 +255,20 @@ void Server::AddMetrics(const common::Clock* clock) {
       {}, [this, clock] {
         return absl::ToDoubleSeconds(change_follower_.Lag(clock->Now()));
       });
+  for (auto [field, reader] :
+       {std::pair{&ChangeFeedServiceImpl::LogReads::tail, "tail"},
+        std::pair{&ChangeFeedServiceImpl::LogReads::watch, "watch"}}) {
+    metrics_.AddCallback(
+        "recurrent_change_feed_log_reads_total",
+        "Reads of the change log for WatchChanges: of its newest rows, one "
+        "per commit or poll for every watch at the log's end (tail), or by a "
+        "single watch catching up (watch).",
+        {{"reader", reader}},
+        [this, field = field] {
+          return static_cast<double>(change_feed_service_.log_reads().*field);
+        },
+        Metrics::Type::kCounter);
+  }
   const auto groups = [this](int64_t core::GroupCommit::Stats::*field) {
     return [this, field] {
       return static_cast<double>(store_.group_commit_stats().*field);

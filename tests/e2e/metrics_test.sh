@@ -59,7 +59,10 @@ for series in 'recurrent_executor_queued_calls{executor="reads"}' \
     recurrent_reevaluation_lag_seconds recurrent_change_log_oldest_age_seconds \
     recurrent_customer_cache_bytes recurrent_calls_held recurrent_database_serving \
     'recurrent_database_file_bytes{file="database"}' 'recurrent_database_file_bytes{file="wal"}' \
-    process_resident_memory_bytes process_cpu_seconds_total process_open_fds; do
+    'recurrent_change_feed_log_reads_total{reader="tail"}' \
+    'recurrent_change_feed_log_reads_total{reader="watch"}' \
+    process_resident_memory_bytes process_cpu_seconds_total process_open_fds \
+    process_start_time_seconds; do
   check "the page has $series" test -n "$(value "$after" "$series")"
 done
 check "the storage figures are fresh" \

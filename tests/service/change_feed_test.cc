@@ -577,6 +577,74 @@ TEST_F(ChangeFeedTest, TwoHundredWatchersReceiveTheSameSequence) {
   for (auto& watcher : watchers) (void)watcher->reader->Finish();
 }
 
+TEST_F(ChangeFeedTest, WatchesAtTheEndShareOneReadOfTheLogPerCommit) {
+  // Fifty watches from the log's end, half of them filtered by customer;
+  // then ten writes. Each commit is read once for all of them (the tail),
+  // not once per watch.
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-02-15"));  // past due since Feb 1
+  const std::string first = DelinquentCustomer(source, "first");
+  constexpr int kWatchers = 50;
+  struct Watcher {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
+  };
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  const int per_connection = ServerOptions().max_concurrent_streams;
+  std::vector<std::unique_ptr<v1::ChangeFeedService::Stub>> stubs;
+  for (int i = 0; i < (kWatchers + per_connection - 1) / per_connection; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    stubs.push_back(v1::ChangeFeedService::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", server_.server().port()),
+        grpc::InsecureChannelCredentials(), args)));
+  }
+  for (int i = 0; i < kWatchers; ++i) {
+    auto watcher = std::make_unique<Watcher>();
+    watcher->context.set_deadline(std::chrono::system_clock::now() +
+                                  std::chrono::seconds(60));
+    v1::WatchChangesRequest request;
+    if (i % 2 == 1) request.set_customer_uuid(first);
+    watcher->reader =
+        stubs[i / per_connection]->WatchChanges(&watcher->context, request);
+    watcher->reader->WaitForInitialMetadata();  // its start read is done
+    watchers.push_back(std::move(watcher));
+  }
+  const std::string start = AllChanges().back().cursor();
+  const ChangeFeedServiceImpl::LogReads before =
+      server_.server().change_feed().log_reads();
+
+  for (int i = 0; i < 10; ++i) {
+    DelinquentCustomer(source, absl::StrCat("c", i));
+  }
+  // The filtered watches' customer pays its February invoice late.
+  const std::vector<v1::Invoice> invoices = ListInvoices(first);
+  ASSERT_EQ(invoices.size(), 2u);
+  ASSERT_TRUE(Pay(invoices[1].uuid(), "late", T("2025-02-14")).ok());
+  const std::vector<v1::Change> all = AllChanges(start);
+  const std::vector<v1::Change> of_first = AllChanges(start, "", first);
+  ASSERT_GT(all.size(), 20u);
+  ASSERT_FALSE(of_first.empty());
+  for (int i = 0; i < kWatchers; ++i) {
+    SCOPED_TRACE(i);
+    const std::vector<v1::Change>& expected = i % 2 == 1 ? of_first : all;
+    const std::vector<v1::Change> got =
+        ReadChanges(*watchers[i]->reader, expected.size());
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t j = 0; j < got.size(); ++j) {
+      EXPECT_EQ(got[j].cursor(), expected[j].cursor());
+    }
+  }
+  const ChangeFeedServiceImpl::LogReads after =
+      server_.server().change_feed().log_reads();
+  EXPECT_GE(after.tail - before.tail, 1);
+  // One read per watch per commit would be 50 x 21; a watch reads the log
+  // itself only when a commit finds it busy with a read of its own.
+  EXPECT_LT(after.watch - before.watch, kWatchers);
+  for (auto& watcher : watchers) watcher->context.TryCancel();
+  for (auto& watcher : watchers) (void)watcher->reader->Finish();
+}
+
 TEST_F(ChangeFeedTest, ShutdownEndsWatchesWithUnavailable) {
   CreateSource("stripe");
   grpc::ClientContext context;
