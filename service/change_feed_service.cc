@@ -408,6 +408,12 @@ ChangeFeedServiceImpl::LogReads ChangeFeedServiceImpl::log_reads() const {
   return LogReads{tail_reads_.load(), watch_reads_.load()};
 }
 
+absl::Status ChangeFeedServiceImpl::Start() {
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t last, env_.store->StartChanges({}));
+  tail_ = last;
+  return absl::OkStatus();
+}
+
 void ChangeFeedServiceImpl::WakeWatches() {
   {
     std::lock_guard<std::mutex> lock(tail_mu_);
@@ -417,16 +423,18 @@ void ChangeFeedServiceImpl::WakeWatches() {
     }
     tail_reading_ = true;
   }
+  if (!ScheduleTailRead()) WakeEachWatch();
+}
+
+bool ChangeFeedServiceImpl::ScheduleTailRead() {
   if (env_.executor->Schedule(kTailReader, [this] { ReadTail(); }).ok()) {
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(tail_mu_);
-    tail_reading_ = false;
+    return true;
   }
   // Overloaded or shutting down: each watch learns it when it schedules a
   // read of its own.
-  WakeEachWatch();
+  std::lock_guard<std::mutex> lock(tail_mu_);
+  tail_reading_ = false;
+  return false;
 }
 
 void ChangeFeedServiceImpl::WakeEachWatch() {
@@ -437,60 +445,63 @@ void ChangeFeedServiceImpl::WakeEachWatch() {
 }
 
 void ChangeFeedServiceImpl::ReadTail() {
-  core::Store& store = *env_.store;
-  while (true) {
-    {
-      std::lock_guard<std::mutex> lock(tail_mu_);
-      tail_again_ = false;
-    }
-    bool ending = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ending = ending_;
-    }
-    int64_t after = 0;
-    absl::StatusOr<std::vector<persistence::ChangeRow>> rows;
-    if (!ending) {
-      ++tail_reads_;
-      if (tail_.has_value()) {
-        after = *tail_;
-        rows = store.ReadChanges(after, kTailRows);
-      } else {
-        // The first read starts at the end of the log: a watch behind it
-        // reads what it misses itself.
-        absl::StatusOr<int64_t> last = store.StartChanges({});
-        if (last.ok()) {
-          after = *last;
-          rows = std::vector<persistence::ChangeRow>();
-        } else {
-          rows = last.status();
-        }
-      }
-    }
-    if (!ending && !rows.ok()) {
+  {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    tail_again_ = false;
+  }
+  bool ending = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ending = ending_;
+  }
+  bool more = false;
+  if (!ending) {
+    ++tail_reads_;
+    absl::StatusOr<bool> offered = OfferTailBatch();
+    if (offered.ok()) {
+      more = *offered;
+    } else {
       log::Error(
           "reading the change log's tail for the watches failed; each "
           "reads it itself",
-          {{"error", rows.status().ToString()}});
+          {{"error", offered.status().ToString()}});
       WakeEachWatch();
-    } else if (!ending) {
-      // Rows pruned before the tail read them: the batch starts later.
-      if (!rows->empty() && rows->front().sequence > after + 1) {
-        after = rows->front().sequence - 1;
-      }
-      tail_ = rows->empty() ? after : rows->back().sequence;
-      for (Watch* watch : PinWatches()) {
-        watch->Offer(after, *rows);
-        watch->Unpin();
-      }
     }
-    const bool more =
-        !ending && rows.ok() && static_cast<int>(rows->size()) == kTailRows;
-    std::lock_guard<std::mutex> lock(tail_mu_);
-    if (!ending && (more || tail_again_)) continue;
-    tail_reading_ = false;
-    return;
   }
+  {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    if (ending || !(more || tail_again_)) {
+      tail_reading_ = false;
+      return;
+    }
+  }
+  // Rows remain, or a commit came meanwhile: again, behind the reads queued
+  // since.
+  if (!ScheduleTailRead()) WakeEachWatch();
+}
+
+absl::StatusOr<bool> ChangeFeedServiceImpl::OfferTailBatch() {
+  core::Store& store = *env_.store;
+  int64_t after = 0;
+  std::vector<persistence::ChangeRow> rows;
+  if (tail_.has_value()) {
+    after = *tail_;
+    RECURRENT_ASSIGN_OR_RETURN(rows, store.ReadChanges(after, kTailRows));
+  } else {
+    // Not started (Start): the first read starts at the end of the log, and
+    // a watch behind it reads what it misses itself.
+    RECURRENT_ASSIGN_OR_RETURN(after, store.StartChanges({}));
+  }
+  // Rows pruned before the tail read them: the batch starts later.
+  if (!rows.empty() && rows.front().sequence > after + 1) {
+    after = rows.front().sequence - 1;
+  }
+  tail_ = rows.empty() ? after : rows.back().sequence;
+  for (Watch* watch : PinWatches()) {
+    watch->Offer(after, rows);
+    watch->Unpin();
+  }
+  return static_cast<int>(rows.size()) == kTailRows;
 }
 
 void ChangeFeedServiceImpl::Forget(Watch* watch) {

@@ -37,6 +37,11 @@ class ChangeFeedServiceImpl final
   // this service.
   ChangeFeedServiceImpl(const ServiceEnv& env, core::ChangeFollower* follower);
 
+  // Reads where the change log ends, where the tail's first read starts
+  // (without it, the first read starts at the log's end when it runs, and
+  // the watches behind it each read the log). Call before serving.
+  absl::Status Start();
+
   grpc::ServerUnaryReactor* ListChanges(
       grpc::CallbackServerContext* context,
       const v1::ListChangesRequest* request,
@@ -72,9 +77,16 @@ class ChangeFeedServiceImpl final
   // The log has grown: reads its tail for the watches (one read at a time;
   // a call during one makes it read again after).
   void WakeWatches();
-  // On the read executor: reads the rows after tail_ and offers them to
-  // every watch, until it reaches the end of the log.
+  // On the read executor: reads one batch of rows after tail_ and offers
+  // it to every watch; schedules itself again while rows remain or it was
+  // woken meanwhile (not a loop: a steady stream of commits must not hold
+  // a read thread, nor jump the executor's other queued reads).
   void ReadTail();
+  // Reads the rows after tail_ (one batch) and offers them to every watch;
+  // true if the batch was full (more rows may follow).
+  absl::StatusOr<bool> OfferTailBatch();
+  // Schedules ReadTail (tail_reading_ is set); false if it could not be.
+  bool ScheduleTailRead();
   // Tells every watch to read the log itself (the tail could not be read).
   void WakeEachWatch();
   // The watches open now, each pinned (Watch::Unpin when done with it).
@@ -89,8 +101,8 @@ class ChangeFeedServiceImpl final
   std::mutex tail_mu_;
   bool tail_reading_ ABSL_GUARDED_BY(tail_mu_) = false;  // queued or running
   bool tail_again_ ABSL_GUARDED_BY(tail_mu_) = false;    // woken meanwhile
-  // The last sequence the tail has read; unset before its first read. Only
-  // ReadTail uses it (one runs at a time).
+  // The last sequence the tail has read; unset before Start or its first
+  // read. Only Start (before serving) and ReadTail (one at a time) use it.
   std::optional<int64_t> tail_;
   std::atomic<int64_t> tail_reads_{0};
   std::atomic<int64_t> watch_reads_{0};

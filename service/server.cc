@@ -424,6 +424,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->shut_down_ = true;
     return why;
   };
+  if (absl::Status started = server->change_feed_service_.Start();
+      !started.ok()) {
+    return abandon(std::move(started));
+  }
   if (absl::Status started = server->change_follower_.Start(); !started.ok()) {
     return abandon(std::move(started));
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs a command under the system-call filter of a systemd unit.
 
-    unit_syscall_filter.py UNIT_FILE [--user=NAME] -- COMMAND [ARGS...]
+    unit_syscall_filter.py UNIT_FILE [--user=NAME] [--strict] -- COMMAND [ARGS...]
 
 Reads the unit's SystemCallFilter= and SystemCallErrorNumber= lines, expands
 their groups with `systemd-analyze syscall-filter`, installs the same
@@ -10,8 +10,11 @@ COMMAND, as the user NAME if given (a root shell runs it as the unit's
 DynamicUser would: without privileges, which some libraries use when they
 have them -- SQLite hands its journal files to the database's owner). A
 call the unit denies then kills the process with SIGSYS (or
-fails with the unit's error number), as it would under systemd: a test can
-run the server the way the installed unit runs it without systemd as PID 1.
+fails with the unit's error number), as it would under systemd; with
+--strict, it kills the process whatever the unit's error number, so that a
+test sees every denied call. Only the system-call filter is applied (not
+the unit's other sandboxing): a test can run the server under the filter
+the installed unit gives it, without systemd as PID 1.
 
 Follows systemd.exec(5): if the first SystemCallFilter= is an allow list,
 every other call is denied (and the calls systemd always permits are
@@ -63,10 +66,14 @@ def main():
   unit, options, command = args[0], args[1:args.index("--")], args[
       args.index("--") + 1:]
   user = None
+  strict = False
   for option in options:
-    if not option.startswith("--user="):
+    if option == "--strict":
+      strict = True
+    elif option.startswith("--user="):
+      user = pwd.getpwnam(option[len("--user="):])
+    else:
       sys.exit(__doc__)
-    user = pwd.getpwnam(option[len("--user="):])
   if not command:
     sys.exit(__doc__)
   filters, error_number = [], None
@@ -80,8 +87,8 @@ def main():
   if not filters:
     sys.exit(f"{unit} has no SystemCallFilter=")
 
-  deny = seccomp.KILL_PROCESS if error_number is None else seccomp.ERRNO(
-      error_number)
+  deny = (seccomp.KILL_PROCESS if error_number is None or strict else
+          seccomp.ERRNO(error_number))
   allow_list = not filters[0][0].startswith("~")
   listed = set(ALWAYS_ALLOWED) if allow_list else set()
   for entry in filters:

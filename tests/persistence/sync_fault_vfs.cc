@@ -180,6 +180,7 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
 }  // namespace
 
 SyncFaultVfs::SyncFaultVfs() {
+  failed_sync_count = 0;
   real_vfs = sqlite3_vfs_find(nullptr);
   wrapper_vfs = sqlite3_vfs{};
   wrapper_vfs.iVersion = 2;

@@ -584,6 +584,10 @@ TEST_F(ChangeFeedTest, WatchesAtTheEndShareOneReadOfTheLogPerCommit) {
   const std::string source = CreateSource("stripe");
   server_.clock().Set(T("2025-02-15"));  // past due since Feb 1
   const std::string first = DelinquentCustomer(source, "first");
+  // A restart: the watches reach the log's end before any commit of this
+  // server's life wakes the tail.
+  RestartWith(TestServerOptions());
+  feed_ = v1::ChangeFeedService::NewStub(server_.channel());
   constexpr int kWatchers = 50;
   struct Watcher {
     grpc::ClientContext context;
