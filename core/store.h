@@ -138,7 +138,11 @@ class Store {
     // when few invoices match.
     int max_invoices_scanned_per_page = 5000;
     // Most small writes one transaction holds (group commit); <= 1 runs
-    // every write in a transaction of its own.
+    // every write in a transaction of its own. Group commit is for a
+    // backend whose writes run one at a time (SQLite): where they run in
+    // parallel and wait for each other's locks (PostgreSQL), a group waiting
+    // for one write's lock holds up every write in it, so recurrentd sets 1
+    // there.
     int max_group_writes = 64;
   };
 

@@ -212,6 +212,27 @@ std::vector<std::vector<MrrStep>> SubscriptionSteps(
       full_periods.push_back(it.item);
     }
   }
+  const auto period = [](const LineItem* p) {
+    return std::tie(p->service_period_start, p->service_period_end);
+  };
+  std::sort(full_periods.begin(), full_periods.end(),
+            [&](const LineItem* a, const LineItem* b) {
+              return period(a) < period(b);
+            });
+  // The latest starting (then latest ending) full period containing `s`:
+  // walking back from the last one starting at or before `s`, the first
+  // that ends after it (a search, not a scan of every period per item).
+  const auto containing = [&](absl::Time s) -> const LineItem* {
+    auto it = std::upper_bound(full_periods.begin(), full_periods.end(), s,
+                               [](absl::Time t, const LineItem* p) {
+                                 return t < p->service_period_start;
+                               });
+    while (it != full_periods.begin()) {
+      --it;
+      if (s < (*it)->service_period_end) return *it;
+    }
+    return nullptr;
+  };
   std::vector<Term> terms;
   for (const Item& it : g.items) {
     const LineItem& item = *it.item;
@@ -219,18 +240,7 @@ std::vector<std::vector<MrrStep>> SubscriptionSteps(
     const int64_t net = item.amount_in_cents - item.tax_amount_in_cents;
     const absl::Time s = item.service_period_start;
     const absl::Time e = item.service_period_end;
-    const LineItem* full = nullptr;
-    if (item.prorated) {
-      for (const LineItem* p : full_periods) {
-        if (p->service_period_start <= s && s < p->service_period_end &&
-            (full == nullptr ||
-             std::tie(p->service_period_start, p->service_period_end) >
-                 std::tie(full->service_period_start,
-                          full->service_period_end))) {
-          full = p;
-        }
-      }
-    }
+    const LineItem* full = item.prorated ? containing(s) : nullptr;
     terms.push_back(Term{
         s, e, it.currency,
         full == nullptr

@@ -193,6 +193,12 @@ absl::StatusOr<CustomerPatch> ParseUpdateCustomer(
     for (const WritableField& field : kWritableFields) {
       if (field.populated(customer)) update.paths.emplace_back(field.name);
     }
+  } else if (request.update_mask().paths_size() == 1 &&
+             request.update_mask().paths(0) == "*") {
+    // AIP-134: "*" replaces every writable field (an unset one is cleared).
+    for (const WritableField& field : kWritableFields) {
+      update.paths.emplace_back(field.name);
+    }
   } else {
     for (const std::string& path : request.update_mask().paths()) {
       if (In(kReadOnlyCustomerFields, path)) {

@@ -227,6 +227,19 @@ TEST_F(CustomerServiceTest, UpdateWithMask) {
   v1::Customer got;
   ASSERT_TRUE(Get(created.uuid(), &got).ok());
   EXPECT_EQ(got.SerializeAsString(), updated.SerializeAsString());
+
+  // "*": every writable field is replaced; those left unset are cleared.
+  grpc::ClientContext context3;
+  v1::UpdateCustomerRequest all;
+  all.mutable_customer()->set_uuid(created.uuid());
+  all.mutable_customer()->set_name("Replaced");
+  all.mutable_update_mask()->add_paths("*");
+  ASSERT_TRUE(stub_->UpdateCustomer(&context3, all, &updated).ok());
+  EXPECT_EQ(updated.name(), "Replaced");
+  EXPECT_EQ(updated.email(), "");
+  EXPECT_EQ(updated.city(), "");
+  EXPECT_FALSE(updated.has_free_trial_started_at());
+  EXPECT_FALSE(updated.has_lead_created_at());
 }
 
 TEST_F(CustomerServiceTest, UpdateErrorsChangeNothing) {
