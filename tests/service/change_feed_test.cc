@@ -117,8 +117,40 @@ class ChangeFeedTest : public ApiTest {
     return customer;
   }
 
+  // An open WatchChanges stream.
+  struct Watcher {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
+  };
+  // Opens a watch per request (60 s deadline), as many per connection as
+  // the server allows streams on one.
+  std::vector<std::unique_ptr<Watcher>> OpenWatchers(
+      const std::vector<v1::WatchChangesRequest>& requests) {
+    const size_t per_connection = ServerOptions().max_concurrent_streams;
+    std::vector<std::unique_ptr<Watcher>> watchers;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (i % per_connection == 0) {
+        grpc::ChannelArguments args;
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        watch_stubs_.push_back(
+            v1::ChangeFeedService::NewStub(grpc::CreateCustomChannel(
+                absl::StrCat("127.0.0.1:", server_.server().port()),
+                grpc::InsecureChannelCredentials(), args)));
+      }
+      auto watcher = std::make_unique<Watcher>();
+      watcher->context.set_deadline(std::chrono::system_clock::now() +
+                                    std::chrono::seconds(60));
+      watcher->reader =
+          watch_stubs_.back()->WatchChanges(&watcher->context, requests[i]);
+      watchers.push_back(std::move(watcher));
+    }
+    return watchers;
+  }
+
   std::unique_ptr<v1::ChangeFeedService::Stub> feed_ =
       v1::ChangeFeedService::NewStub(server_.channel());
+  // The connections of OpenWatchers (outliving its watchers).
+  std::vector<std::unique_ptr<v1::ChangeFeedService::Stub>> watch_stubs_;
 };
 
 TEST_F(ChangeFeedTest, AnImportedHistoryIsPublishedAtOnceAndFutureEventsWhenDue) {
@@ -524,32 +556,10 @@ TEST_F(ChangeFeedTest, TwoHundredWatchersReceiveTheSameSequence) {
   const std::string source = CreateSource("stripe");
   server_.clock().Set(T("2025-01-15"));
   constexpr int kWatchers = 200;
-  struct Watcher {
-    grpc::ClientContext context;
-    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
-  };
-  std::vector<std::unique_ptr<Watcher>> watchers;
-  const std::string start = std::string(20, '0');
-  // As many watches per connection as the server allows streams on one.
-  const int per_connection = ServerOptions().max_concurrent_streams;
-  std::vector<std::unique_ptr<v1::ChangeFeedService::Stub>> stubs;
-  for (int i = 0; i < (kWatchers + per_connection - 1) / per_connection; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stubs.push_back(v1::ChangeFeedService::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", server_.server().port()),
-        grpc::InsecureChannelCredentials(), args)));
-  }
-  for (int i = 0; i < kWatchers; ++i) {
-    auto watcher = std::make_unique<Watcher>();
-    watcher->context.set_deadline(std::chrono::system_clock::now() +
-                                  std::chrono::seconds(60));
-    v1::WatchChangesRequest request;
-    request.set_after_cursor(start);
-    watcher->reader =
-        stubs[i / per_connection]->WatchChanges(&watcher->context, request);
-    watchers.push_back(std::move(watcher));
-  }
+  v1::WatchChangesRequest request;
+  request.set_after_cursor(std::string(20, '0'));
+  std::vector<std::unique_ptr<Watcher>> watchers =
+      OpenWatchers(std::vector<v1::WatchChangesRequest>(kWatchers, request));
   for (const std::string id : {"a", "b", "c", "d"}) {
     DelinquentCustomer(source, id);
   }
@@ -589,30 +599,13 @@ TEST_F(ChangeFeedTest, WatchesAtTheEndShareOneReadOfTheLogPerCommit) {
   RestartWith(TestServerOptions());
   feed_ = v1::ChangeFeedService::NewStub(server_.channel());
   constexpr int kWatchers = 50;
-  struct Watcher {
-    grpc::ClientContext context;
-    std::unique_ptr<grpc::ClientReader<v1::Change>> reader;
-  };
-  std::vector<std::unique_ptr<Watcher>> watchers;
-  const int per_connection = ServerOptions().max_concurrent_streams;
-  std::vector<std::unique_ptr<v1::ChangeFeedService::Stub>> stubs;
-  for (int i = 0; i < (kWatchers + per_connection - 1) / per_connection; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stubs.push_back(v1::ChangeFeedService::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", server_.server().port()),
-        grpc::InsecureChannelCredentials(), args)));
+  std::vector<v1::WatchChangesRequest> requests(kWatchers);
+  for (int i = 1; i < kWatchers; i += 2) {
+    requests[i].set_customer_uuid(first);
   }
-  for (int i = 0; i < kWatchers; ++i) {
-    auto watcher = std::make_unique<Watcher>();
-    watcher->context.set_deadline(std::chrono::system_clock::now() +
-                                  std::chrono::seconds(60));
-    v1::WatchChangesRequest request;
-    if (i % 2 == 1) request.set_customer_uuid(first);
-    watcher->reader =
-        stubs[i / per_connection]->WatchChanges(&watcher->context, request);
+  std::vector<std::unique_ptr<Watcher>> watchers = OpenWatchers(requests);
+  for (auto& watcher : watchers) {
     watcher->reader->WaitForInitialMetadata();  // its start read is done
-    watchers.push_back(std::move(watcher));
   }
   const std::string start = AllChanges().back().cursor();
   const ChangeFeedServiceImpl::LogReads before =
