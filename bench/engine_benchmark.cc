@@ -6,6 +6,10 @@
 //   BM_BuildTimeline         CustomerTimeline::Build() alone.
 //   BM_EvaluateAtBuilt       EvaluateAt() on a built timeline.
 //   BM_EvaluateBatch         Evaluate() of 100,000 such customers.
+//   BM_BuildGappedTimeline   CustomerTimeline::Build() of one subscription
+//                            of N daily periods, each ending a second before
+//                            the next starts (exports ending at 23:59:59):
+//                            an uncovered end at every period.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -151,6 +155,40 @@ void BM_EvaluateBatch(benchmark::State& state) {
   benchmark::DoNotOptimize(past_due);
   state.SetItemsProcessed(state.iterations() * kBatchCustomers);
 }
+void BM_BuildGappedTimeline(benchmark::State& state) {
+  CustomerFacts facts;
+  const absl::Time first = Utc(absl::CivilDay(2000, 1, 1));
+  for (int64_t d = 0; d < state.range(0); ++d) {
+    const absl::Time start = first + absl::Hours(24) * d;
+    Invoice invoice;
+    invoice.data_source_uuid = "ds_bench";
+    invoice.external_id = absl::StrCat("INV-", d);
+    invoice.currency = "EUR";
+    invoice.due_date = start;
+    LineItem item;
+    item.type = LineItemType::kSubscription;
+    item.subscription_external_id = "sub";
+    item.service_period_start = start;
+    item.service_period_end = start + absl::Hours(24) - absl::Seconds(1);
+    item.amount_in_cents = 100;
+    invoice.line_items.push_back(item);
+    Transaction payment;
+    payment.type = TransactionType::kPayment;
+    payment.result = TransactionResult::kSuccessful;
+    payment.date = start;
+    invoice.transactions.push_back(payment);
+    facts.invoices.push_back(std::move(invoice));
+  }
+  const SettingsMap settings;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(CustomerTimeline::Build(facts, settings));
+  }
+}
+BENCHMARK(BM_BuildGappedTimeline)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_EvaluateBatch)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
+
 namespace recurrent::engine {
 namespace {
 
@@ -405,6 +407,11 @@ class SubscriptionTimeline::Builder {
       size_t i = 0;
       size_t j = 0;
       size_t latest = 0;  // periods_[..latest) start at or before the point
+      // Of those, the ones not yet seen ended, in order: a period that has
+      // ended at one point has ended at every later one, so each is
+      // dropped once (not walked over again at every uncovered end). Ended
+      // ones on top go before a new one is added, which keeps it small.
+      absl::InlinedVector<int32_t, 4> open;
       while (i < starts_.size() || j < ends_.size()) {
         absl::Time point;
         if (j == ends_.size() ||
@@ -415,12 +422,19 @@ class SubscriptionTimeline::Builder {
         }
         while (i < starts_.size() && starts_[i] == point) ++i;
         while (j < ends_.size() && ends_[j] == point) ++j;
+        const auto drop_ended = [&] {
+          while (!open.empty() && periods_[open.back()].end <= point) {
+            open.pop_back();
+          }
+        };
         while (latest < periods_.size() && periods_[latest].start <= point) {
+          drop_ended();
+          open.push_back(static_cast<int32_t>(latest));
           ++latest;
         }
         // The containing period with the latest start (then latest end).
-        auto current = static_cast<int32_t>(latest) - 1;
-        while (current >= 0 && periods_[current].end <= point) --current;
+        drop_ended();
+        const int32_t current = open.empty() ? -1 : open.back();
         if (current != period_at.back().second) {
           period_at.emplace_back(point, current);
         }
