@@ -10,6 +10,9 @@
 //                            of N daily periods, each ending a second before
 //                            the next starts (exports ending at 23:59:59):
 //                            an uncovered end at every period.
+//   BM_BuildLongPastDueStretch  The same of N daily periods each paid two
+//                            days late: one PAST_DUE stretch of N
+//                            overlapping signals.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -155,10 +158,14 @@ void BM_EvaluateBatch(benchmark::State& state) {
   benchmark::DoNotOptimize(past_due);
   state.SetItemsProcessed(state.iterations() * kBatchCustomers);
 }
-void BM_BuildGappedTimeline(benchmark::State& state) {
+// One subscription of `days` daily invoices from 2000-01-01, each due at
+// its period's start and paid `paid_after` later; each period ends `gap`
+// before the next starts.
+CustomerFacts DailyInvoices(int64_t days, absl::Duration gap,
+                            absl::Duration paid_after) {
   CustomerFacts facts;
   const absl::Time first = Utc(absl::CivilDay(2000, 1, 1));
-  for (int64_t d = 0; d < state.range(0); ++d) {
+  for (int64_t d = 0; d < days; ++d) {
     const absl::Time start = first + absl::Hours(24) * d;
     Invoice invoice;
     invoice.data_source_uuid = "ds_bench";
@@ -169,22 +176,41 @@ void BM_BuildGappedTimeline(benchmark::State& state) {
     item.type = LineItemType::kSubscription;
     item.subscription_external_id = "sub";
     item.service_period_start = start;
-    item.service_period_end = start + absl::Hours(24) - absl::Seconds(1);
+    item.service_period_end = start + absl::Hours(24) - gap;
     item.amount_in_cents = 100;
     invoice.line_items.push_back(item);
     Transaction payment;
     payment.type = TransactionType::kPayment;
     payment.result = TransactionResult::kSuccessful;
-    payment.date = start;
+    payment.date = start + paid_after;
     invoice.transactions.push_back(payment);
     facts.invoices.push_back(std::move(invoice));
   }
+  return facts;
+}
+
+void BM_BuildGappedTimeline(benchmark::State& state) {
+  const CustomerFacts facts =
+      DailyInvoices(state.range(0), absl::Seconds(1), absl::ZeroDuration());
   const SettingsMap settings;
   for (auto _ : state) {
     benchmark::DoNotOptimize(CustomerTimeline::Build(facts, settings));
   }
 }
 BENCHMARK(BM_BuildGappedTimeline)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond);
+
+void BM_BuildLongPastDueStretch(benchmark::State& state) {
+  const CustomerFacts facts =
+      DailyInvoices(state.range(0), absl::ZeroDuration(), absl::Hours(48));
+  const SettingsMap settings;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(CustomerTimeline::Build(facts, settings));
+  }
+}
+BENCHMARK(BM_BuildLongPastDueStretch)
     ->Arg(1000)
     ->Arg(10000)
     ->Unit(benchmark::kMillisecond);

@@ -258,12 +258,17 @@ class SubscriptionTimeline::Builder {
                        absl::InfinitePast()});
           }
           absl::Time t = s;
+          // The signals before the one found for a `t` have all ended by
+          // then (they began no later than it and do not contain `t`), so
+          // the next search starts at it.
+          size_t first = i;
           while (t < e) {
-            size_t k = i;
+            size_t k = first;
             while (k + 1 < j &&
                    !(signals_[k].begin <= t && t < signals_[k].end)) {
               ++k;
             }
+            first = k;
             const Signal& signal = signals_[k];
             if (signal.invoice >= 0) {
               Push(Piece{t, SubscriptionStatus::kPastDue,
