@@ -482,16 +482,9 @@ void ChangeFeedServiceImpl::ReadTail() {
 
 absl::StatusOr<bool> ChangeFeedServiceImpl::OfferTailBatch() {
   core::Store& store = *env_.store;
-  int64_t after = 0;
-  std::vector<persistence::ChangeRow> rows;
-  if (tail_.has_value()) {
-    after = *tail_;
-    RECURRENT_ASSIGN_OR_RETURN(rows, store.ReadChanges(after, kTailRows));
-  } else {
-    // Not started (Start): the first read starts at the end of the log, and
-    // a watch behind it reads what it misses itself.
-    RECURRENT_ASSIGN_OR_RETURN(after, store.StartChanges({}));
-  }
+  int64_t after = tail_;
+  RECURRENT_ASSIGN_OR_RETURN(const std::vector<persistence::ChangeRow> rows,
+                             store.ReadChanges(after, kTailRows));
   // Rows pruned before the tail read them: the batch starts later.
   if (!rows.empty() && rows.front().sequence > after + 1) {
     after = rows.front().sequence - 1;

@@ -37,9 +37,8 @@ class ChangeFeedServiceImpl final
   // this service.
   ChangeFeedServiceImpl(const ServiceEnv& env, core::ChangeFollower* follower);
 
-  // Reads where the change log ends, where the tail's first read starts
-  // (without it, the first read starts at the log's end when it runs, and
-  // the watches behind it each read the log). Call before serving.
+  // Reads where the change log ends, where the tail's first read starts.
+  // Call once, before serving.
   absl::Status Start();
 
   grpc::ServerUnaryReactor* ListChanges(
@@ -101,9 +100,9 @@ class ChangeFeedServiceImpl final
   std::mutex tail_mu_;
   bool tail_reading_ ABSL_GUARDED_BY(tail_mu_) = false;  // queued or running
   bool tail_again_ ABSL_GUARDED_BY(tail_mu_) = false;    // woken meanwhile
-  // The last sequence the tail has read; unset before Start or its first
-  // read. Only Start (before serving) and ReadTail (one at a time) use it.
-  std::optional<int64_t> tail_;
+  // The last sequence the tail has read (Start sets where the log ends).
+  // Only Start (before serving) and ReadTail (one at a time) use it.
+  int64_t tail_ = 0;
   std::atomic<int64_t> tail_reads_{0};
   std::atomic<int64_t> watch_reads_{0};
 };

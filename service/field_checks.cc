@@ -1,6 +1,7 @@
 #include "service/field_checks.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -11,6 +12,18 @@
 
 namespace recurrent::service {
 
+// The first control character of `value` (C0 or DEL; tabs and line breaks
+// too unless `allow_breaks`), or nullopt if none.
+std::optional<unsigned char> FirstControl(absl::string_view value,
+                                          bool allow_breaks) {
+  for (const char c : value) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (allow_breaks && (c == '\t' || c == '\n' || c == '\r')) continue;
+    if (u < 0x20 || u == 0x7f) return u;
+  }
+  return std::nullopt;
+}
+
 absl::Status CheckLength(absl::string_view value, size_t max,
                          absl::string_view field) {
   if (value.size() > max) {
@@ -19,11 +32,8 @@ absl::Status CheckLength(absl::string_view value, size_t max,
   }
   // Names, ids and tags end up in logs, terminals and CSV exports: no NUL,
   // line breaks or escape sequences.
-  for (const char c : value) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return InvalidField(field, "must not contain control characters");
-    }
+  if (FirstControl(value, /*allow_breaks=*/false).has_value()) {
+    return InvalidField(field, "must not contain control characters");
   }
   return absl::OkStatus();
 }
@@ -34,18 +44,15 @@ absl::Status CheckText(absl::string_view value, size_t max,
     return InvalidField(field,
                         absl::StrCat("must be at most ", max, " bytes long"));
   }
-  for (const char c : value) {
-    const unsigned char byte = static_cast<unsigned char>(c);
-    if (byte == 0) {
-      return InvalidField(field, "must not contain NUL characters");
-    }
-    if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
-      return InvalidField(field,
-                          "must not contain control characters other than "
-                          "tabs and line breaks");
-    }
+  const std::optional<unsigned char> control =
+      FirstControl(value, /*allow_breaks=*/true);
+  if (!control.has_value()) return absl::OkStatus();
+  if (*control == 0) {
+    return InvalidField(field, "must not contain NUL characters");
   }
-  return absl::OkStatus();
+  return InvalidField(field,
+                      "must not contain control characters other than tabs "
+                      "and line breaks");
 }
 
 std::string Excerpt(absl::string_view value, size_t max) {
