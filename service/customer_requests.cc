@@ -167,8 +167,8 @@ absl::StatusOr<persistence::Customer> ParseCreateCustomer(
   RECURRENT_RETURN_IF_ERROR(CheckId(customer.data_source_uuid(),
                                     common::kDataSourceIdPrefix,
                                     "customer.data_source_uuid"));
-  RECURRENT_RETURN_IF_ERROR(CheckRequired(customer.external_id(), kMaxIdLength,
-                                          "customer.external_id"));
+  RECURRENT_RETURN_IF_ERROR(
+      CheckExternalId(customer.external_id(), "customer.external_id"));
   persistence::Customer out;
   out.data_source_uuid = customer.data_source_uuid();
   out.external_id = customer.external_id();

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "service/convert.h"
 #include "service/errors.h"
@@ -73,6 +74,22 @@ absl::Status CheckRequired(absl::string_view value, size_t max,
   return CheckLength(value, max, field);
 }
 
+absl::Status CheckExternalId(absl::string_view value, absl::string_view field) {
+  if (value.empty()) return InvalidField(field, "required");
+  RECURRENT_RETURN_IF_ERROR(CheckLength(value, kMaxIdLength, field));
+  if (absl::ascii_isspace(value.front()) || absl::ascii_isspace(value.back())) {
+    return InvalidField(field, absl::StrCat("must not begin or end with "
+                                            "whitespace, as in \"",
+                                            Excerpt(value, 64), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOptionalExternalId(absl::string_view value,
+                                     absl::string_view field) {
+  return value.empty() ? absl::OkStatus() : CheckExternalId(value, field);
+}
+
 absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         const google::protobuf::Timestamp& ts,
                                         absl::string_view field) {
@@ -83,11 +100,17 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
 absl::Status CheckId(absl::string_view value, absl::string_view prefix,
                      absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
-  if (!absl::StartsWith(value, prefix)) {
-    return InvalidField(
-        field, absl::StrCat("must be an id starting with \"", prefix, "\""));
+  if (!common::HasIdShape(value, prefix)) {
+    // An over-long value or one with control characters gets CheckLength's
+    // error; any other is quoted (cut short) beside the shape it lacks.
+    RECURRENT_RETURN_IF_ERROR(CheckLength(value, kMaxIdLength, field));
+    return InvalidField(field,
+                        absl::StrCat("must be an id: \"", prefix, "\" and ",
+                                     common::kIdRandomChars,
+                                     " characters of a-z and 2-7, not \"",
+                                     Excerpt(value, 64), "\""));
   }
-  return CheckLength(value, kMaxIdLength, field);
+  return absl::OkStatus();
 }
 
 absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,

@@ -42,10 +42,22 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         const google::protobuf::Timestamp& ts,
                                         absl::string_view field);
 
+// An external id (the billing system's own id of a customer, invoice, line
+// item, transaction, subscription or plan) that a write stores: not blank,
+// at most kMaxIdLength bytes, no control characters, and no whitespace at
+// either end (" c1" and "c1" would be two customers). Filters that look ids
+// up take any text (CheckLength), so rows stored before this check are found.
+absl::Status CheckExternalId(absl::string_view value, absl::string_view field);
+
+// Like CheckExternalId, but an empty value is fine (derived or not given).
+absl::Status CheckOptionalExternalId(absl::string_view value,
+                                     absl::string_view field);
+
 // Longest page_token accepted (INVALID_ARGUMENT beyond).
 inline constexpr size_t kMaxPageTokenLength = 1024;
 
-// Checks that `value` is a non-empty id with `prefix`.
+// Checks that `value` has the shape of an id made with `prefix`
+// (common::HasIdShape): "cus_x" is INVALID_ARGUMENT, not NOT_FOUND.
 absl::Status CheckId(absl::string_view value, absl::string_view prefix,
                      absl::string_view field);
 

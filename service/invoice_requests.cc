@@ -53,14 +53,6 @@ class DuplicateChecker {
   absl::flat_hash_map<std::string, std::string> first_;
 };
 
-// An external id that may be omitted (left empty, for the caller to derive)
-// but, when given, is a proper id.
-absl::Status CheckOptionalExternalId(const std::string& id,
-                                     const std::string& field) {
-  if (id.empty()) return absl::OkStatus();
-  return CheckRequired(id, kMaxIdLength, field);
-}
-
 // Leaves external_id empty if the request gives none.
 absl::StatusOr<persistence::Transaction> ParseTransaction(
     const v1::Transaction& in, const std::string& path) {
@@ -126,17 +118,15 @@ absl::StatusOr<persistence::LineItem> ParseLineItem(const v1::LineItem& in,
   }
   const bool recurring = out.type != engine::LineItemType::kOneTime;
   if (recurring) {
-    RECURRENT_RETURN_IF_ERROR(
-        CheckRequired(in.subscription_external_id(), kMaxIdLength,
-                      path + ".subscription_external_id"));
+    RECURRENT_RETURN_IF_ERROR(CheckExternalId(
+        in.subscription_external_id(), path + ".subscription_external_id"));
   } else {
-    RECURRENT_RETURN_IF_ERROR(CheckLength(in.subscription_external_id(),
-                                          kMaxIdLength,
-                                          path + ".subscription_external_id"));
+    RECURRENT_RETURN_IF_ERROR(CheckOptionalExternalId(
+        in.subscription_external_id(), path + ".subscription_external_id"));
   }
   out.subscription_external_id = in.subscription_external_id();
-  RECURRENT_RETURN_IF_ERROR(CheckLength(in.plan_external_id(), kMaxIdLength,
-                                        path + ".plan_external_id"));
+  RECURRENT_RETURN_IF_ERROR(CheckOptionalExternalId(
+      in.plan_external_id(), path + ".plan_external_id"));
   out.plan_external_id = in.plan_external_id();
   // A SUBSCRIPTION line item needs its service period; other types may carry
   // one, and then it must be well formed too.
@@ -240,7 +230,7 @@ absl::StatusOr<std::vector<persistence::Invoice>> ParseImportInvoices(
                           "customer_uuid");
     }
     RECURRENT_RETURN_IF_ERROR(
-        CheckRequired(in.external_id(), kMaxIdLength, path + ".external_id"));
+        CheckExternalId(in.external_id(), path + ".external_id"));
     out.external_id = in.external_id();
     if (!in.data_source_uuid().empty()) {
       RECURRENT_RETURN_IF_ERROR(CheckId(in.data_source_uuid(),

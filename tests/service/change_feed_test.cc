@@ -339,10 +339,10 @@ TEST_F(ChangeFeedTest, BadCursorsAndUnknownIdsAreRefused) {
   EXPECT_EQ(ListStatus(request).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   request.set_after_cursor("");
-  request.set_customer_uuid("cus_doesnotexist");
+  request.set_customer_uuid("cus_doesnotexistdoesnote");
   EXPECT_EQ(ListStatus(request).error_code(), grpc::StatusCode::NOT_FOUND);
   request.set_customer_uuid("");
-  request.set_data_source_uuid("ds_doesnotexist");
+  request.set_data_source_uuid("ds_doesnotexistdoesnote");
   EXPECT_EQ(ListStatus(request).error_code(), grpc::StatusCode::NOT_FOUND);
   request.set_data_source_uuid("");
   request.set_page_size(-1);
@@ -544,7 +544,7 @@ TEST_F(ChangeFeedTest, AWatchOfAnUnknownCustomerEndsAtOnce) {
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(20));
   v1::WatchChangesRequest request;
-  request.set_customer_uuid("cus_doesnotexist");
+  request.set_customer_uuid("cus_doesnotexistdoesnote");
   std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
       feed_->WatchChanges(&context, request);
   v1::Change change;

@@ -144,8 +144,9 @@ TEST_F(CustomerServiceTest, CreateErrorsChangeNothing) {
   std::vector<Case> cases;
   cases.push_back({"duplicate", NewCustomer(source_, "taken"),
                    grpc::StatusCode::ALREADY_EXISTS, "taken"});
-  cases.push_back({"unknown source", NewCustomer("ds_unknown", "x"),
-                   grpc::StatusCode::NOT_FOUND, "ds_unknown"});
+  cases.push_back({"unknown source",
+                   NewCustomer("ds_unknownunknownunknow", "x"),
+                   grpc::StatusCode::NOT_FOUND, "ds_unknownunknownunknow"});
   cases.push_back({"no source", NewCustomer("", "x"),
                    grpc::StatusCode::INVALID_ARGUMENT,
                    "customer.data_source_uuid"});
@@ -186,7 +187,8 @@ TEST_F(CustomerServiceTest, SameExternalIdInAnotherSourceIsFine) {
 
 TEST_F(CustomerServiceTest, GetErrors) {
   v1::Customer out;
-  EXPECT_EQ(Get("cus_missing", &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get("cus_missingmissingmissin", &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Get("", &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Get(source_, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -298,9 +300,9 @@ TEST_F(CustomerServiceTest, UpdateErrorsChangeNothing) {
       {"missing customer",
        {"email"},
        "",
-       "cus_missing",
+       "cus_missingmissingmissin",
        grpc::StatusCode::NOT_FOUND,
-       "cus_missing"},
+       "cus_missingmissingmissin"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -370,7 +372,7 @@ TEST_F(CustomerServiceTest, ListFiltersCombine) {
   EXPECT_THAT(ListUuids(by_status), IsEmpty());
 
   v1::ListCustomersRequest unknown_source;
-  unknown_source.set_data_source_uuid("ds_unknown");
+  unknown_source.set_data_source_uuid("ds_unknownunknownunknow");
   std::vector<v1::Customer> out;
   EXPECT_EQ(List(unknown_source, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
@@ -486,8 +488,8 @@ TEST_F(CustomerServiceTest, MergeErrors) {
   const std::vector<Case> cases = {
       {a, a, grpc::StatusCode::INVALID_ARGUMENT},
       {"", a, grpc::StatusCode::INVALID_ARGUMENT},
-      {a, "cus_missing", grpc::StatusCode::NOT_FOUND},
-      {"cus_missing", a, grpc::StatusCode::NOT_FOUND},
+      {a, "cus_missingmissingmissin", grpc::StatusCode::NOT_FOUND},
+      {"cus_missingmissingmissin", a, grpc::StatusCode::NOT_FOUND},
   };
   for (const Case& c : cases) {
     grpc::ClientContext context;
@@ -545,7 +547,7 @@ TEST_F(CustomerServiceTest, Tags) {
   {
     grpc::ClientContext context;
     v1::AddCustomerTagsRequest request;
-    request.set_customer_uuid("cus_missing");
+    request.set_customer_uuid("cus_missingmissingmissin");
     request.add_tags("x");
     EXPECT_EQ(stub_->AddCustomerTags(&context, request, &out).error_code(),
               grpc::StatusCode::NOT_FOUND);

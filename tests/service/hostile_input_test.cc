@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "common/ids.h"
 #include "gmock/gmock.h"
 #include "grpc/grpc.h"
 #include "grpc/support/log.h"
@@ -102,6 +104,70 @@ TEST_F(HostileInputTest, ControlCharactersAreRefusedWhereverTextIsStored) {
   EXPECT_EQ(ListCustomerUuids(v1::CUSTOMER_STATUS_LEAD).size(), 1u);
   EXPECT_THAT(ListInvoices(customer), IsEmpty());
   EXPECT_THAT(GetCustomer(customer).tags(), IsEmpty());
+}
+
+TEST_F(HostileInputTest, IdsOfTheWrongShapeAndPaddedExternalIdsAreRefused) {
+  const std::string source = CreateSource("s");
+  const std::string customer = CreateCustomer(source, "c1");
+  // An id is its prefix and 20 characters of a-z, 2-7: anything else is a
+  // bad argument, not an id that happens not to exist.
+  for (const std::string& bad :
+       {std::string("cus_x"), customer + "a", customer.substr(0, 23) + "1",
+        absl::AsciiStrToUpper(customer), source}) {
+    SCOPED_TRACE(bad);
+    grpc::ClientContext context;
+    v1::GetCustomerRequest request;
+    request.set_uuid(bad);
+    v1::Customer out;
+    const grpc::Status status =
+        customers_->GetCustomer(&context, request, &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("uuid"));
+    EXPECT_THAT(status.error_message(), HasSubstr("\"" + bad + "\""));
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetCustomerRequest request;
+    request.set_uuid(common::NewId(common::kCustomerIdPrefix));
+    v1::Customer out;
+    EXPECT_EQ(customers_->GetCustomer(&context, request, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  // An external id with whitespace at either end would be another
+  // customer's, invoice's or subscription's than the same id without it.
+  for (const std::string& padded : {" c1", "c1 ", " "}) {
+    SCOPED_TRACE(padded);
+    {
+      grpc::ClientContext context;
+      v1::CreateCustomerRequest request;
+      request.mutable_customer()->set_data_source_uuid(source);
+      request.mutable_customer()->set_external_id(padded);
+      v1::Customer out;
+      const grpc::Status status =
+          customers_->CreateCustomer(&context, request, &out);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_THAT(status.error_message(), HasSubstr("customer.external_id"));
+      EXPECT_THAT(status.error_message(), HasSubstr("whitespace"));
+    }
+    InvoiceSpec spec = Monthly("sub-1", T("2025-01-01"), 1)[0];
+    spec.external_id = padded;
+    EXPECT_EQ(Import(customer, {spec}).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    spec = Monthly("sub-1", T("2025-01-01"), 1)[0];
+    spec.subscription = padded;
+    EXPECT_EQ(Import(customer, {spec}).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    // A filter still takes it: rows stored before the check are found.
+    grpc::ClientContext context;
+    v1::ListCustomersRequest request;
+    request.set_external_id(padded);
+    v1::ListCustomersResponse out;
+    EXPECT_TRUE(customers_->ListCustomers(&context, request, &out).ok());
+    EXPECT_THAT(out.customers(), IsEmpty());
+  }
+  // Nothing of it was stored.
+  EXPECT_EQ(ListCustomerUuids(v1::CUSTOMER_STATUS_LEAD).size(), 1u);
+  EXPECT_THAT(ListInvoices(customer), IsEmpty());
 }
 
 // Whether `text` is well-formed UTF-8 (what a strict proto3 decoder checks

@@ -132,7 +132,8 @@ TEST_F(InvoiceServiceTest, EveryValidationErrorNamesItsFieldAndStoresNothing) {
   };
   const std::vector<Case> cases = {
       {"customer_uuid", [](auto& r) { r.set_customer_uuid(""); }},
-      {"cus_missing", [](auto& r) { r.set_customer_uuid("cus_missing"); },
+      {"cus_missingmissingmissin",
+       [](auto& r) { r.set_customer_uuid("cus_missingmissingmissin"); },
        grpc::StatusCode::NOT_FOUND},
       {"invoices", [](auto& r) { r.clear_invoices(); }},
       {"invoices",
@@ -375,7 +376,7 @@ TEST_F(InvoiceServiceTest, AddTransactionAndItsErrors) {
   specs[0].payments.clear();
   ASSERT_TRUE(Import(customer_, specs, &imported).ok());
   const std::string invoice = imported.invoices(0).uuid();
-  EXPECT_EQ(Pay("inv_missing", "p", T("2025-01-02")).error_code(),
+  EXPECT_EQ(Pay("inv_missingmissingmissin", "p", T("2025-01-02")).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Pay(source_, "p", T("2025-01-02")).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -596,7 +597,8 @@ TEST_F(InvoiceServiceTest, ListInvoicesOfAnUnknownOrMergedCustomerIsNotFound) {
   const std::string other = CreateCustomer(source_, "other");
   MustImport(other, Monthly("sub-o", T("2024-10-01"), 1));
   ASSERT_TRUE(Merge(other, customer_).ok());
-  for (const std::string& uuid : {other, std::string("cus_doesnotexist")}) {
+  for (const std::string& uuid :
+       {other, std::string("cus_doesnotexistdoesnote")}) {
     v1::ListInvoicesRequest request;
     request.set_customer_uuid(uuid);
     grpc::ClientContext context;
@@ -607,7 +609,7 @@ TEST_F(InvoiceServiceTest, ListInvoicesOfAnUnknownOrMergedCustomerIsNotFound) {
         << uuid;
   }
   v1::ListInvoicesRequest by_source;
-  by_source.set_data_source_uuid("ds_doesnotexist");
+  by_source.set_data_source_uuid("ds_doesnotexistdoesnote");
   grpc::ClientContext context;
   v1::ListInvoicesResponse response;
   EXPECT_EQ(
@@ -748,7 +750,7 @@ TEST_F(InvoiceServiceTest, CancelSubscriptionErrors) {
   const std::string sub = Subscription(customer_, T("2025-01-10")).uuid();
   EXPECT_EQ(Cancel(sub, T("2025-01-21")).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // in the future
-  EXPECT_EQ(Cancel("sub_missing", T("2025-01-10")).error_code(),
+  EXPECT_EQ(Cancel("sub_missingmissingmissin", T("2025-01-10")).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Cancel(sub, T("2024-12-01")).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);  // before it started

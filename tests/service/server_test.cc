@@ -92,7 +92,7 @@ TEST(ServerTest, InvalidArgumentCarriesABadRequestFieldViolation) {
   TestServer server;
   grpc::ClientContext context;
   v1::UpdateSettingsRequest request;
-  request.set_data_source_uuid("ds_x");
+  request.set_data_source_uuid("ds_xxxxxxxxxxxxxxxxxxxx");
   request.mutable_past_due_handling()->set_mode(v1::PAST_DUE_MODE_AUTO_CHURN);
   request.mutable_past_due_handling()->set_auto_churn_after_days(120);
   v1::UpdateSettingsResponse response;
@@ -123,7 +123,7 @@ TEST(ServerTest, OtherErrorsCarryErrorInfoButNoBadRequest) {
   TestServer server;
   grpc::ClientContext context;
   v1::GetDataSourceRequest request;
-  request.set_uuid("ds_missing");
+  request.set_uuid("ds_missingmissingmissin");
   v1::DataSource source;
   grpc::Status status =
       server.settings_stub()->GetDataSource(&context, request, &source);
@@ -132,7 +132,8 @@ TEST(ServerTest, OtherErrorsCarryErrorInfoButNoBadRequest) {
   ASSERT_EQ(details.details_size(), 1);
   EXPECT_EQ(ReasonOf(status), "RESOURCE_NOT_FOUND");
   EXPECT_EQ(ErrorInfoOf(status).metadata().at("resource_type"), "data_source");
-  EXPECT_EQ(ErrorInfoOf(status).metadata().at("resource_id"), "ds_missing");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("resource_id"),
+            "ds_missingmissingmissin");
 }
 
 }  // namespace

@@ -232,7 +232,7 @@ TEST_F(SettingsReprocessTest, ReprocessDataSourceBringsStaleStatusesUpToDate) {
               ElementsAre(c1_, c2_));
 
   grpc::ClientContext missing;
-  request.set_data_source_uuid("ds_missing");
+  request.set_data_source_uuid("ds_missingmissingmissin");
   EXPECT_EQ(
       settings_->ReprocessDataSource(&missing, request, &response).error_code(),
       grpc::StatusCode::NOT_FOUND);

@@ -123,7 +123,7 @@ TEST_F(SourceSettingsServiceTest, GetDataSource) {
   {
     grpc::ClientContext context;
     v1::GetDataSourceRequest request;
-    request.set_uuid("ds_doesnotexist");
+    request.set_uuid("ds_doesnotexistdoesnote");
     v1::DataSource got;
     EXPECT_EQ(stub_->GetDataSource(&context, request, &got).error_code(),
               grpc::StatusCode::NOT_FOUND);
@@ -139,7 +139,7 @@ TEST_F(SourceSettingsServiceTest, GetDataSource) {
   {
     grpc::ClientContext context;
     v1::GetDataSourceRequest request;
-    request.set_uuid("cus_123");  // wrong kind of id
+    request.set_uuid("cus_23232323232323232323");  // wrong kind of id
     v1::DataSource got;
     EXPECT_EQ(stub_->GetDataSource(&context, request, &got).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
@@ -324,8 +324,8 @@ TEST_F(SourceSettingsServiceTest, UpdateSettingsValidation) {
     cases.push_back({"future effective_at", future,
                      grpc::StatusCode::INVALID_ARGUMENT, "effective_at"});
   }
-  cases.push_back({"unknown source", AutoChurn("ds_nope", 14),
-                   grpc::StatusCode::NOT_FOUND, "ds_nope"});
+  cases.push_back({"unknown source", AutoChurn("ds_nopenopenopenopenope", 14),
+                   grpc::StatusCode::NOT_FOUND, "ds_nopenopenopenopenope"});
   cases.push_back({"missing source", AutoChurn("", 14),
                    grpc::StatusCode::INVALID_ARGUMENT, "data_source_uuid"});
 
@@ -374,7 +374,7 @@ TEST_F(SourceSettingsServiceTest, ListSettingsHistory) {
             absl::ToUnixSeconds(TestEpoch() + absl::Minutes(10)));
 
   grpc::ClientContext missing;
-  request.set_data_source_uuid("ds_missing");
+  request.set_data_source_uuid("ds_missingmissingmissin");
   EXPECT_EQ(
       stub_->ListSettingsHistory(&missing, request, &history).error_code(),
       grpc::StatusCode::NOT_FOUND);

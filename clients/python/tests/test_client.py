@@ -385,7 +385,7 @@ class LiveTest(unittest.TestCase):
 
     def test_not_found_already_exists_failed_precondition(self):
         with self.assertRaises(recurrent.NotFound) as caught:
-            self.client.get_customer("cus_doesnotexist")
+            self.client.get_customer("cus_doesnotexistdoesnote")
         self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
         with self.assertRaises(recurrent.AlreadyExists):
             self.client.create_data_source(self.source.name)
