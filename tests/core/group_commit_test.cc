@@ -52,9 +52,11 @@ class GroupCommitTest : public ::testing::TestWithParam<TestBackend> {
   }
 
   // Runs `first` on a thread and, once it has begun, each of `rest` on a
-  // thread of its own, while every statement takes 20 ms: `rest` queue
-  // behind `first` and run as one group after it. Returns the statuses in
-  // the order of the calls (first's first).
+  // thread of its own, 5 ms apart, while every statement takes 20 ms:
+  // `rest` queue behind `first` in their order (on a loaded machine, a
+  // thread started at once may overtake the one started before it) and run
+  // as one group after it. Returns the statuses in the order of the calls
+  // (first's first).
   std::vector<absl::Status> RunQueued(const Call& first,
                                       const std::vector<Call>& rest) {
     faulty_->Delay(absl::Milliseconds(20));
@@ -64,6 +66,7 @@ class GroupCommitTest : public ::testing::TestWithParam<TestBackend> {
     threads.emplace_back([&] { statuses[0] = first(); });
     while (faulty_->statements() == before) absl::SleepFor(absl::Milliseconds(1));
     for (size_t i = 0; i < rest.size(); ++i) {
+      if (i > 0) absl::SleepFor(absl::Milliseconds(5));
       threads.emplace_back([&, i] { statuses[i + 1] = rest[i](); });
     }
     for (std::thread& thread : threads) thread.join();
