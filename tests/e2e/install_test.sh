@@ -17,7 +17,9 @@ for file in bin/recurrentd bin/recurrentctl \
     share/recurrent/protos/recurrent/v1/customer.proto \
     share/recurrent/protos/recurrent/v1/change_feed.proto \
     share/recurrent/protos/google/rpc/error_details.proto \
-    share/recurrent/recurrentd.flags lib/systemd/system/recurrentd.service; do
+    share/recurrent/recurrentd.flags lib/systemd/system/recurrentd.service \
+    share/doc/recurrent/README.md share/doc/recurrent/docs/api.md \
+    share/doc/recurrent/docs/operations.md; do
   check "installs $file" test -f "$PREFIX/$file"
 done
 check "binaries are executable" test -x "$PREFIX/bin/recurrentd" -a -x "$PREFIX/bin/recurrentctl"
