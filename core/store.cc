@@ -226,6 +226,16 @@ EvaluatedCustomer Evaluated(CustomerState& state,
   return out;
 }
 
+// Whether `customer` has an external id in a source other than
+// `data_source_uuid`: deleting that source leaves it (merged) alive.
+bool HasExternalIdElsewhere(const persistence::Customer& customer,
+                            absl::string_view data_source_uuid) {
+  return std::any_of(customer.external_ids.begin(), customer.external_ids.end(),
+                     [&](const persistence::ExternalId& id) {
+                       return id.data_source_uuid != data_source_uuid;
+                     });
+}
+
 // The subscriptions of `state` that no SUBSCRIPTION or TRIAL line item of
 // its facts names any more (R1: a subscription exists through them).
 std::vector<std::string> Unnamed(const CustomerState& state) {
@@ -362,8 +372,12 @@ absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
     WriteTransaction& txn = write.txn();
     RECURRENT_RETURN_IF_ERROR(txn.LockSourceWithItsCustomers(uuid));
     // The customers with subscriptions in the source, as stored before:
-    // their events in it go, and observers must see them retracted.
-    std::vector<CustomerState> before;
+    // their events in it go, and observers must see them retracted. Those
+    // of this source alone go whole: their retractions are appended as the
+    // scan reads them, so memory holds one of them at a time, not the
+    // source. Those merged with another source's customers stay, to be
+    // recomputed after the delete: only they are kept.
+    std::vector<CustomerState> merged;
     {
       RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
                                  txn.ScanSource(uuid));
@@ -371,8 +385,14 @@ absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
         CustomerState state;
         RECURRENT_ASSIGN_OR_RETURN(const bool more, scan->Next(state));
         if (!more) break;
-        state.facts = {};  // not needed: keeps the list small
-        before.push_back(std::move(state));
+        state.facts = {};  // not needed: keeps `merged` small
+        if (HasExternalIdElsewhere(state.customer, uuid)) {
+          merged.push_back(std::move(state));
+          continue;
+        }
+        RECURRENT_ASSIGN_OR_RETURN(std::vector<ChangeRow> rows,
+                                   RetractAll(state, StoredView(state), now));
+        RECURRENT_RETURN_IF_ERROR(write.Append(std::move(rows)));
       }
     }
     RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> survivors,
@@ -380,7 +400,7 @@ absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
     const absl::flat_hash_set<std::string> surviving(survivors.begin(),
                                                      survivors.end());
     absl::flat_hash_set<std::string> recomputed;
-    for (const CustomerState& state : before) {
+    for (const CustomerState& state : merged) {
       const engine::Published view = StoredView(state);
       if (surviving.contains(state.customer.uuid)) {
         RECURRENT_RETURN_IF_ERROR(write

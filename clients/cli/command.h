@@ -107,16 +107,17 @@ struct TlsFiles {
 
 // The deadline of each call when --timeout is not given.
 inline constexpr absl::Duration kDefaultTimeout = absl::Seconds(30);
-// The same for the calls that reprocess a data source (settings set,
-// settings reprocess): they take seconds to minutes on a large source.
-inline constexpr absl::Duration kSettingsTimeout = absl::Minutes(10);
+// The same for the calls that work through a whole data source (settings
+// set, settings reprocess, sources delete): they take seconds to minutes on
+// a large source.
+inline constexpr absl::Duration kSourceWideTimeout = absl::Minutes(10);
 
 // Options shared by every command (--addr, --timeout, --output, --api-key,
 // --tls-*).
 struct GlobalOptions {
   std::string addr = "127.0.0.1:50051";
-  // --timeout; unset: kDefaultTimeout, or kSettingsTimeout for the calls
-  // that reprocess.
+  // --timeout; unset: kDefaultTimeout, or kSourceWideTimeout for the calls
+  // that work through a whole source.
   std::optional<absl::Duration> timeout;
   OutputFormat output = OutputFormat::kTable;
   // Sent as "authorization: Bearer <api_key>" when not empty.
@@ -149,10 +150,10 @@ class Session {
   // The instant a flag's "now" stands for.
   absl::Time Now() const { return clock_.Now(); }
 
-  // From now on, calls default to kSettingsTimeout instead of
+  // From now on, calls default to kSourceWideTimeout instead of
   // kDefaultTimeout (--timeout still wins).
-  void UseSettingsTimeout() {
-    call_timeout_ = options_.timeout.value_or(kSettingsTimeout);
+  void UseSourceWideTimeout() {
+    call_timeout_ = options_.timeout.value_or(kSourceWideTimeout);
   }
 
   // Runs one RPC: `call(context)` with the call deadline and the API key.

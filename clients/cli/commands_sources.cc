@@ -122,6 +122,7 @@ int SourcesGet(Session& session, const ParsedArgs& args) {
 int SourcesDelete(Session& session, const ParsedArgs& args) {
   v1::DeleteDataSourceRequest request;
   request.set_uuid(args.positional()[0]);
+  session.UseSourceWideTimeout();
   google::protobuf::Empty empty;
   if (int rc = session.Rpc([&](grpc::ClientContext* context) {
         return session.sources().DeleteDataSource(context, request, &empty);
@@ -262,7 +263,7 @@ int SettingsSet(Session& session, const ParsedArgs& args) {
     *request.mutable_effective_at() = *at;
   }
   request.set_list_changes(args.GetBool("list-changes"));
-  session.UseSettingsTimeout();
+  session.UseSourceWideTimeout();
   // The version in force before the call, to tell after a deadline whether
   // the change was applied.
   v1::GetSettingsRequest get;
@@ -342,7 +343,7 @@ int SettingsHistory(Session& session, const ParsedArgs& args) {
 int SettingsReprocess(Session& session, const ParsedArgs& args) {
   v1::ReprocessDataSourceRequest request;
   request.set_data_source_uuid(args.positional()[0]);
-  session.UseSettingsTimeout();
+  session.UseSourceWideTimeout();
   v1::ReprocessDataSourceResponse response;
   grpc::Status status = session.RpcStatus([&](grpc::ClientContext* context) {
     return session.sources().ReprocessDataSource(context, request, &response);
@@ -411,7 +412,8 @@ std::vector<Command> SourceCommands() {
        "Delete a data source and everything that belongs to it.",
        "Customers that belong only to this source are deleted with their "
        "invoices and\nsubscriptions; merged customers keep their other "
-       "external ids.",
+       "external ids.\nThe call's deadline is 10 minutes unless --timeout is "
+       "given.",
        {},
        1,
        1,

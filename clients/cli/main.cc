@@ -34,7 +34,7 @@ std::vector<FlagSpec> GlobalFlags() {
            "Server address (default: $RECURRENT_ADDR, else 127.0.0.1:50051)."},
           {"timeout", "DURATION",
            "Deadline of each call, e.g. 10s or 500ms (default 30s; 10m for "
-           "settings set and settings reprocess)."},
+           "settings set, settings reprocess and sources delete)."},
           {"output", "FORMAT",
            "table (default) or json (protobuf JSON mapping; a list is one "
            "document). -o for short."},

@@ -499,6 +499,50 @@ TEST_P(ChangeLogTest, DeletesAndMergesRetractWhatDisappears) {
   EXPECT_EQ(after.status, CustomerStatus::kLead);
 }
 
+TEST_P(ChangeLogTest, DeletingASourceRetractsItsCustomersAndRecomputesMerged) {
+  // T's own customers go whole (their retractions are appended while the
+  // source is scanned); one merged with a customer of S stays and loses
+  // only T's subscription.
+  const DataSource s = Source(14);
+  const DataSource t = NewSource("T");
+  const Customer kept = NewCustomer(s.uuid, "kept");
+  const Customer moved = NewCustomer(t.uuid, "moved");
+  ASSERT_OK(store_->ImportInvoices(kept.uuid, Monthly("k", "sk", kJan, 2),
+                                   Day(2025, 4, 1)));
+  ASSERT_OK(store_->ImportInvoices(moved.uuid, Monthly("m", "sm", kJan, 3),
+                                   Day(2025, 4, 1)));
+  ASSERT_OK(store_->MergeCustomers(moved.uuid, kept.uuid, Day(2025, 4, 1)));
+  std::vector<std::string> own;
+  for (int i = 0; i < 5; ++i) {
+    const Customer c = NewCustomer(t.uuid, absl::StrCat("own", i));
+    // Every second one leaves February unpaid: past due since then (T
+    // keeps it so), with one more event to retract.
+    ASSERT_OK(store_->ImportInvoices(
+        c.uuid,
+        Monthly(absl::StrCat("o", i), absl::StrCat("so", i), kJan, 3,
+                i % 2 == 0 ? std::set<int>{1} : std::set<int>{}),
+        Day(2025, 4, 1)));
+    own.push_back(c.uuid);
+  }
+  ExpectLogReplaysTo(Day(2025, 4, 1));
+  const int64_t mark = LastSequence();
+  ASSERT_OK(store_->DeleteDataSource(t.uuid, Day(2025, 4, 2)));
+  ExpectLogReplaysTo(Day(2025, 4, 2));
+  // Each own customer's events were retracted, none published again.
+  for (const std::string& uuid : own) {
+    SCOPED_TRACE(uuid);
+    bool retracted = false;
+    for (const ChangeRow& row : RowsAfter(mark)) {
+      if (row.customer_uuid != uuid) continue;
+      EXPECT_EQ(row.kind, ChangeKind::kEventRetracted);
+      retracted = true;
+    }
+    EXPECT_TRUE(retracted);
+  }
+  ASSERT_OK_AND_ASSIGN(const Customer after, store_->GetCustomer(kept.uuid));
+  EXPECT_EQ(after.external_ids.size(), 1u);
+}
+
 TEST_P(ChangeLogTest, InputChangesAreLoggedForCaches) {
   const DataSource s = NewSource("S");
   const Customer a = NewCustomer(s.uuid, "a");
