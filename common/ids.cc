@@ -10,12 +10,10 @@
 namespace recurrent::common {
 namespace {
 
-constexpr absl::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
-
 // Appends 10 characters (50 bits) of `bits`.
 void AppendChars(uint64_t bits, std::string& id) {
   for (int i = 0; i < kIdRandomChars / 2; ++i) {
-    id.push_back(kAlphabet[bits & 31]);
+    id.push_back(kIdAlphabet[bits & 31]);
     bits >>= 5;
   }
 }
@@ -63,7 +61,7 @@ bool HasIdShape(absl::string_view id, absl::string_view prefix) {
   id.remove_prefix(prefix.size());
   if (id.size() != kIdRandomChars) return false;
   for (char c : id) {
-    if (kAlphabet.find(c) == absl::string_view::npos) return false;
+    if (kIdAlphabet.find(c) == absl::string_view::npos) return false;
   }
   return true;
 }

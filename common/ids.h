@@ -24,11 +24,14 @@ inline constexpr absl::string_view kSubscriptionIdPrefix = "sub_";
 inline constexpr absl::string_view kEventIdPrefix = "evt_";
 inline constexpr absl::string_view kApiKeyIdPrefix = "key_";
 
-// Number of random characters after the prefix.
+// Number of random characters after the prefix, and their alphabet
+// (lowercase base32).
 inline constexpr int kIdRandomChars = 20;
+inline constexpr absl::string_view kIdAlphabet =
+    "abcdefghijklmnopqrstuvwxyz234567";
 
-// Returns `prefix` followed by kIdRandomChars random characters from
-// "abcdefghijklmnopqrstuvwxyz234567". Thread-safe.
+// Returns `prefix` followed by kIdRandomChars random characters of
+// kIdAlphabet. Thread-safe.
 std::string NewId(absl::string_view prefix);
 
 // Returns `prefix` followed by kIdRandomChars characters of the same

@@ -374,9 +374,11 @@ absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
     // The customers with subscriptions in the source, as stored before:
     // their events in it go, and observers must see them retracted. Those
     // of this source alone go whole: their retractions are appended as the
-    // scan reads them, so memory holds one of them at a time, not the
-    // source. Those merged with another source's customers stay, to be
-    // recomputed after the delete: only they are kept.
+    // scan reads them, so memory holds one of their states at a time, not
+    // the source's (a backend may still hold the appended rows until the
+    // commit: PostgreSQL does). Those merged with another source's
+    // customers stay, to be recomputed after the delete: only their states
+    // are kept.
     std::vector<CustomerState> merged;
     {
       RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<persistence::SourceScan> scan,
@@ -385,7 +387,7 @@ absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
         CustomerState state;
         RECURRENT_ASSIGN_OR_RETURN(const bool more, scan->Next(state));
         if (!more) break;
-        state.facts = {};  // not needed: keeps `merged` small
+        state.facts = {};  // not needed by either path
         if (HasExternalIdElsewhere(state.customer, uuid)) {
           merged.push_back(std::move(state));
           continue;
@@ -397,23 +399,19 @@ absl::Status Store::DeleteDataSource(absl::string_view uuid, absl::Time now) {
     }
     RECURRENT_ASSIGN_OR_RETURN(const std::vector<std::string> survivors,
                                txn.DeleteDataSource(uuid));
-    const absl::flat_hash_set<std::string> surviving(survivors.begin(),
-                                                     survivors.end());
+    // The merged customers are exactly the survivors with subscriptions in
+    // the source (a customer's subscriptions are in sources it has an
+    // external id in); if one were gone, its recompute would fail the
+    // delete rather than publish a wrong log.
     absl::flat_hash_set<std::string> recomputed;
     for (const CustomerState& state : merged) {
       const engine::Published view = StoredView(state);
-      if (surviving.contains(state.customer.uuid)) {
-        RECURRENT_RETURN_IF_ERROR(write
-                                      .RecomputeCustomer(state.customer.uuid,
-                                                         now, &view,
-                                                         state.subscriptions)
-                                      .status());
-        recomputed.insert(state.customer.uuid);
-      } else {
-        RECURRENT_ASSIGN_OR_RETURN(std::vector<ChangeRow> rows,
-                                   RetractAll(state, view, now));
-        RECURRENT_RETURN_IF_ERROR(write.Append(std::move(rows)));
-      }
+      RECURRENT_RETURN_IF_ERROR(write
+                                    .RecomputeCustomer(state.customer.uuid, now,
+                                                       &view,
+                                                       state.subscriptions)
+                                    .status());
+      recomputed.insert(state.customer.uuid);
     }
     for (const std::string& customer : survivors) {
       if (recomputed.contains(customer)) continue;

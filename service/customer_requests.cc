@@ -250,7 +250,7 @@ absl::StatusOr<CustomersQuery> ParseListCustomers(
                                             common::kDataSourceIdPrefix,
                                             "data_source_uuid"));
   RECURRENT_RETURN_IF_ERROR(
-      CheckLength(request.external_id(), kMaxIdLength, "external_id"));
+      CheckLength(request.external_id(), kMaxExternalIdLength, "external_id"));
   RECURRENT_RETURN_IF_ERROR(
       CheckLength(request.email(), kMaxNameLength, "email"));
   filter.data_source_uuid = request.data_source_uuid();

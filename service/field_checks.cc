@@ -76,7 +76,7 @@ absl::Status CheckRequired(absl::string_view value, size_t max,
 
 absl::Status CheckExternalId(absl::string_view value, absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
-  RECURRENT_RETURN_IF_ERROR(CheckLength(value, kMaxIdLength, field));
+  RECURRENT_RETURN_IF_ERROR(CheckLength(value, kMaxExternalIdLength, field));
   if (absl::ascii_isspace(value.front()) || absl::ascii_isspace(value.back())) {
     return InvalidField(field, absl::StrCat("must not begin or end with "
                                             "whitespace, as in \"",
@@ -100,17 +100,15 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
 absl::Status CheckId(absl::string_view value, absl::string_view prefix,
                      absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
-  if (!common::HasIdShape(value, prefix)) {
-    // An over-long value or one with control characters gets CheckLength's
-    // error; any other is quoted (cut short) beside the shape it lacks.
-    RECURRENT_RETURN_IF_ERROR(CheckLength(value, kMaxIdLength, field));
-    return InvalidField(field,
-                        absl::StrCat("must be an id: \"", prefix, "\" and ",
-                                     common::kIdRandomChars,
-                                     " characters of a-z and 2-7, not \"",
-                                     Excerpt(value, 64), "\""));
+  if (common::HasIdShape(value, prefix)) return absl::OkStatus();
+  std::string message = absl::StrCat(
+      "must be an id: \"", prefix, "\" and ", common::kIdRandomChars,
+      " characters of \"", common::kIdAlphabet, "\"");
+  // Quoted (cut short) unless it holds what a message must not carry.
+  if (!FirstControl(value, /*allow_breaks=*/false).has_value()) {
+    absl::StrAppend(&message, ", not \"", Excerpt(value, 64), "\"");
   }
-  return absl::OkStatus();
+  return InvalidField(field, message);
 }
 
 absl::Status CheckOptionalId(absl::string_view value, absl::string_view prefix,

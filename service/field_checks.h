@@ -16,7 +16,7 @@
 namespace recurrent::service {
 
 // Longest external id, and longest name-like text (names, emails, tags).
-inline constexpr size_t kMaxIdLength = 255;
+inline constexpr size_t kMaxExternalIdLength = 255;
 inline constexpr size_t kMaxNameLength = 255;
 // Longest free text (descriptions).
 inline constexpr size_t kMaxTextLength = 1024;
@@ -44,8 +44,8 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
 
 // An external id (the billing system's own id of a customer, invoice, line
 // item, transaction, subscription or plan) that a write stores: not blank,
-// at most kMaxIdLength bytes, no control characters, and no whitespace at
-// either end (" c1" and "c1" would be two customers). Filters that look ids
+// at most kMaxExternalIdLength bytes, no control characters, and no whitespace
+// at either end (" c1" and "c1" would be two customers). Filters that look ids
 // up take any text (CheckLength), so rows stored before this check are found.
 absl::Status CheckExternalId(absl::string_view value, absl::string_view field);
 

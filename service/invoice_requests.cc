@@ -346,7 +346,7 @@ absl::StatusOr<InvoiceQuery> ParseListInvoices(
                                             common::kDataSourceIdPrefix,
                                             "data_source_uuid"));
   RECURRENT_RETURN_IF_ERROR(
-      CheckLength(request.external_id(), kMaxIdLength, "external_id"));
+      CheckLength(request.external_id(), kMaxExternalIdLength, "external_id"));
   filter.customer_uuid = request.customer_uuid();
   filter.data_source_uuid = request.data_source_uuid();
   filter.external_id = request.external_id();

@@ -413,7 +413,8 @@ std::vector<Command> SourceCommands() {
        "Customers that belong only to this source are deleted with their "
        "invoices and\nsubscriptions; merged customers keep their other "
        "external ids.\nThe call's deadline is 10 minutes unless --timeout is "
-       "given.",
+       "given; a delete\nthat runs out of time still commits once the server "
+       "finishes it.",
        {},
        1,
        1,

@@ -52,11 +52,12 @@ class GroupCommitTest : public ::testing::TestWithParam<TestBackend> {
   }
 
   // Runs `first` on a thread and, once it has begun, each of `rest` on a
-  // thread of its own, 5 ms apart, while every statement takes 20 ms:
-  // `rest` queue behind `first` in their order (on a loaded machine, a
-  // thread started at once may overtake the one started before it) and run
-  // as one group after it. Returns the statuses in the order of the calls
-  // (first's first).
+  // thread of its own, while every statement takes 20 ms: `rest` queue
+  // behind `first` and run as one group after it. They start 5 ms apart, so
+  // that they almost always queue in their order (started at once, a
+  // thread often overtook the one before it on a loaded machine); a test
+  // must not depend on that order entirely. Returns the statuses in the
+  // order of the calls (first's first).
   std::vector<absl::Status> RunQueued(const Call& first,
                                       const std::vector<Call>& rest) {
     faulty_->Delay(absl::Milliseconds(20));
