@@ -74,10 +74,47 @@ absl::Status CheckRequired(absl::string_view value, size_t max,
   return CheckLength(value, max, field);
 }
 
+namespace {
+
+// The code point whose UTF-8 encoding starts at value[i] (`value` is UTF-8:
+// requests that are not are refused when parsed).
+char32_t CodePointAt(absl::string_view value, size_t i) {
+  const unsigned char lead = static_cast<unsigned char>(value[i]);
+  const int length = lead < 0x80          ? 1
+                     : (lead >> 5) == 0x6 ? 2
+                     : (lead >> 4) == 0xe ? 3
+                                          : 4;
+  char32_t code = length == 1 ? lead : lead & (0x7f >> length);
+  for (int k = 1; k < length && i + k < value.size(); ++k) {
+    code = (code << 6) | (static_cast<unsigned char>(value[i + k]) & 0x3f);
+  }
+  return code;
+}
+
+// Unicode's White_Space characters (ASCII's included), and the zero-width
+// space and byte-order mark, which show as nothing at all.
+bool IsSpace(char32_t c) {
+  return c == 0x20 || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200b) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 ||
+         c == 0xfeff;
+}
+
+// Whether non-empty `value` begins or ends with a space (IsSpace).
+bool HasSpaceAtAnEnd(absl::string_view value) {
+  size_t last = value.size() - 1;
+  while (last > 0 && (static_cast<unsigned char>(value[last]) & 0xc0) == 0x80) {
+    --last;
+  }
+  return IsSpace(CodePointAt(value, 0)) || IsSpace(CodePointAt(value, last));
+}
+
+}  // namespace
+
 absl::Status CheckExternalId(absl::string_view value, absl::string_view field) {
   if (value.empty()) return InvalidField(field, "required");
   RECURRENT_RETURN_IF_ERROR(CheckLength(value, kMaxExternalIdLength, field));
-  if (absl::ascii_isspace(value.front()) || absl::ascii_isspace(value.back())) {
+  if (HasSpaceAtAnEnd(value)) {
     return InvalidField(field, absl::StrCat("must not begin or end with "
                                             "whitespace, as in \"",
                                             Excerpt(value, 64), "\""));

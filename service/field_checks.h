@@ -43,10 +43,11 @@ absl::StatusOr<absl::Time> RequiredTime(bool present,
                                         absl::string_view field);
 
 // An external id (the billing system's own id of a customer, invoice, line
-// item, transaction, subscription or plan) that a write stores: not blank,
-// at most kMaxExternalIdLength bytes, no control characters, and no whitespace
-// at either end (" c1" and "c1" would be two customers). Filters that look ids
-// up take any text (CheckLength), so rows stored before this check are found.
+// item, transaction, subscription or plan) that a write stores: not empty,
+// at most kMaxExternalIdLength bytes, no control characters, and no space at
+// either end: ASCII's, a no-break or other Unicode space, a zero-width space
+// (" c1" and "c1" would be two customers). The filters that look external
+// ids up check only CheckLength, so rows stored before this check are found.
 absl::Status CheckExternalId(absl::string_view value, absl::string_view field);
 
 // Like CheckExternalId, but an empty value is fine (derived or not given).
