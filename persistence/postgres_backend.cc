@@ -86,8 +86,8 @@ absl::StatusOr<std::unique_ptr<WriteTransaction>>
 PostgresBackend::BeginWrite() {
   return BeginOnLiveConnection<WriteTransaction>(
       *pool_, [this](postgres::ConnectionLease lease) {
-        return postgres::PostgresWriteTransaction::Begin(std::move(lease),
-                                                         pool_.get());
+        return postgres::PostgresWriteTransaction::Begin(
+            std::move(lease), pool_.get(), options_.change_rows_in_memory);
       });
 }
 

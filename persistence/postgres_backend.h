@@ -45,6 +45,9 @@ class PostgresBackend final : public Backend {
     int pool_size = 16;
     // How long a transaction waits for a pooled connection.
     absl::Duration pool_wait = absl::Seconds(10);
+    // Change-log rows a write transaction keeps in memory until its
+    // commit; beyond, they wait in a temporary table of its connection.
+    size_t change_rows_in_memory = 10000;
   };
 
   // True if `db` names a PostgreSQL database (a postgresql:// or

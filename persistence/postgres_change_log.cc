@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "persistence/change_log_columns.h"
 #include "persistence/row_codes.h"
@@ -29,28 +30,14 @@ std::optional<std::string> Micros(absl::Time t) {
   return Number(absl::ToUnixMicros(t));
 }
 
-}  // namespace
-
-absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
-  if (rows.empty()) return absl::OkStatus();
-  int64_t last = 0;
-  {
-    // Holds the head row's lock until COMMIT: see the header.
-    RECURRENT_ASSIGN_OR_RETURN(
-        Statement stmt,
-        db.Prepare("UPDATE change_log_head"
-                   " SET last_sequence = last_sequence + $1::bigint"
-                   " RETURNING last_sequence"));
-    stmt.BindInt64(1, static_cast<int64_t>(rows.size()));
-    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-    if (!found) return absl::InternalError("the change log head is missing");
-    last = stmt.ColumnInt64(0);
-  }
-  int64_t next = last - static_cast<int64_t>(rows.size()) + 1;
+// Inserts `rows` into `table` (change_log or change_log_pending), numbered
+// from `next`.
+absl::Status InsertRows(Connection& db, absl::string_view table, int64_t next,
+                        absl::Span<const ChangeRow> rows) {
   RECURRENT_ASSIGN_OR_RETURN(
       Statement insert,
       db.Prepare(absl::StrCat(
-          "INSERT INTO change_log (", kChangeLogColumns,
+          "INSERT INTO ", table, " (", kChangeLogColumns,
           ") SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[],"
           " $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],"
           " $9::text[], $10::text[], $11::bigint[], $12::int[], $13::int[],"
@@ -95,6 +82,75 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
     }
     RECURRENT_RETURN_IF_ERROR(insert.Run());
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PendingChanges::Add(Connection& db,
+                                 absl::Span<const ChangeRow> rows) {
+  rows_.insert(rows_.end(), rows.begin(), rows.end());
+  return rows_.size() > max_in_memory_ ? Move(db) : absl::OkStatus();
+}
+
+absl::Status PendingChanges::BeforeSavepoint(Connection& db) {
+  return rows_.empty() ? absl::OkStatus() : Move(db);
+}
+
+void PendingChanges::RolledBack(size_t size) {
+  moved_ = size;
+  rows_.clear();
+}
+
+absl::Status PendingChanges::Move(Connection& db) {
+  if (!table_made_) {
+    // A temporary table lives as long as the connection (rolled back with
+    // the transaction that made it); Append empties it before each commit.
+    RECURRENT_RETURN_IF_ERROR(
+        db.Execute("CREATE TEMPORARY TABLE IF NOT EXISTS change_log_pending"
+                   " (LIKE change_log)"));
+    table_made_ = true;
+  }
+  RECURRENT_RETURN_IF_ERROR(
+      InsertRows(db, "change_log_pending", moved_ + 1, rows_));
+  moved_ += rows_.size();
+  rows_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status PendingChanges::Append(Connection& db) {
+  const int64_t count = static_cast<int64_t>(size());
+  if (count == 0) return absl::OkStatus();
+  int64_t last = 0;
+  {
+    // Holds the head row's lock until COMMIT: see the header.
+    RECURRENT_ASSIGN_OR_RETURN(
+        Statement stmt,
+        db.Prepare("UPDATE change_log_head"
+                   " SET last_sequence = last_sequence + $1::bigint"
+                   " RETURNING last_sequence"));
+    stmt.BindInt64(1, count);
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found) return absl::InternalError("the change log head is missing");
+    last = stmt.ColumnInt64(0);
+  }
+  const int64_t first = last - count + 1;
+  if (moved_ > 0) {
+    // The table's rows are numbered 1..moved_: shifted to first..
+    static const std::string* const kSql = new std::string(
+        absl::StrCat("INSERT INTO change_log (", kChangeLogColumns,
+                     ") SELECT sequence + $1::bigint - 1,",
+                     absl::StripPrefix(kChangeLogColumns, "sequence,"),
+                     " FROM change_log_pending ORDER BY sequence"));
+    RECURRENT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(*kSql));
+    stmt.BindInt64(1, first);
+    RECURRENT_RETURN_IF_ERROR(stmt.Run());
+    RECURRENT_RETURN_IF_ERROR(db.Execute("TRUNCATE change_log_pending"));
+  }
+  RECURRENT_RETURN_IF_ERROR(InsertRows(
+      db, "change_log", first + static_cast<int64_t>(moved_), rows_));
+  moved_ = 0;
+  rows_.clear();
   return absl::OkStatus();
 }
 

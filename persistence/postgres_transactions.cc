@@ -288,9 +288,10 @@ PostgresReadTransaction::ScanSourceReadingAhead(
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>>
 PostgresWriteTransaction::Begin(ConnectionLease connection,
-                                ConnectionPool* pool) {
-  std::unique_ptr<PostgresWriteTransaction> txn(
-      new PostgresWriteTransaction(std::move(connection), pool));
+                                ConnectionPool* pool,
+                                size_t change_rows_in_memory) {
+  std::unique_ptr<PostgresWriteTransaction> txn(new PostgresWriteTransaction(
+      std::move(connection), pool, change_rows_in_memory));
   RECURRENT_RETURN_IF_ERROR(
       txn->Start("BEGIN ISOLATION LEVEL READ COMMITTED"));
   return std::unique_ptr<WriteTransaction>(std::move(txn));
@@ -572,9 +573,8 @@ absl::Status PostgresWriteTransaction::WriteEvaluation(
 
 absl::Status PostgresWriteTransaction::AppendChanges(
     absl::Span<const ChangeRow> rows) {
-  RECURRENT_RETURN_IF_ERROR(Active().status());
-  changes_.insert(changes_.end(), rows.begin(), rows.end());
-  return absl::OkStatus();
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return changes_.Add(*db, rows);
 }
 
 absl::StatusOr<int64_t> PostgresWriteTransaction::PruneChanges(
@@ -588,6 +588,7 @@ absl::Status PostgresWriteTransaction::Savepoint() {
   if (savepoint_.has_value()) {
     return absl::InternalError("a savepoint is set already");
   }
+  RECURRENT_RETURN_IF_ERROR(changes_.BeforeSavepoint(*db));
   RECURRENT_RETURN_IF_ERROR(db->Execute("SAVEPOINT request"));
   savepoint_ = SavedState{locked_, changes_.size()};
   return absl::OkStatus();
@@ -601,7 +602,7 @@ absl::Status PostgresWriteTransaction::RollbackToSavepoint() {
   RECURRENT_RETURN_IF_ERROR(db->Execute(
       "ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request"));
   locked_ = std::move(savepoint_->locked);
-  changes_.resize(savepoint_->changes);
+  changes_.RolledBack(savepoint_->changes);
   savepoint_.reset();
   return absl::OkStatus();
 }
@@ -622,8 +623,7 @@ absl::Status PostgresWriteTransaction::Commit() {
   RECURRENT_RETURN_IF_ERROR(ApplyPendingRollups(*db));
   // Last: appending takes the log's head row, which every replica's commit
   // needs, so it is held only for the append and the COMMIT.
-  RECURRENT_RETURN_IF_ERROR(postgres::AppendChanges(*db, changes_));
-  changes_.clear();
+  RECURRENT_RETURN_IF_ERROR(changes_.Append(*db));
   // The statements before the COMMIT ran, so a lost connection now was
   // lost with the COMMIT sent or being sent. A caller told "retry" could
   // apply the write twice.

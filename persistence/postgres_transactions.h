@@ -16,7 +16,8 @@
 // - scans (point 5): the transaction exports its snapshot after its locks
 //   and a new connection imports it, so the scan reads on another thread
 //   exactly the state the locks protect;
-// - log order (point 6): change rows are kept in memory and appended just
+// - log order (point 6): change rows are kept aside (PendingChanges: in
+//   memory, then a temporary table) and appended just
 //   before COMMIT (persistence/postgres_change_log.h).
 // Both roll back when destroyed uncommitted, then end their lease.
 //
@@ -36,6 +37,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "persistence/backend.h"
+#include "persistence/postgres_change_log.h"
 #include "persistence/postgres_connection.h"
 #include "persistence/postgres_pool.h"
 #include "persistence/postgres_source_scan.h"
@@ -140,8 +142,11 @@ class PostgresWriteTransaction final
  public:
   // Begins a READ COMMITTED transaction on `connection`. ScanSource opens
   // its connection with `pool` (not owned; must outlive the transaction).
+  // Keeps up to `change_rows_in_memory` appended change rows in memory,
+  // the rest in a temporary table (PendingChanges).
   static absl::StatusOr<std::unique_ptr<WriteTransaction>> Begin(
-      ConnectionLease connection, ConnectionPool* pool);
+      ConnectionLease connection, ConnectionPool* pool,
+      size_t change_rows_in_memory);
 
   absl::StatusOr<std::unique_ptr<SourceScan>> ScanSource(
       absl::string_view data_source_uuid) override;
@@ -200,8 +205,11 @@ class PostgresWriteTransaction final
   absl::Status Commit() override;
 
  private:
-  PostgresWriteTransaction(ConnectionLease connection, ConnectionPool* pool)
-      : ConnectionReads(std::move(connection)), pool_(pool) {}
+  PostgresWriteTransaction(ConnectionLease connection, ConnectionPool* pool,
+                           size_t change_rows_in_memory)
+      : ConnectionReads(std::move(connection)),
+        pool_(pool),
+        changes_(change_rows_in_memory) {}
 
   enum class Wait { kYes, kNo };
   // Locks the sources with these uuids not locked yet; without waiting,
@@ -218,7 +226,7 @@ class PostgresWriteTransaction final
 
   ConnectionPool* const pool_;
   std::vector<std::string> locked_;  // source uuids, sorted
-  std::vector<ChangeRow> changes_;   // appended at Commit
+  PendingChanges changes_;           // appended at Commit
   // At the savepoint, if one is set: locked_ and changes_.size().
   struct SavedState {
     std::vector<std::string> locked;

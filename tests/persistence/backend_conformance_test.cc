@@ -335,6 +335,60 @@ TEST_P(BackendConformanceTest, ChangeRowsRoundTripEveryFieldInOrder) {
   EXPECT_THAT(read->ReadChanges(0, 0), IsOkAndHolds(IsEmpty()));
 }
 
+TEST_P(BackendConformanceTest, ChangeRowsRolledBackToASavepointAreNotAppended) {
+  // Enough rows, one call at a time, to pass a small bound on the rows a
+  // backend keeps in memory (the test backends' PostgreSQL keeps 3) before,
+  // after and across the savepoint.
+  std::vector<ChangeRow> expected;
+  {
+    std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+    ASSERT_NE(txn, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      const std::vector<ChangeRow> rows = EveryKind(Tick());
+      ASSERT_OK(txn->AppendChanges(rows));
+      expected.insert(expected.end(), rows.begin(), rows.end());
+    }
+    // One more row, which such a backend still holds in memory at the
+    // savepoint: the rows appended after it must not take it along when
+    // they are rolled back.
+    const ChangeRow held = EveryKind(Tick())[0];
+    ASSERT_OK(txn->AppendChanges({held}));
+    expected.push_back(held);
+    ASSERT_OK(txn->Savepoint());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_OK(txn->AppendChanges(EveryKind(Tick())));
+    ASSERT_OK(txn->RollbackToSavepoint());
+    const std::vector<ChangeRow> rows = EveryKind(Tick());
+    ASSERT_OK(txn->AppendChanges(rows));
+    expected.insert(expected.end(), rows.begin(), rows.end());
+    ASSERT_OK(txn->Savepoint());
+    ASSERT_OK(txn->AppendChanges({rows[0]}));
+    expected.push_back(rows[0]);
+    ASSERT_OK(txn->ReleaseSavepoint());
+    ASSERT_OK(txn->Commit());
+  }
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> all,
+                       read->ReadChanges(0, 100));
+  ASSERT_THAT(all, SizeIs(expected.size()));
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].sequence, static_cast<int64_t>(i) + 1);
+    ChangeRow wanted = expected[i];
+    wanted.sequence = all[i].sequence;
+    EXPECT_EQ(Describe(all[i]), Describe(wanted)) << "row " << i;
+  }
+  // The next transaction starts with nothing left over.
+  const std::vector<ChangeRow> next = EveryKind(Tick());
+  ASSERT_OK(Append(*backend_, next));
+  read = MustBeginRead(*backend_);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> after,
+                       read->ReadChanges(all.back().sequence, 100));
+  ASSERT_THAT(after, SizeIs(next.size()));
+  EXPECT_EQ(after.back().sequence,
+            static_cast<int64_t>(expected.size() + next.size()));
+}
+
 TEST_P(BackendConformanceTest, LastChangeSequenceCountsPrunedRows) {
   {
     std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);

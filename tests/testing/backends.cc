@@ -84,6 +84,9 @@ absl::StatusOr<std::unique_ptr<persistence::Backend>> OpenPostgres(
   persistence::PostgresBackend::Options options;
   options.uri = *uri;
   options.pool_size = 4;
+  // Small, so that every test writing more change rows than this also
+  // runs the path of the large writes (rows waiting in a temporary table).
+  options.change_rows_in_memory = 3;
   absl::StatusOr<std::unique_ptr<persistence::PostgresBackend>> backend =
       persistence::PostgresBackend::Open(options);
   if (!backend.ok()) return backend.status();
