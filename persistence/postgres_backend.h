@@ -55,7 +55,8 @@ class PostgresBackend final : public Backend {
   static bool IsUri(absl::string_view db);
 
   // Connects and migrates. kUnavailable if the server cannot be reached;
-  // kFailedPrecondition if the schema is newer than this build.
+  // kFailedPrecondition if the schema is newer than this build, or if the
+  // role may not create temporary tables (PostgreSQL grants it by default).
   static absl::StatusOr<std::unique_ptr<PostgresBackend>> Open(
       const Options& options);
 

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/error_reason.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "persistence/backend.h"
 #include "persistence/postgres_backend.h"
@@ -25,6 +26,8 @@ namespace recurrent::persistence {
 namespace {
 
 using postgres::Connection;
+using ::recurrent::testing::StatusIs;
+using ::testing::HasSubstr;
 
 class PostgresRecoveryTest : public ::testing::Test {
  protected:
@@ -202,6 +205,42 @@ TEST_F(PostgresRecoveryTest, TimeoutDefaultsApplyUnlessTheUriSetsThem) {
   EXPECT_EQ(setting(*tuned, "keepalives_idle"), "7");
   EXPECT_EQ(setting(*tuned, "tcp_user_timeout"), "0");
   EXPECT_EQ(setting(*tuned, "keepalives_count"), "3");
+}
+
+TEST_F(PostgresRecoveryTest, ARoleThatMayNotCreateTemporaryTablesIsRefused) {
+  // A role and database of this test's own, whose TEMPORARY privilege is
+  // revoked (PostgreSQL grants it to everyone by default).
+  const std::string name = absl::StrCat(schema_, "_notemp");
+  for (const std::string& sql :
+       {absl::StrCat("CREATE ROLE ", name, " LOGIN"),
+        absl::StrCat("CREATE DATABASE ", name, " OWNER ", name),
+        absl::StrCat("REVOKE TEMPORARY ON DATABASE ", name, " FROM PUBLIC, ",
+                     name)}) {
+    ASSERT_OK(admin_->Execute(sql.c_str()));
+  }
+  // postgresql://USER@HOST/DB with this role and database.
+  const std::string uri = std::getenv("RECURRENT_PG_URI");
+  const size_t user = uri.find("://") + 3;
+  const size_t host = uri.find('@', user);
+  ASSERT_NE(host, std::string::npos);
+  const std::string role_uri =
+      absl::StrCat(uri.substr(0, user), name,
+                   uri.substr(host, uri.find('/', host) - host), "/", name);
+  PostgresBackend::Options options;
+  options.uri = role_uri;
+  EXPECT_THAT(PostgresBackend::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("GRANT TEMPORARY ON DATABASE")));
+  ASSERT_OK(admin_->Execute(
+      absl::StrCat("GRANT TEMPORARY ON DATABASE ", name, " TO ", name)
+          .c_str()));
+  {
+    absl::StatusOr<std::unique_ptr<PostgresBackend>> granted =
+        PostgresBackend::Open(options);
+    EXPECT_OK(granted.status());
+  }
+  EXPECT_OK(admin_->Execute(absl::StrCat("DROP DATABASE ", name).c_str()));
+  EXPECT_OK(admin_->Execute(absl::StrCat("DROP ROLE ", name).c_str()));
 }
 
 }  // namespace
