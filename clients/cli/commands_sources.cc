@@ -119,16 +119,53 @@ int SourcesGet(Session& session, const ParsedArgs& args) {
   return kExitOk;
 }
 
+// DeleteDataSource ran out of time: a delete that started on the server
+// commits all the same, so look the source up and say whether it did.
+int SourcesDeleteDeadlineExceeded(Session& session, const grpc::Status& status,
+                                  const std::string& uuid) {
+  session.RpcFailed(status);
+  v1::GetDataSourceRequest get;
+  get.set_uuid(uuid);
+  v1::DataSource source;
+  const grpc::Status checked =
+      session.RpcStatus([&](grpc::ClientContext* context) {
+        return session.sources().GetDataSource(context, get, &source);
+      });
+  if (checked.error_code() == grpc::StatusCode::NOT_FOUND) {
+    std::fprintf(stderr,
+                 "recurrentctl: data source %s was deleted all the same\n",
+                 uuid.c_str());
+    return kExitOk;
+  }
+  if (checked.ok()) {
+    std::fprintf(stderr,
+                 "recurrentctl: data source %s is not deleted yet; if the "
+                 "server started the delete, it still commits: check "
+                 "'recurrentctl sources get %s' before sending it again\n",
+                 uuid.c_str(), uuid.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "recurrentctl: could not look the data source up (%s); a "
+                 "delete the server started still commits: see "
+                 "'recurrentctl sources get %s'\n",
+                 checked.error_message().c_str(), uuid.c_str());
+  }
+  return ExitCodeFor(status.error_code());
+}
+
 int SourcesDelete(Session& session, const ParsedArgs& args) {
   v1::DeleteDataSourceRequest request;
   request.set_uuid(args.positional()[0]);
   session.UseSourceWideTimeout();
   google::protobuf::Empty empty;
-  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+  const grpc::Status status =
+      session.RpcStatus([&](grpc::ClientContext* context) {
         return session.sources().DeleteDataSource(context, request, &empty);
-      })) {
-    return rc;
+      });
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return SourcesDeleteDeadlineExceeded(session, status, request.uuid());
   }
+  if (!status.ok()) return session.RpcFailed(status);
   if (session.json()) {
     session.PrintJson(empty);
   } else {
@@ -413,8 +450,8 @@ std::vector<Command> SourceCommands() {
        "Customers that belong only to this source are deleted with their "
        "invoices and\nsubscriptions; merged customers keep their other "
        "external ids.\nThe call's deadline is 10 minutes unless --timeout is "
-       "given; a delete\nthat runs out of time still commits once the server "
-       "finishes it.",
+       "given; when it passes,\nrecurrentctl looks the source up and says "
+       "whether it was deleted all the same.",
        {},
        1,
        1,

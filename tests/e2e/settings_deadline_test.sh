@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A settings change that outlives the caller's deadline: recurrentctl says,
-# from the settings history, whether it was applied, and the change the
-# server started commits all the same.
+# A settings change, then a source delete, that outlive the caller's
+# deadline: recurrentctl says whether each was applied (from the settings
+# history; by looking the source up), and what the server started commits
+# all the same.
 #   settings_deadline_test.sh RECURRENTD RECURRENTCTL MAKE_SYNTHETIC_DB
 RECURRENTD=$1 CTL=$2 MAKE_DB=$3
 source "$(dirname "$0")/lib.sh"
@@ -44,4 +45,25 @@ check "settings set without --timeout completes" \
   bash -c "'$CTL' settings set '$DS' --keep | grep -q ' applied '"
 check "settings reprocess without --timeout completes" \
   bash -c "'$CTL' settings reprocess '$DS' >/dev/null"
+# A source delete that outlives its deadline: recurrentctl looks the source
+# up, and the delete the server started commits all the same.
+rc=0
+"$CTL" sources delete "$DS" --timeout=50ms >"$WORK/out" 2>"$WORK/err" || rc=$?
+cat "$WORK/err"
+check "sources delete --timeout=50ms exceeds its deadline" \
+  grep -q "^recurrentctl: DEADLINE_EXCEEDED: " "$WORK/err"
+if grep -q "was deleted all the same" "$WORK/err"; then
+  check "  said deleted: exit 0" test "$rc" = 0
+else
+  check "  said not deleted yet" grep -q "is not deleted yet" "$WORK/err"
+  check "  with the worth-retrying exit code" test "$rc" = 7
+fi
+gone() {
+  for _ in $(seq 1 600); do
+    "$CTL" sources get "$DS" >/dev/null 2>&1 || [ $? != 4 ] || return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "the started delete commits" gone
 echo "settings_deadline_test: all checks passed"
