@@ -31,21 +31,22 @@ absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
     const Options& options) {
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> connection,
                              postgres::Connection::Open(options.uri));
-  RECURRENT_ASSIGN_OR_RETURN(const int found,
-                             postgres::ApplyMigrations(*connection));
   // A large write keeps its change rows in a temporary table
   // (postgres::PendingChanges): a role that may not create one would fail
-  // only then, in the middle of a reprocess. Refuse at once instead.
+  // only then, in the middle of a reprocess. Refuse at once, before
+  // migrating anything.
   RECURRENT_ASSIGN_OR_RETURN(
-      const int64_t temporary,
+      const int64_t temporary_tables,
       connection->QueryInt64("SELECT has_database_privilege("
                              "current_database(), 'TEMPORARY')::int"));
-  if (temporary == 0) {
+  if (temporary_tables == 0) {
     return absl::FailedPreconditionError(
         "the database role may not create temporary tables, which large "
         "writes (a reprocess, a deleted source) need: GRANT TEMPORARY ON "
         "DATABASE <database> TO <role> (docs/deployment.md)");
   }
+  RECURRENT_ASSIGN_OR_RETURN(const int found,
+                             postgres::ApplyMigrations(*connection));
   std::unique_ptr<PostgresBackend> backend(
       new PostgresBackend(options, found == 0));
   std::lock_guard<std::mutex> lock(backend->health_mu_);

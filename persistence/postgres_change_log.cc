@@ -100,6 +100,9 @@ absl::Status PendingChanges::BeforeSavepoint(Connection& db) {
 void PendingChanges::RolledBack(size_t size) {
   moved_ = size;
   rows_.clear();
+  // The table may have been made after the savepoint, and is then gone:
+  // the next Move makes it again (IF NOT EXISTS).
+  table_made_ = false;
 }
 
 absl::Status PendingChanges::Move(Connection& db) {

@@ -156,6 +156,15 @@ int SourcesDeleteDeadlineExceeded(Session& session, const grpc::Status& status,
 int SourcesDelete(Session& session, const ParsedArgs& args) {
   v1::DeleteDataSourceRequest request;
   request.set_uuid(args.positional()[0]);
+  // That it exists before, so that after a deadline "gone" means deleted.
+  v1::GetDataSourceRequest get;
+  get.set_uuid(request.uuid());
+  v1::DataSource before;
+  if (int rc = session.Rpc([&](grpc::ClientContext* context) {
+        return session.sources().GetDataSource(context, get, &before);
+      })) {
+    return rc;
+  }
   session.UseSourceWideTimeout();
   google::protobuf::Empty empty;
   const grpc::Status status =

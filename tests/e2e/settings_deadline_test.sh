@@ -55,7 +55,9 @@ check "sources delete --timeout=50ms exceeds its deadline" \
 if grep -q "was deleted all the same" "$WORK/err"; then
   check "  said deleted: exit 0" test "$rc" = 0
 else
-  check "  said not deleted yet" grep -q "is not deleted yet" "$WORK/err"
+  # Not yet, or the look-up itself ran out of its 50 ms on a busy machine.
+  check "  said not deleted yet (or could not tell)" \
+    grep -Eq "is not deleted yet|could not look the data source up" "$WORK/err"
   check "  with the worth-retrying exit code" test "$rc" = 7
 fi
 gone() {

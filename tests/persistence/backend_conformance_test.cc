@@ -395,6 +395,26 @@ TEST_P(BackendConformanceTest, ChangeRowsRolledBackToASavepointAreNotAppended) {
             static_cast<int64_t>(expected.size() + next.size()));
 }
 
+TEST_P(BackendConformanceTest,
+       ChangeRowsStayAppendableAfterARolledBackFirstMove) {
+  // The first rows a backend moves out of memory (past the test backends'
+  // PostgreSQL bound of 3) come after a savepoint that is rolled back,
+  // which also undoes whatever the move first set up; appending goes on.
+  std::unique_ptr<WriteTransaction> txn = MustBeginWrite(*backend_);
+  ASSERT_NE(txn, nullptr);
+  ASSERT_OK(txn->Savepoint());
+  ASSERT_OK(txn->AppendChanges(EveryKind(Tick())));
+  ASSERT_OK(txn->RollbackToSavepoint());
+  ASSERT_OK(txn->Savepoint());
+  const std::vector<ChangeRow> kept = EveryKind(Tick());
+  ASSERT_OK(txn->AppendChanges(kept));
+  ASSERT_OK(txn->ReleaseSavepoint());
+  ASSERT_OK(txn->Commit());
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  ExpectLogHolds(*read, kept);
+}
+
 TEST_P(BackendConformanceTest, LastChangeSequenceCountsPrunedRows) {
   {
     std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
