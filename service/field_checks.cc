@@ -56,14 +56,20 @@ absl::Status CheckText(absl::string_view value, size_t max,
                       "and line breaks");
 }
 
+namespace {
+
+// The start of the UTF-8 character that holds value[i]: backs off over
+// continuation bytes (10xxxxxx).
+size_t CharStart(absl::string_view value, size_t i) {
+  while (i > 0 && (static_cast<unsigned char>(value[i]) & 0xC0) == 0x80) --i;
+  return i;
+}
+
+}  // namespace
+
 std::string Excerpt(absl::string_view value, size_t max) {
   if (value.size() <= max) return std::string(value);
-  size_t end = max;
-  // Back off over continuation bytes (10xxxxxx) to the character's start.
-  while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return std::string(value.substr(0, end));
+  return std::string(value.substr(0, CharStart(value, max)));
 }
 
 absl::Status CheckRequired(absl::string_view value, size_t max,
@@ -102,11 +108,8 @@ bool IsSpace(char32_t c) {
 
 // Whether non-empty `value` begins or ends with a space (IsSpace).
 bool HasSpaceAtAnEnd(absl::string_view value) {
-  size_t last = value.size() - 1;
-  while (last > 0 && (static_cast<unsigned char>(value[last]) & 0xc0) == 0x80) {
-    --last;
-  }
-  return IsSpace(CodePointAt(value, 0)) || IsSpace(CodePointAt(value, last));
+  return IsSpace(CodePointAt(value, 0)) ||
+         IsSpace(CodePointAt(value, CharStart(value, value.size() - 1)));
 }
 
 }  // namespace
