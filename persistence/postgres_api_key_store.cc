@@ -97,40 +97,42 @@ absl::Status InTransaction(Connection& db,
 
 }  // namespace
 
+namespace {
+
+postgres::Access AccessFor(const PostgresApiKeyStore::Options& options) {
+  return options.read_only ? postgres::Access::kReadOnly
+                           : postgres::Access::kReadWrite;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<PostgresApiKeyStore>> PostgresApiKeyStore::Open(
-    const std::string& uri) {
+    const std::string& uri, const Options& options) {
   RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
-                             Connection::Open(uri));
-  // Never migrates (the backend has): an empty database has no
-  // schema_version table.
-  RECURRENT_ASSIGN_OR_RETURN(
-      const int64_t versioned,
-      db->QueryInt64(
-          "SELECT (to_regclass('schema_version') IS NOT NULL)::integer"));
-  int64_t version = 0;
-  if (versioned != 0) {
-    RECURRENT_ASSIGN_OR_RETURN(
-        version, db->QueryInt64("SELECT max(version) FROM schema_version"));
-  }
+                             Connection::Open(uri, AccessFor(options)));
+  // Never migrates (the backend has).
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t version,
+                             postgres::SchemaVersion(*db));
   if (version < kKeysSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("the PostgreSQL database has schema version ", version,
                      "; open it with the PostgreSQL backend first"));
   }
   return std::unique_ptr<PostgresApiKeyStore>(
-      new PostgresApiKeyStore(uri, std::move(db)));
+      new PostgresApiKeyStore(uri, options, std::move(db)));
 }
 
 PostgresApiKeyStore::PostgresApiKeyStore(std::string uri,
+                                         const Options& options,
                                          std::unique_ptr<Connection> db)
-    : uri_(std::move(uri)), db_(std::move(db)) {}
+    : uri_(std::move(uri)), options_(options), db_(std::move(db)) {}
 
 PostgresApiKeyStore::~PostgresApiKeyStore() = default;
 
 absl::StatusOr<Connection*> PostgresApiKeyStore::Live() {
   if (db_->Broken()) {
     absl::StatusOr<std::unique_ptr<Connection>> reopened =
-        Connection::Open(uri_);
+        Connection::Open(uri_, AccessFor(options_));
     if (!reopened.ok()) {
       // The reason may name hosts: it goes to the log, not to callers.
       log::Error("cannot reopen the API keys' connection",

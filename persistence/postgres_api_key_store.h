@@ -34,12 +34,22 @@ class Connection;
 
 class PostgresApiKeyStore final : public ApiKeyStore {
  public:
+  struct Options {
+    // Only read keys (as PostgresBackend::Options::read_only): creating or
+    // revoking a key, and auditing, fail with kFailedPrecondition.
+    bool read_only = false;
+  };
+
   // Connects to the database at `uri` (a libpq connection URI or key=value
   // string), which the PostgreSQL backend must already have migrated
   // (kFailedPrecondition otherwise). kUnavailable if the server cannot be
   // reached.
   static absl::StatusOr<std::unique_ptr<PostgresApiKeyStore>> Open(
-      const std::string& uri);
+      const std::string& uri, const Options& options);
+  static absl::StatusOr<std::unique_ptr<PostgresApiKeyStore>> Open(
+      const std::string& uri) {
+    return Open(uri, Options());
+  }
 
   PostgresApiKeyStore(const PostgresApiKeyStore&) = delete;
   PostgresApiKeyStore& operator=(const PostgresApiKeyStore&) = delete;
@@ -58,7 +68,7 @@ class PostgresApiKeyStore final : public ApiKeyStore {
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(int limit) override;
 
  private:
-  PostgresApiKeyStore(std::string uri,
+  PostgresApiKeyStore(std::string uri, const Options& options,
                       std::unique_ptr<postgres::Connection> db);
 
   // The connection, reopened first if it was lost. kUnavailable if the
@@ -67,6 +77,7 @@ class PostgresApiKeyStore final : public ApiKeyStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string uri_;
+  const Options options_;
   // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread locks,
   // and Debian's Abseil is not built with its annotations.
   std::mutex mu_;

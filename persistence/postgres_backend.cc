@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "persistence/postgres_connection.h"
@@ -19,34 +20,103 @@ bool PostgresBackend::IsUri(absl::string_view db) {
          absl::StartsWith(db, "postgres://");
 }
 
+namespace {
+
+postgres::Access AccessFor(const PostgresBackend::Options& options) {
+  return options.read_only ? postgres::Access::kReadOnly
+                           : postgres::Access::kReadWrite;
+}
+
+}  // namespace
+
 PostgresBackend::PostgresBackend(const Options& options, bool created)
     : options_(options),
       created_(created),
       pool_(std::make_unique<postgres::ConnectionPool>(
-          options.uri, options.pool_size, options.pool_wait)) {}
+          options.uri, options.pool_size, options.pool_wait,
+          AccessFor(options))) {}
 
 PostgresBackend::~PostgresBackend() = default;
 
-absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
-    const Options& options) {
-  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> connection,
-                             postgres::Connection::Open(options.uri));
+namespace {
+
+// A read-only replica's check: the schema is there, at this build's
+// version, since it migrates nothing.
+absl::Status CheckSchemaIsCurrent(postgres::Connection& connection) {
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t version,
+                             postgres::SchemaVersion(connection));
+  const int latest = postgres::LatestSchemaVersion();
+  if (version == latest) return absl::OkStatus();
+  if (version == 0) {
+    return absl::FailedPreconditionError(
+        "the database has no Recurrent schema, and a read-only replica "
+        "creates nothing: start a replica without --read_only on it first");
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the database has schema version ", version,
+      " and this build reads version ", latest,
+      version < latest
+          ? "; a replica of this build without --read_only migrates it"
+          : "; upgrade recurrentd"));
+}
+
+// A writable replica's checks, before and after migrating: each names what
+// would otherwise fail later, in the middle of a request.
+absl::Status CheckMayWrite(postgres::Connection& connection) {
+  RECURRENT_ASSIGN_OR_RETURN(
+      const int64_t standby,
+      connection.QueryInt64("SELECT pg_is_in_recovery()::int"));
+  if (standby != 0) {
+    return absl::FailedPreconditionError(
+        "the PostgreSQL server is a hot standby, which only reads: start "
+        "this replica with --read_only, or point it at the primary");
+  }
   // A large write keeps its change rows in a temporary table
   // (postgres::PendingChanges): a role that may not create one would fail
-  // only then, in the middle of a reprocess. Refuse at once, before
+  // only then, in the middle of a reprocess. Refused at once, before
   // migrating anything.
   RECURRENT_ASSIGN_OR_RETURN(
       const int64_t temporary_tables,
-      connection->QueryInt64("SELECT has_database_privilege("
-                             "current_database(), 'TEMPORARY')::int"));
+      connection.QueryInt64("SELECT has_database_privilege("
+                            "current_database(), 'TEMPORARY')::int"));
   if (temporary_tables == 0) {
     return absl::FailedPreconditionError(
         "the database role may not create temporary tables, which large "
         "writes (a reprocess, a deleted source) need: GRANT TEMPORARY ON "
         "DATABASE <database> TO <role> (docs/deployment.md)");
   }
-  RECURRENT_ASSIGN_OR_RETURN(const int found,
-                             postgres::ApplyMigrations(*connection));
+  return absl::OkStatus();
+}
+
+absl::Status CheckMayWriteTables(postgres::Connection& connection) {
+  RECURRENT_ASSIGN_OR_RETURN(
+      const int64_t writable,
+      connection.QueryInt64(
+          "SELECT has_table_privilege('change_log', 'INSERT')::int"));
+  if (writable == 0) {
+    return absl::FailedPreconditionError(
+        "the database role may not write to Recurrent's tables: start this "
+        "replica with --read_only, or grant the role INSERT, UPDATE and "
+        "DELETE on them (docs/deployment.md)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
+    const Options& options) {
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<postgres::Connection> connection,
+      postgres::Connection::Open(options.uri, AccessFor(options)));
+  int found = postgres::LatestSchemaVersion();
+  if (options.read_only) {
+    RECURRENT_RETURN_IF_ERROR(CheckSchemaIsCurrent(*connection));
+  } else {
+    RECURRENT_RETURN_IF_ERROR(CheckMayWrite(*connection));
+    RECURRENT_ASSIGN_OR_RETURN(found, postgres::ApplyMigrations(*connection));
+    RECURRENT_RETURN_IF_ERROR(CheckMayWriteTables(*connection));
+  }
   std::unique_ptr<PostgresBackend> backend(
       new PostgresBackend(options, found == 0));
   std::lock_guard<std::mutex> lock(backend->health_mu_);
@@ -98,6 +168,11 @@ absl::StatusOr<std::unique_ptr<ReadTransaction>> PostgresBackend::BeginRead(
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>>
 PostgresBackend::BeginWrite() {
+  if (options_.read_only) {
+    return common::WithReason(
+        absl::FailedPreconditionError("database is read-only"),
+        common::reason::kDatabaseReadOnly);
+  }
   return BeginOnLiveConnection<WriteTransaction>(
       *pool_, [this](postgres::ConnectionLease lease) {
         return postgres::PostgresWriteTransaction::Begin(
@@ -114,8 +189,9 @@ absl::Status PostgresBackend::CheckHealth() {
     const bool reused = health_ != nullptr && !health_->Broken();
     if (!reused) {
       health_.reset();
-      RECURRENT_ASSIGN_OR_RETURN(health_,
-                                 postgres::Connection::Open(options_.uri));
+      RECURRENT_ASSIGN_OR_RETURN(
+          health_,
+          postgres::Connection::Open(options_.uri, AccessFor(options_)));
     }
     const absl::StatusOr<int64_t> one = health_->QueryInt64("SELECT 1");
     if (one.ok()) return absl::OkStatus();

@@ -48,6 +48,12 @@ class PostgresBackend final : public Backend {
     // Change-log rows a write transaction keeps in memory until its
     // commit; beyond, they wait in a temporary table of its connection.
     size_t change_rows_in_memory = 10000;
+    // Only read, for a read-only replica: on a role with SELECT grants only,
+    // or on a hot standby. Open() then changes nothing and requires the
+    // schema at this build's version; every session is read-only
+    // (postgres::Access::kReadOnly) and BeginWrite() fails with
+    // kFailedPrecondition (reason DATABASE_READ_ONLY).
+    bool read_only = false;
   };
 
   // True if `db` names a PostgreSQL database (a postgresql:// or
@@ -55,8 +61,11 @@ class PostgresBackend final : public Backend {
   static bool IsUri(absl::string_view db);
 
   // Connects and migrates. kUnavailable if the server cannot be reached;
-  // kFailedPrecondition if the schema is newer than this build, or if the
-  // role may not create temporary tables (PostgreSQL grants it by default).
+  // kFailedPrecondition if the schema is newer than this build, if the
+  // server is a hot standby, if the role may not create temporary tables
+  // (PostgreSQL grants it by default) or may not write to the tables. With
+  // `read_only`, kFailedPrecondition unless the schema is at this build's
+  // version (a writable replica migrates it).
   static absl::StatusOr<std::unique_ptr<PostgresBackend>> Open(
       const Options& options);
 
@@ -66,6 +75,7 @@ class PostgresBackend final : public Backend {
   // when the transaction ends.
   absl::StatusOr<std::unique_ptr<ReadTransaction>> BeginRead(
       ReadKind kind = ReadKind::kRequest) override;
+  // kFailedPrecondition (DATABASE_READ_ONLY) if `read_only`.
   absl::StatusOr<std::unique_ptr<WriteTransaction>> BeginWrite() override;
   // Runs SELECT 1 on a connection kept for it (on a new one if that was
   // lost, or fails because the server closed it since the last check):

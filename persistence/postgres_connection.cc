@@ -290,7 +290,7 @@ std::optional<absl::Time> Statement::ColumnOptionalTime(int column) const {
 // ---- Connection ---------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
-    const std::string& uri) {
+    const std::string& uri, Access access) {
   // The defaults come before the URI (libpq: a later keyword wins), so that
   // the URI's own settings override them; PGCONNECT_TIMEOUT too.
   std::vector<const char*> keywords;
@@ -327,6 +327,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   absl::Status set = connection->Execute(
       "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
       " SET bytea_output = 'hex'; SET client_min_messages = warning");
+  if (set.ok() && access == Access::kReadOnly) {
+    set = connection->Execute("SET default_transaction_read_only = on");
+  }
   if (!set.ok()) return set;
   return connection;
 }

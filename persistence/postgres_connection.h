@@ -101,6 +101,11 @@ class Statement {
   int rows_ = 0;   // rows in result_
 };
 
+// What a connection's transactions may do. kReadOnly sets the session's
+// default_transaction_read_only: every write then fails on the server
+// (SQLSTATE 25006, kFailedPrecondition), as on a hot standby.
+enum class Access { kReadWrite, kReadOnly };
+
 class Connection {
  public:
   // Connects to `uri` (a libpq connection URI or key=value string).
@@ -111,7 +116,7 @@ class Connection {
   // apart), 60 s for sent data to be acknowledged (libpq's connect_timeout,
   // keepalives_* and tcp_user_timeout; PGCONNECT_TIMEOUT is honoured).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
-      const std::string& uri);
+      const std::string& uri, Access access = Access::kReadWrite);
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

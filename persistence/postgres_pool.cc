@@ -20,8 +20,12 @@ void ConnectionReleaser::operator()(Connection* connection) const {
   }
 }
 
-ConnectionPool::ConnectionPool(std::string uri, int size, absl::Duration wait)
-    : uri_(std::move(uri)), size_(size < 1 ? 1 : size), wait_(wait) {}
+ConnectionPool::ConnectionPool(std::string uri, int size, absl::Duration wait,
+                               Access access)
+    : uri_(std::move(uri)),
+      size_(size < 1 ? 1 : size),
+      wait_(wait),
+      access_(access) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
@@ -58,7 +62,8 @@ absl::StatusOr<ConnectionLease> ConnectionPool::Acquire() {
 
 absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::OpenUnpooled()
     const {
-  absl::StatusOr<std::unique_ptr<Connection>> opened = Connection::Open(uri_);
+  absl::StatusOr<std::unique_ptr<Connection>> opened =
+      Connection::Open(uri_, access_);
   if (opened.ok() || opened.status().code() != absl::StatusCode::kUnavailable) {
     return opened;
   }

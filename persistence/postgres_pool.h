@@ -47,8 +47,10 @@ inline ConnectionLease OwnedLease(std::unique_ptr<Connection> connection) {
 
 class ConnectionPool {
  public:
-  // `size` >= 1; Acquire() waits at most `wait` for a connection.
-  ConnectionPool(std::string uri, int size, absl::Duration wait);
+  // `size` >= 1; Acquire() waits at most `wait` for a connection. Every
+  // connection is opened with `access`.
+  ConnectionPool(std::string uri, int size, absl::Duration wait,
+                 Access access = Access::kReadWrite);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
   ~ConnectionPool();
@@ -77,6 +79,7 @@ class ConnectionPool {
   const std::string uri_;
   const int size_;
   const absl::Duration wait_;
+  const Access access_;
   std::mutex mu_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);

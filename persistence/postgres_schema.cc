@@ -747,13 +747,35 @@ absl::Status TooNew(int64_t version) {
                    LatestSchemaVersion(), "); upgrade recurrentd"));
 }
 
+absl::StatusOr<bool> HasSchemaVersionTable(Connection& connection) {
+  RECURRENT_ASSIGN_OR_RETURN(
+      const int64_t found,
+      connection.QueryInt64(
+          "SELECT (to_regclass('schema_version') IS NOT NULL)::integer"));
+  return found != 0;
+}
+
+// The version, after creating the table on an empty database. A current
+// database is only read: a role without CREATE on the schema may run it.
 absl::StatusOr<int64_t> CurrentVersion(Connection& connection) {
-  RECURRENT_RETURN_IF_ERROR(connection.Execute(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  RECURRENT_ASSIGN_OR_RETURN(const bool versioned,
+                             HasSchemaVersionTable(connection));
+  if (!versioned) {
+    RECURRENT_RETURN_IF_ERROR(
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version "
+                           "INTEGER NOT NULL)"));
+  }
   return connection.QueryInt64("SELECT max(version) FROM schema_version");
 }
 
 }  // namespace
+
+absl::StatusOr<int64_t> SchemaVersion(Connection& connection) {
+  RECURRENT_ASSIGN_OR_RETURN(const bool versioned,
+                             HasSchemaVersionTable(connection));
+  if (!versioned) return 0;
+  return connection.QueryInt64("SELECT max(version) FROM schema_version");
+}
 
 absl::Span<const Migration> Migrations() { return kMigrations; }
 

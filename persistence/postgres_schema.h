@@ -15,6 +15,8 @@
 #ifndef RECURRENT_PERSISTENCE_POSTGRES_SCHEMA_H_
 #define RECURRENT_PERSISTENCE_POSTGRES_SCHEMA_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -33,6 +35,10 @@ absl::Span<const Migration> Migrations();
 
 // The version a fully migrated database has (the last migration's).
 int LatestSchemaVersion();
+
+// The version of the database on `connection`, without changing anything
+// (0: no schema_version table, an empty database).
+absl::StatusOr<int64_t> SchemaVersion(Connection& connection);
 
 // Brings the database to LatestSchemaVersion() on `connection` (outside any
 // transaction) and returns the version it found (0: it was empty).

@@ -19,9 +19,11 @@ ABSL_FLAG(int32_t, pg_pool_size, 16,
 ABSL_FLAG(int32_t, reader_connections, 8,
           "SQLite read connections in the pool.");
 ABSL_FLAG(bool, read_only, false,
-          "Serve reads only: the file is opened read-only and never written "
-          "(no migration, no re-evaluation); every write fails with "
-          "FAILED_PRECONDITION.");
+          "Serve reads only, never writing the database (no migration, no "
+          "re-evaluation); every write fails with FAILED_PRECONDITION. "
+          "SQLite: the file is opened read-only. PostgreSQL: every session "
+          "is read-only, for a role with SELECT grants only or a hot "
+          "standby; a writable replica must have migrated the schema.");
 ABSL_FLAG(bool, create_db, true,
           "Create --db if it does not exist (the ready line then says so); "
           "false refuses to start on a missing file, for production units.");

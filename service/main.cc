@@ -201,14 +201,12 @@ absl::StatusOr<Database> OpenDatabase() {
   Database database;
   if (persistence::PostgresBackend::IsUri(db)) {
     for (const auto& [set, flag] :
-         {std::pair{absl::GetFlag(FLAGS_read_only), "--read_only"},
-          std::pair{absl::GetFlag(FLAGS_max_page_count) != 0,
+         {std::pair{absl::GetFlag(FLAGS_max_page_count) != 0,
                     "--max_page_count"},
           std::pair{!absl::GetFlag(FLAGS_create_db), "--create_db=false"}}) {
       if (set) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            flag, " applies to a SQLite file, not to PostgreSQL (use a "
-                  "role without write grants for read-only replicas)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, " applies to a SQLite file, not to PostgreSQL"));
       }
     }
     if (absl::GetFlag(FLAGS_pg_pool_size) < 1) {
@@ -217,7 +215,9 @@ absl::StatusOr<Database> OpenDatabase() {
     persistence::PostgresBackend::Options options;
     options.uri = db;
     options.pool_size = absl::GetFlag(FLAGS_pg_pool_size);
+    options.read_only = absl::GetFlag(FLAGS_read_only);
     database.shown_name = WithoutPassword(db);
+    database.read_only = options.read_only;
     absl::StatusOr<std::unique_ptr<persistence::PostgresBackend>> backend =
         persistence::PostgresBackend::Open(options);
     if (!backend.ok()) {
@@ -229,7 +229,8 @@ absl::StatusOr<Database> OpenDatabase() {
     database.created = (*backend)->created();
     database.backend = *std::move(backend);
     absl::StatusOr<std::unique_ptr<persistence::PostgresApiKeyStore>> keys =
-        persistence::PostgresApiKeyStore::Open(db);
+        persistence::PostgresApiKeyStore::Open(
+            db, persistence::PostgresApiKeyStore::Options{options.read_only});
     if (!keys.ok()) {
       return absl::Status(keys.status().code(),
                           absl::StrCat("cannot open database: ",

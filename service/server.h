@@ -115,7 +115,8 @@ struct ServerOptions {
   bool allow_unauthenticated = false;
   // One log line per call (service/request_log.h).
   bool log_requests = false;
-  // The backend only reads (SqliteBackend::Options::read_only): neither the
+  // The backend only reads (SqliteBackend::Options::read_only,
+  // PostgresBackend::Options::read_only): neither the
   // re-evaluator nor the change-log pruner runs (stored statuses stay as
   // they were; GetCustomer still answers as of now).
   bool read_only = false;

@@ -1,13 +1,14 @@
-// The PostgreSQL backend when the server drops its connections: closed while
-// idle in the pool (a restart, a failover), or during a write's COMMIT.
-// Needs the server of RECURRENT_PG_URI (scripts/with-postgres); skipped
-// without one.
+// The PostgreSQL backend when the server drops its connections (closed while
+// idle in the pool: a restart, a failover; or during a write's COMMIT), and
+// on roles with fewer privileges than the schema's owner. Needs the server
+// of RECURRENT_PG_URI (scripts/with-postgres); skipped without one.
 #include <libpq-fe.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,6 +19,7 @@
 #include "persistence/backend.h"
 #include "persistence/postgres_backend.h"
 #include "persistence/postgres_connection.h"
+#include "persistence/postgres_schema.h"
 #include "tests/persistence/rows.h"
 #include "tests/testing/backends.h"
 #include "tests/testing/status_matchers.h"
@@ -69,6 +71,48 @@ class PostgresRecoveryTest : public ::testing::Test {
     return terminated.value_or(0);
   }
 
+  // A login role of this test's own (dropped at TearDown), with USAGE on
+  // this test's schema and `table_grants` (e.g. "SELECT") on its tables and
+  // sequences; returns the URI that connects as it to the schema.
+  std::string RoleOnSchema(const std::string& suffix,
+                           const std::string& table_grants) {
+    const std::string role = absl::StrCat(schema_, "_", suffix);
+    const auto run = [&](const std::string& sql) {
+      EXPECT_OK(admin_->Execute(sql.c_str())) << sql;
+    };
+    run(absl::StrCat("CREATE ROLE ", role, " LOGIN"));
+    roles_.push_back(role);
+    run(absl::StrCat("GRANT USAGE ON SCHEMA ", schema_, " TO ", role));
+    run(absl::StrCat("GRANT ", table_grants, " ON ALL TABLES IN SCHEMA ",
+                     schema_, " TO ", role));
+    run(absl::StrCat("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ", schema_,
+                     " TO ", role));
+    return UriAs(role, schema_);
+  }
+
+  // RECURRENT_PG_URI with `role` as its user and `schema` first on the
+  // search path (the throwaway server trusts local connections).
+  static std::string UriAs(const std::string& role, const std::string& schema) {
+    const std::string uri = std::getenv("RECURRENT_PG_URI");
+    const size_t user = uri.find("://") + 3;
+    const size_t host = uri.find('@', user);
+    const std::string with_role =
+        host == std::string::npos
+            ? uri
+            : absl::StrCat(uri.substr(0, user), role, uri.substr(host));
+    return absl::StrCat(with_role,
+                        with_role.find('?') == std::string::npos ? "?" : "&",
+                        "options=-csearch_path%3D", schema);
+  }
+
+  void TearDown() override {
+    if (admin_ == nullptr) return;
+    for (const std::string& role : roles_) {
+      EXPECT_OK(admin_->Execute(
+          absl::StrCat("DROP OWNED BY ", role, "; DROP ROLE ", role).c_str()));
+    }
+  }
+
   absl::Time At(int second) const {
     return absl::FromUnixSeconds(1767225600 + second);
   }
@@ -78,6 +122,7 @@ class PostgresRecoveryTest : public ::testing::Test {
   std::string schema_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Connection> admin_;
+  std::vector<std::string> roles_;
 };
 
 TEST_F(PostgresRecoveryTest, IdleConnectionsTheServerClosedCostNoCall) {
@@ -247,6 +292,111 @@ TEST_F(PostgresRecoveryTest, ARoleThatMayNotCreateTemporaryTablesIsRefused) {
   EXPECT_OK(PostgresBackend::Open(options).status());
   EXPECT_OK(run(absl::StrCat("DROP DATABASE ", name)));
   EXPECT_OK(run(absl::StrCat("DROP ROLE ", name)));
+}
+
+// A read-only replica (PostgresBackend::Options::read_only) on a role that
+// may only SELECT: it reads what the owner wrote, refuses writes before
+// the server sees them, and its sessions refuse them too. Without
+// read_only, such a role is refused at Open with what to do.
+TEST_F(PostgresRecoveryTest, AReadOnlyReplicaOnASelectOnlyRoleOnlyReads) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto write, backend_->BeginWrite());
+    ASSERT_OK(write->InsertDataSource(SourceRow("written", At(1))));
+    ASSERT_OK(write->Commit());
+  }
+  const std::string reader_uri = RoleOnSchema("reader", "SELECT");
+  PostgresBackend::Options options;
+  options.uri = reader_uri;
+  EXPECT_THAT(PostgresBackend::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("--read_only")));
+
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresBackend> replica,
+                       PostgresBackend::Open(options));
+  EXPECT_FALSE(replica->created());
+  {
+    ASSERT_OK_AND_ASSIGN(auto read, replica->BeginRead());
+    ASSERT_OK_AND_ASSIGN(const DataSourceRow written,
+                         read->GetDataSource("ds_written"));
+    EXPECT_EQ(written.name, "written");
+  }
+  const absl::StatusOr<std::unique_ptr<WriteTransaction>> write =
+      replica->BeginWrite();
+  EXPECT_THAT(write.status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(common::ReasonOf(write.status()),
+            std::string(common::reason::kDatabaseReadOnly));
+  EXPECT_OK(replica->CheckHealth());
+
+  // Its sessions are read-only whatever the role may do: the owner's own
+  // role, read-only, is refused a write by the server.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> owner_read_only,
+                       Connection::Open(UriAs("recurrent", schema_),
+                                        postgres::Access::kReadOnly));
+  const absl::Status refused =
+      owner_read_only->Execute("DELETE FROM data_sources");
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(common::ReasonOf(refused),
+            std::string(common::reason::kDatabaseReadOnly));
+  ASSERT_OK_AND_ASSIGN(auto read, backend_->BeginRead());
+  EXPECT_OK(read->GetDataSource("ds_written").status());
+}
+
+// A read-only replica migrates nothing: it needs the schema at its build's
+// version, and says what to run otherwise.
+TEST_F(PostgresRecoveryTest, AReadOnlyReplicaNeedsTheSchemaAtItsVersion) {
+  PostgresBackend::Options options;
+  options.read_only = true;
+  const std::string empty = absl::StrCat(schema_, "_empty");
+  ASSERT_OK(admin_->Execute(absl::StrCat("CREATE SCHEMA ", empty).c_str()));
+  options.uri = UriAs("recurrent", empty);
+  EXPECT_THAT(PostgresBackend::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("without --read_only")));
+  ASSERT_OK_AND_ASSIGN(
+      const int64_t tables,
+      admin_->QueryInt64(absl::StrCat("SELECT count(*) FROM pg_tables WHERE "
+                                      "schemaname = '",
+                                      empty, "'")
+                             .c_str()));
+  EXPECT_EQ(tables, 0);
+  EXPECT_OK(admin_->Execute(absl::StrCat("DROP SCHEMA ", empty).c_str()));
+
+  options.uri = UriAs("recurrent", schema_);
+  const auto set_version = [&](int version) {
+    ASSERT_OK(
+        admin_->Execute(absl::StrCat("UPDATE ", schema_,
+                                     ".schema_version SET version = ", version)
+                            .c_str()));
+  };
+  const int latest = postgres::LatestSchemaVersion();
+  set_version(latest - 1);
+  EXPECT_THAT(PostgresBackend::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("without --read_only migrates it")));
+  set_version(latest + 1);
+  EXPECT_THAT(PostgresBackend::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("upgrade recurrentd")));
+  set_version(latest);
+  EXPECT_OK(PostgresBackend::Open(options).status());
+}
+
+// A role that may read and write the tables but not create any (no CREATE
+// on the schema; the owner migrated it) runs a writable replica.
+TEST_F(PostgresRecoveryTest, ARoleWithoutCreateRunsACurrentSchema) {
+  PostgresBackend::Options options;
+  options.uri = RoleOnSchema("writer", "SELECT, INSERT, UPDATE, DELETE");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresBackend> writer,
+                       PostgresBackend::Open(options));
+  EXPECT_FALSE(writer->created());
+  {
+    ASSERT_OK_AND_ASSIGN(auto write, writer->BeginWrite());
+    ASSERT_OK(write->InsertDataSource(SourceRow("by_writer", At(1))));
+    ASSERT_OK(write->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(auto read, backend_->BeginRead());
+  EXPECT_OK(read->GetDataSource("ds_by_writer").status());
 }
 
 }  // namespace

@@ -135,14 +135,14 @@ TEST_F(HostileInputTest, IdsOfTheWrongShapeAndPaddedExternalIdsAreRefused) {
   }
   // An external id with whitespace at either end would be another
   // customer's, invoice's or subscription's than the same id without it.
-  for (const std::string& padded : {" c1", "c1 ", " ",
-                                    "\xc2\xa0"
-                                    "c1",
-                                    "c1\xe3\x80\x80",
-                                    "\xe2\x80\x8b"
-                                    "c1",
-                                    "\xef\xbb\xbf"
-                                    "c1"}) {
+  for (const std::string padded : {" c1", "c1 ", " ",
+                                   "\xc2\xa0"
+                                   "c1",
+                                   "c1\xe3\x80\x80",
+                                   "\xe2\x80\x8b"
+                                   "c1",
+                                   "\xef\xbb\xbf"
+                                   "c1"}) {
     SCOPED_TRACE(padded);
     {
       grpc::ClientContext context;
@@ -173,9 +173,12 @@ TEST_F(HostileInputTest, IdsOfTheWrongShapeAndPaddedExternalIdsAreRefused) {
     EXPECT_THAT(out.customers(), IsEmpty());
   }
   // Spaces inside, and other characters at the ends, are fine.
-  for (const std::string& fine : {"c 2", "\xc3\x84" "c3", "c4\xe2\x82\xac",
-                                  "c\xc2\xa0"
-                                  "5"}) {
+  for (const std::string fine : {"c 2",
+                                 "\xc3\x84"
+                                 "c3",
+                                 "c4\xe2\x82\xac",
+                                 "c\xc2\xa0"
+                                 "5"}) {
     SCOPED_TRACE(fine);
     EXPECT_FALSE(CreateCustomer(source, fine).empty());
   }
