@@ -121,6 +121,10 @@ class CannedReads : public Base {
   absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t, int) override {
     return std::vector<ChangeRow>();
   }
+  absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+      int64_t, int, absl::Span<const persistence::ChangeKind>) override {
+    return std::vector<ChangeRow>();
+  }
   absl::StatusOr<int64_t> LastChangeSequence() override { return 0; }
   absl::StatusOr<persistence::StorageStats> ReadStorageStats() override {
     return persistence::StorageStats();

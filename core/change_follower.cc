@@ -24,6 +24,15 @@ void ChangeFollower::OnRowsLost(std::function<void()> lost) {
   on_rows_lost_.push_back(std::move(lost));
 }
 
+void ChangeFollower::OnAdvance(std::function<void()> advanced) {
+  on_advance_.push_back(std::move(advanced));
+}
+
+bool ChangeFollower::Delivers(persistence::ChangeKind kind) {
+  return std::find(std::begin(kDeliveredKinds), std::end(kDeliveredKinds),
+                   kind) != std::end(kDeliveredKinds);
+}
+
 absl::Status ChangeFollower::Start() {
   const absl::Time started = clock_->Now();
   {
@@ -58,6 +67,7 @@ void ChangeFollower::Stop() {
 void ChangeFollower::Deliver(absl::Span<const persistence::ChangeRow> rows) {
   if (rows.empty()) return;
   for (const Subscriber& subscriber : subscribers_) subscriber(rows);
+  for (const auto& advanced : on_advance_) advanced();
 }
 
 absl::Status ChangeFollower::Poll() {
@@ -69,23 +79,24 @@ absl::Status ChangeFollower::Poll() {
     // (and the follower does not count as caught up).
     if (stopping_.load(std::memory_order_acquire)) return absl::OkStatus();
     std::vector<persistence::ChangeRow> rows;
-    // The next sequence after last_read_ that is still in the log (or the
-    // end of the log + 1), from the same snapshot as `rows`.
+    int64_t last = 0;  // the end of the log
+    // The next sequence after last_read_ that is still in the log (or
+    // last + 1), from the same snapshot as `rows` and `last`.
     int64_t next = 0;
     {
       RECURRENT_ASSIGN_OR_RETURN(
           std::unique_ptr<persistence::ReadTransaction> txn,
           backend_->BeginRead());
       RECURRENT_ASSIGN_OR_RETURN(
-          rows, txn->ReadChanges(last_read_, options_.batch_rows));
-      if (!rows.empty()) {
-        next = rows.front().sequence;
-      } else {
-        // Nothing after last_read_: either nothing was committed, or what
-        // was has all been pruned (the log's end tells).
-        RECURRENT_ASSIGN_OR_RETURN(const int64_t last,
-                                   txn->LastChangeSequence());
-        next = last + 1;
+          rows, txn->ReadChangesOfKinds(last_read_, options_.batch_rows,
+                                        kDeliveredKinds));
+      RECURRENT_ASSIGN_OR_RETURN(last, txn->LastChangeSequence());
+      next = last + 1;
+      if (last > last_read_) {
+        RECURRENT_ASSIGN_OR_RETURN(
+            const std::vector<persistence::ChangeRow> first,
+            txn->ReadChanges(last_read_, 1));
+        if (!first.empty()) next = first.front().sequence;
       }
     }
     // Sequences have no gaps (backend.h), but pruning removes rows.
@@ -96,13 +107,20 @@ absl::Status ChangeFollower::Poll() {
           {{"after_sequence", absl::StrCat(last_read_)},
            {"next_sequence", absl::StrCat(next)}});
       for (const auto& lost : on_rows_lost_) lost();
-      if (rows.empty()) last_read_ = next - 1;
     }
+    // A full batch may be followed by more rows of the delivered kinds, so
+    // the next batch starts after it; otherwise this one read to the end.
+    const bool full = static_cast<int>(rows.size()) >= options_.batch_rows;
+    const int64_t read_to = full ? rows.back().sequence : last;
     if (!rows.empty()) {
-      last_read_ = rows.back().sequence;
-      Deliver(rows);
+      for (const Subscriber& subscriber : subscribers_) subscriber(rows);
     }
-    if (static_cast<int>(rows.size()) < options_.batch_rows) {
+    const bool advanced = read_to > last_read_;
+    last_read_ = std::max(last_read_, read_to);
+    if (advanced) {
+      for (const auto& on_advance : on_advance_) on_advance();
+    }
+    if (!full) {
       caught_up_micros_.store(absl::ToUnixMicros(started),
                               std::memory_order_release);
       return absl::OkStatus();

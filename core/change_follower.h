@@ -1,5 +1,7 @@
-// ChangeFollower: hands every committed change-log row to in-memory
-// readers of the log, such as the GetCustomer cache.
+// ChangeFollower: hands the committed change-log rows that change a
+// customer's inputs (kCustomerChanged, kSourceChanged: kDeliveredKinds) to
+// in-memory readers of the log, such as the GetCustomer cache, and tells
+// others (the change feed's watches) when the log has grown.
 //
 //   ChangeFollower follower(&backend, &clock, options);
 //   follower.Subscribe([&cache](absl::Span<const ChangeRow> rows) {
@@ -12,10 +14,13 @@
 // kSourceChanged) right after their commit and before the write returns
 // (Deliver), so a caller that has seen its write acknowledged never reads
 // from a subscriber's copy from before it. Every `poll_interval`, the
-// follower reads every row committed since the last it read, which brings
-// in the writes of other processes sharing the database (and this process's
-// other rows). A subscriber may so see a row twice; it must treat rows as
-// idempotent hints.
+// follower reads the rows of those kinds committed since the last it read,
+// which brings in the writes of other processes sharing the database (and
+// this process's rows again). A subscriber may so see a row twice; it must
+// treat rows as idempotent hints. The rows of other kinds (events, status
+// changes: most of a reprocess's) are passed over inside the backend's
+// query, so that a backlog of a million of them costs a fraction of a
+// second rather than several, during which UpToDate would turn false.
 //
 // A subscriber's copy is only as fresh as the last poll that reached the
 // end of the log: if polls fail or stall (the database unreachable, a row
@@ -61,6 +66,12 @@ class ChangeFollower {
   using Subscriber =
       std::function<void(absl::Span<const persistence::ChangeRow> rows)>;
 
+  // The kinds of rows subscribers get.
+  static constexpr persistence::ChangeKind kDeliveredKinds[] = {
+      persistence::ChangeKind::kCustomerChanged,
+      persistence::ChangeKind::kSourceChanged};
+  static bool Delivers(persistence::ChangeKind kind);
+
   // `backend` and `clock` are not owned and must outlive the follower.
   ChangeFollower(persistence::Backend* backend, const common::Clock* clock,
                  const Options& options);
@@ -79,6 +90,11 @@ class ChangeFollower {
   // must be dropped whole. The rows read after the gap are delivered as
   // usual. Same rules as Subscribe.
   void OnRowsLost(std::function<void()> lost);
+  // Adds a function called when rows were committed since the last call,
+  // as far as the follower knows: after Deliver(), and after a poll that
+  // found the log longer, whatever the kinds of its new rows. Same rules as
+  // Subscribe.
+  void OnAdvance(std::function<void()> advanced);
 
   // Reads where the log ends (only later rows are delivered) and, with a
   // positive poll_interval, starts polling on a background thread.
@@ -87,12 +103,12 @@ class ChangeFollower {
   // later) returns after the batch it is reading. Idempotent.
   void Stop();
 
-  // Hands `rows`, input changes just committed by this process, to the
-  // subscribers.
+  // Hands `rows`, input changes just committed by this process (of
+  // kDeliveredKinds), to the subscribers.
   void Deliver(absl::Span<const persistence::ChangeRow> rows);
 
-  // Reads every row committed since the last one read and hands them to the
-  // subscribers.
+  // Reads the rows of kDeliveredKinds committed since the last one read and
+  // hands them to the subscribers; reaches the end of the log.
   absl::Status Poll();
 
   // Whether every row committed more than `max_lag` before `now` has
@@ -117,6 +133,7 @@ class ChangeFollower {
   std::atomic<bool> stopping_{false};    // set by Stop(); Poll() returns early
   std::vector<Subscriber> subscribers_;  // set before Start()
   std::vector<std::function<void()>> on_rows_lost_;  // set before Start()
+  std::vector<std::function<void()>> on_advance_;    // set before Start()
 
   // Serializes Poll() (and guards the position it reads from).
   std::mutex poll_mu_;

@@ -3,28 +3,20 @@
 #include <utility>
 
 #include "common/status_macros.h"
+#include "core/change_follower.h"
 
 namespace recurrent::core {
-namespace {
 
-using persistence::ChangeKind;
 using persistence::ChangeRow;
-
-bool ChangesInputs(const ChangeRow& row) {
-  return row.kind == ChangeKind::kCustomerChanged ||
-         row.kind == ChangeKind::kSourceChanged;
-}
-
-}  // namespace
 
 absl::Status Write::Append(std::vector<ChangeRow> rows) {
   if (rows.empty()) return absl::OkStatus();
   RECURRENT_RETURN_IF_ERROR(txn_->AppendChanges(rows));
-  // Kept for delivery after the commit: the rows that change what a
-  // customer's answer depends on (a reprocess appends many others, and
-  // they need not stay in memory).
+  // Kept for delivery after the commit (ChangeFollower::Deliver): the rows
+  // that change what a customer's answer depends on (a reprocess appends
+  // many others, and they need not stay in memory).
   for (ChangeRow& row : rows) {
-    if (ChangesInputs(row)) appended_.push_back(std::move(row));
+    if (ChangeFollower::Delivers(row.kind)) appended_.push_back(std::move(row));
   }
   return absl::OkStatus();
 }

@@ -204,6 +204,10 @@ class ReadTransaction {
   // Up to `limit` rows with sequence > `after`, in sequence order.
   virtual absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t after,
                                                              int limit) = 0;
+  // The same, of the rows of `kinds` only: the others are passed over
+  // inside the query, so a long run of them costs little.
+  virtual absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+      int64_t after, int limit, absl::Span<const ChangeKind> kinds) = 0;
   // The highest sequence ever appended (0 if none), pruned rows included.
   virtual absl::StatusOr<int64_t> LastChangeSequence() = 0;
 

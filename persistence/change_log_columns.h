@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "common/status_macros.h"
 #include "persistence/records.h"
 #include "persistence/row_codes.h"
@@ -27,6 +28,15 @@ inline constexpr char kChangeLogColumns[] =
     " customer_sources, event_uuid, event_type, subscription_uuid,"
     " subscription_external_id, occurred_at, status, previous_status,"
     " event_status_after";
+
+// The codes of `kinds` as bits (bit c for code c), for a query's
+// "(mask >> kind) & 1 = 1".
+inline int64_t ChangeKindCodeMask(absl::Span<const ChangeKind> kinds) {
+  int64_t mask = 0;
+  for (const ChangeKind kind : kinds)
+    mask |= int64_t{1} << ChangeKindCode(kind);
+  return mask;
+}
 
 inline bool IsEventChange(ChangeKind kind) {
   return kind == ChangeKind::kEventPublished ||

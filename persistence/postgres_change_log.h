@@ -70,6 +70,10 @@ class PendingChanges {
 // `limit` <= 0).
 absl::StatusOr<std::vector<ChangeRow>> ReadChanges(Connection& db,
                                                    int64_t after, int limit);
+// The same, of the rows of `kinds` only (ReadTransaction::ReadChangesOfKinds).
+absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+    Connection& db, int64_t after, int limit,
+    absl::Span<const ChangeKind> kinds);
 
 // The highest sequence ever assigned (0 if none), pruned rows included.
 absl::StatusOr<int64_t> LastChangeSequence(Connection& db);

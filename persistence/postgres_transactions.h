@@ -92,6 +92,8 @@ class ConnectionReads : public Interface {
       absl::Span<const std::string> customer_uuids, absl::Time t) override;
   absl::StatusOr<std::vector<ChangeRow>> ReadChanges(int64_t after,
                                                      int limit) override;
+  absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+      int64_t after, int limit, absl::Span<const ChangeKind> kinds) override;
   absl::StatusOr<int64_t> LastChangeSequence() override;
   absl::StatusOr<StorageStats> ReadStorageStats() override;
 

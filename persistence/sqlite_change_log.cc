@@ -1,5 +1,6 @@
 #include "persistence/sqlite_change_log.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,17 +53,24 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<ChangeRow>> ReadChanges(Connection& db,
-                                                   int64_t after, int limit) {
+namespace {
+
+// Up to `limit` rows with sequence > `after` in sequence order; of the kinds
+// whose bits `kind_mask` sets, if given.
+absl::StatusOr<std::vector<ChangeRow>> ReadRows(
+    Connection& db, int64_t after, int limit,
+    std::optional<int64_t> kind_mask) {
   std::vector<ChangeRow> rows;
   if (limit <= 0) return rows;  // SQLite reads a negative LIMIT as none
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
-      db.Prepare(absl::StrCat("SELECT ", kChangeLogColumns,
-                              " FROM change_log WHERE sequence > ?"
-                              " ORDER BY sequence LIMIT ?")));
+      db.Prepare(absl::StrCat(
+          "SELECT ", kChangeLogColumns, " FROM change_log WHERE sequence > ?1",
+          kind_mask.has_value() ? " AND (?3 >> kind) & 1 = 1" : "",
+          " ORDER BY sequence LIMIT ?2")));
   stmt.BindInt64(1, after);
   stmt.BindInt64(2, limit);
+  if (kind_mask.has_value()) stmt.BindInt64(3, *kind_mask);
   while (true) {
     RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
     if (!found) break;
@@ -70,6 +78,19 @@ absl::StatusOr<std::vector<ChangeRow>> ReadChanges(Connection& db,
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ChangeRow>> ReadChanges(Connection& db,
+                                                   int64_t after, int limit) {
+  return ReadRows(db, after, limit, std::nullopt);
+}
+
+absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+    Connection& db, int64_t after, int limit,
+    absl::Span<const ChangeKind> kinds) {
+  return ReadRows(db, after, limit, ChangeKindCodeMask(kinds));
 }
 
 absl::StatusOr<int64_t> LastChangeSequence(Connection& db) {

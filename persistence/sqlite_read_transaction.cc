@@ -196,6 +196,14 @@ absl::StatusOr<std::vector<ChangeRow>> ConnectionReads<Interface>::ReadChanges(
 }
 
 template <typename Interface>
+absl::StatusOr<std::vector<ChangeRow>>
+ConnectionReads<Interface>::ReadChangesOfKinds(
+    int64_t after, int limit, absl::Span<const ChangeKind> kinds) {
+  RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
+  return sqlite::ReadChangesOfKinds(*db, after, limit, kinds);
+}
+
+template <typename Interface>
 absl::StatusOr<int64_t> ConnectionReads<Interface>::LastChangeSequence() {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
   return sqlite::LastChangeSequence(*db);

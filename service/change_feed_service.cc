@@ -315,9 +315,7 @@ class ChangeFeedServiceImpl::Watch final
 ChangeFeedServiceImpl::ChangeFeedServiceImpl(const ServiceEnv& env,
                                              core::ChangeFollower* follower)
     : env_(env) {
-  follower->Subscribe([this](absl::Span<const persistence::ChangeRow>) {
-    WakeWatches();
-  });
+  follower->OnAdvance([this] { WakeWatches(); });
 }
 
 grpc::ServerUnaryReactor* ChangeFeedServiceImpl::ListChanges(

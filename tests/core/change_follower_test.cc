@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "core/store.h"
@@ -73,6 +74,35 @@ class ChangeFollowerTest : public ::testing::TestWithParam<TestBackend> {
     ASSERT_OK(writer_->CreateCustomer(customer, clock_.Now()));
   }
 
+  // Another process's write of `events` event rows only (a re-evaluation:
+  // nothing a subscriber is handed), then, if `then_customer`, one
+  // kCustomerChanged row.
+  void AppendElsewhere(int events, bool then_customer) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<persistence::WriteTransaction> txn,
+                         backend_->BeginWrite());
+    std::vector<persistence::ChangeRow> rows;
+    for (int i = 0; i < events; ++i) {
+      persistence::ChangeRow& row = rows.emplace_back();
+      row.committed_at = clock_.Now();
+      row.kind = persistence::ChangeKind::kEventPublished;
+      row.data_source_uuid = source_uuid_;
+      row.customer_uuid = "cus_elsewhere";
+      row.event.uuid = absl::StrCat("evt_", i);
+      row.event.subscription = {"sub_elsewhere", "cus_elsewhere", source_uuid_,
+                                "SUB"};
+      row.event.occurred_at = clock_.Now();
+    }
+    if (then_customer) {
+      persistence::ChangeRow& row = rows.emplace_back();
+      row.committed_at = clock_.Now();
+      row.kind = persistence::ChangeKind::kCustomerChanged;
+      row.data_source_uuid = source_uuid_;
+      row.customer_uuid = "cus_elsewhere";
+    }
+    ASSERT_OK(txn->AppendChanges(rows));
+    ASSERT_OK(txn->Commit());
+  }
+
   // "a" is written and read by `follower`; then "b" and "c" are written and
   // pruned (another replica's pruner) before it reads them.
   void ReadOneThenLoseTwo(ChangeFollower& follower) {
@@ -121,7 +151,7 @@ TEST_P(ChangeFollowerTest, FallsBehindWhenTheLogIsNotReadAndCatchesUp) {
   ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
   clock_.Advance(absl::Seconds(5));
   // A failed read of the log: the follower stays behind.
-  faulty_->FailOn("ReadChanges", absl::UnavailableError("injected"));
+  faulty_->FailOn("ReadChangesOfKinds", absl::UnavailableError("injected"));
   EXPECT_FALSE(follower->Poll().ok());
   EXPECT_TRUE(faulty_->fired());
   EXPECT_TRUE(delivered_.empty());
@@ -142,9 +172,10 @@ TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
     ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
   }
   clock_.Advance(absl::Seconds(5));
-  // Batches of 2 rows: BeginRead, ReadChanges (2 rows), BeginRead, then the
-  // second ReadChanges fails.
-  faulty_->FailAt(4, absl::UnavailableError("injected"));
+  // Batches of 2 rows: BeginRead, ReadChangesOfKinds (2 rows),
+  // LastChangeSequence, ReadChanges (the first row after the position: was
+  // any pruned?), BeginRead, then the second ReadChangesOfKinds fails.
+  faulty_->FailAt(6, absl::UnavailableError("injected"));
   EXPECT_FALSE(follower->Poll().ok());
   EXPECT_TRUE(faulty_->fired());
   EXPECT_EQ(delivered_.size(), 2u);  // the first batch reached subscribers
@@ -205,6 +236,46 @@ TEST_P(ChangeFollowerTest, RowsPrunedAtTheEndOfTheLogAreReportedLost) {
   ASSERT_OK(follower->Poll());
   EXPECT_EQ(losses_, 1);
   EXPECT_EQ(delivered_.size(), 2u);  // "a", then "d"
+}
+
+// Subscribers get the rows that change a customer's inputs only; rows of
+// other kinds advance the log (OnAdvance) without being read out: a backlog
+// of them, however long, costs one statement, not a batch per
+// `batch_rows` (2 here).
+TEST_P(ChangeFollowerTest, OnlyInputChangesAreReadOutAndOthersAdvanceTheLog) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  int advances = 0;
+  follower->OnAdvance([&] { ++advances; });
+  ASSERT_OK(follower->Start());
+  ASSERT_OK(follower->Poll());
+  EXPECT_EQ(advances, 0);  // nothing new
+
+  ASSERT_NO_FATAL_FAILURE(AppendElsewhere(50, /*then_customer=*/false));
+  clock_.Advance(absl::Seconds(5));
+  const int64_t before = faulty_->statements();
+  ASSERT_OK(follower->Poll());
+  // BeginRead, ReadChangesOfKinds, LastChangeSequence, ReadChanges (the
+  // first row after the position, for pruning).
+  EXPECT_EQ(faulty_->statements() - before, 4);
+  EXPECT_TRUE(delivered_.empty());
+  EXPECT_EQ(advances, 1);
+  EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+
+  ASSERT_NO_FATAL_FAILURE(AppendElsewhere(50, /*then_customer=*/true));
+  ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));
+  ASSERT_NO_FATAL_FAILURE(AppendElsewhere(50, /*then_customer=*/false));
+  ASSERT_OK(follower->Poll());
+  ASSERT_EQ(delivered_.size(), 2u);
+  for (const persistence::ChangeRow& row : delivered_) {
+    EXPECT_EQ(row.kind, persistence::ChangeKind::kCustomerChanged);
+  }
+  EXPECT_EQ(delivered_[0].customer_uuid, "cus_elsewhere");
+  EXPECT_GE(advances, 2);
+  const int advanced = advances;
+  ASSERT_OK(follower->Poll());  // read to the end: nothing again
+  EXPECT_EQ(delivered_.size(), 2u);
+  EXPECT_EQ(advances, advanced);
+  EXPECT_EQ(losses_, 0);
 }
 
 }  // namespace

@@ -345,6 +345,57 @@ TEST_P(BackendConformanceTest, ChangeRowsRoundTripEveryFieldInOrder) {
   EXPECT_THAT(read->ReadChanges(0, 0), IsOkAndHolds(IsEmpty()));
 }
 
+// ReadChangesOfKinds: the rows of the kinds asked for, whole and in order,
+// `limit` counting only those; the others are passed over.
+TEST_P(BackendConformanceTest, ChangeRowsAreReadByKind) {
+  std::vector<ChangeRow> rows;
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<ChangeRow> each = EveryKind(Tick());
+    rows.insert(rows.end(), each.begin(), each.end());
+  }
+  ASSERT_OK(Append(*backend_, rows));
+  std::unique_ptr<ReadTransaction> read = MustBeginRead(*backend_);
+  ASSERT_NE(read, nullptr);
+  const std::vector<ChangeRow> all = ExpectLogHolds(*read, rows);
+  ASSERT_THAT(all, SizeIs(rows.size()));
+  const ChangeKind kinds[] = {ChangeKind::kCustomerChanged,
+                              ChangeKind::kSourceChanged};
+  std::vector<ChangeRow> wanted;
+  for (const ChangeRow& row : all) {
+    if (row.kind == kinds[0] || row.kind == kinds[1]) wanted.push_back(row);
+  }
+  ASSERT_THAT(wanted, SizeIs(6));  // EveryKind has one of each
+
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> found,
+                       read->ReadChangesOfKinds(0, 100, kinds));
+  ASSERT_THAT(found, SizeIs(wanted.size()));
+  for (size_t i = 0; i < found.size(); ++i) {
+    EXPECT_EQ(Describe(found[i]), Describe(wanted[i])) << "row " << i;
+  }
+  // `limit` counts the rows of those kinds; `after` may be a row of
+  // another kind (all[1]: an event) or of those (wanted[1]).
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> page,
+                       read->ReadChangesOfKinds(all[1].sequence, 3, kinds));
+  ASSERT_THAT(page, SizeIs(3));
+  EXPECT_EQ(page[0].sequence, wanted[0].sequence);
+  EXPECT_EQ(page[2].sequence, wanted[2].sequence);
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> next,
+                       read->ReadChangesOfKinds(wanted[1].sequence, 3, kinds));
+  ASSERT_THAT(next, SizeIs(3));
+  EXPECT_EQ(next[0].sequence, wanted[2].sequence);
+  EXPECT_EQ(next[2].sequence, wanted[4].sequence);
+  const ChangeKind statuses[] = {ChangeKind::kCustomerStatusChanged};
+  ASSERT_OK_AND_ASSIGN(const std::vector<ChangeRow> status_rows,
+                       read->ReadChangesOfKinds(0, 100, statuses));
+  EXPECT_THAT(status_rows, SizeIs(3));
+  for (const ChangeRow& row : status_rows) {
+    EXPECT_EQ(row.kind, ChangeKind::kCustomerStatusChanged);
+  }
+  EXPECT_THAT(read->ReadChangesOfKinds(wanted.back().sequence, 100, kinds),
+              IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(read->ReadChangesOfKinds(0, 0, kinds), IsOkAndHolds(IsEmpty()));
+}
+
 TEST_P(BackendConformanceTest, ChangeRowsRolledBackToASavepointAreNotAppended) {
   // Enough rows, one call at a time, to pass a small bound on the rows a
   // backend keeps in memory (the test backends' PostgreSQL keeps 3) before,

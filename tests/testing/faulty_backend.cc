@@ -134,6 +134,12 @@ class FaultyReads : public Base {
                                                      int limit) override {
     FAULTY_FORWARD("ReadChanges", ReadChanges(after, limit));
   }
+  absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+      int64_t after, int limit,
+      absl::Span<const persistence::ChangeKind> kinds) override {
+    FAULTY_FORWARD("ReadChangesOfKinds",
+                   ReadChangesOfKinds(after, limit, kinds));
+  }
   absl::StatusOr<int64_t> LastChangeSequence() override {
     FAULTY_FORWARD("LastChangeSequence", LastChangeSequence());
   }
