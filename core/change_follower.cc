@@ -8,11 +8,19 @@
 #include "common/status_macros.h"
 
 namespace recurrent::core {
+namespace {
+
+ChangeFollower::Options WithValidBatch(ChangeFollower::Options options) {
+  options.batch_rows = std::max(1, options.batch_rows);
+  return options;
+}
+
+}  // namespace
 
 ChangeFollower::ChangeFollower(persistence::Backend* backend,
                                const common::Clock* clock,
                                const Options& options)
-    : backend_(backend), clock_(clock), options_(options) {}
+    : backend_(backend), clock_(clock), options_(WithValidBatch(options)) {}
 
 ChangeFollower::~ChangeFollower() { Stop(); }
 
@@ -79,10 +87,13 @@ absl::Status ChangeFollower::Poll() {
     // (and the follower does not count as caught up).
     if (stopping_.load(std::memory_order_acquire)) return absl::OkStatus();
     std::vector<persistence::ChangeRow> rows;
-    int64_t last = 0;  // the end of the log
+    // Where this batch reads to: the last row read out if the batch is full
+    // (rows of the delivered kinds may follow it), else the end of the log.
+    int64_t read_to = 0;
     // The next sequence after last_read_ that is still in the log (or
-    // last + 1), from the same snapshot as `rows` and `last`.
+    // read_to + 1), from the same snapshot as `rows`.
     int64_t next = 0;
+    bool full = false;
     {
       RECURRENT_ASSIGN_OR_RETURN(
           std::unique_ptr<persistence::ReadTransaction> txn,
@@ -90,9 +101,17 @@ absl::Status ChangeFollower::Poll() {
       RECURRENT_ASSIGN_OR_RETURN(
           rows, txn->ReadChangesOfKinds(last_read_, options_.batch_rows,
                                         kDeliveredKinds));
-      RECURRENT_ASSIGN_OR_RETURN(last, txn->LastChangeSequence());
-      next = last + 1;
-      if (last > last_read_) {
+      full = static_cast<int>(rows.size()) >= options_.batch_rows;
+      if (full) {
+        read_to = rows.back().sequence;
+      } else {
+        RECURRENT_ASSIGN_OR_RETURN(read_to, txn->LastChangeSequence());
+      }
+      next = read_to + 1;
+      if (!rows.empty() && rows.front().sequence == last_read_ + 1) {
+        next = last_read_ + 1;
+      } else if (read_to > last_read_) {
+        // The first row after the position, of any kind.
         RECURRENT_ASSIGN_OR_RETURN(
             const std::vector<persistence::ChangeRow> first,
             txn->ReadChanges(last_read_, 1));
@@ -108,10 +127,6 @@ absl::Status ChangeFollower::Poll() {
            {"next_sequence", absl::StrCat(next)}});
       for (const auto& lost : on_rows_lost_) lost();
     }
-    // A full batch may be followed by more rows of the delivered kinds, so
-    // the next batch starts after it; otherwise this one read to the end.
-    const bool full = static_cast<int>(rows.size()) >= options_.batch_rows;
-    const int64_t read_to = full ? rows.back().sequence : last;
     if (!rows.empty()) {
       for (const Subscriber& subscriber : subscribers_) subscriber(rows);
     }

@@ -57,7 +57,7 @@ class ChangeFollower {
     // How often the log is read for other processes' writes; zero: never
     // (tests drive Poll by hand).
     absl::Duration poll_interval = absl::Milliseconds(100);
-    // Rows read per query.
+    // Rows of kDeliveredKinds read per query (at least 1).
     int batch_rows = 1000;
     // With polling, UpToDate() is false once the last poll that read to the
     // end of the log began longer ago than this.
@@ -111,9 +111,9 @@ class ChangeFollower {
   // hands them to the subscribers; reaches the end of the log.
   absl::Status Poll();
 
-  // Whether every row committed more than `max_lag` before `now` has
-  // reached the subscribers. Always true without polling (a zero
-  // poll_interval: only this process's writes reach them, at once); with
+  // Whether every row of kDeliveredKinds committed more than `max_lag`
+  // before `now` has reached the subscribers. Always true without polling (a
+  // zero poll_interval: only this process's writes reach them, at once); with
   // polling, true while the last poll that read to the end of the log (or
   // Start) began at most `max_lag` before `now`.
   bool UpToDate(absl::Time now) const;

@@ -88,9 +88,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/error_reason.h"
 #include "persistence/records.h"
 
 namespace recurrent::persistence {
+
+// What every write to a read-only database fails with: kFailedPrecondition
+// "database is read-only", reason DATABASE_READ_ONLY.
+inline absl::Status DatabaseReadOnlyError() {
+  return common::WithReason(
+      absl::FailedPreconditionError("database is read-only"),
+      common::reason::kDatabaseReadOnly);
+}
 
 // Streams the state of every customer that has a subscription in one data
 // source, in RowKey order, each whole (its facts, subscriptions and events

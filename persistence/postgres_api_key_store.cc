@@ -97,19 +97,11 @@ absl::Status InTransaction(Connection& db,
 
 }  // namespace
 
-namespace {
-
-postgres::Access AccessFor(const PostgresApiKeyStore::Options& options) {
-  return options.read_only ? postgres::Access::kReadOnly
-                           : postgres::Access::kReadWrite;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<PostgresApiKeyStore>> PostgresApiKeyStore::Open(
     const std::string& uri, const Options& options) {
-  RECURRENT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
-                             Connection::Open(uri, AccessFor(options)));
+  RECURRENT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> db,
+      Connection::Open(uri, postgres::AccessOf(options.read_only)));
   // Never migrates (the backend has).
   RECURRENT_ASSIGN_OR_RETURN(const int64_t version,
                              postgres::SchemaVersion(*db));
@@ -132,7 +124,7 @@ PostgresApiKeyStore::~PostgresApiKeyStore() = default;
 absl::StatusOr<Connection*> PostgresApiKeyStore::Live() {
   if (db_->Broken()) {
     absl::StatusOr<std::unique_ptr<Connection>> reopened =
-        Connection::Open(uri_, AccessFor(options_));
+        Connection::Open(uri_, postgres::AccessOf(options_.read_only));
     if (!reopened.ok()) {
       // The reason may name hosts: it goes to the log, not to callers.
       log::Error("cannot reopen the API keys' connection",

@@ -20,21 +20,12 @@ bool PostgresBackend::IsUri(absl::string_view db) {
          absl::StartsWith(db, "postgres://");
 }
 
-namespace {
-
-postgres::Access AccessFor(const PostgresBackend::Options& options) {
-  return options.read_only ? postgres::Access::kReadOnly
-                           : postgres::Access::kReadWrite;
-}
-
-}  // namespace
-
 PostgresBackend::PostgresBackend(const Options& options, bool created)
     : options_(options),
       created_(created),
       pool_(std::make_unique<postgres::ConnectionPool>(
           options.uri, options.pool_size, options.pool_wait,
-          AccessFor(options))) {}
+          postgres::AccessOf(options.read_only))) {}
 
 PostgresBackend::~PostgresBackend() = default;
 
@@ -60,8 +51,9 @@ absl::Status CheckSchemaIsCurrent(postgres::Connection& connection) {
           : "; upgrade recurrentd"));
 }
 
-// A writable replica's checks, before and after migrating: each names what
-// would otherwise fail later, in the middle of a request.
+// A writable replica's checks, before it migrates anything: each names
+// what would otherwise fail later, in the middle of a request (or of the
+// migration, with a generic error).
 absl::Status CheckMayWrite(postgres::Connection& connection) {
   RECURRENT_ASSIGN_OR_RETURN(
       const int64_t standby,
@@ -71,10 +63,19 @@ absl::Status CheckMayWrite(postgres::Connection& connection) {
         "the PostgreSQL server is a hot standby, which only reads: start "
         "this replica with --read_only, or point it at the primary");
   }
+  RECURRENT_ASSIGN_OR_RETURN(
+      const int64_t read_only_sessions,
+      connection.QueryInt64(
+          "SELECT (current_setting('transaction_read_only') = 'on')::int"));
+  if (read_only_sessions != 0) {
+    return absl::FailedPreconditionError(
+        "the role's sessions are read-only (default_transaction_read_only is "
+        "set for the role or the database): start this replica with "
+        "--read_only, or reset that setting");
+  }
   // A large write keeps its change rows in a temporary table
   // (postgres::PendingChanges): a role that may not create one would fail
-  // only then, in the middle of a reprocess. Refused at once, before
-  // migrating anything.
+  // only then, in the middle of a reprocess.
   RECURRENT_ASSIGN_OR_RETURN(
       const int64_t temporary_tables,
       connection.QueryInt64("SELECT has_database_privilege("
@@ -85,19 +86,47 @@ absl::Status CheckMayWrite(postgres::Connection& connection) {
         "writes (a reprocess, a deleted source) need: GRANT TEMPORARY ON "
         "DATABASE <database> TO <role> (docs/deployment.md)");
   }
-  return absl::OkStatus();
-}
-
-absl::Status CheckMayWriteTables(postgres::Connection& connection) {
+  RECURRENT_ASSIGN_OR_RETURN(const int64_t version,
+                             postgres::SchemaVersion(connection));
+  if (version < postgres::LatestSchemaVersion()) {
+    // Migrating creates and alters tables.
+    RECURRENT_ASSIGN_OR_RETURN(
+        const int64_t may_create,
+        connection.QueryInt64("SELECT coalesce(has_schema_privilege("
+                              "current_schema(), 'CREATE'), false)::int"));
+    if (may_create == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          version == 0
+              ? "the database has no Recurrent schema"
+              : absl::StrCat("the database has schema version ", version),
+          ", this build needs version ", postgres::LatestSchemaVersion(),
+          ", and the role may not create tables in its schema to migrate it: "
+          "start this version once with the role that owns the schema "
+          "(docs/deployment.md)"));
+    }
+    return absl::OkStatus();  // the role will own what it creates
+  }
+  // The tables the migrations made (those of schema_version's schema and
+  // owner): a replica inserts, updates and deletes rows in each.
   RECURRENT_ASSIGN_OR_RETURN(
-      const int64_t writable,
-      connection.QueryInt64(
-          "SELECT has_table_privilege('change_log', 'INSERT')::int"));
-  if (writable == 0) {
-    return absl::FailedPreconditionError(
-        "the database role may not write to Recurrent's tables: start this "
-        "replica with --read_only, or grant the role INSERT, UPDATE and "
-        "DELETE on them (docs/deployment.md)");
+      postgres::Statement lacking,
+      connection.Prepare(
+          "SELECT c.relname FROM pg_class c, pg_class v"
+          " WHERE v.oid = to_regclass('schema_version')"
+          " AND c.relnamespace = v.relnamespace AND c.relowner = v.relowner"
+          " AND c.relkind IN ('r', 'p')"
+          " AND NOT (has_table_privilege(c.oid, 'INSERT')"
+          " AND has_table_privilege(c.oid, 'UPDATE')"
+          " AND has_table_privilege(c.oid, 'DELETE'))"
+          " ORDER BY c.relname LIMIT 1"));
+  RECURRENT_ASSIGN_OR_RETURN(const bool found, lacking.Step());
+  if (found) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database role may not insert, update and delete rows of table ",
+        lacking.ColumnText(0),
+        " (nor perhaps of others): start this replica with --read_only, or "
+        "grant the role INSERT, UPDATE and DELETE on Recurrent's tables "
+        "(docs/deployment.md)"));
   }
   return absl::OkStatus();
 }
@@ -108,14 +137,14 @@ absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
     const Options& options) {
   RECURRENT_ASSIGN_OR_RETURN(
       std::unique_ptr<postgres::Connection> connection,
-      postgres::Connection::Open(options.uri, AccessFor(options)));
+      postgres::Connection::Open(options.uri,
+                                 postgres::AccessOf(options.read_only)));
   int found = postgres::LatestSchemaVersion();
   if (options.read_only) {
     RECURRENT_RETURN_IF_ERROR(CheckSchemaIsCurrent(*connection));
   } else {
     RECURRENT_RETURN_IF_ERROR(CheckMayWrite(*connection));
     RECURRENT_ASSIGN_OR_RETURN(found, postgres::ApplyMigrations(*connection));
-    RECURRENT_RETURN_IF_ERROR(CheckMayWriteTables(*connection));
   }
   std::unique_ptr<PostgresBackend> backend(
       new PostgresBackend(options, found == 0));
@@ -169,9 +198,7 @@ absl::StatusOr<std::unique_ptr<ReadTransaction>> PostgresBackend::BeginRead(
 absl::StatusOr<std::unique_ptr<WriteTransaction>>
 PostgresBackend::BeginWrite() {
   if (options_.read_only) {
-    return common::WithReason(
-        absl::FailedPreconditionError("database is read-only"),
-        common::reason::kDatabaseReadOnly);
+    return DatabaseReadOnlyError();
   }
   return BeginOnLiveConnection<WriteTransaction>(
       *pool_, [this](postgres::ConnectionLease lease) {
@@ -190,8 +217,8 @@ absl::Status PostgresBackend::CheckHealth() {
     if (!reused) {
       health_.reset();
       RECURRENT_ASSIGN_OR_RETURN(
-          health_,
-          postgres::Connection::Open(options_.uri, AccessFor(options_)));
+          health_, postgres::Connection::Open(
+                       options_.uri, postgres::AccessOf(options_.read_only)));
     }
     const absl::StatusOr<int64_t> one = health_->QueryInt64("SELECT 1");
     if (one.ok()) return absl::OkStatus();

@@ -61,11 +61,13 @@ class PostgresBackend final : public Backend {
   static bool IsUri(absl::string_view db);
 
   // Connects and migrates. kUnavailable if the server cannot be reached;
-  // kFailedPrecondition if the schema is newer than this build, if the
-  // server is a hot standby, if the role may not create temporary tables
-  // (PostgreSQL grants it by default) or may not write to the tables. With
-  // `read_only`, kFailedPrecondition unless the schema is at this build's
-  // version (a writable replica migrates it).
+  // kFailedPrecondition, before migrating anything, if the schema is newer
+  // than this build, if the server is a hot standby or the role's sessions
+  // are read-only, if the role may not create temporary tables (PostgreSQL
+  // grants it by default), may not insert, update and delete rows of the
+  // tables, or may not create tables while the schema needs migrating.
+  // With `read_only`, kFailedPrecondition unless the schema is at this
+  // build's version (a writable replica migrates it).
   static absl::StatusOr<std::unique_ptr<PostgresBackend>> Open(
       const Options& options);
 

@@ -96,7 +96,7 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
   if (sqlstate == "40001" || sqlstate == "40P01") {
     return common::WithReason(
         absl::UnavailableError(
-            "the database aborted a conflicting write; retry"),
+            "the database aborted a conflicting transaction; retry"),
         common::reason::kDatabaseBusy);
   }
   if (sqlstate == "57014") {
@@ -120,9 +120,7 @@ absl::Status PostgresErrorToStatus(pg_conn* conn, const pg_result* result,
         common::reason::kDiskFull);
   }
   if (sqlstate == "25006") {
-    return common::WithReason(
-        absl::FailedPreconditionError("the database is read-only"),
-        common::reason::kDatabaseReadOnly);
+    return DatabaseReadOnlyError();
   }
   log::Error("PostgreSQL statement failed",
              {{"operation", std::string(operation)},

@@ -105,6 +105,9 @@ class Statement {
 // default_transaction_read_only: every write then fails on the server
 // (SQLSTATE 25006, kFailedPrecondition), as on a hot standby.
 enum class Access { kReadWrite, kReadOnly };
+inline Access AccessOf(bool read_only) {
+  return read_only ? Access::kReadOnly : Access::kReadWrite;
+}
 
 class Connection {
  public:

@@ -765,7 +765,7 @@ absl::StatusOr<int64_t> CurrentVersion(Connection& connection) {
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version "
                            "INTEGER NOT NULL)"));
   }
-  return connection.QueryInt64("SELECT max(version) FROM schema_version");
+  return SchemaVersion(connection);
 }
 
 }  // namespace

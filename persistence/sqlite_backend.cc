@@ -273,9 +273,7 @@ absl::StatusOr<std::unique_ptr<ReadTransaction>> SqliteBackend::BeginRead(
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>> SqliteBackend::BeginWrite() {
   if (writer_ == nullptr) {
-    return common::WithReason(
-        absl::FailedPreconditionError("database is read-only"),
-        common::reason::kDatabaseReadOnly);
+    return DatabaseReadOnlyError();
   }
   return sqlite::SqliteWriteTransaction::Begin(
       writer_->Acquire(), [this] { return OpenScanConnection(); },

@@ -32,9 +32,7 @@ absl::Status SqliteErrorToStatus(sqlite3* db, int rc,
           absl::ResourceExhaustedError("database or disk is full"),
           common::reason::kDiskFull);
     case SQLITE_READONLY:
-      return common::WithReason(
-          absl::FailedPreconditionError("database is read-only"),
-          common::reason::kDatabaseReadOnly);
+      return DatabaseReadOnlyError();
     case SQLITE_CONSTRAINT:
       if (rc == SQLITE_CONSTRAINT_UNIQUE ||
           rc == SQLITE_CONSTRAINT_PRIMARYKEY) {

@@ -172,10 +172,9 @@ TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
     ASSERT_NO_FATAL_FAILURE(WriteElsewhere(name));
   }
   clock_.Advance(absl::Seconds(5));
-  // Batches of 2 rows: BeginRead, ReadChangesOfKinds (2 rows),
-  // LastChangeSequence, ReadChanges (the first row after the position: was
-  // any pruned?), BeginRead, then the second ReadChangesOfKinds fails.
-  faulty_->FailAt(6, absl::UnavailableError("injected"));
+  // Batches of 2 rows: BeginRead, ReadChangesOfKinds (2 rows, a full
+  // batch), BeginRead, then the second ReadChangesOfKinds fails.
+  faulty_->FailAt(4, absl::UnavailableError("injected"));
   EXPECT_FALSE(follower->Poll().ok());
   EXPECT_TRUE(faulty_->fired());
   EXPECT_EQ(delivered_.size(), 2u);  // the first batch reached subscribers
@@ -260,6 +259,15 @@ TEST_P(ChangeFollowerTest, OnlyInputChangesAreReadOutAndOthersAdvanceTheLog) {
   EXPECT_TRUE(delivered_.empty());
   EXPECT_EQ(advances, 1);
   EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+
+  // This process's own commits reach subscribers and advance at once.
+  persistence::ChangeRow own;
+  own.kind = persistence::ChangeKind::kSourceChanged;
+  own.data_source_uuid = source_uuid_;
+  follower->Deliver({own});
+  ASSERT_EQ(delivered_.size(), 1u);
+  EXPECT_EQ(advances, 2);
+  delivered_.clear();
 
   ASSERT_NO_FATAL_FAILURE(AppendElsewhere(50, /*then_customer=*/true));
   ASSERT_NO_FATAL_FAILURE(WriteElsewhere("a"));

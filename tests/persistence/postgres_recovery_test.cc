@@ -16,7 +16,9 @@
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "persistence/api_key_store.h"
 #include "persistence/backend.h"
+#include "persistence/postgres_api_key_store.h"
 #include "persistence/postgres_backend.h"
 #include "persistence/postgres_connection.h"
 #include "persistence/postgres_schema.h"
@@ -30,6 +32,7 @@ namespace {
 using postgres::Connection;
 using ::recurrent::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 class PostgresRecoveryTest : public ::testing::Test {
  protected:
@@ -88,6 +91,14 @@ class PostgresRecoveryTest : public ::testing::Test {
     run(absl::StrCat("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ", schema_,
                      " TO ", role));
     return UriAs(role, schema_);
+  }
+
+  // The user of RECURRENT_PG_URI, who owns the test schemas.
+  static std::string OwnerRole() {
+    const std::string uri = std::getenv("RECURRENT_PG_URI");
+    const size_t user = uri.find("://") + 3;
+    const size_t host = uri.find('@', user);
+    return host == std::string::npos ? "" : uri.substr(user, host - user);
   }
 
   // RECURRENT_PG_URI with `role` as its user and `schema` first on the
@@ -328,18 +339,44 @@ TEST_F(PostgresRecoveryTest, AReadOnlyReplicaOnASelectOnlyRoleOnlyReads) {
             std::string(common::reason::kDatabaseReadOnly));
   EXPECT_OK(replica->CheckHealth());
 
-  // Its sessions are read-only whatever the role may do: the owner's own
-  // role, read-only, is refused a write by the server.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> owner_read_only,
-                       Connection::Open(UriAs("recurrent", schema_),
-                                        postgres::Access::kReadOnly));
+  // Its sessions are read-only whatever the role may do: with the owner's
+  // role, the read-only key store is refused a new key by the server.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresApiKeyStore> owner_keys,
+                       PostgresApiKeyStore::Open(UriAs(OwnerRole(), schema_)));
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<PostgresApiKeyStore> read_only_keys,
+      PostgresApiKeyStore::Open(UriAs(OwnerRole(), schema_),
+                                PostgresApiKeyStore::Options{true}));
+  const std::string secret(64, 'a');
   const absl::Status refused =
-      owner_read_only->Execute("DELETE FROM data_sources");
+      read_only_keys
+          ->CreateApiKey("ops", ApiKeyRole::kAdmin, secret, At(2),
+                         ApiKeyStore::Creation::kAny)
+          .status();
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(common::ReasonOf(refused),
             std::string(common::reason::kDatabaseReadOnly));
-  ASSERT_OK_AND_ASSIGN(auto read, backend_->BeginRead());
-  EXPECT_OK(read->GetDataSource("ds_written").status());
+  ASSERT_OK_AND_ASSIGN(const std::vector<ApiKey> stored,
+                       owner_keys->LoadAllApiKeys());
+  EXPECT_THAT(stored, IsEmpty());
+  EXPECT_OK(read_only_keys->LoadAllApiKeys().status());
+  // The owner's role, writable, takes the same key.
+  EXPECT_OK(owner_keys
+                ->CreateApiKey("ops", ApiKeyRole::kAdmin, secret, At(2),
+                               ApiKeyStore::Creation::kAny)
+                .status());
+
+  // A role whose sessions are read-only (a setting of the role or of the
+  // database) is refused without read_only too, before it writes anything.
+  PostgresBackend::Options sessions;
+  sessions.uri = RoleOnSchema("rosessions", "SELECT, INSERT, UPDATE, DELETE");
+  ASSERT_OK(admin_->Execute(
+      absl::StrCat("ALTER ROLE ", schema_,
+                   "_rosessions SET default_transaction_read_only = on")
+          .c_str()));
+  EXPECT_THAT(PostgresBackend::Open(sessions).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("default_transaction_read_only")));
 }
 
 // A read-only replica migrates nothing: it needs the schema at its build's
@@ -349,7 +386,7 @@ TEST_F(PostgresRecoveryTest, AReadOnlyReplicaNeedsTheSchemaAtItsVersion) {
   options.read_only = true;
   const std::string empty = absl::StrCat(schema_, "_empty");
   ASSERT_OK(admin_->Execute(absl::StrCat("CREATE SCHEMA ", empty).c_str()));
-  options.uri = UriAs("recurrent", empty);
+  options.uri = UriAs(OwnerRole(), empty);
   EXPECT_THAT(PostgresBackend::Open(options).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("without --read_only")));
@@ -362,7 +399,7 @@ TEST_F(PostgresRecoveryTest, AReadOnlyReplicaNeedsTheSchemaAtItsVersion) {
   EXPECT_EQ(tables, 0);
   EXPECT_OK(admin_->Execute(absl::StrCat("DROP SCHEMA ", empty).c_str()));
 
-  options.uri = UriAs("recurrent", schema_);
+  options.uri = UriAs(OwnerRole(), schema_);
   const auto set_version = [&](int version) {
     ASSERT_OK(
         admin_->Execute(absl::StrCat("UPDATE ", schema_,
@@ -387,6 +424,18 @@ TEST_F(PostgresRecoveryTest, AReadOnlyReplicaNeedsTheSchemaAtItsVersion) {
 TEST_F(PostgresRecoveryTest, ARoleWithoutCreateRunsACurrentSchema) {
   PostgresBackend::Options options;
   options.uri = RoleOnSchema("writer", "SELECT, INSERT, UPDATE, DELETE");
+  // It cannot migrate an older schema, and says so before trying.
+  const auto set_version = [&](int version) {
+    ASSERT_OK(
+        admin_->Execute(absl::StrCat("UPDATE ", schema_,
+                                     ".schema_version SET version = ", version)
+                            .c_str()));
+  };
+  set_version(postgres::LatestSchemaVersion() - 1);
+  EXPECT_THAT(PostgresBackend::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the role that owns the schema")));
+  set_version(postgres::LatestSchemaVersion());
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresBackend> writer,
                        PostgresBackend::Open(options));
   EXPECT_FALSE(writer->created());
