@@ -77,6 +77,19 @@ absl::StatusOr<ChangeRow> ReadChangeRow(const Statement& stmt) {
   return row;
 }
 
+// Steps `stmt`, which selects kChangeLogColumns, to its end and reads every
+// row.
+template <typename Statement>
+absl::StatusOr<std::vector<ChangeRow>> ReadChangeRows(Statement& stmt) {
+  std::vector<ChangeRow> rows;
+  while (true) {
+    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
+    if (!found) return rows;
+    RECURRENT_ASSIGN_OR_RETURN(ChangeRow row, ReadChangeRow(stmt));
+    rows.push_back(std::move(row));
+  }
+}
+
 }  // namespace recurrent::persistence
 
 #endif  // RECURRENT_PERSISTENCE_CHANGE_LOG_COLUMNS_H_

@@ -60,8 +60,8 @@ namespace {
 absl::StatusOr<std::vector<ChangeRow>> ReadRows(
     Connection& db, int64_t after, int limit,
     std::optional<int64_t> kind_mask) {
-  std::vector<ChangeRow> rows;
-  if (limit <= 0) return rows;  // SQLite reads a negative LIMIT as none
+  // SQLite reads a negative LIMIT as none.
+  if (limit <= 0) return std::vector<ChangeRow>();
   RECURRENT_ASSIGN_OR_RETURN(
       Statement stmt,
       db.Prepare(absl::StrCat(
@@ -71,13 +71,7 @@ absl::StatusOr<std::vector<ChangeRow>> ReadRows(
   stmt.BindInt64(1, after);
   stmt.BindInt64(2, limit);
   if (kind_mask.has_value()) stmt.BindInt64(3, *kind_mask);
-  while (true) {
-    RECURRENT_ASSIGN_OR_RETURN(const bool found, stmt.Step());
-    if (!found) break;
-    RECURRENT_ASSIGN_OR_RETURN(ChangeRow row, ReadChangeRow(stmt));
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return ReadChangeRows(stmt);
 }
 
 }  // namespace

@@ -65,19 +65,28 @@ absl::Status CheckAuthenticationPolicy(const ServerOptions& options,
                      ": the address is invalid (expected host:port)"));
   }
   if (access.HasKeys()) return absl::OkStatus();
+  // A read-only server cannot store a key: one is made by a writable server
+  // of the same database.
+  constexpr absl::string_view kOnAWritableServer =
+      "create one on a writable server of this database (this one is "
+      "read-only)";
   if (IsLoopbackAddress(options.listen_address)) {
-    log::Warning(
+    log::Warning(absl::StrCat(
         "no API key exists, so every call is allowed without one (only on a "
-        "loopback address); create one with 'recurrentctl keys create "
-        "--name=NAME --role=admin'");
+        "loopback address); ",
+        options.read_only ? kOnAWritableServer
+                          : "create one with 'recurrentctl keys create "
+                            "--name=NAME --role=admin'"));
     return absl::OkStatus();
   }
   if (!options.allow_unauthenticated) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to serve on ", options.listen_address,
-        " without authentication: no API key exists; create one with "
-        "'recurrentd --db=... --create_api_key=NAME:admin' or pass "
-        "--allow_unauthenticated"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing to serve on ", options.listen_address,
+                     " without authentication: no API key exists; ",
+                     options.read_only ? kOnAWritableServer
+                                       : "create one with 'recurrentd --db=... "
+                                         "--create_api_key=NAME:admin'",
+                     " or pass --allow_unauthenticated"));
   }
   log::Warning(
       "no API key exists and --allow_unauthenticated is set: anyone who can "
