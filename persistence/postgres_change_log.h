@@ -17,6 +17,7 @@
 #define RECURRENT_PERSISTENCE_POSTGRES_CHANGE_LOG_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,13 +68,12 @@ class PendingChanges {
 };
 
 // Up to `limit` rows with sequence > `after`, in sequence order (none if
-// `limit` <= 0).
-absl::StatusOr<std::vector<ChangeRow>> ReadChanges(Connection& db,
-                                                   int64_t after, int limit);
-// The same, of the rows of `kinds` only (ReadTransaction::ReadChangesOfKinds).
-absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
+// `limit` <= 0); only those of the kinds whose code bits `kind_mask` sets
+// (ChangeKindCodeMask), if given: the others are passed over inside the
+// query.
+absl::StatusOr<std::vector<ChangeRow>> ReadChanges(
     Connection& db, int64_t after, int limit,
-    absl::Span<const ChangeKind> kinds);
+    std::optional<int64_t> kind_mask = std::nullopt);
 
 // The highest sequence ever assigned (0 if none), pruned rows included.
 absl::StatusOr<int64_t> LastChangeSequence(Connection& db);

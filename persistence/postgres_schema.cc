@@ -747,6 +747,10 @@ absl::Status TooNew(int64_t version) {
                    LatestSchemaVersion(), "); upgrade recurrentd"));
 }
 
+absl::StatusOr<int64_t> ReadVersionRow(Connection& connection) {
+  return connection.QueryInt64("SELECT max(version) FROM schema_version");
+}
+
 absl::StatusOr<bool> HasSchemaVersionTable(Connection& connection) {
   RECURRENT_ASSIGN_OR_RETURN(
       const int64_t found,
@@ -760,12 +764,11 @@ absl::StatusOr<bool> HasSchemaVersionTable(Connection& connection) {
 absl::StatusOr<int64_t> CurrentVersion(Connection& connection) {
   RECURRENT_ASSIGN_OR_RETURN(const bool versioned,
                              HasSchemaVersionTable(connection));
-  if (!versioned) {
-    RECURRENT_RETURN_IF_ERROR(
-        connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version "
-                           "INTEGER NOT NULL)"));
-  }
-  return SchemaVersion(connection);
+  if (versioned) return ReadVersionRow(connection);
+  RECURRENT_RETURN_IF_ERROR(
+      connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version "
+                         "INTEGER NOT NULL)"));
+  return 0;
 }
 
 }  // namespace
@@ -774,7 +777,7 @@ absl::StatusOr<int64_t> SchemaVersion(Connection& connection) {
   RECURRENT_ASSIGN_OR_RETURN(const bool versioned,
                              HasSchemaVersionTable(connection));
   if (!versioned) return 0;
-  return connection.QueryInt64("SELECT max(version) FROM schema_version");
+  return ReadVersionRow(connection);
 }
 
 absl::Span<const Migration> Migrations() { return kMigrations; }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/status_macros.h"
+#include "persistence/change_log_columns.h"
 #include "persistence/postgres_change_log.h"
 #include "persistence/postgres_customer_state.h"
 #include "persistence/postgres_customers.h"
@@ -237,7 +238,7 @@ absl::StatusOr<std::vector<ChangeRow>>
 ConnectionReads<Interface>::ReadChangesOfKinds(
     int64_t after, int limit, absl::Span<const ChangeKind> kinds) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  return postgres::ReadChangesOfKinds(*db, after, limit, kinds);
+  return postgres::ReadChanges(*db, after, limit, ChangeKindCodeMask(kinds));
 }
 
 template <typename Interface>

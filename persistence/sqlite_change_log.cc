@@ -53,11 +53,7 @@ absl::Status AppendChanges(Connection& db, absl::Span<const ChangeRow> rows) {
   return absl::OkStatus();
 }
 
-namespace {
-
-// Up to `limit` rows with sequence > `after` in sequence order; of the kinds
-// whose bits `kind_mask` sets, if given.
-absl::StatusOr<std::vector<ChangeRow>> ReadRows(
+absl::StatusOr<std::vector<ChangeRow>> ReadChanges(
     Connection& db, int64_t after, int limit,
     std::optional<int64_t> kind_mask) {
   // SQLite reads a negative LIMIT as none.
@@ -72,19 +68,6 @@ absl::StatusOr<std::vector<ChangeRow>> ReadRows(
   stmt.BindInt64(2, limit);
   if (kind_mask.has_value()) stmt.BindInt64(3, *kind_mask);
   return ReadChangeRows(stmt);
-}
-
-}  // namespace
-
-absl::StatusOr<std::vector<ChangeRow>> ReadChanges(Connection& db,
-                                                   int64_t after, int limit) {
-  return ReadRows(db, after, limit, std::nullopt);
-}
-
-absl::StatusOr<std::vector<ChangeRow>> ReadChangesOfKinds(
-    Connection& db, int64_t after, int limit,
-    absl::Span<const ChangeKind> kinds) {
-  return ReadRows(db, after, limit, ChangeKindCodeMask(kinds));
 }
 
 absl::StatusOr<int64_t> LastChangeSequence(Connection& db) {

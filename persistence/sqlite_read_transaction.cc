@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/status_macros.h"
+#include "persistence/change_log_columns.h"
 #include "persistence/sqlite_change_log.h"
 #include "persistence/sqlite_customer_state.h"
 #include "persistence/sqlite_customers.h"
@@ -200,7 +201,7 @@ absl::StatusOr<std::vector<ChangeRow>>
 ConnectionReads<Interface>::ReadChangesOfKinds(
     int64_t after, int limit, absl::Span<const ChangeKind> kinds) {
   RECURRENT_ASSIGN_OR_RETURN(Connection * db, Active());
-  return sqlite::ReadChangesOfKinds(*db, after, limit, kinds);
+  return sqlite::ReadChanges(*db, after, limit, ChangeKindCodeMask(kinds));
 }
 
 template <typename Interface>
