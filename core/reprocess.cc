@@ -1,11 +1,7 @@
 #include "core/reprocess.h"
 
 #include <pthread.h>
-#include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -25,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/status_macros.h"
+#include "core/background_priority.h"
 #include "engine/comparison.h"
 #include "engine/customer_timeline.h"
 #include "engine/mrr.h"
@@ -227,28 +224,6 @@ void Add(const SettingsImpact& part, SettingsImpact& total) {
   AddAmounts(part.churned_mrr, 1, total.churned_mrr);
 }
 
-// A reprocess is background batch work, and the server serves reads
-// throughout. Its scan and evaluation threads therefore run under
-// SCHED_IDLE: they use only CPU time no other thread of the machine wants,
-// and a request thread that wakes up takes their core at once (nice 10 let
-// them finish their time slice first: reads' p99 during a reprocess was
-// ~2x higher, docs/performance.md). Should they starve (the machine is
-// saturated: while the consumer waited ReprocessRequest::promote_after for a
-// chunk, they got almost no CPU), the consumer moves them to SCHED_OTHER at
-// nice 10, so that a reprocess, which holds the write lock, always
-// progresses. Linux applies both per thread; failure only means the default
-// priority.
-void RunAsBackgroundThread() {
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-  sched_param param{};
-  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
-}
-
-void PromoteBackgroundThread(std::thread& thread) {
-  sched_param param{};
-  pthread_setschedparam(thread.native_handle(), SCHED_OTHER, &param);
-}
-
 // The CPU time `threads` have used so far.
 absl::Duration CpuTime(std::vector<std::thread>& threads) {
   absl::Duration total = absl::ZeroDuration();
@@ -273,14 +248,17 @@ class Pipeline {
   // in order on the calling thread, and returns the first error.
   template <typename Consume>
   absl::StatusOr<int64_t> Run(Consume consume) {
+    // A reprocess is background batch work, and the server serves reads
+    // throughout (core/background_priority.h).
+    const BackgroundPolicy policy = ChooseBackgroundPolicy();
     std::vector<std::thread> threads;
-    threads.emplace_back([this] {
-      RunAsBackgroundThread();
+    threads.emplace_back([this, policy] {
+      EnterBackground(policy);
       Scan();
     });
     for (int i = 0; i < request_.threads; ++i) {
-      threads.emplace_back([this] {
-        RunAsBackgroundThread();
+      threads.emplace_back([this, policy] {
+        EnterBackground(policy);
         Evaluate();
       });
     }

@@ -45,10 +45,10 @@ struct ReprocessRequest {
   int max_listed_changes = kMaxListedSettingsChanges;
   int threads = 1;             // evaluating threads, at least 1
   int chunk_customers = 1024;  // customers per chunk, at least 1
-  // The scan and evaluation threads run at idle priority; if no evaluated
-  // chunk comes for this long and they got less than a twentieth of it in
-  // CPU time, they are raised to nice 10 for the rest of the call (see
-  // RunAsBackgroundThread in the .cc). Zero: raised at the first wait.
+  // The scan and evaluation threads run at background priority
+  // (core/background_priority.h); if no evaluated chunk comes for this long
+  // and they got less than a twentieth of it in CPU time, they are promoted
+  // for the rest of the call. Zero: promoted at the first wait.
   absl::Duration promote_after = absl::Milliseconds(250);
 };
 
