@@ -130,11 +130,17 @@ void CustomerCache::Clear() {
   bytes_ = 0;
 }
 
+void CustomerCache::CountBypass() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++bypasses_;
+}
+
 CustomerCache::Stats CustomerCache::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   Stats stats;
   stats.hits = hits_;
   stats.misses = misses_;
+  stats.bypasses = bypasses_;
   stats.entries = static_cast<int64_t>(index_.size());
   stats.bytes = static_cast<int64_t>(bytes_);
   return stats;

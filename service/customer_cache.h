@@ -85,9 +85,14 @@ class CustomerCache {
   // lost before they were read (core::ChangeFollower::OnRowsLost).
   void Clear();
 
+  // Counts a read that did not look in the cache because its entries may be
+  // stale (the change follower lags: core::ChangeFollower::UpToDate).
+  void CountBypass();
+
   struct Stats {
     int64_t hits = 0;
     int64_t misses = 0;
+    int64_t bypasses = 0;  // CountBypass calls
     int64_t entries = 0;
     int64_t bytes = 0;
   };
@@ -129,6 +134,7 @@ class CustomerCache {
   std::array<uint64_t, kGenerationSlots> generations_ ABSL_GUARDED_BY(mu_){};
   int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t bypasses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace recurrent::service

@@ -38,8 +38,11 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(
   // other processes' writes until recently.
   auto cached = [this, &cache, response](const std::string& uuid,
                                          absl::Time t) {
-    return env_.change_follower->UpToDate(env_.clock->Now()) &&
-           cache.Lookup(uuid, t, response);
+    if (!env_.change_follower->UpToDate(env_.clock->Now())) {
+      cache.CountBypass();
+      return false;
+    }
+    return cache.Lookup(uuid, t, response);
   };
   auto from_cache = [this, request, cached]() -> std::optional<absl::Status> {
     if (request->has_as_of() ||

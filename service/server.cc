@@ -250,6 +250,12 @@ void Server::AddMetrics(const common::Clock* clock) {
                        "GetCustomer calls the cache could not answer.", {},
                        cache(&CustomerCache::Stats::misses),
                        Metrics::Type::kCounter);
+  metrics_.AddCallback(
+      "recurrent_customer_cache_bypasses_total",
+      "GetCustomer calls that read the database without looking in the "
+      "cache, as the change log was last read to its end more than "
+      "--change_log_max_lag ago.",
+      {}, cache(&CustomerCache::Stats::bypasses), Metrics::Type::kCounter);
   metrics_.AddCallback("recurrent_customer_cache_entries",
                        "Customers whose answer the cache holds.", {},
                        cache(&CustomerCache::Stats::entries));
