@@ -201,9 +201,10 @@ TEST_P(ChangeLogTest, AWriteWaitsABoundedTimeForAHeldSource) {
   EXPECT_EQ(common::ReasonOf(refused.status()),
             std::optional<std::string>(common::reason::kDatabaseBusy));
   hold.reset();
-  ASSERT_OK_AND_ASSIGN(
-      const Page<Customer> listed,
-      store_->ListCustomers(CustomerFilter{held.uuid}, PageRequest{10, ""}));
+  CustomerFilter of_held;
+  of_held.data_source_uuid = held.uuid;
+  ASSERT_OK_AND_ASSIGN(const Page<Customer> listed,
+                       store_->ListCustomers(of_held, PageRequest{10, ""}));
   EXPECT_TRUE(listed.items.empty());  // nothing of it was stored
 }
 
@@ -489,8 +490,10 @@ TEST_P(ChangeLogTest, DeletesAndMergesRetractWhatDisappears) {
   ASSERT_OK(store_->DeleteDataSource(t.uuid, Day(2025, 4, 5)));
   ExpectLogReplaysTo(Day(2025, 4, 5));
   // Deleting the only invoice of a subscription retracts its events too.
+  InvoiceFilter of_a;
+  of_a.customer_uuid = a.uuid;
   ASSERT_OK_AND_ASSIGN(const Page<Invoice> left,
-                       store_->ListInvoices({a.uuid, "", ""}, {100, ""}));
+                       store_->ListInvoices(of_a, {100, ""}));
   for (const Invoice& invoice : left.items) {
     ASSERT_OK(store_->DeleteInvoice(invoice.uuid, Day(2025, 4, 6)));
   }

@@ -133,8 +133,10 @@ class FaultInjectionTest : public ::testing::TestWithParam<TestBackend> {
                         engine::SubscriptionStatusName(row.evaluation.status),
                         " ", row.evaluation.status_reason, "\n");
       }
+      InvoiceFilter of_customer;
+      of_customer.customer_uuid = customer.uuid;
       absl::StatusOr<Page<Invoice>> invoices =
-          reader_->ListInvoices({customer.uuid, "", ""}, {1000, ""});
+          reader_->ListInvoices(of_customer, {1000, ""});
       if (!invoices.ok()) return invoices.status().ToString();
       for (const Invoice& invoice : invoices->items) {
         absl::StrAppend(&out, " ", invoice.uuid, " ", invoice.external_id, " ",
