@@ -40,6 +40,7 @@ inline constexpr absl::string_view kChangeCursorUnknown =
     "CHANGE_CURSOR_UNKNOWN";
 inline constexpr absl::string_view kChangeCursorExpired =
     "CHANGE_CURSOR_EXPIRED";
+inline constexpr absl::string_view kChangeLogBehind = "CHANGE_LOG_BEHIND";
 inline constexpr absl::string_view kResourceNotFound = "RESOURCE_NOT_FOUND";
 inline constexpr absl::string_view kResourceAlreadyExists =
     "RESOURCE_ALREADY_EXISTS";

@@ -1376,6 +1376,14 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     }
     RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
     if (after.has_value() && *after > last) {
+      if (options_.read_only) {
+        return common::WithReason(
+            absl::UnavailableError(
+                "the cursor is ahead of this read-only replica's change log: "
+                "the replica has not replayed those changes yet; retry, or "
+                "watch on a writable replica"),
+            common::reason::kChangeLogBehind);
+      }
       return common::WithReason(
           absl::InvalidArgumentError(
               "the cursor is ahead of the change log: it was not issued by "

@@ -117,6 +117,11 @@ class Store {
     // Customers per unit of work of a reprocess. Bounds its memory: at most
     // reprocess_threads + 2 chunks are held at once.
     int reprocess_chunk_customers = 1024;
+    // The backend only reads a database another server writes (--read_only),
+    // and may lag it (a PostgreSQL hot standby replays its primary's log): a
+    // change cursor ahead of its change log is then UNAVAILABLE
+    // CHANGE_LOG_BEHIND (retry) rather than one this database never issued.
+    bool read_only = false;
     // Idle-priority reprocess threads starved this long are raised to nice
     // 10 (core/reprocess.h).
     absl::Duration reprocess_promote_after = absl::Milliseconds(250);

@@ -33,6 +33,8 @@ constexpr ReasonRule kReasonRules[] = {
     {reason::kMalformedRequest, kNoRetry},
     {reason::kChangeCursorUnknown, kNoRetry},
     {reason::kChangeCursorExpired, kNoRetry},
+    // A hot standby replays what its primary commits within about a second.
+    {reason::kChangeLogBehind, absl::Seconds(1)},
     {reason::kResourceNotFound, kNoRetry},
     {reason::kResourceAlreadyExists, kNoRetry},
     {reason::kSubscriptionOfOtherCustomer, kNoRetry},

@@ -43,6 +43,12 @@ core::ChangeFollower::Options FollowerOptions(const ServerOptions& options) {
   return follower;
 }
 
+core::Store::Options StoreOptions(const ServerOptions& options) {
+  core::Store::Options store = options.store;
+  store.read_only = options.read_only;
+  return store;
+}
+
 std::shared_ptr<grpc::ServerCredentials> Credentials(
     const std::optional<TlsOptions>& tls) {
   if (!tls.has_value()) return grpc::InsecureServerCredentials();
@@ -143,7 +149,7 @@ Server::Server(const ServerOptions& options, persistence::Backend* backend,
                std::unique_ptr<AccessControl> access)
     : reprocess_metrics_(metrics_),
       change_follower_(backend, clock, FollowerOptions(options)),
-      store_(backend, options.store, &change_follower_),
+      store_(backend, StoreOptions(options), &change_follower_),
       customer_cache_(options.customer_cache_bytes),
       access_(std::move(access)),
       limiter_(options.max_calls_in_flight),

@@ -104,7 +104,7 @@ struct ServerOptions {
   // database.
   absl::Duration change_log_max_lag = absl::Seconds(1);
   // The core's options (reprocess threads and chunks).
-  core::Store::Options store;
+  core::Store::Options store;  // its read_only is read_only below
   // Memory for GetCustomer answers of unchanged customers
   // (service/customer_cache.h); 0 turns the cache off.
   size_t customer_cache_bytes = size_t{64} << 20;

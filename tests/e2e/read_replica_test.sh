@@ -8,7 +8,9 @@
 #     the flag; with it, it serves: the same statuses as the primary, now and
 #     at an --as-of; a customer then written on the primary is seen;
 #  4. writes to the read-only replica fail with FAILED_PRECONDITION
-#     (recurrentctl exit 6) and change nothing.
+#     (recurrentctl exit 6) and change nothing;
+#  5. with the standby's replay paused, a change cursor of the primary is
+#     CHANGE_LOG_BEHIND (exit 7, worth retrying), and served after.
 #   read_replica_test.sh PATH_TO_RECURRENTD PATH_TO_RECURRENTCTL
 # Needs RECURRENT_PG_URI (scripts/with-postgres); skipped without it (77).
 RECURRENTD=$1
@@ -133,4 +135,41 @@ check "and nothing reached the primary" \
   python3 -c 'import json, sys; sys.exit(bool(json.load(sys.stdin).get("customers")))' <<<"$OUT"
 ctl "$PRIMARY" settings get "$DS"
 check "the source still keeps past-due subscriptions" grep -qi "keep" <<<"$OUT"
+
+# 5. A change cursor of the primary that the standby has not replayed yet:
+# retry (UNAVAILABLE, exit 7), then served once it has.
+standby_sql() { "$PSQL" -X -At -d "$STANDBY_DB" -c "$1"; }
+standby_sql 'SELECT pg_wal_replay_pause()' >/dev/null
+paused() {
+  for _ in $(seq 1 100); do
+    [ "$(standby_sql 'SELECT pg_get_wal_replay_pause_state()')" = paused ] &&
+      return 0
+    sleep 0.1
+  done
+  return 1
+}
+paused || fail "the standby's replay did not pause"
+# A customer whose invoices (ada's, renamed) publish events in the feed.
+ctl "$PRIMARY" customers create --source="$DS" --external-id=gus --output=json
+[ "$RC" = 0 ] || fail "customers create gus: $ERR"
+sed 's/ada-/gus-/g' "$ROOT/examples/invoices/ada.json" >"$WORK/gus.json"
+ctl "$PRIMARY" invoices import "$(uuid)" --file="$WORK/gus.json"
+[ "$RC" = 0 ] || fail "invoices import gus: $ERR"
+ctl "$PRIMARY" changes list --source="$DS" --output=json
+CURSOR=$(tail -1 <<<"$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["cursor"])')
+ctl "$REPLICA" changes list --source="$DS" --after="$CURSOR"
+check "a cursor the paused standby has not replayed is worth retrying (exit $RC)" \
+  [ "$RC" = 7 ]
+check "  as CHANGE_LOG_BEHIND" grep -q "CHANGE_LOG_BEHIND" <<<"$ERR"
+standby_sql 'SELECT pg_wal_replay_resume()' >/dev/null
+caught_up() {
+  for _ in $(seq 1 100); do
+    ctl "$REPLICA" changes list --source="$DS" --after="$CURSOR"
+    [ "$RC" = 0 ] && return 0
+    sleep 0.1
+  done
+  echo "changes list: exit $RC: $ERR" >&2
+  return 1
+}
+check "  and served once the standby has replayed it" caught_up
 echo "PASS"

@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "tests/service/api_fixture.h"
 #include "tests/service/error_details.h"
@@ -358,6 +359,47 @@ TEST_F(ChangeFeedTest, BadCursorsAndUnknownIdsAreRefused) {
   ASSERT_TRUE(feed_->ListChanges(&context, at_end, &response).ok());
   EXPECT_THAT(response.changes(), IsEmpty());
   EXPECT_EQ(response.next_cursor(), last);
+}
+
+// A read-only replica may lag the database's writers (a PostgreSQL hot
+// standby): a cursor ahead of its log is most likely one it has not
+// replayed yet, so it says to retry rather than that the cursor is unknown.
+TEST_F(ChangeFeedTest, AReadOnlyReplicaAsksToRetryACursorAheadOfItsLog) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  const std::string last = AllChanges().back().cursor();
+  // Cursors are 20 digits.
+  const std::string ahead = absl::StrFormat("%020d", std::stoll(last) + 1000);
+  ASSERT_GT(ahead, last);
+  TestServerOptions options;
+  options.read_only = true;
+  server_.Restart(options);
+  feed_ = v1::ChangeFeedService::NewStub(server_.channel());
+
+  v1::ListChangesRequest request;
+  request.set_after_cursor(ahead);
+  const grpc::Status status = ListStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(status), "CHANGE_LOG_BEHIND");
+  EXPECT_THAT(status.error_message(), HasSubstr("not replayed"));
+  EXPECT_EQ(RetryDelayOf(status), absl::Seconds(1));
+  // A watch from that cursor ends alike.
+  v1::WatchChangesRequest watch;
+  watch.set_after_cursor(ahead);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+      feed_->WatchChanges(&context, watch);
+  v1::Change change;
+  EXPECT_FALSE(reader->Read(&change));
+  const grpc::Status ended = reader->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(ended), "CHANGE_LOG_BEHIND");
+  // Cursors it has reached still read.
+  request.set_after_cursor(last);
+  EXPECT_TRUE(ListStatus(request).ok());
 }
 
 TEST_F(ChangeFeedTest, ACursorOlderThanTheRetentionIsOutOfRange) {

@@ -108,6 +108,8 @@ TEST(ErrorsTest, RetryInfoOnlyWhereARetryCanHelp) {
        absl::Seconds(5)},
       {with(absl::UnavailableError("x"), reason::kCustomerBeingMerged),
        absl::Seconds(1)},
+      {with(absl::UnavailableError("x"), reason::kChangeLogBehind),
+       absl::Seconds(1)},
       {with(absl::UnavailableError("x"), reason::kDatabaseReplaced),
        std::nullopt},
       {with(absl::UnavailableError("x"), reason::kCommitOutcomeUnknown),

@@ -56,6 +56,7 @@ void TestServer::Start() {
   server_options.worker_threads = 4;
   server_options.max_message_bytes = options_.max_message_bytes;
   server_options.store = options_.store;
+  server_options.read_only = options_.read_only;  // as main.cc does
   // Tests move the fake clock, and run the re-evaluator and read the change
   // log for other processes' writes by hand.
   server_options.reevaluate_interval = absl::ZeroDuration();
