@@ -9,6 +9,7 @@
 #include "common/error_reason.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "persistence/file_sync.h"
 #include "persistence/sqlite_connection.h"
 #include "persistence/sqlite_connection_pool.h"
 #include "persistence/sqlite_customer_state.h"
@@ -25,7 +26,9 @@ using sqlite::ConnectionPool;
 
 namespace {
 
-// Creates the folder of `path` if missing; errors name the path.
+// Creates the folder of `path` if missing, durably (SQLite makes the
+// database's own entry in it durable when it creates the WAL beside it);
+// errors name the path.
 absl::Status PreparePath(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
@@ -35,13 +38,12 @@ absl::Status PreparePath(const std::string& path) {
         absl::StrCat("database path ", path, " is a directory"));
   }
   const fs::path parent = file.parent_path();
-  if (!parent.empty() && !fs::exists(parent, error)) {
-    fs::create_directories(parent, error);
-    if (error) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot create database folder ", parent.string(), ": ",
-                       error.message()));
-    }
+  if (parent.empty()) return absl::OkStatus();
+  if (absl::Status created = CreateFoldersDurably(parent.string());
+      !created.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create database folder ", parent.string(), ": ",
+                     created.message()));
   }
   return absl::OkStatus();
 }

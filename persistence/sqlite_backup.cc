@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "common/status_macros.h"
+#include "persistence/file_sync.h"
 #include "persistence/sqlite_connection.h"
 
 namespace recurrent::persistence {
@@ -45,16 +46,6 @@ absl::Status BackupError(int rc, const std::string& from_path,
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot write backup ", to_path, ": ", sqlite3_errstr(rc)));
   }
-}
-
-// fsyncs `path` (a file or a folder).
-absl::Status Sync(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return absl::FailedPreconditionError("cannot open " + path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return absl::FailedPreconditionError("cannot fsync " + path);
-  return absl::OkStatus();
 }
 
 // Copies the database at `from_path` into the empty file `tmp_path`, checks
@@ -93,7 +84,7 @@ absl::Status CopyInto(const std::string& from_path, const std::string& tmp_path,
                        " fails its integrity check; it was not kept"));
     }
   }
-  return Sync(tmp_path);
+  return SyncPath(tmp_path);
 }
 
 }  // namespace
@@ -135,7 +126,7 @@ absl::Status BackupDatabase(const std::string& from_path,
   }
   const std::filesystem::path folder =
       std::filesystem::absolute(to_path).parent_path();
-  return Sync(folder.string());
+  return SyncPath(folder.string());
 }
 
 }  // namespace recurrent::persistence

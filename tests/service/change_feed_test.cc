@@ -16,6 +16,7 @@
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "tests/service/api_fixture.h"
 #include "tests/service/error_details.h"
+#include "tests/testing/backends.h"
 
 namespace recurrent::service::testing {
 namespace {
@@ -364,7 +365,12 @@ TEST_F(ChangeFeedTest, BadCursorsAndUnknownIdsAreRefused) {
 // A read-only replica may lag the database's writers (a PostgreSQL hot
 // standby): a cursor ahead of its log is most likely one it has not
 // replayed yet, so it says to retry rather than that the cursor is unknown.
+// (A read-only TestServer opens the SQLite file: e2e_read_replica checks a
+// PostgreSQL hot standby.)
 TEST_F(ChangeFeedTest, AReadOnlyReplicaAsksToRetryACursorAheadOfItsLog) {
+  if (!::recurrent::testing::DefaultTestBackendIsSqlite()) {
+    GTEST_SKIP() << "a read-only TestServer is SQLite only";
+  }
   const std::string source = CreateSource("stripe");
   server_.clock().Set(T("2025-01-15"));
   DelinquentCustomer(source, "a");
