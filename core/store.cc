@@ -1361,6 +1361,24 @@ absl::Status CheckChangeFilter(ReadTransaction& txn,
   return absl::OkStatus();
 }
 
+// Why a change cursor ahead of the change log is refused: a read-only
+// replica may not have replayed it yet (Options::read_only); anywhere else
+// this database never issued it.
+absl::Status CursorAheadError(bool read_only) {
+  if (read_only) {
+    return common::WithReason(
+        absl::UnavailableError(
+            "the cursor is ahead of this read-only replica's change log: the "
+            "replica has not replayed those changes yet; retry, or watch on a "
+            "writable replica"),
+        common::reason::kChangeLogBehind);
+  }
+  return common::WithReason(
+      absl::InvalidArgumentError("the cursor is ahead of the change log: it "
+                                 "was not issued by this database"),
+      common::reason::kChangeCursorUnknown);
+}
+
 }  // namespace
 
 bool Store::InFeed(const ChangeFilter& filter,
@@ -1376,19 +1394,7 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
     }
     RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
     if (after.has_value() && *after > last) {
-      if (options_.read_only) {
-        return common::WithReason(
-            absl::UnavailableError(
-                "the cursor is ahead of this read-only replica's change log: "
-                "the replica has not replayed those changes yet; retry, or "
-                "watch on a writable replica"),
-            common::reason::kChangeLogBehind);
-      }
-      return common::WithReason(
-          absl::InvalidArgumentError(
-              "the cursor is ahead of the change log: it was not issued by "
-              "this database"),
-          common::reason::kChangeCursorUnknown);
+      return CursorAheadError(options_.read_only);
     }
     RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> oldest,
                                txn.ReadChanges(0, 1));

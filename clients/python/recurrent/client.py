@@ -526,11 +526,12 @@ class RecurrentClient:
         committed from now on), then each change as it commits, forever.
 
         When the stream ends with UNAVAILABLE (a server restart or shutdown,
-        a lost connection) it reconnects after ``reconnect_delay`` seconds, or
-        the longer delay the server asks for (RetryInfo), and resumes after
-        the last cursor it yielded, so no change is skipped; a change at or
-        below that cursor (resent after a reconnect) is dropped, so none
-        repeats. Other errors are raised (OutOfRange when ``after`` is older
+        a lost connection, a read-only replica that has not replayed
+        ``after`` yet: CHANGE_LOG_BEHIND) it reconnects after
+        ``reconnect_delay`` seconds, or the longer delay the server asks for
+        (RetryInfo), and resumes after the last cursor it yielded, so no
+        change is skipped; a change at or below that cursor (resent after a
+        reconnect) is dropped, so none repeats. Other errors are raised (OutOfRange when ``after`` is older
         than the log's retention). Stop by closing the generator."""
         import time
         cursor = after or ""
