@@ -646,11 +646,13 @@ TEST(ChangesCommandsTest, WatchResumesAfterTheServersDelayAndDropsRepeats) {
   feed.streams.push_back(
       {{Cursor(1), Cursor(2)},
        grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down",
-                    details.SerializeAsString())});
+                    details.SerializeAsString()),
+       ""});
   // Resent from before the cursor asked for (at least once): 2 is dropped.
   feed.streams.push_back(
       {{Cursor(2), Cursor(3)},
-       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the end")});
+       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the end"),
+       ""});
   const auto [rc, out] = RunChanges(feed, "watch", {});
   EXPECT_EQ(rc, 3);  // the test's way to end the watch
   EXPECT_THAT(feed.asked, ElementsAre("", Cursor(2)));
@@ -674,7 +676,8 @@ TEST(ChangesCommandsTest, WatchResumesAfterWhatItsFilterSkipped) {
        Cursor(40)});
   feed.streams.push_back(
       {{Cursor(41)},
-       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the end")});
+       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the end"),
+       ""});
   const auto [rc, out] = RunChanges(feed, "watch", {"--customer=cus_a"});
   EXPECT_EQ(rc, 3);  // the test's way to end the watch
   EXPECT_THAT(feed.asked, ElementsAre("", Cursor(40)));
