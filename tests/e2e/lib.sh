@@ -39,6 +39,15 @@ e2e_db() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# eventually COMMAND...: runs COMMAND every 0.1 s until it succeeds, for
+# at most 10 s; fails if it never does.
+eventually() {
+  for _ in $(seq 1 100); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
 check() {  # check DESCRIPTION COMMAND...
   local what=$1; shift
   if "$@"; then echo "ok - $what"; else fail "$what"; fi

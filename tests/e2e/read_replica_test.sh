@@ -112,14 +112,12 @@ check "and on 15 April 2025" same_statuses --as-of=2025-04-15
 ctl "$PRIMARY" customers create --source="$DS" --external-id=eve --output=json
 [ "$RC" = 0 ] || fail "customers create eve: $ERR"
 EVE=$(uuid)
-seen() {
-  for _ in $(seq 1 100); do
-    ctl "$REPLICA" customers get "$EVE" && [ "$RC" = 0 ] && return 0
-    sleep 0.1
-  done
-  echo "customers get: exit $RC: $ERR" >&2
-  return 1
+# ok_on ADDR ARGS...: recurrentctl succeeds (else says why on stderr).
+ok_on() {
+  ctl "$@"
+  [ "$RC" = 0 ] || { echo "$2 $3: exit $RC: $ERR" >&2; return 1; }
 }
+seen() { eventually ok_on "$REPLICA" customers get "$EVE"; }
 check "a customer written on the primary is seen on the read-only replica" seen
 check "so is the new count" same_statuses
 
@@ -141,14 +139,9 @@ check "the source still keeps past-due subscriptions" grep -qi "keep" <<<"$OUT"
 standby_sql() { "$PSQL" -X -At -d "$STANDBY_DB" -c "$1"; }
 standby_sql 'SELECT pg_wal_replay_pause()' >/dev/null
 paused() {
-  for _ in $(seq 1 100); do
-    [ "$(standby_sql 'SELECT pg_get_wal_replay_pause_state()')" = paused ] &&
-      return 0
-    sleep 0.1
-  done
-  return 1
+  [ "$(standby_sql 'SELECT pg_get_wal_replay_pause_state()')" = paused ]
 }
-paused || fail "the standby's replay did not pause"
+eventually paused || fail "the standby's replay did not pause"
 # A customer whose invoices (ada's, renamed) publish events in the feed.
 ctl "$PRIMARY" customers create --source="$DS" --external-id=gus --output=json
 [ "$RC" = 0 ] || fail "customers create gus: $ERR"
@@ -162,14 +155,6 @@ check "a cursor the paused standby has not replayed is worth retrying (exit $RC)
   [ "$RC" = 7 ]
 check "  as CHANGE_LOG_BEHIND" grep -q "CHANGE_LOG_BEHIND" <<<"$ERR"
 standby_sql 'SELECT pg_wal_replay_resume()' >/dev/null
-caught_up() {
-  for _ in $(seq 1 100); do
-    ctl "$REPLICA" changes list --source="$DS" --after="$CURSOR"
-    [ "$RC" = 0 ] && return 0
-    sleep 0.1
-  done
-  echo "changes list: exit $RC: $ERR" >&2
-  return 1
-}
-check "  and served once the standby has replayed it" caught_up
+check "  and served once the standby has replayed it" \
+  eventually ok_on "$REPLICA" changes list --source="$DS" --after="$CURSOR"
 echo "PASS"
