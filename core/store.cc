@@ -1319,6 +1319,12 @@ absl::StatusOr<std::vector<persistence::ChangeRow>> Store::ReadChanges(
       [&](ReadTransaction& txn) { return txn.ReadChanges(after, limit); });
 }
 
+Store::ChangePosition Store::PositionOf(const persistence::ChangeRow& row) {
+  return ChangePosition{row.sequence,
+                        static_cast<uint32_t>(static_cast<uint64_t>(
+                            absl::ToUnixMicros(row.committed_at)))};
+}
+
 namespace {
 
 bool IsFeedRow(const persistence::ChangeRow& row) {
@@ -1379,6 +1385,20 @@ absl::Status CursorAheadError(bool read_only) {
       common::reason::kChangeCursorUnknown);
 }
 
+// The place after sequence `sequence`, checked if the log holds that
+// change.
+absl::StatusOr<Store::ChangePosition> PositionAt(ReadTransaction& txn,
+                                                 int64_t sequence) {
+  Store::ChangePosition position{sequence, std::nullopt};
+  if (sequence <= 0) return position;
+  RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> rows,
+                             txn.ReadChanges(sequence - 1, 1));
+  if (!rows.empty() && rows[0].sequence == sequence) {
+    return Store::PositionOf(rows[0]);
+  }
+  return position;
+}
+
 }  // namespace
 
 bool Store::InFeed(const ChangeFilter& filter,
@@ -1387,19 +1407,20 @@ bool Store::InFeed(const ChangeFilter& filter,
 }
 
 absl::StatusOr<Store::ChangesPage> Store::ListChanges(
-    const ChangeFilter& filter, std::optional<int64_t> after, int limit) {
+    const ChangeFilter& filter, std::optional<ChangePosition> after,
+    int limit) {
   return Reading([&](ReadTransaction& txn) -> absl::StatusOr<ChangesPage> {
     if (!after.has_value()) {
       RECURRENT_RETURN_IF_ERROR(CheckChangeFilter(txn, filter));
     }
     RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
-    if (after.has_value() && *after > last) {
+    if (after.has_value() && after->sequence > last) {
       return CursorAheadError(options_.read_only);
     }
     RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> oldest,
                                txn.ReadChanges(0, 1));
     const int64_t first_kept = oldest.empty() ? last + 1 : oldest[0].sequence;
-    if (after.has_value() && *after < first_kept - 1) {
+    if (after.has_value() && after->sequence < first_kept - 1) {
       return common::WithReason(
           absl::OutOfRangeError(
               "the cursor is older than the change log's retention: changes "
@@ -1407,13 +1428,27 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
               "reconcile with ListSubscriptionEvents)"),
           common::reason::kChangeCursorExpired);
     }
+    if (after.has_value() && after->check.has_value()) {
+      // A change pruned since is not checked (nothing to compare with).
+      RECURRENT_ASSIGN_OR_RETURN(const ChangePosition here,
+                                 PositionAt(txn, after->sequence));
+      if (here.check.has_value() && here.check != after->check) {
+        return common::WithReason(
+            absl::InvalidArgumentError(
+                "the cursor names a change this database's log does not "
+                "hold: it was issued by another database, or by this one "
+                "before it was restored from a backup; start again from an "
+                "empty cursor (and reconcile with ListSubscriptionEvents)"),
+            common::reason::kChangeCursorUnknown);
+      }
+    }
     ChangesPage page;
     std::vector<persistence::ChangeRow>& found = page.rows;
-    int64_t& position = page.scanned_to;
+    ChangePosition& position = page.scanned_to;
     // An empty cursor starts before the oldest row kept: past everything
     // pruned, so that the cursor returned is valid even when the log holds
     // no row at all.
-    position = after.value_or(first_kept - 1);
+    position = after.value_or(ChangePosition{first_kept - 1, std::nullopt});
     int examined = 0;
     page.more = true;
     while (static_cast<int>(found.size()) < limit &&
@@ -1421,17 +1456,19 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
       const int wanted =
           std::min(kChangeScanBatchRows, kMaxChangeRowsExamined - examined);
       RECURRENT_ASSIGN_OR_RETURN(std::vector<persistence::ChangeRow> batch,
-                                 txn.ReadChanges(position, wanted));
+                                 txn.ReadChanges(position.sequence, wanted));
       for (persistence::ChangeRow& row : batch) {
-        position = row.sequence;
+        const ChangePosition before = position;
+        position = PositionOf(row);
         ++examined;
         if (!InFeed(filter, row)) continue;
         found.push_back(std::move(row));
+        page.preceding.push_back(before);
         if (static_cast<int>(found.size()) == limit) break;
       }
       if (static_cast<int>(batch.size()) < wanted) {
         // The end of the log: more only if the page filled before it.
-        page.more = !batch.empty() && position < batch.back().sequence;
+        page.more = !batch.empty() && position.sequence < batch.back().sequence;
         break;
       }
     }
@@ -1439,10 +1476,12 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
   });
 }
 
-absl::StatusOr<int64_t> Store::StartChanges(const ChangeFilter& filter) {
-  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<int64_t> {
+absl::StatusOr<Store::ChangePosition> Store::StartChanges(
+    const ChangeFilter& filter) {
+  return Reading([&](ReadTransaction& txn) -> absl::StatusOr<ChangePosition> {
     RECURRENT_RETURN_IF_ERROR(CheckChangeFilter(txn, filter));
-    return txn.LastChangeSequence();
+    RECURRENT_ASSIGN_OR_RETURN(const int64_t last, txn.LastChangeSequence());
+    return PositionAt(txn, last);
   });
 }
 

@@ -389,26 +389,48 @@ class Store {
     std::string data_source_uuid;
     std::string customer_uuid;
   };
+  // A place in the change log, as cursors carry it: after the change
+  // numbered `sequence`. `check` identifies that change when the log held
+  // it as the place was handed out (PositionOf); given back, it must match the
+  // change of that number in this log, so that a cursor of another
+  // database, or of this one before a restore (which numbers new changes
+  // again from the backup's last), is refused instead of silently skipping
+  // changes. Unset for places that name no change (an empty log) and in
+  // cursors of earlier versions: those are not checked.
+  struct ChangePosition {
+    int64_t sequence = 0;
+    std::optional<uint32_t> check;
+  };
+  // The place after `row`. Its check is the low 32 bits of the change's
+  // commit time in microseconds: a change numbered again after a restore
+  // commits at another time. Stable across processes and backends.
+  static ChangePosition PositionOf(const persistence::ChangeRow& row);
   struct ChangesPage {
     std::vector<persistence::ChangeRow> rows;
-    // The last sequence examined (rows up to it that are not in `rows` do
-    // not match): where the next page starts. `after` if none.
-    int64_t scanned_to = 0;
+    // The last row examined (rows up to it that are not in `rows` do not
+    // match): where the next page starts. `after` if none.
+    ChangePosition scanned_to;
+    // For each of `rows`, the place just before it: the row examined before
+    // it, or `after`. A reader that stops before rows[i] resumes from
+    // preceding[i] without examining again what it skipped.
+    std::vector<ChangePosition> preceding;
     // Rows after scanned_to were not examined (the page is full, or the
     // call examined its most rows).
     bool more = false;
   };
-  // Up to `limit` feed rows after sequence `after` that match `filter`, in
-  // sequence order, from one snapshot, examining at most
-  // kMaxChangeRowsExamined rows. Without `after`, from the oldest row kept,
-  // and kNotFound if a filter names an absent source or customer. With it,
-  // a filter is not looked up: the rows of a customer or source deleted or
-  // merged away since (their retractions) are still listed. kOutOfRange if
-  // rows after `after` have been pruned (the cursor is older than the
-  // log's retention); kInvalidArgument if `after` is beyond the last
-  // sequence ever assigned.
+  // Up to `limit` feed rows after `after` that match `filter`, in sequence
+  // order, from one snapshot, examining at most kMaxChangeRowsExamined
+  // rows. Without `after`, from the oldest row kept, and kNotFound if a
+  // filter names an absent source or customer. With it, a filter is not
+  // looked up: the rows of a customer or source deleted or merged away
+  // since (their retractions) are still listed. kOutOfRange if rows after
+  // `after` have been pruned (the cursor is older than the log's
+  // retention); kInvalidArgument if `after` is beyond the last sequence
+  // ever assigned (kUnavailable on a read-only replica, which may not have
+  // replayed it yet), or if its check differs from this log's change of
+  // that number.
   absl::StatusOr<ChangesPage> ListChanges(const ChangeFilter& filter,
-                                          std::optional<int64_t> after,
+                                          std::optional<ChangePosition> after,
                                           int limit);
   // The most rows one ListChanges call examines.
   static constexpr int kMaxChangeRowsExamined = 100000;
@@ -416,9 +438,10 @@ class Store {
   // published or retracted, a customer's status change) that it matches.
   static bool InFeed(const ChangeFilter& filter,
                      const persistence::ChangeRow& row);
-  // Where a feed that starts now starts: the last sequence ever assigned
-  // (0 if none). kNotFound if `filter` names an absent source or customer.
-  absl::StatusOr<int64_t> StartChanges(const ChangeFilter& filter);
+  // Where a feed that starts now starts: after the last sequence ever
+  // assigned (0 if none), checked if that change is still in the log.
+  // kNotFound if `filter` names an absent source or customer.
+  absl::StatusOr<ChangePosition> StartChanges(const ChangeFilter& filter);
 
   // Up to `limit` rows after sequence `after`, in order.
   absl::StatusOr<std::vector<persistence::ChangeRow>> ReadChanges(int64_t after,

@@ -13,19 +13,42 @@
 namespace recurrent::service {
 namespace {
 
-constexpr size_t kCursorDigits = 20;
+constexpr size_t kSequenceDigits = 20;
+constexpr size_t kCheckDigits = 8;
 
-absl::StatusOr<std::optional<int64_t>> ParseCursor(absl::string_view cursor) {
-  if (cursor.empty()) return std::optional<int64_t>();
-  int64_t sequence = 0;
-  if (cursor.size() != kCursorDigits ||
-      !std::all_of(cursor.begin(), cursor.end(), absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(cursor, &sequence) || sequence < 0) {
+bool IsDigits(absl::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return absl::ascii_isdigit(c); });
+}
+
+bool IsLowercaseHex(absl::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+  });
+}
+
+absl::StatusOr<std::optional<core::Store::ChangePosition>> ParseCursor(
+    absl::string_view cursor) {
+  if (cursor.empty()) return std::optional<core::Store::ChangePosition>();
+  core::Store::ChangePosition position;
+  const absl::string_view sequence = cursor.substr(0, kSequenceDigits);
+  const absl::string_view check = cursor.substr(sequence.size());
+  bool valid = sequence.size() == kSequenceDigits && IsDigits(sequence) &&
+               absl::SimpleAtoi(sequence, &position.sequence) &&
+               position.sequence >= 0;
+  if (valid && !check.empty()) {
+    uint32_t value = 0;
+    valid = check.size() == 1 + kCheckDigits && check[0] == '-' &&
+            IsLowercaseHex(check.substr(1)) &&
+            absl::SimpleHexAtoi(check.substr(1), &value);
+    position.check = value;
+  }
+  if (!valid) {
     return InvalidField("after_cursor",
                         "is not a cursor of this feed (pass back a Change's "
                         "cursor or a next_cursor unchanged)");
   }
-  return std::optional<int64_t>(sequence);
+  return std::optional<core::Store::ChangePosition>(position);
 }
 
 absl::StatusOr<ChangesQuery> ParseFilterAndCursor(
@@ -44,8 +67,11 @@ absl::StatusOr<ChangesQuery> ParseFilterAndCursor(
 
 }  // namespace
 
-std::string ChangeCursor(int64_t sequence) {
-  return absl::StrFormat("%020d", sequence);
+std::string ChangeCursor(const core::Store::ChangePosition& position) {
+  if (!position.check.has_value()) {
+    return absl::StrFormat("%020d", position.sequence);
+  }
+  return absl::StrFormat("%020d-%08x", position.sequence, *position.check);
 }
 
 absl::StatusOr<ChangesQuery> ParseListChanges(

@@ -33,7 +33,8 @@ class ChangeFeedServiceImpl::Watch final
   // Starts at `after`, or at the end of the log if nullopt; if `refused` is
   // not OK, the watch ends with it at once. `context` must outlive OnDone.
   Watch(ChangeFeedServiceImpl* feed, grpc::CallbackServerContext* context,
-        core::Store::ChangeFilter filter, std::optional<int64_t> after,
+        core::Store::ChangeFilter filter,
+        std::optional<core::Store::ChangePosition> after,
         const absl::Status& refused)
       : feed_(feed),
         context_(context),
@@ -71,8 +72,8 @@ class ChangeFeedServiceImpl::Watch final
       return;
     }
     const int64_t last = rows.empty() ? after : rows.back().sequence;
-    if (*cursor_ >= last) return;  // it has examined them already
-    if (*cursor_ < after || pending_.size() >= kWatchPageSize) {
+    if (cursor_->sequence >= last) return;  // it has examined them already
+    if (cursor_->sequence < after || pending_.size() >= kWatchPageSize) {
       stale_ = true;
       if (!writing_ && pending_.empty()) ScheduleRead(lock);
       return;
@@ -83,12 +84,14 @@ class ChangeFeedServiceImpl::Watch final
       return;
     }
     for (const persistence::ChangeRow& row : rows) {
-      if (row.sequence <= *cursor_ || !core::Store::InFeed(filter_, row)) {
-        continue;
-      }
-      ChangeToProto(row, &pending_.emplace_back());
+      if (row.sequence <= cursor_->sequence) continue;
+      const core::Store::ChangePosition before = *cursor_;
+      cursor_ = core::Store::PositionOf(row);
+      if (!core::Store::InFeed(filter_, row)) continue;
+      Pending& next = pending_.emplace_back();
+      ChangeToProto(row, &next.change);
+      next.preceding = before;
     }
-    cursor_ = last;
     if (!writing_ && !pending_.empty()) StartNextWrite(lock);
   }
 
@@ -195,7 +198,7 @@ class ChangeFeedServiceImpl::Watch final
   }
 
   void ReadHoldingPin() {
-    std::optional<int64_t> cursor;
+    std::optional<core::Store::ChangePosition> cursor;
     {
       Lock lock(mu_);
       stale_ = false;
@@ -217,9 +220,10 @@ class ChangeFeedServiceImpl::Watch final
     if (!cursor.has_value()) {
       // An empty cursor: only what commits from now on (the filter is
       // looked up once, here).
-      absl::StatusOr<int64_t> last = store.StartChanges(filter_);
+      absl::StatusOr<core::Store::ChangePosition> last =
+          store.StartChanges(filter_);
       if (last.ok()) {
-        page = core::Store::ChangesPage{{}, *last, false};
+        page = core::Store::ChangesPage{{}, *last, {}, false};
       } else {
         page = last.status();
       }
@@ -248,8 +252,10 @@ class ChangeFeedServiceImpl::Watch final
     // Past what was examined: rows skipped by the filter are not read again.
     cursor_ = page->scanned_to;
     if (page->more) stale_ = true;
-    for (const persistence::ChangeRow& row : page->rows) {
-      ChangeToProto(row, &pending_.emplace_back());
+    for (size_t i = 0; i < page->rows.size(); ++i) {
+      Pending& next = pending_.emplace_back();
+      ChangeToProto(page->rows[i], &next.change);
+      next.preceding = page->preceding[i];
     }
     if (end_.has_value()) {
       MaybeFinish(lock);
@@ -262,7 +268,8 @@ class ChangeFeedServiceImpl::Watch final
 
   void StartNextWrite(Lock& lock) {
     writing_ = true;
-    const v1::Change* next = &pending_.front();  // stays put until popped
+    const v1::Change* next =
+        &pending_.front().change;  // stays put until popped
     lock.unlock();
     StartWrite(next);
     lock.lock();
@@ -271,20 +278,14 @@ class ChangeFeedServiceImpl::Watch final
   void MaybeFinish(Lock& lock) {
     if (!end_.has_value() || writing_ || reading_ || finished_) return;
     finished_ = true;
-    // Everything examined before the first change not sent (none if that
-    // change's cursor cannot be read: the client must not skip it).
-    int64_t resume = 0;
-    bool known = false;
-    if (pending_.empty()) {
-      known = cursor_.has_value();
-      if (known) resume = *cursor_;
-    } else if (absl::SimpleAtoi(pending_.front().cursor(), &resume)) {
-      known = true;
-      --resume;
-    }
-    if (known) {
+    // Everything examined before the first change not sent.
+    const std::optional<core::Store::ChangePosition> resume =
+        pending_.empty() ? cursor_
+                         : std::optional<core::Store::ChangePosition>(
+                               pending_.front().preceding);
+    if (resume.has_value()) {
       context_->AddTrailingMetadata(common::kResumeCursorMetadataKey,
-                                    ChangeCursor(resume));
+                                    ChangeCursor(*resume));
     }
     const grpc::Status status = *end_;
     lock.unlock();
@@ -297,10 +298,16 @@ class ChangeFeedServiceImpl::Watch final
   const std::string connection_;  // the executor's fairness key
   const core::Store::ChangeFilter filter_;
   std::mutex mu_;
-  // The last sequence sent or skipped; nullopt until the first read places
+  // The last change sent or skipped; nullopt until the first read places
   // an empty cursor at the end of the log.
-  std::optional<int64_t> cursor_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::Change> pending_ ABSL_GUARDED_BY(mu_);  // front: writing
+  std::optional<core::Store::ChangePosition> cursor_ ABSL_GUARDED_BY(mu_);
+  // A change read and not yet sent, with the place just before it (where a
+  // watch that ends before sending it tells the client to resume).
+  struct Pending {
+    v1::Change change;
+    core::Store::ChangePosition preceding;
+  };
+  std::deque<Pending> pending_ ABSL_GUARDED_BY(mu_);  // front: writing
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a Read is queued or running
   // Rows may exist after cursor_ that no Read has looked for.
@@ -407,8 +414,9 @@ ChangeFeedServiceImpl::LogReads ChangeFeedServiceImpl::log_reads() const {
 }
 
 absl::Status ChangeFeedServiceImpl::Start() {
-  RECURRENT_ASSIGN_OR_RETURN(const int64_t last, env_.store->StartChanges({}));
-  tail_ = last;
+  RECURRENT_ASSIGN_OR_RETURN(const core::Store::ChangePosition last,
+                             env_.store->StartChanges({}));
+  tail_ = last.sequence;
   return absl::OkStatus();
 }
 

@@ -368,7 +368,7 @@ void ApiKeyToProto(const persistence::ApiKey& key, v1::ApiKey* out) {
 namespace recurrent::service {
 
 void ChangeToProto(const persistence::ChangeRow& row, v1::Change* out) {
-  out->set_cursor(ChangeCursor(row.sequence));
+  out->set_cursor(ChangeCursor(core::Store::PositionOf(row)));
   *out->mutable_committed_at() = TimeToProto(row.committed_at);
   out->set_data_source_uuid(row.data_source_uuid);
   out->set_customer_uuid(row.customer_uuid);

@@ -107,7 +107,8 @@ int ChangesWatch(Session& session, const ParsedArgs& args) {
     }
     v1::Change change;
     while (reader->Read(&change)) {
-      // Cursors have one length, so they compare as strings.
+      // Cursors compare as strings in log order (they start with the
+      // change's number in 20 digits).
       if (!request.after_cursor().empty() &&
           change.cursor() <= request.after_cursor()) {
         continue;
@@ -121,7 +122,7 @@ int ChangesWatch(Session& session, const ParsedArgs& args) {
     if (auto it = trailing.find(common::kResumeCursorMetadataKey);
         it != trailing.end()) {
       const std::string resume(it->second.data(), it->second.size());
-      if (resume.size() == 20 && resume > request.after_cursor()) {
+      if (resume.size() >= 20 && resume > request.after_cursor()) {
         request.set_after_cursor(resume);
       }
     }

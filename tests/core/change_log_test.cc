@@ -671,11 +671,11 @@ TEST_P(ChangeLogTest, AnEmptyCursorOnAFullyPrunedLogGivesAValidCursor) {
   ASSERT_OK_AND_ASSIGN(const Store::ChangesPage first,
                        store_->ListChanges({}, std::nullopt, 10));
   EXPECT_TRUE(first.rows.empty());
-  EXPECT_EQ(first.scanned_to, all.back().sequence);
+  EXPECT_EQ(first.scanned_to.sequence, all.back().sequence);
   ASSERT_OK_AND_ASSIGN(const Store::ChangesPage next,
                        store_->ListChanges({}, first.scanned_to, 10));
   EXPECT_TRUE(next.rows.empty());
-  EXPECT_EQ(next.scanned_to, first.scanned_to);
+  EXPECT_EQ(next.scanned_to.sequence, first.scanned_to.sequence);
 }
 
 // Stop() ends a round of the re-evaluator between its batches, so that a

@@ -90,6 +90,10 @@ class ApiTest : public ::testing::Test {
   // Restarts the server with `options` and reconnects the stubs.
   void RestartWith(const TestServerOptions& options) {
     server_.Restart(options);
+    Reconnect();
+  }
+  // Reconnects the stubs after server_.Restart.
+  void Reconnect() {
     settings_ = server_.settings_stub();
     customers_ = server_.customer_stub();
     invoices_ = server_.invoice_stub();

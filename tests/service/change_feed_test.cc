@@ -1,6 +1,8 @@
 // ChangeFeedService through the public API: publications and retractions,
 // status changes, cursors (resuming, malformed, pruned), filters, and
 // WatchChanges streams (catch-up, live changes, many watchers, shutdown).
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -13,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "persistence/sqlite_backup.h"
 #include "recurrent/v1/change_feed.grpc.pb.h"
 #include "tests/service/api_fixture.h"
 #include "tests/service/error_details.h"
@@ -350,6 +353,15 @@ TEST_F(ChangeFeedTest, BadCursorsAndUnknownIdsAreRefused) {
   request.set_page_size(-1);
   EXPECT_EQ(ListStatus(request).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_page_size(0);
+  // A check that is not "-" and 8 lowercase hex digits.
+  for (const char* check : {"-", "-0000000", "-000000000", "-ABCDEF01",
+                            "_abcdef01", "-abcdef0g", "-+bcdef01"}) {
+    request.set_after_cursor(absl::StrCat(std::string(20, '0'), check));
+    status = ListStatus(request);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << check;
+    EXPECT_THAT(status.error_message(), HasSubstr("after_cursor")) << check;
+  }
 
   // At the end, next_cursor is the cursor given.
   const std::string last = AllChanges().back().cursor();
@@ -360,6 +372,103 @@ TEST_F(ChangeFeedTest, BadCursorsAndUnknownIdsAreRefused) {
   ASSERT_TRUE(feed_->ListChanges(&context, at_end, &response).ok());
   EXPECT_THAT(response.changes(), IsEmpty());
   EXPECT_EQ(response.next_cursor(), last);
+}
+
+// A cursor names its change by number and check (the change's commit time):
+// one whose number this log holds for another change — a cursor of another
+// database — is refused, not served from that number on. A cursor of an
+// earlier version (the number alone) is served unchecked.
+TEST_F(ChangeFeedTest, ACursorOfAnotherChangeWithTheSameNumberIsRefused) {
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  const std::vector<v1::Change> all = AllChanges();
+  ASSERT_GE(all.size(), 2u);
+  const std::string last = all.back().cursor();
+  ASSERT_EQ(last.size(), 29u) << last;
+  ASSERT_EQ(last[20], '-') << last;
+  // The same number, another check.
+  std::string other = last;
+  other.back() = other.back() == '0' ? '1' : '0';
+  v1::ListChangesRequest request;
+  request.set_after_cursor(other);
+  const grpc::Status status = ListStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "CHANGE_CURSOR_UNKNOWN");
+  EXPECT_THAT(status.error_message(), HasSubstr("restored from a backup"));
+  // A watch from it ends alike, before sending anything.
+  v1::WatchChangesRequest watch;
+  watch.set_after_cursor(other);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+      feed_->WatchChanges(&context, watch);
+  v1::Change change;
+  EXPECT_FALSE(reader->Read(&change));
+  const grpc::Status ended = reader->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(ended), "CHANGE_CURSOR_UNKNOWN");
+  // Every cursor the feed handed out reads on, and so does the number alone.
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(AllChanges(all[i].cursor()).size(), all.size() - i - 1) << i;
+  }
+  EXPECT_EQ(AllChanges(all[0].cursor().substr(0, 20)).size(), all.size() - 1);
+}
+
+// A restore numbers new changes again from the backup's last one. A
+// consumer's cursor from after the backup was refused as ahead of the log
+// only until new changes reached its number, then served from there,
+// skipping every change up to it; now its check no longer matches. A cursor
+// from before the backup still reads on.
+TEST_F(ChangeFeedTest,
+       ACursorFromAfterABackupIsRefusedOnceTheRestoredLogPassesIt) {
+  if (!::recurrent::testing::DefaultTestBackendIsSqlite()) {
+    GTEST_SKIP() << "restores a SQLite file";
+  }
+  const std::string source = CreateSource("stripe");
+  server_.clock().Set(T("2025-01-15"));
+  DelinquentCustomer(source, "a");
+  const std::string before_backup = AllChanges().back().cursor();
+  const std::filesystem::path backup = server_.dir() / "backup.db";
+  ASSERT_TRUE(
+      persistence::BackupDatabase(server_.db_path().string(), backup.string())
+          .ok());
+  server_.clock().Set(T("2025-01-20"));
+  DelinquentCustomer(source, "b");
+  const std::string after_backup = AllChanges().back().cursor();
+  ASSERT_GT(after_backup, before_backup);
+
+  // Restored as docs/operations.md says: stopped, the files moved aside,
+  // the backup copied in, started.
+  server_.Restart([&] {
+    const std::string db = server_.db_path().string();
+    for (const std::string& path : {db, db + "-wal", db + "-shm"}) {
+      std::filesystem::remove(path);
+    }
+    std::filesystem::copy_file(backup, server_.db_path());
+  });
+  Reconnect();
+  feed_ = v1::ChangeFeedService::NewStub(server_.channel());
+  ASSERT_EQ(AllChanges().back().cursor(), before_backup);
+  // New changes, until the log numbers one as far as the consumer's cursor.
+  server_.clock().Set(T("2025-01-25"));
+  for (int i = 0;
+       AllChanges().back().cursor().substr(0, 20) < after_backup.substr(0, 20);
+       ++i) {
+    ASSERT_LT(i, 10);
+    DelinquentCustomer(source, absl::StrCat("c", i));
+  }
+  v1::ListChangesRequest request;
+  request.set_after_cursor(after_backup);
+  const grpc::Status status = ListStatus(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "CHANGE_CURSOR_UNKNOWN");
+  // From before the backup: every change since, none skipped.
+  const std::vector<v1::Change> since = AllChanges(before_backup);
+  ASSERT_FALSE(since.empty());
+  EXPECT_EQ(since.back().cursor(), AllChanges().back().cursor());
+  EXPECT_GT(since.front().cursor(), before_backup);
 }
 
 // A read-only replica may lag the database's writers (a PostgreSQL hot

@@ -79,10 +79,15 @@ void TestServer::Restart(const TestServerOptions& options) {
 }
 
 void TestServer::Restart() {
+  Restart([] {});
+}
+
+void TestServer::Restart(const std::function<void()>& offline) {
   channel_.reset();
   server_.reset();
   keys_.reset();
   backend_.reset();
+  offline();
   Start();
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,8 +17,8 @@
 #include "common/clock.h"
 #include "core/store.h"
 #include "grpcpp/grpcpp.h"
-#include "persistence/backend.h"
 #include "persistence/api_key_store.h"
+#include "persistence/backend.h"
 #include "recurrent/v1/api_key.grpc.pb.h"
 #include "recurrent/v1/customer.grpc.pb.h"
 #include "recurrent/v1/invoice.grpc.pb.h"
@@ -63,6 +64,9 @@ class TestServer {
   void Restart();
   // The same, with new options (kept by later Restart() calls).
   void Restart(const TestServerOptions& options);
+  // The same, running `offline` while the database is closed (to restore a
+  // backup over db_path(), say).
+  void Restart(const std::function<void()>& offline);
 
   std::unique_ptr<v1::SourceSettingsService::Stub> settings_stub() {
     return v1::SourceSettingsService::NewStub(channel_);
