@@ -484,7 +484,8 @@ TEST_F(ChangeFeedTest, AReadOnlyReplicaAsksToRetryACursorAheadOfItsLog) {
   server_.clock().Set(T("2025-01-15"));
   DelinquentCustomer(source, "a");
   const std::string last = AllChanges().back().cursor();
-  // Cursors are 20 digits.
+  // Cursors begin with the number in 20 digits; one without a check is not
+  // checked.
   const std::string ahead = absl::StrFormat("%020d", std::stoll(last) + 1000);
   ASSERT_GT(ahead, last);
   TestServerOptions options;
