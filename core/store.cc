@@ -1437,7 +1437,7 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
             absl::InvalidArgumentError(
                 "the cursor names a change this database's log does not "
                 "hold: it was issued by another database, or by this one "
-                "before it was restored from a backup; start again from an "
+                "after the backup it was restored from; start again from an "
                 "empty cursor (and reconcile with ListSubscriptionEvents)"),
             common::reason::kChangeCursorUnknown);
       }

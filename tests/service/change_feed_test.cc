@@ -395,7 +395,7 @@ TEST_F(ChangeFeedTest, ACursorOfAnotherChangeWithTheSameNumberIsRefused) {
   const grpc::Status status = ListStatus(request);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ReasonOf(status), "CHANGE_CURSOR_UNKNOWN");
-  EXPECT_THAT(status.error_message(), HasSubstr("restored from a backup"));
+  EXPECT_THAT(status.error_message(), HasSubstr("after the backup it was restored from"));
   // A watch from it ends alike, before sending anything.
   v1::WatchChangesRequest watch;
   watch.set_after_cursor(other);
