@@ -678,6 +678,49 @@ TEST_P(ChangeLogTest, AnEmptyCursorOnAFullyPrunedLogGivesAValidCursor) {
   EXPECT_EQ(next.scanned_to.sequence, first.scanned_to.sequence);
 }
 
+// Each listed change comes with the place just before it: the row examined
+// before it, or where the listing began. A watch that ends before sending a
+// change tells its client to resume there, past what its filter skipped.
+TEST_P(ChangeLogTest, EachListedChangeComesWithThePlaceBeforeIt) {
+  const DataSource s = Source(0);
+  const Customer a = NewCustomer(s.uuid, "a");
+  const Customer b = NewCustomer(s.uuid, "b");
+  const int64_t start = LastSequence();
+  // a's rows, then b's, then a's again.
+  ASSERT_OK(store_->ImportInvoices(a.uuid, Monthly("a1", "s1", kJan, 2, {1}),
+                                   Day(2025, 2, 10)));
+  ASSERT_OK(store_->ImportInvoices(b.uuid, Monthly("b1", "s2", kJan, 2, {1}),
+                                   Day(2025, 2, 10)));
+  ASSERT_OK(store_->ImportInvoices(a.uuid, Monthly("a2", "s3", kJan, 2),
+                                   Day(2025, 2, 10)));
+  const std::vector<ChangeRow> all = RowsAfter(start);
+  Store::ChangeFilter filter;
+  filter.customer_uuid = a.uuid;
+  const Store::ChangePosition after = Store::PositionOf(all.front());
+  ASSERT_OK_AND_ASSIGN(const Store::ChangesPage page,
+                       store_->ListChanges(filter, after, 100));
+  ASSERT_GE(page.rows.size(), 2u);
+  ASSERT_EQ(page.preceding.size(), page.rows.size());
+  for (size_t i = 0; i < page.rows.size(); ++i) {
+    // The row examined just before rows[i] in the whole log.
+    auto it = std::find_if(all.begin(), all.end(), [&](const ChangeRow& row) {
+      return row.sequence == page.rows[i].sequence;
+    });
+    ASSERT_NE(it, all.end());
+    ASSERT_NE(it, all.begin());
+    const Store::ChangePosition expected = Store::PositionOf(*(it - 1));
+    EXPECT_EQ(page.preceding[i].sequence, expected.sequence) << i;
+    EXPECT_EQ(page.preceding[i].check, expected.check) << i;
+  }
+  // b's rows lie between two of a's: the place before the later one is
+  // past them.
+  bool skipped = false;
+  for (size_t i = 1; i < page.rows.size(); ++i) {
+    skipped |= page.preceding[i].sequence > page.rows[i - 1].sequence;
+  }
+  EXPECT_TRUE(skipped);
+}
+
 // Stop() ends a round of the re-evaluator between its batches, so that a
 // server shutting down does not first work through a backlog of due
 // customers (statements slowed down here so that the backlog takes
