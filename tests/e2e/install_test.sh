@@ -2,9 +2,9 @@
 # What `cmake --install` gives an operator, run from the installed files:
 # the binaries (--version names the commit, --help lists the flags by
 # group), the protos, the example flag file (a server starts from it with
-# --flagfile, and recurrentctl talks to it) and the systemd unit (it names
-# the installed binary and passes systemd-analyze verify when systemd is
-# there).
+# --flagfile, and recurrentctl and the Python client talk to it) and the
+# systemd unit (it names the installed binary and passes systemd-analyze
+# verify when systemd is there).
 #   install_test.sh CMAKE BUILD_DIR SOURCE_DIR
 CMAKE=$1 BUILD_DIR=$2 SOURCE_DIR=$3
 RECURRENTD=unused  # lib.sh's servers are started from the prefix below
@@ -70,6 +70,20 @@ ctl() { "$PREFIX/bin/recurrentctl" --addr="127.0.0.1:$PORT" "$@"; }
 check "the installed recurrentctl creates a source" ctl sources create --name=Stripe --system=stripe
 check "and lists it" bash -c '"$0" --addr="127.0.0.1:$1" sources list | grep -q Stripe' \
   "$PREFIX/bin/recurrentctl" "$PORT"
+# The Python client, from the prefix alone (Debian's python3 reads
+# PREFIX/lib/python3.X/dist-packages for PREFIX /usr/local).
+python_dir=$(/usr/bin/python3 -c 'import sys; print("%s/lib/python%d.%d/dist-packages" % ((sys.argv[1],) + sys.version_info[:2]))' "$PREFIX")
+check "installs the Python client with its stubs" \
+  test -f "$python_dir/recurrent/client.py" -a \
+       -f "$python_dir/recurrent/_gen/recurrent/v1/customer_pb2_grpc.py"
+check "the installed Python client lists the source" \
+  env -C / PYTHONPATH="$python_dir" /usr/bin/python3 -c '
+import sys
+import recurrent
+assert recurrent.__file__.startswith(sys.argv[2] + "/"), recurrent.__file__
+with recurrent.RecurrentClient(sys.argv[1], timeout=10) as client:
+    names = [source.name for source in client.list_data_sources()]
+sys.exit(0 if names == ["Stripe"] else 1)' "127.0.0.1:$PORT" "$python_dir"
 
 # The installed server under the unit's system-call filter, as systemd
 # would install it, as an unprivileged user like the unit's DynamicUser
