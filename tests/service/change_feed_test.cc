@@ -65,6 +65,19 @@ class ChangeFeedTest : public ApiTest {
     return feed_->ListChanges(&context, request, &response);
   }
 
+  // How a watch of `request` ends when it must end before sending any change
+  // (30 s deadline); a change sent fails the test.
+  grpc::Status WatchEndsAtOnce(const v1::WatchChangesRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
+        feed_->WatchChanges(&context, request);
+    v1::Change change;
+    EXPECT_FALSE(reader->Read(&change)) << change.ShortDebugString();
+    return reader->Finish();
+  }
+
   // Published minus retracted event uuids of `customer`, by replaying.
   static std::set<std::string> Replay(const std::vector<v1::Change>& changes,
                                       const std::string& customer) {
@@ -399,14 +412,7 @@ TEST_F(ChangeFeedTest, ACursorOfAnotherChangeWithTheSameNumberIsRefused) {
   // A watch from it ends alike, before sending anything.
   v1::WatchChangesRequest watch;
   watch.set_after_cursor(other);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(30));
-  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
-      feed_->WatchChanges(&context, watch);
-  v1::Change change;
-  EXPECT_FALSE(reader->Read(&change));
-  const grpc::Status ended = reader->Finish();
+  const grpc::Status ended = WatchEndsAtOnce(watch);
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ReasonOf(ended), "CHANGE_CURSOR_UNKNOWN");
   // Every cursor the feed handed out reads on, and so does the number alone.
@@ -503,14 +509,7 @@ TEST_F(ChangeFeedTest, AReadOnlyReplicaAsksToRetryACursorAheadOfItsLog) {
   // A watch from that cursor ends alike.
   v1::WatchChangesRequest watch;
   watch.set_after_cursor(ahead);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(30));
-  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
-      feed_->WatchChanges(&context, watch);
-  v1::Change change;
-  EXPECT_FALSE(reader->Read(&change));
-  const grpc::Status ended = reader->Finish();
+  const grpc::Status ended = WatchEndsAtOnce(watch);
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(ReasonOf(ended), "CHANGE_LOG_BEHIND");
   // Cursors it has reached still read.
@@ -698,16 +697,10 @@ TEST_F(ChangeFeedTest, AWatchSendsWhereItStartsBeforeAnyChange) {
 
 TEST_F(ChangeFeedTest, AWatchOfAnUnknownCustomerEndsAtOnce) {
   CreateSource("stripe");
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(20));
   v1::WatchChangesRequest request;
   request.set_customer_uuid("cus_doesnotexistdoesnote");
-  std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
-      feed_->WatchChanges(&context, request);
-  v1::Change change;
-  EXPECT_FALSE(reader->Read(&change));  // no commit needed to end it
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  // No commit is needed to end it.
+  EXPECT_EQ(WatchEndsAtOnce(request).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ChangeFeedTest, TwoHundredWatchersReceiveTheSameSequence) {
