@@ -393,10 +393,11 @@ class Store {
   // numbered `sequence`. `check` identifies that change when the log held
   // it as the place was handed out (PositionOf); given back, it must match the
   // change of that number in this log, so that a cursor of another
-  // database, or of this one before a restore (which numbers new changes
-  // again from the backup's last), is refused instead of silently skipping
-  // changes. Unset for places that name no change (an empty log) and in
-  // cursors of earlier versions: those are not checked.
+  // database, or one taken after the backup this database was restored
+  // from (its log numbers new changes again from the backup's last), is
+  // refused instead of silently skipping changes. Unset for places that name no
+  // change (an empty log) and in cursors of earlier versions: those are not
+  // checked.
   struct ChangePosition {
     int64_t sequence = 0;
     std::optional<uint32_t> check;
