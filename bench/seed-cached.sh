@@ -47,11 +47,12 @@ seed_cached() {
   [[ -f $seeded.info ]] || echo "seeded earlier (time not recorded): $(du -h --apparent-size "$seeded" | cut -f1)B" >"$seeded.info"
 }
 
-# Brings the stored statuses of cached database DB up to now, in place. A
-# seed is evaluated at its seeding time; once some of its customers'
-# transitions fall due (a month's first day, for the synthetic sources:
-# nearly every customer), every recurrentd started on it re-evaluates them
-# in the background — minutes of writes during what is being measured.
+# Brings the stored statuses of database DB up to now, in place. A seed is
+# evaluated at its seeding time; once some of its customers' transitions
+# fall due (the next midnight, for the synthetic sources: nearly every
+# customer), every recurrentd started on it re-evaluates them in the
+# background during what is being measured (11 s of writes at 100,000
+# customers).
 # Runs RECURRENTD on DB until its re-evaluator has nothing due
 # (recurrent_reevaluation_lag_seconds 0 on two scrapes in a row).
 #
