@@ -1367,6 +1367,12 @@ absl::Status CheckChangeFilter(ReadTransaction& txn,
   return absl::OkStatus();
 }
 
+// A change cursor this database did not issue, and why.
+absl::Status CursorUnknownError(const char* why) {
+  return common::WithReason(absl::InvalidArgumentError(why),
+                            common::reason::kChangeCursorUnknown);
+}
+
 // Why a change cursor ahead of the change log is refused: a read-only
 // replica may not have replayed it yet (Options::read_only); anywhere else
 // this database never issued it.
@@ -1379,10 +1385,9 @@ absl::Status CursorAheadError(bool read_only) {
             "writable replica"),
         common::reason::kChangeLogBehind);
   }
-  return common::WithReason(
-      absl::InvalidArgumentError("the cursor is ahead of the change log: it "
-                                 "was not issued by this database"),
-      common::reason::kChangeCursorUnknown);
+  return CursorUnknownError(
+      "the cursor is ahead of the change log: it was not issued by this "
+      "database");
 }
 
 // The place after sequence `sequence`, checked if the log holds that
@@ -1433,13 +1438,11 @@ absl::StatusOr<Store::ChangesPage> Store::ListChanges(
       RECURRENT_ASSIGN_OR_RETURN(const ChangePosition here,
                                  PositionAt(txn, after->sequence));
       if (here.check.has_value() && here.check != after->check) {
-        return common::WithReason(
-            absl::InvalidArgumentError(
-                "the cursor names a change this database's log does not "
-                "hold: it was issued by another database, or by this one "
-                "after the backup it was restored from; start again from an "
-                "empty cursor (and reconcile with ListSubscriptionEvents)"),
-            common::reason::kChangeCursorUnknown);
+        return CursorUnknownError(
+            "the cursor names a change this database's log does not hold: "
+            "it was issued by another database, or by this one after the "
+            "backup it was restored from; start again from an empty cursor "
+            "(and reconcile with ListSubscriptionEvents)");
       }
     }
     ChangesPage page;
