@@ -149,7 +149,14 @@ absl::Duration ChangeFollower::Lag(absl::Time now) const {
   }
   const int64_t caught_up = caught_up_micros_.load(std::memory_order_acquire);
   if (caught_up == kNotCaughtUp) return absl::InfiniteDuration();
-  return std::max(absl::ZeroDuration(), now - absl::FromUnixMicros(caught_up));
+  const absl::Duration lag = now - absl::FromUnixMicros(caught_up);
+  // A poll may begin after the caller read `now` (a negative lag of a
+  // moment). Much earlier than the poll, the wall clock was set back: how
+  // long ago the poll began is unknown until the next one reads to the end.
+  // (Taking that as no lag would count a stalled follower as up to date
+  // until the clock caught up again.)
+  if (lag < -options_.max_lag) return absl::InfiniteDuration();
+  return std::max(absl::ZeroDuration(), lag);
 }
 
 bool ChangeFollower::UpToDate(absl::Time now) const {

@@ -118,7 +118,8 @@ class ChangeFollower {
   // Start) began at most `max_lag` before `now`.
   bool UpToDate(absl::Time now) const;
   // How long ago that poll began (zero without polling; infinite with
-  // polling before Start): what UpToDate compares with `max_lag`.
+  // polling before Start, and when `now` is more than `max_lag` before it:
+  // the wall clock was set back): what UpToDate compares with `max_lag`.
   absl::Duration Lag(absl::Time now) const;
 
  private:

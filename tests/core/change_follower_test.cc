@@ -165,6 +165,26 @@ TEST_P(ChangeFollowerTest, FallsBehindWhenTheLogIsNotReadAndCatchesUp) {
   EXPECT_EQ(follower->Lag(clock_.Now() + absl::Seconds(1)), absl::Seconds(1));
 }
 
+// The wall clock set back (an NTP step): the last poll seems to lie in the
+// future. The follower counts as behind until a poll reads to the end,
+// rather than as up to date until the clock reaches that poll again, which
+// let a stalled follower's cache serve stale answers meanwhile.
+TEST_P(ChangeFollowerTest, AClockSetBackCountsAsBehindUntilTheNextPoll) {
+  std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
+  ASSERT_OK(follower->Start());
+  // A moment back (a poll that began after the caller read the clock).
+  EXPECT_TRUE(follower->UpToDate(kStart - absl::Milliseconds(10)));
+  EXPECT_EQ(follower->Lag(kStart - absl::Milliseconds(10)),
+            absl::ZeroDuration());
+  clock_.Set(kStart - absl::Hours(1));
+  EXPECT_FALSE(follower->UpToDate(clock_.Now()));
+  EXPECT_EQ(follower->Lag(clock_.Now()), absl::InfiniteDuration());
+  ASSERT_OK(follower->Poll());
+  EXPECT_TRUE(follower->UpToDate(clock_.Now()));
+  EXPECT_EQ(follower->Lag(clock_.Now() + absl::Milliseconds(500)),
+            absl::Milliseconds(500));
+}
+
 TEST_P(ChangeFollowerTest, APollThatFailsHalfWayDoesNotCatchUp) {
   std::unique_ptr<ChangeFollower> follower = Follower(absl::InfiniteDuration());
   ASSERT_OK(follower->Start());
