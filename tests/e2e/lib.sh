@@ -40,13 +40,15 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # eventually COMMAND...: runs COMMAND every 0.1 s until it succeeds, for
-# at most 10 s; fails if it never does.
+# at most EVENTUALLY_SECONDS (default 10) however long each run takes; fails
+# if it never does.
 eventually() {
-  for _ in $(seq 1 100); do
+  local deadline=$((SECONDS + ${EVENTUALLY_SECONDS:-10}))
+  while true; do
     "$@" && return 0
+    ((SECONDS < deadline)) || return 1
     sleep 0.1
   done
-  return 1
 }
 check() {  # check DESCRIPTION COMMAND...
   local what=$1; shift

@@ -21,6 +21,10 @@ if [ -z "${RECURRENT_PG_URI:-}" ]; then
 fi
 export RECURRENT_E2E_BACKEND=postgres  # e2e_db makes a PostgreSQL database
 source "$(dirname "$0")/lib.sh"
+# Its waits are for the standby's replay, which falls behind while the rest
+# of the suite loads the shared PostgreSQL server and both cores (a run took
+# over 20 s once).
+EVENTUALLY_SECONDS=60
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${RECURRENT_PG_BIN:-/usr/lib/postgresql/15/bin}
 unset RECURRENT_ADDR
